@@ -1,0 +1,62 @@
+"""Day phases and the timed callbacks the engine is built from.
+
+Every engine event fires at an integer day and a *phase* (its SimPy priority), so the order
+of work within a day is fixed and documented, never an accident of scheduling:
+
+1. ``ARRIVE``     shipments land in buyers' inventories;
+2. ``PRODUCE``    facilities run, upstream stages first (``PRODUCE + stage index``);
+3. ``CONSUME``    demand sectors consume and are recorded;
+4. ``STOCKPILE``  strategic stockpiles release into short buyers;
+5. ``ORDER``      buyers place orders on supplier countries;
+6. ``ALLOCATE``   supplier pools allocate their stock and ship lots.
+
+Events with the same day and phase run in the order they were scheduled (SimPy's event id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import simpy
+from simpy.events import Event
+
+ARRIVE = 0
+PRODUCE = 10
+CONSUME = 100
+STOCKPILE = 110
+ORDER = 120
+ALLOCATE = 130
+
+
+class PhaseTimeout(Event):
+    """A timeout that fires ``delay`` days from now in ``phase`` of that day.
+
+    Raises :exc:`ValueError` if ``delay`` is negative.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: int, phase: int):
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        # Inlined Event.__init__, as simpy.Timeout does, for speed.
+        self.env = env
+        self.callbacks = []
+        self._value = None
+        self._delay = delay
+        self._ok = True
+        env.schedule(self, phase, delay)  # type: ignore[arg-type]
+
+
+def every(
+    env: simpy.Environment,
+    period: int,
+    phase: int,
+    action: Callable[[int], None],
+    first: int = 0,
+) -> None:
+    """Call ``action(now)`` at ``first``, then every ``period`` days, in ``phase``."""
+
+    def fire(_event: Event) -> None:
+        action(env.now)  # type: ignore[arg-type]
+        PhaseTimeout(env, period, phase).callbacks.append(fire)
+
+    PhaseTimeout(env, first, phase).callbacks.append(fire)

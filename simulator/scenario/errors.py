@@ -1,0 +1,53 @@
+"""Located scenario errors: ``file:line:col: key.path: message``."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+Path = tuple[str | int, ...]
+
+
+def format_path(path: Path) -> str:
+    """``('facilities', 'cn_mine', 'capacity_tpy')`` -> ``facilities.cn_mine.capacity_tpy``."""
+    return ".".join(str(p) for p in path) if path else "<root>"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a scenario, located by key path and, when known, file position.
+
+    ``line`` and ``col`` are 1-based; 0 means unknown.
+    """
+
+    path: Path
+    message: str
+    file: str = "<scenario>"
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {format_path(self.path)}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario is invalid; carries every problem found (exit code 65 in the CLI)."""
+
+    exit_code = 65
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ScenarioFileNotFound(ScenarioError):
+    """A scenario file (or a file it extends) does not exist (exit code 66)."""
+
+    exit_code = 66

@@ -1,0 +1,212 @@
+"""Typed scenario models: the scenario language (pydantic v2, extra keys forbidden).
+
+Structure only is checked here (types, ranges, required keys). Cross-references between
+sections (unknown country, recipe naming an unknown material, shares summing to 1, dates in
+the horizon...) are checked by :func:`simulator.scenario.checks.check_scenario`, which reports
+every problem at once with its key path.
+
+Units: tonnes (t), tonnes per year (``_tpy``), days (``_days``), ISO dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+DEFAULT_STAGES = ["mine", "separation", "metal", "magnet"]
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+NonNeg = Annotated[float, Field(ge=0)]
+Pos = Annotated[float, Field(gt=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+class Model(BaseModel):
+    """Base for every scenario model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Simulation(Model):
+    """Engine settings."""
+
+    step_days: Annotated[int, Field(ge=1, le=91)] = 7
+    """Length of one engine step in days: production, consumption, ordering and allocation
+    happen once per step, and time series are recorded per step."""
+    warmup_days: Annotated[int, Field(ge=0, le=3650)] = 364
+    """Days simulated before ``start_date`` (not recorded) so pipelines and inventories
+    settle into their steady state before the horizon starts."""
+
+
+class Country(Model):
+    """A country (ISO 3166-1 alpha-2 key) or a user-assigned aggregate (e.g. ``XR``)."""
+
+    name: str
+    note: str | None = None
+
+
+class Material(Model):
+    """A named good at a stage of the chain; quantities are in tonnes of this material."""
+
+    stage: str | None = None
+    """Stage this material is produced at (informative; used to group outputs)."""
+    unit: str = "t"
+    """What a tonne of this material is measured in (e.g. ``t REO``); informative."""
+    elements: dict[str, Fraction] = Field(default_factory=dict)
+    """Mass fraction of each chemical element it contains (e.g. ``{Dy: 0.02}``); used by
+    element-based events."""
+    description: str | None = None
+
+
+class Recipe(Model):
+    """Turns inputs into outputs. Coefficients are tonnes per tonne of throughput (one 'run').
+
+    A facility's ``capacity_tpy`` counts runs per year: tonnes of output for a mine or magnet
+    plant whose recipe has output coefficient 1, tonnes of feed for a separation plant whose
+    input coefficient is 1. Input tonnes not carried into outputs are recorded as process losses.
+    """
+
+    stage: str
+    inputs: dict[str, Pos] = Field(default_factory=dict)
+    outputs: Annotated[dict[str, Pos], Field(min_length=1)]
+    description: str | None = None
+
+
+class Facility(Model):
+    """A mine, plant or aggregate of plants in one country running one recipe."""
+
+    country: CountryCode
+    recipe: str
+    capacity_tpy: NonNeg
+    """Throughput capacity in recipe runs (tonnes) per year."""
+    start_date: dt.date | None = None
+    """First day of operation; ``None`` or a date before the horizon means already running."""
+    ramp_up_days: Annotated[int, Field(ge=0)] = 0
+    """Days after ``start_date`` over which capacity rises linearly from 0 to full."""
+    input_cover_days: NonNeg = 30
+    """Target input inventory, in days of full-capacity use (order-up-to level)."""
+    output_cover_days: NonNeg = 30
+    """Target stock of each output held for sale, in days of full-capacity output; the plant
+    slows down when every output is at target (production is pulled by orders)."""
+    note: str | None = None
+
+
+class Demand(Model):
+    """Final demand of one sector in one country for one material."""
+
+    country: CountryCode
+    sector: Id
+    material: str
+    rate_tpy: NonNeg
+    """Demand in tonnes per year at ``start_date``."""
+    growth_pa: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
+    """Compound annual growth rate (0.05 = 5%/yr)."""
+    cover_days: NonNeg = 45
+    """Consumer inventory target in days of demand (safety stock above the pipeline)."""
+    priority: int = 0
+    """Higher is served first when a supplier is short and the allocation rule uses priority."""
+    note: str | None = None
+
+
+class Sourcing(Model):
+    """Where buyers of a material in one country order from, with baseline shares."""
+
+    country: CountryCode
+    material: str
+    suppliers: Annotated[dict[CountryCode, Fraction], Field(min_length=1)]
+    """Supplier country -> share of orders; shares sum to 1. The buyer's own country means
+    domestic supply."""
+    note: str | None = None
+
+
+class LeadTimes(Model):
+    """Shipping lead times in days, by (origin, destination) country pair."""
+
+    domestic_days: Annotated[int, Field(ge=0)] = 7
+    default_days: Annotated[int, Field(ge=0)] = 28
+    """Used for any international pair not listed in ``lanes``."""
+    lanes: dict[CountryCode, dict[CountryCode, Annotated[int, Field(ge=0)]]] = Field(
+        default_factory=dict
+    )
+    """``lanes[ORIGIN][DESTINATION]`` = days; applies one way only."""
+    symmetric: bool = True
+    """If true, a lane A->B also sets B->A unless B->A is listed itself."""
+
+
+AllocationKey = Literal["domestic", "priority"]
+
+
+class Allocation(Model):
+    """How a short supplier splits its stock among orders: tiers in order, then pro rata."""
+
+    rule: list[AllocationKey] = Field(default_factory=lambda: ["domestic", "priority"])
+
+
+class StockpileRelease(Model):
+    """When and how fast a stockpile releases into domestic buyers' inventories."""
+
+    trigger: Literal["fill_rate", "days_of_cover"] = "fill_rate"
+    threshold: NonNeg = 0.95
+    """Release when the eligible buyers' fill rate in the last step (a fraction) or their
+    inventory in days of cover falls below this."""
+    max_release_tpy: NonNeg
+    """Release rate cap in tonnes per year."""
+
+
+class Stockpile(Model):
+    """A strategic reserve of one material held by one country."""
+
+    country: CountryCode
+    material: str
+    holdings_t: NonNeg | None = None
+    holdings_days: NonNeg | None = None
+    """Initial holdings in days of the country's baseline final demand for the material
+    (exclusive with ``holdings_t``)."""
+    release: StockpileRelease
+    note: str | None = None
+
+
+class Scenario(Model):
+    """A whole scenario: the world network, its policies and its horizon."""
+
+    name: Id
+    description: str | None = None
+    start_date: dt.date
+    end_date: dt.date
+    """Exclusive end of the recorded horizon; horizon_days = end_date - start_date."""
+    simulation: Simulation = Field(default_factory=Simulation)
+    stages: Annotated[list[Id], Field(min_length=1)] = Field(
+        default_factory=lambda: list(DEFAULT_STAGES)
+    )
+    """Ordered chain stages, upstream first."""
+    countries: Annotated[dict[CountryCode, Country], Field(min_length=1)]
+    materials: Annotated[dict[Id, Material], Field(min_length=1)]
+    recipes: dict[Id, Recipe] = Field(default_factory=dict)
+    facilities: dict[Id, Facility] = Field(default_factory=dict)
+    demand: dict[Id, Demand] = Field(default_factory=dict)
+    sourcing: dict[Id, Sourcing] = Field(default_factory=dict)
+    lead_times: LeadTimes = Field(default_factory=LeadTimes)
+    allocation: Allocation = Field(default_factory=Allocation)
+    stockpiles: dict[Id, Stockpile] = Field(default_factory=dict)
+
+    @property
+    def horizon_days(self) -> int:
+        """Recorded days from ``start_date`` to ``end_date``."""
+        return (self.end_date - self.start_date).days
+
+    def day_of(self, date: dt.date) -> int:
+        """Integer day of ``date`` counted from ``start_date`` (negative before it)."""
+        return (date - self.start_date).days
+
+    def lead_time_days(self, origin: str, destination: str) -> int:
+        """Shipping days from ``origin`` to ``destination``."""
+        lt = self.lead_times
+        if origin == destination:
+            return lt.domestic_days
+        days = lt.lanes.get(origin, {}).get(destination)
+        if days is None and lt.symmetric:
+            days = lt.lanes.get(destination, {}).get(origin)
+        return lt.default_days if days is None else days
