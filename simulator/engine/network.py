@@ -21,7 +21,8 @@ class Pool:
         self.material = material
         self.stock = 0.0
         self.target_t = 0.0
-        """Target stock: sum over producing facilities of full-rate output x output cover."""
+        """Target stock: sum over producing facilities of full-rate output over
+        (output cover + one step)."""
         self.orders: list[tuple[Lane, float]] = []
 
 
@@ -74,6 +75,7 @@ class FacilityRT:
     __slots__ = (
         "capacity_tpd",
         "country",
+        "desired_runs_per_day",
         "fid",
         "inputs",
         "outputs",
@@ -82,7 +84,6 @@ class FacilityRT:
         "stage",
         "stage_index",
         "start_day",
-        "desired_runs_per_day",
     )
 
     def __init__(self, fid: str, country: str, stage: str, stage_index: int):
@@ -111,10 +112,12 @@ class FacilityRT:
 class DemandRT:
     """Runtime demand sector."""
 
-    __slots__ = ("buyer", "did", "growth_pa", "rate_tpd", "sector")
+    __slots__ = ("buyer", "cv", "did", "growth_pa", "rate_tpd", "sector")
 
-    def __init__(self, did: str, sector: str, buyer: Buyer, rate_tpd: float, growth_pa: float):
+    def __init__(self, did: str, sector: str, buyer: Buyer, rate_tpd: float, growth_pa: float,
+                 cv: float = 0.0):
         self.did = did
+        self.cv = cv
         self.sector = sector
         self.buyer = buyer
         self.rate_tpd = rate_tpd
@@ -133,8 +136,8 @@ class StockpileRT:
     __slots__ = (
         "buyers",
         "country",
-        "material",
         "holdings",
+        "material",
         "max_release_tpd",
         "pid",
         "threshold",
@@ -218,12 +221,12 @@ def build_network(s: Scenario) -> Network:
             net.buyers.append(b)
         for mid, coef in rec.outputs.items():
             p = pool(f.country, mid)
-            p.target_t += rt.capacity_tpd * coef * f.output_cover_days
+            p.target_t += rt.capacity_tpd * coef * (f.output_cover_days + step)
             rt.outputs.append((p, mid, coef))
         net.facilities.append(rt)
     for rt in net.facilities:
         rt.room_weight = [
-            rt.capacity_tpd * coef * s.facilities[rt.fid].output_cover_days / p.target_t
+            rt.capacity_tpd * coef * (s.facilities[rt.fid].output_cover_days + step) / p.target_t
             if p.target_t > 0
             else 0.0
             for p, _, coef in rt.outputs
@@ -231,7 +234,7 @@ def build_network(s: Scenario) -> Network:
 
     for did, d in s.demand.items():
         b = Buyer(did, d.country, d.material, d.cover_days, d.priority)
-        rt_d = DemandRT(did, d.sector, b, d.rate_tpy / 365.0, d.growth_pa)
+        rt_d = DemandRT(did, d.sector, b, d.rate_tpy / 365.0, d.growth_pa, d.cv)
         b.usage_per_day = rt_d.rate_on(-warmup)
         net.demands.append(rt_d)
         net.buyers.append(b)
@@ -242,7 +245,8 @@ def build_network(s: Scenario) -> Network:
 
     for pid, sp in s.stockpiles.items():
         rt_s = StockpileRT(pid, sp.country, sp.material)
-        rt_s.buyers = [b for b in net.buyers if (b.country, b.material) == (sp.country, sp.material)]
+        key = (sp.country, sp.material)
+        rt_s.buyers = [b for b in net.buyers if (b.country, b.material) == key]
         if sp.holdings_t is not None:
             rt_s.holdings = sp.holdings_t
         else:

@@ -115,6 +115,8 @@ class World:
         step = self.net.step_days
         b = d.buyer
         stockpiles = [sp for sp in self.net.stockpiles if b in sp.buyers]
+        gamma = self.streams.get(f"demand:{d.did}").gamma if d.cv > 0 else None
+        shape = 1.0 / (d.cv * d.cv) if d.cv > 0 else 0.0
 
         def consume(now: int) -> None:
             self.event_count += 1
@@ -122,6 +124,8 @@ class World:
             rate = d.rate_on(day)
             b.usage_per_day = rate
             want = rate * step
+            if gamma is not None:
+                want = float(gamma(shape, want / shape))
             got = min(b.on_hand, want)
             b.on_hand -= got
             b.last_fill = got / want if want > 0 else 1.0

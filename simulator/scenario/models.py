@@ -89,8 +89,9 @@ class Facility(Model):
     input_cover_days: NonNeg = 30
     """Target input inventory, in days of full-capacity use (order-up-to level)."""
     output_cover_days: NonNeg = 30
-    """Target stock of each output held for sale, in days of full-capacity output; the plant
-    slows down when every output is at target (production is pulled by orders)."""
+    """Safety stock of each output held for sale, in days of full-capacity output, on top of
+    one step's output; the plant slows down when every output is at target (production is
+    pulled by orders)."""
     note: str | None = None
 
 
@@ -106,6 +107,9 @@ class Demand(Model):
     """Compound annual growth rate (0.05 = 5%/yr)."""
     cover_days: NonNeg = 45
     """Consumer inventory target in days of demand (safety stock above the pipeline)."""
+    cv: Annotated[float, Field(ge=0, le=5)] = 0.0
+    """Coefficient of variation of each step's demand; draws are gamma-distributed around the
+    step's mean from the random stream ``demand:<id>``. 0 means deterministic demand."""
     priority: int = 0
     """Higher is served first when a supplier is short and the allocation rule uses priority."""
     note: str | None = None
@@ -163,8 +167,9 @@ class Stockpile(Model):
     material: str
     holdings_t: NonNeg | None = None
     holdings_days: NonNeg | None = None
-    """Initial holdings in days of the country's baseline final demand for the material
-    (exclusive with ``holdings_t``)."""
+    """Initial holdings in days of the country's use of the material at the start of the
+    warm-up: final demand plus facility inputs at full capacity (exclusive with
+    ``holdings_t``)."""
     release: StockpileRelease
     note: str | None = None
 
