@@ -16,7 +16,11 @@ def format_path(path: Path) -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    options = [str(c) for c in choices]
+    folded = [c for c in options if c.casefold() == str(word).casefold()]
+    # difflib's ratio for two-letter words (country codes) is 0 or 0.5, never above 0.6.
+    cutoff = 0.5 if len(str(word)) <= 2 else 0.6
+    close = folded or difflib.get_close_matches(str(word), options, n=1, cutoff=cutoff)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

@@ -27,7 +27,9 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 class Model(BaseModel):
     """Base for every scenario model: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+    )
 
 
 class Simulation(Model):
