@@ -1,0 +1,198 @@
+"""``critmin`` command line (also ``python -m simulator``): parse, call the library, map errors.
+
+Exit codes: 0 ok, 2 usage, 65 invalid scenario, 66 missing file, 70 internal error,
+74 cannot write output, 130 interrupted. Set ``CRITMIN_DEBUG=1`` to see tracebacks of
+internal errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .scenario.errors import ScenarioError, ScenarioFileNotFound
+
+EXIT_INVALID, EXIT_MISSING, EXIT_INTERNAL, EXIT_IOERR, EXIT_INTERRUPTED = 65, 66, 70, 74, 130
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="critmin", add_completion=False, no_args_is_help=True,
+    pretty_exceptions_enable=False, rich_markup_mode=None,
+    help="Discrete-event simulator of critical-mineral supply chains: who runs short of what.",
+)
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _report_problems(exc: ScenarioError) -> None:
+    for problem in exc.problems:
+        _err(str(problem))
+
+
+def _guarded(func: F) -> F:
+    """Map a command's exceptions to exit codes with one-line messages (no tracebacks)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ScenarioError as exc:
+            _report_problems(exc)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            _err("critmin: interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except OSError as exc:  # unwritable --out, full disk...: not a bug
+            _err(f"critmin: error: {exc}")
+            raise typer.Exit(EXIT_IOERR) from None
+        except Exception as exc:
+            if os.environ.get("CRITMIN_DEBUG") == "1":
+                raise
+            detail = " ".join(str(exc).split()) or "(no message)"
+            _err(f"critmin: internal error: {type(exc).__name__}: {detail}")
+            _err("critmin: this is a bug; please report it with the command you ran "
+                 "(rerun with CRITMIN_DEBUG=1 for a traceback)")
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[Any], None]]:
+    """A replication progress bar on stderr (only when stderr is a terminal)."""
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True,
+                  disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("replications", total=total)
+        yield lambda _done: bar.advance(task)
+
+
+@app.command()
+@_guarded
+def run(
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML file.")],
+    replications: Annotated[int, typer.Option("-n", "--replications", min=1,
+                                              help="Number of replications.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Root random seed.")] = 0,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY.PATH=VALUE",
+        help="Override one scenario value (repeatable).")] = None,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR",
+                                      help="Results root folder.")] = Path("results"),
+) -> None:
+    """Run SCENARIO and write a results folder (tables, KPIs, figures, manifest)."""
+    from .analysis import group_summary
+    from .runner import RunInterrupted, run_scenario, write_run
+    from .scenario import load_scenario
+
+    overrides = list(set_ or [])
+    sc = load_scenario(scenario, overrides=overrides)
+    kwargs = {"out_root": out, "seed": seed, "replications": replications,
+              "overrides": overrides}
+    try:
+        with _progress(replications) as on_done:
+            results = run_scenario(sc, replications=replications, seed=seed, on_done=on_done)
+    except RunInterrupted as exc:
+        kept = exc.partial.replications
+        where = f"; kept in {write_run(exc.partial, sc, **kwargs)}" if kept else ""
+        _err(f"critmin: interrupted after {kept} of {replications} replication(s){where}")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    run_dir = write_run(results, sc, **kwargs)
+
+    table = Table(title=f"{sc.name}: {replications} replication(s), seed {seed}")
+    for col in ("Sector", "Fill rate (worst rep)", "Worst step", "Shortfall t (mean/rep)"):
+        table.add_column(col, justify="left" if col == "Sector" else "right")
+    for row in group_summary(results.timeseries, by="sector").itertuples():
+        table.add_row(row.sector, f"{row.fill_rate_min:.1%}", f"{row.trough_fill_rate_min:.1%}",
+                      f"{row.shortfall_t_mean:,.1f}")
+    Console(soft_wrap=True).print(table)
+    typer.echo(f"Run folder: {run_dir}")
+    typer.echo(f"Figures:    {run_dir / 'fill_rate.png'}  {run_dir / 'fill_rate.svg'}")
+
+
+@app.command()
+@_guarded
+def validate(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Scenario YAML files.")],
+) -> None:
+    """Check scenario files; print `OK FILE` or every problem as `file:line:col: path: msg`."""
+    from .scenario import load_scenario
+
+    codes = set()
+    for f in files:
+        try:
+            load_scenario(f)
+        except ScenarioError as exc:
+            _report_problems(exc)
+            codes.add(exc.exit_code)
+        else:
+            typer.echo(f"OK {f}")
+    if codes:
+        raise typer.Exit(EXIT_MISSING if EXIT_MISSING in codes else max(codes))
+
+
+@app.command()
+@_guarded
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", metavar="FILE",
+                                             help="Write to FILE.")] = None,
+) -> None:
+    """Print the JSON Schema of scenario files (for editor autocompletion)."""
+    from .scenario import scenario_json_schema
+
+    text = json.dumps(scenario_json_schema(), indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        _err(f"wrote {out}")
+
+
+@app.command("list")
+@_guarded
+def list_(
+    directory: Annotated[Path, typer.Argument(metavar="DIR",
+                                              help="Folder of scenarios.")] = Path("scenarios"),
+) -> None:
+    """List the scenarios in DIR (default ./scenarios) with name and description."""
+    from .scenario import load_scenario
+
+    if not directory.is_dir():
+        _err(f"critmin: no such directory: {directory}")
+        raise typer.Exit(EXIT_MISSING)
+    table = Table("File", "Name", "Description")
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        try:
+            sc = load_scenario(path)
+            table.add_row(path.name, sc.name, " ".join((sc.description or "").split()))
+        except ScenarioError as exc:
+            table.add_row(path.name, "-", f"INVALID ({len(exc.problems)} problem(s)): "
+                                          f"see `critmin validate {path}`")
+    Console(soft_wrap=False).print(table)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        app(args=argv, prog_name="critmin")
+    except KeyboardInterrupt:
+        _err("critmin: interrupted")
+        sys.exit(EXIT_INTERRUPTED)
+
+
+__all__ = ["ScenarioFileNotFound", "app", "main"]
