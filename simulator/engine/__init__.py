@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..scenario.distributions import realize
 from ..scenario.models import Scenario
 from .balance import MassBalanceError, check_mass_balance
 from .network import build_network
@@ -42,9 +43,19 @@ def run_replication(scenario: Scenario, seed: int = 0, replication: int = 0) -> 
     """Simulate one replication of ``scenario``.
 
     Deterministic: the same scenario, seed and replication give identical results.
+    Uncertain parameters (``scenario.uncertainty``) are drawn first, each from its stream
+    ``param:<path>``, with :func:`~simulator.scenario.distributions.realize`; the replication
+    then runs on the realised scenario.
     Raises :exc:`MassBalanceError` if the material ledger does not close (an engine bug).
     """
-    world = World(scenario, build_network(scenario), RandomStreams(seed, replication))
+    streams = RandomStreams(seed, replication)
+    if scenario.uncertainty:
+        scenario = realize(scenario, streams.get)
+    happens = {
+        eid: ev.probability >= 1.0 or bool(streams.get(f"event:{eid}").random() < ev.probability)
+        for eid, ev in scenario.events.items()
+    }
+    world = World(scenario, build_network(scenario, happens), streams)
     world.run()
     balance = check_mass_balance(world)
     ts, flows, production = world.rec.frames()

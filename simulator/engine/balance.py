@@ -25,8 +25,10 @@ def mass_balance(world: World) -> pd.DataFrame:
     """Per-material ledger at the end of a run, from counters and from the state itself.
 
     ``initial_t + produced_t = used_t + delivered_t + pools_t + inventories_t + in_transit_t
-    + stockpile_t + loss_t``; ``imbalance_t`` is the difference and ``ok`` whether it is within
-    a relative tolerance of 1e-9 of the material's throughput.
+    + stockpile_t + loss_t``; ``in_transit_t`` includes ``licence_queue_t``, lots
+    allocated by an exporter and waiting for an export licence; ``imbalance_t`` is the
+    difference and ``ok`` whether it is within a relative tolerance of 1e-9 of the
+    material's throughput.
     """
     net = world.net
     rows = []
@@ -44,7 +46,8 @@ def mass_balance(world: World) -> pd.DataFrame:
             "material": m, "initial_t": net.initial_t.get(m, 0.0),
             "produced_t": world.produced_t[m], "used_t": world.used_t[m],
             "delivered_t": world.delivered_t[m], "pools_t": pools, "inventories_t": inv,
-            "in_transit_t": transit, "stockpile_t": stock, "loss_t": world.loss_t[m],
+            "in_transit_t": transit, "licence_queue_t": world.licence_queue_t[m],
+            "stockpile_t": stock, "loss_t": world.loss_t[m],
             "imbalance_t": imbalance, "ok": abs(imbalance) <= RELATIVE_TOLERANCE * scale,
         })
     return pd.DataFrame(rows)

@@ -14,7 +14,7 @@ from ..scenario.models import Scenario
 class Pool:
     """Sellable stock of one material held by the producers of one country."""
 
-    __slots__ = ("country", "material", "orders", "stock", "target_t")
+    __slots__ = ("country", "gated", "material", "orders", "stock", "target_t")
 
     def __init__(self, country: str, material: str):
         self.country = country
@@ -24,6 +24,8 @@ class Pool:
         """Target stock: sum over producing facilities of full-rate output over
         (output cover + one step)."""
         self.orders: list[tuple[Lane, float]] = []
+        self.gated = False
+        """True when some lane from this pool has export controls or capacity caps."""
 
 
 class Buyer:
@@ -38,6 +40,8 @@ class Buyer:
         "material",
         "on_hand",
         "priority",
+        "short_since",
+        "switching",
         "usage_per_day",
     )
 
@@ -53,26 +57,112 @@ class Buyer:
         self.last_fill = 1.0
         """Share of last step's need that was met (0..1)."""
         self.lanes: list[Lane] = []
+        self.short_since: int | None = None
+        """Day (>= 0) a supplier first failed to fill this buyer's order; alternatives'
+        qualification delays count from here."""
+        self.switching = False
+        """Whether order shares adapt to how suppliers deliver."""
+
+    def reshare(self, day: int) -> None:
+        """Recompute lane shares from base shares, policy multipliers and observed fills.
+
+        Primary suppliers keep ``base * policy * fill``; the share they lose goes to qualified
+        alternatives in proportion to their fill, or, with none, to the other primaries pro
+        rata. If every weight is zero the base shares stand (buyers keep trying).
+        """
+        adapt = self.switching
+        primary = 0.0
+        lost = 0.0
+        alt_fill = 0.0
+        for lane in self.lanes:
+            fill = lane.fill_seen if adapt else 1.0
+            if lane.base_share > 0.0:
+                w = lane.base_share * lane.policy_mult * fill
+                lane.share = w
+                primary += w
+                lost += lane.base_share - w
+            else:
+                lane.share = 0.0
+                if lane.qualifies(self.short_since, day):
+                    alt_fill += lane.policy_mult * fill
+        if lost > 1e-12 and alt_fill > 0.0:
+            for lane in self.lanes:
+                if lane.base_share <= 0.0 and lane.qualifies(self.short_since, day):
+                    fill = lane.fill_seen if adapt else 1.0
+                    lane.share = lost * lane.policy_mult * fill / alt_fill
+        total = sum(lane.share for lane in self.lanes)
+        if total <= 1e-12:
+            base = sum(lane.base_share for lane in self.lanes)
+            for lane in self.lanes:
+                lane.share = lane.base_share / base if base > 0 else 0.0
+        else:
+            for lane in self.lanes:
+                lane.share /= total
 
 
 class Lane:
     """An ordering relation from a buyer to a supplier country's pool, with its share."""
 
-    __slots__ = ("buyer", "lead_days", "on_order", "pool", "share")
+    __slots__ = (
+        "base_share",
+        "buyer",
+        "caps",
+        "controls",
+        "delays",
+        "extra_cover_days",
+        "fill_seen",
+        "lead_days",
+        "observed",
+        "on_order",
+        "policy_mult",
+        "pool",
+        "qualification_days",
+        "share",
+        "tariffs",
+    )
 
-    def __init__(self, buyer: Buyer, pool: Pool, share: float, lead_days: int):
+    def __init__(self, buyer: Buyer, pool: Pool, share: float, lead_days: int,
+                 qualification_days: int | None = None):
         self.buyer = buyer
         self.pool = pool
+        self.base_share = share
+        """Share from the scenario's sourcing (0 for an alternative supplier)."""
         self.share = share
+        """Current share of the buyer's orders (see :meth:`Buyer.reshare`)."""
         self.lead_days = lead_days
+        self.qualification_days = qualification_days
+        """For an alternative: days from the buyer's first shortfall until it may be used."""
         self.on_order = 0.0
-        """Tonnes shipped on this lane and not yet arrived (in transit)."""
+        """Tonnes shipped on this lane, or awaiting an export licence, not yet arrived."""
+        self.fill_seen = 1.0
+        """The buyer's smoothed view of the share of its orders this supplier fills."""
+        self.policy_mult = 1.0
+        """Product of tariff multipliers on this route (1 = no barrier)."""
+        self.extra_cover_days = 0.0
+        """Extra cover ordered on this lane (pre-buying before an export control)."""
+        self.controls: list = []
+        """Export-control runtimes that may apply to this lane."""
+        self.caps: list = []
+        """Shared tonnage allowances (logistics capacity limits) on this lane."""
+        self.delays: list = []
+        """Logistics disruptions adding days to this lane's lead time."""
+        self.tariffs: list = []
+        """Tariff runtimes on this route; ``policy_mult`` is the product of the active ones."""
+        self.observed = False
+        """Whether an order on this lane was allocated since the buyer last ordered."""
+
+    def qualifies(self, short_since: int | None, day: int) -> bool:
+        """Whether the buyer may order on this lane on ``day``."""
+        if self.qualification_days is None:
+            return True
+        return short_since is not None and day >= short_since + self.qualification_days
 
 
 class FacilityRT:
     """Runtime facility: inputs drawn from buyers, outputs added to pools."""
 
     __slots__ = (
+        "availability",
         "capacity_tpd",
         "country",
         "desired_runs_per_day",
@@ -99,20 +189,26 @@ class FacilityRT:
         self.room_weight: list[float] = []
         """This facility's share of each output pool's room (by full-rate output)."""
         self.desired_runs_per_day = 0.0
+        self.availability: list = []
+        """Outage runtimes; each has ``loss(day)``, the fraction of capacity lost."""
 
     def capacity_factor(self, day: int) -> float:
         """Fraction of nameplate capacity available on ``day`` from start date and ramp-up."""
         if self.start_day is None or day >= self.start_day + self.ramp_days:
-            return 1.0
-        if day < self.start_day:
+            factor = 1.0
+        elif day < self.start_day:
             return 0.0
-        return (day - self.start_day + 1) / (self.ramp_days + 1)
+        else:
+            factor = (day - self.start_day + 1) / (self.ramp_days + 1)
+        for outage in self.availability:
+            factor *= 1.0 - outage.loss(day)
+        return factor
 
 
 class DemandRT:
     """Runtime demand sector."""
 
-    __slots__ = ("buyer", "cv", "did", "growth_pa", "rate_tpd", "sector")
+    __slots__ = ("buyer", "cv", "did", "growth_pa", "modifiers", "rate_tpd", "sector")
 
     def __init__(self, did: str, sector: str, buyer: Buyer, rate_tpd: float, growth_pa: float,
                  cv: float = 0.0):
@@ -122,24 +218,33 @@ class DemandRT:
         self.buyer = buyer
         self.rate_tpd = rate_tpd
         self.growth_pa = growth_pa
+        self.modifiers: list = []
+        """Demand-shock and substitution runtimes; each has ``factor(day)``."""
 
     def rate_on(self, day: int) -> float:
-        """Demand in t/day on ``day`` (compound growth from the start date)."""
-        if self.growth_pa == 0.0:
-            return self.rate_tpd
-        return self.rate_tpd * (1.0 + self.growth_pa) ** (day / 365.0)
+        """Demand in t/day on ``day``: compound growth from the start date, times events."""
+        rate = self.rate_tpd
+        if self.growth_pa != 0.0:
+            rate *= (1.0 + self.growth_pa) ** (day / 365.0)
+        for mod in self.modifiers:
+            rate *= mod.factor(day)
+        return rate
 
 
 class StockpileRT:
     """Runtime strategic stockpile releasing into its country's buyers of the material."""
 
     __slots__ = (
+        "buy_tpd",
+        "buyer",
         "buyers",
         "country",
         "holdings",
         "material",
         "max_release_tpd",
         "pid",
+        "releasing",
+        "target_t",
         "threshold",
         "trigger",
     )
@@ -153,6 +258,26 @@ class StockpileRT:
         self.threshold = 0.0
         self.max_release_tpd = 0.0
         self.buyers: list[Buyer] = []
+        """Buyers that may draw on this stockpile."""
+        self.buyer: Buyer | None = None
+        """The stockpile's own purchasing account (its lanes buy refills and build-ups)."""
+        self.buy_tpd = 0.0
+        self.target_t = 0.0
+        self.releasing = False
+
+
+@dataclass(frozen=True)
+class FacilitySpec:
+    """What the network needs of a facility, from ``facilities`` or an agreement."""
+
+    fid: str
+    country: str
+    recipe: str
+    capacity_tpy: float
+    start_date: dt.date | None
+    ramp_up_days: int
+    input_cover_days: float
+    output_cover_days: float
 
 
 @dataclass
@@ -164,9 +289,12 @@ class Network:
     start_date: dt.date
     pools: dict[tuple[str, str], Pool] = field(default_factory=dict)
     buyers: list[Buyer] = field(default_factory=list)
+    """Every buyer, stockpile purchasing accounts included."""
     facilities: list[FacilityRT] = field(default_factory=list)
     demands: list[DemandRT] = field(default_factory=list)
     stockpiles: list[StockpileRT] = field(default_factory=list)
+    events: dict = field(default_factory=dict)
+    """Events that happen in this replication (id -> model), in declaration order."""
     initial_t: dict[str, float] = field(default_factory=dict)
     """Material on hand at the start of the warm-up (inventories, pools, stockpiles)."""
 
@@ -174,16 +302,41 @@ class Network:
     def lanes(self) -> list[Lane]:
         return [lane for b in self.buyers for lane in b.lanes]
 
+    @property
+    def ordering_buyers(self) -> list[Buyer]:
+        """Buyers that order by the inventory policy (not stockpile accounts)."""
+        accounts = {id(sp.buyer) for sp in self.stockpiles}
+        return [b for b in self.buyers if id(b) not in accounts]
 
-def build_network(s: Scenario) -> Network:
+
+def facility_specs(s: Scenario, events: dict) -> list[FacilitySpec]:
+    """Scenario facilities plus those that happening cooperation agreements build."""
+    specs = [
+        FacilitySpec(fid, f.country, f.recipe, f.capacity_tpy, f.start_date, f.ramp_up_days,
+                     f.input_cover_days, f.output_cover_days)
+        for fid, f in s.facilities.items()
+    ]
+    for ev in events.values():
+        if ev.type == "cooperation_agreement":
+            for fid, nf in ev.facilities.items():
+                start = nf.investment_decision + dt.timedelta(days=nf.construction_days)
+                specs.append(FacilitySpec(fid, nf.country, nf.recipe, nf.capacity_tpy, start,
+                                          nf.ramp_up_days, nf.input_cover_days,
+                                          nf.output_cover_days))
+    return specs
+
+
+def build_network(s: Scenario, happens: dict | None = None) -> Network:
     """Compile a validated scenario into its runtime network with starting inventories.
 
+    ``happens`` maps event ids to whether they occur in this replication (default: all).
     Starting state: pools at target stock, buyers at their target cover, nothing in transit.
     The warm-up (a whole number of steps) lets pipelines fill before day 0.
     """
     step = s.simulation.step_days
     warmup = -(-s.simulation.warmup_days // step) * step
     net = Network(step_days=step, warmup_days=warmup, start_date=s.start_date)
+    net.events = {eid: ev for eid, ev in s.events.items() if happens is None or happens[eid]}
     stage_index = {name: i for i, name in enumerate(s.stages)}
 
     def pool(country: str, material: str) -> Pool:
@@ -201,36 +354,38 @@ def build_network(s: Scenario) -> Network:
             if share > 0:
                 lead = s.lead_time_days(sup, buyer.country)
                 buyer.lanes.append(Lane(buyer, pool(sup, buyer.material), share, lead))
+        for sup, qual in (src.alternatives.items() if src else ()):
+            if sup not in suppliers or suppliers[sup] <= 0:
+                lead = s.lead_time_days(sup, buyer.country)
+                buyer.lanes.append(Lane(buyer, pool(sup, buyer.material), 0.0, lead, qual))
+        buyer.switching = s.switching.enabled
 
-    # Facilities, upstream stages first, then in declaration order.
-    ordered = sorted(
-        s.facilities.items(), key=lambda kv: stage_index[s.recipes[kv[1].recipe].stage]
-    )
-    for fid, f in ordered:
+    specs = sorted(facility_specs(s, net.events),
+                   key=lambda f: stage_index[s.recipes[f.recipe].stage])
+    for f in specs:
         rec = s.recipes[f.recipe]
-        rt = FacilityRT(fid, f.country, rec.stage, stage_index[rec.stage])
+        rt = FacilityRT(f.fid, f.country, rec.stage, stage_index[rec.stage])
         rt.capacity_tpd = f.capacity_tpy / 365.0
-        if f.start_date is not None and f.start_date > s.start_date:
+        if f.start_date is not None and f.start_date > s.start_date - dt.timedelta(warmup):
             rt.start_day = s.day_of(f.start_date)
         rt.ramp_days = f.ramp_up_days
-        rt.desired_runs_per_day = rt.capacity_tpd
+        active_now = rt.capacity_factor(-warmup)
+        rt.desired_runs_per_day = rt.capacity_tpd * active_now
         for mid, coef in rec.inputs.items():
-            b = Buyer(fid, f.country, mid, f.input_cover_days, priority=0)
-            b.usage_per_day = rt.capacity_tpd * coef
+            b = Buyer(f.fid, f.country, mid, f.input_cover_days, priority=0)
+            b.usage_per_day = rt.desired_runs_per_day * coef
             rt.inputs.append((b, coef))
             net.buyers.append(b)
         for mid, coef in rec.outputs.items():
             p = pool(f.country, mid)
             p.target_t += rt.capacity_tpd * coef * (f.output_cover_days + step)
             rt.outputs.append((p, mid, coef))
+        rt.room_weight = [rt.capacity_tpd * coef * (f.output_cover_days + step) for _, _, coef
+                          in rt.outputs]
         net.facilities.append(rt)
     for rt in net.facilities:
-        rt.room_weight = [
-            rt.capacity_tpd * coef * (s.facilities[rt.fid].output_cover_days + step) / p.target_t
-            if p.target_t > 0
-            else 0.0
-            for p, _, coef in rt.outputs
-        ]
+        rt.room_weight = [w / p.target_t if p.target_t > 0 else 0.0
+                          for w, (p, _, _) in zip(rt.room_weight, rt.outputs, strict=True)]
 
     for did, d in s.demand.items():
         b = Buyer(did, d.country, d.material, d.cover_days, d.priority)
@@ -243,22 +398,35 @@ def build_network(s: Scenario) -> Network:
         connect(b)
         b.on_hand = b.usage_per_day * b.cover_days
 
+    demand_sector = {id(d.buyer): d.sector for d in net.demands}
     for pid, sp in s.stockpiles.items():
         rt_s = StockpileRT(pid, sp.country, sp.material)
-        key = (sp.country, sp.material)
-        rt_s.buyers = [b for b in net.buyers if (b.country, b.material) == key]
+        countries = {sp.country, *sp.eligible_countries}
+        rt_s.buyers = [
+            b for b in net.buyers
+            if b.material == sp.material and b.country in countries
+            and (sp.sectors is None or demand_sector.get(id(b)) in sp.sectors)
+        ]
         if sp.holdings_t is not None:
             rt_s.holdings = sp.holdings_t
         else:
-            base_use = sum(b.usage_per_day for b in rt_s.buyers)
-            rt_s.holdings = (sp.holdings_days or 0.0) * base_use
+            own = [b for b in rt_s.buyers if b.country == sp.country]
+            rt_s.holdings = (sp.holdings_days or 0.0) * sum(b.usage_per_day for b in own)
+        rt_s.target_t = rt_s.holdings if sp.target_t is None else sp.target_t
+        rt_s.buy_tpd = sp.refill_tpy / 365.0
         rt_s.trigger = sp.release.trigger
         rt_s.threshold = sp.release.threshold
         rt_s.max_release_tpd = sp.release.max_release_tpy / 365.0
+        account = Buyer(pid, sp.country, sp.material, 0.0, priority=-(10**6))
+        connect(account)
+        rt_s.buyer = account
+        net.buyers.append(account)
         net.stockpiles.append(rt_s)
 
     for p in net.pools.values():
-        p.stock = p.target_t
+        p.stock = p.target_t if any(
+            rt.capacity_factor(-warmup) > 0 for rt in net.facilities
+            for op, _, _ in rt.outputs if op is p) else 0.0
     initial: dict[str, float] = {m: 0.0 for m in s.materials}
     for p in net.pools.values():
         initial[p.material] += p.stock

@@ -4,6 +4,7 @@ Every engine event fires at an integer day and a *phase* (its SimPy priority), s
 of work within a day is fixed and documented, never an accident of scheduling:
 
 1. ``ARRIVE``     shipments land in buyers' inventories;
+   ``POLICY``     events start, end or change state (controls, outages, tariffs...);
 2. ``PRODUCE``    facilities run, upstream stages first (``PRODUCE + stage index``);
 3. ``CONSUME``    demand sectors consume and are recorded;
 4. ``STOCKPILE``  strategic stockpiles release into short buyers;
@@ -21,6 +22,7 @@ import simpy
 from simpy.events import Event
 
 ARRIVE = 0
+POLICY = 5
 PRODUCE = 10
 CONSUME = 100
 STOCKPILE = 110

@@ -3,24 +3,33 @@
 Each facility, demand sector, buyer, pool and stockpile is driven by its own periodic timed
 callback (one SimPy event per entity per step) and every shipment is one SimPy event (a lot),
 so the event count grows with the network, not with tonnes. See :mod:`.phases` for the order
-of work within a day.
+of work within a day, and :mod:`.events` for what policy events change.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import simpy
 
 from ..scenario.models import Scenario
 from .network import Buyer, DemandRT, FacilityRT, Lane, Network, Pool, StockpileRT
-from .phases import ALLOCATE, ARRIVE, CONSUME, ORDER, PRODUCE, STOCKPILE, PhaseTimeout, every
+from .phases import (
+    ALLOCATE,
+    ARRIVE,
+    CONSUME,
+    ORDER,
+    PRODUCE,
+    STOCKPILE,
+    PhaseTimeout,
+    every,
+)
 from .recorder import Recorder
 from .rng import RandomStreams
 
 USAGE_SMOOTHING_DAYS = 28.0
 """Time constant (days) of the exponential smoothing of a facility's desired input use.
 Modelling assumption: about one month, the usual planning cycle."""
+
+FULL = 1.0 - 1e-9
 
 
 class World:
@@ -37,8 +46,12 @@ class World:
         self.used_t = {m: 0.0 for m in scenario.materials}
         self.delivered_t = {m: 0.0 for m in scenario.materials}
         self.loss_t = {m: 0.0 for m in scenario.materials}
+        self.licence_queue_t = {m: 0.0 for m in scenario.materials}
         self.rule = scenario.allocation.rule
+        self.partners: set[tuple[str, str]] = set()
+        """(supplier, buyer) country pairs in an active cooperation agreement."""
         self._alpha = min(1.0, network.step_days / USAGE_SMOOTHING_DAYS)
+        self._fill_alpha = min(1.0, network.step_days / scenario.switching.adjustment_days)
         self._room_cache: dict[int, tuple[int, float]] = {}
 
     # -- time -------------------------------------------------------------------------------
@@ -46,19 +59,32 @@ class World:
         """Scenario day (0 = start_date) of the current simulation time."""
         return int(self.env.now) - self.net.warmup_days
 
+    def at_day(self, day: int, phase: int, action) -> None:
+        """Call ``action(day)`` on scenario day ``day`` (or now, if that is past) in ``phase``."""
+        delay = max(0, day + self.net.warmup_days - int(self.env.now))
+
+        def fire(_event: object) -> None:
+            self.event_count += 1
+            action(self.day())
+
+        PhaseTimeout(self.env, delay, phase).callbacks.append(fire)
+
     def start(self) -> None:
-        """Schedule every entity's periodic action."""
+        """Schedule every entity's periodic action, then install the events."""
+        from .events import install_events
+
         env, step = self.env, self.net.step_days
         for f in self.net.facilities:
             every(env, step, PRODUCE + f.stage_index, self._producer(f))
         for d in self.net.demands:
             every(env, step, CONSUME, self._consumer(d))
         for sp in self.net.stockpiles:
-            every(env, step, STOCKPILE, self._releaser(sp))
-        for b in self.net.buyers:
+            every(env, step, STOCKPILE, self._stockpile(sp))
+        for b in self.net.ordering_buyers:
             every(env, step, ORDER, self._orderer(b))
         for p in self.net.pools.values():
             every(env, step, ALLOCATE, self._allocator(p))
+        install_events(self)
 
     def run(self) -> None:
         """Run the warm-up and the horizon."""
@@ -91,8 +117,7 @@ class World:
                 avail = buyer.on_hand / coef
                 buyer.last_fill = min(1.0, avail / desired) if desired > 0 else 1.0
                 runs = min(runs, avail)
-            a = self._alpha
-            f.desired_runs_per_day += a * (desired / step - f.desired_runs_per_day)
+            f.desired_runs_per_day += self._alpha * (desired / step - f.desired_runs_per_day)
             for buyer, coef in f.inputs:
                 buyer.usage_per_day = f.desired_runs_per_day * coef
             if runs <= 0.0:
@@ -114,7 +139,6 @@ class World:
     def _consumer(self, d: DemandRT):
         step = self.net.step_days
         b = d.buyer
-        stockpiles = [sp for sp in self.net.stockpiles if b in sp.buyers]
         gamma = self.streams.get(f"demand:{d.did}").gamma if d.cv > 0 else None
         shape = 1.0 / (d.cv * d.cv) if d.cv > 0 else 0.0
 
@@ -124,44 +148,62 @@ class World:
             rate = d.rate_on(day)
             b.usage_per_day = rate
             want = rate * step
-            if gamma is not None:
+            if gamma is not None and want > 0:
                 want = float(gamma(shape, want / shape))
             got = min(b.on_hand, want)
             b.on_hand -= got
             b.last_fill = got / want if want > 0 else 1.0
             self.delivered_t[b.material] += got
             if day >= 0:
-                held = sum(sp.holdings for sp in stockpiles)
+                held = sum(sp.holdings for sp in self.net.stockpiles if b in sp.buyers)
                 self.rec.demand(day, d, want, got, b.on_hand, held)
 
         return consume
 
     # -- stockpiles -------------------------------------------------------------------------
-    def _releaser(self, sp: StockpileRT):
+    def _stockpile(self, sp: StockpileRT):
         step = self.net.step_days
+        account = sp.buyer
+        assert account is not None
 
-        def release(now: int) -> None:
+        def tend(now: int) -> None:
             self.event_count += 1
-            use = sum(b.usage_per_day for b in sp.buyers)
-            if sp.holdings <= 0.0 or use <= 0.0:
+            sp.holdings += account.on_hand  # purchases that arrived join the reserve
+            account.on_hand = 0.0
+            sp.releasing = self._release(sp, step)
+            if sp.releasing or sp.buy_tpd <= 0.0:
                 return
-            if sp.trigger == "fill_rate":
-                level = sum(b.last_fill * b.usage_per_day for b in sp.buyers) / use
-            else:
-                level = sum(b.on_hand for b in sp.buyers) / use
-            if level >= sp.threshold:
-                return
-            needs = [max(0.0, b.usage_per_day * (b.cover_days + step) - b.on_hand)
-                     for b in sp.buyers]
-            total_need = sum(needs)
-            amount = min(sp.holdings, sp.max_release_tpd * step, total_need)
-            if amount <= 0.0:
-                return
+            pipeline = sum(lane.on_order for lane in account.lanes)
+            q = min(sp.buy_tpd * step, sp.target_t - sp.holdings - pipeline)
+            if q > 1e-9:
+                for lane in account.lanes:
+                    if lane.share > 0:
+                        lane.pool.orders.append((lane, q * lane.share))
+
+        return tend
+
+    def _release(self, sp: StockpileRT, step: int) -> bool:
+        """Release into short eligible buyers; True if the trigger is on."""
+        use = sum(b.usage_per_day for b in sp.buyers)
+        if use <= 0.0:
+            return False
+        if sp.trigger == "fill_rate":
+            level = sum(b.last_fill * b.usage_per_day for b in sp.buyers) / use
+        else:
+            level = sum(b.on_hand for b in sp.buyers) / use
+        if level >= sp.threshold:
+            return False
+        if sp.holdings <= 0.0:
+            return True
+        needs = [max(0.0, b.usage_per_day * (b.cover_days + step) - b.on_hand)
+                 for b in sp.buyers]
+        total_need = sum(needs)
+        amount = min(sp.holdings, sp.max_release_tpd * step, total_need)
+        if amount > 0.0:
             sp.holdings -= amount
             for b, need in zip(sp.buyers, needs, strict=True):
                 b.on_hand += amount * need / total_need
-
-        return release
+        return True
 
     # -- ordering and allocation --------------------------------------------------------------
     def _orderer(self, b: Buyer):
@@ -169,12 +211,29 @@ class World:
 
         def order(now: int) -> None:
             self.event_count += 1
-            usage = b.usage_per_day
+            a = self._fill_alpha
+            for lane in b.lanes:  # unobserved suppliers drift back to trusted
+                if lane.observed:
+                    lane.observed = False
+                else:
+                    lane.fill_seen += a * (1.0 - lane.fill_seen)
+            b.reshare(now - self.net.warmup_days)
+            lanes = [lane for lane in b.lanes if lane.share > 0.0]
+            lead = 0.0
+            position = b.on_hand
             for lane in b.lanes:
-                target = lane.share * usage * (b.cover_days + step + lane.lead_days)
-                q = target - lane.share * b.on_hand - lane.on_order
-                if q > 1e-9:
-                    lane.pool.orders.append((lane, q))
+                position += lane.on_order
+            for lane in lanes:
+                extra = lane.extra_cover_days
+                for delay in lane.delays:
+                    if delay.active:
+                        extra += delay.extra_days
+                days = lane.lead_days + extra  # a lot waits for the next step to be used
+                lead += lane.share * (-(-days // step) * step)
+            q = b.usage_per_day * (b.cover_days + step + lead) - position
+            if q > 1e-9:
+                for lane in lanes:
+                    lane.pool.orders.append((lane, q * lane.share))
 
         return order
 
@@ -185,62 +244,92 @@ class World:
             if not orders:
                 return
             p.orders = []
-            total = sum(q for _, q in orders)
-            if total <= p.stock:
-                fills: Iterable[tuple[Lane, float]] = orders
+            day = now - self.net.warmup_days
+            if p.gated:
+                from .events.export_control import gate
+
+                allowed, licences = gate(orders, day)
             else:
-                fills = self._ration(p, orders, p.stock)
-            for lane, q in fills:
+                allowed, licences = orders, None
+            total = sum(q for _, q in allowed)
+            fills = allowed if total <= p.stock else self._ration(p, allowed, p.stock)
+            a = self._fill_alpha
+            for (lane, wanted), (_, q) in zip(orders, fills, strict=True):
                 if q > 0.0:
-                    self._ship(p, lane, q, now)
+                    ctrl = licences.get(id(lane)) if licences else None
+                    if ctrl is None:
+                        self._ship(p, lane, q, now)
+                    else:
+                        ctrl.apply(self, p, lane, q, day)
+                    for cap in lane.caps:
+                        if cap.active:
+                            cap.use(q)
+                seen = q / wanted if ctrl_free(licences, lane) else 0.0
+                lane.fill_seen += a * (seen - lane.fill_seen)
+                lane.observed = True
+                if seen < FULL and day >= 0 and lane.buyer.short_since is None:
+                    lane.buyer.short_since = day
 
         return allocate
 
     def _ration(
         self, p: Pool, orders: list[tuple[Lane, float]], available: float
     ) -> list[tuple[Lane, float]]:
-        """Split ``available`` among ``orders`` by the allocation rule's tiers, then pro rata."""
+        """Split ``available`` among ``orders`` by the allocation rule's tiers, then pro rata.
 
-        def tier(item: tuple[Lane, float]) -> tuple:
+        Returns the fills in the order of ``orders``.
+        """
+        rule, partners = self.rule, self.partners
+
+        def tier(item: tuple[Lane, float]) -> tuple[int, ...]:
             buyer = item[0].buyer
             key: list[int] = []
-            for k in self.rule:
+            for k in rule:
                 if k == "domestic":
                     key.append(0 if buyer.country == p.country else 1)
+                elif k == "agreement":
+                    key.append(0 if (p.country, buyer.country) in partners else 1)
                 else:  # priority: higher first
                     key.append(-buyer.priority)
             return tuple(key)
 
-        ranked = sorted(orders, key=tier)  # stable: ties keep order-placement order
-        out: list[tuple[Lane, float]] = []
-        i = 0
+        keys = [tier(o) for o in orders]
+        fills = [0.0] * len(orders)
         left = available
-        while i < len(ranked):
-            j = i
-            key = tier(ranked[i])
-            while j < len(ranked) and tier(ranked[j]) == key:
-                j += 1
-            group = ranked[i:j]
-            want = sum(q for _, q in group)
+        for key in sorted(set(keys)):
+            idx = [i for i, k in enumerate(keys) if k == key]
+            want = sum(orders[i][1] for i in idx)
             share = min(1.0, left / want) if want > 0 else 0.0
-            for lane, q in group:
-                out.append((lane, q * share))
-            left -= want * share
-            left = max(left, 0.0)
-            i = j
-        return out
+            for i in idx:
+                fills[i] = orders[i][1] * share
+            left = max(0.0, left - want * share)
+        return [(lane, q) for (lane, _), q in zip(orders, fills, strict=True)]
 
     def _ship(self, p: Pool, lane: Lane, q: float, now: int) -> None:
+        """Take ``q`` from the pool and send it as one lot down the lane."""
         p.stock -= q
         lane.on_order += q
+        self.dispatch(lane, q, now)
+
+    def dispatch(self, lane: Lane, q: float, now: int) -> None:
+        """Send a lot already counted in ``lane.on_order``: record it, schedule its arrival."""
         day = now - self.net.warmup_days
-        if day >= 0 and lane.buyer.country != p.country:
-            self.rec.flow(day, p.country, lane.buyer.country, p.material, q)
+        pool = lane.pool
+        if day >= 0 and lane.buyer.country != pool.country:
+            self.rec.flow(day, pool.country, lane.buyer.country, pool.material, q)
+        lead = lane.lead_days
+        for delay in lane.delays:
+            if delay.active:
+                lead += delay.extra_days
 
         def arrive(_event: object) -> None:
             self.event_count += 1
             lane.on_order -= q
             lane.buyer.on_hand += q
 
-        PhaseTimeout(self.env, lane.lead_days, ARRIVE).callbacks.append(arrive)
+        PhaseTimeout(self.env, lead, ARRIVE).callbacks.append(arrive)
 
+
+def ctrl_free(licences: dict | None, lane: Lane) -> bool:
+    """True when the lane's allocation this step is not waiting for a licence."""
+    return not licences or id(lane) not in licences

@@ -1,6 +1,15 @@
 """The scenario language: typed models, YAML loading with positions, located errors."""
 
 from .checks import check_scenario
+from .distributions import (
+    Choice,
+    Distribution,
+    Normal,
+    Triangular,
+    Uniform,
+    parse_distribution,
+    realize,
+)
 from .errors import Problem, ScenarioError, ScenarioFileNotFound
 from .loader import (
     dump_scenario_yaml,
@@ -27,11 +36,14 @@ from .models import (
 
 __all__ = [
     "Allocation",
+    "Choice",
     "Country",
     "Demand",
+    "Distribution",
     "Facility",
     "LeadTimes",
     "Material",
+    "Normal",
     "Problem",
     "Recipe",
     "Scenario",
@@ -41,10 +53,14 @@ __all__ = [
     "Sourcing",
     "Stockpile",
     "StockpileRelease",
+    "Triangular",
+    "Uniform",
     "check_scenario",
     "dump_scenario_yaml",
     "load_scenario",
     "load_scenario_text",
+    "parse_distribution",
+    "realize",
     "resolve_scenario_data",
     "scenario_json_schema",
     "scenario_sha256",

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from .countries import is_country_code
 from .errors import Path, Problem, did_you_mean
+from .event_checks import check_events
 from .models import Scenario
 
 SHARE_TOLERANCE = 1e-6
@@ -109,4 +110,13 @@ def check_scenario(s: Scenario) -> list[Problem]:
         if sp.release.trigger == "fill_rate" and sp.release.threshold > 1:
             err(("stockpiles", pid, "release", "threshold"),
                 "a fill-rate threshold is a fraction between 0 and 1")
+        for i, code in enumerate(sp.eligible_countries):
+            ref(("stockpiles", pid, "eligible_countries", i), code, s.countries, "country")
+    for sid, src in s.sourcing.items():
+        for sup in src.alternatives:
+            if ref(("sourcing", sid, "alternatives", sup), sup, s.countries, "country") and (
+                    src.material in s.materials and sup not in producers[src.material]):
+                err(("sourcing", sid, "alternatives", sup),
+                    f"{sup} has no facility producing {src.material!r}")
+    out.extend(check_events(s))
     return out

@@ -13,23 +13,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field
 
-DEFAULT_STAGES = ["mine", "separation", "metal", "magnet"]
-
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-NonNeg = Annotated[float, Field(ge=0)]
-Pos = Annotated[float, Field(gt=0)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
-
-
-class Model(BaseModel):
-    """Base for every scenario model: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
-    )
+from .base import (
+    DEFAULT_STAGES,
+    CountryCode,
+    Fraction,
+    Id,
+    Model,
+    NonNeg,
+    Pos,
+)
+from .distributions import Distribution
+from .events import Event
 
 
 class Simulation(Model):
@@ -125,6 +121,10 @@ class Sourcing(Model):
     suppliers: Annotated[dict[CountryCode, Fraction], Field(min_length=1)]
     """Supplier country -> share of orders; shares sum to 1. The buyer's own country means
     domestic supply."""
+    alternatives: dict[CountryCode, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    """Suppliers the buyers may switch to when their usual ones fall short: country ->
+    qualification delay in days, counted from the day a supplier first fails to fill the
+    buyers' orders."""
     note: str | None = None
 
 
@@ -142,13 +142,22 @@ class LeadTimes(Model):
     """If true, a lane A->B also sets B->A unless B->A is listed itself."""
 
 
-AllocationKey = Literal["domestic", "priority"]
+AllocationKey = Literal["domestic", "agreement", "priority"]
 
 
 class Allocation(Model):
     """How a short supplier splits its stock among orders: tiers in order, then pro rata."""
 
     rule: list[AllocationKey] = Field(default_factory=lambda: ["domestic", "priority"])
+
+
+class Switching(Model):
+    """How buyers move orders between suppliers as they see them deliver or fail."""
+
+    enabled: bool = True
+    adjustment_days: Pos = 28
+    """Time constant (days) over which buyers update their view of each supplier's fill
+    rate and move order shares accordingly."""
 
 
 class StockpileRelease(Model):
@@ -173,6 +182,16 @@ class Stockpile(Model):
     warm-up: final demand plus facility inputs at full capacity (exclusive with
     ``holdings_t``)."""
     release: StockpileRelease
+    eligible_countries: list[CountryCode] = Field(default_factory=list)
+    """Other countries whose buyers may draw (allies); the holder always may."""
+    sectors: list[Id] | None = None
+    """Demand sectors that may draw; ``None`` means every buyer of the material (facility
+    inputs included)."""
+    target_t: NonNeg | None = None
+    """Refill target in tonnes (default: the initial holdings)."""
+    refill_tpy: NonNeg = 0.0
+    """Purchases into the reserve, tonnes per year, while holdings are below target and
+    no release is under way."""
     note: str | None = None
 
 
@@ -198,6 +217,13 @@ class Scenario(Model):
     lead_times: LeadTimes = Field(default_factory=LeadTimes)
     allocation: Allocation = Field(default_factory=Allocation)
     stockpiles: dict[Id, Stockpile] = Field(default_factory=dict)
+    switching: Switching = Field(default_factory=Switching)
+    events: dict[Id, Event] = Field(default_factory=dict)
+    uncertainty: dict[str, Distribution] = Field(default_factory=dict)
+    """Uncertain parameters: dotted key path (``facilities.au_mine.capacity_tpy``) ->
+    distribution. The loader fills it from distributions written in place of numbers and sets
+    each parameter to its distribution's central value; the engine draws every one per
+    replication (:func:`simulator.scenario.distributions.realize`)."""
 
     @property
     def horizon_days(self) -> int:

@@ -1,0 +1,75 @@
+"""Cooperation agreements: new facilities (built by the network from their investment
+decision and construction time), preferred sourcing among members after qualification,
+an ``agreement`` allocation tier between members, and optionally shared stockpiles."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...scenario.events import CooperationAgreement
+from ..network import Lane
+from ..phases import POLICY
+
+if TYPE_CHECKING:
+    from ..world import World
+
+
+def member_capacity(world: World, members: set[str], material: str) -> dict[str, float]:
+    """Member country -> full-rate output of ``material`` (t/day), planned plants included."""
+    out: dict[str, float] = {}
+    for f in world.net.facilities:
+        if f.country in members:
+            for pool, mid, coef in f.outputs:
+                if mid == material:
+                    out[pool.country] = out.get(pool.country, 0.0) + f.capacity_tpd * coef
+    return {c: v for c, v in out.items() if v > 0}
+
+
+def install(world: World, eid: str, ev: CooperationAgreement) -> None:
+    members = set(ev.members)
+    net = world.net
+    signed = world.scenario.day_of(ev.signed)
+
+    def sign(_day: int) -> None:
+        world.partners.update((a, b) for a in members for b in members if a != b)
+        if ev.shared_stockpiles:
+            for sp in net.stockpiles:
+                if sp.country in members:
+                    for b in net.ordering_buyers:
+                        if (b.country in members and b.material == sp.material
+                                and b not in sp.buyers):
+                            sp.buyers.append(b)
+
+    def end(_day: int) -> None:
+        for a in members:
+            for b in members:
+                world.partners.discard((a, b))
+
+    world.at_day(signed, POLICY, sign)
+    if ev.end is not None:
+        world.at_day(world.scenario.day_of(ev.end), POLICY, end)
+
+    pref = ev.preferred_sourcing
+    if pref is None:
+        return
+
+    def prefer(day: int) -> None:
+        for b in net.ordering_buyers:
+            if b.country not in members or (pref.materials and b.material not in pref.materials):
+                continue
+            capacity = member_capacity(world, members, b.material)
+            total = sum(capacity.values())
+            if total <= 0:
+                continue
+            for lane in b.lanes:
+                lane.base_share *= 1.0 - pref.share
+            for country, cap in sorted(capacity.items()):
+                lane = next((ln for ln in b.lanes if ln.pool.country == country), None)
+                if lane is None:
+                    lane = Lane(b, net.pools[(country, b.material)], 0.0,
+                                world.scenario.lead_time_days(country, b.country))
+                    b.lanes.append(lane)
+                lane.qualification_days = None
+                lane.base_share += pref.share * cap / total
+
+    world.at_day(signed + pref.qualification_days, POLICY, prefer)

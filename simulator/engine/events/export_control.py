@@ -1,0 +1,209 @@
+"""Export controls: ban, quota or licence on an exporter's materials to some destinations.
+
+Semantics (docs/events.md): from ``announced`` to ``effective`` importers' lanes from the
+exporter order ``prebuy_cover_days`` of extra cover. From ``effective`` until ``end``, at each
+allocation the exporter's pools vet orders from controlled destinations: a ban refuses them; a
+quota lets through at most the allowance accrued so far (``quota_tpy`` spread evenly, unused
+allowance carried forward); a licence takes the allocated lot out of stock into a queue where
+it waits ``delay_days`` (+ jitter) and is then approved (shipped, its lead time starting then)
+or denied (returned to the exporter's stock). Lots already shipped are not affected; licence
+applications already filed are decided on their own schedule even if the control ends.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...scenario.events import AllExcept, ExportControl
+from ..phases import POLICY, PhaseTimeout
+
+if TYPE_CHECKING:
+    from ..network import Lane, Network, Pool
+    from ..world import World
+
+MODE_RANK = {"ban": 0, "quota": 1, "licence": 2}
+
+
+class ControlRT:
+    """Runtime of one export control."""
+
+    def __init__(self, eid: str, ev: ExportControl, world: World):
+        self.eid = eid
+        self.mode = ev.mode
+        self.active = False
+        self.allowance = 0.0
+        self.quota_per_step = (ev.quota_tpy or 0.0) / 365.0 * world.net.step_days
+        self.licence = ev.licence
+        self.rng = world.streams.get(f"licence:{eid}")
+
+    def use(self, q: float) -> None:
+        self.allowance = max(0.0, self.allowance - q)
+
+    def terms(self, destination: str) -> tuple[float, int]:
+        """(approval probability, minimum delay days) for ``destination``."""
+        lic = self.licence
+        assert lic is not None
+        p, delay = lic.approval_probability, lic.delay_days
+        over = lic.by_destination.get(destination)
+        if over is not None:
+            p = p if over.approval_probability is None else over.approval_probability
+            delay = delay if over.delay_days is None else over.delay_days
+        return p, delay
+
+    def apply(self, world: World, pool: Pool, lane: Lane, q: float, day: int) -> None:
+        """File a licence application for a lot of ``q`` t allocated on ``lane``."""
+        assert self.licence is not None
+        p, delay = self.terms(lane.buyer.country)
+        jitter = self.licence.delay_jitter_days
+        if jitter:
+            delay += int(self.rng.integers(0, jitter + 1))
+        approved = bool(self.rng.random() < p)
+        material = pool.material
+        pool.stock -= q
+        lane.on_order += q
+        world.licence_queue_t[material] += q
+
+        def decide(_event: object) -> None:
+            world.event_count += 1
+            world.licence_queue_t[material] -= q
+            if approved:
+                world.dispatch(lane, q, int(world.env.now))
+            else:
+                lane.on_order -= q
+                pool.stock += q
+
+        PhaseTimeout(world.env, delay, POLICY).callbacks.append(decide)
+
+
+def gate(orders: list[tuple[Lane, float]], day: int):
+    """Vet a pool's orders against active controls and capacity caps.
+
+    Returns (allowed orders in the same order, {id(lane): licence control}).
+    """
+    allowed: list[tuple[Lane, float]] = []
+    licences: dict[int, ControlRT] = {}
+    capped: dict[int, list[int]] = {}  # id(limit) -> indices of orders it limits
+    limits: dict[int, object] = {}
+    for i, (lane, q) in enumerate(orders):
+        ctrl = None
+        for c in lane.controls:
+            if c.active and (ctrl is None or MODE_RANK[c.mode] < MODE_RANK[ctrl.mode]):
+                ctrl = c
+        if ctrl is not None and ctrl.mode == "ban":
+            q = 0.0
+        elif ctrl is not None and ctrl.mode == "licence":
+            licences[id(lane)] = ctrl
+        for cap in lane.caps:  # logistics limits and quota controls
+            if cap.active:
+                capped.setdefault(id(cap), []).append(i)
+                limits[id(cap)] = cap
+        allowed.append((lane, q))
+    for key, idx in capped.items():
+        limit = limits[key]
+        want = sum(allowed[i][1] for i in idx)
+        if want > limit.allowance:  # type: ignore[attr-defined]
+            scale = limit.allowance / want  # type: ignore[attr-defined]
+            for i in idx:
+                allowed[i] = (allowed[i][0], allowed[i][1] * scale)
+    return allowed, licences
+
+
+def controlled_materials(world: World, ev: ExportControl) -> dict[str, float]:
+    """Material id -> mass fraction of controlled content (1.0 for listed materials)."""
+    out: dict[str, float] = {m: 1.0 for m in ev.materials}
+    for mid, mat in world.scenario.materials.items():
+        content = sum(mat.elements.get(e, 0.0) for e in ev.elements)
+        if content > 0 and mid not in out:
+            out[mid] = content
+    return out
+
+
+def destination_set(ev: ExportControl, countries: list[str]) -> set[str]:
+    if ev.destinations == "all":
+        dest = set(countries)
+    elif isinstance(ev.destinations, AllExcept):
+        dest = set(countries) - set(ev.destinations.all_except)
+    else:
+        dest = set(ev.destinations)
+    return dest - {ev.exporter}
+
+
+def exporter_origin_share(net: Network, world: World, exporter: str) -> dict:
+    """(country, material) -> share of that pool's material that traces back to the exporter,
+    propagated through recipes (largest share among a facility's inputs) and sourcing shares."""
+    memo: dict[tuple[str, str], float] = {}
+    producers: dict[tuple[str, str], list] = {}
+    for f in net.facilities:
+        for pool, _, _ in f.outputs:
+            producers.setdefault((pool.country, pool.material), []).append(f)
+
+    def pool_share(country: str, material: str, depth: int = 0) -> float:
+        key = (country, material)
+        if country == exporter:
+            return 1.0
+        if key in memo or depth > 20:
+            return memo.get(key, 0.0)
+        memo[key] = 0.0
+        share = 0.0
+        for f in producers.get(key, []):
+            for buyer, _ in f.inputs:
+                share = max(share, sum(lane.base_share * pool_share(
+                    lane.pool.country, lane.pool.material, depth + 1) for lane in buyer.lanes))
+        memo[key] = share
+        return share
+
+    return {key: pool_share(*key) for key in net.pools}
+
+
+def install(world: World, eid: str, ev: ExportControl) -> None:
+    net = world.net
+    rt = ControlRT(eid, ev, world)
+    materials = controlled_materials(world, ev)
+    dests = destination_set(ev, list(world.scenario.countries))
+    origin = exporter_origin_share(net, world, ev.exporter) if ev.extraterritorial else {}
+    direct: list[Lane] = []
+    for buyer in net.buyers:
+        if buyer.country not in dests or buyer.material not in materials:
+            continue
+        for lane in buyer.lanes:
+            pool = lane.pool
+            if pool.country == ev.exporter:
+                direct.append(lane)
+            elif ev.extraterritorial is not None and pool.country != buyer.country:
+                content = origin.get((pool.country, pool.material), 0.0) * materials[
+                    pool.material]
+                if content < ev.extraterritorial.min_content:
+                    continue
+            else:
+                continue
+            lane.controls.append(rt)
+            if ev.mode == "quota":
+                lane.caps.append(rt)
+            pool.gated = True
+
+    day = world.scenario.day_of
+    step = net.step_days
+    if ev.announced is not None and ev.prebuy_cover_days > 0:
+        def prebuy(_d: int, on: bool = True) -> None:
+            for lane in direct:
+                lane.extra_cover_days += ev.prebuy_cover_days if on else -ev.prebuy_cover_days
+        world.at_day(day(ev.announced), POLICY, prebuy)
+        world.at_day(day(ev.effective), POLICY, lambda d: prebuy(d, on=False))
+
+    def start(_d: int) -> None:
+        rt.active = True
+        if ev.mode == "quota":
+            accrue(_d)
+
+    def accrue(_d: int) -> None:
+        if not rt.active:
+            return
+        rt.allowance += rt.quota_per_step
+        world.at_day(_d + step, POLICY, accrue)
+
+    def stop(_d: int) -> None:
+        rt.active = False
+
+    world.at_day(day(ev.effective), POLICY, start)
+    if ev.end is not None:
+        world.at_day(day(ev.end), POLICY, stop)

@@ -1,0 +1,151 @@
+"""Cross-reference checks of the ``events`` section; every problem at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from .errors import Path, Problem, did_you_mean
+from .events import AllExcept, DemandSelector, ExportControl
+from .models import Scenario
+
+Err = Callable[[Path, str], None]
+
+
+def check_events(s: Scenario) -> list[Problem]:
+    """Problems in ``s.events``: unknown ids, impossible dates, empty selections."""
+    out: list[Problem] = []
+
+    def err(path: Path, msg: str) -> None:
+        out.append(Problem(path, msg))
+
+    def ref(path: Path, value: str, table, what: str) -> bool:
+        if value in table:
+            return True
+        err(path, f"unknown {what} {value!r}{did_you_mean(value, table)}")
+        return False
+
+    def in_horizon(path: Path, date: dt.date | None) -> None:
+        if date is not None and date >= s.end_date:
+            err(path, f"date {date} is outside the horizon (end_date {s.end_date})")
+
+    def ordered(path: Path, first: dt.date | None, last: dt.date | None, a: str, b: str) -> None:
+        if first is not None and last is not None and last <= first:
+            err(path, f"{b} {last} must be after {a} {first}")
+
+    facility_ids = set(s.facilities)
+    for eid, ev in s.events.items():
+        if ev.type == "cooperation_agreement":
+            for fid in ev.facilities:
+                if fid in facility_ids:
+                    err(("events", eid, "facilities", fid), f"facility id {fid!r} already exists")
+                facility_ids.add(fid)
+
+    for eid, ev in s.events.items():
+        base: Path = ("events", eid)
+        if ev.type == "export_control":
+            _check_export_control(s, base, ev, err, ref)
+            in_horizon((*base, "effective"), ev.effective)
+            ordered((*base, "effective"), ev.announced, ev.effective, "announced", "effective")
+            ordered((*base, "end"), ev.effective, ev.end, "effective", "end")
+        elif ev.type == "facility_outage":
+            for i, fid in enumerate(ev.facilities):
+                ref((*base, "facilities", i), fid, sorted(facility_ids), "facility")
+            if ev.country is not None:
+                ref((*base, "country"), ev.country, s.countries, "country")
+            if ev.stage is not None:
+                ref((*base, "stage"), ev.stage, s.stages, "stage")
+            if not ev.facilities and ev.country is None and ev.stage is None:
+                err(base, "select facilities: give facilities, country or stage")
+            if ev.random is None and ev.start is None:
+                err(base, "a scheduled outage needs a start date (or give random)")
+            if ev.duration_days is not None and ev.end is not None:
+                err((*base, "end"), "give duration_days or end, not both")
+            in_horizon((*base, "start"), ev.start)
+            ordered((*base, "end"), ev.start, ev.end, "start", "end")
+        elif ev.type in ("demand_shock", "substitution"):
+            _check_demand_selector(s, base, ev, err, ref)
+            in_horizon((*base, "start"), ev.start)
+            if ev.type == "demand_shock":
+                ordered((*base, "end"), ev.start, ev.end, "start", "end")
+        elif ev.type == "logistics_disruption":
+            for key in ("origin", "destination"):
+                code = getattr(ev, key)
+                if code is not None:
+                    ref((*base, key), code, s.countries, "country")
+            for i, mid in enumerate(ev.materials):
+                ref((*base, "materials", i), mid, s.materials, "material")
+            in_horizon((*base, "start"), ev.start)
+            ordered((*base, "end"), ev.start, ev.end, "start", "end")
+        elif ev.type == "tariff":
+            for key in ("importers", "exporters"):
+                for i, code in enumerate(getattr(ev, key)):
+                    ref((*base, key, i), code, s.countries, "country")
+            for i, mid in enumerate(ev.materials):
+                ref((*base, "materials", i), mid, s.materials, "material")
+            in_horizon((*base, "start"), ev.start)
+            ordered((*base, "end"), ev.start, ev.end, "start", "end")
+        elif ev.type == "cooperation_agreement":
+            for i, code in enumerate(ev.members):
+                ref((*base, "members", i), code, s.countries, "country")
+            for fid, nf in ev.facilities.items():
+                ref((*base, "facilities", fid, "country"), nf.country, s.countries, "country")
+                ref((*base, "facilities", fid, "recipe"), nf.recipe, s.recipes, "recipe")
+                start = nf.investment_decision + dt.timedelta(days=nf.construction_days)
+                in_horizon((*base, "facilities", fid, "construction_days"), start)
+            if ev.preferred_sourcing is not None:
+                for i, mid in enumerate(ev.preferred_sourcing.materials):
+                    ref((*base, "preferred_sourcing", "materials", i), mid, s.materials,
+                        "material")
+            in_horizon((*base, "signed"), ev.signed)
+            ordered((*base, "end"), ev.signed, ev.end, "signed", "end")
+        elif ev.type == "stockpile_policy":
+            ref((*base, "stockpile"), ev.stockpile, s.stockpiles, "stockpile")
+            for i, code in enumerate(ev.eligible_countries or []):
+                ref((*base, "eligible_countries", i), code, s.countries, "country")
+            in_horizon((*base, "start"), ev.start)
+            ordered((*base, "end"), ev.start, ev.end, "start", "end")
+    return out
+
+
+def _check_export_control(s: Scenario, base: Path, ev: ExportControl, err: Err, ref) -> None:
+    ref((*base, "exporter"), ev.exporter, s.countries, "country")
+    for i, mid in enumerate(ev.materials):
+        ref((*base, "materials", i), mid, s.materials, "material")
+    known_elements = {e for m in s.materials.values() for e, f in m.elements.items() if f > 0}
+    for i, element in enumerate(ev.elements):
+        if element not in known_elements:
+            err((*base, "elements", i), f"no material contains element {element!r}"
+                f"{did_you_mean(element, sorted(known_elements))}")
+    if not ev.materials and not ev.elements:
+        err(base, "select what is controlled: give materials or elements")
+    dests = ev.destinations
+    codes = dests.all_except if isinstance(dests, AllExcept) else (
+        [] if dests == "all" else dests)
+    sub = ("destinations", "all_except") if isinstance(dests, AllExcept) else ("destinations",)
+    for i, code in enumerate(codes):
+        ref((*base, *sub, i), code, s.countries, "country")
+    if ev.mode == "quota" and ev.quota_tpy is None:
+        err((*base, "quota_tpy"), "mode quota needs quota_tpy")
+    if ev.mode == "licence" and ev.licence is None:
+        err((*base, "licence"), "mode licence needs licence terms")
+    if ev.licence is not None:
+        for code in ev.licence.by_destination:
+            ref((*base, "licence", "by_destination", code), code, s.countries, "country")
+
+
+def _check_demand_selector(s: Scenario, base: Path, sel: DemandSelector, err: Err, ref) -> None:
+    for i, did in enumerate(sel.demand):
+        ref((*base, "demand", i), did, s.demand, "demand")
+    if sel.country is not None:
+        ref((*base, "country"), sel.country, s.countries, "country")
+    if sel.material is not None:
+        ref((*base, "material"), sel.material, s.materials, "material")
+    matched = [
+        d for did, d in s.demand.items()
+        if (not sel.demand or did in sel.demand)
+        and sel.country in (None, d.country) and sel.sector in (None, d.sector)
+        and sel.material in (None, d.material)
+    ]
+    if not matched:
+        err(base, "selects no demand sector")

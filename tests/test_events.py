@@ -1,0 +1,329 @@
+"""Each event type's semantics pinned on tiny networks with hand-computed numbers.
+
+Base network: a mine in AU sells ore straight to a demand sector in JP; daily steps, no
+warm-up, 5-day lead time, r = 10 t/day, JP holds 10 days of cover. In steady state JP holds
+11 r after consuming and has 5 lots (5 r) in transit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+
+from simulator.engine import run_replication
+from tests.conftest import deep_update, make_scenario
+
+R = 10.0
+D0 = dt.date(2024, 1, 1)
+
+
+def date(day: int) -> str:
+    return (D0 + dt.timedelta(days=day)).isoformat()
+
+
+BASE = {
+    "name": "events", "start_date": "2024-01-01", "end_date": "2025-01-01",
+    "simulation": {"step_days": 1, "warmup_days": 0}, "stages": ["mine", "magnet"],
+    "countries": {"AU": {"name": "Australia"}, "JP": {"name": "Japan"},
+                  "US": {"name": "United States"}, "CN": {"name": "China"}},
+    "materials": {"ore": {"elements": {"Dy": 0.05, "Nd": 0.3}}, "magnet": {}},
+    "recipes": {"mining": {"stage": "mine", "outputs": {"ore": 1.0}}},
+    "facilities": {"au_mine": {"country": "AU", "recipe": "mining", "capacity_tpy": 36500}},
+    "demand": {"jp_use": {"country": "JP", "sector": "ev", "material": "ore",
+                          "rate_tpy": 3650, "cover_days": 10}},
+    "sourcing": {"jp_ore": {"country": "JP", "material": "ore", "suppliers": {"AU": 1.0}}},
+    "lead_times": {"default_days": 5},
+}
+
+
+def run(patch: dict | None = None, **kw):
+    s = make_scenario(deep_update(BASE, patch or {}), **kw)
+    return run_replication(s, seed=1)
+
+
+def flows_by_day(r, origin="AU", dest="JP"):
+    f = r.flows[(r.flows["origin"] == origin) & (r.flows["destination"] == dest)]
+    return f.groupby("day")["tonnes"].sum()
+
+
+def short_days(r, demand_id="jp_use"):
+    ts = r.timeseries[r.timeseries["demand_id"] == demand_id]
+    return ts.loc[ts["shortfall_t"] > 1e-9, "day"].tolist()
+
+
+def test_baseline_is_fully_served():
+    assert short_days(run()) == []
+
+
+# -- export controls -----------------------------------------------------------------------
+def ban(start: int, end: int | None = None, **extra) -> dict:
+    ev = {"type": "export_control", "exporter": "AU", "materials": ["ore"], "mode": "ban",
+          "effective": date(start), **extra}
+    if end is not None:
+        ev["end"] = date(end)
+    return {"events": {"ban": ev}}
+
+
+def test_ban_stops_new_lots_from_its_day_and_in_transit_lots_still_arrive():
+    r = run(ban(100, 200))
+    flows = flows_by_day(r)
+    assert flows.index[flows.index < 100].max() == 99
+    assert not any(100 <= d < 200 for d in flows.index)
+    assert flows.index[flows.index >= 200].min() == 200
+    # In-transit lots (5 r) plus 11 r on hand carry JP to day 115; short from 116 to the
+    # day before the first post-ban lot lands (shipped day 200, lead 5).
+    days = short_days(r)
+    assert days == list(range(116, 205))
+    assert r.timeseries["shortfall_t"].sum() == pytest.approx(89 * R)
+
+
+def test_ban_on_other_destination_does_not_touch_this_lane():
+    r = run(ban(100, destinations=["US"]))
+    assert short_days(r) == []
+
+
+def test_quota_delivers_exactly_its_tonnage():
+    r = run(ban(100, mode="quota", quota_tpy=1825.0))  # 5 t/day, half of demand
+    flows = flows_by_day(r)
+    assert flows[flows.index >= 100].sum() == pytest.approx(5.0 * (366 - 100))
+    assert flows.loc[200] == pytest.approx(5.0)
+
+
+def test_licence_delay_shifts_deliveries_by_the_delay():
+    lic = {"approval_probability": 1.0, "delay_days": 20}
+    r = run(ban(100, mode="licence", licence=lic))
+    flows = flows_by_day(r)
+    assert not any(100 <= d < 120 for d in flows.index)
+    assert flows.loc[120] == pytest.approx(R)  # the lot allocated on day 100
+    assert flows.loc[150] == pytest.approx(R)
+
+
+def test_denied_licences_return_stock_and_nothing_ships():
+    lic = {"approval_probability": 0.0, "delay_days": 3}
+    r = run(ban(100, mode="licence", licence=lic))
+    assert flows_by_day(r).index.max() == 99
+    assert r.balance["ok"].all()
+
+
+def test_licence_terms_by_destination():
+    lic = {"approval_probability": 1.0, "delay_days": 20,
+           "by_destination": {"JP": {"delay_days": 40}}}
+    flows = flows_by_day(run(ban(100, mode="licence", licence=lic)))
+    assert not any(100 <= d < 140 for d in flows.index)
+    assert 140 in flows.index
+
+
+def test_announcement_triggers_prebuying_then_ban():
+    r = run(ban(90, announced=date(60), prebuy_cover_days=30))
+    flows = flows_by_day(r)
+    window = flows[(flows.index >= 60) & (flows.index < 90)].sum()
+    assert window == pytest.approx(30 * R + 30 * R)  # normal flow plus 30 days pre-bought
+    assert short_days(r)[0] == 116 - 10 + 30  # ban at 90: 26 days later, plus 30 pre-bought
+
+
+def test_extraterritorial_rule_controls_reexports_with_exporter_content():
+    """CN ore -> JP magnet plant -> US demand: CN bans Dy to the US; JP magnets contain
+    CN-origin Dy, so with the extraterritorial rule JP -> US magnet lots stop too."""
+    chain = deep_update(BASE, {
+        "recipes": {"magnet_making": {"stage": "magnet", "inputs": {"ore": 1.0},
+                                      "outputs": {"magnet": 1.0}}},
+        "materials": {"magnet": {"elements": {"Dy": 0.03}}},
+        "facilities": {"au_mine": None,
+                       "cn_mine": {"country": "CN", "recipe": "mining", "capacity_tpy": 36500},
+                       "jp_magnets": {"country": "JP", "recipe": "magnet_making",
+                                      "capacity_tpy": 36500}},
+        "demand": {"jp_use": None,
+                   "us_use": {"country": "US", "sector": "defense", "material": "magnet",
+                              "rate_tpy": 3650, "cover_days": 10}},
+        "sourcing": {"jp_ore": {"suppliers": {"AU": None, "CN": 1.0}},
+                     "us_magnet": {"country": "US", "material": "magnet",
+                                   "suppliers": {"JP": 1.0}}},
+    })
+    control = {"type": "export_control", "exporter": "CN", "elements": ["Dy"],
+               "destinations": ["US"], "mode": "ban", "effective": date(100)}
+    plain = run_replication(make_scenario(deep_update(chain, {"events": {"c": control}})))
+    assert short_days(plain, "us_use") == []
+    extra = deep_update(control, {"extraterritorial": {"min_content": 0.001}})
+    ruled = run_replication(make_scenario(deep_update(chain, {"events": {"c": extra}})))
+    assert flows_by_day(ruled, "JP", "US").index.max() == 99
+    assert short_days(ruled, "us_use")[0] == 116
+
+
+# -- outages ---------------------------------------------------------------------------------
+def test_scheduled_outage_removes_capacity_for_its_duration():
+    out = {"type": "facility_outage", "facilities": ["au_mine"], "start": date(100),
+           "duration_days": 50, "capacity_lost": 1.0}
+    r = run({"events": {"o": out}})
+    prod = r.production.groupby("day")["tonnes"].sum()
+    assert not any(100 <= d < 150 for d in prod.index)
+    assert 150 in prod.index and 99 in prod.index
+
+
+def test_partial_outage_with_ramp_caps_production():
+    out = {"type": "facility_outage", "country": "AU", "stage": "mine", "start": date(100),
+           "capacity_lost": 0.9, "ramp_days": 9}
+    r = run({"facilities": {"au_mine": {"capacity_tpy": 3650}}, "events": {"o": out}})
+    prod = r.production.groupby("day")["tonnes"].sum()
+    assert prod.loc[300] == pytest.approx(1.0)  # 10 t/day capacity, 90% lost
+    assert prod.loc[104] == pytest.approx(10.0 * (1 - 0.9 * 5 / 10))
+
+
+def test_random_outages_give_markov_availability():
+    """Always-wanted capacity: the share of days up is E[up] / (E[up] + E[down]) with
+    whole-day exponential times, E[ceil(Exp(m))] = 1 / (1 - exp(-1/m))."""
+    out = {"type": "facility_outage", "facilities": ["au_mine"],
+           "random": {"failures_per_year": 12, "mean_repair_days": 10}}
+    r = run({"end_date": "2054-01-01",
+             "facilities": {"au_mine": {"capacity_tpy": 1825}},  # demand is twice this
+             "events": {"o": out}})
+    days = r.timeseries["day"].nunique()
+    up_share = r.production["tonnes"].sum() / (5.0 * days)
+    up = 1 / (1 - math.exp(-12 / 365))
+    down = 1 / (1 - math.exp(-1 / 10))
+    assert up_share == pytest.approx(up / (up + down), abs=0.01)
+
+
+# -- demand ------------------------------------------------------------------------------------
+def test_demand_shock_multiplies_demand_with_ramp():
+    shock = {"type": "demand_shock", "sector": "ev", "multiplier": 2.0, "start": date(100),
+             "end": date(200), "ramp_days": 9}
+    ts = run({"events": {"s": shock}}).timeseries.set_index("day")["demand_t"]
+    assert ts.loc[99] == pytest.approx(R)
+    assert ts.loc[104] == pytest.approx(R * 1.5)
+    assert ts.loc[150] == pytest.approx(2 * R)
+    assert ts.loc[200] == pytest.approx(R)
+
+
+def test_substitution_moves_demand_away_at_its_rate():
+    sub = {"type": "substitution", "material": "ore", "start": date(0), "delay_days": 100,
+           "max_share": 0.2, "rate_pa": 0.365}
+    ts = run({"events": {"s": sub}}).timeseries.set_index("day")["demand_t"]
+    assert ts.loc[100] == pytest.approx(R)
+    assert ts.loc[150] == pytest.approx(R * (1 - 0.05))
+    assert ts.loc[365] == pytest.approx(R * 0.8)
+
+
+# -- logistics and tariffs ---------------------------------------------------------------------
+def test_logistics_delay_lengthens_lead_time_of_lots_shipped_in_window():
+    dis = {"type": "logistics_disruption", "origin": "AU", "start": date(100),
+           "end": date(130), "extra_days": 10}
+    r = run({"events": {"d": dis}})
+    # lots shipped 100..129 take 15 days: nothing lands on days 105..114
+    assert short_days(r) == []  # 11 days on hand cover the 10-day gap
+    r2 = run({"demand": {"jp_use": {"cover_days": 0}}, "events": {"d": dis}})
+    assert [d for d in short_days(r2) if d >= 50] == list(range(106, 115))
+
+
+def test_logistics_capacity_caps_route():
+    dis = {"type": "logistics_disruption", "destination": "JP", "start": date(100),
+           "capacity_tpy": 1825}
+    flows = flows_by_day(run({"events": {"d": dis}}))
+    assert flows[flows.index >= 100].max() == pytest.approx(5.0)
+    assert flows.loc[250] == pytest.approx(5.0)
+
+
+def two_suppliers(extra: dict) -> dict:
+    return deep_update({
+        "facilities": {"us_mine": {"country": "US", "recipe": "mining", "capacity_tpy": 36500}},
+        "sourcing": {"jp_ore": {"suppliers": {"AU": 0.5, "US": 0.5}}},
+    }, extra)
+
+
+def test_tariff_moves_share_by_elasticity_and_prohibitive_rate_stops_route():
+    tariff = {"type": "tariff", "importers": ["JP"], "exporters": ["US"], "rate": 0.5,
+              "start": date(100)}
+    r = run(two_suppliers({"events": {"t": tariff}}))
+    au, us = flows_by_day(r, "AU").loc[200], flows_by_day(r, "US").loc[200]
+    assert us / (au + us) == pytest.approx(1 / 3)  # weights 0.5 * 0.5 vs 0.5
+    stop = deep_update(tariff, {"rate": 1.25})
+    flows = flows_by_day(run(two_suppliers({"events": {"t": stop}})), "US")
+    assert flows.index.max() == 99
+
+
+# -- supplier switching -------------------------------------------------------------------------
+def test_switching_to_alternative_after_qualification():
+    alt = two_suppliers({"sourcing": {"jp_ore": {"suppliers": {"AU": 1.0, "US": None},
+                                                 "alternatives": {"US": 30}}}})
+    r = run(deep_update(alt, ban(100)))
+    first_us = flows_by_day(r, "US").index.min()
+    assert first_us == 100 + 30  # AU first refuses an order on day 100; qualification 30 days
+    days = short_days(r)
+    assert days[0] == 116 and days[-1] < 200
+    assert r.timeseries.set_index("day").loc[300, "shortfall_t"] == 0.0
+
+
+def test_without_switching_short_buyers_still_order_more_from_every_supplier():
+    """Fixed shares: half of each order goes to banned AU and is refused, so the buyer's
+    orders grow until US's half covers its use: US ships R a day, AU none."""
+    both = two_suppliers({"switching": {"enabled": False}})
+    r = run(deep_update(both, ban(100)))
+    assert flows_by_day(r, "US").loc[300] == pytest.approx(R)
+    assert flows_by_day(r, "AU").index.max() == 99
+    assert [d for d in short_days(r) if d > 250] == []
+
+
+def test_without_alternatives_nor_other_suppliers_nothing_recovers():
+    r = run(deep_update(ban(100), {"switching": {"enabled": False}}))
+    assert short_days(r)[-1] == 365
+
+
+# -- agreements and stockpiles -------------------------------------------------------------------
+def test_agreement_tier_serves_members_first():
+    short = deep_update(BASE, {
+        "facilities": {"au_mine": {"capacity_tpy": 3650, "output_cover_days": 0}},
+        "demand": {"us_use": {"country": "US", "sector": "defense", "material": "ore",
+                              "rate_tpy": 3650, "cover_days": 0}},
+        "sourcing": {"us_ore": {"country": "US", "material": "ore", "suppliers": {"AU": 1.0}}},
+        "allocation": {"rule": ["agreement"]},
+        "events": {"aukus": {"type": "cooperation_agreement", "members": ["AU", "US"],
+                             "signed": date(100)}},
+    })
+    ts = run_replication(make_scenario(short)).timeseries
+    late = ts[ts["day"] >= 150].groupby("demand_id")["delivered_t"].sum()
+    assert late["us_use"] == pytest.approx(R * (366 - 150))
+    assert late["jp_use"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_agreement_builds_plant_and_shifts_preferred_share():
+    deal = {"type": "cooperation_agreement", "members": ["US", "JP"], "signed": date(10),
+            "facilities": {"us_new_mine": {"country": "US", "recipe": "mining",
+                                           "capacity_tpy": 36500, "investment_decision":
+                                           date(20), "construction_days": 60,
+                                           "ramp_up_days": 0}},
+            "preferred_sourcing": {"share": 0.4, "qualification_days": 150}}
+    r = run({"events": {"deal": deal}})
+    prod = r.production[r.production["facility"] == "us_new_mine"]
+    assert prod["day"].min() >= 80
+    us = flows_by_day(r, "US")
+    assert us.index.min() >= 160
+    au = flows_by_day(r, "AU")
+    assert us.loc[300] / (us.loc[300] + au.loc[300]) == pytest.approx(0.4)
+    assert short_days(r) == []
+
+
+def stockpile(**release) -> dict:
+    return {"stockpiles": {"jp_reserve": {
+        "country": "JP", "material": "ore", "holdings_t": 200.0,
+        "release": {"trigger": "fill_rate", "threshold": 0.999,
+                    "max_release_tpy": 36500, **release}}}}
+
+
+def test_stockpile_release_delays_first_shortfall_by_its_cover():
+    r = run(deep_update(ban(100, 200), stockpile()))
+    days = short_days(r)
+    # 200 t = 20 days of use. Release starts after the first short day, refilling cover.
+    assert days[0] == 116
+    total = r.timeseries["shortfall_t"].sum()
+    assert total == pytest.approx(89 * R - 200.0)
+
+
+def test_stockpile_policy_buys_into_reserve():
+    policy = {"type": "stockpile_policy", "stockpile": "jp_reserve", "start": date(50),
+              "buy_tpy": 365, "target_t": 300}
+    r = run(deep_update(stockpile(), {"events": {"p": policy}}))
+    held = r.timeseries.set_index("day")["stockpile_t"]
+    assert held.loc[49] == pytest.approx(200.0)
+    assert held.loc[120] > 250.0
+    assert held.loc[365] == pytest.approx(300.0)
