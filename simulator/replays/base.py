@@ -1,0 +1,102 @@
+"""Historical replays: a scenario, its unperturbed baseline, and checks against DATA.md.
+
+A replay module defines ``run_replay(root) -> Replay`` (the checks, computed from engine
+runs) and ``replay_figure(replay) -> Figure``. Checks carry their tolerance, so the docs'
+validation gallery and the tests read the same numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..engine import ReplicationResult, run_replication
+from ..scenario import Scenario, load_scenario
+
+
+@dataclass(frozen=True)
+class Check:
+    """One replay figure: simulated value against a historical target with a tolerance."""
+
+    name: str
+    simulated: float
+    target: str
+    """The historical figure or bound, as text (e.g. ``26% +- 8 points``)."""
+    passed: bool
+    source: str = ""
+
+
+@dataclass
+class Replay:
+    """Result of one replay: its checks and the tables its figure is drawn from."""
+
+    key: str
+    title: str
+    scenario: str
+    checks: list[Check]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def table(self) -> pd.DataFrame:
+        """Checks as a table (name, simulated, target, passed, source)."""
+        return pd.DataFrame([c.__dict__ for c in self.checks])
+
+
+def within(name: str, simulated: float, target: float, tol: float, unit: str = "",
+           source: str = "") -> Check:
+    """A check that ``simulated`` is within ``target +- tol``."""
+    return Check(name, simulated, f"{target:g}{unit} +- {tol:g}{unit}",
+                 abs(simulated - target) <= tol, source)
+
+
+def at_most(name: str, simulated: float, bound: float, unit: str = "",
+            source: str = "") -> Check:
+    return Check(name, simulated, f"<= {bound:g}{unit}", simulated <= bound, source)
+
+
+def at_least(name: str, simulated: float, bound: float, unit: str = "",
+             source: str = "") -> Check:
+    return Check(name, simulated, f">= {bound:g}{unit}", simulated >= bound, source)
+
+
+def run_pair(root: Path, scenario_file: str, seed: int = 0
+             ) -> tuple[Scenario, ReplicationResult, Scenario, ReplicationResult]:
+    """Load and run ``scenarios/<scenario_file>`` and the scenario it extends' baseline.
+
+    The baseline is the same scenario with every event removed, so the two differ only by
+    the events (and share random streams).
+    """
+    scenario = load_scenario(root / "scenarios" / scenario_file)
+    baseline = scenario.model_copy(update={"events": {}})
+    return scenario, run_replication(scenario, seed), baseline, run_replication(baseline, seed)
+
+
+def monthly_flows(result: ReplicationResult, start: dt.date, *, origin: str | None = None,
+                  destination: str | None = None, materials: list[str] | None = None,
+                  exclude_destination: str | None = None) -> pd.Series:
+    """Tonnes shipped per calendar month (index: month start Timestamp) on matching lanes."""
+    f = result.flows
+    mask = pd.Series(True, index=f.index)
+    if origin is not None:
+        mask &= f["origin"] == origin
+    if destination is not None:
+        mask &= f["destination"] == destination
+    if exclude_destination is not None:
+        mask &= f["destination"] != exclude_destination
+    if materials is not None:
+        mask &= f["material"].isin(materials)
+    sel = f[mask]
+    dates = pd.to_datetime(start) + pd.to_timedelta(sel["day"].astype("int64"), unit="D")
+    return sel["tonnes"].groupby(dates.dt.to_period("M").dt.to_timestamp()).sum()
+
+
+def relative(series: pd.Series, baseline: pd.Series) -> pd.Series:
+    """``series / baseline`` month by month (months missing in ``series`` count as 0)."""
+    aligned = series.reindex(baseline.index, fill_value=0.0)
+    return aligned / baseline
