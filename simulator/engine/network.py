@@ -34,6 +34,7 @@ class Buyer:
     __slots__ = (
         "country",
         "cover_days",
+        "dirty",
         "label",
         "lanes",
         "last_fill",
@@ -62,6 +63,8 @@ class Buyer:
         qualification delays count from here."""
         self.switching = False
         """Whether order shares adapt to how suppliers deliver."""
+        self.dirty = True
+        """Shares must be recomputed at the next order (an event changed lanes or shares)."""
 
     def reshare(self, day: int) -> None:
         """Recompute lane shares from base shares, policy multipliers and observed fills.

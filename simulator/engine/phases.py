@@ -55,10 +55,18 @@ def every(
     action: Callable[[int], None],
     first: int = 0,
 ) -> None:
-    """Call ``action(now)`` at ``first``, then every ``period`` days, in ``phase``."""
+    """Call ``action(now)`` at ``first``, then every ``period`` days, in ``phase``.
 
-    def fire(_event: Event) -> None:
+    One event object is rescheduled for ever (SimPy clears its callbacks when it fires), so a
+    tick costs one heap push and no allocation.
+    """
+    tick = PhaseTimeout(env, first, phase)
+    schedule = env.schedule
+
+    def fire(event: Event) -> None:
         action(env.now)  # type: ignore[arg-type]
-        PhaseTimeout(env, period, phase).callbacks.append(fire)
+        event.callbacks = callbacks
+        schedule(event, phase, period)  # type: ignore[arg-type]
 
-    PhaseTimeout(env, first, phase).callbacks.append(fire)
+    callbacks = [fire]
+    tick.callbacks = callbacks

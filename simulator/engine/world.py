@@ -9,6 +9,7 @@ of work within a day, and :mod:`.events` for what policy events change.
 from __future__ import annotations
 
 import simpy
+from simpy.events import Event
 
 from ..scenario.models import Scenario
 from .network import Buyer, DemandRT, FacilityRT, Lane, Network, Pool, StockpileRT
@@ -30,6 +31,8 @@ USAGE_SMOOTHING_DAYS = 28.0
 Modelling assumption: about one month, the usual planning cycle."""
 
 FULL = 1.0 - 1e-9
+TRUSTED = 1.0 - 1e-6
+"""A supplier whose smoothed fill rate is back above this is trusted fully again."""
 
 
 class World:
@@ -64,7 +67,6 @@ class World:
         delay = max(0, day + self.net.warmup_days - int(self.env.now))
 
         def fire(_event: object) -> None:
-            self.event_count += 1
             action(self.day())
 
         PhaseTimeout(self.env, delay, phase).callbacks.append(fire)
@@ -87,9 +89,18 @@ class World:
         install_events(self)
 
     def run(self) -> None:
-        """Run the warm-up and the horizon."""
+        """Run the warm-up and the horizon, counting the events processed.
+
+        Events on the end day itself are not processed (as with ``env.run(until=...)``).
+        """
         self.start()
-        self.env.run(until=self.net.warmup_days + self.scenario.horizon_days)
+        until = self.net.warmup_days + self.scenario.horizon_days
+        peek, step = self.env.peek, self.env.step
+        n = 0
+        while peek() < until:
+            step()
+            n += 1
+        self.event_count = n
 
     # -- production -------------------------------------------------------------------------
     def _room(self, pool: Pool, now: int) -> float:
@@ -105,7 +116,6 @@ class World:
         produced, used, rec = self.produced_t, self.used_t, self.rec
 
         def produce(now: int) -> None:
-            self.event_count += 1
             day = now - self.net.warmup_days
             cap_runs = f.capacity_tpd * step * f.capacity_factor(day)
             need_runs = 0.0
@@ -143,7 +153,6 @@ class World:
         shape = 1.0 / (d.cv * d.cv) if d.cv > 0 else 0.0
 
         def consume(now: int) -> None:
-            self.event_count += 1
             day = now - self.net.warmup_days
             rate = d.rate_on(day)
             b.usage_per_day = rate
@@ -155,7 +164,10 @@ class World:
             b.last_fill = got / want if want > 0 else 1.0
             self.delivered_t[b.material] += got
             if day >= 0:
-                held = sum(sp.holdings for sp in self.net.stockpiles if b in sp.buyers)
+                held = 0.0
+                for sp in self.net.stockpiles:
+                    if b in sp.buyers:
+                        held += sp.holdings
                 self.rec.demand(day, d, want, got, b.on_hand, held)
 
         return consume
@@ -167,7 +179,6 @@ class World:
         assert account is not None
 
         def tend(now: int) -> None:
-            self.event_count += 1
             sp.holdings += account.on_hand  # purchases that arrived join the reserve
             account.on_hand = 0.0
             sp.releasing = self._release(sp, step)
@@ -210,36 +221,42 @@ class World:
         step = self.net.step_days
 
         def order(now: int) -> None:
-            self.event_count += 1
             a = self._fill_alpha
+            settled = True
             for lane in b.lanes:  # unobserved suppliers drift back to trusted
                 if lane.observed:
                     lane.observed = False
-                else:
+                elif lane.fill_seen < 1.0:
                     lane.fill_seen += a * (1.0 - lane.fill_seen)
-            b.reshare(now - self.net.warmup_days)
-            lanes = [lane for lane in b.lanes if lane.share > 0.0]
+                    if lane.fill_seen > TRUSTED:
+                        lane.fill_seen = 1.0
+                if lane.fill_seen < 1.0 or lane.policy_mult != 1.0:
+                    settled = False
+            if b.dirty or not settled or b.short_since is not None:
+                b.reshare(now - self.net.warmup_days)
+                b.dirty = not settled
             lead = 0.0
             position = b.on_hand
             for lane in b.lanes:
                 position += lane.on_order
-            for lane in lanes:
-                extra = lane.extra_cover_days
-                for delay in lane.delays:
-                    if delay.active:
-                        extra += delay.extra_days
-                days = lane.lead_days + extra  # a lot waits for the next step to be used
-                lead += lane.share * (-(-days // step) * step)
+                if lane.share > 0.0:
+                    days = lane.lead_days + lane.extra_cover_days
+                    if lane.delays:
+                        for delay in lane.delays:
+                            if delay.active:
+                                days += delay.extra_days
+                    # a lot that lands mid-step is used from the next step
+                    lead += lane.share * (-(-days // step) * step)
             q = b.usage_per_day * (b.cover_days + step + lead) - position
             if q > 1e-9:
-                for lane in lanes:
-                    lane.pool.orders.append((lane, q * lane.share))
+                for lane in b.lanes:
+                    if lane.share > 0.0:
+                        lane.pool.orders.append((lane, q * lane.share))
 
         return order
 
     def _allocator(self, p: Pool):
         def allocate(now: int) -> None:
-            self.event_count += 1
             orders = p.orders
             if not orders:
                 return
@@ -313,21 +330,43 @@ class World:
 
     def dispatch(self, lane: Lane, q: float, now: int) -> None:
         """Send a lot already counted in ``lane.on_order``: record it, schedule its arrival."""
-        day = now - self.net.warmup_days
         pool = lane.pool
-        if day >= 0 and lane.buyer.country != pool.country:
-            self.rec.flow(day, pool.country, lane.buyer.country, pool.material, q)
+        destination = lane.buyer.country
+        if now >= self.net.warmup_days and destination != pool.country:
+            self.rec.fl.append((now - self.net.warmup_days, pool.country, destination,
+                                pool.material, q))
         lead = lane.lead_days
-        for delay in lane.delays:
-            if delay.active:
-                lead += delay.extra_days
+        if lane.delays:
+            for delay in lane.delays:
+                if delay.active:
+                    lead += delay.extra_days
+        Lot(self, lane, q, lead)
 
-        def arrive(_event: object) -> None:
-            self.event_count += 1
-            lane.on_order -= q
-            lane.buyer.on_hand += q
 
-        PhaseTimeout(self.env, lead, ARRIVE).callbacks.append(arrive)
+class Lot(Event):
+    """A shipment in transit: one SimPy event that lands ``q`` t in the lane's buyer.
+
+    Lean by design (it is the most frequent event): the callbacks, value and state SimPy
+    reads are class attributes until SimPy clears the callbacks when the lot is processed.
+    """
+
+    __slots__ = ("lane", "q")
+    _ok = True
+    _value = None
+
+    def __init__(self, world: World, lane: Lane, q: float, lead_days: int):
+        self.lane = lane
+        self.q = q
+        world.env.schedule(self, ARRIVE, lead_days)  # type: ignore[arg-type]
+
+
+def _arrive(lot: Lot) -> None:
+    lane = lot.lane
+    lane.on_order -= lot.q
+    lane.buyer.on_hand += lot.q
+
+
+Lot.callbacks = (_arrive,)  # type: ignore[assignment]
 
 
 def ctrl_free(licences: dict | None, lane: Lane) -> bool:

@@ -71,5 +71,6 @@ def install(world: World, eid: str, ev: CooperationAgreement) -> None:
                     b.lanes.append(lane)
                 lane.qualification_days = None
                 lane.base_share += pref.share * cap / total
+            b.dirty = True
 
     world.at_day(signed + pref.qualification_days, POLICY, prefer)

@@ -64,7 +64,6 @@ class ControlRT:
         world.licence_queue_t[material] += q
 
         def decide(_event: object) -> None:
-            world.event_count += 1
             world.licence_queue_t[material] -= q
             if approved:
                 world.dispatch(lane, q, int(world.env.now))

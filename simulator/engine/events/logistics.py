@@ -114,6 +114,7 @@ def install_tariff(world: World, eid: str, ev: Tariff) -> None:
                 if t.active:
                     mult *= t.multiplier
             lane.policy_mult = mult
+            lane.buyer.dirty = True
 
     world.at_day(world.scenario.day_of(ev.start), POLICY, lambda d: set_active(d, True))
     if ev.end is not None:
