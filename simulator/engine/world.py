@@ -13,6 +13,7 @@ from simpy.events import Event
 
 from ..scenario.models import Scenario
 from .network import Buyer, DemandRT, FacilityRT, Lane, Network, Pool, StockpileRT
+from .events.export_control import gate
 from .phases import (
     ALLOCATE,
     ARRIVE,
@@ -261,16 +262,27 @@ class World:
             if not orders:
                 return
             p.orders = []
+            a = self._fill_alpha
+            total = 0.0
+            for _, q in orders:
+                total += q
+            if not p.gated and total <= p.stock:  # the common case: every order filled
+                dispatch = self.dispatch
+                for lane, q in orders:
+                    p.stock -= q
+                    lane.on_order += q
+                    dispatch(lane, q, now)
+                    if lane.fill_seen != 1.0:
+                        lane.fill_seen += a * (1.0 - lane.fill_seen)
+                    lane.observed = True
+                return
             day = now - self.net.warmup_days
             if p.gated:
-                from .events.export_control import gate
-
                 allowed, licences = gate(orders, day)
             else:
                 allowed, licences = orders, None
             total = sum(q for _, q in allowed)
             fills = allowed if total <= p.stock else self._ration(p, allowed, p.stock)
-            a = self._fill_alpha
             for (lane, wanted), (_, q) in zip(orders, fills, strict=True):
                 if q > 0.0:
                     ctrl = licences.get(id(lane)) if licences else None
