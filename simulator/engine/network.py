@@ -120,6 +120,7 @@ class Lane:
         "policy_mult",
         "pool",
         "qualification_days",
+        "route",
         "share",
         "tariffs",
     )
@@ -153,6 +154,8 @@ class Lane:
         """Tariff runtimes on this route; ``policy_mult`` is the product of the active ones."""
         self.observed = False
         """Whether an order on this lane was allocated since the buyer last ordered."""
+        self.route = -1
+        """The recorder's key for this lane's route (assigned on the first lot)."""
 
     def qualifies(self, short_since: int | None, day: int) -> bool:
         """Whether the buyer may order on this lane on ``day``."""

@@ -12,8 +12,8 @@ import simpy
 from simpy.events import Event
 
 from ..scenario.models import Scenario
-from .network import Buyer, DemandRT, FacilityRT, Lane, Network, Pool, StockpileRT
 from .events.export_control import gate
+from .network import Buyer, DemandRT, FacilityRT, Lane, Network, Pool, StockpileRT
 from .phases import (
     ALLOCATE,
     ARRIVE,
@@ -115,6 +115,7 @@ class World:
     def _producer(self, f: FacilityRT):
         step = self.net.step_days
         produced, used, rec = self.produced_t, self.used_t, self.rec
+        keys = {mid: rec.output(f, mid) for _, mid, _ in f.outputs}
 
         def produce(now: int) -> None:
             day = now - self.net.warmup_days
@@ -142,7 +143,7 @@ class World:
                 pool.stock += q
                 produced[mid] += q
                 if day >= 0:
-                    rec.production(day, f, mid, q)
+                    rec.pr.append((day, keys[mid], q))
 
         return produce
 
@@ -345,8 +346,10 @@ class World:
         pool = lane.pool
         destination = lane.buyer.country
         if now >= self.net.warmup_days and destination != pool.country:
-            self.rec.fl.append((now - self.net.warmup_days, pool.country, destination,
-                                pool.material, q))
+            route = lane.route
+            if route < 0:
+                route = lane.route = self.rec.route(pool.country, destination, pool.material)
+            self.rec.fl.append((now - self.net.warmup_days, route, q))
         lead = lane.lead_days
         if lane.delays:
             for delay in lane.delays:
