@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import special
 
 from simulator.engine import run_replication
 from tests.conftest import make_scenario
@@ -130,7 +131,6 @@ def test_base_stock_fill_rate_matches_newsvendor(cover_days):
     """Zero lead time, daily review, gamma demand: each day starts at S = mu (1 + cover), so
     the fill rate is E[min(D, S)] / E[D] = F_{k+1}(S) + S/mu (1 - F_k(S)) for D ~ Gamma(k, theta)
     (F_a the Gamma(a, theta) CDF), the lost-sales newsvendor result."""
-    special = pytest.importorskip("scipy.special")
     cv = 0.5
     s = make_scenario(DIRECT, end_date="2044-01-01", lead_times={"default_days": 0},
                       demand={"jp_use": {"cv": cv, "cover_days": cover_days}})
