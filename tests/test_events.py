@@ -96,8 +96,11 @@ def test_licence_delay_shifts_deliveries_by_the_delay():
     r = run(ban(100, mode="licence", licence=lic))
     flows = flows_by_day(r)
     assert not any(100 <= d < 120 for d in flows.index)
-    assert flows.loc[120] == pytest.approx(R)  # the lot allocated on day 100
+    # On day 100 the buyer also orders 20 days' more cover to plan for the processing time.
+    assert flows.loc[120] == pytest.approx(R + 20 * R)  # the lot allocated on day 100
     assert flows.loc[150] == pytest.approx(R)
+    # Nothing lands from day 105 (last pre-control lot) to 124; 11 days on hand last to 115.
+    assert short_days(r) == list(range(116, 125))
 
 
 def test_denied_licences_return_stock_and_nothing_ships():
@@ -327,3 +330,33 @@ def test_stockpile_policy_buys_into_reserve():
     assert held.loc[49] == pytest.approx(200.0)
     assert held.loc[120] > 250.0
     assert held.loc[365] == pytest.approx(300.0)
+
+
+def test_prebuying_goes_to_the_controlled_supplier_only():
+    both = two_suppliers({})
+    r = run(deep_update(both, ban(90, announced=date(60), prebuy_cover_days=30)))
+    au, us = flows_by_day(r, "AU"), flows_by_day(r, "US")
+    window = lambda f: f[(f.index >= 60) & (f.index < 90)].sum()  # noqa: E731
+    assert window(au) == pytest.approx(30 * R / 2 + 30 * R / 2)  # normal half + pre-buy
+    assert window(us) == pytest.approx(30 * R / 2)
+
+
+def test_licences_pending_when_a_ban_starts_are_denied():
+    lic = {"approval_probability": 1.0, "delay_days": 30}
+    events = {"events": {
+        "lic": {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+                "mode": "licence", "licence": lic, "effective": date(100)},
+        "ban": {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+                "mode": "ban", "effective": date(110)},
+    }}
+    r = run(events)
+    assert flows_by_day(r).index.max() == 99
+    assert r.balance["ok"].all()
+
+
+def test_a_supplier_whose_licences_are_approved_is_not_seen_as_failing():
+    lic = {"approval_probability": 1.0, "delay_days": 20}
+    r = run(deep_update(two_suppliers({}), ban(100, mode="licence", licence=lic)))
+    au, us = flows_by_day(r, "AU"), flows_by_day(r, "US")
+    assert au.loc[250] == pytest.approx(us.loc[250])
+    assert [d for d in short_days(r) if d > 200] == []

@@ -115,10 +115,12 @@ class Lane:
         "extra_cover_days",
         "fill_seen",
         "lead_days",
+        "licence_days",
         "observed",
         "on_order",
         "policy_mult",
         "pool",
+        "prebuy_t",
         "qualification_days",
         "route",
         "share",
@@ -144,6 +146,11 @@ class Lane:
         """Product of tariff multipliers on this route (1 = no barrier)."""
         self.extra_cover_days = 0.0
         """Extra cover ordered on this lane (pre-buying before an export control)."""
+        self.prebuy_t = 0.0
+        """Pre-buying still to be ordered on this lane itself (not spread over suppliers)."""
+        self.licence_days = 0.0
+        """Expected export-licence processing days while a licence regime applies; buyers
+        plan for it like extra lead time."""
         self.controls: list = []
         """Export-control runtimes that may apply to this lane."""
         self.caps: list = []

@@ -242,7 +242,7 @@ class World:
             for lane in b.lanes:
                 position += lane.on_order
                 if lane.share > 0.0:
-                    days = lane.lead_days + lane.extra_cover_days
+                    days = lane.lead_days + lane.extra_cover_days + lane.licence_days
                     if lane.delays:
                         for delay in lane.delays:
                             if delay.active:
@@ -251,9 +251,16 @@ class World:
                     lead += lane.share * (-(-days // step) * step)
             q = b.usage_per_day * (b.cover_days + step + lead) - position
             if q > 1e-9:
-                for lane in b.lanes:
-                    if lane.share > 0.0:
-                        lane.pool.orders.append((lane, q * lane.share))
+                for lane in b.lanes:  # pre-buying goes to the lane it is meant for
+                    if lane.prebuy_t > 0.0:
+                        x = min(q, lane.prebuy_t)
+                        lane.prebuy_t -= x
+                        lane.pool.orders.append((lane, x))
+                        q -= x
+                if q > 1e-9:
+                    for lane in b.lanes:
+                        if lane.share > 0.0:
+                            lane.pool.orders.append((lane, q * lane.share))
 
         return order
 
@@ -294,13 +301,16 @@ class World:
                     for cap in lane.caps:
                         if cap.active:
                             cap.use(q)
-                seen = q / wanted if ctrl_free(licences, lane) else 0.0
-                lane.fill_seen += a * (seen - lane.fill_seen)
-                lane.observed = True
-                if seen < FULL and day >= 0 and lane.buyer.short_since is None:
-                    lane.buyer.short_since = day
+                self.observe(lane, q / wanted, day)
 
         return allocate
+
+    def observe(self, lane: Lane, seen: float, day: int) -> None:
+        """The buyer sees ``lane`` fill ``seen`` (0..1) of an order: update its view."""
+        lane.fill_seen += self._fill_alpha * (seen - lane.fill_seen)
+        lane.observed = True
+        if seen < FULL and day >= 0 and lane.buyer.short_since is None:
+            lane.buyer.short_since = day
 
     def _ration(
         self, p: Pool, orders: list[tuple[Lane, float]], available: float
@@ -382,8 +392,3 @@ def _arrive(lot: Lot) -> None:
 
 
 Lot.callbacks = (_arrive,)  # type: ignore[assignment]
-
-
-def ctrl_free(licences: dict | None, lane: Lane) -> bool:
-    """True when the lane's allocation this step is not waiting for a licence."""
-    return not licences or id(lane) not in licences

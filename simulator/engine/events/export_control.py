@@ -39,6 +39,11 @@ class ControlRT:
     def use(self, q: float) -> None:
         self.allowance = max(0.0, self.allowance - q)
 
+    def expected_delay(self, destination: str) -> float:
+        """Mean processing days of an application for ``destination``."""
+        assert self.licence is not None
+        return self.terms(destination)[1] + self.licence.delay_jitter_days / 2
+
     def terms(self, destination: str) -> tuple[float, int]:
         """(approval probability, minimum delay days) for ``destination``."""
         lic = self.licence
@@ -65,11 +70,13 @@ class ControlRT:
 
         def decide(_event: object) -> None:
             world.licence_queue_t[material] -= q
-            if approved:
+            banned = any(c.active and c.mode == "ban" for c in lane.controls)
+            if approved and not banned:
                 world.dispatch(lane, q, int(world.env.now))
-            else:
+            else:  # denied, or a ban has started since: the lot goes back to stock
                 lane.on_order -= q
                 pool.stock += q
+                world.observe(lane, 0.0, world.day())
 
         PhaseTimeout(world.env, delay, POLICY).callbacks.append(decide)
 
@@ -161,6 +168,7 @@ def install(world: World, eid: str, ev: ExportControl) -> None:
     dests = destination_set(ev, list(world.scenario.countries))
     origin = exporter_origin_share(net, world, ev.exporter) if ev.extraterritorial else {}
     direct: list[Lane] = []
+    controlled: list[Lane] = []
     for buyer in net.buyers:
         if buyer.country not in dests or buyer.material not in materials:
             continue
@@ -176,6 +184,7 @@ def install(world: World, eid: str, ev: ExportControl) -> None:
             else:
                 continue
             lane.controls.append(rt)
+            controlled.append(lane)
             if ev.mode == "quota":
                 lane.caps.append(rt)
             pool.gated = True
@@ -184,15 +193,21 @@ def install(world: World, eid: str, ev: ExportControl) -> None:
     step = net.step_days
     if ev.announced is not None and ev.prebuy_cover_days > 0:
         def prebuy(_d: int, on: bool = True) -> None:
+            days = ev.prebuy_cover_days
             for lane in direct:
-                lane.extra_cover_days += ev.prebuy_cover_days if on else -ev.prebuy_cover_days
+                lane.extra_cover_days += days if on else -days
+                lane.prebuy_t = lane.share * lane.buyer.usage_per_day * days if on else 0.0
         world.at_day(day(ev.announced), POLICY, prebuy)
         world.at_day(day(ev.effective), POLICY, lambda d: prebuy(d, on=False))
+
+    licensed = [lane for lane in controlled if ev.mode == "licence"]
 
     def start(_d: int) -> None:
         rt.active = True
         if ev.mode == "quota":
             accrue(_d)
+        for lane in licensed:  # buyers plan for the processing time
+            lane.licence_days += rt.expected_delay(lane.buyer.country)
 
     def accrue(_d: int) -> None:
         if not rt.active:
@@ -202,6 +217,8 @@ def install(world: World, eid: str, ev: ExportControl) -> None:
 
     def stop(_d: int) -> None:
         rt.active = False
+        for lane in licensed:
+            lane.licence_days -= rt.expected_delay(lane.buyer.country)
 
     world.at_day(day(ev.effective), POLICY, start)
     if ev.end is not None:
