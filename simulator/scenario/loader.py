@@ -7,7 +7,8 @@ where a number is expected by its central value and collect it, with the explici
 ``uncertainty:`` map, into ``Scenario.uncertainty``; validate with pydantic; then check each
 distribution's bounds against its field's constraints and run :func:`check_scenario`. Each stage
 reports all of its problems at once in one ``ScenarioError``, every problem located in the file
-(or ``<--set>`` override) that defined the offending key.
+(or ``<--set>`` override) that defined the offending key. The uncertainty stages live in
+:mod:`.uncertain_params`, the translation of pydantic errors in :mod:`.validation_errors`.
 """
 
 from __future__ import annotations
@@ -15,45 +16,28 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import os
-import re
-import types
-import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 
 from .checks import check_scenario
-from .distributions import (
-    DISTRIBUTIONS,
-    Distribution,
-    Normal,
-    check_distribution_data,
-    format_number,
-    is_distribution_data,
-)
-from .errors import Path, Problem, ScenarioError, ScenarioFileNotFound, did_you_mean, format_path
+from .distributions import DISTRIBUTIONS
+from .document import Doc
+from .errors import Path, Problem, ScenarioError, ScenarioFileNotFound
 from .models import Scenario
 from .overrides import apply_overrides, describe
-from .positions import Position, Positions, file_pos, load_yaml, locate, located, to_plain
+from .positions import Position, file_pos, load_yaml, locate, located, to_plain
+from .uncertain_params import UNCERTAINTY, bound_problems, collect_uncertainty, uncertain_problems
+from .validation_errors import drop_explained_missing, pydantic_problem, sorted_problems
 
 StrPath = str | os.PathLike[str]
 EXTENDS = "extends"
-UNCERTAINTY = "uncertainty"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-
-
-@dataclass
-class _Doc:
-    """Plain data of a (merged) scenario document and where each key path was defined."""
-
-    data: dict[str, Any]
-    positions: Positions
 
 
 @dataclass(frozen=True)
@@ -172,7 +156,7 @@ def _numbers_may_be_distributions(node: Any, dist_ref: dict[str, str]) -> None:
 
 
 def _resolve_file(path: FsPath, display: str, chain: tuple[_Source, ...],
-                  origin: Position | None) -> _Doc:
+                  origin: Position | None) -> Doc:
     """Read ``path`` and resolve its extends chain; ``origin`` is where it was referenced."""
     try:
         raw = path.read_bytes()
@@ -199,7 +183,7 @@ def _at(path: Path, message: str, pos: Position | None, file: str) -> Problem:
 
 
 def _resolve_text(text: str, source: _Source, base: FsPath,
-                  chain: tuple[_Source, ...]) -> _Doc:
+                  chain: tuple[_Source, ...]) -> Doc:
     """Parse ``text`` and merge it onto the file it extends (if any)."""
     mkpos = file_pos(source.display)
     doc = load_yaml(text, source.display, mkpos)
@@ -210,7 +194,7 @@ def _resolve_text(text: str, source: _Source, base: FsPath,
         raise ScenarioError([located((), msg, positions[()])])
     chain = (*chain, source)
     if EXTENDS not in data:
-        return _Doc(data, positions)
+        return Doc(data, positions)
     target = data.pop(EXTENDS)
     pos = positions[(EXTENDS,)]
     for p in [p for p in positions if p[:1] == (EXTENDS,)]:
@@ -235,10 +219,10 @@ def _resolve_text(text: str, source: _Source, base: FsPath,
     else:
         display = os.path.normpath(os.path.join(os.path.dirname(source.display), target))
     parent = _resolve_file(target_path, display, chain, pos)
-    return _merge(parent, _Doc(data, positions))
+    return _merge(parent, Doc(data, positions))
 
 
-def _merge(parent: _Doc, child: _Doc) -> _Doc:
+def _merge(parent: Doc, child: Doc) -> Doc:
     """Deep-merge ``child`` onto ``parent``: maps merge, anything else replaces."""
     replaced: list[Path] = []
 
@@ -258,366 +242,28 @@ def _merge(parent: _Doc, child: _Doc) -> _Doc:
     positions = {p: pos for p, pos in parent.positions.items()
                  if not any(len(p) > len(r) and p[: len(r)] == r for r in replaced)}
     positions.update(child.positions)
-    return _Doc(data, positions)
+    return Doc(data, positions)
 
 
 # --------------------------------------------------------------------------------- validation
 
 
-def _validate(doc: _Doc, overrides: Sequence[str]) -> Scenario:
+def _validate(doc: Doc, overrides: Sequence[str]) -> Scenario:
     """Apply overrides, validate, cross-check. Raises ScenarioError for the first failing stage."""
     apply_overrides(doc.data, doc.positions, overrides)
-    found = _collect_uncertainty(doc)
+    found = collect_uncertainty(doc)
     valid = {path: u.dist for path, u in sorted(found.params.items()) if u.dist is not None}
     problems = list(found.problems)
     try:
         scenario = Scenario.model_validate({**doc.data, UNCERTAINTY: valid})
     except ValidationError as exc:
-        problems += _uncertain_problems(
-            [_pydantic_problem(err, doc) for err in exc.errors(include_url=False)], found)
-        raise ScenarioError(_sorted(_drop_explained_missing(problems))) from None
-    problems += _bound_problems(doc, found)
+        problems += uncertain_problems(
+            [pydantic_problem(err, doc) for err in exc.errors(include_url=False)], found)
+        raise ScenarioError(sorted_problems(drop_explained_missing(problems))) from None
+    problems += bound_problems(doc, found)
     if not found.problems:  # cross-checks make sense only when every value is what was written
         problems += [located(p.path, p.message, locate(doc.positions, p.path))
                      for p in check_scenario(scenario)]
     if problems:
-        raise ScenarioError(_sorted(problems))
+        raise ScenarioError(sorted_problems(problems))
     return scenario
-
-
-# -------------------------------------------------------------------------------- uncertainty
-
-
-@dataclass
-class _Param:
-    """An uncertain parameter: its data keys, its distribution (None when invalid, which is
-    reported already), where the distribution is written, and whether the field holds ints."""
-
-    keys: Path
-    dist: Distribution | None
-    pos: Position | None
-    integer: bool
-
-
-@dataclass
-class _Uncertainty:
-    """Uncertain parameters by dotted path, and the problems found collecting them."""
-
-    params: dict[str, _Param]
-    problems: list[Problem]
-
-
-@dataclass(frozen=True)
-class _Place:
-    """What is expected at a data path: a scalar (no mapping or list), a number, an int."""
-
-    scalar: bool
-    numeric: bool
-    integer: bool
-
-
-_MISSING = object()
-
-
-def _place(types: list[Any]) -> _Place | None:
-    """What ``types`` expect (None when nothing is expected: the path is not in a Scenario)."""
-    arms = [a for t in types for a in _arms(t) if a is not type(None)]
-    if not arms:
-        return None
-    container = any(_model_fields(a) or typing.get_origin(a) in (dict, list, tuple)
-                    for a in arms)
-    return _Place(not container, any(a in (int, float) for a in arms),
-                  int in arms and float not in arms)
-
-
-def _central(dist: Distribution, integer: bool) -> float:
-    return round(dist.central()) if integer else dist.central()
-
-
-def _dist_pos(doc: _Doc, path: Path, value: Any) -> Position | None:
-    """Where the distribution ``value`` written at ``path`` is: at its one key, if it has one."""
-    if isinstance(value, dict) and len(value) == 1:
-        return locate(doc.positions, (*path, next(iter(value))))
-    return locate(doc.positions, path)
-
-
-def _collect_uncertainty(doc: _Doc) -> _Uncertainty:
-    """Replace, in ``doc.data``, each distribution written where a number is expected by its
-    central value; pop the explicit ``uncertainty`` map; collect both by dotted path."""
-    found = _Uncertainty({}, [])
-
-    def inline(value: dict[str, Any], path: Path, place: _Place) -> Any:
-        key = ".".join(str(k) for k in path)
-        pos = _dist_pos(doc, path, value)
-        problems = check_distribution_data(value, "a number or a distribution")
-        found.problems += [located(path, msg, locate(doc.positions, (*path, *sub)))
-                           for sub, msg in problems]
-        dist = None if problems else DISTRIBUTIONS[next(iter(value))].model_validate(value)
-        found.params[key] = _Param(path, dist, pos, place.integer)  # type: ignore[arg-type]
-        return 0 if dist is None else _central(dist, place.integer)  # type: ignore[arg-type]
-
-    def walk(value: Any, path: Path, types: list[Any]) -> Any:
-        if isinstance(value, dict):
-            place = _place(types) if path else None
-            if place is not None and place.scalar:
-                if place.numeric:
-                    return inline(value, path, place)
-                if is_distribution_data(value):
-                    found.problems.append(located(
-                        path, f"a {next(iter(value))} distribution is not allowed here: "
-                        "only numeric parameters can be uncertain",
-                        _dist_pos(doc, path, value)))
-                    found.params[".".join(str(k) for k in path)] = _Param(path, None, None, False)
-                return value
-            for k, v in list(value.items()):
-                if path or k != UNCERTAINTY:
-                    value[k] = walk(v, (*path, k), _child_types(types, k, value))
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                value[i] = walk(v, (*path, i), _child_types(types, i))
-        return value
-
-    walk(doc.data, (), [Scenario])
-    explicit = doc.data.pop(UNCERTAINTY, None)
-    if explicit is not None and not isinstance(explicit, dict):
-        found.problems.append(located(
-            (UNCERTAINTY,), "expected a mapping of parameter paths to distributions, not "
-            f"{describe(explicit)}", locate(doc.positions, (UNCERTAINTY,))))
-    for key, spec in (explicit if isinstance(explicit, dict) else {}).items():
-        if spec is not None:  # null drops an inherited entry
-            _explicit_entry(doc, found, key, spec)
-    return found
-
-
-def _explicit_entry(doc: _Doc, found: _Uncertainty, key: str, spec: Any) -> None:
-    """Check one ``uncertainty:`` entry and set its parameter to the central value."""
-    epath: Path = (UNCERTAINTY, key)
-    pos = _dist_pos(doc, epath, spec)
-    problems = check_distribution_data(spec)
-    found.problems += [located(epath, msg, locate(doc.positions, (*epath, *sub)))
-                       for sub, msg in problems]
-    resolved = _resolve_param(doc, key, epath, found)
-    if resolved is None or problems:
-        return
-    keys, integer, current = resolved
-    dist: Distribution = DISTRIBUTIONS[next(iter(spec))].model_validate(spec)  # type: ignore
-    canonical = ".".join(str(k) for k in keys)
-    other = found.params.get(canonical)
-    if other is not None:
-        if other.dist is not None and other.dist != dist:
-            found.problems.append(located(
-                epath, f"{dist.describe()} conflicts with the distribution "
-                f"{other.dist.describe()} written at {canonical}", pos))
-        return
-    central = _central(dist, integer)
-    if current is _MISSING or current is None:
-        cur = doc.data
-        for k in keys[:-1]:
-            cur = cur.setdefault(k, {}) if isinstance(cur, dict) else cur[k]
-        cur[keys[-1]] = central
-    elif (isinstance(current, bool) or not isinstance(current, int | float)
-          or not math.isclose(current, central, rel_tol=1e-9, abs_tol=1e-12)):
-        shown = format_number(current) if isinstance(current, int | float) else repr(current)
-        found.problems.append(located(
-            keys, f"value {shown} differs from the central value {format_number(central)} of "
-            f"its uncertainty entry {dist.describe()}; write the distribution in place of the "
-            f"value, or set uncertainty.{canonical} to null", locate(doc.positions, keys)))
-        found.params[canonical] = _Param(keys, None, pos, integer)
-        return
-    found.params[canonical] = _Param(keys, dist, pos, integer)
-
-
-def _resolve_param(doc: _Doc, key: str, epath: Path,
-                   found: _Uncertainty) -> tuple[Path, bool, Any] | None:
-    """Data keys of the dotted parameter ``key``, whether it holds ints, and its current value
-    (``_MISSING`` for a defaulted field not written); None after reporting an unknown path."""
-    cur: Any = doc.data
-    types: list[Any] = [Scenario]
-    keys: list[str | int] = []
-
-    def fail(msg: str) -> None:
-        found.problems.append(located(epath, msg, locate(doc.positions, epath)))
-
-    for seg in key.split("."):
-        fields = [n for t in types for a in _arms(t) for n in _model_fields(a)]
-        if isinstance(cur, list) and seg.isdigit() and int(seg) < len(cur):
-            k: str | int = int(seg)
-        elif (isinstance(cur, dict) and seg in cur) or (
-                (cur is _MISSING or isinstance(cur, dict)) and seg in fields):
-            k = seg
-        else:
-            where = f"in {format_path(tuple(keys))}" if keys else "at the top level"
-            if cur is not _MISSING and not isinstance(cur, dict | list):
-                where += f" ({format_path(tuple(keys))} is {describe(cur)})"
-            choices = [*(cur if isinstance(cur, dict) else []), *fields]
-            fail(f"unknown parameter {key!r}: no {seg!r} {where}{did_you_mean(seg, choices)}")
-            return None
-        types = _child_types(types, k, cur if isinstance(cur, dict) else None)
-        keys.append(k)
-        if isinstance(cur, dict) and k in cur:
-            cur = cur[k]
-        elif isinstance(cur, list):
-            cur = cur[k]  # type: ignore[index]
-        else:
-            cur = _MISSING
-    place = _place(types)
-    if place is None or not (place.scalar and place.numeric):
-        what = "" if cur is _MISSING else f" (it is {describe(cur)})"
-        fail(f"{key} is not a numeric parameter{what}; only numbers can be uncertain")
-        return None
-    return tuple(keys), place.integer, cur
-
-
-def _uncertain_problems(problems: list[Problem], found: _Uncertainty) -> list[Problem]:
-    """Pydantic problems with uncertain parameters: those of invalid distributions (reported
-    already) are dropped; those of a central value point at its distribution and say so."""
-    out = []
-    for p in problems:
-        param = next((u for u in found.params.values() if p.path[: len(u.keys)] == u.keys), None)
-        if param is None or (param.dist is not None and p.path != param.keys):
-            out.append(p)
-        elif param.dist is not None:
-            central = format_number(_central(param.dist, param.integer))
-            out.append(located(p.path, f"central value {central} of {param.dist.describe()}: "
-                                       f"{p.message}", param.pos))
-    return out
-
-
-def _bound_problems(doc: _Doc, found: _Uncertainty) -> list[Problem]:
-    """Validate ``doc.data`` with each uncertain parameter, one at a time, at its lower and at
-    its upper bound: a draw must satisfy the field's constraints too."""
-    data = doc.data
-    invalid = [u.keys for u in found.params.values() if u.dist is None]
-    problems: list[Problem] = []
-    for _, param in sorted(found.params.items()):
-        dist = param.dist
-        if dist is None:
-            continue
-        keys = param.keys
-        parent: Any = data
-        for k in keys[:-1]:
-            parent = parent[k]
-        central = parent[keys[-1]]
-        for label, bound in zip(("lower", "upper"), dist.bounds(), strict=True):
-            value = round(bound) if param.integer else bound
-            if value == central:
-                continue
-            note = ""
-            if isinstance(dist, Normal):
-                note = " (mean - 4 sd)" if label == "lower" else " (mean + 4 sd)"
-            parent[keys[-1]] = value
-            try:
-                Scenario.model_validate(data)
-            except ValidationError as exc:
-                for err in exc.errors(include_url=False):
-                    path, _ = _clean_loc(tuple(err["loc"]), data, err["type"] == "missing")
-                    if any(path[: len(k)] == k for k in invalid):
-                        continue  # a placeholder for an invalid distribution, reported already
-                    problems.append(located(keys, f"{label} bound {format_number(value)}{note}"
-                                            f" of {dist.describe()}: {err['msg']}", param.pos))
-            finally:
-                parent[keys[-1]] = central
-    return problems
-
-
-def _drop_explained_missing(problems: list[Problem]) -> list[Problem]:
-    """Drop "missing required key 'k'" when a misspelt sibling already says "did you mean 'k'"."""
-    hints = {(*p.path[:-1], m.group(1)) for p in problems
-             if (m := re.match(r"unknown key .* \(did you mean '([^']+)'\?\)$", p.message))}
-    return [p for p in problems
-            if not (p.message.startswith("missing required key") and p.path in hints)]
-
-
-def _sorted(problems: list[Problem]) -> list[Problem]:
-    unique = list(dict.fromkeys(problems))
-    return sorted(unique, key=lambda p: (p.file, p.line, p.col))
-
-
-def _clean_loc(loc: tuple[int | str, ...], data: Any, missing: bool) -> tuple[Path, bool]:
-    """Drop pydantic's union tags and ``[key]`` markers by following ``loc`` through ``data``.
-
-    Returns the data path and whether the error is about a mapping key.
-    """
-    path: list[str | int] = []
-    cur = data
-    is_key = False
-    for i, part in enumerate(loc):
-        if part == "[key]":
-            is_key = True
-        elif (isinstance(cur, dict) and part in cur) or (
-            isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
-        ):
-            path.append(part)
-            cur = cur[part]
-        elif missing and i == len(loc) - 1:
-            path.append(part)
-    return tuple(path), is_key
-
-
-def _pydantic_problem(err: Any, doc: _Doc) -> Problem:
-    """A readable, located Problem for one pydantic error."""
-    kind = err["type"]
-    path, is_key = _clean_loc(tuple(err["loc"]), doc.data, kind == "missing")
-    msg = str(err["msg"])
-    if kind == "extra_forbidden":
-        msg = f"unknown key {path[-1]!r}{did_you_mean(str(path[-1]), _field_names(path[:-1]))}"
-    elif kind == "missing":
-        msg = f"missing required key {path[-1]!r}"
-    elif kind in ("dict_type", "model_type", "model_attributes_type"):
-        msg = f"expected a mapping, not {describe(err.get('input'))}"
-    elif kind == "list_type":
-        msg = f"expected a list, not {describe(err.get('input'))}"
-    elif kind in ("value_error", "assertion_error"):
-        msg = msg.split(", ", 1)[-1]
-    if is_key and path:
-        msg = f"invalid key {path[-1]!r}: {msg}"
-    return located(path, msg, locate(doc.positions, path))
-
-
-def _arms(tp: Any) -> list[Any]:
-    """The alternatives of a (possibly Annotated / Optional / Union) type."""
-    while typing.get_origin(tp) is typing.Annotated:
-        tp = typing.get_args(tp)[0]
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        return [a for arg in typing.get_args(tp) for a in _arms(arg)]
-    return [tp]
-
-
-def _model_fields(tp: Any) -> dict[str, Any]:
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return {f.alias or name: f.annotation for name, f in tp.model_fields.items()}
-    return {}
-
-
-def _child_types(types: list[Any], part: str | int, value: Any = None) -> list[Any]:
-    """Types expected at key ``part`` of a value of one of ``types`` (``value``, when given,
-    picks the arms of a union discriminated by ``type``)."""
-    arms = [a for t in types for a in _arms(t)]
-    if isinstance(value, dict) and isinstance(value.get("type"), str):
-        tagged = [a for a in arms if "type" in _model_fields(a)]
-        matching = [a for a in tagged if value["type"] in typing.get_args(_model_fields(a)["type"])]
-        if matching:
-            arms = [a for a in arms if a not in tagged or a in matching]
-    nxt: list[Any] = []
-    for tp in arms:
-        origin, args = typing.get_origin(tp), typing.get_args(tp)
-        if _model_fields(tp):
-            nxt += [v for k, v in _model_fields(tp).items() if k == part]
-        elif origin is dict and len(args) == 2:
-            nxt.append(args[1])
-        elif origin is list and args:
-            nxt.append(args[0])
-    return nxt
-
-
-def _types_at(path: Path) -> list[Any]:
-    """Types expected at data ``path`` in a Scenario (empty when the path is not part of it)."""
-    current: list[Any] = [Scenario]
-    for part in path:
-        current = _child_types(current, part)
-    return current
-
-
-def _field_names(path: Path) -> list[str]:
-    """Field names of the model(s) found at data ``path`` in a Scenario (for did-you-mean)."""
-    return [name for t in _types_at(path) for a in _arms(t) for name in _model_fields(a)]

@@ -1,0 +1,267 @@
+"""Uncertain parameters: distributions written in place of numbers, and the ``uncertainty:`` map.
+
+:func:`collect_uncertainty` replaces every distribution written where a number is expected by its
+central value and checks each explicit ``uncertainty:`` entry (a dotted parameter path mapped to a
+distribution), collecting both by dotted path. After validation, :func:`uncertain_problems`
+rewords the problems of central values and :func:`bound_problems` checks that each distribution's
+lower and upper bounds satisfy its field's constraints too.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from .distributions import (
+    DISTRIBUTIONS,
+    Distribution,
+    Normal,
+    check_distribution_data,
+    format_number,
+    is_distribution_data,
+)
+from .document import Doc, child_types, model_fields, union_arms
+from .errors import Path, Problem, did_you_mean, format_path
+from .models import Scenario
+from .overrides import describe
+from .positions import Position, locate, located
+from .validation_errors import clean_loc
+
+UNCERTAINTY = "uncertainty"
+
+
+@dataclass
+class Param:
+    """An uncertain parameter: its data keys, its distribution (None when invalid, which is
+    reported already), where the distribution is written, and whether the field holds ints."""
+
+    keys: Path
+    dist: Distribution | None
+    pos: Position | None
+    integer: bool
+
+
+@dataclass
+class Uncertainty:
+    """Uncertain parameters by dotted path, and the problems found collecting them."""
+
+    params: dict[str, Param]
+    problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class _Place:
+    """What is expected at a data path: a scalar (no mapping or list), a number, an int."""
+
+    scalar: bool
+    numeric: bool
+    integer: bool
+
+
+_MISSING = object()
+
+
+def _place(types: list[Any]) -> _Place | None:
+    """What ``types`` expect (None when nothing is expected: the path is not in a Scenario)."""
+    arms = [a for t in types for a in union_arms(t) if a is not type(None)]
+    if not arms:
+        return None
+    container = any(model_fields(a) or typing.get_origin(a) in (dict, list, tuple)
+                    for a in arms)
+    return _Place(not container, any(a in (int, float) for a in arms),
+                  int in arms and float not in arms)
+
+
+def _central(dist: Distribution, integer: bool) -> float:
+    """The central value of ``dist``, rounded when the field holds ints."""
+    return round(dist.central()) if integer else dist.central()
+
+
+def _dist_pos(doc: Doc, path: Path, value: Any) -> Position | None:
+    """Where the distribution ``value`` written at ``path`` is: at its one key, if it has one."""
+    if isinstance(value, dict) and len(value) == 1:
+        return locate(doc.positions, (*path, next(iter(value))))
+    return locate(doc.positions, path)
+
+
+def collect_uncertainty(doc: Doc) -> Uncertainty:
+    """Replace, in ``doc.data``, each distribution written where a number is expected by its
+    central value; pop the explicit ``uncertainty`` map; collect both by dotted path."""
+    found = Uncertainty({}, [])
+
+    def inline(value: dict[str, Any], path: Path, place: _Place) -> Any:
+        key = ".".join(str(k) for k in path)
+        pos = _dist_pos(doc, path, value)
+        problems = check_distribution_data(value, "a number or a distribution")
+        found.problems += [located(path, msg, locate(doc.positions, (*path, *sub)))
+                           for sub, msg in problems]
+        dist = None if problems else DISTRIBUTIONS[next(iter(value))].model_validate(value)
+        found.params[key] = Param(path, dist, pos, place.integer)  # type: ignore[arg-type]
+        return 0 if dist is None else _central(dist, place.integer)  # type: ignore[arg-type]
+
+    def walk(value: Any, path: Path, types: list[Any]) -> Any:
+        if isinstance(value, dict):
+            place = _place(types) if path else None
+            if place is not None and place.scalar:
+                if place.numeric:
+                    return inline(value, path, place)
+                if is_distribution_data(value):
+                    found.problems.append(located(
+                        path, f"a {next(iter(value))} distribution is not allowed here: "
+                        "only numeric parameters can be uncertain",
+                        _dist_pos(doc, path, value)))
+                    found.params[".".join(str(k) for k in path)] = Param(path, None, None, False)
+                return value
+            for k, v in list(value.items()):
+                if path or k != UNCERTAINTY:
+                    value[k] = walk(v, (*path, k), child_types(types, k, value))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                value[i] = walk(v, (*path, i), child_types(types, i))
+        return value
+
+    walk(doc.data, (), [Scenario])
+    explicit = doc.data.pop(UNCERTAINTY, None)
+    if explicit is not None and not isinstance(explicit, dict):
+        found.problems.append(located(
+            (UNCERTAINTY,), "expected a mapping of parameter paths to distributions, not "
+            f"{describe(explicit)}", locate(doc.positions, (UNCERTAINTY,))))
+    for key, spec in (explicit if isinstance(explicit, dict) else {}).items():
+        if spec is not None:  # null drops an inherited entry
+            _explicit_entry(doc, found, key, spec)
+    return found
+
+
+def _explicit_entry(doc: Doc, found: Uncertainty, key: str, spec: Any) -> None:
+    """Check one ``uncertainty:`` entry and set its parameter to the central value."""
+    epath: Path = (UNCERTAINTY, key)
+    pos = _dist_pos(doc, epath, spec)
+    problems = check_distribution_data(spec)
+    found.problems += [located(epath, msg, locate(doc.positions, (*epath, *sub)))
+                       for sub, msg in problems]
+    resolved = _resolve_param(doc, key, epath, found)
+    if resolved is None or problems:
+        return
+    keys, integer, current = resolved
+    dist: Distribution = DISTRIBUTIONS[next(iter(spec))].model_validate(spec)  # type: ignore
+    canonical = ".".join(str(k) for k in keys)
+    other = found.params.get(canonical)
+    if other is not None:
+        if other.dist is not None and other.dist != dist:
+            found.problems.append(located(
+                epath, f"{dist.describe()} conflicts with the distribution "
+                f"{other.dist.describe()} written at {canonical}", pos))
+        return
+    central = _central(dist, integer)
+    if current is _MISSING or current is None:
+        cur = doc.data
+        for k in keys[:-1]:
+            cur = cur.setdefault(k, {}) if isinstance(cur, dict) else cur[k]
+        cur[keys[-1]] = central
+    elif (isinstance(current, bool) or not isinstance(current, int | float)
+          or not math.isclose(current, central, rel_tol=1e-9, abs_tol=1e-12)):
+        shown = format_number(current) if isinstance(current, int | float) else repr(current)
+        found.problems.append(located(
+            keys, f"value {shown} differs from the central value {format_number(central)} of "
+            f"its uncertainty entry {dist.describe()}; write the distribution in place of the "
+            f"value, or set uncertainty.{canonical} to null", locate(doc.positions, keys)))
+        found.params[canonical] = Param(keys, None, pos, integer)
+        return
+    found.params[canonical] = Param(keys, dist, pos, integer)
+
+
+def _resolve_param(doc: Doc, key: str, epath: Path,
+                   found: Uncertainty) -> tuple[Path, bool, Any] | None:
+    """Data keys of the dotted parameter ``key``, whether it holds ints, and its current value
+    (``_MISSING`` for a defaulted field not written); None after reporting an unknown path."""
+    cur: Any = doc.data
+    types: list[Any] = [Scenario]
+    keys: list[str | int] = []
+
+    def fail(msg: str) -> None:
+        found.problems.append(located(epath, msg, locate(doc.positions, epath)))
+
+    for seg in key.split("."):
+        fields = [n for t in types for a in union_arms(t) for n in model_fields(a)]
+        if isinstance(cur, list) and seg.isdigit() and int(seg) < len(cur):
+            k: str | int = int(seg)
+        elif (isinstance(cur, dict) and seg in cur) or (
+                (cur is _MISSING or isinstance(cur, dict)) and seg in fields):
+            k = seg
+        else:
+            where = f"in {format_path(tuple(keys))}" if keys else "at the top level"
+            if cur is not _MISSING and not isinstance(cur, dict | list):
+                where += f" ({format_path(tuple(keys))} is {describe(cur)})"
+            choices = [*(cur if isinstance(cur, dict) else []), *fields]
+            fail(f"unknown parameter {key!r}: no {seg!r} {where}{did_you_mean(seg, choices)}")
+            return None
+        types = child_types(types, k, cur if isinstance(cur, dict) else None)
+        keys.append(k)
+        if isinstance(cur, dict) and k in cur:
+            cur = cur[k]
+        elif isinstance(cur, list):
+            cur = cur[k]  # type: ignore[index]
+        else:
+            cur = _MISSING
+    place = _place(types)
+    if place is None or not (place.scalar and place.numeric):
+        what = "" if cur is _MISSING else f" (it is {describe(cur)})"
+        fail(f"{key} is not a numeric parameter{what}; only numbers can be uncertain")
+        return None
+    return tuple(keys), place.integer, cur
+
+
+def uncertain_problems(problems: list[Problem], found: Uncertainty) -> list[Problem]:
+    """Pydantic problems with uncertain parameters: those of invalid distributions (reported
+    already) are dropped; those of a central value point at its distribution and say so."""
+    out = []
+    for p in problems:
+        param = next((u for u in found.params.values() if p.path[: len(u.keys)] == u.keys), None)
+        if param is None or (param.dist is not None and p.path != param.keys):
+            out.append(p)
+        elif param.dist is not None:
+            central = format_number(_central(param.dist, param.integer))
+            out.append(located(p.path, f"central value {central} of {param.dist.describe()}: "
+                                       f"{p.message}", param.pos))
+    return out
+
+
+def bound_problems(doc: Doc, found: Uncertainty) -> list[Problem]:
+    """Validate ``doc.data`` with each uncertain parameter, one at a time, at its lower and at
+    its upper bound: a draw must satisfy the field's constraints too."""
+    data = doc.data
+    invalid = [u.keys for u in found.params.values() if u.dist is None]
+    problems: list[Problem] = []
+    for _, param in sorted(found.params.items()):
+        dist = param.dist
+        if dist is None:
+            continue
+        keys = param.keys
+        parent: Any = data
+        for k in keys[:-1]:
+            parent = parent[k]
+        central = parent[keys[-1]]
+        for label, bound in zip(("lower", "upper"), dist.bounds(), strict=True):
+            value = round(bound) if param.integer else bound
+            if value == central:
+                continue
+            note = ""
+            if isinstance(dist, Normal):
+                note = " (mean - 4 sd)" if label == "lower" else " (mean + 4 sd)"
+            parent[keys[-1]] = value
+            try:
+                Scenario.model_validate(data)
+            except ValidationError as exc:
+                for err in exc.errors(include_url=False):
+                    path, _ = clean_loc(tuple(err["loc"]), data, err["type"] == "missing")
+                    if any(path[: len(k)] == k for k in invalid):
+                        continue  # a placeholder for an invalid distribution, reported already
+                    problems.append(located(keys, f"{label} bound {format_number(value)}{note}"
+                                            f" of {dist.describe()}: {err['msg']}", param.pos))
+            finally:
+                parent[keys[-1]] = central
+    return problems
