@@ -61,6 +61,16 @@ def pydantic_problem(err: Any, doc: Doc) -> Problem:
         msg = f"expected a list, not {describe(err.get('input'))}"
     elif kind in ("value_error", "assertion_error"):
         msg = msg.split(", ", 1)[-1]
+    elif kind == "union_tag_invalid":
+        ctx = err.get("ctx") or {}
+        tag, field = str(ctx.get("tag", "")), str(ctx.get("discriminator", "")).strip("'")
+        expected = re.findall(r"'([^']+)'", str(ctx.get("expected_tags", "")))
+        path = (*path, field) if field else path
+        msg = f"unknown {field or 'type'} {tag!r}{did_you_mean(tag, expected)}; expected one " \
+              f"of {', '.join(expected)}"
+    elif kind == "union_tag_not_found":
+        field = str((err.get("ctx") or {}).get("discriminator", "type")).strip("'")
+        msg = f"missing required key {field!r}"
     if is_key and path:
         msg = f"invalid key {path[-1]!r}: {msg}"
     return located(path, msg, locate(doc.positions, path))
