@@ -1,46 +1,67 @@
-"""Replications of one scenario, run in order; tidy frames with ``replication`` and ``date``.
+"""Replications of one scenario through an evaluator; results handed on in replication order.
 
-The unit of work is :func:`run_one` (one replication in, plain frames out). It is a top-level,
-picklable function of picklable arguments so a process pool or a Dask cluster can call it later;
-:func:`run_scenario` only loops over it and stitches the pieces together.
+- :func:`run_one` runs one replication in this process and returns plain pandas frames with
+  ``replication`` and ``date`` columns (notebooks, tests).
+- :func:`run_batch` is the unit of work an evaluator runs (a top-level, picklable function of
+  picklable arguments): a few consecutive replications in, a list of compact
+  :class:`ReplicationPayload` out (Arrow tables and small summaries, no large DataFrames).
+- :func:`run_scenario` submits batches to an evaluator (``SequentialEvaluator`` by default; a
+  process pool or Dask, see :mod:`simulator.runner.executors`), puts finished replications back
+  in replication order whatever order they complete in, and hands each to a sink: in memory
+  (the returned :class:`RunResults` then holds the tables) or a
+  :class:`~simulator.runner.store.RunWriter` that appends them to Parquet files as they come.
+
+Each replication draws from ``SeedSequence(seed, spawn_key=(replication, stream_id))``, so the
+results of a replication do not depend on the evaluator, the batch it ran in or the other
+replications of the run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import BrokenExecutor as _BrokenExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..engine import run_replication
-from ..engine.recorder import FLOW_COLUMNS, PRODUCTION_COLUMNS, TIMESERIES_COLUMNS
 from ..scenario.models import Scenario
+from . import summaries as _summaries
+from .signals import SigintGuard
+from .tables import LABEL_COLUMNS, TABLES, from_arrow, to_arrow
 
 __all__ = [
     "LABEL_COLUMNS",
+    "ReplicationFailed",
     "ReplicationFrames",
+    "ReplicationPayload",
+    "RunFailed",
     "RunInterrupted",
     "RunResults",
+    "format_ids",
+    "run_batch",
     "run_one",
     "run_scenario",
     "tidy",
 ]
 
-#: Label columns that order rows after ``replication`` and ``day``, per table.
-LABEL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "timeseries": ("country", "sector", "demand_id", "material"),
-    "flows": ("origin", "destination", "material"),
-    "production": ("facility", "country", "stage", "material"),
-}
-TABLES = tuple(LABEL_COLUMNS)
+#: Remote batches aim at about this many seconds of work (fewer round trips for fast models).
+TARGET_BATCH_SECONDS = 0.5
+MAX_BATCH = 64
 
 
 @dataclass(frozen=True)
 class ReplicationFrames:
-    """What one replication returns: the engine's tables plus bookkeeping."""
+    """What :func:`run_one` returns: the engine's tables plus bookkeeping."""
 
     replication: int
     timeseries: pd.DataFrame
@@ -52,37 +73,149 @@ class ReplicationFrames:
     wall_seconds: float
 
 
+@dataclass(frozen=True)
+class ReplicationPayload:
+    """What a worker sends back for one replication: compact and cheap to pickle.
+
+    ``tables`` are canonical Arrow tables (:func:`~simulator.runner.tables.to_arrow`);
+    ``summaries`` the small per-replication tables of
+    :func:`~simulator.runner.summaries.replication_summaries`; ``curve`` and ``sector_stats``
+    what the figure and the console table need.
+    """
+
+    replication: int
+    seed: int
+    tables: dict[str, pa.Table]
+    summaries: dict[str, pd.DataFrame]
+    curve: _summaries.SectorCurve
+    sector_stats: pd.DataFrame
+    balance: pd.DataFrame
+    event_count: int
+    step_days: int
+    wall_seconds: float
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Raised by :func:`run_scenario` on Ctrl-C; ``partial`` holds the finished replications."""
+
+    def __init__(self, partial: RunResults):
+        super().__init__(f"interrupted after {partial.replications} replication(s)")
+        self.partial = partial
+
+
+class RunFailed(Exception):
+    """A run stopped by an error; ``partial`` holds the replications that finished."""
+
+    def __init__(self, message: str, partial: RunResults | None = None):
+        super().__init__(message)
+        self.partial = partial
+
+    def record(self) -> dict[str, object]:
+        """The error as the manifest records it."""
+        return {"message": str(self)}
+
+
+class ReplicationFailed(RunFailed):
+    """Replication ``replication`` (root ``seed``) raised ``error_type``: ``message``.
+
+    Raised in the worker (picklable, with the worker's traceback text and the replications of
+    its batch that finished first, ``finished``) and re-raised by :func:`run_scenario` with
+    ``partial`` set.
+    """
+
+    def __init__(self, replication: int, seed: int, error_type: str, message: str,
+                 traceback_text: str = "", finished: Sequence[ReplicationPayload] = ()):
+        detail = " ".join(message.split()) or "(no message)"
+        super().__init__(f"replication {replication} (seed {seed}) failed: "
+                         f"{error_type}: {detail}")
+        self.replication, self.seed = replication, seed
+        self.error_type, self.error_message = error_type, message
+        self.traceback_text = traceback_text
+        self.finished = list(finished)
+
+    def __reduce__(self):
+        return (type(self), (self.replication, self.seed, self.error_type, self.error_message,
+                             self.traceback_text, self.finished))
+
+    def record(self) -> dict[str, object]:
+        return {"replication": self.replication, "seed": self.seed, "type": self.error_type,
+                "message": self.error_message}
+
+
 @dataclass
 class RunResults:
-    """All replications of one run, concatenated.
+    """One run: bookkeeping and compact summaries, plus the tables when kept in memory.
 
-    ``timeseries``, ``flows`` and ``production`` start with ``replication`` (int32), ``day``
+    ``timeseries``, ``flows`` and ``production`` (when :func:`run_scenario` ran without a sink;
+    ``None`` when they were streamed to disk) start with ``replication`` (int32), ``day``
     (int32) and ``date`` (datetime64[ns] = start date + day), then the engine's columns; rows
-    are sorted by replication, day and labels. ``balance`` holds each replication's mass-balance
-    table; ``event_counts`` and ``wall_seconds`` are per replication, in replication order.
+    are sorted by replication, day and labels. ``balance`` holds each replication's
+    mass-balance table; ``event_counts`` and ``wall_seconds`` are per finished replication, in
+    replication order (``replication_ids``).
     """
 
     scenario_name: str
     seed: int
     replications_requested: int
     step_days: int
-    timeseries: pd.DataFrame
-    flows: pd.DataFrame
-    production: pd.DataFrame
+    timeseries: pd.DataFrame | None = None
+    flows: pd.DataFrame | None = None
+    production: pd.DataFrame | None = None
     balance: dict[int, pd.DataFrame] = field(default_factory=dict)
     event_counts: list[int] = field(default_factory=list)
     wall_seconds: list[float] = field(default_factory=list)
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
+    requested_ids: list[int] = field(default_factory=list)
+    replication_ids: list[int] = field(default_factory=list)
+    summary_parts: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    curves: list[tuple[int, _summaries.SectorCurve]] = field(default_factory=list)
+    sector_stat_parts: list[pd.DataFrame] = field(default_factory=list)
+    executor: dict[str, object] = field(default_factory=lambda: {"executor": "sequential",
+                                                                 "workers": 1})
+    error: dict[str, object] | None = None
 
     @property
     def replications(self) -> int:
         """Replications completed."""
-        return len(self.event_counts)
+        return len(self.replication_ids)
 
     @property
     def complete(self) -> bool:
-        return self.replications == self.replications_requested
+        return self.replication_ids == list(self.requested_ids)
+
+    def add(self, p: ReplicationPayload) -> None:
+        """Record a finished replication's compact results (in replication order)."""
+        self.replication_ids.append(p.replication)
+        self.balance[p.replication] = p.balance
+        self.event_counts.append(p.event_count)
+        self.wall_seconds.append(p.wall_seconds)
+        for name, table in p.summaries.items():
+            self.summary_parts.setdefault(name, []).append(table)
+        self.curves.append((p.replication, p.curve))
+        self.sector_stat_parts.append(p.sector_stats.assign(replication=np.int32(p.replication)))
+
+    def summary(self, name: str) -> pd.DataFrame:
+        """Per-replication summary table ``name`` (e.g. ``kpis``) of every finished
+        replication."""
+        parts = self.summary_parts.get(name, [])
+        if not parts:
+            return pd.DataFrame({c: [] for c in _summaries.SUMMARY_COLUMNS.get(name, [])})
+        return pd.concat(parts, ignore_index=True)
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        """Per replication x demand sector KPIs (:func:`~simulator.analysis.sector_kpis`)."""
+        return self.summary("kpis")
+
+    def sector_summary(self) -> pd.DataFrame:
+        """Per sector across replications, as :func:`~simulator.analysis.group_summary`."""
+        return _summaries.combine_sector_stats(self.sector_stat_parts)
+
+    def curve_frame(self, start_date: dt.date) -> pd.DataFrame:
+        """Sector-level fill-rate input for the figure
+        (:func:`~simulator.runner.summaries.curve_frame`)."""
+        return _summaries.curve_frame(self.curves, start_date)
 
     def balance_table(self) -> pd.DataFrame:
         """Every replication's mass-balance ledger in one table with a ``replication`` column."""
@@ -93,13 +226,25 @@ class RunResults:
         return table[["replication", *[c for c in table.columns if c != "replication"]]]
 
 
-class RunInterrupted(KeyboardInterrupt):
-    """Raised by :func:`run_scenario` on Ctrl-C; ``partial`` holds the finished replications."""
+class Sink(Protocol):
+    """Where :func:`run_scenario` hands finished replications, in replication order."""
 
-    def __init__(self, partial: RunResults):
-        super().__init__(f"interrupted after {partial.replications} replication(s)")
-        self.partial = partial
+    def add(self, payload: ReplicationPayload) -> None: ...
 
+
+class _MemorySink:
+    def __init__(self) -> None:
+        self.tables: dict[str, list[pa.Table]] = {name: [] for name in TABLES}
+
+    def add(self, payload: ReplicationPayload) -> None:
+        for name in TABLES:
+            self.tables[name].append(payload.tables[name])
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {name: from_arrow(parts, name) for name, parts in self.tables.items()}
+
+
+# ---- one replication ---------------------------------------------------------------------
 
 def run_one(scenario: Scenario, seed: int, replication: int) -> ReplicationFrames:
     """Run one replication and return its frames with ``replication`` and ``date`` added."""
@@ -115,62 +260,256 @@ def run_one(scenario: Scenario, seed: int, replication: int) -> ReplicationFrame
                              wall)
 
 
-def run_scenario(
-    scenario: Scenario,
-    replications: int = 1,
-    seed: int = 0,
-    on_done: Callable[[ReplicationFrames], None] | None = None,
-) -> RunResults:
-    """Run replications ``0..replications-1`` of ``scenario`` one after another.
-
-    ``on_done`` is called after each replication (progress bars). On Ctrl-C, raises
-    :exc:`RunInterrupted` carrying the replications finished so far.
-    """
-    if replications < 1:
-        raise ValueError("replications must be >= 1")
-    started = _utcnow()
-    done: list[ReplicationFrames] = []
-    try:
-        for r in range(replications):
-            done.append(run_one(scenario, seed, r))
-            if on_done is not None:
-                on_done(done[-1])
-    except KeyboardInterrupt as exc:
-        raise RunInterrupted(combine(scenario, seed, replications, done, started)) from exc
-    return combine(scenario, seed, replications, done, started)
-
-
-def combine(scenario: Scenario, seed: int, requested: int, parts: Sequence[ReplicationFrames],
-            started_at: dt.datetime | None = None) -> RunResults:
-    """Stitch per-replication frames (in any order) into one :class:`RunResults`."""
-    parts = sorted(parts, key=lambda p: p.replication)
-    frames = {
-        name: tidy(name, pd.concat([getattr(p, name) for p in parts], ignore_index=True)
-                   if parts else _with_run_columns(_empty(name), scenario.start_date, 0))
-        for name in TABLES
-    }
-    return RunResults(
-        scenario_name=scenario.name, seed=seed, replications_requested=requested,
-        step_days=scenario.simulation.step_days,
-        timeseries=frames["timeseries"], flows=frames["flows"], production=frames["production"],
-        balance={p.replication: p.balance for p in parts},
-        event_counts=[p.event_count for p in parts],
-        wall_seconds=[p.wall_seconds for p in parts],
-        started_at=started_at, finished_at=_utcnow(),
+def payload_of(frames: ReplicationFrames, scenario: Scenario, seed: int) -> ReplicationPayload:
+    """Pack one replication's frames into a compact :class:`ReplicationPayload`."""
+    ts = frames.timeseries
+    curve, stats = _summaries.sector_curve(ts)
+    return ReplicationPayload(
+        replication=frames.replication, seed=seed,
+        tables={name: to_arrow(name, getattr(frames, name)) for name in TABLES},
+        summaries=_summaries.replication_summaries(ts, scenario),
+        curve=curve, sector_stats=stats,
+        balance=frames.balance, event_count=frames.event_count, step_days=frames.step_days,
+        wall_seconds=frames.wall_seconds,
     )
 
+
+def run_batch(scenario: Scenario, seed: int, replications: Sequence[int]
+              ) -> list[ReplicationPayload]:
+    """Run ``replications`` one after another (the unit of work of every evaluator).
+
+    An exception in a replication is raised as :exc:`ReplicationFailed` naming the
+    replication and seed, carrying the replications of this batch that finished before it.
+    """
+    done: list[ReplicationPayload] = []
+    for r in replications:
+        try:
+            done.append(payload_of(run_one(scenario, seed, r), scenario, seed))
+        except Exception as exc:
+            raise ReplicationFailed(
+                r, seed, type(exc).__name__, str(exc),
+                "".join(traceback.format_exception(exc)), done) from None
+    return done
+
+
+# ---- many replications -------------------------------------------------------------------
+
+def run_scenario(
+    scenario: Scenario,
+    replications: int | Iterable[int] = 1,
+    seed: int = 0,
+    on_done: Callable[[ReplicationPayload], None] | None = None,
+    *,
+    evaluator=None,
+    sink: Sink | None = None,
+) -> RunResults:
+    """Run ``replications`` of ``scenario`` (a count N for 0..N-1, or the ids to run).
+
+    ``evaluator`` runs the work (default: a ``SequentialEvaluator``, in this process).
+    Finished replications go to ``sink.add`` in replication order; without a sink the
+    returned :class:`RunResults` holds the tables in memory. ``on_done`` is called per finished
+    replication in completion order (progress bars).
+
+    On Ctrl-C, raises :exc:`RunInterrupted`; if a replication raises, :exc:`ReplicationFailed`
+    (naming it and the seed); if the executor breaks (a worker process died), :exc:`RunFailed`.
+    Either way pending work is cancelled, every replication that finished has been handed to
+    the sink, and the exception's ``partial`` holds the run's results so far.
+    """
+    from .executors import SequentialEvaluator
+
+    ids = _replication_ids(replications)
+    results = RunResults(
+        scenario_name=scenario.name, seed=seed, replications_requested=len(ids),
+        step_days=scenario.simulation.step_days, started_at=_utcnow(), requested_ids=ids)
+    memory = _MemorySink() if sink is None else None
+    out: Sink = memory if memory is not None else sink  # type: ignore[assignment]
+
+    def deliver(payload: ReplicationPayload) -> None:
+        out.add(payload)
+        results.add(payload)
+
+    def finish() -> RunResults:
+        results.finished_at = _utcnow()
+        if memory is not None:
+            frames = memory.frames()
+            results.timeseries = frames["timeseries"]
+            results.flows = frames["flows"]
+            results.production = frames["production"]
+        return results
+
+    ev = evaluator if evaluator is not None else SequentialEvaluator()
+    driver = _Driver(scenario, seed, ids, ev, deliver, on_done)
+    try:
+        with SigintGuard() as guard:
+            driver.run(guard)
+    except KeyboardInterrupt as exc:
+        results.executor = _describe(ev)
+        raise RunInterrupted(finish()) from exc
+    except RunFailed as exc:
+        results.executor = _describe(ev)
+        results.error = exc.record()
+        exc.partial = finish()
+        raise
+    results.executor = _describe(ev)
+    return finish()
+
+
+class _Driver:
+    """Submits batches, keeps a bounded window in flight, re-orders finished replications."""
+
+    def __init__(self, scenario: Scenario, seed: int, ids: list[int], evaluator,
+                 deliver: Callable[[ReplicationPayload], None],
+                 on_done: Callable[[ReplicationPayload], None] | None):
+        self.scenario, self.seed, self.ids, self.ev = scenario, seed, ids, evaluator
+        self.deliver, self.on_done = deliver, on_done
+        self.position = {r: i for i, r in enumerate(ids)}
+        self.queue = deque(ids)
+        self.buffer: dict[int, ReplicationPayload] = {}
+        self.next = 0  # index into ids of the next replication to deliver
+        self.in_flight: dict[Future, list[int]] = {}
+        self.rep_seconds: list[float] = []
+
+    # -- bookkeeping --
+    def accept(self, payloads: Iterable[ReplicationPayload]) -> None:
+        for p in payloads:
+            self.buffer[p.replication] = p
+            self.rep_seconds.append(p.wall_seconds)
+            if self.on_done is not None:
+                self.on_done(p)
+
+    def flush(self, everything: bool = False) -> None:
+        while self.next < len(self.ids) and self.ids[self.next] in self.buffer:
+            self.deliver(self.buffer.pop(self.ids[self.next]))
+            self.next += 1
+        if everything:
+            for r in sorted(self.buffer, key=self.position.__getitem__):
+                self.deliver(self.buffer.pop(r))
+
+    def batch_size(self) -> int:
+        if getattr(self.ev, "in_process", True) or not self.rep_seconds:
+            return 1
+        mean = max(sum(self.rep_seconds) / len(self.rep_seconds), 1e-6)
+        balanced = len(self.queue) // (4 * max(1, self.ev.max_workers))
+        return int(max(1, min(MAX_BATCH, balanced, round(TARGET_BATCH_SECONDS / mean))))
+
+    # -- the loop --
+    def run(self, guard: SigintGuard) -> None:
+        try:
+            self._calibrate(guard)
+            self._loop(guard)
+        except BaseException as exc:
+            self._stop(exc)
+            if isinstance(exc, KeyboardInterrupt | RunFailed) or not isinstance(exc, Exception):
+                raise
+            detail = " ".join(str(exc).split()) or "(no message)"
+            raise RunFailed(f"{type(exc).__name__}: {detail}") from exc
+
+    def _inline(self, guard: SigintGuard) -> None:
+        batch = [self.queue.popleft()]
+        payloads = run_batch(self.scenario, self.seed, batch)
+        with guard.deferred():
+            self.accept(payloads)
+            self.flush()
+
+    def _calibrate(self, guard: SigintGuard) -> None:
+        """With an evaluator that allows it (``inline_below_s``), run the first replication
+        here; if the rest would take less than that, run them all here too (no pool)."""
+        limit = getattr(self.ev, "inline_below_s", None)
+        if limit is None or not self.queue:
+            return
+        self._inline(guard)
+        if self.rep_seconds[-1] * len(self.queue) < limit:
+            while self.queue:
+                self._inline(guard)
+
+    def _loop(self, guard: SigintGuard) -> None:
+        in_process = getattr(self.ev, "in_process", True)
+        window = 1 if in_process else 2 * max(1, self.ev.max_workers)
+        while self.queue or self.in_flight:
+            size = self.batch_size()
+            ahead = max(4 * window * size, 16)
+            while (self.queue and len(self.in_flight) < window
+                   and self.position[self.queue[0]] - self.next < ahead):
+                batch = [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
+                self.in_flight[self.ev.submit(run_batch, self.scenario, self.seed, batch)] = batch
+            done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: self.position[self.in_flight[f][0]]):
+                with guard.deferred():
+                    batch = self.in_flight.pop(fut)
+                    self.accept(_result(fut, batch, self.seed))
+                    self.flush()
+
+    def _stop(self, exc: BaseException) -> None:
+        """Cancel what is pending, keep every replication that finished, deliver in order."""
+        with contextlib.suppress(Exception):
+            self.ev.abort()
+        finished = list(getattr(exc, "finished", ()))
+        if isinstance(exc, ReplicationFailed):
+            exc.finished = []
+        for fut, batch in list(self.in_flight.items()):
+            if fut.done() and not fut.cancelled():
+                try:
+                    finished.extend(_result(fut, batch, self.seed))
+                except RunFailed as other:
+                    finished.extend(getattr(other, "finished", ()))
+        self.in_flight.clear()
+        self.accept(p for p in finished if p.replication not in self.buffer)
+        self.flush(everything=True)
+
+
+def _result(fut: Future, batch: list[int], seed: int) -> list[ReplicationPayload]:
+    """A batch's payloads; executor failures become :exc:`RunFailed` naming the batch."""
+    try:
+        return fut.result()
+    except (RunFailed, KeyboardInterrupt):
+        raise
+    except _BrokenExecutor as exc:
+        raise RunFailed(f"a worker process died while running replication(s) "
+                        f"{format_ids(batch)} (seed {seed}): {exc}") from exc
+    except Exception as exc:
+        detail = " ".join(str(exc).split()) or "(no message)"
+        raise RunFailed(f"replication(s) {format_ids(batch)} (seed {seed}) failed on the "
+                        f"executor: {type(exc).__name__}: {detail}") from exc
+
+
+def _describe(ev) -> dict[str, object]:
+    describe = getattr(ev, "describe", None)
+    return describe() if describe else {"executor": type(ev).__name__, "workers": None}
+
+
+def _replication_ids(replications: int | Iterable[int]) -> list[int]:
+    if isinstance(replications, int | np.integer):
+        if replications < 1:
+            raise ValueError("replications must be >= 1")
+        return list(range(int(replications)))
+    ids = sorted({int(r) for r in replications})
+    if not ids:
+        raise ValueError("no replications to run")
+    if ids[0] < 0:
+        raise ValueError("replication ids must be >= 0")
+    return ids
+
+
+def format_ids(ids: Iterable[int]) -> str:
+    """``[0, 1, 2, 5, 7, 8]`` -> ``"0-2,5,7-8"``."""
+    out: list[str] = []
+    ids = sorted(ids)
+    i = 0
+    while i < len(ids):
+        j = i
+        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
+            j += 1
+        out.append(str(ids[i]) if i == j else f"{ids[i]}-{ids[j]}")
+        i = j + 1
+    return ",".join(out)
+
+
+# ---- frames ------------------------------------------------------------------------------
 
 def tidy(table: str, df: pd.DataFrame) -> pd.DataFrame:
     """Canonical form of a run table: label columns categorical with sorted categories, rows
     sorted (stably) by replication, day and labels, a fresh RangeIndex."""
-    df = df.copy()
-    labels = LABEL_COLUMNS[table]
-    for col in labels:
-        values = df[col].astype(object)
-        cats = sorted({str(v) for v in values if not pd.isna(v)})
-        df[col] = pd.Categorical(values, categories=cats)
-    df = df.sort_values(["replication", "day", *labels], kind="stable")
-    return df.reset_index(drop=True)
+    return from_arrow([to_arrow(table, df)], table)
 
 
 def _with_run_columns(df: pd.DataFrame, start: dt.date, replication: int) -> pd.DataFrame:
@@ -180,21 +519,6 @@ def _with_run_columns(df: pd.DataFrame, start: dt.date, replication: int) -> pd.
     out.insert(0, "replication", np.full(len(df), replication, dtype=np.int32))
     out.insert(out.columns.get_loc("day") + 1, "date", date)
     return out
-
-
-def _empty(table: str) -> pd.DataFrame:
-    """An engine table with no rows and the engine's dtypes."""
-    cols = {"timeseries": TIMESERIES_COLUMNS, "flows": FLOW_COLUMNS,
-            "production": PRODUCTION_COLUMNS}[table]
-    data: dict[str, object] = {}
-    for c in cols:
-        if c == "day":
-            data[c] = np.array([], dtype=np.int32)
-        elif c.endswith("_t") or c == "tonnes":
-            data[c] = np.array([], dtype=np.float64)
-        else:
-            data[c] = pd.Categorical([])
-    return pd.DataFrame(data, columns=cols)
 
 
 def _utcnow() -> dt.datetime:

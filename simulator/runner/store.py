@@ -1,15 +1,25 @@
-"""The results store: one folder per run, written atomically.
+"""The results store: one folder per run, written atomically, filled as replications finish.
 
 ``<out_root>/<scenario name>/<UTC YYYYmmddTHHMMSSZ>-<first 8 hex of the scenario sha256>/``
 holds the resolved scenario, ``manifest.json``, tidy Parquet tables, CSV ledgers and KPIs, and
-figures. Everything is written into a hidden sibling folder first and renamed into place, so a
-run folder either exists complete or not at all. Tables, the resolved YAML and the figures are
-byte-for-byte reproducible for the same scenario and seed; only the manifest carries times.
+figures. Everything is written into a hidden sibling folder (``.<name>.tmp-<pid>``) first and
+renamed into place, so a run folder either exists complete or not at all.
+
+:class:`RunWriter` is the sink :func:`~simulator.runner.run_scenario` streams into: each
+finished replication's tables are appended to ``timeseries.parquet``, ``flows.parquet`` and
+``production.parquet`` as Parquet row groups (consecutive replications grouped until a group
+holds :data:`ROW_GROUP_MIN_ROWS` timeseries rows; with the baseline, one replication per row
+group), so memory stays bounded whatever the number of replications. :meth:`RunWriter.close`
+then writes the ledgers, KPIs, figures and manifest and publishes the folder.
+:func:`write_run` does the same for in-memory results. Tables, CSVs, the resolved YAML and the
+figures are byte-for-byte reproducible for the same scenario, seed and replications, whatever
+executor ran them; only the manifest carries times and the executor.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import importlib.metadata
 import itertools
@@ -24,18 +34,30 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..analysis.kpis import kpi_percentiles, sector_kpis
+from ..analysis.kpis import kpi_percentiles
 from ..scenario.models import Scenario
 from ..viz.curves import fill_rate_figure, save_figure
-from .replications import TABLES, RunResults, tidy
+from .replications import ReplicationPayload, RunResults, format_ids
+from .tables import LABEL_COLUMNS, TABLES, combine_tables, schema, to_arrow
 
-__all__ = ["RUN_FILES", "package_version", "write_run"]
+__all__ = ["ROW_GROUP_MIN_ROWS", "RUN_FILES", "RunWriter", "package_version", "write_run"]
 
 #: Files every run folder holds (manifest.json last, written after the others).
 RUN_FILES = (
     "scenario.resolved.yaml", "timeseries.parquet", "flows.parquet", "production.parquet",
     "balance.csv", "kpis.csv", "summary.csv", "fill_rate.png", "fill_rate.svg", "manifest.json",
 )
+#: A Parquet row group holds whole consecutive replications, at least this many timeseries
+#: rows (unless it is the last).
+ROW_GROUP_MIN_ROWS = 10_000
+
+
+def _parquet_options(table: str) -> dict:
+    """zstd; dictionary encoding for the label, replication, day and date columns only (the
+    tonnes rarely repeat): about 100 MiB per 1,000 baseline replications, written faster than
+    snappy with dictionaries everywhere."""
+    return {"compression": "zstd",
+            "use_dictionary": ["replication", "day", "date", *LABEL_COLUMNS[table]]}
 
 
 def package_version() -> str:
@@ -53,11 +75,6 @@ def _dist_version(name: str) -> str | None:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return None
-
-
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    pq.write_table(table, path, compression="snappy")
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -103,6 +120,153 @@ def _publish(tmp: Path, parent: Path, name: str) -> Path:
     raise AssertionError("unreachable")
 
 
+class RunWriter:
+    """A run folder being written: the sink for :func:`~simulator.runner.run_scenario`.
+
+    Use as a context manager; :meth:`add` appends a finished replication's tables (in
+    replication order), :meth:`close` finishes and publishes the folder and returns its path.
+    Leaving the ``with`` block without :meth:`close` (an exception) removes the temp folder.
+    """
+
+    def __init__(self, scenario: Scenario, *, out_root: str | os.PathLike[str] = "results",
+                 started_at: dt.datetime | None = None, overrides: Sequence[str] = (),
+                 version: str | None = None):
+        from ..scenario import scenario_sha256
+
+        self.scenario = scenario
+        self.sha = scenario_sha256(scenario)
+        self.started_at = started_at or dt.datetime.now(dt.UTC)
+        self.name = f"{self.started_at.strftime('%Y%m%dT%H%M%SZ')}-{self.sha[:8]}"
+        self.parent = Path(out_root) / scenario.name
+        self.overrides = list(overrides)
+        self.version = version
+        self.tmp: Path | None = None
+        self.path: Path | None = None
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._pending: list[dict[str, pa.Table]] = []
+        self._pending_rows = 0
+        # Looked up now: platform.platform() may start a subprocess, cheaper before the run
+        # has grown this process.
+        self.environment = {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            **{pkg: _dist_version(pkg) for pkg in
+               ("numpy", "pandas", "simpy", "pyarrow", "matplotlib", "pydantic", "distributed")},
+        }
+
+    def __enter__(self) -> RunWriter:
+        self.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = _make_temp_dir(self.parent, self.name)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.path is None:
+            self.abort()
+
+    def abort(self) -> None:
+        """Discard the run: close the files and remove the temp folder."""
+        for w in self._writers.values():
+            with contextlib.suppress(Exception):
+                w.close()
+        self._writers.clear()
+        self._pending.clear()
+        if self.tmp is not None:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(self.tmp)
+            self.tmp = None
+
+    # -- streaming --
+    def add(self, payload: ReplicationPayload) -> None:
+        """Append one finished replication (call in replication order)."""
+        self.add_tables(payload.tables)
+
+    def add_tables(self, tables: dict[str, pa.Table]) -> None:
+        self._pending.append(tables)
+        self._pending_rows += tables["timeseries"].num_rows
+        if self._pending_rows >= ROW_GROUP_MIN_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        assert self.tmp is not None, "use RunWriter as a context manager"
+        for name in TABLES:
+            table = combine_tables([t[name] for t in self._pending], name)
+            writer = self._writers.get(name)
+            if writer is None:
+                writer = self._writers[name] = pq.ParquetWriter(
+                    self.tmp / f"{name}.parquet", schema(name), **_parquet_options(name))
+            writer.write_table(table, row_group_size=max(1, table.num_rows))
+        self._pending.clear()
+        self._pending_rows = 0
+
+    # -- finishing --
+    def close(self, results: RunResults, *, executor: dict | None = None,
+              seed: int | None = None, replications: int | None = None) -> Path:
+        """Write everything else from ``results`` (the same run), publish, return the path.
+
+        The manifest's ``status`` is ``complete``, or ``interrupted`` when fewer replications
+        finished than were requested (with ``error`` when a replication failed).
+        """
+        from ..scenario import dump_scenario_yaml
+
+        assert self.tmp is not None, "use RunWriter as a context manager"
+        if results.started_at is None:
+            raise ValueError("results.started_at is not set")
+        self._flush()
+        for name in TABLES:
+            writer = self._writers.pop(name, None)
+            if writer is None:  # no replication: an empty table with the schema
+                writer = pq.ParquetWriter(self.tmp / f"{name}.parquet", schema(name),
+                                          **_parquet_options(name))
+            writer.close()
+        _write_contents(self.tmp, results, self.scenario, dump_scenario_yaml(self.scenario))
+        manifest = self._manifest(results, executor or results.executor, seed, replications)
+        (self.tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
+                                                encoding="utf-8")
+        self.path = _publish(self.tmp, self.parent, self.name)
+        self.tmp = None
+        return self.path
+
+    def _manifest(self, results: RunResults, executor: dict, seed: int | None,
+                  replications: int | None) -> dict:
+        sc = self.scenario
+        started = results.started_at
+        assert self.tmp is not None and started is not None
+        requested = list(results.requested_ids)
+        return {
+            "critmin_version": self.version or package_version(),
+            "status": "complete" if results.complete else "interrupted",
+            "error": results.error,
+            "scenario": {"name": sc.name, "sha256": self.sha,
+                         "start_date": sc.start_date.isoformat(),
+                         "end_date": sc.end_date.isoformat()},
+            "seed": results.seed if seed is None else seed,
+            "replications": results.replications_requested if replications is None
+            else replications,
+            "replication_ids": format_ids(requested),
+            "replications_completed": results.replications,
+            "completed_ids": format_ids(results.replication_ids),
+            "executor": executor.get("executor"),
+            "workers": executor.get("workers"),
+            **({"scheduler": executor["scheduler"]} if executor.get("scheduler") else {}),
+            "overrides": self.overrides,
+            "started_at": _iso(started),
+            "finished_at": _iso(results.finished_at),
+            "wall_seconds": round((results.finished_at - started).total_seconds(), 6)
+            if results.finished_at else None,
+            "replication_wall_seconds": [round(s, 6) for s in results.wall_seconds],
+            "events_per_replication": list(results.event_counts),
+            "step_days": results.step_days,
+            "parquet_row_group_min_rows": ROW_GROUP_MIN_ROWS,
+            "environment": self.environment,
+            "files": [
+                {"name": p.name, "bytes": p.stat().st_size, "sha256": _sha256(p)}
+                for p in sorted(self.tmp.iterdir())
+            ],
+        }
+
+
 def write_run(
     results: RunResults,
     scenario: Scenario,
@@ -112,73 +276,43 @@ def write_run(
     replications: int | None = None,
     overrides: Sequence[str] = (),
     version: str | None = None,
-    executor: str = "sequential",
+    executor: str | None = None,
 ) -> Path:
-    """Write ``results`` of ``scenario`` to a new run folder and return its path.
+    """Write in-memory ``results`` of ``scenario`` to a new run folder and return its path.
 
     ``seed`` and ``replications`` default to those recorded in ``results``; ``overrides`` are
-    the ``--set`` strings applied to the scenario (for the record). The manifest's ``status``
-    is ``complete``, or ``interrupted`` when fewer replications finished than were requested.
+    the ``--set`` strings applied to the scenario (for the record). The files are the same as
+    those a streamed run of the same replications writes.
     """
-    from ..scenario import dump_scenario_yaml, scenario_sha256
-
-    sha = scenario_sha256(scenario)
-    started = results.started_at
-    if started is None:
+    if results.started_at is None:
         raise ValueError("results.started_at is not set")
-    name = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{sha[:8]}"
-    parent = Path(out_root) / scenario.name
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = _make_temp_dir(parent, name)
-    try:
-        _write_contents(tmp, results, scenario, dump_scenario_yaml(scenario))
-        manifest = {
-            "critmin_version": version or package_version(),
-            "status": "complete" if results.complete else "interrupted",
-            "scenario": {"name": scenario.name, "sha256": sha,
-                         "start_date": scenario.start_date.isoformat(),
-                         "end_date": scenario.end_date.isoformat()},
-            "seed": results.seed if seed is None else seed,
-            "replications": results.replications_requested if replications is None
-            else replications,
-            "replications_completed": results.replications,
-            "executor": executor,
-            "overrides": list(overrides),
-            "started_at": _iso(results.started_at),
-            "finished_at": _iso(results.finished_at),
-            "wall_seconds": round((results.finished_at - started).total_seconds(), 6)
-            if results.finished_at else None,
-            "replication_wall_seconds": [round(s, 6) for s in results.wall_seconds],
-            "events_per_replication": list(results.event_counts),
-            "step_days": results.step_days,
-            "environment": {
-                "python": platform.python_version(),
-                "platform": platform.platform(),
-                **{pkg: _dist_version(pkg) for pkg in
-                   ("numpy", "pandas", "simpy", "pyarrow", "matplotlib", "pydantic")},
-            },
-            "files": [
-                {"name": p.name, "bytes": p.stat().st_size, "sha256": _sha256(p)}
-                for p in sorted(tmp.iterdir())
-            ],
-        }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
-                                           encoding="utf-8")
-        return _publish(tmp, parent, name)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(tmp)
-        raise
+    frames = {name: getattr(results, name) for name in TABLES}
+    if any(f is None for f in frames.values()):
+        raise ValueError("these results were streamed to a run folder; their tables are not "
+                         "in memory")
+    by_rep = {name: dict(tuple(f.groupby("replication", sort=True, observed=True)))
+              for name, f in frames.items()}
+    info = dict(results.executor)
+    if executor is not None:
+        info["executor"] = executor
+    with RunWriter(scenario, out_root=out_root, started_at=results.started_at,
+                   overrides=overrides, version=version) as writer:
+        for r in results.replication_ids:
+            writer.add_tables({
+                name: to_arrow(name, by_rep[name].get(r, frames[name].iloc[:0]))
+                for name in TABLES})
+        return writer.close(results, executor=info, seed=seed, replications=replications)
 
 
 def _write_contents(folder: Path, results: RunResults, scenario: Scenario,
                     resolved_yaml: str) -> None:
+    """Everything but the Parquet tables and the manifest."""
     (folder / "scenario.resolved.yaml").write_text(resolved_yaml, encoding="utf-8")
-    for table in TABLES:
-        _write_parquet(tidy(table, getattr(results, table)), folder / f"{table}.parquet")
     _write_csv(results.balance_table(), folder / "balance.csv")
-    kpis = sector_kpis(results.timeseries)
-    _write_csv(kpis, folder / "kpis.csv")
-    _write_csv(kpi_percentiles(kpis), folder / "summary.csv")
-    fig = fill_rate_figure(results.timeseries, scenario.name, results.replications)
+    for name in sorted(results.summary_parts) or ["kpis"]:
+        _write_csv(results.summary(name), folder / f"{name}.csv")
+    kpis = results.kpis
+    _write_csv(kpi_percentiles(kpis) if len(kpis) else pd.DataFrame(), folder / "summary.csv")
+    fig = fill_rate_figure(results.curve_frame(scenario.start_date), scenario.name,
+                           results.replications)
     save_figure(fig, folder / "fill_rate")

@@ -1,0 +1,277 @@
+"""Evaluators: how replications are executed, behind the ``concurrent.futures.Executor`` API.
+
+In the style of the EMA Workbench, an evaluator is a context manager that starts its resources
+on entry and releases them on exit; in between, :meth:`submit` and :meth:`map` work as on any
+``concurrent.futures.Executor``. The model (:func:`~simulator.runner.replications.run_batch`)
+never knows how it is executed, and results do not depend on it.
+
+- :class:`SequentialEvaluator`: in this process, one call at a time (debugging, tests, ``-j 1``);
+- :class:`ProcessPoolEvaluator`: a local process pool (the CLI's default, all cores);
+- :class:`DaskEvaluator`: a ``dask.distributed`` cluster through ``Client.get_executor()``, a
+  scheduler address or a ``LocalCluster`` on loopback (``pip install 'critmin[dask]'``).
+
+Besides the Executor API, the runner reads ``max_workers`` (how much work to keep in flight),
+``in_process`` (True: no batching, run one replication per call), ``inline_below_s`` (see
+:class:`ProcessPoolEvaluator`), and calls :meth:`abort` (cancel pending work, stop running
+work now) on Ctrl-C or a failure, and :meth:`describe` for the manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any
+
+__all__ = [
+    "DaskEvaluator",
+    "Evaluator",
+    "ExecutorUnavailable",
+    "ProcessPoolEvaluator",
+    "SequentialEvaluator",
+    "available_cores",
+    "make_evaluator",
+]
+
+#: The CLI's default pool runs a run in-process when its replications would take under this.
+AUTO_INLINE_SECONDS = 1.0
+
+
+class ExecutorUnavailable(RuntimeError):
+    """The requested executor cannot be used here (package missing, scheduler unreachable)."""
+
+
+def available_cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Evaluator(Executor):
+    """Base class: a context-managed ``concurrent.futures.Executor``."""
+
+    name = "evaluator"
+    max_workers = 1
+    in_process = True
+    inline_below_s: float | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.shutdown(wait=True)
+        else:
+            self.abort()
+
+    def abort(self) -> None:
+        """Cancel pending work and stop running work as soon as possible."""
+        self.shutdown(wait=False, cancel_futures=True)
+
+    def describe(self) -> dict[str, Any]:
+        """What ran the work, for the manifest."""
+        return {"executor": self.name, "workers": self.max_workers}
+
+
+class SequentialEvaluator(Evaluator):
+    """Runs each call at once, in this process; returns a finished Future.
+
+    An exception of the call is stored in the Future, except ``KeyboardInterrupt`` (and other
+    non-``Exception`` errors), which propagate from :meth:`submit`.
+    """
+
+    name = "sequential"
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        fut: Future = Future()
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(result)
+        return fut
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        pass
+
+
+def _ignore_sigint() -> None:
+    """Pool worker initializer: Ctrl-C (sent to the whole terminal process group) is the
+    parent's to handle; it stops the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ProcessPoolEvaluator(Evaluator):
+    """A local ``ProcessPoolExecutor`` of ``workers`` processes (default: all cores).
+
+    The pool starts on the first :meth:`submit`. Workers ignore SIGINT; :meth:`abort` cancels
+    pending calls and terminates the workers. ``mp_context`` defaults to ``fork`` where it is
+    available and this process runs no other Python thread (fast start, nothing to re-import),
+    else ``forkserver``/``spawn``. With ``inline_below_s`` set (the CLI's default ``-j``), the
+    runner runs the first replication in this process and, if the whole run would take less
+    than that many seconds, the rest as well: the pool is never started for small runs.
+    """
+
+    name = "process-pool"
+    in_process = False
+
+    def __init__(self, workers: int | None = None, *, mp_context=None,
+                 inline_below_s: float | None = None):
+        self.max_workers = int(workers or available_cores())
+        if self.max_workers < 1:
+            raise ValueError("workers must be >= 1")
+        self.inline_below_s = inline_below_s
+        self._mp_context = mp_context
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _context(self):
+        if self._mp_context is not None:
+            return (multiprocessing.get_context(self._mp_context)
+                    if isinstance(self._mp_context, str) else self._mp_context)
+        methods = multiprocessing.get_all_start_methods()
+        if "fork" in methods and threading.active_count() == 1 and sys.platform != "darwin":
+            return multiprocessing.get_context("fork")
+        return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.max_workers, mp_context=self._context(),
+                                                 initializer=_ignore_sigint)
+            return self._pool
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        return self._ensure_pool().submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def abort(self) -> None:
+        pool = self._pool
+        if pool is None:
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in processes:
+            if p.is_alive():
+                p.terminate()
+        for p in processes:
+            p.join(timeout=5)
+
+    def describe(self) -> dict[str, Any]:
+        if not self.started:
+            return {"executor": "sequential", "workers": 1}
+        return {"executor": self.name, "workers": self.max_workers}
+
+
+class DaskEvaluator(Evaluator):
+    """Runs calls on a ``dask.distributed`` cluster via ``Client.get_executor()``.
+
+    ``scheduler``: a scheduler address (``tcp://host:8786``); without one, a ``LocalCluster``
+    of ``workers`` (default: all cores) single-threaded worker processes listening on
+    127.0.0.1 only (``processes=False``: threads of this process instead). Requires the
+    ``dask`` extra; raises :exc:`ExecutorUnavailable` if it is missing or the scheduler cannot
+    be reached.
+    """
+
+    name = "dask"
+    in_process = False
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None, *,
+                 processes: bool = True, timeout: float = 10.0):
+        self.scheduler = scheduler
+        self._n_workers = workers
+        self._processes = processes
+        self._timeout = timeout
+        self._cluster = None
+        self._client = None
+        self._executor = None
+        self.max_workers = 1
+
+    def __enter__(self):
+        try:
+            import distributed
+        except ImportError as exc:
+            raise ExecutorUnavailable(
+                "--executor dask needs dask.distributed: pip install 'critmin[dask]'") from exc
+        try:
+            if self.scheduler:
+                self._client = distributed.Client(self.scheduler, timeout=self._timeout,
+                                                  set_as_default=False)
+            else:
+                import logging
+
+                # worker processes talk TCP on loopback only; threads talk in-process
+                where = {"host": "127.0.0.1"} if self._processes else {}
+                self._cluster = distributed.LocalCluster(
+                    n_workers=self._n_workers or available_cores(), threads_per_worker=1,
+                    processes=self._processes, dashboard_address=None,
+                    silence_logs=logging.CRITICAL, **where)
+                self._client = distributed.Client(self._cluster, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            self._close()
+            where = self.scheduler or "a local cluster"
+            raise ExecutorUnavailable(f"cannot connect to Dask scheduler {where}: {exc}") \
+                from exc
+        self._executor = self._client.get_executor(pure=False)
+        self.max_workers = max(1, sum(self._client.nthreads().values()))
+        return self
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        if self._executor is None:
+            raise RuntimeError("use DaskEvaluator as a context manager: with DaskEvaluator():")
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait and not cancel_futures)
+            self._executor = None
+        self._close()
+
+    def abort(self) -> None:
+        self.shutdown(wait=False, cancel_futures=True)
+
+    def _close(self) -> None:
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
+        for thing in (client, cluster):
+            if thing is not None:
+                with contextlib.suppress(Exception):  # closing is best effort
+                    thing.close()
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": self.name, "workers": self.max_workers,
+                "scheduler": self.scheduler or "LocalCluster(127.0.0.1)"}
+
+
+def make_evaluator(executor: str = "local", workers: int | None = None,
+                   scheduler: str | None = None) -> Evaluator:
+    """The CLI's choice: ``local`` with ``workers`` None (all cores; small runs in-process),
+    1 (sequential) or N (a pool of N); ``dask`` with an optional ``scheduler`` address."""
+    if executor == "dask":
+        return DaskEvaluator(scheduler, workers)
+    if executor != "local":
+        raise ValueError(f"unknown executor {executor!r} (use local or dask)")
+    if scheduler:
+        raise ValueError("--scheduler needs --executor dask")
+    if workers is None:
+        cores = available_cores()
+        if cores == 1:
+            return SequentialEvaluator()
+        return ProcessPoolEvaluator(cores, inline_below_s=AUTO_INLINE_SECONDS)
+    if workers == 1:
+        return SequentialEvaluator()
+    return ProcessPoolEvaluator(workers)
