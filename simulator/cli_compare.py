@@ -1,0 +1,421 @@
+"""``critmin compare A B ...``: compare scenarios, paired by replication.
+
+Each argument is a run folder (read from disk) or a scenario file (run here with the same
+``--seed`` and ``-n`` for all, and written under ``<out>/runs/``). Replication ``r`` of every
+scenario uses the same random streams (common random numbers), so per-replication differences
+against the first scenario cancel the noise the scenarios share.
+
+Writes into ``--out`` (default ``results/compare/<UTC time>-<names>/``):
+
+- ``overlay_<sector>.png`` / ``.svg``: each scenario's median fill rate with its P5-P95 band,
+  the events shaded, and the paired difference below (:func:`simulator.viz.overlay_figure`);
+- ``kpis.csv``: per level (``sector``: summed over countries; ``demand``: one demand sector),
+  group, metric and scenario: mean with 95% CI, P5/P50/P95, and the paired difference against
+  the first scenario with its 95% CI (:data:`KPI_COLUMNS`);
+- ``compare.json``: the inputs (paths, seeds, replications) and the sectors drawn.
+
+Standard output: a table per sector of interest (sector, metric, each scenario's mean, the
+difference with its CI).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+
+__all__ = [
+    "KPI_COLUMNS",
+    "TABLE_METRICS",
+    "CompareInput",
+    "compare",
+    "kpi_table",
+    "register",
+    "sectors_of_interest",
+]
+
+EXIT_USAGE, EXIT_INVALID, EXIT_MISSING = 2, 65, 66
+
+#: Columns of the comparison's ``kpis.csv``.
+KPI_COLUMNS = [
+    "level", "group", "country", "sector", "material", "metric", "scenario", "role", "n",
+    "mean", "ci95_low", "ci95_high", "p5", "p50", "p95", "share_recovered",
+    "diff_vs", "diff_n", "diff_mean", "diff_ci95_low", "diff_ci95_high",
+    "diff_ci_excludes_zero",
+]
+
+#: Metrics in the standard-output table, in order.
+TABLE_METRICS = ("fill_rate", "trough_fill_rate", "cumulative_shortfall_t",
+                 "days_below_threshold", "time_to_recover_days")
+
+_SECTOR_METRICS = ("fill_rate", "trough_fill_rate", "time_to_survive_days",
+                   "time_to_recover_days", "days_below_threshold", "cumulative_shortfall_t",
+                   "resilience_loss_pct_days")
+
+
+class _InputError(Exception):
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class CompareInput:
+    """One compared scenario: its name, where it came from and its metrics."""
+
+    name: str
+    source: str  # "run folder" or "scenario file"
+    path: Path
+    run_dir: Path
+    scenario: Any
+    timeseries: pd.DataFrame
+    seed: int | None
+    replications: int
+    status: str
+    replication_ids: frozenset[int] = frozenset()
+
+
+def _slug(text: str, limit: int = 60) -> str:
+    s = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_.")
+    return s[:limit] or "x"
+
+
+def _unique_names(names: Sequence[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}-{seen[n]}")
+    return out
+
+
+def sectors_of_interest(metrics: dict[str, pd.DataFrame], requested: Sequence[str] | None,
+                        limit: int = 4) -> tuple[list[str], str | None]:
+    """The sectors to draw: ``requested`` (checked), else the ``limit`` sectors with the
+    largest mean cumulative shortfall in any scenario; else the sector with the most demand.
+    ``metrics`` are sector-level :func:`replication_metrics` per scenario. Returns the
+    sectors and a note (or ``None``). Unknown requested sectors raise ``KeyError``."""
+    known = sorted({str(s) for m in metrics.values() for s in m["sector"].unique()})
+    if requested:
+        unknown = [s for s in requested if s not in known]
+        if unknown:
+            raise KeyError(f"unknown sector(s): {', '.join(unknown)} "
+                           f"(known: {', '.join(known)})")
+        return list(dict.fromkeys(requested)), None
+    worst: dict[str, float] = {}
+    demand: dict[str, float] = {}
+    for m in metrics.values():
+        g = m.groupby("sector")
+        for s, v in g["cumulative_shortfall_t"].mean().items():
+            worst[str(s)] = max(worst.get(str(s), 0.0), float(v))
+        for s, v in g["demand_t"].mean().items():
+            demand[str(s)] = max(demand.get(str(s), 0.0), float(v))
+    short = sorted((s for s, v in worst.items() if v > 1e-6), key=lambda s: (-worst[s], s))
+    if short:
+        note = (f"{len(short) - limit} more sector(s) with smaller shortfalls: use --sector"
+                if len(short) > limit else None)
+        return short[:limit], note
+    top = sorted(demand, key=lambda s: (-demand[s], s))[:1]
+    return top, "no sector ran short in any scenario; showing the sector with the most demand"
+
+
+def kpi_table(inputs: Sequence[CompareInput], level_metrics: dict[str, dict[str, pd.DataFrame]]
+              ) -> pd.DataFrame:
+    """The comparison's ``kpis.csv`` (:data:`KPI_COLUMNS`).
+
+    ``level_metrics[level][scenario]`` are :func:`replication_metrics` frames; the first
+    input is the reference of the paired differences."""
+    from .analysis.compare import paired_differences
+    from .analysis.metrics import summarize
+
+    frames = []
+    base = inputs[0].name
+    for level, per in level_metrics.items():
+        cols = list(_SECTOR_METRICS) if level == "sector" else None
+        for inp in inputs:
+            mt = per[inp.name]
+            summ = summarize(mt, columns=cols) if cols else summarize(mt)
+            summ = summ.rename(columns={"demand_id": "group"})
+            summ.insert(0, "level", level)
+            summ["scenario"] = inp.name
+            summ["role"] = "baseline" if inp.name == base else "alternative"
+            if inp.name != base:
+                pd_ = paired_differences(per[base], mt,
+                                         metrics=cols or list(summ["metric"].unique()))
+                pd_ = pd_.rename(columns={
+                    "demand_id": "group", "n": "diff_n", "mean_diff": "diff_mean",
+                    "ci95_low": "diff_ci95_low", "ci95_high": "diff_ci95_high",
+                    "ci_excludes_zero": "diff_ci_excludes_zero"})
+                summ = summ.merge(pd_[["group", "metric", "diff_n", "diff_mean",
+                                       "diff_ci95_low", "diff_ci95_high",
+                                       "diff_ci_excludes_zero"]],
+                                  on=["group", "metric"], how="left")
+                summ["diff_vs"] = base
+            frames.append(summ)
+    out = pd.concat(frames, ignore_index=True)
+    for c in KPI_COLUMNS:
+        if c not in out.columns:
+            out[c] = np.nan if c not in ("diff_vs",) else ""
+    out["diff_vs"] = out["diff_vs"].fillna("")
+    order = {n.name: i for i, n in enumerate(inputs)}
+    out["_s"] = out["scenario"].map(order)
+    out["_l"] = out["level"].map({"sector": 0, "demand": 1})
+    out = out.sort_values(["_l", "group", "metric", "_s"], kind="stable")
+    return out[KPI_COLUMNS].reset_index(drop=True)
+
+
+def _load_inputs(paths: Sequence[Path], replications: int | None, seed: int | None,
+                 overrides: Sequence[str], runs_root: Callable[[], Path],
+                 progress: Callable[[int, str], Any],
+                 check: Callable[[list[Any]], None] = lambda _scenarios: None
+                 ) -> list[CompareInput]:
+    """Read the run folders and run the scenario files (after ``check`` has seen every
+    scenario, so bad options fail before anything is run)."""
+    from .report import RunFolderError, load_run
+    from .runner import RunInterrupted, run_scenario, write_run
+    from .scenario import load_scenario
+
+    folders, files = [], []
+    for p in paths:
+        if not p.exists():
+            raise _InputError(f"critmin: no such file or directory: {p}", EXIT_MISSING)
+        (folders if p.is_dir() else files).append(p)
+    loaded: dict[Path, Any] = {}
+    for p in folders:
+        try:
+            loaded[p] = load_run(p)
+        except RunFolderError as exc:
+            raise _InputError(f"critmin: {exc}", EXIT_MISSING) from None
+    # scenario files follow the run folders' seed and replications unless given
+    run_seeds = {r.seed for r in loaded.values() if r.seed is not None}
+    run_reps = {r.replications for r in loaded.values()}
+    if seed is None:
+        seed = run_seeds.pop() if len(run_seeds) == 1 else 0
+    if replications is None:
+        replications = max(run_reps) if run_reps else 10
+    scenarios = {p: load_scenario(p, overrides=overrides) for p in files}  # all errors first
+    check([*(r.scenario for r in loaded.values()), *scenarios.values()])
+    for p in files:
+        sc = scenarios[p]
+        with progress(replications, sc.name) as on_done:
+            try:
+                results = run_scenario(sc, replications=replications, seed=seed,
+                                       on_done=on_done)
+            except RunInterrupted:
+                raise KeyboardInterrupt from None
+        run_dir = write_run(results, sc, out_root=runs_root(), seed=seed,
+                            replications=replications, overrides=list(overrides))
+        loaded[p] = load_run(run_dir)
+    names = _unique_names([loaded[p].name for p in paths])
+    out = []
+    for p, name in zip(paths, names, strict=True):
+        r = loaded[p]
+        out.append(CompareInput(
+            name=name, source="run folder" if p.is_dir() else "scenario file", path=p,
+            run_dir=r.path, scenario=r.scenario, timeseries=r.timeseries, seed=r.seed,
+            replications=r.replications, status=str(r.manifest.get("status", "unknown")),
+            replication_ids=frozenset(int(x) for x in r.timeseries["replication"].unique())))
+    return out
+
+
+def _pairing_notes(inputs: Sequence[CompareInput]) -> list[str]:
+    notes = []
+    seeds = {i.seed for i in inputs}
+    if len(seeds) > 1:
+        notes.append("warning: the runs have different seeds ("
+                     + ", ".join(f"{i.name}: {i.seed}" for i in inputs)
+                     + "): replications are paired by number but do not share random "
+                     "numbers, so the paired CIs are no narrower than unpaired ones")
+    reps = {i.replications for i in inputs}
+    ids = [i.replication_ids for i in inputs]
+    if len(reps) > 1 or len(set(ids)) > 1:
+        common = frozenset.intersection(*ids)
+        notes.append("note: the runs hold different replications ("
+                     + ", ".join(f"{i.name}: {i.replications}" for i in inputs)
+                     + f"); differences pair the {len(common)} replication(s) all runs have")
+    for i in inputs:
+        if i.status not in ("complete", "unknown"):
+            notes.append(f"warning: {i.name} ({i.run_dir}) has status {i.status!r}")
+    if min(reps) < 2:
+        notes.append("note: with one replication there are no confidence intervals; "
+                     "use -n 10 or more")
+    return notes
+
+
+def _cell(metric: str, mean: float, lo: float = np.nan, hi: float = np.nan, *,
+          signed: bool = False) -> str:
+    """``mean`` with its unit, then ``[lo, hi]`` without units: ``-3.4 pp [-4.5, -2.2]``."""
+    from .report import format_range
+
+    return format_range(metric, mean, lo, hi, signed=signed, clip=False)
+
+
+_METRIC_LABELS = {
+    "fill_rate": "fill rate",
+    "trough_fill_rate": "trough fill rate",
+    "cumulative_shortfall_t": "shortfall (t/rep)",
+    "days_below_threshold": "days below 90%",
+    "time_to_recover_days": "time to recover (a)",
+}
+
+
+def _print_table(kpis: pd.DataFrame, inputs: Sequence[CompareInput], sectors: Sequence[str]
+                 ) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    names = [i.name for i in inputs]
+    n = inputs[0].replications
+    table = Table(title=f"{' vs '.join(names)}: sector means over replications "
+                        f"(n={n}), paired differences vs {names[0]} [95% CI]")
+    table.add_column("Sector")
+    table.add_column("Metric")
+    for name in names:
+        table.add_column(name, justify="right")
+    for name in names[1:]:
+        table.add_column(f"{name} - {names[0]}" if len(names) > 2 else "diff [95% CI]",
+                         justify="right")
+    sec = kpis[kpis["level"] == "sector"]
+    for s in sectors:
+        for j, metric in enumerate(TABLE_METRICS):
+            rows = sec[(sec["group"] == s) & (sec["metric"] == metric)].set_index("scenario")
+            if rows.empty:
+                continue
+            vals = [_cell(metric, rows.loc[nm, "mean"]) if nm in rows.index else "-"
+                    for nm in names]
+            diffs = []
+            for nm in names[1:]:
+                if nm not in rows.index:
+                    diffs.append("-")
+                    continue
+                r = rows.loc[nm]
+                text = _cell(metric, r["diff_mean"], r["diff_ci95_low"], r["diff_ci95_high"],
+                             signed=True)
+                flag = r["diff_ci_excludes_zero"]
+                diffs.append(text + (" *" if isinstance(flag, bool | np.bool_) and flag
+                                     else ""))
+            table.add_row(s if j == 0 else "", _METRIC_LABELS[metric], *vals, *diffs,
+                          end_section=j == len(TABLE_METRICS) - 1)
+    Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200).print(table)
+    typer.echo("* the 95% CI excludes 0. Fill-rate differences in percentage points (pp). "
+               "(a) mean over the replications that recovered.")
+
+
+def _default_out(names: Sequence[str]) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("results") / "compare" / f"{stamp}-{_slug('-vs-'.join(names), 80)}"
+
+
+def compare(
+    inputs: Annotated[list[Path], typer.Argument(
+        metavar="RUN_OR_SCENARIO...",
+        help="Two or more run folders or scenario files; the first is the reference.")],
+    replications: Annotated[int | None, typer.Option(
+        "-n", "--replications", min=1,
+        help="Replications of scenario files (default: as the run folders, else 10).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0,
+        help="Root seed of scenario files (default: the run folders' seed, else 0).")] = None,
+    sector: Annotated[list[str] | None, typer.Option(
+        "--sector", metavar="SECTOR",
+        help="Sector to draw an overlay for (repeatable; default: up to 4 with the largest "
+             "shortfall).")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY.PATH=VALUE",
+        help="Override a value in every scenario file (repeatable).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="DIR",
+        help="Output folder (default: results/compare/<UTC time>-<names>/).")] = None,
+) -> None:
+    """Compare scenarios paired by replication: overlay figures, kpis.csv and a table."""
+    from .analysis.metrics import event_windows, replication_metrics
+    from .cli import _progress
+    from .report import sector_timeseries
+    from .viz.compare import overlay_figure
+    from .viz.curves import save_figure
+
+    if len(inputs) < 2:
+        typer.echo("critmin: compare needs at least two run folders or scenario files",
+                   err=True)
+        raise typer.Exit(EXIT_USAGE)
+    target: list[Path] = []
+
+    def out_dir() -> Path:
+        if not target:
+            names = [_slug(p.stem if p.is_file() else p.parent.name) for p in inputs]
+            target.append(out if out is not None else _default_out(names))
+            target[0].mkdir(parents=True, exist_ok=True)
+        return target[0]
+
+    def progress(total: int, name: str):
+        return _progress(total)
+
+    def check(scenarios: list[Any]) -> None:
+        known = sorted({d.sector for sc in scenarios for d in sc.demand.values()})
+        unknown = [s for s in (sector or []) if s not in known]
+        if unknown:
+            raise _InputError(f"critmin: error: --sector: unknown sector(s): "
+                              f"{', '.join(unknown)} (known: {', '.join(known)})", EXIT_USAGE)
+
+    try:
+        loaded = _load_inputs(inputs, replications, seed, list(set_ or []),
+                              lambda: out_dir() / "runs", progress, check)
+    except _InputError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(exc.code) from None
+    for note in _pairing_notes(loaded):
+        typer.echo(f"critmin: {note}", err=True)
+
+    level_metrics: dict[str, dict[str, pd.DataFrame]] = {"sector": {}, "demand": {}}
+    for inp in loaded:
+        level_metrics["demand"][inp.name] = replication_metrics(inp.timeseries, inp.scenario)
+        level_metrics["sector"][inp.name] = replication_metrics(
+            sector_timeseries(inp.timeseries), inp.scenario)
+    try:
+        sectors, note = sectors_of_interest(level_metrics["sector"], sector)
+    except KeyError as exc:
+        typer.echo(f"critmin: error: --sector: {exc.args[0]}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    if note:
+        typer.echo(f"critmin: note: {note}", err=True)
+
+    folder = out_dir()
+    kpis = kpi_table(loaded, level_metrics)
+    kpis.to_csv(folder / "kpis.csv", index=False, lineterminator="\n", float_format="%.10g")
+    written = [folder / "kpis.csv"]
+    ts = {i.name: i.timeseries for i in loaded}
+    events = {i.name: event_windows(i.scenario) for i in loaded}
+    reps = {i.name: i.replications for i in loaded}
+    for s in sectors:
+        fig = overlay_figure(ts, s, events=events, replications=reps)
+        written += save_figure(fig, folder / f"overlay_{_slug(s)}")
+    info = {
+        "inputs": [{"name": i.name, "source": i.source, "path": str(i.path),
+                    "run_dir": str(i.run_dir), "seed": i.seed,
+                    "replications": i.replications, "status": i.status} for i in loaded],
+        "reference": loaded[0].name,
+        "sectors": sectors,
+        "overrides": list(set_ or []),
+    }
+    (folder / "compare.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    _print_table(kpis, loaded, sectors)
+    typer.echo(f"Compare folder: {folder}")
+    for i in loaded:
+        if i.source == "scenario file":
+            typer.echo(f"Run folder ({i.name}): {i.run_dir}")
+    typer.echo("Figures:        " + "  ".join(str(p) for p in written if p.suffix == ".png"))
+
+
+def register(app: typer.Typer, guarded: Callable[[Callable[..., Any]], Callable[..., Any]]
+             ) -> None:
+    """Add the ``compare`` command to ``app`` with ``guarded`` error handling."""
+    app.command("compare")(guarded(compare))

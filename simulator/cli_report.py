@@ -1,0 +1,39 @@
+"""``critmin report RUN_DIR``: one self-contained HTML file on a run folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["register", "report"]
+
+EXIT_MISSING = 66
+
+
+def report(
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run folder.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE", help="HTML file to write (default: RUN_DIR/report.html).")
+    ] = None,
+    max_panels: Annotated[int, typer.Option(
+        "--max-panels", min=1, help="Most country x sector panels in the small multiples.")
+    ] = 12,
+) -> None:
+    """Write a self-contained HTML report (figures, KPI tables, events, scenario, manifest)."""
+    from .report import RunFolderError, write_report
+
+    try:
+        path = write_report(run_dir, out, max_panels=max_panels)
+    except RunFolderError as exc:
+        typer.echo(f"critmin: {exc}", err=True)
+        raise typer.Exit(EXIT_MISSING) from None
+    typer.echo(f"Report: {path}")
+
+
+def register(app: typer.Typer, guarded: Callable[[Callable[..., Any]], Callable[..., Any]]
+             ) -> None:
+    """Add the ``report`` command to ``app`` with ``guarded`` error handling."""
+    app.command("report")(guarded(report))

@@ -1,0 +1,214 @@
+"""Scenario comparison overlay: one group's fill rate in several scenarios on one chart.
+
+Each scenario has one colour throughout (the first - the baseline of the comparison - gets
+the first palette colour): its median fill rate across replications and its P5-P95 band.
+Every event window is shaded grey; an event that only some scenarios have is numbered in
+the colour of the first scenario that has it, with a strip of that colour along the top.
+The lower panel shows the paired difference against the first scenario, per date:
+replication r of a scenario minus replication r of the first (common random numbers),
+median and P5-P95 across replications, in percentage points.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from ..analysis.kpis import fill_rate_curve
+from .curves import _RC, PALETTE, TARGET, _date_axis, _step_days
+from .fan import (
+    _style,
+    _window_note,
+    event_legend_handles,
+    event_spans,
+    fill_rate_ylim,
+    percent_axis,
+    quantile_frame,
+    resolve_window,
+    shade_events,
+    shortfall_spans,
+    wrap_notes,
+)
+
+__all__ = ["overlay_figure", "scenario_colors"]
+
+
+def scenario_colors(names: Sequence[str]) -> dict[str, str]:
+    """Colour per scenario in the order given (the first is the comparison's baseline)."""
+    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+
+
+def _event_key(ev: Any) -> tuple:
+    return (getattr(ev, "id", ev.label), ev.label, pd.Timestamp(ev.start),
+            None if ev.end is None else pd.Timestamp(ev.end))
+
+
+def _split_events(events: Mapping[str, Sequence[Any]], names: Sequence[str]
+                  ) -> tuple[list[Any], dict[str, list[Any]]]:
+    """(events every scenario has, {scenario: events only some have, first owner only})."""
+    keys = {n: {_event_key(e) for e in events.get(n, ())} for n in names}
+    common_keys = set.intersection(*keys.values()) if keys else set()
+    common = [e for e in events.get(names[0], ()) if _event_key(e) in common_keys]
+    seen = set(common_keys)
+    own: dict[str, list[Any]] = {}
+    for n in names:
+        own[n] = []
+        for e in events.get(n, ()):
+            k = _event_key(e)
+            if k not in seen:
+                own[n].append(e)
+                seen.add(k)
+    return common, own
+
+
+def overlay_figure(
+    timeseries: Mapping[str, pd.DataFrame],
+    group: str,
+    *,
+    by: str = "sector",
+    events: Mapping[str, Sequence[Any]] | None = None,
+    replications: Mapping[str, int] | None = None,
+    window: tuple[Any, Any] | str | None = "auto",
+) -> Figure:
+    """Fill rate of one ``by`` group (e.g. sector ``"ev"``) in each scenario of
+    ``timeseries`` (name -> run table, in order; the first is the baseline).
+
+    Top: per scenario, median fill rate and P5-P95 band across replications. Bottom (with
+    two or more scenarios): the paired difference (scenario - first) in percentage points,
+    median and P5-P95 across replications paired by number. ``events`` maps scenario name
+    to its event windows (:func:`~simulator.analysis.metrics.event_windows`). ``window`` as
+    in :func:`~simulator.viz.fan.fan_chart`.
+    """
+    with mpl.rc_context(_RC):
+        return _overlay(timeseries, group, by, events or {}, replications or {}, window)
+
+
+def _overlay(timeseries, group, by, events, replications, window) -> Figure:
+    names = list(timeseries)
+    if not names:
+        raise ValueError("overlay_figure needs at least one scenario")
+    colors = scenario_colors(names)
+    curves: dict[str, pd.DataFrame] = {}
+    for n in names:
+        c = fill_rate_curve(timeseries[n], by=(by,))
+        c = c[c[by].astype(str) == str(group)]
+        curves[n] = c
+    if all(c.empty for c in curves.values()):
+        raise KeyError(f"no {by} {group!r} in any scenario")
+    all_dates = pd.concat([c["date"] for c in curves.values()], ignore_index=True)
+    step = next((_step_days(c) for c in curves.values() if len(c)), 1)
+    active = [s for n in names for s in [*event_spans(events.get(n, ())),
+                                         *shortfall_spans(curves[n], step)]]
+    xlim, full, zoomed = resolve_window(window, all_dates, active)
+    paired = len(names) > 1
+
+    fig = Figure(figsize=(10.5, 6.6 if paired else 4.8), layout="constrained")
+    if paired:
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
+    else:
+        top, bottom = fig.add_subplot(), None
+    reps = {n: replications.get(n, int(curves[n]["replication"].nunique())) for n in names}
+    same_n = len(set(reps.values())) == 1
+    n_txt = (f"{next(iter(reps.values()))} replications each" if same_n
+             else ", ".join(f"{n}: {r}" for n, r in reps.items()) + " replications")
+    what = by.replace("_", " ")
+    fig.suptitle(f"{what.capitalize()} {group}: fill rate in {len(names)} scenario"
+                 f"{'s' if len(names) != 1 else ''} ({n_txt})", fontweight="bold")
+
+    low_seen = 100.0
+    for n in names:
+        c = curves[n]
+        c = c[(c["date"] >= xlim[0]) & (c["date"] <= xlim[1])]
+        if c.empty:
+            continue
+        q = quantile_frame(c, "fill_rate", (5, 50, 95)) * 100.0
+        x = q.index.to_numpy()
+        low = float(np.nanmin(q["p50"]))
+        low_seen = min(low_seen, float(np.nanmin(q["p5"])))
+        role = " (reference)" if n == names[0] and paired else ""
+        # the baseline on top, so where the scenarios agree its colour shows
+        top.plot(x, q["p50"], color=colors[n], lw=2.0, drawstyle="steps-post",
+                 label=f"{n}{role}: low {math.floor(low + 1e-9):d}%",
+                 zorder=2.6 if n == names[0] else 2.2)
+        if c["replication"].nunique() > 1:
+            top.fill_between(x, q["p5"], q["p95"], color=colors[n], alpha=0.16, lw=0,
+                             step="post")
+    top.axhline(TARGET * 100, color="0.35", ls="--", lw=1, label="95% reference", zorder=0.6)
+    percent_axis(top, fill_rate_ylim(low_seen))
+    top.set_ylabel(f"Fill rate, {what} {group}\n(% of demand delivered)")
+    _style(top)
+
+    if bottom is not None:
+        base = curves[names[0]][["replication", "date", "fill_rate"]]
+        lo_d, hi_d = 0.0, 0.0
+        for n in names[1:]:
+            other = curves[n][["replication", "date", "fill_rate"]]
+            m = base.merge(other, on=["replication", "date"], suffixes=("_a", "_b"))
+            m = m[(m["date"] >= xlim[0]) & (m["date"] <= xlim[1])]
+            if m.empty:
+                continue
+            m["diff"] = (m["fill_rate_b"] - m["fill_rate_a"]) * 100.0
+            q = quantile_frame(m, "diff", (5, 50, 95))
+            x = q.index.to_numpy()
+            bottom.plot(x, q["p50"], color=colors[n], lw=1.6, drawstyle="steps-post")
+            bottom.fill_between(x, q["p5"], q["p95"], color=colors[n], alpha=0.18, lw=0,
+                                step="post")
+            lo_d = min(lo_d, float(np.nanmin(q["p5"])))
+            hi_d = max(hi_d, float(np.nanmax(q["p95"])))
+        bottom.axhline(0, color="0.2", lw=0.8)
+        pad = max(1.0, 0.1 * (hi_d - lo_d))
+        bottom.set_ylim(lo_d - pad, hi_d + pad)
+        bottom.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+        bottom.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:+.0f}"
+                                                       if v else "0"))
+        bottom.set_ylabel(f"Difference vs\n{names[0]} (pp)")
+        bottom.set_xlabel("Date")
+        _style(bottom)
+        axes = [top, bottom]
+    else:
+        top.set_xlabel("Date")
+        axes = [top]
+    axes[-1].set_xlim(*xlim)
+    _date_axis(axes[-1])
+
+    common, own = _split_events(events, names)
+    drawn = shade_events(axes, common, xlim, number_ax=top)
+    eh, el = event_legend_handles(drawn)
+    k = len(drawn) + 1
+    last = drawn
+    for n in names:
+        if not own.get(n):
+            continue
+        d = shade_events(axes, own[n], xlim, owner_color=colors[n], number_ax=top,
+                         first_number=k, after=last)
+        h, lab = event_legend_handles(d, owner_color=colors[n], prefix=f"{n} only: ")
+        eh += h
+        el += lab
+        k += len(d)
+        last = d
+
+    handles, labels = top.get_legend_handles_labels()
+    handles.append(Patch(color="0.5", alpha=0.3, lw=0))
+    labels.append("P5-P95 across replications\n(lines: median)")
+    fig.legend(handles, labels, loc="outside right upper", frameon=False, title="Scenario")
+    if eh:
+        fig.legend(eh, el, loc="outside lower center", frameon=False, title="Events",
+                   ncols=1 if len(el) > 2 else len(el), fontsize=8, title_fontsize=8)
+    notes = []
+    if paired:
+        notes.append("lower panel: paired difference per date, replication r minus "
+                     f"replication r of {names[0]} (common random numbers)")
+    if zoomed:
+        notes.append(_window_note(xlim, full))
+    if notes:
+        top.set_title(wrap_notes(notes), fontsize=8, color="0.35", loc="left",
+                      pad=last.title_pad())
+    return fig
