@@ -1,8 +1,8 @@
 """``critmin`` command line (also ``python -m simulator``): parse, call the library, map errors.
 
-Exit codes: 0 ok, 2 usage, 65 invalid scenario, 66 missing file, 70 internal error,
-74 cannot write output, 130 interrupted. Set ``CRITMIN_DEBUG=1`` to see tracebacks of
-internal errors.
+Exit codes: 0 ok, 2 usage, 65 invalid scenario, 66 missing file, 69 executor unavailable,
+70 internal error (or a replication raised), 74 cannot write output, 130 interrupted. Set
+``CRITMIN_DEBUG=1`` to see tracebacks of internal errors.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -23,6 +24,7 @@ from rich.table import Table
 from .scenario.errors import ScenarioError, ScenarioFileNotFound
 
 EXIT_INVALID, EXIT_MISSING, EXIT_INTERNAL, EXIT_IOERR, EXIT_INTERRUPTED = 65, 66, 70, 74, 130
+EXIT_UNAVAILABLE = 69
 F = TypeVar("F", bound=Callable[..., Any])
 
 app = typer.Typer(
@@ -54,7 +56,7 @@ def _guarded(func: F) -> F:
         except KeyboardInterrupt:
             _err("critmin: interrupted")
             raise typer.Exit(EXIT_INTERRUPTED) from None
-        except (typer.Exit, typer.Abort):
+        except (typer.Exit, typer.Abort, typer.BadParameter):
             raise
         except OSError as exc:  # unwritable --out, full disk...: not a bug
             _err(f"critmin: error: {exc}")
@@ -73,22 +75,56 @@ def _guarded(func: F) -> F:
 
 @contextlib.contextmanager
 def _progress(total: int) -> Iterator[Callable[[Any], None]]:
-    """A replication progress bar on stderr (only when stderr is a terminal)."""
-    from rich.progress import Progress
+    """A replication progress bar on stderr (only when stderr is a terminal): replications
+    done and time left. Redrawn as replications finish (no refresh thread, so a process pool
+    can still be forked safely)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(console=Console(stderr=True), transient=True,
+    with Progress(TextColumn("replications"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True, auto_refresh=False,
                   disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("replications", total=total)
-        yield lambda _done: bar.advance(task)
+
+        def advance(_done: Any) -> None:
+            bar.advance(task)
+            bar.refresh()
+
+        yield advance
+
+
+class ExecutorName(StrEnum):
+    local = "local"
+    dask = "dask"
 
 
 @app.command()
 @_guarded
 def run(
     scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML file.")],
-    replications: Annotated[int, typer.Option("-n", "--replications", min=1,
-                                              help="Number of replications.")] = 1,
+    replications: Annotated[int | None, typer.Option(
+        "-n", "--replications", min=1,
+        help="Number of replications, 0..N-1 (default 1).")] = None,
+    replication: Annotated[int | None, typer.Option(
+        "--replication", min=0, metavar="K",
+        help="Run only replication K (same draws as replication K of a larger run).")] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Root random seed.")] = 0,
+    workers: Annotated[int | None, typer.Option(
+        "-j", "--workers", min=1,
+        help="Worker processes (default: all cores; 1 runs in this process).")] = None,
+    executor: Annotated[ExecutorName, typer.Option(
+        "--executor", help="local (process pool) or dask (needs the dask extra).",
+        case_sensitive=False)] = ExecutorName.local,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Dask scheduler (tcp://host:8786); default: a local cluster on 127.0.0.1.")] = None,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY.PATH=VALUE",
         help="Override one scenario value (repeatable).")] = None,
@@ -96,28 +132,70 @@ def run(
                                       help="Results root folder.")] = Path("results"),
 ) -> None:
     """Run SCENARIO and write a results folder (tables, KPIs, figures, manifest)."""
-    from .analysis import group_summary
-    from .runner import RunInterrupted, run_scenario, write_run
+    from .runner import (
+        ExecutorUnavailable,
+        ReplicationFailed,
+        RunFailed,
+        RunInterrupted,
+        RunWriter,
+        make_evaluator,
+        run_scenario,
+    )
+    from .runner.signals import sigint_confirms
     from .scenario import load_scenario
 
+    if replication is not None and replications is not None and replication >= replications:
+        raise typer.BadParameter(f"replication {replication} is not among 0..{replications - 1}",
+                                 param_hint="'--replication'")
+    try:
+        evaluator = make_evaluator(executor.value, workers, scheduler)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--scheduler'") from None
+    ids = [replication] if replication is not None else range(replications or 1)
     overrides = list(set_ or [])
     sc = load_scenario(scenario, overrides=overrides)
-    kwargs = {"out_root": out, "seed": seed, "replications": replications,
-              "overrides": overrides}
+    stopped: RunInterrupted | RunFailed | None = None
     try:
-        with _progress(replications) as on_done:
-            results = run_scenario(sc, replications=replications, seed=seed, on_done=on_done)
-    except RunInterrupted as exc:
-        kept = exc.partial.replications
-        where = f"; kept in {write_run(exc.partial, sc, **kwargs)}" if kept else ""
-        _err(f"critmin: interrupted after {kept} of {replications} replication(s){where}")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    run_dir = write_run(results, sc, **kwargs)
+        with RunWriter(sc, out_root=out, overrides=overrides) as writer:
+            with evaluator as ev, _progress(len(ids)) as on_done:
+                try:
+                    results = run_scenario(sc, ids, seed=seed, on_done=on_done, evaluator=ev,
+                                           sink=writer)
+                except (RunInterrupted, RunFailed) as exc:
+                    stopped, results = exc, exc.partial
+            if isinstance(stopped, RunFailed):
+                _err(f"critmin: {stopped}")
+            run_dir = None
+            if results.replications:
+                if stopped is not None:
+                    why = "interrupted; " if isinstance(stopped, RunInterrupted) else ""
+                    _err(f"critmin: {why}saving the {results.replications} finished "
+                         "replication(s)")
+                with sigint_confirms(lambda: _err("critmin: saving the run folder; press "
+                                                  "Ctrl-C again to abandon it")):
+                    run_dir = writer.close(results)
+    except ExecutorUnavailable as exc:
+        _err(f"critmin: error: {exc}")
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
 
-    table = Table(title=f"{sc.name}: {replications} replication(s), seed {seed}")
+    if stopped is not None:
+        n_done = f"{results.replications} of {len(ids)} replication(s)"
+        kept = f"kept in {run_dir} (manifest status: interrupted)" if run_dir else "nothing kept"
+        if isinstance(stopped, RunInterrupted):
+            _err(f"critmin: interrupted after {n_done}; {kept}")
+            raise typer.Exit(EXIT_INTERRUPTED)
+        if isinstance(stopped, ReplicationFailed):
+            if os.environ.get("CRITMIN_DEBUG") == "1" and stopped.traceback_text:
+                _err(stopped.traceback_text.rstrip())
+            _err(f"critmin: rerun it alone with --replication {stopped.replication} "
+                 f"--seed {stopped.seed} (CRITMIN_DEBUG=1 shows the traceback)")
+        _err(f"critmin: {n_done} finished; {kept}")
+        raise typer.Exit(EXIT_INTERNAL)
+
+    table = Table(title=f"{sc.name}: {len(ids)} replication(s), seed {seed}")
     for col in ("Sector", "Fill rate (worst rep)", "Worst step", "Shortfall t (mean/rep)"):
         table.add_column(col, justify="left" if col == "Sector" else "right")
-    for row in group_summary(results.timeseries, by="sector").itertuples():
+    for row in results.sector_summary().itertuples():
         table.add_row(row.sector, f"{row.fill_rate_min:.1%}", f"{row.trough_fill_rate_min:.1%}",
                       f"{row.shortfall_t_mean:,.1f}")
     Console(soft_wrap=True).print(table)
@@ -184,6 +262,11 @@ def list_(
             table.add_row(path.name, "-", f"INVALID ({len(exc.problems)} problem(s)): "
                                           f"see `critmin validate {path}`")
     Console(soft_wrap=False).print(table)
+
+
+from . import cli_compare, cli_report  # noqa: E402  (the `compare` and `report` commands)
+
+_ = [command.register(app, _guarded) for command in (cli_compare, cli_report)]
 
 
 def main(argv: list[str] | None = None) -> None:
