@@ -1,19 +1,22 @@
-# critmin: `make demo` runs the baseline scenario, `make test` runs the test suite.
+# critmin: `make demo` compares the seed scenario with the baseline, `make test` runs the tests.
 # Both create ./.venv on first use (Python >= 3.11; override with `make PYTHON=/path/to/python`).
 
 PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SCENARIO ?= scenarios/baseline.yaml
-DEMO_ARGS ?= -n 5
+# The demo: the 2024 baseline, the threat (China's heavy-REE licences on the US and Japan from
+# 2026) and the seed scenario (that threat met by the US-Japan framework), paired by replication.
+DEMO_SCENARIOS ?= scenarios/baseline.yaml scenarios/china_heavy_ree_controls_2026.yaml \
+                  scenarios/us_japan_framework.yaml
+DEMO_ARGS ?= -n 20 --seed 0
 PYTEST_ARGS ?= -q -n 2
 
 .DEFAULT_GOAL := help
 .PHONY: help venv .venv demo test lint clean
 
 help:
-	@echo "make demo   run $(SCENARIO) and write results/ (sets up .venv first)"
+	@echo "make demo   compare the US-Japan framework scenario with the baseline (sets up .venv)"
 	@echo "make test   run the test suite (sets up .venv first)"
 	@echo "make lint   ruff check"
 	@echo "make clean  remove .venv and caches (results/ is kept)"
@@ -30,9 +33,10 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/critmin run $(SCENARIO) $(DEMO_ARGS)
-	@latest=$$(ls -td results/*/*/ 2>/dev/null | head -n 1); \
-	  echo; echo "Open $${latest}fill_rate.png; results/README.md explains each file."
+	$(BIN)/critmin compare $(DEMO_SCENARIOS) $(DEMO_ARGS)
+	@latest=$$(ls -td results/compare/*/ 2>/dev/null | head -n 1); \
+	  echo; echo "Open $${latest}report.html (figures, findings, KPI table; works offline)."; \
+	  echo "results/README.md explains each file."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -12,7 +12,9 @@ Writes into ``--out`` (default ``results/compare/<UTC time>-<names>/``):
 - ``kpis.csv``: per level (``sector``: summed over countries; ``demand``: one demand sector),
   group, metric and scenario: mean with 95% CI, P5/P50/P95, and the paired difference against
   the first scenario with its 95% CI (:data:`KPI_COLUMNS`);
-- ``compare.json``: the inputs (paths, seeds, replications) and the sectors drawn.
+- ``compare.json``: the inputs (paths, seeds, replications) and the sectors drawn;
+- ``report.html``: one self-contained page with the figures, findings and the sector table
+  (:func:`simulator.report.compare_html.build_compare_report`).
 
 Standard output: a table per sector of interest (sector, metric, each scenario's mean, the
 difference with its CI).
@@ -176,12 +178,12 @@ def kpi_table(inputs: Sequence[CompareInput], level_metrics: dict[str, dict[str,
 def _load_inputs(paths: Sequence[Path], replications: int | None, seed: int | None,
                  overrides: Sequence[str], runs_root: Callable[[], Path],
                  progress: Callable[[int, str], Any],
-                 check: Callable[[list[Any]], None] = lambda _scenarios: None
-                 ) -> list[CompareInput]:
+                 check: Callable[[list[Any]], None] = lambda _scenarios: None,
+                 workers: int | None = 1) -> list[CompareInput]:
     """Read the run folders and run the scenario files (after ``check`` has seen every
     scenario, so bad options fail before anything is run)."""
     from .report import RunFolderError, load_run
-    from .runner import RunInterrupted, run_scenario, write_run
+    from .runner import RunInterrupted, make_evaluator, run_scenario, write_run
     from .scenario import load_scenario
 
     folders, files = [], []
@@ -206,10 +208,10 @@ def _load_inputs(paths: Sequence[Path], replications: int | None, seed: int | No
     check([*(r.scenario for r in loaded.values()), *scenarios.values()])
     for p in files:
         sc = scenarios[p]
-        with progress(replications, sc.name) as on_done:
+        with make_evaluator("local", workers) as ev, progress(replications, sc.name) as on_done:
             try:
                 results = run_scenario(sc, replications=replications, seed=seed,
-                                       on_done=on_done)
+                                       on_done=on_done, evaluator=ev)
             except RunInterrupted:
                 raise KeyboardInterrupt from None
         run_dir = write_run(results, sc, out_root=runs_root(), seed=seed,
@@ -310,6 +312,14 @@ def _print_table(kpis: pd.DataFrame, inputs: Sequence[CompareInput], sectors: Se
                "(a) mean over the replications that recovered.")
 
 
+def _shown_path(path: Path, folder: Path) -> str:
+    """``path`` relative to the compare ``folder`` when inside it (the report moves with it)."""
+    try:
+        return str(path.resolve().relative_to(folder.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _default_out(names: Sequence[str]) -> Path:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return Path("results") / "compare" / f"{stamp}-{_slug('-vs-'.join(names), 80)}"
@@ -335,11 +345,16 @@ def compare(
     out: Annotated[Path | None, typer.Option(
         "--out", metavar="DIR",
         help="Output folder (default: results/compare/<UTC time>-<names>/).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "-j", "--workers", min=1,
+        help="Worker processes for scenario files (default: all cores).")] = None,
 ) -> None:
     """Compare scenarios paired by replication: overlay figures, kpis.csv and a table."""
     from .analysis.metrics import event_windows, replication_metrics
     from .cli import _progress
     from .report import sector_timeseries
+    from .report.compare_html import CompareRun, write_compare_report
+    from .runner import package_version
     from .viz.compare import overlay_figure
     from .viz.curves import save_figure
 
@@ -368,11 +383,12 @@ def compare(
 
     try:
         loaded = _load_inputs(inputs, replications, seed, list(set_ or []),
-                              lambda: out_dir() / "runs", progress, check)
+                              lambda: out_dir() / "runs", progress, check, workers)
     except _InputError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(exc.code) from None
-    for note in _pairing_notes(loaded):
+    notes = _pairing_notes(loaded)
+    for note in notes:
         typer.echo(f"critmin: {note}", err=True)
 
     level_metrics: dict[str, dict[str, pd.DataFrame]] = {"sector": {}, "demand": {}}
@@ -407,12 +423,20 @@ def compare(
         "overrides": list(set_ or []),
     }
     (folder / "compare.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    report = write_compare_report(
+        folder / "report.html",
+        [CompareRun(i.name, i.scenario.description or "", i.source,
+                    _shown_path(i.run_dir, folder), i.seed, i.replications, i.status)
+         for i in loaded],
+        kpis, sectors, {s: folder / f"overlay_{_slug(s)}.png" for s in sectors},
+        notes, version=package_version())
     _print_table(kpis, loaded, sectors)
     typer.echo(f"Compare folder: {folder}")
     for i in loaded:
         if i.source == "scenario file":
             typer.echo(f"Run folder ({i.name}): {i.run_dir}")
     typer.echo("Figures:        " + "  ".join(str(p) for p in written if p.suffix == ".png"))
+    typer.echo(f"Report:         {report}")
 
 
 def register(app: typer.Typer, guarded: Callable[[Callable[..., Any]], Callable[..., Any]]

@@ -164,3 +164,24 @@ def test_interrupted_exits_130(scenarios, tmp_path, monkeypatch):
     r = invoke("compare", "tiny.yaml", "tiny_ban.yaml", "-n", "1", "--out",
                str(tmp_path / "o"))
     assert r.exit_code == 130 and "interrupted" in r.output
+
+
+def test_compare_report_is_self_contained_and_states_the_difference(compared):
+    res, out = compared
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert f"Report:         {out.name}" in res.stdout or "report.html" in res.stdout
+    # offline: the overlay is embedded, nothing is fetched
+    assert "data:image/png;base64," in page
+    assert "http://" not in page and "https://" not in page
+    assert page.count("<figure") == 1  # one sector of interest: ev
+    # the inputs with their run folders (relative to the compare folder) and the pairing
+    assert "runs/tiny/" in page and "runs/tiny_ban/" in page
+    assert "common random numbers" in page
+    # the finding quotes the shortfall of kpis.csv, which a three-month ban makes certain
+    kpis = pd.read_csv(out / "kpis.csv")
+    ban = kpis[(kpis["level"] == "sector") & (kpis["group"] == "ev")
+               & (kpis["metric"] == "cumulative_shortfall_t")
+               & (kpis["scenario"] == "tiny_ban")].iloc[0]
+    assert f"shortfall {ban['mean']:,.0f}\u00a0t" in page or \
+        f"shortfall {ban['mean']:,.1f}\u00a0t" in page
+    assert "Metrics per sector" in page and " *" in page

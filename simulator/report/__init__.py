@@ -1,6 +1,7 @@
 """Reports on run folders: one self-contained HTML file per run (``critmin report``), and
 the run-folder reader the ``report`` and ``compare`` commands share."""
 
+from .compare_html import CompareRun, build_compare_report, write_compare_report
 from .html import (
     RunData,
     RunFolderError,
@@ -13,12 +14,15 @@ from .html import (
 )
 
 __all__ = [
+    "CompareRun",
     "RunData",
     "RunFolderError",
+    "build_compare_report",
     "build_report",
     "format_metric",
     "format_range",
     "load_run",
     "sector_timeseries",
+    "write_compare_report",
     "write_report",
 ]

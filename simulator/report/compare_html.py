@@ -1,0 +1,185 @@
+"""The comparison report: one self-contained HTML file for ``critmin compare``.
+
+It holds what the compare folder holds (the overlay figures, the paired KPI table, the inputs
+and their pairing notes), with the figures embedded, so it opens offline in a browser.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .html import (
+    _CSS,
+    DEFINITIONS,
+    _e,
+    _keep_together,
+    _table,
+    format_range,
+    write_text_atomic,
+)
+
+__all__ = ["CompareRun", "build_compare_report", "write_compare_report"]
+
+#: Metrics in the report's sector table, with their headings.
+REPORT_METRICS = {
+    "fill_rate": "Fill rate",
+    "trough_fill_rate": "Trough fill rate",
+    "cumulative_shortfall_t": "Shortfall per replication",
+    "days_below_threshold": "Days below 90%",
+    "time_to_survive_days": "Time to first shortfall",
+    "time_to_recover_days": "Time to recover",
+}
+
+
+@dataclass(frozen=True)
+class CompareRun:
+    """One compared scenario as the report shows it."""
+
+    name: str
+    description: str
+    source: str
+    run_dir: str
+    seed: int | None
+    replications: int
+    status: str
+
+
+def _png_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _cell(row: pd.Series | None, prefix: str = "", *, signed: bool = False) -> str:
+    if row is None:
+        return "-"
+    mid = row[f"{prefix}mean"]
+    lo, hi = row[f"{prefix}ci95_low"], row[f"{prefix}ci95_high"]
+    if isinstance(mid, float) and math.isnan(mid):
+        return "-"
+    text = format_range(str(row["metric"]), mid, lo, hi, signed=signed, clip=not signed)
+    flag = row.get("diff_ci_excludes_zero") if signed else None
+    return _keep_together(text) + (" *" if flag is True or flag == 1.0 else "")
+
+
+def _mean(row: pd.Series) -> str:
+    return format_range(str(row["metric"]), row["mean"], math.nan, math.nan)
+
+
+def _sector_rows(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str]
+                 ) -> list[list[str]]:
+    sec = kpis[kpis["level"] == "sector"]
+    rows = []
+    for s in sectors:
+        for metric, label in REPORT_METRICS.items():
+            sub = sec[(sec["group"] == s) & (sec["metric"] == metric)].set_index("scenario")
+            if sub.empty:
+                continue
+            get = {n: (sub.loc[n] if n in sub.index else None) for n in names}
+            rows.append([s, label, *(_cell(get[n]) for n in names),
+                         *(_cell(get[n], "diff_", signed=True) for n in names[1:])])
+    return rows
+
+
+def _findings(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str]) -> list[str]:
+    """One sentence per sector of interest and alternative scenario."""
+    sec = kpis[(kpis["level"] == "sector")]
+    out = []
+    for s in sectors:
+        fr = sec[(sec["group"] == s) & (sec["metric"] == "fill_rate")].set_index("scenario")
+        sh = sec[(sec["group"] == s)
+                 & (sec["metric"] == "cumulative_shortfall_t")].set_index("scenario")
+        for n in names[1:]:
+            if n not in fr.index or n not in sh.index:
+                continue
+            f, t = fr.loc[n], sh.loc[n]
+            out.append(
+                f"<strong>{_e(s)}</strong>, {_e(n)}: fill rate "
+                f"{_e(_cell(f))} against {_e(_mean(fr.loc[names[0]]))} in {_e(names[0])} "
+                f"(difference {_e(_cell(f, 'diff_', signed=True))}); shortfall "
+                f"{_e(_cell(t))} per replication.")
+    return out
+
+
+def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
+                         sectors: Sequence[str], figures: dict[str, Path],
+                         notes: Sequence[str] = (), version: str = "unknown") -> str:
+    """The comparison report as HTML text.
+
+    ``kpis`` is the comparison's ``kpis.csv`` frame; ``figures`` maps a sector to its overlay
+    PNG (embedded). Raises ``FileNotFoundError`` when a figure file is missing."""
+    names = [r.name for r in runs]
+    title = f"Comparison: {' vs '.join(names)}"
+    n = min(r.replications for r in runs)
+    seeds = sorted({r.seed for r in runs if r.seed is not None})
+    parts = [f"<header><h1>{_e(title)}</h1>",
+             f'<p class="lede">Each scenario ran {n} replication(s) with seed '
+             f"{_e(', '.join(map(str, seeds)) or '-')}; replication r of every scenario "
+             "draws the same random numbers (common random numbers), so the paired "
+             f"differences against <strong>{_e(names[0])}</strong> cancel the noise the "
+             "scenarios share. A * marks a difference whose 95% CI excludes zero.</p>"]
+    parts.append('<div class="scroll">' + _table(
+        ["Scenario", "Source", "Seed", "Replications", "Status", "Run folder"],
+        ([r.name, r.source, r.seed if r.seed is not None else "-", r.replications, r.status,
+          r.run_dir] for r in runs), numeric_from=2, caption="Inputs") + "</div>")
+    parts.append('<dl class="facts">' + "".join(
+        f"<dt>{_e(r.name)}</dt><dd>{_e(' '.join(r.description.split()) or '-')}</dd>"
+        for r in runs) + "</dl>")
+    if notes:
+        parts.append("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in notes) + "</ul>")
+    parts.append("</header>")
+
+    parts.append('<section id="findings"><h2>Findings</h2>')
+    found = _findings(kpis, names, sectors)
+    parts.append("<ul class=\"findings\">" + "".join(f"<li>{x}</li>" for x in found) + "</ul>"
+                 if found else "<p>No alternative scenario to compare.</p>")
+    parts.append("</section>")
+
+    parts.append('<section id="figures"><h2>Fill rate by sector</h2>')
+    for s in sectors:
+        if s in figures:
+            parts.append(
+                f'<figure id="overlay-{_e(s)}"><img src="{_png_uri(figures[s])}" '
+                f'alt="Fill rate of sector {_e(s)} in each scenario">'
+                f"<figcaption>Sector {_e(s)}: median fill rate per step with the P5-P95 band "
+                "across replications (top) and the paired difference against "
+                f"{_e(names[0])} (bottom); events shaded.</figcaption></figure>")
+    parts.append("</section>")
+
+    diff_heads = [f"{x} - {names[0]} [95% CI]" for x in names[1:]]
+    parts.append('<section id="kpis"><h2>Metrics per sector</h2>')
+    parts.append('<div class="scroll">' + _table(
+        ["Sector", "Metric", *(f"{x} mean [95% CI]" for x in names), *diff_heads],
+        _sector_rows(kpis, names, sectors), numeric_from=2,
+        caption="Sectors drawn above (summed over countries)") + "</div>")
+    others = sorted(set(kpis.loc[kpis["level"] == "sector", "group"].astype(str))
+                    - set(sectors))
+    if others:
+        parts.append("<details><summary>Other sectors</summary><div class=\"scroll\">"
+                     + _table(["Sector", "Metric", *(f"{x} mean [95% CI]" for x in names),
+                               *diff_heads], _sector_rows(kpis, names, others),
+                              numeric_from=2) + "</div></details>")
+    parts.append("<p>Every metric, per sector and per demand sector, with percentiles: "
+                 "<code>kpis.csv</code> in the compare folder.</p></section>")
+
+    parts.append('<section id="definitions"><h2>Definitions</h2><dl class="facts">'
+                 + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in DEFINITIONS.items())
+                 + "</dl></section>")
+    parts.append(f"<footer>Generated by critmin {_e(version)}. This file is self-contained: "
+                 "it needs no network and no other file. <code>critmin report RUN_DIR</code> "
+                 "writes the full report of one run.</footer>")
+    body = "\n".join(parts)
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<meta name=\"generator\" content=\"critmin {_e(version)}\">\n"
+            f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"<main>\n{body}\n</main>\n</body>\n</html>\n")
+
+
+def write_compare_report(target: Path, *args, **kwargs) -> Path:
+    """Write :func:`build_compare_report` to ``target`` atomically; return its path."""
+    return write_text_atomic(target, build_compare_report(*args, **kwargs))
