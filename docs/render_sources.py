@@ -45,7 +45,9 @@ How to read it:
   many numbers, and a number may be covered by several rows (a published fact and the
   calculation that uses it).
 - **source** names the publication, or says **assumption** (the note says why the value is
-  reasonable) or **derived** (the note gives the calculation from other rows).
+  reasonable), **derived** (the note gives the calculation from other rows) or **calibration**
+  (the value was fitted so that a replay matches history; the note names the replay, and that
+  replay's check is then a calibration target, not an independent validation).
 - Figures cited "via DATA.md" come from the project's fact sheet, which records secondary
   reports of primary data; "unverified" figures there are labelled assumptions here.
 
@@ -81,9 +83,10 @@ def render(rows: list[dict[str, str]]) -> str:
     ]
     out = [INTRO]
     counts = {kind: sum(1 for r in rows if r["source"] == kind)
-              for kind in ("assumption", "derived")}
+              for kind in ("assumption", "derived", "calibration")}
     out.append(f"{len(rows)} rows: {len(rows) - sum(counts.values())} cite a publication, "
-               f"{counts['derived']} are derived, {counts['assumption']} are assumptions.\n")
+               f"{counts['derived']} are derived, {counts['calibration']} calibrated to a "
+               f"replay, {counts['assumption']} are assumptions.\n")
     for section in order:
         out.append(f"## {SECTION_TITLES.get(section, section)}\n")
         out.append("| path | figure | value | unit | source | year | note |")

@@ -110,11 +110,14 @@ def test_rows_are_complete(rows: list[dict[str, str]]) -> None:
         for col in ("path", "figure", "value", "source"):
             if not r[col]:
                 problems.append(f"{where}: empty {col}")
-        if r["source"].lower() in {"assumption", "derived"} and len(r["note"]) < 15:
+        if r["source"].lower() in {"assumption", "derived", "calibration"} and \
+                len(r["note"]) < 15:
             problems.append(f"{where}: {r['source']} rows must explain themselves in the note")
-        if r["source"].lower().startswith(("assum", "deriv")) and r["source"] not in {
-                "assumption", "derived"}:
-            problems.append(f"{where}: write exactly 'assumption' or 'derived'")
+        if r["source"].lower().startswith(("assum", "deriv", "calib")) and r["source"] not in {
+                "assumption", "derived", "calibration"}:
+            problems.append(f"{where}: write exactly 'assumption', 'derived' or 'calibration'")
+        if r["source"] == "calibration" and "V" not in r["note"]:
+            problems.append(f"{where}: a calibration row names the replay (V1-V6) it fits")
         if r["year"] and not re.fullmatch(r"\d{4}(-\d{4})?", r["year"]):
             problems.append(f"{where}: year {r['year']!r} is not YYYY or YYYY-YYYY")
     assert not problems, "\n".join(problems)
