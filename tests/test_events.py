@@ -360,3 +360,25 @@ def test_a_supplier_whose_licences_are_approved_is_not_seen_as_failing():
     au, us = flows_by_day(r, "AU"), flows_by_day(r, "US")
     assert au.loc[250] == pytest.approx(us.loc[250])
     assert [d for d in short_days(r) if d > 200] == []
+
+
+def test_overlapping_licences_the_newer_regime_decides_and_is_the_one_planned_for():
+    """A 5-day regime from day 150 over a 20-day one from day 100 (declared after it, so
+    neither declaration order nor mode picks it): lots follow the newer terms, and buyers plan
+    for 5 days of processing, not 25, so from then on the world is the one a lone 5-day
+    regime gives."""
+    def lic(days: int, start: int) -> dict:
+        return {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+                "mode": "licence", "effective": date(start),
+                "licence": {"approval_probability": 1.0, "delay_days": days}}
+
+    both = run({"events": {"quick": lic(5, 150), "slow": lic(20, 100)}})
+    alone = run({"events": {"quick": lic(5, 100)}})
+    flows = flows_by_day(both)
+    # a lot allocated on day 160 (under both regimes) ships 5 days later
+    assert flows.loc[165] == pytest.approx(R)
+    late = both.timeseries["day"] >= 250
+    inv = both.timeseries.loc[late, "inventory_t"].to_numpy()
+    ref = alone.timeseries.loc[alone.timeseries["day"] >= 250, "inventory_t"].to_numpy()
+    assert inv == pytest.approx(ref)  # the buyer holds what a 5-day plan needs, not 25 days
+    assert [d for d in short_days(both) if d >= 250] == []

@@ -31,6 +31,9 @@ class ControlRT:
         self.eid = eid
         self.mode = ev.mode
         self.active = False
+        #: (mode rank, -day it took effect, -declaration index): the smallest decides a lane
+        self.precedence: tuple[int, int, int] = (MODE_RANK[ev.mode], 0, 0)
+        self.seq = list(world.net.events).index(eid)
         self.allowance = 0.0
         self.quota_per_step = (ev.quota_tpy or 0.0) / 365.0 * world.net.step_days
         self.licence = ev.licence
@@ -81,6 +84,24 @@ class ControlRT:
         PhaseTimeout(world.env, delay, POLICY).callbacks.append(decide)
 
 
+def deciding_control(lane: Lane) -> ControlRT | None:
+    """The active control whose terms a lot on ``lane`` follows: a ban before a quota before a
+    licence; among controls of one mode, the one that took effect last (then the one declared
+    last), so a new regime replaces the terms of an older one on the lanes both cover."""
+    best = None
+    for c in lane.controls:
+        if c.active and (best is None or c.precedence < best.precedence):
+            best = c
+    return best
+
+
+def refresh_licence_days(lane: Lane) -> None:
+    """Set the processing time ``lane``'s buyer plans for: that of the deciding licence."""
+    ctrl = deciding_control(lane)
+    lane.licence_days = (ctrl.expected_delay(lane.buyer.country)
+                         if ctrl is not None and ctrl.mode == "licence" else 0.0)
+
+
 def gate(orders: list[tuple[Lane, float]], day: int):
     """Vet a pool's orders against active controls and capacity caps.
 
@@ -91,10 +112,7 @@ def gate(orders: list[tuple[Lane, float]], day: int):
     capped: dict[int, list[int]] = {}  # id(limit) -> indices of orders it limits
     limits: dict[int, object] = {}
     for i, (lane, q) in enumerate(orders):
-        ctrl = None
-        for c in lane.controls:
-            if c.active and (ctrl is None or MODE_RANK[c.mode] < MODE_RANK[ctrl.mode]):
-                ctrl = c
+        ctrl = deciding_control(lane) if lane.controls else None
         if ctrl is not None and ctrl.mode == "ban":
             q = 0.0
         elif ctrl is not None and ctrl.mode == "licence":
@@ -200,14 +218,13 @@ def install(world: World, eid: str, ev: ExportControl) -> None:
         world.at_day(day(ev.announced), POLICY, prebuy)
         world.at_day(day(ev.effective), POLICY, lambda d: prebuy(d, on=False))
 
-    licensed = [lane for lane in controlled if ev.mode == "licence"]
-
     def start(_d: int) -> None:
         rt.active = True
+        rt.precedence = (MODE_RANK[ev.mode], -_d, -rt.seq)
         if ev.mode == "quota":
             accrue(_d)
-        for lane in licensed:  # buyers plan for the processing time
-            lane.licence_days += rt.expected_delay(lane.buyer.country)
+        for lane in controlled:  # buyers plan for the deciding licence's processing time
+            refresh_licence_days(lane)
 
     def accrue(_d: int) -> None:
         if not rt.active:
@@ -217,8 +234,8 @@ def install(world: World, eid: str, ev: ExportControl) -> None:
 
     def stop(_d: int) -> None:
         rt.active = False
-        for lane in licensed:
-            lane.licence_days -= rt.expected_delay(lane.buyer.country)
+        for lane in controlled:
+            refresh_licence_days(lane)
 
     world.at_day(day(ev.effective), POLICY, start)
     if ev.end is not None:
