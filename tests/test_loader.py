@@ -430,3 +430,26 @@ def test_json_schema() -> None:
     assert schema["properties"]["extends"]["type"] == "string"
     assert schema["additionalProperties"] is False
     assert "name" in schema["required"]
+
+
+def test_set_empty_flow_collections_are_collections_not_strings() -> None:
+    """``[]`` and ``{}`` empty a list or a map (ruamel gives them no flow style)."""
+    s = load_scenario(VALID, ["materials.oxide.elements={}", "lead_times.lanes={}"])
+    assert s.materials["oxide"].elements == {}
+    assert s.lead_times.lanes == {}
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(VALID, ["stages=[]"])
+    assert [str(p) for p in info.value.problems] == [
+        "<--set>:1:8: stages: List should have at least 1 item after validation, not 0"]
+
+
+def test_extends_null_removes_an_inherited_entry(tmp_path: Path) -> None:
+    """``key: null`` in a child deletes the parent's entry (an optional field goes back to its
+    default); a reference to the removed entry is then located in the file that makes it."""
+    child = write(tmp_path, f"extends: {VALID}\nfacilities:\n  cn_refinery:\n"
+                            "    start_date: null\n")
+    assert load_scenario(child).facilities["cn_refinery"].start_date is None
+    child = write(tmp_path, f"extends: {VALID}\nsourcing:\n  jp_oxide: null\n")
+    assert problems_of(child) == [
+        f"{VALID}:38:5: demand.jp_magnets.material: JP consumes 'oxide' but no sourcing "
+        "entry covers (JP, oxide) and JP produces none"]

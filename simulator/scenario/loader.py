@@ -223,14 +223,19 @@ def _resolve_text(text: str, source: _Source, base: FsPath,
 
 
 def _merge(parent: Doc, child: Doc) -> Doc:
-    """Deep-merge ``child`` onto ``parent``: maps merge, anything else replaces."""
+    """Deep-merge ``child`` onto ``parent``: maps merge, anything else replaces, and ``null``
+    removes an inherited key (an event, a facility, an optional field back to its default)."""
     replaced: list[Path] = []
+    deleted: list[Path] = []
 
     def merge(p: dict[str, Any], c: dict[str, Any], path: Path) -> dict[str, Any]:
         out = dict(p)
         for key, value in c.items():
             old = p.get(key)
-            if isinstance(old, dict) and isinstance(value, dict):
+            if value is None and key in p:
+                del out[key]
+                deleted.append((*path, key))
+            elif isinstance(old, dict) and isinstance(value, dict):
                 out[key] = merge(old, value, (*path, key))
             else:
                 if isinstance(old, dict | list):
@@ -240,8 +245,9 @@ def _merge(parent: Doc, child: Doc) -> Doc:
 
     data = merge(parent.data, child.data, ())
     positions = {p: pos for p, pos in parent.positions.items()
-                 if not any(len(p) > len(r) and p[: len(r)] == r for r in replaced)}
-    positions.update(child.positions)
+                 if not any(len(p) > len(r) and p[: len(r)] == r for r in replaced)
+                 and not any(p[: len(r)] == r for r in deleted)}
+    positions.update({p: pos for p, pos in child.positions.items() if p not in deleted})
     return Doc(data, positions)
 
 

@@ -92,7 +92,8 @@ def _apply_one(data: dict[str, Any], positions: Positions, text: str, line: int)
         doc = load_yaml(raw, SET_FILE, mkpos)
     except ScenarioError as exc:  # paths of value problems are relative to the value
         raise ScenarioError([replace(p, path=path + p.path) for p in exc.problems]) from None
-    if isinstance(doc, CommentedMap | CommentedSeq) and not doc.fa.flow_style():
+    # ``[]`` and ``{}`` carry no flow style in ruamel, but only flow style can be empty
+    if isinstance(doc, CommentedMap | CommentedSeq) and doc and not doc.fa.flow_style():
         value: Any = raw.strip()
         new_positions: Positions = {path: mkpos(0, len(raw) - len(raw.lstrip()))}
     else:
