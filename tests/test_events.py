@@ -382,3 +382,20 @@ def test_overlapping_licences_the_newer_regime_decides_and_is_the_one_planned_fo
     ref = alone.timeseries.loc[alone.timeseries["day"] >= 250, "inventory_t"].to_numpy()
     assert inv == pytest.approx(ref)  # the buyer holds what a 5-day plan needs, not 25 days
     assert [d for d in short_days(both) if d >= 250] == []
+
+
+def test_a_plant_that_starts_later_brings_no_starting_stock():
+    """Pools start with the output cover of the plants running at the start of the warm-up
+    only: a second mine starting mid-horizon adds nothing to the starting stock, so the
+    material on hand at the start is the same with or without it."""
+    from simulator.engine.network import build_network
+
+    later = {"facilities": {"au_mine_2": {"country": "AU", "recipe": "mining",
+                                          "capacity_tpy": 36500, "start_date": date(200),
+                                          "output_cover_days": 30}},
+             "simulation": {"warmup_days": 14}}
+    one = build_network(make_scenario(deep_update(BASE, {"simulation": {"warmup_days": 14}})))
+    two = build_network(make_scenario(deep_update(BASE, later)))
+    pool_one, pool_two = one.pools[("AU", "ore")], two.pools[("AU", "ore")]
+    assert pool_two.stock == pool_one.stock > 0
+    assert pool_two.target_t > pool_one.target_t  # it plans for the plant once it runs

@@ -114,6 +114,7 @@ class Lane:
         "delays",
         "extra_cover_days",
         "fill_seen",
+        "foreign",
         "lead_days",
         "licence_days",
         "observed",
@@ -131,6 +132,8 @@ class Lane:
                  qualification_days: int | None = None):
         self.buyer = buyer
         self.pool = pool
+        self.foreign = buyer.country != pool.country
+        """Whether the lane crosses a border (its lots are recorded in ``flows``)."""
         self.base_share = share
         """Share from the scenario's sourcing (0 for an alternative supplier)."""
         self.share = share
@@ -343,7 +346,9 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
     """Compile a validated scenario into its runtime network with starting inventories.
 
     ``happens`` maps event ids to whether they occur in this replication (default: all).
-    Starting state: pools at target stock, buyers at their target cover, nothing in transit.
+    Starting state: pools hold the output cover of the plants running at the start of the
+    warm-up (a plant that starts later brings no stock), buyers hold their target cover,
+    nothing is in transit.
     The warm-up (a whole number of steps) lets pipelines fill before day 0.
     """
     step = s.simulation.step_days
@@ -375,6 +380,7 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
 
     specs = sorted(facility_specs(s, net.events),
                    key=lambda f: stage_index[s.recipes[f.recipe].stage])
+    start_stock: dict[int, float] = {}  # id(pool) -> t on hand at the start of the warm-up
     for f in specs:
         rec = s.recipes[f.recipe]
         rt = FacilityRT(f.fid, f.country, rec.stage, stage_index[rec.stage])
@@ -395,6 +401,9 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
             rt.outputs.append((p, mid, coef))
         rt.room_weight = [rt.capacity_tpd * coef * (f.output_cover_days + step) for _, _, coef
                           in rt.outputs]
+        for w, (p, _, _) in zip(rt.room_weight, rt.outputs, strict=True):
+            # a plant holds its output cover only if it runs at the start of the warm-up
+            start_stock[id(p)] = start_stock.get(id(p), 0.0) + w * active_now
         net.facilities.append(rt)
     for rt in net.facilities:
         rt.room_weight = [w / p.target_t if p.target_t > 0 else 0.0
@@ -437,9 +446,7 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
         net.stockpiles.append(rt_s)
 
     for p in net.pools.values():
-        p.stock = p.target_t if any(
-            rt.capacity_factor(-warmup) > 0 for rt in net.facilities
-            for op, _, _ in rt.outputs if op is p) else 0.0
+        p.stock = start_stock.get(id(p), 0.0)
     initial: dict[str, float] = {m: 0.0 for m in s.materials}
     for p in net.pools.values():
         initial[p.material] += p.stock
