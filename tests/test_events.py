@@ -399,3 +399,33 @@ def test_a_plant_that_starts_later_brings_no_starting_stock():
     pool_one, pool_two = one.pools[("AU", "ore")], two.pools[("AU", "ore")]
     assert pool_two.stock == pool_one.stock > 0
     assert pool_two.target_t > pool_one.target_t  # it plans for the plant once it runs
+
+
+def _shared_reserve(sectors: list[str] | None, agreement_end: int | None = None) -> dict:
+    reserve = {"country": "US", "material": "ore", "holdings_t": 200.0,
+               "release": {"trigger": "fill_rate", "threshold": 0.999,
+                           "max_release_tpy": 36500}}
+    if sectors is not None:
+        reserve["sectors"] = sectors
+    deal = {"type": "cooperation_agreement", "members": ["US", "JP"], "signed": date(10),
+            "shared_stockpiles": True}
+    if agreement_end is not None:
+        deal["end"] = date(agreement_end)
+    return deep_update(ban(100, 200, destinations=["JP"]), {
+        "demand": {"us_def": {"country": "US", "sector": "defense", "material": "ore",
+                              "rate_tpy": 365, "cover_days": 10}},
+        "sourcing": {"us_ore": {"country": "US", "material": "ore", "suppliers": {"AU": 1.0}}},
+        "stockpiles": {"us_reserve": reserve},
+        "events": {"deal": deal}})
+
+
+@pytest.mark.parametrize(("sectors", "end", "drawn_t"), [
+    (None, None, 200.0),        # shared with every JP buyer of ore: 20 days of JP's use
+    (["defense"], None, 0.0),   # a defense reserve stays with defense users, even shared
+    (["ev"], None, 200.0),      # ... and an EV reserve serves the partner's EV makers
+    (None, 50, 0.0),            # sharing ends with the agreement
+])
+def test_shared_stockpile_respects_its_sectors_and_the_agreement_end(sectors, end, drawn_t):
+    r = run(_shared_reserve(sectors, end))
+    jp = r.timeseries[r.timeseries["demand_id"] == "jp_use"]
+    assert jp["shortfall_t"].sum() == pytest.approx(89 * R - drawn_t)

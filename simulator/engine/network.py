@@ -260,6 +260,7 @@ class StockpileRT:
         "max_release_tpd",
         "pid",
         "releasing",
+        "sectors",
         "target_t",
         "threshold",
         "trigger",
@@ -275,6 +276,8 @@ class StockpileRT:
         self.max_release_tpd = 0.0
         self.buyers: list[Buyer] = []
         """Buyers that may draw on this stockpile."""
+        self.sectors: frozenset[str] | None = None
+        """Demand sectors that may draw (``None``: every buyer of the material, plants too)."""
         self.buyer: Buyer | None = None
         """The stockpile's own purchasing account (its lanes buy refills and build-ups)."""
         self.buy_tpd = 0.0
@@ -340,6 +343,15 @@ def facility_specs(s: Scenario, events: dict) -> list[FacilitySpec]:
                                           nf.ramp_up_days, nf.input_cover_days,
                                           nf.output_cover_days))
     return specs
+
+
+def stockpile_buyers(sp: StockpileRT, buyers: list[Buyer], countries: set[str],
+                     demand_sector: dict[int, str]) -> list[Buyer]:
+    """The ``buyers`` in ``countries`` that may draw on ``sp``: of its material and, when it
+    names sectors, demand sectors among them (``demand_sector``: id(buyer) -> sector)."""
+    return [b for b in buyers
+            if b.material == sp.material and b.country in countries
+            and (sp.sectors is None or demand_sector.get(id(b)) in sp.sectors)]
 
 
 def build_network(s: Scenario, happens: dict | None = None) -> Network:
@@ -423,12 +435,9 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
     demand_sector = {id(d.buyer): d.sector for d in net.demands}
     for pid, sp in s.stockpiles.items():
         rt_s = StockpileRT(pid, sp.country, sp.material)
-        countries = {sp.country, *sp.eligible_countries}
-        rt_s.buyers = [
-            b for b in net.buyers
-            if b.material == sp.material and b.country in countries
-            and (sp.sectors is None or demand_sector.get(id(b)) in sp.sectors)
-        ]
+        rt_s.sectors = None if sp.sectors is None else frozenset(sp.sectors)
+        rt_s.buyers = stockpile_buyers(rt_s, net.buyers, {sp.country, *sp.eligible_countries},
+                                       demand_sector)
         if sp.holdings_t is not None:
             rt_s.holdings = sp.holdings_t
         else:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...scenario.events import CooperationAgreement
-from ..network import Lane
+from ..network import Buyer, Lane, StockpileRT, stockpile_buyers
 from ..phases import POLICY
 
 if TYPE_CHECKING:
@@ -30,20 +30,26 @@ def install(world: World, eid: str, ev: CooperationAgreement) -> None:
     net = world.net
     signed = world.scenario.day_of(ev.signed)
 
+    added: list[tuple[StockpileRT, Buyer]] = []  # partners' buyers given access at signing
+
     def sign(_day: int) -> None:
         world.partners.update((a, b) for a in members for b in members if a != b)
         if ev.shared_stockpiles:
+            sector_of = {id(d.buyer): d.sector for d in net.demands}
             for sp in net.stockpiles:
                 if sp.country in members:
-                    for b in net.ordering_buyers:
-                        if (b.country in members and b.material == sp.material
-                                and b not in sp.buyers):
+                    for b in stockpile_buyers(sp, net.ordering_buyers, members, sector_of):
+                        if b not in sp.buyers:
                             sp.buyers.append(b)
+                            added.append((sp, b))
 
     def end(_day: int) -> None:
         for a in members:
             for b in members:
                 world.partners.discard((a, b))
+        for sp, b in added:  # sharing ends with the agreement
+            sp.buyers.remove(b)
+        added.clear()
 
     world.at_day(signed, POLICY, sign)
     if ev.end is not None:
