@@ -429,3 +429,22 @@ def test_shared_stockpile_respects_its_sectors_and_the_agreement_end(sectors, en
     r = run(_shared_reserve(sectors, end))
     jp = r.timeseries[r.timeseries["demand_id"] == "jp_use"]
     assert jp["shortfall_t"].sum() == pytest.approx(89 * R - drawn_t)
+
+
+@pytest.mark.parametrize("probability", [1.0, 0.0])
+def test_sourcing_may_name_a_country_whose_only_producer_an_agreement_builds(probability):
+    """JP sources half its ore from a US mine the agreement builds (from day 80): until it
+    runs, and if the agreement never happens, AU serves it all and nobody runs short."""
+    deal = {"type": "cooperation_agreement", "members": ["US", "JP"], "signed": date(10),
+            "probability": probability,
+            "facilities": {"us_new_mine": {"country": "US", "recipe": "mining",
+                                           "capacity_tpy": 36500, "investment_decision":
+                                           date(20), "construction_days": 60}}}
+    r = run({"events": {"deal": deal},
+             "sourcing": {"jp_ore": {"suppliers": {"AU": 0.5, "US": 0.5}}}})
+    us = flows_by_day(r, "US")
+    assert short_days(r) == [] and r.balance["ok"].all()
+    if probability:
+        assert us.index.min() >= 80 and us.loc[300] == pytest.approx(R / 2, rel=0.05)
+    else:
+        assert us.empty

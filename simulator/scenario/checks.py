@@ -62,6 +62,13 @@ def check_scenario(s: Scenario) -> list[Problem]:
             err(("facilities", fid, "start_date"),
                 f"date {fac.start_date} is outside the horizon (end_date {s.end_date})")
 
+    for ev in s.events.values():  # plants a cooperation agreement builds produce too
+        for nf in getattr(ev, "facilities", {}).values() if ev.type == "cooperation_agreement" \
+                else ():
+            if nf.recipe in s.recipes and nf.country in s.countries:
+                for mid in s.recipes[nf.recipe].outputs:
+                    producers[mid].add(nf.country)
+
     # Who consumes what, where: (country, material) -> paths of the consumers.
     consumers: dict[tuple[str, str], list[Path]] = defaultdict(list)
     for fid, fac in s.facilities.items():
