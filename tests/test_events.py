@@ -448,3 +448,18 @@ def test_sourcing_may_name_a_country_whose_only_producer_an_agreement_builds(pro
         assert us.index.min() >= 80 and us.loc[300] == pytest.approx(R / 2, rel=0.05)
     else:
         assert us.empty
+
+
+def test_licence_draws_of_a_lane_do_not_depend_on_other_lanes():
+    """Common random numbers per lane: a coin-flip licence on AU's ore gives Japan the same
+    approvals, delays and flows whether or not a US buyer also applies for licences."""
+    lic = {"approval_probability": 0.5, "delay_days": 5, "delay_jitter_days": 10}
+    alone = run(ban(100, mode="licence", licence=lic))
+    us = {"demand": {"us_use": {"country": "US", "sector": "ev", "material": "ore",
+                                "rate_tpy": 3650, "cover_days": 10}},
+          "sourcing": {"us_ore": {"country": "US", "material": "ore", "suppliers": {"AU": 1.0}}}}
+    shared = run(deep_update(us, ban(100, mode="licence", licence=lic)))
+    assert not flows_by_day(shared, "AU", "US").empty
+    a, b = flows_by_day(alone), flows_by_day(shared)
+    assert a.index.tolist() == b.index.tolist()
+    assert a.to_numpy() == pytest.approx(b.to_numpy())

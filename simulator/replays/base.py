@@ -65,7 +65,7 @@ def at_least(name: str, simulated: float, bound: float, unit: str = "",
     return Check(name, simulated, f">= {bound:g}{unit}", simulated >= bound, source)
 
 
-def run_pair(root: Path, scenario_file: str, seed: int = 0
+def run_pair(root: Path, scenario_file: str, seed: int = 0, replication: int = 0
              ) -> tuple[Scenario, ReplicationResult, Scenario, ReplicationResult]:
     """Load and run ``scenarios/<scenario_file>`` and the scenario it extends' baseline.
 
@@ -74,7 +74,8 @@ def run_pair(root: Path, scenario_file: str, seed: int = 0
     """
     scenario = load_scenario(root / "scenarios" / scenario_file)
     baseline = scenario.model_copy(update={"events": {}})
-    return scenario, run_replication(scenario, seed), baseline, run_replication(baseline, seed)
+    return (scenario, run_replication(scenario, seed, replication), baseline,
+            run_replication(baseline, seed, replication))
 
 
 def monthly_flows(result: ReplicationResult, start: dt.date, *, origin: str | None = None,

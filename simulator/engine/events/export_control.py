@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ...scenario.events import AllExcept, ExportControl
 from ..phases import POLICY, PhaseTimeout
 
@@ -37,7 +39,8 @@ class ControlRT:
         self.allowance = 0.0
         self.quota_per_step = (ev.quota_tpy or 0.0) / 365.0 * world.net.step_days
         self.licence = ev.licence
-        self.rng = world.streams.get(f"licence:{eid}")
+        self.streams = world.streams
+        self.lane_rngs: dict[int, np.random.Generator] = {}
 
     def use(self, q: float) -> None:
         self.allowance = max(0.0, self.allowance - q)
@@ -63,9 +66,13 @@ class ControlRT:
         assert self.licence is not None
         p, delay = self.terms(lane.buyer.country)
         jitter = self.licence.delay_jitter_days
+        rng = self.lane_rngs.get(id(lane))
+        if rng is None:  # one stream per control and lane: common random numbers per lane
+            rng = self.lane_rngs[id(lane)] = self.streams.get(
+                f"licence:{self.eid}:{lane.pool.country}:{lane.buyer.label}")
         if jitter:
-            delay += int(self.rng.integers(0, jitter + 1))
-        approved = bool(self.rng.random() < p)
+            delay += int(rng.integers(0, jitter + 1))
+        approved = bool(rng.random() < p)
         material = pool.material
         pool.stock -= q
         lane.on_order += q
