@@ -264,9 +264,9 @@ def list_(
     Console(soft_wrap=False).print(table)
 
 
-from . import cli_compare, cli_report  # noqa: E402  (the `compare` and `report` commands)
+from . import cli_compare, cli_report, cli_sweep  # noqa: E402  (compare, report, sweep)
 
-_ = [command.register(app, _guarded) for command in (cli_compare, cli_report)]
+_ = [command.register(app, _guarded) for command in (cli_compare, cli_report, cli_sweep)]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,246 @@
+"""``critmin sweep``: parameter sweeps and sensitivity analysis (docs/sweeps.md).
+
+``critmin sweep SWEEP.yaml`` runs a sweep file; ``critmin sweep SCENARIO --param
+key.path=VALUES ...`` builds one from options. Every point is validated before anything runs
+(problems as ``file:line:col: key.path: message``, exit 65). Points run through the same
+executors as ``run`` (``-j``, ``--executor``); finished points are kept in ``--out`` and
+skipped when the same sweep is run again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import sys
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["build_spec", "register", "sweep"]
+
+EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 70, 69, 130
+
+
+class DesignName(StrEnum):
+    grid = "grid"
+    lhs = "lhs"
+    oat = "oat"
+    morris = "morris"
+    sobol = "sobol"
+
+
+class ExecutorName(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[int], None]]]:
+    """A points x replications progress bar on stderr, only when stderr is a terminal.
+    Redrawn as units finish (no refresh thread, so a process pool can still fork)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("points x replications"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True, auto_refresh=False,
+                  disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("sweep", total=None)
+
+        def on_plan(units: int, _skipped: int) -> None:
+            bar.update(task, total=units)
+            bar.refresh()
+
+        def on_done(n: int) -> None:
+            bar.advance(task, n)
+            bar.refresh()
+
+        yield on_plan, on_done
+
+
+def build_spec(target: Path, params: list[str], *, design: str | None, samples: int | None,
+               replications: int | None, seed: int | None, overrides: list[str],
+               kpi: str | None, demand: str | None) -> Any:
+    """The SweepSpec of a sweep file (options override its settings) or of a scenario plus
+    ``--param`` options. Raises ScenarioError for bad parameters, typer.BadParameter for
+    options that do not fit together."""
+    from .scenario.errors import ScenarioError
+    from .sweep.spec import Output, SweepSpec, check_spec, is_sweep_file, load_sweep
+    from .sweep.spec import parse_param_option as parse
+
+    if is_sweep_file(target):
+        if params or overrides:
+            raise typer.BadParameter("--param and --set go with a scenario file; edit the "
+                                     f"sweep file {target} instead", param_hint="'--param'")
+        spec = load_sweep(target)
+        given = (("design", design), ("samples", samples), ("replications", replications),
+                 ("seed", seed))
+        changes: dict[str, Any] = {k: v for k, v in given if v is not None}
+        if kpi is not None or demand is not None:
+            changes["output"] = Output(kpi or spec.output.kpi, demand or spec.output.demand)
+        spec = dataclasses.replace(spec, **changes)
+    else:
+        if not params:
+            raise typer.BadParameter("give at least one --param key.path=VALUES (or a sweep "
+                                     "file)", param_hint="'--param'")
+        problems, parsed = [], []
+        for i, text in enumerate(params, start=1):
+            try:
+                parsed.append(parse(text, i))
+            except ScenarioError as exc:
+                problems += exc.problems
+        if problems:
+            raise ScenarioError(problems)
+        name = f"{target.stem}-{design or 'grid'}"
+        spec = SweepSpec(name=name, scenario=target, params=tuple(parsed),
+                         design=design or "grid", replications=replications or 1,
+                         seed=seed or 0, samples=samples, overrides=tuple(overrides),
+                         output=Output(kpi or "cumulative_shortfall_t", demand or "all"))
+    problems = check_spec(spec)
+    if problems:
+        raise ScenarioError(problems)
+    return spec
+
+
+def sweep(
+    target: Annotated[Path, typer.Argument(
+        metavar="SWEEP_OR_SCENARIO", help="A sweep file (sweep: ...) or a scenario file.")],
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", metavar="KEY.PATH=VALUES",
+        help="Swept parameter (repeatable): start:stop:step, low:high or a,b,c.")] = None,
+    design: Annotated[DesignName | None, typer.Option(
+        "--design", case_sensitive=False,
+        help="grid (default), lhs, oat, morris or sobol (the last two need SALib).")] = None,
+    samples: Annotated[int | None, typer.Option(
+        "--samples", min=1,
+        help="lhs points, morris trajectories or sobol base samples (power of 2).")] = None,
+    replications: Annotated[int | None, typer.Option(
+        "-n", "--replications", min=1, help="Replications per point (default 1).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0,
+                                             help="Root seed, shared by every point.")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY.PATH=VALUE",
+        help="Fixed override of the base scenario (repeatable).")] = None,
+    kpi: Annotated[str | None, typer.Option(
+        "--kpi", help="KPI of the figures and indices (default cumulative_shortfall_t).")
+    ] = None,
+    demand: Annotated[str | None, typer.Option(
+        "--demand", metavar="ID", help="Demand sector of that KPI, or 'all' (default).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(
+        "-j", "--workers", min=1,
+        help="Worker processes (default: all cores; 1 runs in this process).")] = None,
+    executor: Annotated[ExecutorName, typer.Option(
+        "--executor", case_sensitive=False,
+        help="local (process pool) or dask (needs the dask extra).")] = ExecutorName.local,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="DIR",
+        help="Sweep folder (default results/sweeps/<name>); rerun into it to resume.")] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Validate every point and print the plan; run nothing.")] = False,
+) -> None:
+    """Run a parameter sweep: every point x N replications, resumable, with summaries,
+    response curves and sensitivity indices."""
+    from .runner import ExecutorUnavailable, make_evaluator
+    from .sweep import (
+        SensitivityUnavailable,
+        SweepFailed,
+        SweepInterrupted,
+        plan_sweep,
+        run_sweep,
+        write_outputs,
+    )
+
+    try:
+        evaluator = make_evaluator(executor.value, workers, scheduler)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--scheduler'") from None
+    spec = build_spec(target, list(param or []), design=design.value if design else None,
+                      samples=samples, replications=replications, seed=seed,
+                      overrides=list(set_ or []), kpi=kpi, demand=demand)
+    try:
+        plan = plan_sweep(spec)
+    except SensitivityUnavailable as exc:
+        _err(f"critmin: error: {exc}")
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
+    folder = out if out is not None else Path("results") / "sweeps" / spec.name
+    n_unique = len(plan.unique_hashes)
+    if check:
+        typer.echo(f"OK {len(plan.points)} point(s) ({n_unique} distinct) x "
+                   f"{spec.replications} replication(s) of {plan.base.name}, design "
+                   f"{spec.design}; would write {folder}")
+        return
+    try:
+        with evaluator as ev, _progress() as (on_plan, on_done):
+            run = run_sweep(plan, folder, evaluator=ev, on_plan=on_plan, on_done=on_done)
+    except ExecutorUnavailable as exc:
+        _err(f"critmin: error: {exc}")
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
+    except SweepInterrupted as exc:
+        _err(f"critmin: interrupted after {exc.done} of {exc.total} point(s); finished points "
+             f"kept in {exc.out_dir}; run the same command again to resume")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except SweepFailed as exc:
+        _err(f"critmin: {exc}")
+        if os.environ.get("CRITMIN_DEBUG") == "1" and exc.traceback_text:
+            _err(exc.traceback_text.rstrip())
+        _err(f"critmin: finished points kept in {folder}; fix the cause and run the same "
+             "command again to resume")
+        raise typer.Exit(EXIT_INTERNAL) from None
+    outputs = write_outputs(plan, folder)
+    _print_table(plan, outputs.summary)
+    typer.echo(f"Sweep folder: {folder}")
+    typer.echo(f"Points:       {len(run.computed)} run, {len(run.skipped)} already finished "
+               f"(of {n_unique} distinct)")
+    if outputs.get("indices") is not None:
+        typer.echo(f"Indices:      {outputs['indices']}")
+    typer.echo("Figures:      " + "  ".join(str(p) for p in outputs["figures"]
+                                           if str(p).endswith(".png")))
+
+
+def _print_table(plan: Any, summary: Any, limit: int = 25) -> None:
+    out = plan.spec.output
+    rows = summary[(summary["kpi"] == out.kpi) & (summary["demand_id"] == out.demand)]
+    table = Table(title=f"{plan.base.name}: {out.kpi} of {out.demand}, "
+                        f"{plan.spec.replications} replication(s) per point, seed "
+                        f"{plan.spec.seed}")
+    for col in ("point", *[".".join(p.split(".")[-2:]) for p in plan.design.params],
+                "mean", "P5", "P50", "P95"):
+        table.add_column(col, justify="right")
+    pct = out.kpi in ("fill_rate", "trough_fill_rate")
+
+    def fmt(v: Any) -> str:
+        return f"{v:.1%}" if pct else f"{v:,.4g}"
+
+    cols = ["point", *plan.design.params]
+    for rec in rows.head(limit).to_dict("records"):
+        table.add_row(*[f"{rec[c]:g}" if isinstance(rec[c], float) else str(rec[c])
+                        for c in cols],
+                      *[fmt(rec[k]) for k in ("mean", "p5", "p50", "p95")])
+    Console(soft_wrap=True).print(table)
+    if len(rows) > limit:
+        typer.echo(f"... {len(rows) - limit} more point(s): see points.csv")
+
+
+def register(app: typer.Typer, guarded: Callable[[Callable[..., Any]], Callable[..., Any]]
+             ) -> None:
+    """Add the ``sweep`` command to ``app`` with ``guarded`` error handling."""
+    app.command("sweep")(guarded(sweep))
