@@ -13,6 +13,7 @@ reports all of its problems at once in one ``ScenarioError``, every problem loca
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -58,6 +59,20 @@ def load_scenario(path: StrPath, overrides: Sequence[str] = ()) -> Scenario:
     and ScenarioError (exit code 65) listing every located problem of the first failing stage.
     """
     return _validate(_resolve_file(FsPath(path), os.fspath(path), (), None), overrides)
+
+
+class ParsedScenario:
+    """A scenario file read and its ``extends`` chain merged once, to validate many times with
+    different overrides (sweeps): :meth:`load` is :func:`load_scenario` without re-reading.
+
+    Raises ScenarioFileNotFound / ScenarioError as :func:`load_scenario` when created."""
+
+    def __init__(self, path: StrPath):
+        self._doc = _resolve_file(FsPath(path), os.fspath(path), (), None)
+
+    def load(self, overrides: Sequence[str] = ()) -> Scenario:
+        """Validate a copy with ``overrides`` applied. Raises ScenarioError."""
+        return _validate(copy.deepcopy(self._doc), overrides)
 
 
 def load_scenario_text(

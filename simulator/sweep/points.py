@@ -11,19 +11,14 @@ with the point and value named; problems elsewhere keep their scenario location.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-import os
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path as FsPath
 from typing import Any
 
-from ..scenario import loader as _loader
 from ..scenario.document import child_types, model_fields, union_arms
 from ..scenario.errors import Problem, ScenarioError, did_you_mean, format_path
-from ..scenario.loader import scenario_sha256
+from ..scenario.loader import ParsedScenario, scenario_sha256
 from ..scenario.models import Scenario
 from ..scenario.overrides import SET_FILE, describe
 from ..scenario.positions import located
@@ -72,17 +67,6 @@ def point_hash(scenario: Scenario, seed: int, replications: int) -> str:
     text = json.dumps({"format": FORMAT, "scenario": scenario_sha256(scenario), "seed": seed,
                        "replications": replications}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-class _BaseDoc:
-    """The base scenario file chain, parsed once; :meth:`load` validates a copy with
-    overrides exactly as :func:`~simulator.scenario.load_scenario` does."""
-
-    def __init__(self, path: FsPath):
-        self._doc = _loader._resolve_file(path, os.fspath(path), (), None)
-
-    def load(self, overrides: Sequence[str]) -> Scenario:
-        return _loader._validate(copy.deepcopy(self._doc), overrides)
 
 
 def _check_path(p: ParamSpec, dump: dict[str, Any]) -> tuple[Problem | None, Any, bool]:
@@ -163,7 +147,7 @@ def plan_sweep(spec: SweepSpec, *, max_problems: int = 50) -> Plan:
     (exit 65) listing the problems: unknown or non-scalar paths, empty or malformed ranges,
     points that fail validation (at most ``max_problems`` distinct ones), an unknown KPI or
     demand sector. Raises SensitivityUnavailable for morris/sobol without SALib."""
-    base_doc = _BaseDoc(spec.scenario)
+    base_doc = ParsedScenario(spec.scenario)
     base = base_doc.load(spec.overrides)
     dump = base.model_dump(mode="json", by_alias=True)
     problems: list[Problem] = _check_output(spec, base)
