@@ -26,8 +26,8 @@ FLOW_COLUMNS = ["replication", "day", "date", "origin", "destination", "material
 PRODUCTION_COLUMNS = ["replication", "day", "date", "facility", "country", "stage", "material",
                       "tonnes"]
 FILES = {"scenario.resolved.yaml", "manifest.json", "timeseries.parquet", "flows.parquet",
-         "production.parquet", "balance.csv", "kpis.csv", "summary.csv", "fill_rate.png",
-         "fill_rate.svg"}
+         "production.parquet", "balance.csv", "kpis.csv", "summary.csv", "metrics.csv",
+         "metrics_summary.csv", "fill_rate.png", "fill_rate.svg"}
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +176,26 @@ def test_interrupted_run_keeps_finished_replications(tmp_path, tiny):
 def test_replications_must_be_positive(tiny):
     with pytest.raises(ValueError):
         run_scenario(tiny, replications=0)
+
+
+def test_metrics_files_hold_every_replication_and_summarize_them(tmp_path, tiny, results):
+    """metrics.csv: one row per replication x demand sector with the resilience metrics of
+    docs/metrics.md (its fill rate and shortfall agree with kpis.csv); metrics_summary.csv:
+    their mean, CI and percentiles per demand sector, recomputed here from metrics.csv."""
+    import pandas as pd
+
+    from simulator.analysis.metrics import METRIC_COLUMNS
+
+    run_dir = write_run(results, tiny, out_root=tmp_path, seed=11, replications=2)
+    m = pd.read_csv(run_dir / "metrics.csv")
+    k = pd.read_csv(run_dir / "kpis.csv")
+    assert list(m.columns) == METRIC_COLUMNS
+    assert len(m) == len(k) and sorted(m["replication"].unique()) == [0, 1]
+    merged = m.merge(k, on=["replication", "demand_id"], suffixes=("", "_k"))
+    assert (merged["fill_rate"] - merged["fill_rate_k"]).abs().max() < 1e-12
+    assert (merged["cumulative_shortfall_t"] - merged["cumulative_shortfall_t_k"]).abs().max() \
+        < 1e-9
+    s = pd.read_csv(run_dir / "metrics_summary.csv")
+    row = s[(s["metric"] == "cumulative_shortfall_t")].iloc[0]
+    mine = m[m["demand_id"] == row["demand_id"]]["cumulative_shortfall_t"]
+    assert row["n"] == 2 and row["mean"] == pytest.approx(mine.mean())

@@ -35,9 +35,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..analysis.kpis import kpi_percentiles
+from ..analysis.metrics import summarize
 from ..scenario.models import Scenario
 from ..viz.curves import fill_rate_figure, save_figure
 from .replications import ReplicationPayload, RunResults, format_ids
+from .summaries import SUMMARY_COLUMNS
 from .tables import LABEL_COLUMNS, TABLES, combine_tables, schema, to_arrow
 
 __all__ = ["ROW_GROUP_MIN_ROWS", "RUN_FILES", "RunWriter", "package_version", "write_run"]
@@ -45,7 +47,8 @@ __all__ = ["ROW_GROUP_MIN_ROWS", "RUN_FILES", "RunWriter", "package_version", "w
 #: Files every run folder holds (manifest.json last, written after the others).
 RUN_FILES = (
     "scenario.resolved.yaml", "timeseries.parquet", "flows.parquet", "production.parquet",
-    "balance.csv", "kpis.csv", "summary.csv", "fill_rate.png", "fill_rate.svg", "manifest.json",
+    "balance.csv", "kpis.csv", "metrics.csv", "summary.csv", "metrics_summary.csv",
+    "fill_rate.png", "fill_rate.svg", "manifest.json",
 )
 #: A Parquet row group holds whole consecutive replications, at least this many timeseries
 #: rows (unless it is the last).
@@ -309,10 +312,13 @@ def _write_contents(folder: Path, results: RunResults, scenario: Scenario,
     """Everything but the Parquet tables and the manifest."""
     (folder / "scenario.resolved.yaml").write_text(resolved_yaml, encoding="utf-8")
     _write_csv(results.balance_table(), folder / "balance.csv")
-    for name in sorted(results.summary_parts) or ["kpis"]:
+    for name in SUMMARY_COLUMNS:
         _write_csv(results.summary(name), folder / f"{name}.csv")
     kpis = results.kpis
     _write_csv(kpi_percentiles(kpis) if len(kpis) else pd.DataFrame(), folder / "summary.csv")
+    metrics = results.summary("metrics")
+    _write_csv(summarize(metrics) if len(metrics) else pd.DataFrame(),
+               folder / "metrics_summary.csv")
     fig = fill_rate_figure(results.curve_frame(scenario.start_date), scenario.name,
                            results.replications)
     save_figure(fig, folder / "fill_rate")

@@ -3,7 +3,8 @@
 A worker returns, besides its replication's tables, only what the run-level outputs need:
 
 - :func:`replication_summaries`: named per-replication tables written as ``<name>.csv``
-  (``kpis`` for now; further metrics are one more entry there);
+  (``kpis``: the headline fill-rate KPIs; ``metrics``: every resilience metric of
+  :func:`~simulator.analysis.metrics.replication_metrics`);
 - :class:`SectorCurve`: fill rate and shortfall per step per sector (float32), for the
   fill-rate figure;
 - the sector statistics behind the run's console table (also :func:`sector_curve`).
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.kpis import KPI_COLUMNS, sector_kpis
+from ..analysis.metrics import METRIC_COLUMNS, replication_metrics
 from ..scenario.models import Scenario
 
 __all__ = [
@@ -43,11 +45,12 @@ def replication_summaries(timeseries: pd.DataFrame, scenario: Scenario) -> dict[
     as ``<name>.csv`` with the rows of every replication, in replication order."""
     return {
         "kpis": sector_kpis(timeseries),
+        "metrics": replication_metrics(timeseries, scenario),
     }
 
 
 #: Columns of each summary table when no replication finished.
-SUMMARY_COLUMNS: dict[str, list[str]] = {"kpis": KPI_COLUMNS}
+SUMMARY_COLUMNS: dict[str, list[str]] = {"kpis": KPI_COLUMNS, "metrics": METRIC_COLUMNS}
 
 
 @dataclass(frozen=True)
