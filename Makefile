@@ -13,12 +13,14 @@ DEMO_ARGS ?= -n 20 --seed 0
 PYTEST_ARGS ?= -q -n 2
 
 .DEFAULT_GOAL := help
-.PHONY: help venv .venv demo test lint clean
+.PHONY: help venv .venv demo test lint docs gallery clean
 
 help:
 	@echo "make demo   compare the US-Japan framework scenario with the baseline (sets up .venv)"
 	@echo "make test   run the test suite (sets up .venv first)"
 	@echo "make lint   ruff check"
+	@echo "make docs   build the documentation site into docs/_build/html"
+	@echo "make gallery  rerun the replays: figures and check tables in docs/replays/"
 	@echo "make clean  remove .venv and caches (results/ is kept)"
 
 venv .venv: $(STAMP)
@@ -43,6 +45,13 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check simulator tests
+
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo; echo "Open docs/_build/html/index.html"
+
+gallery: $(STAMP)
+	$(BIN)/python docs/_ext/gallery.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -122,3 +122,13 @@ def test_replay_figures_reports_a_broken_module(tmp_path: Path, monkeypatch, cap
     monkeypatch.setattr(script, "load", broken)
     assert script.main(["--out", str(tmp_path), "--only", "v2"]) == 1
     assert "FAILED" in capsys.readouterr().err
+
+
+def test_docs_gallery_shows_this_run(replay) -> None:
+    """docs/replays: the check table and the gallery card are this run's (no second run)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gallery", ROOT / "docs" / "_ext" / "gallery.py")
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    gallery.assert_in_sync("v2_china_controls_2025_04", replay)

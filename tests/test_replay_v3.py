@@ -134,3 +134,13 @@ def test_figure(replay) -> None:
     assert "simulated: germanium exports" in labels
     assert "history: germanium (customs)" in labels
     assert any(label.startswith("exports to the US banned") for label in labels)
+
+
+def test_docs_gallery_shows_this_run(replay) -> None:
+    """docs/replays: the check table and the gallery card are this run's (no second run)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gallery", ROOT / "docs" / "_ext" / "gallery.py")
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    gallery.assert_in_sync("v3_gallium_germanium_2023", replay)

@@ -67,3 +67,13 @@ def test_figure_has_two_panels(replay) -> None:
     fig = replay_figure(replay)
     assert len(fig.axes) == 2
     assert all(ax.get_legend() is not None for ax in fig.axes)
+
+
+def test_docs_gallery_shows_this_run(replay) -> None:
+    """docs/replays: the check table and the gallery card are this run's (no second run)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gallery", ROOT / "docs" / "_ext" / "gallery.py")
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    gallery.assert_in_sync("v4_myanmar_kachin_2024", replay)

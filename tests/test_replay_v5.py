@@ -67,3 +67,13 @@ def test_figure(replay: Replay) -> None:
     assert isinstance(fig, Figure)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert sum("not suspended" in t for t in labels) >= 2
+
+
+def test_docs_gallery_shows_this_run(replay) -> None:
+    """docs/replays: the check table and the gallery card are this run's (no second run)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gallery", ROOT / "docs" / "_ext" / "gallery.py")
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    gallery.assert_in_sync("v5_china_controls_2025_10", replay)

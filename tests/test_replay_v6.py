@@ -84,3 +84,13 @@ def test_figure_and_markdown(replay) -> None:
     md = v6.results_markdown(replay)
     assert md.count("\n") == 1 + len(v6.GROUPS) * len(v6.SCENARIOS)
     assert "threat alone" in md and "+ all allied responses" in md
+
+
+def test_docs_gallery_shows_this_run(replay) -> None:
+    """docs/replays: the check table and the gallery card are this run's (no second run)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gallery", ROOT / "docs" / "_ext" / "gallery.py")
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    gallery.assert_in_sync("v6_allied_response", replay)

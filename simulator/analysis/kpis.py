@@ -83,7 +83,7 @@ def fill_rate_curve(timeseries: pd.DataFrame, by: str | Sequence[str] = ("sector
                     ) -> pd.DataFrame:
     """Fill rate per step per group per replication.
 
-    Columns: replication, day, date, *by, demand_t, delivered_t, shortfall_t, fill_rate, where
+    Columns: replication, day, date, ``*by``, demand_t, delivered_t, shortfall_t, fill_rate, where
     the tonnes are summed within the group (e.g. over countries for ``by=("sector",)``) and
     ``fill_rate`` = delivered_t / demand_t of the group (1.0 with no demand).
     """

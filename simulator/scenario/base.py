@@ -19,5 +19,6 @@ class Model(BaseModel):
     """Base for every scenario model: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False,
+        use_attribute_docstrings=True,
     )

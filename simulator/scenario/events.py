@@ -18,6 +18,7 @@ class AllExcept(Model):
     """Every country except these."""
 
     all_except: list[CountryCode]
+    """Countries not controlled."""
 
 
 Destinations = Literal["all"] | list[CountryCode] | AllExcept
@@ -27,12 +28,14 @@ class EventBase(Model):
     probability: Fraction = 1.0
     """Chance that the event happens at all in a replication."""
     note: str | None = None
+    """Free text: sources and assumptions."""
 
 
 class LicenceTerms(Model):
     """How licence applications are decided: each lot waits, then is approved or denied."""
 
     approval_probability: Fraction = 1.0
+    """Chance that each application is approved (a denied lot is applied for again)."""
     delay_days: Annotated[int, Field(ge=0)] = 45
     """Minimum processing time of an application in days."""
     delay_jitter_days: Annotated[int, Field(ge=0)] = 0
@@ -43,11 +46,14 @@ class LicenceOverride(Model):
     """Licence terms for one destination that differ from the general ones."""
 
     approval_probability: Fraction | None = None
+    """Approval chance for this destination (default: the general one)."""
     delay_days: Annotated[int, Field(ge=0)] | None = None
+    """Minimum processing days for this destination (default: the general one)."""
 
 
 class Licence(LicenceTerms):
     by_destination: dict[CountryCode, LicenceOverride] = Field(default_factory=dict)
+    """Destination country -> terms that differ from the general ones."""
 
 
 class Extraterritorial(Model):
@@ -60,43 +66,60 @@ class Extraterritorial(Model):
 
 class ExportControl(EventBase):
     type: Literal["export_control"]
+    """Event type."""
     exporter: CountryCode
+    """The controlling country."""
     materials: list[Id] = Field(default_factory=list)
     """Controlled material ids."""
     elements: list[str] = Field(default_factory=list)
     """Chemical symbols; every material containing any of them is controlled too."""
     destinations: Destinations = "all"
+    """Controlled destinations: ``all``, a list of countries, or ``{all_except: [...]}``
+    (never the exporter itself)."""
     mode: Literal["ban", "quota", "licence"]
+    """``ban`` (nothing ships), ``quota`` (``quota_tpy``) or ``licence`` (``licence`` terms)."""
     announced: dt.date | None = None
     """Announcement date; from here to ``effective`` importers pre-buy."""
     effective: dt.date
+    """First day the controls apply."""
     end: dt.date | None = None
     """End or suspension date (exclusive); none = until the horizon ends."""
     quota_tpy: NonNeg | None = None
     """Quota mode: tonnes per year for all controlled lanes together, accruing evenly."""
     licence: Licence | None = None
+    """Licence terms (required for ``mode: licence``)."""
     prebuy_cover_days: NonNeg = 0.0
     """Extra days of cover importers order from the exporter between announcement and
     effective date."""
     extraterritorial: Extraterritorial | None = None
+    """Also control re-exports from third countries of products containing the
+    exporter's material."""
 
 
 class OutageSchedule(Model):
     failures_per_year: Pos
+    """Failure rate while up (per year)."""
     mean_repair_days: Pos
+    """Mean time to repair (days)."""
 
 
 class FacilityOutage(EventBase):
     type: Literal["facility_outage"]
+    """Event type."""
     facilities: list[Id] = Field(default_factory=list)
+    """Facility ids hit."""
     country: CountryCode | None = None
     """Select every facility of this country (and ``stage``, if given)."""
     stage: Id | None = None
+    """Select every facility of this stage (and ``country``, if given)."""
     start: dt.date | None = None
     """First day of a scheduled outage (or of the window in which random failures occur)."""
     duration_days: Annotated[int, Field(ge=1)] | None = None
+    """Length of the outage (or give ``end``); neither means to the end of the horizon."""
     end: dt.date | None = None
+    """End of the outage (exclusive)."""
     capacity_lost: Fraction = 1.0
+    """Share of capacity lost while out."""
     ramp_days: Annotated[int, Field(ge=0)] = 0
     """Days over which the loss builds up linearly to ``capacity_lost``."""
     random: OutageSchedule | None = None
@@ -105,23 +128,35 @@ class FacilityOutage(EventBase):
 
 class DemandSelector(Model):
     demand: list[Id] = Field(default_factory=list)
+    """Demand ids hit."""
     country: CountryCode | None = None
+    """Select every demand of this country (with ``sector`` / ``material``)."""
     sector: Id | None = None
+    """Select every demand of this sector."""
     material: Id | None = None
+    """Select every demand for this material."""
 
 
 class DemandShock(EventBase, DemandSelector):
     type: Literal["demand_shock"]
+    """Event type."""
     multiplier: NonNeg
+    """Demand is multiplied by this (0.5 halves it)."""
     start: dt.date
+    """First day of the shock."""
     end: dt.date | None = None
+    """Back to normal from this day (exclusive); none = to the end of the horizon."""
     ramp_days: Annotated[int, Field(ge=0)] = 0
+    """The multiplier is reached linearly over this many days."""
 
 
 class Substitution(EventBase, DemandSelector):
     type: Literal["substitution"]
+    """Event type."""
     start: dt.date
+    """Day substitution is decided."""
     delay_days: Annotated[int, Field(ge=0)] = 0
+    """Redesign time before demand starts to move."""
     max_share: Fraction
     """Largest share of demand that can move away from the material."""
     rate_pa: Pos
@@ -130,21 +165,32 @@ class Substitution(EventBase, DemandSelector):
 
 class LogisticsDisruption(EventBase):
     type: Literal["logistics_disruption"]
+    """Event type."""
     origin: CountryCode | None = None
+    """Exporting country (none = any)."""
     destination: CountryCode | None = None
+    """Importing country (none = any)."""
     materials: list[Id] = Field(default_factory=list)
+    """Materials affected (empty = all)."""
     start: dt.date
+    """First day."""
     end: dt.date | None = None
+    """End (exclusive); none = to the end of the horizon."""
     extra_days: Annotated[int, Field(ge=0)] = 0
+    """Added to the lead time of lots shipped while it is in effect."""
     capacity_tpy: NonNeg | None = None
     """Cap on tonnes per year over all matched lanes together."""
 
 
 class Tariff(EventBase):
     type: Literal["tariff"]
+    """Event type."""
     importers: Annotated[list[CountryCode], Field(min_length=1)]
+    """Importing countries that levy it."""
     exporters: Annotated[list[CountryCode], Field(min_length=1)]
+    """Exporting countries taxed."""
     materials: list[Id] = Field(default_factory=list)
+    """Materials taxed (empty = all)."""
     rate: Annotated[float, Field(ge=-1, le=10)]
     """Ad valorem rate (0.25 = 25%); negative for a barrier reduction."""
     elasticity: NonNeg = 1.0
@@ -152,49 +198,75 @@ class Tariff(EventBase):
     prohibitive_rate: Pos = 1.0
     """At or above this rate the route stops."""
     start: dt.date
+    """First day."""
     end: dt.date | None = None
+    """End (exclusive); none = to the end of the horizon."""
 
 
 class NewFacility(Model):
     country: CountryCode
+    """Country the plant is built in."""
     recipe: Id
+    """Recipe id it runs."""
     capacity_tpy: NonNeg
+    """Capacity in runs (tonnes) per year once ramped up."""
     investment_decision: dt.date
+    """Day construction starts."""
     construction_days: Annotated[int, Field(ge=0)]
+    """Days from the investment decision to the start of operation."""
     ramp_up_days: Annotated[int, Field(ge=0)] = 365
+    """Days over which capacity rises linearly to full after construction."""
     input_cover_days: NonNeg = 30
+    """Target input inventory in days of full-capacity use (as for facilities)."""
     output_cover_days: NonNeg = 30
+    """Safety stock of each output in days of full-rate output (as for facilities)."""
     note: str | None = None
+    """Free text."""
 
 
 class PreferredSourcing(Model):
     materials: list[Id] = Field(default_factory=list)
+    """Materials concerned (empty = every material)."""
     share: Fraction
     """Share of members' orders moved to member suppliers once qualified."""
     qualification_days: Annotated[int, Field(ge=0)] = 180
+    """Days from ``signed`` until the orders move."""
 
 
 class CooperationAgreement(EventBase):
     type: Literal["cooperation_agreement"]
+    """Event type."""
     members: Annotated[list[CountryCode], Field(min_length=2)]
+    """Member countries (at least two)."""
     signed: dt.date
+    """Day the agreement takes effect."""
     end: dt.date | None = None
+    """End (exclusive); none = to the end of the horizon."""
     facilities: dict[Id, NewFacility] = Field(default_factory=dict)
+    """Plants the agreement builds, by id."""
     preferred_sourcing: PreferredSourcing | None = None
+    """Members' buyers move a share of their orders to member suppliers."""
     shared_stockpiles: bool = False
     """Members' stockpiles may release to every member's buyers."""
 
 
 class StockpilePolicy(EventBase):
     type: Literal["stockpile_policy"]
+    """Event type."""
     stockpile: Id
+    """Stockpile id the policy changes."""
     start: dt.date
+    """First day of the policy."""
     end: dt.date | None = None
+    """End (exclusive); none = to the end of the horizon."""
     buy_tpy: NonNeg = 0.0
     """Purchases into the reserve, tonnes per year, while holdings are below ``target_t``."""
     target_t: NonNeg | None = None
+    """New refill target in tonnes."""
     release_threshold: NonNeg | None = None
+    """New release threshold (same meaning as ``release.threshold``)."""
     max_release_tpy: NonNeg | None = None
+    """New release rate cap, tonnes per year."""
     eligible_countries: list[CountryCode] | None = None
     """Countries whose buyers may draw (default: the holder only)."""
     sectors: list[Id] | None = None

@@ -43,7 +43,9 @@ class Country(Model):
     """A country (ISO 3166-1 alpha-2 key) or a user-assigned aggregate (e.g. ``XR``)."""
 
     name: str
+    """Display name."""
     note: str | None = None
+    """Free text."""
 
 
 class Material(Model):
@@ -57,6 +59,7 @@ class Material(Model):
     """Mass fraction of each chemical element it contains (e.g. ``{Dy: 0.02}``); used by
     element-based events."""
     description: str | None = None
+    """Free text."""
 
 
 class Recipe(Model):
@@ -68,16 +71,23 @@ class Recipe(Model):
     """
 
     stage: str
+    """Stage this recipe belongs to: sets the production order and the ``stage`` column of
+    ``production.parquet``."""
     inputs: dict[str, Pos] = Field(default_factory=dict)
+    """Material -> tonnes consumed per run; empty for a mine."""
     outputs: Annotated[dict[str, Pos], Field(min_length=1)]
+    """Material -> tonnes produced per run (at least one); several outputs are co-products."""
     description: str | None = None
+    """Free text."""
 
 
 class Facility(Model):
     """A mine, plant or aggregate of plants in one country running one recipe."""
 
     country: CountryCode
+    """Country the facility is in."""
     recipe: str
+    """Id of the recipe it runs."""
     capacity_tpy: NonNeg
     """Throughput capacity in recipe runs (tonnes) per year."""
     start_date: dt.date | None = None
@@ -91,14 +101,18 @@ class Facility(Model):
     one step's output; the plant slows down when every output is at target (production is
     pulled by orders)."""
     note: str | None = None
+    """Free text."""
 
 
 class Demand(Model):
     """Final demand of one sector in one country for one material."""
 
     country: CountryCode
+    """Country of the demand."""
     sector: Id
+    """Sector id, e.g. ``ev``, ``wind``, ``electronics``, ``defense``."""
     material: str
+    """Material id it consumes."""
     rate_tpy: NonNeg
     """Demand in tonnes per year at ``start_date``."""
     growth_pa: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
@@ -111,13 +125,16 @@ class Demand(Model):
     priority: int = 0
     """Higher is served first when a supplier is short and the allocation rule uses priority."""
     note: str | None = None
+    """Free text."""
 
 
 class Sourcing(Model):
     """Where buyers of a material in one country order from, with baseline shares."""
 
     country: CountryCode
+    """Buyer country."""
     material: str
+    """Material id bought."""
     suppliers: Annotated[dict[CountryCode, Fraction], Field(min_length=1)]
     """Supplier country -> share of orders; shares sum to 1. The buyer's own country means
     domestic supply."""
@@ -126,12 +143,14 @@ class Sourcing(Model):
     qualification delay in days, counted from the day a supplier first fails to fill the
     buyers' orders."""
     note: str | None = None
+    """Free text."""
 
 
 class LeadTimes(Model):
     """Shipping lead times in days, by (origin, destination) country pair."""
 
     domestic_days: Annotated[int, Field(ge=0)] = 7
+    """Shipping days inside a country."""
     default_days: Annotated[int, Field(ge=0)] = 28
     """Used for any international pair not listed in ``lanes``."""
     lanes: dict[CountryCode, dict[CountryCode, Annotated[int, Field(ge=0)]]] = Field(
@@ -149,12 +168,17 @@ class Allocation(Model):
     """How a short supplier splits its stock among orders: tiers in order, then pro rata."""
 
     rule: list[AllocationKey] = Field(default_factory=lambda: ["domestic", "priority"])
+    """Tiers applied in order when a supplier is short (``domestic``: buyers in the
+    supplier's country; ``agreement``: buyers in countries sharing an active cooperation
+    agreement with it; ``priority``: higher demand ``priority`` first); within a tier, pro rata
+    to orders. ``[]`` means pure pro rata."""
 
 
 class Switching(Model):
     """How buyers move orders between suppliers as they see them deliver or fail."""
 
     enabled: bool = True
+    """False keeps the sourcing shares fixed (apart from tariffs)."""
     adjustment_days: Pos = 28
     """Time constant (days) over which buyers update their view of each supplier's fill
     rate and move order shares accordingly."""
@@ -164,6 +188,8 @@ class StockpileRelease(Model):
     """When and how fast a stockpile releases into domestic buyers' inventories."""
 
     trigger: Literal["fill_rate", "days_of_cover"] = "fill_rate"
+    """What is watched: the eligible buyers' fill rate in the last step, or their
+    inventory in days of use."""
     threshold: NonNeg = 0.95
     """Release when the eligible buyers' fill rate in the last step (a fraction) or their
     inventory in days of cover falls below this."""
@@ -175,13 +201,17 @@ class Stockpile(Model):
     """A strategic reserve of one material held by one country."""
 
     country: CountryCode
+    """Holder country."""
     material: str
+    """Material id held."""
     holdings_t: NonNeg | None = None
+    """Initial holdings in tonnes (give this or ``holdings_days``)."""
     holdings_days: NonNeg | None = None
     """Initial holdings in days of the country's use of the material at the start of the
     warm-up: final demand plus facility inputs at full capacity (exclusive with
     ``holdings_t``)."""
     release: StockpileRelease
+    """When and how fast the reserve releases."""
     eligible_countries: list[CountryCode] = Field(default_factory=list)
     """Other countries whose buyers may draw (allies); the holder always may."""
     sectors: list[Id] | None = None
@@ -193,32 +223,48 @@ class Stockpile(Model):
     """Purchases into the reserve, tonnes per year, while holdings are below target and
     no release is under way."""
     note: str | None = None
+    """Free text."""
 
 
 class Scenario(Model):
     """A whole scenario: the world network, its policies and its horizon."""
 
     name: Id
+    """Scenario name; run folders are ``results/<name>/...``."""
     description: str | None = None
+    """One paragraph shown by ``critmin list`` and in reports."""
     start_date: dt.date
+    """First recorded day (day 0)."""
     end_date: dt.date
     """Exclusive end of the recorded horizon; horizon_days = end_date - start_date."""
     simulation: Simulation = Field(default_factory=Simulation)
+    """Engine settings."""
     stages: Annotated[list[Id], Field(min_length=1)] = Field(
         default_factory=lambda: list(DEFAULT_STAGES)
     )
     """Ordered chain stages, upstream first."""
     countries: Annotated[dict[CountryCode, Country], Field(min_length=1)]
+    """Every country the scenario mentions, by ISO code."""
     materials: Annotated[dict[Id, Material], Field(min_length=1)]
+    """Every good, by id."""
     recipes: dict[Id, Recipe] = Field(default_factory=dict)
+    """How inputs become outputs, by id."""
     facilities: dict[Id, Facility] = Field(default_factory=dict)
+    """Mines and plants, by id."""
     demand: dict[Id, Demand] = Field(default_factory=dict)
+    """Final demand sectors, by id."""
     sourcing: dict[Id, Sourcing] = Field(default_factory=dict)
+    """Who buys from which countries, by id."""
     lead_times: LeadTimes = Field(default_factory=LeadTimes)
+    """Shipping days between countries."""
     allocation: Allocation = Field(default_factory=Allocation)
+    """Who is served first when a supplier is short."""
     stockpiles: dict[Id, Stockpile] = Field(default_factory=dict)
+    """Strategic reserves, by id."""
     switching: Switching = Field(default_factory=Switching)
+    """How buyers move orders between suppliers."""
     events: dict[Id, Event] = Field(default_factory=dict)
+    """Dated policy moves and disruptions, by id (see the events page)."""
     uncertainty: dict[str, Distribution] = Field(default_factory=dict)
     """Uncertain parameters: dotted key path (``facilities.au_mine.capacity_tpy``) ->
     distribution. The loader fills it from distributions written in place of numbers and sets
