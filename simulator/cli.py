@@ -74,10 +74,10 @@ def _guarded(func: F) -> F:
 
 
 @contextlib.contextmanager
-def _progress(total: int) -> Iterator[Callable[[Any], None]]:
-    """A replication progress bar on stderr (only when stderr is a terminal): replications
-    done and time left. Redrawn as replications finish (no refresh thread, so a process pool
-    can still be forked safely)."""
+def progress_bar(label: str, total: int | None = None) -> Iterator[tuple[Any, Any]]:
+    """A ``label`` progress bar on stderr, only when stderr is a terminal: units done and
+    time left. Yields (bar, task); call ``bar.refresh()`` after each update (no refresh
+    thread, so a process pool can still be forked safely)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -87,12 +87,17 @@ def _progress(total: int) -> Iterator[Callable[[Any], None]]:
         TimeRemainingColumn,
     )
 
-    with Progress(TextColumn("replications"), BarColumn(), MofNCompleteColumn(),
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
                   console=Console(stderr=True), transient=True, auto_refresh=False,
                   disable=not sys.stderr.isatty()) as bar:
-        task = bar.add_task("replications", total=total)
+        yield bar, bar.add_task(label, total=total)
 
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[Any], None]]:
+    """A replication progress bar (:func:`progress_bar`) advanced once per replication."""
+    with progress_bar("replications", total) as (bar, task):
         def advance(_done: Any) -> None:
             bar.advance(task)
             bar.refresh()

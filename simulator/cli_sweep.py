@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -46,23 +45,10 @@ def _err(message: str) -> None:
 
 @contextlib.contextmanager
 def _progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[int], None]]]:
-    """A points x replications progress bar on stderr, only when stderr is a terminal.
-    Redrawn as units finish (no refresh thread, so a process pool can still fork)."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    """A points x replications progress bar (:func:`simulator.cli.progress_bar`)."""
+    from .cli import progress_bar  # here: cli imports this module
 
-    with Progress(TextColumn("points x replications"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True, auto_refresh=False,
-                  disable=not sys.stderr.isatty()) as bar:
-        task = bar.add_task("sweep", total=None)
-
+    with progress_bar("points x replications") as (bar, task):
         def on_plan(units: int, _skipped: int) -> None:
             bar.update(task, total=units)
             bar.refresh()

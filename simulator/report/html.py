@@ -677,6 +677,11 @@ def _build(run: RunData, max_panels: int, figures: bool) -> str:
                  "</code>. This file is self-contained: it needs no network and no other "
                  "file.</footer>")
 
+    return html_page(title, parts, version)
+
+
+def html_page(title: str, parts: Sequence[str], version: str) -> str:
+    """A complete self-contained HTML page: ``parts`` joined in ``<main>``, the report CSS."""
     body = "\n".join(parts)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
