@@ -48,25 +48,47 @@ class PhaseTimeout(Event):
         env.schedule(self, phase, delay)  # type: ignore[arg-type]
 
 
+class Tick(Event):
+    """Periodic timed callbacks: each of ``actions(now)`` in turn, every ``period`` days in
+    ``phase``.
+
+    One event object is rescheduled for ever, so a step costs one heap push and no allocation
+    for all the actions of a phase together. Each action counts as one engine event (the
+    cost model of docs/engine.md): the actions of a phase are what would otherwise be one
+    SimPy event each, run in the same order (the order they were added in).
+    :meth:`World.run <simulator.engine.world.World.run>` recognises ticks and calls the actions
+    directly; ``callbacks`` make a tick work under ``env.step()`` as well, with the same order.
+    """
+
+    __slots__ = ("actions", "period", "phase")
+
+    def __init__(self, env: simpy.Environment, period: int, phase: int,
+                 actions: list[Callable[[int], None]], first: int = 0):
+        if first < 0:
+            raise ValueError(f"Negative delay {first}")
+        self.env = env
+        self._value = None
+        self._ok = True
+        self.actions = actions
+        self.period = period
+        self.phase = phase
+        self.callbacks = [self._fire]
+        env.schedule(self, phase, first)  # type: ignore[arg-type]
+
+    def _fire(self, _event: Event) -> None:
+        env = self.env
+        for action in self.actions:
+            action(env.now)  # type: ignore[arg-type]
+        self.callbacks = [self._fire]
+        env.schedule(self, self.phase, self.period)  # type: ignore[arg-type]
+
+
 def every(
     env: simpy.Environment,
     period: int,
     phase: int,
     action: Callable[[int], None],
     first: int = 0,
-) -> None:
-    """Call ``action(now)`` at ``first``, then every ``period`` days, in ``phase``.
-
-    One event object is rescheduled for ever (SimPy clears its callbacks when it fires), so a
-    tick costs one heap push and no allocation.
-    """
-    tick = PhaseTimeout(env, first, phase)
-    schedule = env.schedule
-
-    def fire(event: Event) -> None:
-        action(env.now)  # type: ignore[arg-type]
-        event.callbacks = callbacks
-        schedule(event, phase, period)  # type: ignore[arg-type]
-
-    callbacks = [fire]
-    tick.callbacks = callbacks
+) -> Tick:
+    """Call ``action(now)`` at ``first``, then every ``period`` days, in ``phase``."""
+    return Tick(env, period, phase, [action], first)

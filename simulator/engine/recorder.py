@@ -25,15 +25,18 @@ PRODUCTION_COLUMNS = ["day", "facility", "country", "stage", "material", "tonnes
 class Recorder:
     """Collects demand, flow and production rows; :meth:`frames` builds the tidy tables.
 
-    - ``ts``: (day, demand key, demand_t, delivered_t, inventory_t, stockpile_t)
-    - ``fl``: (day, route key, tonnes) with routes registered by :meth:`route`
-    - ``pr``: (day, output key, tonnes) with outputs registered by :meth:`output`
+    Rows are kept column-wise, one list per column (appending a number to a list is the
+    cheapest record there is, and a list of numbers becomes an array in one pass):
+
+    - ``ts``: day, demand key, demand_t, delivered_t, inventory_t, stockpile_t
+    - ``fl``: day, route key, tonnes, with routes registered by :meth:`route`
+    - ``pr``: day, output key, tonnes, with outputs registered by :meth:`output`
     """
 
     def __init__(self) -> None:
-        self.ts: list[tuple] = []
-        self.fl: list[tuple] = []
-        self.pr: list[tuple] = []
+        self.ts: tuple[list, ...] = tuple([] for _ in range(6))
+        self.fl: tuple[list, ...] = ([], [], [])
+        self.pr: tuple[list, ...] = ([], [], [])
         self._demand_labels: list[tuple[str, str, str, str]] = []
         self._demand_keys: dict[int, int] = {}
         self._routes: dict[tuple[str, str, str], int] = {}
@@ -48,51 +51,61 @@ class Recorder:
         key = (f.fid, f.country, f.stage, material)
         return self._outputs.setdefault(key, len(self._outputs))
 
-    def demand(self, day: int, d: DemandRT, demand_t: float, delivered_t: float,
-               inventory_t: float, stockpile_t: float) -> None:
+    def demand_key(self, d: DemandRT) -> int:
+        """Key of a demand sector for :attr:`ts` rows (registered on first use)."""
         key = self._demand_keys.get(id(d))
         if key is None:
             b = d.buyer
             key = self._demand_keys[id(d)] = len(self._demand_labels)
             self._demand_labels.append((b.country, d.sector, d.did, b.material))
-        self.ts.append((day, key, demand_t, delivered_t, inventory_t, stockpile_t))
+        return key
+
+    def demand(self, day: int, d: DemandRT, demand_t: float, delivered_t: float,
+               inventory_t: float, stockpile_t: float) -> None:
+        key = self.demand_key(d)
+        for column, value in zip(self.ts, (day, key, demand_t, delivered_t, inventory_t,
+                                           stockpile_t), strict=True):
+            column.append(value)
 
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """(timeseries, flows, production) with int32 days, categorical labels, float64 t."""
-        ts = _numeric(self.ts, 6)
-        labels = _labels(self._demand_labels, ts[:, 1], 4)
+        day, key, demand_t, delivered_t, inventory_t, stockpile_t = (
+            _column(c, t) for c, t in zip(self.ts, _TS_TYPES, strict=True))
+        labels = _labels(self._demand_labels, key, 4)
         timeseries = pd.DataFrame({
-            "day": ts[:, 0].astype(np.int32),
+            "day": day,
             "country": labels[0], "sector": labels[1], "demand_id": labels[2],
             "material": labels[3],
-            "demand_t": ts[:, 2], "delivered_t": ts[:, 3], "shortfall_t": ts[:, 2] - ts[:, 3],
-            "inventory_t": ts[:, 4], "stockpile_t": ts[:, 5],
+            "demand_t": demand_t, "delivered_t": delivered_t,
+            "shortfall_t": demand_t - delivered_t,
+            "inventory_t": inventory_t, "stockpile_t": stockpile_t,
         }, columns=TIMESERIES_COLUMNS)
-        fl = _numeric(self.fl, 3)
-        labels = _labels(list(self._routes), fl[:, 1], 3)
+        day, key, tonnes = (_column(c, t) for c, t in zip(self.fl, _KEYED, strict=True))
+        labels = _labels(list(self._routes), key, 3)
         flows = pd.DataFrame({
-            "day": fl[:, 0].astype(np.int32), "origin": labels[0], "destination": labels[1],
-            "material": labels[2], "tonnes": fl[:, 2],
+            "day": day, "origin": labels[0], "destination": labels[1],
+            "material": labels[2], "tonnes": tonnes,
         }, columns=FLOW_COLUMNS)
-        pr = _numeric(self.pr, 3)
-        labels = _labels(list(self._outputs), pr[:, 1], 4)
+        day, key, tonnes = (_column(c, t) for c, t in zip(self.pr, _KEYED, strict=True))
+        labels = _labels(list(self._outputs), key, 4)
         production = pd.DataFrame({
-            "day": pr[:, 0].astype(np.int32), "facility": labels[0], "country": labels[1],
-            "stage": labels[2], "material": labels[3], "tonnes": pr[:, 2],
+            "day": day, "facility": labels[0], "country": labels[1],
+            "stage": labels[2], "material": labels[3], "tonnes": tonnes,
         }, columns=PRODUCTION_COLUMNS)
         return timeseries, flows, production
 
 
-def _numeric(rows: list[tuple], width: int) -> np.ndarray:
-    """Rows of numbers as a float64 array of shape (n, width)."""
-    if not rows:
-        return np.empty((0, width), dtype=np.float64)
-    return np.asarray(rows, dtype=np.float64)
+_KEYED = (np.int32, np.intp, np.float64)
+_TS_TYPES = (np.int32, np.intp, np.float64, np.float64, np.float64, np.float64)
+
+
+def _column(values: list, dtype) -> np.ndarray:
+    """A recorded column as an array (days and keys are ints, tonnes floats)."""
+    return np.array(values, dtype=dtype)
 
 
 def _labels(table: list[tuple[str, ...]], keys: np.ndarray, width: int) -> list[pd.Categorical]:
     """Categorical label columns for integer ``keys`` into ``table`` (sorted categories)."""
-    keys = keys.astype(np.intp)
     out = []
     for j in range(width):
         values = [row[j] for row in table]

@@ -8,8 +8,9 @@ of work within a day, and :mod:`.events` for what policy events change.
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
+
 import simpy
-from simpy.events import Event
 
 from ..scenario.models import Scenario
 from .events.export_control import gate
@@ -22,7 +23,7 @@ from .phases import (
     PRODUCE,
     STOCKPILE,
     PhaseTimeout,
-    every,
+    Tick,
 )
 from .recorder import Recorder
 from .rng import RandomStreams
@@ -56,7 +57,9 @@ class World:
         """(supplier, buyer) country pairs in an active cooperation agreement."""
         self._alpha = min(1.0, network.step_days / USAGE_SMOOTHING_DAYS)
         self._fill_alpha = min(1.0, network.step_days / scenario.switching.adjustment_days)
-        self._room_cache: dict[int, tuple[int, float]] = {}
+        self._room_cells: dict[int, list] = {}
+        self._arrivals: dict[int, list[tuple[Lane, float]]] = {}
+        """Lots in transit by arrival day; each day's list is one entry on SimPy's queue."""
 
     # -- time -------------------------------------------------------------------------------
     def day(self) -> int:
@@ -73,90 +76,168 @@ class World:
         PhaseTimeout(self.env, delay, phase).callbacks.append(fire)
 
     def start(self) -> None:
-        """Schedule every entity's periodic action, then install the events."""
+        """Schedule every entity's periodic action, then install the events.
+
+        The actions of one phase share one :class:`~.phases.Tick` and run in the order they
+        are added here (the scenario's declaration order), as one event each would.
+        """
         from .events import install_events
 
         env, step = self.env, self.net.step_days
+        phases: dict[int, list] = {}
+
+        def every_step(phase: int, action) -> None:
+            phases.setdefault(phase, []).append(action)
+
         for f in self.net.facilities:
-            every(env, step, PRODUCE + f.stage_index, self._producer(f))
+            every_step(PRODUCE + f.stage_index, self._producer(f))
         for d in self.net.demands:
-            every(env, step, CONSUME, self._consumer(d))
+            every_step(CONSUME, self._consumer(d))
         for sp in self.net.stockpiles:
-            every(env, step, STOCKPILE, self._stockpile(sp))
+            every_step(STOCKPILE, self._stockpile(sp))
         for b in self.net.ordering_buyers:
-            every(env, step, ORDER, self._orderer(b))
+            every_step(ORDER, self._orderer(b))
         for p in self.net.pools.values():
-            every(env, step, ALLOCATE, self._allocator(p))
+            every_step(ALLOCATE, self._allocator(p))
+        for phase, actions in phases.items():
+            Tick(env, step, phase, actions)
         install_events(self)
 
     def run(self) -> None:
         """Run the warm-up and the horizon, counting the events processed.
 
         Events on the end day itself are not processed (as with ``env.run(until=...)``).
+        ``event_count`` counts engine events as docs/engine.md defines them: one per entity
+        per step and one per lot (plus policy events), whether or not they share a heap
+        entry. The loop is ``env.step()`` inlined, with the two most frequent kinds handled
+        in place: a :class:`~.phases.Tick` runs its phase's actions and is rescheduled; a
+        day's arrivals (a list of lots, see :meth:`_send`) land in their buyers. Every other
+        event runs its callbacks as SimPy would. Within a day, work runs in the same order
+        as with one SimPy event per action and per lot.
         """
         self.start()
+        env = self.env
         until = self.net.warmup_days + self.scenario.horizon_days
-        peek, step = self.env.peek, self.env.step
+        queue = env._queue
+        eid = env._eid
+        arrivals = self._arrivals
+        pop, push = heappop, heappush
         n = 0
-        while peek() < until:
-            step()
-            n += 1
+        while queue and queue[0][0] < until:
+            now, phase, _, event = pop(queue)
+            env._now = now
+            kind = event.__class__
+            if kind is Tick:
+                actions = event.actions
+                for action in actions:
+                    action(now)
+                n += len(actions)
+                push(queue, (now + event.period, phase, next(eid), event))
+            elif kind is list:  # the lots arriving today, in the order they were sent
+                del arrivals[now]
+                for lane, q in event:
+                    lane.on_order -= q
+                    lane.buyer.on_hand += q
+                n += len(event)
+            else:
+                n += 1
+                callbacks, event.callbacks = event.callbacks, None
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok and not hasattr(event, "_defused"):
+                    exc = type(event._value)(*event._value.args)
+                    exc.__cause__ = event._value
+                    raise exc
         self.event_count = n
 
     # -- production -------------------------------------------------------------------------
-    def _room(self, pool: Pool, now: int) -> float:
-        """Pool room (target - stock) as it stood at the first producer's turn this step."""
-        cached = self._room_cache.get(id(pool))
-        if cached is None or cached[0] != now:
-            cached = (now, max(0.0, pool.target_t - pool.stock))
-            self._room_cache[id(pool)] = cached
-        return cached[1]
+    def _room_cell(self, pool: Pool) -> list:
+        """``[day, room]``: the pool's room (target - stock) as it stood at the first
+        producer's turn on ``day`` (shared by the pool's producers)."""
+        cell = self._room_cells.get(id(pool))
+        if cell is None:
+            cell = self._room_cells[id(pool)] = [-1, 0.0]
+        return cell
 
     def _producer(self, f: FacilityRT):
         step = self.net.step_days
+        warmup = self.net.warmup_days
+        alpha = self._alpha
         produced, used, rec = self.produced_t, self.used_t, self.rec
-        keys = {mid: rec.output(f, mid) for _, mid, _ in f.outputs}
+        pr_day, pr_key, pr_q = rec.pr
+        outputs = [(pool, mid, coef, weight, self._room_cell(pool), rec.output(f, mid))
+                   for (pool, mid, coef), weight in zip(f.outputs, f.room_weight, strict=True)]
+        inputs = f.inputs
+        full_rate = f.capacity_tpd * step
 
         def produce(now: int) -> None:
-            day = now - self.net.warmup_days
-            cap_runs = f.capacity_tpd * step * f.capacity_factor(day)
+            day = now - warmup
+            cap_runs = full_rate
+            if f.start_day is not None or f.availability:
+                cap_runs *= f.capacity_factor(day)
             need_runs = 0.0
-            for (pool, _, coef), weight in zip(f.outputs, f.room_weight, strict=True):
-                need_runs = max(need_runs, self._room(pool, now) * weight / coef)
-            desired = min(cap_runs, need_runs)
+            for pool, _, coef, weight, cell, _ in outputs:
+                if cell[0] != now:
+                    room = pool.target_t - pool.stock
+                    cell[0] = now
+                    cell[1] = room if room > 0.0 else 0.0
+                need = cell[1] * weight / coef
+                if need > need_runs:
+                    need_runs = need
+            desired = need_runs if need_runs < cap_runs else cap_runs
             runs = desired
-            for buyer, coef in f.inputs:
+            rate = f.desired_runs_per_day
+            rate += alpha * (desired / step - rate)
+            f.desired_runs_per_day = rate
+            for buyer, coef in inputs:
                 avail = buyer.on_hand / coef
-                buyer.last_fill = min(1.0, avail / desired) if desired > 0 else 1.0
-                runs = min(runs, avail)
-            f.desired_runs_per_day += self._alpha * (desired / step - f.desired_runs_per_day)
-            for buyer, coef in f.inputs:
-                buyer.usage_per_day = f.desired_runs_per_day * coef
+                if desired > 0:
+                    fill = avail / desired
+                    buyer.last_fill = fill if fill < 1.0 else 1.0
+                else:
+                    buyer.last_fill = 1.0
+                if avail < runs:
+                    runs = avail
+                buyer.usage_per_day = rate * coef
             if runs <= 0.0:
                 return
-            for buyer, coef in f.inputs:
+            for buyer, coef in inputs:
                 q = runs * coef
-                buyer.on_hand = max(0.0, buyer.on_hand - q)
+                left = buyer.on_hand - q
+                buyer.on_hand = left if left > 0.0 else 0.0
                 used[buyer.material] += q
-            for pool, mid, coef in f.outputs:
+            for pool, mid, coef, _, _, key in outputs:
                 q = runs * coef
                 pool.stock += q
                 produced[mid] += q
                 if day >= 0:
-                    rec.pr.append((day, keys[mid], q))
+                    pr_day.append(day)
+                    pr_key.append(key)
+                    pr_q.append(q)
 
         return produce
 
     # -- demand -----------------------------------------------------------------------------
     def _consumer(self, d: DemandRT):
         step = self.net.step_days
+        warmup = self.net.warmup_days
         b = d.buyer
         gamma = self.streams.get(f"demand:{d.did}").gamma if d.cv > 0 else None
         shape = 1.0 / (d.cv * d.cv) if d.cv > 0 else 0.0
+        delivered, stockpiles, rec = self.delivered_t, self.net.stockpiles, self.rec
+        ts_day, ts_key, ts_demand, ts_delivered, ts_inventory, ts_stockpile = rec.ts
+        material = b.material
+        growth = 1.0 + d.growth_pa
+        key = -1
 
         def consume(now: int) -> None:
-            day = now - self.net.warmup_days
-            rate = d.rate_on(day)
+            nonlocal key
+            day = now - warmup
+            rate = d.rate_tpd  # as DemandRT.rate_on, inlined
+            if growth != 1.0:
+                rate *= growth ** (day / 365.0)
+            for mod in d.modifiers:
+                rate *= mod.factor(day)
             b.usage_per_day = rate
             want = rate * step
             if gamma is not None and want > 0:
@@ -164,13 +245,20 @@ class World:
             got = min(b.on_hand, want)
             b.on_hand -= got
             b.last_fill = got / want if want > 0 else 1.0
-            self.delivered_t[b.material] += got
+            delivered[material] += got
             if day >= 0:
                 held = 0.0
-                for sp in self.net.stockpiles:
+                for sp in stockpiles:
                     if b in sp.buyers:
                         held += sp.holdings
-                self.rec.demand(day, d, want, got, b.on_hand, held)
+                if key < 0:
+                    key = rec.demand_key(d)
+                ts_day.append(day)
+                ts_key.append(key)
+                ts_demand.append(want)
+                ts_delivered.append(got)
+                ts_inventory.append(b.on_hand)
+                ts_stockpile.append(held)
 
         return consume
 
@@ -221,26 +309,13 @@ class World:
     # -- ordering and allocation --------------------------------------------------------------
     def _orderer(self, b: Buyer):
         step = self.net.step_days
+        warmup = self.net.warmup_days
+        a = self._fill_alpha
 
-        def order(now: int) -> None:
-            a = self._fill_alpha
-            settled = True
-            for lane in b.lanes:  # unobserved suppliers drift back to trusted
-                if lane.observed:
-                    lane.observed = False
-                elif lane.fill_seen < 1.0:
-                    lane.fill_seen += a * (1.0 - lane.fill_seen)
-                    if lane.fill_seen > TRUSTED:
-                        lane.fill_seen = 1.0
-                if lane.fill_seen < 1.0 or lane.policy_mult != 1.0:
-                    settled = False
-            if b.dirty or not settled or b.short_since is not None:
-                b.reshare(now - self.net.warmup_days)
-                b.dirty = not settled
+        def lead_of(lanes: list[Lane]) -> float:
+            """Share-weighted lead time, each lane's rounded up to whole steps."""
             lead = 0.0
-            position = b.on_hand
-            for lane in b.lanes:
-                position += lane.on_order
+            for lane in lanes:
                 if lane.share > 0.0:
                     days = lane.lead_days + lane.extra_cover_days + lane.licence_days
                     if lane.delays:
@@ -249,42 +324,103 @@ class World:
                                 days += delay.extra_days
                     # a lot that lands mid-step is used from the next step
                     lead += lane.share * (-(-days // step) * step)
+            return lead
+
+        def order(now: int) -> None:
+            lanes = b.lanes
+            # One pass: suppliers' fill views (unobserved ones drift back to trusted), the
+            # position and the lead time at the current shares; the lead is recomputed if the
+            # shares change.
+            settled = True
+            lead = 0.0
+            position = b.on_hand
+            for lane in lanes:
+                if lane.observed:
+                    lane.observed = False
+                elif lane.fill_seen < 1.0:
+                    lane.fill_seen += a * (1.0 - lane.fill_seen)
+                    if lane.fill_seen > TRUSTED:
+                        lane.fill_seen = 1.0
+                if lane.fill_seen < 1.0 or lane.policy_mult != 1.0:
+                    settled = False
+                position += lane.on_order
+                share = lane.share
+                if share > 0.0:
+                    days = lane.lead_days + lane.extra_cover_days + lane.licence_days
+                    if lane.delays:
+                        for delay in lane.delays:
+                            if delay.active:
+                                days += delay.extra_days
+                    # a lot that lands mid-step is used from the next step
+                    lead += share * (-(-days // step) * step)
+            if b.dirty or not settled or b.short_since is not None:
+                b.reshare(now - warmup)
+                b.dirty = not settled
+                lead = lead_of(lanes)
             q = b.usage_per_day * (b.cover_days + step + lead) - position
             if q > 1e-9:
-                for lane in b.lanes:  # pre-buying goes to the lane it is meant for
+                for lane in lanes:  # pre-buying goes to the lane it is meant for
                     if lane.prebuy_t > 0.0:
                         x = min(q, lane.prebuy_t)
                         lane.prebuy_t -= x
                         lane.pool.orders.append((lane, x))
                         q -= x
                 if q > 1e-9:
-                    for lane in b.lanes:
+                    for lane in lanes:
                         if lane.share > 0.0:
                             lane.pool.orders.append((lane, q * lane.share))
 
         return order
 
     def _allocator(self, p: Pool):
+        warmup = self.net.warmup_days
+        a = self._fill_alpha
+        env = self.env
+        queue, eid = env._queue, env._eid
+        arrivals = self._arrivals
+        rec = self.rec
+        fl_day, fl_route, fl_q = rec.fl
+        country = p.country
+
         def allocate(now: int) -> None:
             orders = p.orders
             if not orders:
                 return
             p.orders = []
-            a = self._fill_alpha
             total = 0.0
             for _, q in orders:
                 total += q
             if not p.gated and total <= p.stock:  # the common case: every order filled
-                dispatch = self.dispatch
+                # as _ship / dispatch, inlined
+                recording = now >= warmup
+                day = now - warmup
                 for lane, q in orders:
                     p.stock -= q
                     lane.on_order += q
-                    dispatch(lane, q, now)
+                    if recording and lane.foreign:
+                        route = lane.route
+                        if route < 0:
+                            route = lane.route = rec.route(country, lane.buyer.country,
+                                                           p.material)
+                        fl_day.append(day)
+                        fl_route.append(route)
+                        fl_q.append(q)
+                    lead = lane.lead_days
+                    if lane.delays:
+                        for delay in lane.delays:
+                            if delay.active:
+                                lead += delay.extra_days
+                    lead += now
+                    lots = arrivals.get(lead)
+                    if lots is None:
+                        lots = arrivals[lead] = []
+                        heappush(queue, (lead, ARRIVE, next(eid), lots))
+                    lots.append((lane, q))
                     if lane.fill_seen != 1.0:
                         lane.fill_seen += a * (1.0 - lane.fill_seen)
                     lane.observed = True
                 return
-            day = now - self.net.warmup_days
+            day = now - warmup
             if p.gated:
                 allowed, licences = gate(orders, day)
             else:
@@ -353,42 +489,33 @@ class World:
 
     def dispatch(self, lane: Lane, q: float, now: int) -> None:
         """Send a lot already counted in ``lane.on_order``: record it, schedule its arrival."""
-        pool = lane.pool
-        destination = lane.buyer.country
-        if now >= self.net.warmup_days and destination != pool.country:
+        if lane.foreign and now >= self.net.warmup_days:
             route = lane.route
             if route < 0:
-                route = lane.route = self.rec.route(pool.country, destination, pool.material)
-            self.rec.fl.append((now - self.net.warmup_days, route, q))
+                pool = lane.pool
+                route = lane.route = self.rec.route(pool.country, lane.buyer.country,
+                                                    pool.material)
+            fl_day, fl_route, fl_q = self.rec.fl
+            fl_day.append(now - self.net.warmup_days)
+            fl_route.append(route)
+            fl_q.append(q)
         lead = lane.lead_days
         if lane.delays:
             for delay in lane.delays:
                 if delay.active:
                     lead += delay.extra_days
-        Lot(self, lane, q, lead)
+        self._send(lane, q, now + lead)
 
+    def _send(self, lane: Lane, q: float, day: int) -> None:
+        """Put a lot on the list of lots arriving on (simulation) ``day``.
 
-class Lot(Event):
-    """A shipment in transit: one SimPy event that lands ``q`` t in the lane's buyer.
-
-    Lean by design (it is the most frequent event): the callbacks, value and state SimPy
-    reads are class attributes until SimPy clears the callbacks when the lot is processed.
-    """
-
-    __slots__ = ("lane", "q")
-    _ok = True
-    _value = None
-
-    def __init__(self, world: World, lane: Lane, q: float, lead_days: int):
-        self.lane = lane
-        self.q = q
-        world.env.schedule(self, ARRIVE, lead_days)  # type: ignore[arg-type]
-
-
-def _arrive(lot: Lot) -> None:
-    lane = lot.lane
-    lane.on_order -= lot.q
-    lane.buyer.on_hand += lot.q
-
-
-Lot.callbacks = (_arrive,)  # type: ignore[assignment]
+        One SimPy queue entry per arrival day holds that day's lots in the order they were
+        sent; each lot still counts as one engine event. The entry's phase is ``ARRIVE``, so
+        a day's lots land before any other work of the day, as one event each would.
+        """
+        lots = self._arrivals.get(day)
+        if lots is None:
+            lots = self._arrivals[day] = []
+            env = self.env
+            heappush(env._queue, (day, ARRIVE, next(env._eid), lots))
+        lots.append((lane, q))

@@ -1,0 +1,1 @@
+"""critmin's benchmark suite: ``python benchmarks/run.py [--quick]`` (docs/performance.md)."""
