@@ -9,6 +9,8 @@ Writes into ``--out`` (default ``results/compare/<UTC time>-<names>/``):
 
 - ``overlay_<sector>.png`` / ``.svg``: each scenario's median fill rate with its P5-P95 band,
   the events shaded, and the paired difference below (:func:`simulator.viz.overlay_figure`);
+- ``overlay_demand_<id>.png`` / ``.svg``: the same for the hardest-hit demand sectors (country
+  x sector; :func:`demands_of_interest`), which a sector summed over countries can hide;
 - ``kpis.csv``: per level (``sector``: summed over countries; ``demand``: one demand sector),
   group, metric and scenario: mean with 95% CI, P5/P50/P95, and the paired difference against
   the first scenario with its 95% CI (:data:`KPI_COLUMNS`);
@@ -40,6 +42,7 @@ __all__ = [
     "TABLE_METRICS",
     "CompareInput",
     "compare",
+    "demands_of_interest",
     "kpi_table",
     "register",
     "sectors_of_interest",
@@ -128,6 +131,40 @@ def sectors_of_interest(metrics: dict[str, pd.DataFrame], requested: Sequence[st
         return short[:limit], note
     top = sorted(demand, key=lambda s: (-demand[s], s))[:1]
     return top, "no sector ran short in any scenario; showing the sector with the most demand"
+
+
+def demands_of_interest(metrics: dict[str, pd.DataFrame], requested: Sequence[str] | None,
+                        limit: int = 3) -> list[str]:
+    """The demand sectors (country x sector) to draw and tabulate: ``requested`` (checked;
+    unknown ids raise ``KeyError``), else the ``limit`` whose fill rate falls most below the
+    reference's in any alternative scenario (ties: larger shortfall, then id), skipping a
+    demand sector that is the only one of its sector (its sector overlay shows it already).
+    ``metrics`` are demand-level :func:`replication_metrics` per scenario, the first the
+    reference."""
+    known = sorted({str(d) for m in metrics.values() for d in m["demand_id"].unique()})
+    if requested:
+        unknown = [d for d in requested if d not in known]
+        if unknown:
+            raise KeyError(f"unknown demand sector(s): {', '.join(unknown)} "
+                           f"(e.g. {', '.join(known[:4])})")
+        return list(dict.fromkeys(requested))
+    frames = list(metrics.values())
+    if len(frames) < 2:
+        return []
+    ref = frames[0].groupby("demand_id", observed=True)["fill_rate"].mean()
+    sectors = frames[0].groupby("sector", observed=True)["demand_id"].nunique()
+    sector_of = frames[0].drop_duplicates("demand_id").set_index("demand_id")["sector"]
+    loss: dict[str, tuple[float, float]] = {}
+    for m in frames[1:]:
+        g = m.groupby("demand_id", observed=True)
+        drop = (ref - g["fill_rate"].mean()).dropna()
+        short = g["cumulative_shortfall_t"].mean()
+        for d, v in drop.items():
+            key = (float(v), float(short.get(d, 0.0)))
+            loss[str(d)] = max(loss.get(str(d), (-np.inf, 0.0)), key)
+    hit = [d for d, (v, t) in loss.items()
+           if t > 1e-6 and v > 0 and sectors.get(sector_of.get(d), 0) > 1]
+    return sorted(hit, key=lambda d: (-loss[d][0], -loss[d][1], d))[:limit]
 
 
 def kpi_table(inputs: Sequence[CompareInput], level_metrics: dict[str, dict[str, pd.DataFrame]]
@@ -270,23 +307,24 @@ _METRIC_LABELS = {
 }
 
 
-def _print_table(kpis: pd.DataFrame, inputs: Sequence[CompareInput], sectors: Sequence[str]
-                 ) -> None:
+def _print_table(kpis: pd.DataFrame, inputs: Sequence[CompareInput], sectors: Sequence[str],
+                 level: str = "sector") -> None:
     from rich.console import Console
     from rich.table import Table
 
     names = [i.name for i in inputs]
     n = inputs[0].replications
-    table = Table(title=f"{' vs '.join(names)}: sector means over replications "
+    what = "sector" if level == "sector" else "hardest-hit demand sector"
+    table = Table(title=f"{' vs '.join(names)}: {what} means over replications "
                         f"(n={n}), paired differences vs {names[0]} [95% CI]")
-    table.add_column("Sector")
+    table.add_column("Sector" if level == "sector" else "Demand sector")
     table.add_column("Metric")
     for name in names:
         table.add_column(name, justify="right")
     for name in names[1:]:
         table.add_column(f"{name} - {names[0]}" if len(names) > 2 else "diff [95% CI]",
                          justify="right")
-    sec = kpis[kpis["level"] == "sector"]
+    sec = kpis[kpis["level"] == level]
     for s in sectors:
         for j, metric in enumerate(TABLE_METRICS):
             rows = sec[(sec["group"] == s) & (sec["metric"] == metric)].set_index("scenario")
@@ -308,8 +346,17 @@ def _print_table(kpis: pd.DataFrame, inputs: Sequence[CompareInput], sectors: Se
             table.add_row(s if j == 0 else "", _METRIC_LABELS[metric], *vals, *diffs,
                           end_section=j == len(TABLE_METRICS) - 1)
     Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200).print(table)
-    typer.echo("* the 95% CI excludes 0. Fill-rate differences in percentage points (pp). "
-               "(a) mean over the replications that recovered.")
+    if level == "sector":
+        typer.echo("* the 95% CI excludes 0. Fill-rate differences in percentage points (pp). "
+                   "(a) mean over the replications that recovered.")
+
+
+def auto_smooth_days(scenario: Any) -> int:
+    """The overlays' default trailing window: 1/40 of the horizon in whole steps (91 days
+    for ten years of weekly steps, 21 for two), so weekly lots do not hide the trend."""
+    step = scenario.simulation.step_days
+    horizon = (scenario.end_date - scenario.start_date).days
+    return step * max(1, round(horizon / 40 / step))
 
 
 def _shown_path(path: Path, folder: Path) -> str:
@@ -339,6 +386,14 @@ def compare(
         "--sector", metavar="SECTOR",
         help="Sector to draw an overlay for (repeatable; default: up to 4 with the largest "
              "shortfall).")] = None,
+    demand: Annotated[list[str] | None, typer.Option(
+        "--demand", metavar="DEMAND_ID",
+        help="Demand sector (country x sector, e.g. us_magnet_ev) to draw and tabulate "
+             "(repeatable; default: up to 3 whose fill rate falls most).")] = None,
+    smooth: Annotated[int | None, typer.Option(
+        "--smooth", metavar="DAYS", min=0,
+        help="Draw fill rates over a trailing window of DAYS (0: per step; default: "
+             "1/40 of the horizon in whole steps, 13 weeks for ten years).")] = None,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY.PATH=VALUE",
         help="Override a value in every scenario file (repeatable).")] = None,
@@ -380,6 +435,11 @@ def compare(
         if unknown:
             raise _InputError(f"critmin: error: --sector: unknown sector(s): "
                               f"{', '.join(unknown)} (known: {', '.join(known)})", EXIT_USAGE)
+        ids = {did for sc in scenarios for did in sc.demand}
+        unknown = [d for d in (demand or []) if d not in ids]
+        if unknown:
+            raise _InputError(f"critmin: error: --demand: unknown demand sector(s): "
+                              f"{', '.join(unknown)}", EXIT_USAGE)
 
     try:
         loaded = _load_inputs(inputs, replications, seed, list(set_ or []),
@@ -403,7 +463,14 @@ def compare(
         raise typer.Exit(EXIT_USAGE) from None
     if note:
         typer.echo(f"critmin: note: {note}", err=True)
+    try:
+        demands = demands_of_interest(level_metrics["demand"], demand)
+    except KeyError as exc:
+        typer.echo(f"critmin: error: --demand: {exc.args[0]}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
 
+    if smooth is None:
+        smooth = auto_smooth_days(loaded[0].scenario)
     folder = out_dir()
     kpis = kpi_table(loaded, level_metrics)
     kpis.to_csv(folder / "kpis.csv", index=False, lineterminator="\n", float_format="%.10g")
@@ -412,14 +479,20 @@ def compare(
     events = {i.name: event_windows(i.scenario) for i in loaded}
     reps = {i.name: i.replications for i in loaded}
     for s in sectors:
-        fig = overlay_figure(ts, s, events=events, replications=reps)
+        fig = overlay_figure(ts, s, events=events, replications=reps, smooth_days=smooth)
         written += save_figure(fig, folder / f"overlay_{_slug(s)}")
+    for d in demands:
+        fig = overlay_figure(ts, d, by="demand_id", events=events, replications=reps,
+                             smooth_days=smooth)
+        written += save_figure(fig, folder / f"overlay_demand_{_slug(d)}")
     info = {
         "inputs": [{"name": i.name, "source": i.source, "path": str(i.path),
                     "run_dir": str(i.run_dir), "seed": i.seed,
                     "replications": i.replications, "status": i.status} for i in loaded],
         "reference": loaded[0].name,
         "sectors": sectors,
+        "demands": demands,
+        "smooth_days": smooth,
         "overrides": list(set_ or []),
     }
     (folder / "compare.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
@@ -429,7 +502,10 @@ def compare(
                     _shown_path(i.run_dir, folder), i.seed, i.replications, i.status)
          for i in loaded],
         kpis, sectors, {s: folder / f"overlay_{_slug(s)}.png" for s in sectors},
-        notes, version=package_version())
+        notes, version=package_version(), demands=demands,
+        demand_figures={d: folder / f"overlay_demand_{_slug(d)}.png" for d in demands})
+    if demands:  # who runs short first, then the sectors summed over countries
+        _print_table(kpis, loaded, demands, level="demand")
     _print_table(kpis, loaded, sectors)
     typer.echo(f"Compare folder: {folder}")
     for i in loaded:

@@ -185,3 +185,38 @@ def test_compare_report_is_self_contained_and_states_the_difference(compared):
     assert f"shortfall {ban['mean']:,.0f}\u00a0t" in page or \
         f"shortfall {ban['mean']:,.1f}\u00a0t" in page
     assert "Metrics per sector" in page and " *" in page
+
+
+def test_demands_of_interest_ranks_by_fill_rate_drop_and_skips_sole_members():
+    from simulator.cli_compare import demands_of_interest
+
+    def frame(fills: dict[str, float], short: dict[str, float]) -> pd.DataFrame:
+        sector = {"us_ev": "ev", "jp_ev": "ev", "de_ev": "ev", "us_wind": "wind"}
+        return pd.DataFrame([{"replication": 0, "demand_id": d, "sector": sector[d],
+                              "fill_rate": f, "cumulative_shortfall_t": short[d]}
+                             for d, f in fills.items()])
+
+    base = frame({"us_ev": 1.0, "jp_ev": 1.0, "de_ev": 1.0, "us_wind": 1.0},
+                 {"us_ev": 0.0, "jp_ev": 0.0, "de_ev": 0.0, "us_wind": 0.0})
+    # us_wind drops most but is the only wind demand (its sector overlay shows it); de_ev
+    # loses little fill rate but many tonnes: the fill-rate drop ranks first
+    alt = frame({"us_ev": 0.6, "jp_ev": 0.9, "de_ev": 0.97, "us_wind": 0.2},
+                {"us_ev": 50.0, "jp_ev": 10.0, "de_ev": 500.0, "us_wind": 80.0})
+    assert demands_of_interest({"a": base, "b": alt}, None) == ["us_ev", "jp_ev", "de_ev"]
+    assert demands_of_interest({"a": base, "b": alt}, None, limit=1) == ["us_ev"]
+    assert demands_of_interest({"a": base, "b": base}, None) == []  # nobody short
+    assert demands_of_interest({"a": base, "b": alt}, ["us_wind"]) == ["us_wind"]
+    with pytest.raises(KeyError, match="unknown demand sector"):
+        demands_of_interest({"a": base}, ["xx_ev"])
+
+
+def test_rolling_fill_rate_is_the_ratio_of_window_sums():
+    from simulator.viz.compare import rolling_fill_rate
+
+    curve = pd.DataFrame({"replication": [0] * 4 + [1] * 4, "day": [0, 7, 14, 21] * 2,
+                          "demand_t": [10.0, 10.0, 0.0, 10.0, 4.0, 4.0, 4.0, 4.0],
+                          "delivered_t": [10.0, 0.0, 0.0, 5.0, 4.0, 2.0, 0.0, 4.0]})
+    out = rolling_fill_rate(curve, 2).set_index(["replication", "day"])["fill_rate"]
+    # replication 0: 10/10, 10/20, 0/10, 5/10; replication 1: 4/4, 6/8, 2/8, 4/8
+    assert out.loc[0].tolist() == [1.0, 0.5, 0.0, 0.5]
+    assert out.loc[1].tolist() == [1.0, 0.75, 0.25, 0.5]

@@ -70,9 +70,9 @@ def _mean(row: pd.Series) -> str:
     return format_range(str(row["metric"]), row["mean"], math.nan, math.nan)
 
 
-def _sector_rows(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str]
-                 ) -> list[list[str]]:
-    sec = kpis[kpis["level"] == "sector"]
+def _sector_rows(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str],
+                 level: str = "sector") -> list[list[str]]:
+    sec = kpis[kpis["level"] == level]
     rows = []
     for s in sectors:
         for metric, label in REPORT_METRICS.items():
@@ -85,9 +85,10 @@ def _sector_rows(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str
     return rows
 
 
-def _findings(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str]) -> list[str]:
-    """One sentence per sector of interest and alternative scenario."""
-    sec = kpis[(kpis["level"] == "sector")]
+def _findings(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str],
+              level: str = "sector") -> list[str]:
+    """One sentence per group of interest (``level`` sector or demand) and alternative."""
+    sec = kpis[(kpis["level"] == level)]
     out = []
     for s in sectors:
         fr = sec[(sec["group"] == s) & (sec["metric"] == "fill_rate")].set_index("scenario")
@@ -107,11 +108,15 @@ def _findings(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str]) 
 
 def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
                          sectors: Sequence[str], figures: dict[str, Path],
-                         notes: Sequence[str] = (), version: str = "unknown") -> str:
+                         notes: Sequence[str] = (), version: str = "unknown", *,
+                         demands: Sequence[str] = (),
+                         demand_figures: dict[str, Path] | None = None) -> str:
     """The comparison report as HTML text.
 
-    ``kpis`` is the comparison's ``kpis.csv`` frame; ``figures`` maps a sector to its overlay
-    PNG (embedded). Raises ``FileNotFoundError`` when a figure file is missing."""
+    ``kpis`` is the comparison's ``kpis.csv`` frame; ``figures`` maps a sector, and
+    ``demand_figures`` a demand sector of ``demands`` (the hardest hit), to its overlay PNG
+    (embedded). Raises ``FileNotFoundError`` when a figure file is missing."""
+    demand_figures = demand_figures or {}
     names = [r.name for r in runs]
     title = f"Comparison: {' vs '.join(names)}"
     n = min(r.replications for r in runs)
@@ -134,12 +139,25 @@ def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
     parts.append("</header>")
 
     parts.append('<section id="findings"><h2>Findings</h2>')
+    if demands:
+        parts.append("<h3>Who runs short: the hardest-hit demand sectors</h3>")
+        parts.append("<ul class=\"findings\">" + "".join(
+            f"<li>{x}</li>" for x in _findings(kpis, names, demands, "demand")) + "</ul>")
+        parts.append("<h3>By sector, summed over countries</h3>")
     found = _findings(kpis, names, sectors)
     parts.append("<ul class=\"findings\">" + "".join(f"<li>{x}</li>" for x in found) + "</ul>"
                  if found else "<p>No alternative scenario to compare.</p>")
     parts.append("</section>")
 
     parts.append('<section id="figures"><h2>Fill rate by sector</h2>')
+    for d in demands:
+        if d in demand_figures:
+            parts.append(
+                f'<figure id="overlay-demand-{_e(d)}"><img src="{_png_uri(demand_figures[d])}" '
+                f'alt="Fill rate of demand sector {_e(d)} in each scenario">'
+                f"<figcaption>Demand sector {_e(d)} (one country and sector): median fill rate "
+                "per step with the P5-P95 band across replications (top) and the paired "
+                f"difference against {_e(names[0])} (bottom).</figcaption></figure>")
     for s in sectors:
         if s in figures:
             parts.append(
@@ -152,6 +170,11 @@ def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
 
     diff_heads = [f"{x} - {names[0]} [95% CI]" for x in names[1:]]
     parts.append('<section id="kpis"><h2>Metrics per sector</h2>')
+    if demands:
+        parts.append('<div class="scroll">' + _table(
+            ["Demand sector", "Metric", *(f"{x} mean [95% CI]" for x in names), *diff_heads],
+            _sector_rows(kpis, names, demands, "demand"), numeric_from=2,
+            caption="Hardest-hit demand sectors (one country and sector each)") + "</div>")
     parts.append('<div class="scroll">' + _table(
         ["Sector", "Metric", *(f"{x} mean [95% CI]" for x in names), *diff_heads],
         _sector_rows(kpis, names, sectors), numeric_from=2,

@@ -52,21 +52,32 @@ def _event_key(ev: Any) -> tuple:
 
 
 def _split_events(events: Mapping[str, Sequence[Any]], names: Sequence[str]
-                  ) -> tuple[list[Any], dict[str, list[Any]]]:
-    """(events every scenario has, {scenario: events only some have, first owner only})."""
+                  ) -> tuple[list[Any], dict[tuple[str, ...], list[Any]]]:
+    """(events every scenario has, {the scenarios that have them: events only some have}),
+    the groups in the order of their first scenario."""
     keys = {n: {_event_key(e) for e in events.get(n, ())} for n in names}
     common_keys = set.intersection(*keys.values()) if keys else set()
     common = [e for e in events.get(names[0], ()) if _event_key(e) in common_keys]
     seen = set(common_keys)
-    own: dict[str, list[Any]] = {}
+    own: dict[tuple[str, ...], list[Any]] = {}
     for n in names:
-        own[n] = []
         for e in events.get(n, ()):
             k = _event_key(e)
             if k not in seen:
-                own[n].append(e)
+                owners = tuple(m for m in names if k in keys[m])
+                own.setdefault(owners, []).append(e)
                 seen.add(k)
     return common, own
+
+
+def _owners_text(owners: Sequence[str], names: Sequence[str]) -> str:
+    """Legend prefix of events only some scenarios have."""
+    if len(owners) == 1:
+        return f"{owners[0]} only: "
+    missing = [n for n in names if n not in owners]
+    if len(missing) == 1:
+        return f"all but {missing[0]}: "
+    return f"{', '.join(owners)}: "
 
 
 def overlay_figure(
@@ -77,6 +88,7 @@ def overlay_figure(
     events: Mapping[str, Sequence[Any]] | None = None,
     replications: Mapping[str, int] | None = None,
     window: tuple[Any, Any] | str | None = "auto",
+    smooth_days: int = 0,
 ) -> Figure:
     """Fill rate of one ``by`` group (e.g. sector ``"ev"``) in each scenario of
     ``timeseries`` (name -> run table, in order; the first is the baseline).
@@ -85,13 +97,28 @@ def overlay_figure(
     two or more scenarios): the paired difference (scenario - first) in percentage points,
     median and P5-P95 across replications paired by number. ``events`` maps scenario name
     to its event windows (:func:`~simulator.analysis.metrics.event_windows`). ``window`` as
-    in :func:`~simulator.viz.fan.fan_chart`.
+    in :func:`~simulator.viz.fan.fan_chart`. ``smooth_days`` > one step draws the fill rate
+    over a trailing window of that many days (delivered / demanded tonnes in the window, per
+    replication), which reads better when lots arrive weekly; the title says so.
     """
     with mpl.rc_context(_RC):
-        return _overlay(timeseries, group, by, events or {}, replications or {}, window)
+        return _overlay(timeseries, group, by, events or {}, replications or {}, window,
+                        smooth_days)
 
 
-def _overlay(timeseries, group, by, events, replications, window) -> Figure:
+def rolling_fill_rate(curve: pd.DataFrame, steps: int) -> pd.DataFrame:
+    """``curve`` (:func:`~simulator.analysis.kpis.fill_rate_curve` of one group) with
+    ``fill_rate`` over the trailing ``steps`` steps of each replication (fewer at the start):
+    sum of delivered over sum of demanded tonnes, 1 with no demand."""
+    c = curve.sort_values(["replication", "day"]).copy()
+    g = c.groupby("replication", sort=False)
+    dem = g["demand_t"].transform(lambda x: x.rolling(steps, min_periods=1).sum())
+    dlv = g["delivered_t"].transform(lambda x: x.rolling(steps, min_periods=1).sum())
+    c["fill_rate"] = np.where(dem > 0, dlv / dem.where(dem > 0, 1.0), 1.0)
+    return c
+
+
+def _overlay(timeseries, group, by, events, replications, window, smooth_days=0) -> Figure:
     names = list(timeseries)
     if not names:
         raise ValueError("overlay_figure needs at least one scenario")
@@ -107,6 +134,9 @@ def _overlay(timeseries, group, by, events, replications, window) -> Figure:
     step = next((_step_days(c) for c in curves.values() if len(c)), 1)
     active = [s for n in names for s in [*event_spans(events.get(n, ())),
                                          *shortfall_spans(curves[n], step)]]
+    steps = max(1, round(smooth_days / step)) if smooth_days else 1
+    if steps > 1:
+        curves = {n: rolling_fill_rate(c, steps) for n, c in curves.items()}
     xlim, full, zoomed = resolve_window(window, all_dates, active)
     paired = len(names) > 1
 
@@ -119,8 +149,9 @@ def _overlay(timeseries, group, by, events, replications, window) -> Figure:
     same_n = len(set(reps.values())) == 1
     n_txt = (f"{next(iter(reps.values()))} replications each" if same_n
              else ", ".join(f"{n}: {r}" for n, r in reps.items()) + " replications")
-    what = by.replace("_", " ")
-    fig.suptitle(f"{what.capitalize()} {group}: fill rate in {len(names)} scenario"
+    what = {"demand_id": "demand sector"}.get(by, by.replace("_", " "))
+    how = f"{steps * step}-day rolling fill rate" if steps > 1 else "fill rate"
+    fig.suptitle(f"{what.capitalize()} {group}: {how} in {len(names)} scenario"
                  f"{'s' if len(names) != 1 else ''} ({n_txt})", fontweight="bold")
 
     low_seen = 100.0
@@ -143,7 +174,8 @@ def _overlay(timeseries, group, by, events, replications, window) -> Figure:
                              step="post")
     top.axhline(TARGET * 100, color="0.35", ls="--", lw=1, label="95% reference", zorder=0.6)
     percent_axis(top, fill_rate_ylim(low_seen))
-    top.set_ylabel(f"Fill rate, {what} {group}\n(% of demand delivered)")
+    top.set_ylabel(f"Fill rate, {what} {group}\n(% of demand delivered"
+                   + (f", trailing {steps * step} days)" if steps > 1 else ")"))
     _style(top)
 
     if bottom is not None:
@@ -184,12 +216,12 @@ def _overlay(timeseries, group, by, events, replications, window) -> Figure:
     eh, el = event_legend_handles(drawn)
     k = len(drawn) + 1
     last = drawn
-    for n in names:
-        if not own.get(n):
-            continue
-        d = shade_events(axes, own[n], xlim, owner_color=colors[n], number_ax=top,
+    for owners, group_events in own.items():
+        color = colors[owners[0]]
+        d = shade_events(axes, group_events, xlim, owner_color=color, number_ax=top,
                          first_number=k, after=last)
-        h, lab = event_legend_handles(d, owner_color=colors[n], prefix=f"{n} only: ")
+        h, lab = event_legend_handles(d, owner_color=color,
+                                      prefix=_owners_text(owners, names))
         eh += h
         el += lab
         k += len(d)
