@@ -463,3 +463,24 @@ def test_licence_draws_of_a_lane_do_not_depend_on_other_lanes():
     a, b = flows_by_day(alone), flows_by_day(shared)
     assert a.index.tolist() == b.index.tolist()
     assert a.to_numpy() == pytest.approx(b.to_numpy())
+
+
+def test_reserve_purchases_come_after_every_commercial_buyer_even_a_partners():
+    """Under rule [agreement], Australia's US partner is served first, but not the US
+    reserve's refill purchases: a Japanese firm (no agreement) is served before them."""
+    short = deep_update(BASE, {
+        "facilities": {"au_mine": {"capacity_tpy": 3650, "output_cover_days": 0}},
+        "sourcing": {"us_ore": {"country": "US", "material": "ore", "suppliers": {"AU": 1.0}}},
+        "stockpiles": {"us_reserve": {"country": "US", "material": "ore", "holdings_t": 0.0,
+                                      "target_t": 5000.0, "refill_tpy": 36500,
+                                      "release": {"trigger": "fill_rate", "threshold": 0.5,
+                                                  "max_release_tpy": 0}}},
+        "allocation": {"rule": ["agreement"]},
+        "events": {"aukus": {"type": "cooperation_agreement", "members": ["AU", "US"],
+                             "signed": date(100)}},
+    })
+    r = run_replication(make_scenario(short))
+    late = r.timeseries[r.timeseries["day"] >= 150]
+    assert late.loc[late["demand_id"] == "jp_use", "shortfall_t"].sum() == pytest.approx(0.0)
+    to_us = flows_by_day(r, "AU", "US")
+    assert to_us[to_us.index >= 150].sum() == pytest.approx(0.0, abs=1e-6)  # nothing left

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 
 from ..scenario.models import Scenario
 
+#: Priority of a stockpile's purchasing account: below every commercial buyer, in every
+#: allocation tier (reserve purchases are served after every commercial buyer).
+RESERVE_PRIORITY = -(10**6)
 
 class Pool:
     """Sellable stock of one material held by the producers of one country."""
@@ -448,7 +451,7 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
         rt_s.trigger = sp.release.trigger
         rt_s.threshold = sp.release.threshold
         rt_s.max_release_tpd = sp.release.max_release_tpy / 365.0
-        account = Buyer(pid, sp.country, sp.material, 0.0, priority=-(10**6))
+        account = Buyer(pid, sp.country, sp.material, 0.0, priority=RESERVE_PRIORITY)
         connect(account)
         rt_s.buyer = account
         net.buyers.append(account)

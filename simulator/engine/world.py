@@ -14,7 +14,16 @@ import simpy
 
 from ..scenario.models import Scenario
 from .events.export_control import gate
-from .network import Buyer, DemandRT, FacilityRT, Lane, Network, Pool, StockpileRT
+from .network import (
+    RESERVE_PRIORITY,
+    Buyer,
+    DemandRT,
+    FacilityRT,
+    Lane,
+    Network,
+    Pool,
+    StockpileRT,
+)
 from .phases import (
     ALLOCATE,
     ARRIVE,
@@ -459,7 +468,8 @@ class World:
 
         def tier(item: tuple[Lane, float]) -> tuple[int, ...]:
             buyer = item[0].buyer
-            key: list[int] = []
+            # reserve purchases after every commercial buyer, whatever the rule's tiers
+            key: list[int] = [1 if buyer.priority <= RESERVE_PRIORITY else 0]
             for k in rule:
                 if k == "domestic":
                     key.append(0 if buyer.country == p.country else 1)
