@@ -203,3 +203,43 @@ def test_worker_exception_on_dask(monkeypatch):
     assert (exc.replication, exc.seed) == (4, 1)
     assert 4 not in exc.partial.replication_ids and 0 in exc.partial.replication_ids
     assert exc.partial.executor["executor"] == "dask"
+
+
+_TRUNCATED_RESULT = r'''
+import os, struct, sys, time
+from simulator.runner import ProcessPoolEvaluator
+
+def send_half_a_result():
+    # the frame of concurrent.futures' worker loop holds the pool's result queue
+    frame = sys._getframe()
+    while "result_queue" not in frame.f_locals:
+        frame = frame.f_back
+    writer = frame.f_locals["result_queue"]._writer
+    os.write(writer.fileno(), struct.pack("!i", 1_000_000) + b"partial")  # 1 MB announced
+    time.sleep(600)
+
+if __name__ == "__main__":
+    ev = ProcessPoolEvaluator(1, mp_context="fork")
+    ev.submit(send_half_a_result)
+    time.sleep(1.0)  # the pool's manager thread is now waiting for the rest of the message
+    ev.abort()
+    print("aborted", flush=True)
+'''
+
+
+@pytest.mark.skipif(not HAS_FORK, reason="needs the fork start method")
+def test_abort_does_not_hang_on_a_half_sent_result(tmp_path):
+    """A worker killed while sending a result leaves a truncated message in the pool's result
+    pipe; after abort() the process must still exit (it used to hang at interpreter exit,
+    joining the pool's manager thread)."""
+    script = tmp_path / "half.py"
+    script.write_text(_TRUNCATED_RESULT)
+    proc = subprocess.Popen([sys.executable, str(script)], env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the process hung after abort()")
+    assert proc.returncode == 0, err
+    assert out.strip() == "aborted"

@@ -163,13 +163,28 @@ class ProcessPoolEvaluator(Evaluator):
         pool = self._pool
         if pool is None:
             return
+        # shutdown() drops the pool's references to these; take them first
         processes = list((getattr(pool, "_processes", None) or {}).values())
+        writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+        thread = getattr(pool, "_executor_manager_thread", None)
         pool.shutdown(wait=False, cancel_futures=True)
         for p in processes:
             if p.is_alive():
                 p.terminate()
         for p in processes:
             p.join(timeout=5)
+            if p.is_alive():
+                p.kill()
+                p.join(timeout=5)
+        # A worker killed while sending its result leaves a truncated message in the result
+        # pipe; the pool's manager thread would wait for the rest forever and hang this process
+        # at exit. Closing our copy of the pipe's write end (the workers' copies died with
+        # them) turns that wait into EOF, which the pool treats as a broken pool and cleans up.
+        if writer is not None and not any(p.is_alive() for p in processes):
+            with contextlib.suppress(OSError):
+                writer.close()
+        if thread is not None:
+            thread.join(timeout=5)
 
     def describe(self) -> dict[str, Any]:
         if not self.started:
