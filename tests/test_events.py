@@ -330,6 +330,36 @@ def test_stockpile_policy_buys_into_reserve():
     assert held.loc[49] == pytest.approx(200.0)
     assert held.loc[120] > 250.0
     assert held.loc[365] == pytest.approx(300.0)
+    table = r.stockpiles.set_index("day")
+    assert table["released_t"].sum() == 0.0
+    assert table["bought_t"].sum() == pytest.approx(100.0)
+    assert table["holdings_t"].loc[365] == pytest.approx(300.0)
+
+
+def test_stockpile_table_records_holdings_and_releases_per_step():
+    """200 t released at most 5 t/day from the first short day (116, see the ban test):
+    5 t a day on days 116-155, then empty; nothing bought (no refill)."""
+    r = run(deep_update(ban(100, 200), stockpile(max_release_tpy=1825)))
+    table = r.stockpiles
+    assert list(table.columns) == ["day", "stockpile", "country", "material", "holdings_t",
+                                   "released_t", "bought_t"]
+    assert table["day"].tolist() == list(range(366))
+    assert set(table["stockpile"]) == {"jp_reserve"}
+    assert set(table["country"]) == {"JP"} and set(table["material"]) == {"ore"}
+    days = table["day"].to_numpy()
+    held = [200.0 if d < 116 else max(0.0, 200.0 - 5.0 * (d - 115)) for d in days]
+    released = [5.0 if 116 <= d <= 155 else 0.0 for d in days]
+    assert table["holdings_t"].tolist() == held
+    assert table["released_t"].tolist() == released
+    assert (table["bought_t"] == 0.0).all()
+    assert r.timeseries["shortfall_t"].sum() == pytest.approx(89 * R - 200.0)
+
+
+def test_no_stockpiles_no_rows():
+    table = run().stockpiles
+    assert len(table) == 0
+    assert list(table.columns) == ["day", "stockpile", "country", "material", "holdings_t",
+                                   "released_t", "bought_t"]
 
 
 def test_prebuying_goes_to_the_controlled_supplier_only():

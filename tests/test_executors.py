@@ -38,7 +38,10 @@ from simulator.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
-SHORT = ["demand.jp_ev.rate_tpy=2500"]  # short of supply: KPIs and figures have content
+SHORT = ["demand.jp_ev.rate_tpy=2500",  # short of supply: KPIs and figures have content
+         # ... and a reserve that releases into it (stockpiles.parquet has rows)
+         "stockpiles.jp_reserve={country: JP, material: oxide, holdings_t: 1000, "
+         "release: {threshold: 0.9, max_release_tpy: 500}}"]
 N, SEED = 24, 5
 
 
@@ -108,6 +111,9 @@ def test_sequential_run_folder(reference, tiny):
     assert meta.num_row_groups > 1  # streamed in several row groups
     ts = pd.read_parquet(reference / "timeseries.parquet")
     assert sorted(ts["replication"].unique()) == list(range(N))
+    # one stockpile, one demand sector: as many stockpile rows, in the same row groups
+    sp = pq.ParquetFile(reference / "stockpiles.parquet").metadata
+    assert sp.num_rows == len(ts) and sp.num_row_groups == meta.num_row_groups
     order = ts.sort_values(["replication", "day", "country", "sector", "demand_id"],
                            key=lambda s: s.astype(str) if s.dtype == "category" else s,
                            kind="stable").index
@@ -174,7 +180,7 @@ def test_cli_workers_and_replication_alone(tiny, tmp_path):
     m = json.loads((alone_dir / "manifest.json").read_text())
     assert m["status"] == "complete" and m["replications"] == 1
     assert m["replication_ids"] == m["completed_ids"] == "3"
-    for table in ("timeseries", "flows", "production"):
+    for table in ("timeseries", "flows", "production", "stockpiles"):
         a = pd.read_parquet(alone_dir / f"{table}.parquet")
         f = pd.read_parquet(full_dir / f"{table}.parquet")
         f = f[f["replication"] == 3].reset_index(drop=True)

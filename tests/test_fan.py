@@ -18,12 +18,8 @@ from simulator.analysis.metrics import EventWindow
 from simulator.viz.compare import overlay_figure, scenario_colors
 from simulator.viz.curves import PALETTE, group_colors, save_figure
 from simulator.viz.fan import fan_chart, fill_rate_ylim, focus_window, select_groups
-from simulator.viz.panels import (
-    concentration_figure,
-    origin_mix_figure,
-    small_multiples,
-    stockpile_figure,
-)
+from simulator.viz.panels import concentration_figure, origin_mix_figure, small_multiples
+from simulator.viz.stockpiles import stockpile_figure
 
 START = pd.Timestamp("2024-01-01")
 STEPS = 150  # 7-day steps: about three years

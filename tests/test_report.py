@@ -139,6 +139,7 @@ def test_report_content(report, run_dir):
     # every figure embedded as a PNG
     imgs = c.of("img")
     assert len(imgs) == 6  # fan, small multiples, stockpiles, origin mix, concentration, overview
+    assert "fig-stockpiles" in c.ids and "stockpiles.parquet" in text  # drawn from the table
     for img in imgs:
         assert img["src"].startswith("data:image/png;base64,") and img["alt"]
         assert base64.b64decode(img["src"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
@@ -180,6 +181,7 @@ def test_load_run(run_dir):
     assert run.name == "tiny_licences" and run.seed == 5 and run.replications == 3
     assert "inventory_t" not in run.timeseries.columns  # not needed, not read
     assert len(run.table("production")) > 0
+    assert set(run.table("stockpiles")["stockpile"].astype(str)) == {"jp_oxide_reserve"}
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install "

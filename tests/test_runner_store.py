@@ -25,9 +25,11 @@ TS_COLUMNS = ["replication", "day", "date", "country", "sector", "demand_id", "m
 FLOW_COLUMNS = ["replication", "day", "date", "origin", "destination", "material", "tonnes"]
 PRODUCTION_COLUMNS = ["replication", "day", "date", "facility", "country", "stage", "material",
                       "tonnes"]
+STOCKPILE_COLUMNS = ["replication", "day", "date", "stockpile", "country", "material",
+                     "holdings_t", "released_t", "bought_t"]
 FILES = {"scenario.resolved.yaml", "manifest.json", "timeseries.parquet", "flows.parquet",
-         "production.parquet", "balance.csv", "kpis.csv", "summary.csv", "metrics.csv",
-         "metrics_summary.csv", "fill_rate.png", "fill_rate.svg"}
+         "production.parquet", "stockpiles.parquet", "balance.csv", "kpis.csv", "summary.csv",
+         "metrics.csv", "metrics_summary.csv", "fill_rate.png", "fill_rate.svg"}
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +134,12 @@ def test_parquet_columns_exact_and_no_index(tmp_path, tiny, results):
         back = pd.read_parquet(run_dir / f"{name}.parquet")
         assert len(back) == len(getattr(results, name))
         assert str(back["date"].dtype) == "datetime64[ns]"
+    # tiny has no stockpiles: an empty table with the schema
+    sp = pq.read_table(run_dir / "stockpiles.parquet")
+    assert sp.schema.names == STOCKPILE_COLUMNS and sp.num_rows == 0
+    assert pq.ParquetFile(run_dir / "stockpiles.parquet").metadata.num_row_groups == 0
+    assert len(results.stockpiles) == 0
+    assert list(results.stockpiles.columns) == STOCKPILE_COLUMNS
     kpis = pd.read_csv(run_dir / "kpis.csv")
     assert list(kpis.columns[:3]) == ["replication", "demand_id", "country"]
     assert len(kpis) == 2  # 2 replications x 1 demand sector
@@ -199,3 +207,33 @@ def test_metrics_files_hold_every_replication_and_summarize_them(tmp_path, tiny,
     row = s[(s["metric"] == "cumulative_shortfall_t")].iloc[0]
     mine = m[m["demand_id"] == row["demand_id"]]["cumulative_shortfall_t"]
     assert row["n"] == 2 and row["mean"] == pytest.approx(mine.mean())
+
+
+RESERVE = ("stockpiles.jp_reserve={country: JP, material: oxide, holdings_t: 1000, "
+           "release: {threshold: 0.9, max_release_tpy: 500}}")
+
+
+def test_stockpiles_parquet_one_row_per_replication_step_and_stockpile(tmp_path):
+    sc = load_scenario(TINY, overrides=["demand.jp_ev.rate_tpy=2500", RESERVE])
+    results = run_scenario(sc, replications=2, seed=3)
+    run_dir = write_run(results, sc, out_root=tmp_path)
+    schema = pq.read_schema(run_dir / "stockpiles.parquet")
+    assert schema.names == STOCKPILE_COLUMNS
+    assert str(schema.field("stockpile").type) == "dictionary<values=string, indices=int32, " \
+        "ordered=0>"
+    back = pd.read_parquet(run_dir / "stockpiles.parquet")
+    ts = results.timeseries
+    assert len(back) == len(ts)  # one demand sector, one stockpile: one row per step each
+    assert (back["day"].to_numpy() == ts["day"].to_numpy()).all()
+    assert (back["date"] == ts["date"]).all()
+    assert set(back["stockpile"].astype(str)) == {"jp_reserve"}
+    # short throughout: the reserve releases at its cap, 500 t/yr, every step until empty
+    rep0 = back[back["replication"] == 0]
+    cap = 500.0 / 365.0 * 7
+    before = rep0["holdings_t"] + rep0["released_t"]
+    assert rep0["released_t"].to_numpy() == pytest.approx(np.minimum(before, cap).to_numpy())
+    assert rep0["holdings_t"].iloc[0] > 500.0 and rep0["holdings_t"].iloc[-1] == 0.0
+    assert (rep0["bought_t"] == 0.0).all()
+    m = json.loads((run_dir / "manifest.json").read_text())
+    assert "stockpiles.parquet" in {f["name"] for f in m["files"]}
+

@@ -28,6 +28,9 @@ class ReplicationResult:
       shortfall_t, inventory_t, stockpile_t (one row per demand sector per step);
     - ``flows``: day, origin, destination, material, tonnes (every cross-border shipment);
     - ``production``: day, facility, country, stage, material, tonnes;
+    - ``stockpiles``: day, stockpile, country, material, holdings_t (at the end of the
+      step), released_t and bought_t (purchases that arrived) in the step (one row per
+      stockpile per step; no rows without stockpiles);
     - ``balance``: the per-material mass-balance ledger at the end of the run;
     - ``event_count``: SimPy events processed (warm-up included).
     """
@@ -35,6 +38,7 @@ class ReplicationResult:
     timeseries: pd.DataFrame
     flows: pd.DataFrame
     production: pd.DataFrame
+    stockpiles: pd.DataFrame
     balance: pd.DataFrame
     event_count: int
     step_days: int
@@ -68,6 +72,6 @@ def run_replication(scenario: Scenario, seed: int = 0, replication: int = 0) -> 
         if collecting:
             gc.enable()
     balance = check_mass_balance(world)
-    ts, flows, production = world.rec.frames()
-    return ReplicationResult(ts, flows, production, balance, world.event_count,
+    ts, flows, production, stockpiles = world.rec.frames()
+    return ReplicationResult(ts, flows, production, stockpiles, balance, world.event_count,
                              scenario.simulation.step_days)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from .network import DemandRT, FacilityRT
+    from .network import DemandRT, FacilityRT, StockpileRT
 
 TIMESERIES_COLUMNS = [
     "day", "country", "sector", "demand_id", "material",
@@ -20,10 +20,13 @@ TIMESERIES_COLUMNS = [
 ]
 FLOW_COLUMNS = ["day", "origin", "destination", "material", "tonnes"]
 PRODUCTION_COLUMNS = ["day", "facility", "country", "stage", "material", "tonnes"]
+STOCKPILE_COLUMNS = ["day", "stockpile", "country", "material", "holdings_t", "released_t",
+                     "bought_t"]
 
 
 class Recorder:
-    """Collects demand, flow and production rows; :meth:`frames` builds the tidy tables.
+    """Collects demand, flow, production and stockpile rows; :meth:`frames` builds the tidy
+    tables.
 
     Rows are kept column-wise, one list per column (appending a number to a list is the
     cheapest record there is, and a list of numbers becomes an array in one pass):
@@ -31,16 +34,20 @@ class Recorder:
     - ``ts``: day, demand key, demand_t, delivered_t, inventory_t, stockpile_t
     - ``fl``: day, route key, tonnes, with routes registered by :meth:`route`
     - ``pr``: day, output key, tonnes, with outputs registered by :meth:`output`
+    - ``sp``: day, stockpile key, holdings_t, released_t, bought_t, with stockpiles
+      registered by :meth:`stockpile`
     """
 
     def __init__(self) -> None:
         self.ts: tuple[list, ...] = tuple([] for _ in range(6))
         self.fl: tuple[list, ...] = ([], [], [])
         self.pr: tuple[list, ...] = ([], [], [])
+        self.sp: tuple[list, ...] = ([], [], [], [], [])
         self._demand_labels: list[tuple[str, str, str, str]] = []
         self._demand_keys: dict[int, int] = {}
         self._routes: dict[tuple[str, str, str], int] = {}
         self._outputs: dict[tuple[str, str, str, str], int] = {}
+        self._stockpiles: dict[tuple[str, str, str], int] = {}
 
     def route(self, origin: str, destination: str, material: str) -> int:
         """Key of a (origin, destination, material) route for :attr:`fl` rows."""
@@ -50,6 +57,11 @@ class Recorder:
         """Key of a facility's output for :attr:`pr` rows."""
         key = (f.fid, f.country, f.stage, material)
         return self._outputs.setdefault(key, len(self._outputs))
+
+    def stockpile(self, sp: StockpileRT) -> int:
+        """Key of a stockpile for :attr:`sp` rows."""
+        key = (sp.pid, sp.country, sp.material)
+        return self._stockpiles.setdefault(key, len(self._stockpiles))
 
     def demand_key(self, d: DemandRT) -> int:
         """Key of a demand sector for :attr:`ts` rows (registered on first use)."""
@@ -67,8 +79,9 @@ class Recorder:
                                            stockpile_t), strict=True):
             column.append(value)
 
-    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """(timeseries, flows, production) with int32 days, categorical labels, float64 t."""
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """(timeseries, flows, production, stockpiles) with int32 days, categorical labels,
+        float64 t."""
         day, key, demand_t, delivered_t, inventory_t, stockpile_t = (
             _column(c, t) for c, t in zip(self.ts, _TS_TYPES, strict=True))
         labels = _labels(self._demand_labels, key, 4)
@@ -92,11 +105,19 @@ class Recorder:
             "day": day, "facility": labels[0], "country": labels[1],
             "stage": labels[2], "material": labels[3], "tonnes": tonnes,
         }, columns=PRODUCTION_COLUMNS)
-        return timeseries, flows, production
+        day, key, held, released, bought = (
+            _column(c, t) for c, t in zip(self.sp, _SP_TYPES, strict=True))
+        labels = _labels(list(self._stockpiles), key, 3)
+        stockpiles = pd.DataFrame({
+            "day": day, "stockpile": labels[0], "country": labels[1], "material": labels[2],
+            "holdings_t": held, "released_t": released, "bought_t": bought,
+        }, columns=STOCKPILE_COLUMNS)
+        return timeseries, flows, production, stockpiles
 
 
 _KEYED = (np.int32, np.intp, np.float64)
 _TS_TYPES = (np.int32, np.intp, np.float64, np.float64, np.float64, np.float64)
+_SP_TYPES = (np.int32, np.intp, np.float64, np.float64, np.float64)
 
 
 def _column(values: list, dtype) -> np.ndarray:

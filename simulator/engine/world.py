@@ -274,13 +274,26 @@ class World:
     # -- stockpiles -------------------------------------------------------------------------
     def _stockpile(self, sp: StockpileRT):
         step = self.net.step_days
+        warmup = self.net.warmup_days
         account = sp.buyer
         assert account is not None
+        key = self.rec.stockpile(sp)
+        sp_day, sp_key, sp_held, sp_released, sp_bought = self.rec.sp
+        release = self._release
 
         def tend(now: int) -> None:
-            sp.holdings += account.on_hand  # purchases that arrived join the reserve
+            bought = account.on_hand  # purchases that arrived join the reserve
+            sp.holdings += bought
             account.on_hand = 0.0
-            sp.releasing = self._release(sp, step)
+            released = release(sp, step)
+            sp.releasing = released is not None
+            if now >= warmup:  # the step's row: holdings at its end (nothing moves them
+                # until the next step's turn), tonnes released and bought in the step
+                sp_day.append(now - warmup)
+                sp_key.append(key)
+                sp_held.append(sp.holdings)
+                sp_released.append(released or 0.0)
+                sp_bought.append(bought)
             if sp.releasing or sp.buy_tpd <= 0.0:
                 return
             pipeline = sum(lane.on_order for lane in account.lanes)
@@ -292,19 +305,20 @@ class World:
 
         return tend
 
-    def _release(self, sp: StockpileRT, step: int) -> bool:
-        """Release into short eligible buyers; True if the trigger is on."""
+    def _release(self, sp: StockpileRT, step: int) -> float | None:
+        """Release into short eligible buyers: the tonnes released (possibly 0) if the
+        trigger is on, else None."""
         use = sum(b.usage_per_day for b in sp.buyers)
         if use <= 0.0:
-            return False
+            return None
         if sp.trigger == "fill_rate":
             level = sum(b.last_fill * b.usage_per_day for b in sp.buyers) / use
         else:
             level = sum(b.on_hand for b in sp.buyers) / use
         if level >= sp.threshold:
-            return False
+            return None
         if sp.holdings <= 0.0:
-            return True
+            return 0.0
         needs = [max(0.0, b.usage_per_day * (b.cover_days + step) - b.on_hand)
                  for b in sp.buyers]
         total_need = sum(needs)
@@ -313,7 +327,8 @@ class World:
             sp.holdings -= amount
             for b, need in zip(sp.buyers, needs, strict=True):
                 b.on_hand += amount * need / total_need
-        return True
+            return amount
+        return 0.0
 
     # -- ordering and allocation --------------------------------------------------------------
     def _orderer(self, b: Buyer):

@@ -53,6 +53,7 @@ RUN_TABLE_COLUMNS = {
                    "demand_t", "delivered_t", "shortfall_t", "stockpile_t"],
     "flows": None,
     "production": None,
+    "stockpiles": None,
 }
 
 #: Metrics shown in the report's tables, in order, with their headings.
@@ -99,7 +100,7 @@ class RunData:
         return None if s is None else int(s)
 
     def table(self, name: str) -> pd.DataFrame:
-        """``flows`` or ``production`` (read on first use)."""
+        """``flows``, ``production`` or ``stockpiles`` (read on first use)."""
         if name not in self.tables:
             self.tables[name] = _read_table(self.path, name, RUN_TABLE_COLUMNS.get(name))
         return self.tables[name]
@@ -120,7 +121,7 @@ def _read_table(run_dir: Path, name: str, columns: Sequence[str] | None) -> pd.D
 
 def load_run(run_dir: str | os.PathLike[str], tables: Iterable[str] = ()) -> RunData:
     """Read a run folder: the resolved scenario, the manifest (``{}`` if absent), the
-    time series and any other ``tables`` (``"flows"``, ``"production"``).
+    time series and any other ``tables`` (``"flows"``, ``"production"``, ``"stockpiles"``).
 
     Raises :class:`RunFolderError` when the folder or a needed file is missing, and the
     scenario loader's :class:`~simulator.scenario.ScenarioError` when the resolved scenario
@@ -472,13 +473,8 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
 
 def _figures(run: RunData, events: Sequence[Any], max_panels: int) -> list[str]:
     from ..viz.fan import fan_chart
-    from ..viz.panels import (
-        concentration_figure,
-        origin_mix_figure,
-        small_multiples,
-        stockpile_figure,
-        stockpile_groups,
-    )
+    from ..viz.panels import concentration_figure, origin_mix_figure, small_multiples
+    from ..viz.stockpiles import stockpile_figure, stockpile_groups
 
     sc, ts, n = run.scenario, run.timeseries, run.replications
     out = []
@@ -497,10 +493,23 @@ def _figures(run: RunData, events: Sequence[Any], max_panels: int) -> list[str]:
         "fig-multiples", "Small multiples of fill rate by country and sector",
         "One panel per country and sector that ran short (largest cumulative shortfall "
         "first), shared axes.")
-    add(lambda: stockpile_figure(ts, sc.name, n, labels=stockpile_groups(sc), events=events),
-        "fig-stockpiles", "Strategic stockpile holdings over time",
-        "Holdings of the strategic stockpiles that demand sectors draw on (median and "
-        "P5-P95 across replications).")
+    if sc.stockpiles:
+        try:
+            held = run.table("stockpiles")
+        except RunFolderError:  # a run folder written before stockpiles.parquet existed
+            add(lambda: stockpile_figure(ts, sc.name, n, labels=stockpile_groups(sc),
+                                         events=events),
+                "fig-stockpiles", "Strategic stockpile holdings over time",
+                "Holdings of the strategic stockpiles that demand sectors draw on (median and "
+                "P5-P95 across replications).")
+        else:
+            add(lambda: stockpile_figure(held, sc.name, n, events=events),
+                "fig-stockpiles", "Strategic stockpile holdings over time",
+                "Holdings of each strategic stockpile at the end of each step "
+                "(<code>stockpiles.parquet</code>): median and P5-P95 across replications, "
+                "one panel per stockpile with its own scale, event windows shaded and "
+                "numbered; each title gives the median tonnes released and bought per "
+                "replication.")
     prod = run.table("production")
     if len(prod):
         add(lambda: origin_mix_figure(run.table("flows"), prod, sc.name, n, stages=sc.stages,

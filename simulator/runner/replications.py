@@ -67,6 +67,7 @@ class ReplicationFrames:
     timeseries: pd.DataFrame
     flows: pd.DataFrame
     production: pd.DataFrame
+    stockpiles: pd.DataFrame
     balance: pd.DataFrame
     event_count: int
     step_days: int
@@ -146,10 +147,10 @@ class ReplicationFailed(RunFailed):
 class RunResults:
     """One run: bookkeeping and compact summaries, plus the tables when kept in memory.
 
-    ``timeseries``, ``flows`` and ``production`` (when :func:`run_scenario` ran without a sink;
-    ``None`` when they were streamed to disk) start with ``replication`` (int32), ``day``
-    (int32) and ``date`` (datetime64[ns] = start date + day), then the engine's columns; rows
-    are sorted by replication, day and labels. ``balance`` holds each replication's
+    ``timeseries``, ``flows``, ``production`` and ``stockpiles`` (when :func:`run_scenario` ran
+    without a sink; ``None`` when they were streamed to disk) start with ``replication`` (int32),
+    ``day`` (int32) and ``date`` (datetime64[ns] = start date + day), then the engine's columns;
+    rows are sorted by replication, day and labels. ``balance`` holds each replication's
     mass-balance table; ``event_counts`` and ``wall_seconds`` are per finished replication, in
     replication order (``replication_ids``).
     """
@@ -161,6 +162,7 @@ class RunResults:
     timeseries: pd.DataFrame | None = None
     flows: pd.DataFrame | None = None
     production: pd.DataFrame | None = None
+    stockpiles: pd.DataFrame | None = None
     balance: dict[int, pd.DataFrame] = field(default_factory=dict)
     event_counts: list[int] = field(default_factory=list)
     wall_seconds: list[float] = field(default_factory=list)
@@ -256,8 +258,8 @@ def run_one(scenario: Scenario, seed: int, replication: int) -> ReplicationFrame
         for name in TABLES
     }
     return ReplicationFrames(replication, frames["timeseries"], frames["flows"],
-                             frames["production"], res.balance, res.event_count, res.step_days,
-                             wall)
+                             frames["production"], frames["stockpiles"], res.balance,
+                             res.event_count, res.step_days, wall)
 
 
 def payload_of(frames: ReplicationFrames, scenario: Scenario, seed: int) -> ReplicationPayload:
@@ -331,10 +333,8 @@ def run_scenario(
     def finish() -> RunResults:
         results.finished_at = _utcnow()
         if memory is not None:
-            frames = memory.frames()
-            results.timeseries = frames["timeseries"]
-            results.flows = frames["flows"]
-            results.production = frames["production"]
+            for name, frame in memory.frames().items():
+                setattr(results, name, frame)
         return results
 
     ev = evaluator if evaluator is not None else SequentialEvaluator()

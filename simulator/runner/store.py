@@ -5,14 +5,14 @@ holds the resolved scenario, ``manifest.json``, tidy Parquet tables, CSV ledgers
 figures. Everything is written into a hidden sibling folder (``.<name>.tmp-<pid>``) first and
 renamed into place, so a run folder either exists complete or not at all.
 
-:class:`RunWriter` is the sink :func:`~simulator.runner.run_scenario` streams into: each
-finished replication's tables are appended to ``timeseries.parquet``, ``flows.parquet`` and
-``production.parquet`` as Parquet row groups (consecutive replications grouped until a group
-holds :data:`ROW_GROUP_MIN_ROWS` timeseries rows; with the baseline, one replication per row
-group), so memory stays bounded whatever the number of replications. :meth:`RunWriter.close`
-then writes the ledgers, KPIs, figures and manifest and publishes the folder.
-:func:`write_run` does the same for in-memory results. Tables, CSVs, the resolved YAML and the
-figures are byte-for-byte reproducible for the same scenario, seed and replications, whatever
+:class:`RunWriter` is the sink :func:`~simulator.runner.run_scenario` streams into: each finished
+replication's tables are appended to ``timeseries.parquet``, ``flows.parquet``,
+``production.parquet`` and ``stockpiles.parquet`` as Parquet row groups (consecutive replications
+grouped until a group holds :data:`ROW_GROUP_MIN_ROWS` timeseries rows; with the baseline, one
+replication per row group), so memory stays bounded whatever the number of replications.
+:meth:`RunWriter.close` then writes the ledgers, KPIs, figures and manifest and publishes the
+folder. :func:`write_run` does the same for in-memory results. Tables, CSVs, the resolved YAML and
+the figures are byte-for-byte reproducible for the same scenario, seed and replications, whatever
 executor ran them; only the manifest carries times and the executor.
 """
 
@@ -47,8 +47,8 @@ __all__ = ["ROW_GROUP_MIN_ROWS", "RUN_FILES", "RunWriter", "package_version", "w
 #: Files every run folder holds (manifest.json last, written after the others).
 RUN_FILES = (
     "scenario.resolved.yaml", "timeseries.parquet", "flows.parquet", "production.parquet",
-    "balance.csv", "kpis.csv", "metrics.csv", "summary.csv", "metrics_summary.csv",
-    "fill_rate.png", "fill_rate.svg", "manifest.json",
+    "stockpiles.parquet", "balance.csv", "kpis.csv", "metrics.csv", "summary.csv",
+    "metrics_summary.csv", "fill_rate.png", "fill_rate.svg", "manifest.json",
 )
 #: A Parquet row group holds whole consecutive replications, at least this many timeseries
 #: rows (unless it is the last).
@@ -197,6 +197,8 @@ class RunWriter:
         assert self.tmp is not None, "use RunWriter as a context manager"
         for name in TABLES:
             table = combine_tables([t[name] for t in self._pending], name)
+            if table.num_rows == 0:  # no empty row groups (a scenario without stockpiles)
+                continue
             writer = self._writers.get(name)
             if writer is None:
                 writer = self._writers[name] = pq.ParquetWriter(
@@ -221,7 +223,7 @@ class RunWriter:
         self._flush()
         for name in TABLES:
             writer = self._writers.pop(name, None)
-            if writer is None:  # no replication: an empty table with the schema
+            if writer is None:  # no rows (or no replication): an empty table with the schema
                 writer = pq.ParquetWriter(self.tmp / f"{name}.parquet", schema(name),
                                           **_parquet_options(name))
             writer.close()

@@ -1,11 +1,11 @@
 """The run tables as Arrow: fixed schemas, canonical row order, one replication at a time.
 
-A run has three tables, ``timeseries``, ``flows`` and ``production``: ``replication`` (int32),
-``day`` (int32), ``date`` (timestamp[ns]), then the engine's columns, label columns as
-dictionary<int32, string> and tonnes as float64. Rows are sorted by replication, day and the
-labels (as strings). :func:`to_arrow` turns a pandas frame of one or more replications into that
-canonical form, whoever calls it (a worker process, or :func:`~simulator.runner.write_run` on
-in-memory results), so the same replications always give the same bytes on disk.
+A run has four tables, ``timeseries``, ``flows``, ``production`` and ``stockpiles``: ``replication``
+(int32), ``day`` (int32), ``date`` (timestamp[ns]), then the engine's columns, label columns as
+dictionary<int32, string> and tonnes as float64. Rows are sorted by replication, day and the labels
+(as strings). :func:`to_arrow` turns a pandas frame of one or more replications into that canonical
+form, whoever calls it (a worker process, or :func:`~simulator.runner.write_run` on in-memory
+results), so the same replications always give the same bytes on disk.
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..engine.recorder import FLOW_COLUMNS, PRODUCTION_COLUMNS, TIMESERIES_COLUMNS
+from ..engine.recorder import (
+    FLOW_COLUMNS,
+    PRODUCTION_COLUMNS,
+    STOCKPILE_COLUMNS,
+    TIMESERIES_COLUMNS,
+)
 
 __all__ = [
     "LABEL_COLUMNS",
@@ -32,6 +37,7 @@ _ENGINE_COLUMNS: dict[str, list[str]] = {
     "timeseries": TIMESERIES_COLUMNS,
     "flows": FLOW_COLUMNS,
     "production": PRODUCTION_COLUMNS,
+    "stockpiles": STOCKPILE_COLUMNS,
 }
 TABLES = tuple(_ENGINE_COLUMNS)
 

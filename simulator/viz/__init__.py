@@ -3,7 +3,8 @@
 from .compare import overlay_figure, scenario_colors
 from .curves import PALETTE, fill_rate_figure, group_colors, save_figure
 from .fan import fan_chart
-from .panels import concentration_figure, origin_mix_figure, small_multiples, stockpile_figure
+from .panels import concentration_figure, origin_mix_figure, small_multiples
+from .stockpiles import stockpile_figure, stockpile_groups
 
 __all__ = [
     "PALETTE",
@@ -17,4 +18,5 @@ __all__ = [
     "scenario_colors",
     "small_multiples",
     "stockpile_figure",
+    "stockpile_groups",
 ]

@@ -8,7 +8,7 @@ Every function returns a :class:`matplotlib.figure.Figure` (Figure API, no pyplo
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib as mpl
@@ -45,8 +45,6 @@ __all__ = [
     "concentration_figure",
     "origin_mix_figure",
     "small_multiples",
-    "stockpile_figure",
-    "stockpile_groups",
 ]
 
 #: Colour of "other origins" in stacked areas, and of China where it appears.
@@ -404,108 +402,4 @@ def _concentration_figure(production, scenario_name, replications, stages, event
     if zoomed:
         top.set_title(_window_note(xlim, full), fontsize=8, color="0.35", loc="left",
                       pad=drawn.title_pad())
-    return fig
-
-
-# --------------------------------------------------------------------------- stockpiles
-
-def stockpile_groups(scenario: Any) -> dict[tuple[str, str], str]:
-    """Legend labels per (country, material) of the scenario's stockpiles: the ids held by
-    that country for that material (``{("US", "ndfeb_magnet"): "us_ndfeb_reserve"}``)."""
-    out: dict[tuple[str, str], list[str]] = {}
-    for sid, sp in getattr(scenario, "stockpiles", {}).items():
-        out.setdefault((str(sp.country), str(sp.material)), []).append(str(sid))
-    return {k: ", ".join(v) for k, v in out.items()}
-
-
-def stockpile_figure(
-    timeseries: pd.DataFrame,
-    scenario_name: str,
-    replications: int | None = None,
-    *,
-    labels: Mapping[tuple[str, str], str] | None = None,
-    events: Sequence[Any] = (),
-    window: Window | str | None = None,
-) -> Figure:
-    """Strategic-stockpile holdings over time (t): median and P5-P95 band across replications.
-
-    The run's ``timeseries`` records, per demand sector and step, the holdings of the
-    stockpiles its buyers may draw on (``stockpile_t``). One line per (country, material) with
-    any holdings: the largest value over that country's demand sectors of the material (they
-    see the same reserves). ``labels`` names the lines (see :func:`stockpile_groups`).
-    Reserves that only supply facilities (no demand sector draws on them) are not in the
-    table and so not drawn; the figure says so when nothing is left.
-    """
-    with mpl.rc_context(_RC):
-        return _stockpile_figure(timeseries, scenario_name, replications, labels or {},
-                                 events, window)
-
-
-def _stockpile_figure(timeseries, scenario_name, replications, labels, events,
-                      window) -> Figure:
-    ts = timeseries
-    n_reps = (replications if replications is not None
-              else int(ts["replication"].nunique()) if len(ts) else 0)
-    held = ts[ts["stockpile_t"] > 0] if len(ts) else ts
-    keys = sorted({(str(c), str(m)) for c, m in
-                   zip(held.get("country", []), held.get("material", []), strict=False)})
-    fig = Figure(figsize=(10.5, 4.8), layout="constrained")
-    ax = fig.add_subplot()
-    fig.suptitle(f"{scenario_name}: strategic stockpile holdings ({_reps_text(n_reps)})",
-                 fontweight="bold")
-    names = {k: labels.get(k, f"{k[0]} {k[1]}") for k in keys}
-    colors = group_colors(names.values())
-    xlim, full, zoomed = resolve_window(window, ts["date"] if len(ts) else pd.Series([]),
-                                        event_spans(events))
-    bands = len(ts) and ts["replication"].nunique() > 1
-    for key in keys:
-        sel = ts[(ts["country"].astype(str) == key[0]) & (ts["material"].astype(str) == key[1])]
-        per = (sel.groupby(["replication", "date"], observed=True)["stockpile_t"].max()
-               .reset_index())
-        q = quantile_frame(per, "stockpile_t", (5, 50, 95))
-        x = q.index.to_numpy()
-        name = names[key]
-        start, low = float(q["p50"].iloc[0]), float(np.nanmin(q["p50"]))
-        ax.plot(x, q["p50"], color=colors[name], lw=1.8, drawstyle="steps-post",
-                label=f"{name}: {key[0]} {key[1]} (start {_tonnes(round(start))} t, "
-                      f"low {_tonnes(round(low))} t)")
-        if bands:
-            ax.fill_between(x, q["p5"], q["p95"], color=colors[name], alpha=0.18, lw=0,
-                            step="post")
-    ax.set_ylabel("Holdings (t)")
-    ax.set_ylim(bottom=0)
-    ax.yaxis.set_major_formatter(FuncFormatter(_tonnes))
-    ax.set_xlabel("Date")
-    if not keys:
-        ax.text(0.5, 0.5, "no stockpile holdings visible to demand sectors in this run",
-                ha="center", va="center", transform=ax.transAxes, color="0.4")
-        ax.set_ylim(0, 1)
-    if len(ts):
-        ax.set_xlim(*xlim)
-    _date_axis(ax)
-    _style(ax)
-    drawn = shade_events([ax], events, xlim, number_ax=ax) if len(ts) else DrawnEvents()
-    handles, labs = ax.get_legend_handles_labels()
-    labs = [lab.replace(" (start", "\n(start") for lab in labs]
-    if bands and keys:
-        handles.append(Patch(color="0.5", alpha=0.3, lw=0))
-        labs.append("P5-P95 across\nreplications\n(lines: median)")
-    if handles:
-        fig.legend(handles, labs, loc="outside right upper", frameon=False, title="Stockpile",
-                   fontsize=8)
-    if drawn:
-        eh, el = event_legend_handles(drawn, wrap=True)
-        fig.legend(eh, el, loc="outside right lower", frameon=False, title="Events",
-                   fontsize=8, title_fontsize=8)
-    notes = []
-    unseen = [f"{name} ({k[0]} {k[1]})" for k, name in sorted(labels.items())
-              if k not in names]
-    if unseen:
-        notes.append("not drawn (no demand sector draws on them; they supply facilities): "
-                     + ", ".join(unseen))
-    if zoomed:
-        notes.append(_window_note(xlim, full))
-    if notes:
-        ax.set_title(wrap_notes(notes, 130), fontsize=8, color="0.35", loc="left",
-                     pad=drawn.title_pad())
     return fig
