@@ -46,7 +46,7 @@ from matplotlib.ticker import PercentFormatter
 
 from ..engine import ReplicationResult, run_replication
 from ..scenario import Scenario, load_scenario
-from ..viz.curves import PALETTE
+from ..viz.curves import PALETTE, percentiles_by_row
 from .base import Check, Replay, at_least, at_most
 
 KEY = "v6"
@@ -419,7 +419,7 @@ def replay_figure(replay: Replay) -> Figure:
             for i, key in enumerate(SCENARIOS):
                 g = curves[(curves["scenario"] == key) & (curves["group"] == group)]
                 wide = g.pivot_table(index="date", columns="replication", values="fill_13w")
-                q = np.nanpercentile(wide.to_numpy(dtype=np.float64), [5, 50, 95], axis=1)
+                q = percentiles_by_row(wide.to_numpy(dtype=np.float64), [5, 50, 95])
                 x = wide.index.to_numpy()
                 ax.plot(x, q[1], color=PALETTE[i], lw=1.7, label=LABELS[key])
                 if wide.shape[1] > 1:

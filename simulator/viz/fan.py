@@ -29,7 +29,16 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, PercentFormatter
 
 from ..analysis.kpis import fill_rate_curve
-from .curves import _RC, PALETTE, TARGET, _date_axis, _step_days, _tonnes, group_colors
+from .curves import (
+    _RC,
+    PALETTE,
+    TARGET,
+    _date_axis,
+    _step_days,
+    _tonnes,
+    group_colors,
+    percentiles_by_row,
+)
 
 __all__ = [
     "EVENT_FACE",
@@ -66,7 +75,7 @@ def quantile_frame(frame: pd.DataFrame, value: str, qs: Sequence[float] = (5, 25
                              aggfunc="sum", observed=True).sort_index()
     if wide.empty:
         return pd.DataFrame({f"p{q:g}": pd.Series([], dtype=np.float64) for q in qs})
-    q = np.nanpercentile(wide.to_numpy(dtype=np.float64), list(qs), axis=1)
+    q = percentiles_by_row(wide.to_numpy(dtype=np.float64), list(qs))
     return pd.DataFrame({f"p{p:g}": q[i] for i, p in enumerate(qs)}, index=wide.index)
 
 
