@@ -11,16 +11,24 @@ the whole process tree (self + J x largest worker).
 
 With ``--quick``, N = 100 and the figures for 1,000 are extrapolated: the fixed cost (start-up,
 final KPIs and figures) once plus ten times the replication phase.
+
+The machine's own ceiling is measured around the ``-j 2`` run: the same engine replications in
+one process alone, then in two processes at once (``machine_speedup_j2`` = 2 x alone / together;
+2.0 on two idle, independent cores, less when the two vCPUs share a physical core or the host is
+busy). ``parallel_efficiency_j2`` = ``parallel_speedup_j2`` / that ceiling is the part critmin
+controls.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from .common import ROOT, say, section, table
@@ -46,6 +54,36 @@ with open(report, "w") as f:
                "self_cpu_s": me.ru_utime + me.ru_stime,
                "children_cpu_s": kids.ru_utime + kids.ru_stime}, f)
 """
+
+
+def _engine_work(scenario: str, reps: int, barrier, out) -> None:
+    from simulator.engine import run_replication
+    from simulator.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    run_replication(sc, seed=0, replication=0)  # warm caches
+    barrier.wait()
+    t0 = time.perf_counter()
+    for r in range(reps):
+        run_replication(sc, seed=0, replication=r)
+    out.put(time.perf_counter() - t0)
+
+
+def machine_speedup(scenario: str, reps: int = 6) -> float:
+    """2 x (seconds for ``reps`` replications alone) / (mean seconds, two processes at once)."""
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
+                                      else "spawn")
+    walls = {}
+    for k in (1, 2):
+        barrier, out = ctx.Barrier(k), ctx.Queue()
+        procs = [ctx.Process(target=_engine_work, args=(scenario, reps, barrier, out))
+                 for _ in range(k)]
+        for p in procs:
+            p.start()
+        walls[k] = sum(out.get() for _ in procs) / k
+        for p in procs:
+            p.join()
+    return 2 * walls[1] / walls[2]
 
 
 def run_config(scenario: str, n: int, workers: int, seed: int, work: Path) -> dict:
@@ -82,10 +120,14 @@ def run(scenario: str = str(ROOT / "scenarios" / "baseline.yaml"), n: int = 1000
     scale = 1000 / n
     rows = {}
     with tempfile.TemporaryDirectory(prefix="critmin-bench-") as tmp:
+        ceilings = []
         for workers in (1, 2):
+            if workers == 2:
+                ceilings.append(machine_speedup(scenario))
             rows[workers] = f = run_config(scenario, n, workers, seed, Path(tmp))
             fixed = f["wall_s"] - f["replication_phase_s"]
             f["reps1000_s"] = fixed + scale * f["replication_phase_s"]
+        ceilings.append(machine_speedup(scenario))
 
     j1, j2 = rows[1], rows[2]
     figures = {
@@ -96,6 +138,10 @@ def run(scenario: str = str(ROOT / "scenarios" / "baseline.yaml"), n: int = 1000
         "reps1000_j2_s": j2["reps1000_s"],
         "parallel_speedup_j2": j1["reps1000_s"] / j2["reps1000_s"],
         "replication_phase_speedup_j2": j1["replication_phase_s"] / j2["replication_phase_s"],
+        "machine_speedup_j2_before": ceilings[0],
+        "machine_speedup_j2_after": ceilings[1],
+        "parallel_efficiency_j2": (j1["reps1000_s"] / j2["reps1000_s"])
+        / (sum(ceilings) / len(ceilings)),
         "peak_rss_mib": max(f["self_rss_mib"] + f["children_rss_mib"] for f in rows.values()),
         "peak_rss_all_workers_mib": max(f["self_rss_mib"] + w * f["children_rss_mib"]
                                         for w, f in rows.items()),
@@ -123,7 +169,9 @@ def run(scenario: str = str(ROOT / "scenarios" / "baseline.yaml"), n: int = 1000
     say(f"  {'peak RSS worker (MiB)':<30}{j1['children_rss_mib']:>12.1f}"
         f"{j2['children_rss_mib']:>12.1f}")
     table([(key, f"{figures[key]:.3f}" if isinstance(figures[key], float) else figures[key])
-           for key in ("parallel_speedup_j2", "cpu_bound_speedup_j2", "peak_rss_mib",
+           for key in ("parallel_speedup_j2", "machine_speedup_j2_before",
+                       "machine_speedup_j2_after", "parallel_efficiency_j2",
+                       "cpu_bound_speedup_j2", "peak_rss_mib",
                        "engine_s_per_replication", "parent_cpu_s_per_replication_j2",
                        "parquet_mib_per_1000")])
     return figures
