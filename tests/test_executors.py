@@ -41,7 +41,14 @@ TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
 SHORT = ["demand.jp_ev.rate_tpy=2500",  # short of supply: KPIs and figures have content
          # ... and a reserve that releases into it (stockpiles.parquet has rows)
          "stockpiles.jp_reserve={country: JP, material: oxide, holdings_t: 1000, "
-         "release: {threshold: 0.9, max_release_tpy: 500}}"]
+         "release: {threshold: 0.9, max_release_tpy: 500}}",
+         # ... and random draws (outages, licence approvals and delays), so identical files
+         # across executors mean every replication drew from its own streams
+         "events.breakdowns={type: facility_outage, facilities: [my_refinery], "
+         "random: {failures_per_year: 6, mean_repair_days: {triangular: [5, 10, 20]}}}",
+         "events.licences={type: export_control, exporter: MY, materials: [oxide], "
+         "destinations: [JP], mode: licence, effective: 2024-09-01, "
+         "licence: {approval_probability: 0.7, delay_days: {triangular: [14, 30, 60]}}}"]
 N, SEED = 24, 5
 
 
@@ -120,6 +127,8 @@ def test_sequential_run_folder(reference, tiny):
     assert list(order) == list(ts.index)
     kpis = pd.read_csv(reference / "kpis.csv")
     assert list(kpis["replication"]) == list(range(N))
+    # the draws differ by replication (else identical files would prove little)
+    assert kpis["cumulative_shortfall_t"].nunique() > N // 2
 
 
 def test_process_pool_gives_identical_files(reference, tiny, tmp_path, monkeypatch):
