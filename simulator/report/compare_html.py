@@ -14,15 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .html import (
-    DEFINITIONS,
-    _e,
-    _keep_together,
-    _table,
-    format_range,
-    html_page,
-    write_text_atomic,
-)
+from .html import DEFINITIONS
+from .markup import _e, _keep_together, _table, format_range, html_page, write_text_atomic
 
 __all__ = ["CompareRun", "build_compare_report", "write_compare_report"]
 

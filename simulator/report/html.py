@@ -9,52 +9,40 @@ per sector and per demand sector with percentiles and confidence intervals, the 
 
 The same run folder gives the same bytes (no generation time is written).
 
-This module also reads run folders for the other commands: :func:`load_run` and
-:func:`sector_timeseries`.
+Run folders are read by :mod:`.rundata`; formatting and page markup are in :mod:`.markup`.
 """
 
 from __future__ import annotations
 
 import base64
-import html
-import io
 import json
-import math
 import os
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
 
 from ..analysis.metrics import event_windows, replication_metrics, summarize
 from ..scenario import dump_scenario_yaml
 from ..scenario.models import Scenario
+from .markup import (
+    _e,
+    _figure,
+    _keep_together,
+    _num,
+    _png_data_uri,
+    _table,
+    format_metric,
+    format_range,
+    html_page,
+    write_text_atomic,
+)
+from .rundata import RunData, RunFolderError, load_run, sector_timeseries
 
-__all__ = [
-    "RUN_TABLE_COLUMNS",
-    "RunData",
-    "RunFolderError",
-    "build_report",
-    "format_metric",
-    "format_range",
-    "load_run",
-    "sector_timeseries",
-    "write_report",
-]
+__all__ = ["build_report", "write_report"]
 
-#: Columns read from ``timeseries.parquet`` (``inventory_t`` is not needed here).
-RUN_TABLE_COLUMNS = {
-    "timeseries": ["replication", "day", "date", "country", "sector", "demand_id", "material",
-                   "demand_t", "delivered_t", "shortfall_t", "stockpile_t"],
-    "flows": None,
-    "production": None,
-    "stockpiles": None,
-}
 
 #: Metrics shown in the report's tables, in order, with their headings.
 METRIC_HEADINGS = {
@@ -69,229 +57,10 @@ METRIC_HEADINGS = {
 }
 
 
-class RunFolderError(FileNotFoundError):
-    """A path is not a readable run folder (missing, or without a needed file)."""
-
-
-@dataclass
-class RunData:
-    """One run folder read from disk."""
-
-    path: Path
-    scenario: Scenario
-    manifest: dict[str, Any]
-    timeseries: pd.DataFrame
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.scenario.name
-
-    @property
-    def replications(self) -> int:
-        """Replications present in the time series."""
-        if len(self.timeseries) == 0:
-            return int(self.manifest.get("replications_completed", 0) or 0)
-        return int(self.timeseries["replication"].nunique())
-
-    @property
-    def seed(self) -> int | None:
-        s = self.manifest.get("seed")
-        return None if s is None else int(s)
-
-    def table(self, name: str) -> pd.DataFrame:
-        """``flows``, ``production`` or ``stockpiles`` (read on first use)."""
-        if name not in self.tables:
-            self.tables[name] = _read_table(self.path, name, RUN_TABLE_COLUMNS.get(name))
-        return self.tables[name]
-
-
-def _read_table(run_dir: Path, name: str, columns: Sequence[str] | None) -> pd.DataFrame:
-    path = run_dir / f"{name}.parquet"  # a file, or a folder of parts (streamed writes)
-    if not path.exists():
-        raise RunFolderError(f"not a run folder (no {name}.parquet): {run_dir}")
-    if columns is not None:
-        import pyarrow.parquet as pq
-
-        have = set(pq.read_schema(path).names) if path.is_file() else None
-        if have is not None:
-            columns = [c for c in columns if c in have]
-    return pd.read_parquet(path, columns=list(columns) if columns is not None else None)
-
-
-def load_run(run_dir: str | os.PathLike[str], tables: Iterable[str] = ()) -> RunData:
-    """Read a run folder: the resolved scenario, the manifest (``{}`` if absent), the
-    time series and any other ``tables`` (``"flows"``, ``"production"``, ``"stockpiles"``).
-
-    Raises :class:`RunFolderError` when the folder or a needed file is missing, and the
-    scenario loader's :class:`~simulator.scenario.ScenarioError` when the resolved scenario
-    no longer validates."""
-    from ..scenario import load_scenario
-
-    path = Path(run_dir)
-    if not path.exists():
-        raise RunFolderError(f"no such run folder: {path}")
-    if not path.is_dir():
-        raise RunFolderError(f"not a run folder (not a directory): {path}")
-    resolved = path / "scenario.resolved.yaml"
-    if not resolved.is_file():
-        raise RunFolderError(f"not a run folder (no scenario.resolved.yaml): {path}")
-    scenario = load_scenario(resolved)
-    manifest_path = path / "manifest.json"
-    manifest = (json.loads(manifest_path.read_text(encoding="utf-8"))
-                if manifest_path.is_file() else {})
-    ts = _read_table(path, "timeseries", RUN_TABLE_COLUMNS["timeseries"])
-    run = RunData(path, scenario, manifest, ts)
-    for t in tables:
-        run.table(t)
-    return run
-
-
-def sector_timeseries(timeseries: pd.DataFrame) -> pd.DataFrame:
-    """The time series summed over countries and materials per sector: one row per
-    replication x step x sector with ``demand_id`` = the sector, ``country`` and
-    ``material`` = ``"all"``. Stockpiles are set to 0 (reserves shared between countries
-    would be counted twice), so ``stockpile_drawdown_t`` is only meaningful per demand
-    sector. Ready for :func:`~simulator.analysis.metrics.replication_metrics`."""
-    keys = ["replication", "day", "sector"]
-    g = (timeseries.groupby(keys, observed=True, sort=True)
-         .agg(date=("date", "first"), demand_t=("demand_t", "sum"),
-              delivered_t=("delivered_t", "sum"), shortfall_t=("shortfall_t", "sum"))
-         .reset_index())
-    g["sector"] = g["sector"].astype(str)
-    g["demand_id"] = g["sector"]
-    g["country"] = "all"
-    g["material"] = "all"
-    g["stockpile_t"] = 0.0
-    return g
-
-
-# --------------------------------------------------------------------------- formatting
-
-def _num(v: float, decimals: int = 1) -> str:
-    if not np.isfinite(v):
-        return "-"
-    text = f"{v:,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-_FILL = ("fill_rate", "trough_fill_rate")
-#: Metrics that cannot be negative (confidence intervals are clipped at 0 for display).
-_NONNEG = ("cumulative_shortfall_t", "days_below_threshold", "time_to_survive_days",
-           "time_to_recover_days", "resilience_loss_pct_days", "stockpile_drawdown_t")
-
-
-def _pct_decimals(v: float, signed: bool) -> int:
-    """Enough decimals that a small difference, or a fill rate just under 100%, shows."""
-    pct = v * 100.0
-    decimals = 1
-    while decimals < 3 and pct != 0 and (
-            (signed and round(pct, decimals) == 0)
-            or (not signed and v < 1 and round(pct, decimals) >= 100)):
-        decimals += 1
-    return decimals
-
-
-def format_metric(metric: str, value: float, *, signed: bool = False,
-                  unit: bool = True, decimals: int | None = None) -> str:
-    """A metric value for people: % for fill rates, t for tonnes, d for days; ``inf`` (never
-    within the horizon) as "never"; NaN as "-". ``signed`` adds + to positive values
-    (differences; fill rates then read in percentage points). ``unit=False`` leaves the unit
-    off; ``decimals`` fixes the decimals of a fill rate."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    v = float(value)
-    if math.isinf(v):
-        return "never" if v > 0 else "-inf"
-    sign = "+" if signed and v > 0 else ""
-    if metric in _FILL:
-        d = decimals if decimals is not None else _pct_decimals(v, signed)
-        text = f"{v * 100.0:.{d}f}"
-        if float(text) == 0:
-            text, sign = text.lstrip("-"), ""
-        if not unit:
-            return f"{sign}{text}"
-        return f"{sign}{text} pp" if signed else f"{text}%"
-    if metric.endswith("_t"):
-        text, suffix = _num(v, 1 if abs(v) < 1000 else 0), " t"
-    elif metric == "resilience_loss_pct_days":
-        text, suffix = _num(v, 0), " %·d"
-    elif metric.endswith("_days") or metric == "days_below_threshold":
-        text, suffix = _num(v, 0), " d"
-    else:
-        text, suffix = _num(v, 3), ""
-    if text.lstrip("-") == "0":
-        text, sign = "0", ""
-    return f"{sign}{text}{suffix if unit else ''}"
-
-
-def format_range(metric: str, mid: float, lo: float, hi: float, *, signed: bool = False,
-                 brackets: str = "[]", clip: bool = True) -> str:
-    """``mid [lo, hi]`` with the unit once (``72.6 t [30.5, 114.8]``) and, for fill rates, the
-    same decimals throughout. With ``clip`` (not for differences), bounds are clipped to the
-    metric's range (fill rates 0-100%, others >= 0). Just ``mid`` when a bound is NaN."""
-    vals = [float(x) if x is not None else math.nan for x in (mid, lo, hi)]
-    if clip and not signed:
-        top = 1.0 if metric in _FILL else math.inf
-        if metric in _FILL or metric in _NONNEG:
-            vals[1:] = [min(max(x, 0.0), top) if math.isfinite(x) else x for x in vals[1:]]
-    dec = None
-    if metric in _FILL:
-        dec = max(_pct_decimals(x, signed) for x in vals if math.isfinite(x)) \
-            if any(math.isfinite(x) for x in vals) else 1
-    head = format_metric(metric, vals[0], signed=signed, decimals=dec)
-    if math.isnan(vals[1]) or math.isnan(vals[2]):
-        return head
-    lo_t, hi_t = (format_metric(metric, x, signed=signed, unit=False, decimals=dec)
-                  for x in vals[1:])
-    return f"{head} {brackets[0]}{lo_t}, {hi_t}{brackets[1]}"
-
-
-def _e(x: Any) -> str:
-    return html.escape(str(x), quote=True)
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, numeric_from: int = 1,
-           caption: str | None = None, cls: str = "") -> str:
-    out = [f'<table class="{cls}">' if cls else "<table>"]
-    if caption:
-        out.append(f"<caption>{_e(caption)}</caption>")
-    out.append("<thead><tr>" + "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
-               + "</tr></thead><tbody>")
-    for row in rows:
-        cells = []
-        for i, v in enumerate(row):
-            tag = "td class=\"num\"" if i >= numeric_from else "td"
-            cells.append(f"<{tag}>{_e(v)}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
-    return "\n".join(out)
-
-
-def _png_data_uri(fig: Any, dpi: int = 110) -> str:
-    from ..viz.curves import _RC
-
-    buf = io.BytesIO()
-    with mpl.rc_context(_RC):
-        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _figure(uri: str, alt: str, caption: str, fig_id: str) -> str:
-    return (f'<figure id="{_e(fig_id)}"><img src="{uri}" alt="{_e(alt)}">'
-            f"<figcaption>{caption}</figcaption></figure>")
-
-
 # --------------------------------------------------------------------------- content
 
 def _summary_index(summary: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
     return {(str(r["demand_id"]), str(r["metric"])): r for _, r in summary.iterrows()}
-
-
-def _keep_together(text: str) -> str:
-    """No line breaks inside a bracket or between a number and its unit."""
-    text = re.sub(r"(\d) (t|d|pp|%·d)\b", "\\1\u00a0\\2", text)
-    return text.replace(", ", ",\u00a0")
 
 
 def _p50_range(idx: dict, did: str, metric: str) -> str:
@@ -423,52 +192,6 @@ DEFINITIONS = {
     "P5, P50, P95": "percentiles across replications; 95% CI: Student t interval of "
                     "the mean.",
 }
-
-
-_CSS = """
-:root { color-scheme: light; --ink: #1d2329; --muted: #5b6670; --rule: #d9dee3;
-        --band: #f4f6f8; --accent: #0072B2; }
-* { box-sizing: border-box; }
-html { font-size: 16px; }
-body { margin: 0 auto; max-width: 1180px; padding: 2rem 1.5rem 4rem; color: var(--ink);
-       background: #fff; line-height: 1.5;
-       font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-                    "Noto Sans", "Liberation Sans", sans-serif; }
-h1 { font-size: 1.8rem; margin: 0 0 .25rem; line-height: 1.2; }
-h2 { font-size: 1.3rem; margin: 2.5rem 0 .75rem; padding-bottom: .25rem;
-     border-bottom: 2px solid var(--rule); }
-h3 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
-p, li { max-width: 75ch; }
-.lede { color: var(--muted); margin: 0 0 1rem; }
-code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono",
-            monospace; font-size: .85rem; }
-pre { background: var(--band); padding: 1rem; overflow-x: auto; border-radius: 4px;
-      line-height: 1.4; max-height: 40rem; }
-nav ol { columns: 2; padding-left: 1.2rem; margin: .5rem 0 0; }
-nav a, a { color: var(--accent); }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1.25rem;
-           margin: 1rem 0; }
-dl.facts dt { color: var(--muted); }
-dl.facts dd { margin: 0; }
-table { border-collapse: collapse; margin: .75rem 0 1.25rem; font-size: .85rem;
-        font-variant-numeric: tabular-nums; width: 100%; }
-caption { text-align: left; color: var(--muted); padding-bottom: .35rem; }
-th, td { padding: .35rem .6rem; border-bottom: 1px solid var(--rule); vertical-align: top;
-         text-align: left; }
-thead th { background: var(--band); border-bottom: 2px solid var(--rule); }
-td.num { text-align: right; }
-tbody tr:nth-child(even) { background: #fafbfc; }
-.scroll { overflow-x: auto; }
-figure { margin: 1.25rem 0 2rem; }
-figure img { max-width: 100%; height: auto; display: block; border: 1px solid var(--rule); }
-figcaption { color: var(--muted); font-size: .9rem; margin-top: .4rem; max-width: 90ch; }
-details { margin: .75rem 0; }
-summary { cursor: pointer; font-weight: 600; }
-.findings li { margin-bottom: .4rem; }
-.status-interrupted { color: #b00020; font-weight: 600; }
-footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
-@media print { body { max-width: none; } details { display: block; } pre { max-height: none; } }
-"""
 
 
 def _figures(run: RunData, events: Sequence[Any], max_panels: int) -> list[str]:
@@ -689,16 +412,6 @@ def _build(run: RunData, max_panels: int, figures: bool) -> str:
     return html_page(title, parts, version)
 
 
-def html_page(title: str, parts: Sequence[str], version: str) -> str:
-    """A complete self-contained HTML page: ``parts`` joined in ``<main>``, the report CSS."""
-    body = "\n".join(parts)
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<meta name=\"generator\" content=\"critmin {_e(version)}\">\n"
-            f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-            f"<main>\n{body}\n</main>\n</body>\n</html>\n")
-
-
 def write_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
                  **kwargs: Any) -> Path:
     """Write :func:`build_report` to ``out`` (default ``<run_dir>/report.html``) atomically
@@ -708,15 +421,3 @@ def write_report(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | 
     return write_text_atomic(target, text)
 
 
-def write_text_atomic(target: Path, text: str) -> Path:
-    """Write ``text`` to ``target`` through a temporary sibling and a rename, so readers see
-    the old file or the new one, never half of it. Returns ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return target
