@@ -103,6 +103,14 @@ def _unique_names(names: Sequence[str]) -> list[str]:
     return out
 
 
+def _checked(requested: Sequence[str], known: Sequence[str], what: str, hint: str) -> list[str]:
+    """``requested`` without repeats; raises ``KeyError`` naming any not in ``known``."""
+    unknown = [r for r in requested if r not in known]
+    if unknown:
+        raise KeyError(f"unknown {what}: {', '.join(unknown)} ({hint})")
+    return list(dict.fromkeys(requested))
+
+
 def sectors_of_interest(metrics: dict[str, pd.DataFrame], requested: Sequence[str] | None,
                         limit: int = 4) -> tuple[list[str], str | None]:
     """The sectors to draw: ``requested`` (checked), else the ``limit`` sectors with the
@@ -111,11 +119,7 @@ def sectors_of_interest(metrics: dict[str, pd.DataFrame], requested: Sequence[st
     sectors and a note (or ``None``). Unknown requested sectors raise ``KeyError``."""
     known = sorted({str(s) for m in metrics.values() for s in m["sector"].unique()})
     if requested:
-        unknown = [s for s in requested if s not in known]
-        if unknown:
-            raise KeyError(f"unknown sector(s): {', '.join(unknown)} "
-                           f"(known: {', '.join(known)})")
-        return list(dict.fromkeys(requested)), None
+        return _checked(requested, known, "sector(s)", f"known: {', '.join(known)}"), None
     worst: dict[str, float] = {}
     demand: dict[str, float] = {}
     for m in metrics.values():
@@ -143,11 +147,7 @@ def demands_of_interest(metrics: dict[str, pd.DataFrame], requested: Sequence[st
     reference."""
     known = sorted({str(d) for m in metrics.values() for d in m["demand_id"].unique()})
     if requested:
-        unknown = [d for d in requested if d not in known]
-        if unknown:
-            raise KeyError(f"unknown demand sector(s): {', '.join(unknown)} "
-                           f"(e.g. {', '.join(known[:4])})")
-        return list(dict.fromkeys(requested))
+        return _checked(requested, known, "demand sector(s)", f"e.g. {', '.join(known[:4])}")
     frames = list(metrics.values())
     if len(frames) < 2:
         return []

@@ -314,6 +314,16 @@ def _style(ax: Axes) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
+def spare_panel(ax: Axes, others_drawn: bool, empty_message: str) -> None:
+    """A grid cell with nothing to draw: hidden when other panels are drawn, else it says
+    ``empty_message`` (the figure has no data at all)."""
+    if others_drawn:
+        ax.set_visible(False)
+    else:
+        ax.text(0.5, 0.5, empty_message, ha="center", va="center", transform=ax.transAxes,
+                color="0.4")
+
+
 def _reps_text(n: int) -> str:
     return f"{n} replication" + ("" if n == 1 else "s")
 

@@ -38,6 +38,7 @@ from .fan import (
     resolve_window,
     shade_events,
     shortfall_spans,
+    spare_panel,
     wrap_notes,
 )
 
@@ -128,11 +129,7 @@ def _small_multiples(timeseries, scenario_name, replications, events, only_short
     drawn: list[tuple[int, Any]] = []
     for i, ax in enumerate(axes):
         if i >= len(pairs):
-            if pairs:
-                ax.set_visible(False)
-            else:
-                ax.text(0.5, 0.5, "no shortfall in any country x sector", ha="center",
-                        va="center", transform=ax.transAxes, color="0.4")
+            spare_panel(ax, bool(pairs), "no shortfall in any country x sector")
             continue
         pair = pairs[i]
         g = curve[(curve["pair"] == pair) & in_view]
@@ -282,11 +279,7 @@ def _origin_mix_figure(flows, production, scenario_name, replications, stages, d
     drawn: list[tuple[int, Any]] = []
     for i, ax in enumerate(axes):
         if i >= len(per_stage):
-            if per_stage:
-                ax.set_visible(False)
-            else:
-                ax.text(0.5, 0.5, "no production recorded", ha="center", va="center",
-                        transform=ax.transAxes, color="0.4")
+            spare_panel(ax, bool(per_stage), "no production recorded")
             continue
         stage, frame = list(per_stage.items())[i]
         x = frame.index.to_numpy()

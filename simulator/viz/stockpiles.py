@@ -26,6 +26,7 @@ from .fan import (
     quantile_frame,
     resolve_window,
     shade_events,
+    spare_panel,
     wrap_notes,
 )
 
@@ -92,11 +93,7 @@ def _stockpile_panels(sp: pd.DataFrame, scenario_name: str, replications: int | 
     titles: list[str] = []
     for i, ax in enumerate(axes):
         if i >= len(ids):
-            if ids:
-                ax.set_visible(False)
-            else:
-                ax.text(0.5, 0.5, "no stockpiles in this run", ha="center", va="center",
-                        transform=ax.transAxes, color="0.4")
+            spare_panel(ax, bool(ids), "no stockpiles in this run")
             continue
         sid = ids[i]
         g = sp[names == sid]
