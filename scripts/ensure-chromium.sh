@@ -14,8 +14,8 @@ if [ -n "${CRITMIN_NO_APT:-}" ] || [ "$(id -u)" != 0 ] || ! command -v apt-get >
 fi
 echo "installing Debian's chromium for the report rendering test (CRITMIN_NO_APT=1 skips this)" >&2
 export DEBIAN_FRONTEND=noninteractive
-if ! { timeout 300 apt-get update -qq \
-       && timeout 600 apt-get install -y -qq --no-install-recommends chromium; } >/dev/null; then
+if ! { timeout 120 apt-get update -qq \
+       && timeout 240 apt-get install -y -qq --no-install-recommends chromium; } >/dev/null; then
   echo "note: could not install chromium; the report rendering test will be skipped" >&2
 fi
 exit 0
