@@ -220,3 +220,27 @@ def test_rolling_fill_rate_is_the_ratio_of_window_sums():
     # replication 0: 10/10, 10/20, 0/10, 5/10; replication 1: 4/4, 6/8, 2/8, 4/8
     assert out.loc[0].tolist() == [1.0, 0.5, 0.0, 0.5]
     assert out.loc[1].tolist() == [1.0, 0.75, 0.25, 0.5]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install "
+                                               "chromium to run this rendering check)")
+def test_compare_report_renders_with_its_figure_in_headless_chromium(compared, tmp_path):
+    """The page opens offline and the embedded overlay is decoded and drawn: the screenshot
+    holds the second scenario's orange (#D55E00), which only the figure uses."""
+    from matplotlib.image import imread
+
+    _, out = compared
+    shot = tmp_path / "shot.png"
+    r = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--disable-background-networking", "--no-first-run",
+                        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,4000",
+                        f"--screenshot={shot}", (out / "report.html").as_uri()],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rgb = (imread(shot)[..., :3] * 255).round()
+    orange = ((abs(rgb[..., 0] - 0xD5) < 12) & (abs(rgb[..., 1] - 0x5E) < 12)
+              & (abs(rgb[..., 2] - 0x00) < 12))
+    assert orange.sum() > 200
