@@ -235,7 +235,8 @@ def test_compare_report_renders_with_its_figure_in_headless_chromium(compared, t
     _, out = compared
     shot = tmp_path / "shot.png"
     r = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                        "--disable-background-networking", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update",
+                        "--disable-sync", "--disable-quic", "--no-first-run",
                         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,4000",
                         f"--screenshot={shot}", (out / "report.html").as_uri()],
                        capture_output=True, text=True, timeout=120)

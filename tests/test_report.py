@@ -189,7 +189,8 @@ def test_load_run(run_dir):
 def test_report_renders_in_headless_chromium(report, tmp_path):
     path, _text = report
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-           "--disable-background-networking", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", "--disable-quic", "--no-first-run",
            f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([*cmd, "--dump-dom", path.as_uri()], capture_output=True, text=True,
                          timeout=120)
