@@ -114,8 +114,8 @@ class Lane:
         "buyer",
         "caps",
         "controls",
-        "delays",
         "extra_cover_days",
+        "extra_transit_days",
         "fill_seen",
         "foreign",
         "lead_days",
@@ -161,8 +161,8 @@ class Lane:
         """Export-control runtimes that may apply to this lane."""
         self.caps: list = []
         """Shared tonnage allowances (logistics capacity limits) on this lane."""
-        self.delays: list = []
-        """Logistics disruptions adding days to this lane's lead time."""
+        self.extra_transit_days = 0
+        """Days that active logistics disruptions add to this lane's lead time."""
         self.tariffs: list = []
         """Tariff runtimes on this route; ``policy_mult`` is the product of the active ones."""
         self.observed = False

@@ -49,8 +49,8 @@ class PhaseTimeout(Event):
 
 
 class Tick(Event):
-    """Periodic timed callbacks: each of ``actions(now)`` in turn, every ``period`` days in
-    ``phase``.
+    """Periodic timed callbacks: each of ``actions(now)`` in turn, from now on every ``period``
+    days in ``phase``.
 
     One event object is rescheduled for ever, so a step costs one heap push and no allocation
     for all the actions of a phase together. Each action counts as one engine event (the
@@ -63,9 +63,7 @@ class Tick(Event):
     __slots__ = ("actions", "period", "phase")
 
     def __init__(self, env: simpy.Environment, period: int, phase: int,
-                 actions: list[Callable[[int], None]], first: int = 0):
-        if first < 0:
-            raise ValueError(f"Negative delay {first}")
+                 actions: list[Callable[[int], None]]):
         self.env = env
         self._value = None
         self._ok = True
@@ -73,7 +71,7 @@ class Tick(Event):
         self.period = period
         self.phase = phase
         self.callbacks = [self._fire]
-        env.schedule(self, phase, first)  # type: ignore[arg-type]
+        env.schedule(self, phase, 0)  # type: ignore[arg-type]
 
     def _fire(self, _event: Event) -> None:
         env = self.env
@@ -81,14 +79,3 @@ class Tick(Event):
             action(env.now)  # type: ignore[arg-type]
         self.callbacks = [self._fire]
         env.schedule(self, self.phase, self.period)  # type: ignore[arg-type]
-
-
-def every(
-    env: simpy.Environment,
-    period: int,
-    phase: int,
-    action: Callable[[int], None],
-    first: int = 0,
-) -> Tick:
-    """Call ``action(now)`` at ``first``, then every ``period`` days, in ``phase``."""
-    return Tick(env, period, phase, [action], first)

@@ -72,13 +72,6 @@ class Recorder:
             self._demand_labels.append((b.country, d.sector, d.did, b.material))
         return key
 
-    def demand(self, day: int, d: DemandRT, demand_t: float, delivered_t: float,
-               inventory_t: float, stockpile_t: float) -> None:
-        key = self.demand_key(d)
-        for column, value in zip(self.ts, (day, key, demand_t, delivered_t, inventory_t,
-                                           stockpile_t), strict=True):
-            column.append(value)
-
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """(timeseries, flows, production, stockpiles) with int32 days, categorical labels,
         float64 t."""

@@ -341,11 +341,8 @@ class World:
             lead = 0.0
             for lane in lanes:
                 if lane.share > 0.0:
-                    days = lane.lead_days + lane.extra_cover_days + lane.licence_days
-                    if lane.delays:
-                        for delay in lane.delays:
-                            if delay.active:
-                                days += delay.extra_days
+                    days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
+                            + lane.extra_transit_days)
                     # a lot that lands mid-step is used from the next step
                     lead += lane.share * (-(-days // step) * step)
             return lead
@@ -370,11 +367,8 @@ class World:
                 position += lane.on_order
                 share = lane.share
                 if share > 0.0:
-                    days = lane.lead_days + lane.extra_cover_days + lane.licence_days
-                    if lane.delays:
-                        for delay in lane.delays:
-                            if delay.active:
-                                days += delay.extra_days
+                    days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
+                            + lane.extra_transit_days)
                     # a lot that lands mid-step is used from the next step
                     lead += share * (-(-days // step) * step)
             if b.dirty or not settled or b.short_since is not None:
@@ -429,12 +423,7 @@ class World:
                         fl_day.append(day)
                         fl_route.append(route)
                         fl_q.append(q)
-                    lead = lane.lead_days
-                    if lane.delays:
-                        for delay in lane.delays:
-                            if delay.active:
-                                lead += delay.extra_days
-                    lead += now
+                    lead = now + lane.lead_days + lane.extra_transit_days
                     lots = arrivals.get(lead)
                     if lots is None:
                         lots = arrivals[lead] = []
@@ -524,12 +513,7 @@ class World:
             fl_day.append(now - self.net.warmup_days)
             fl_route.append(route)
             fl_q.append(q)
-        lead = lane.lead_days
-        if lane.delays:
-            for delay in lane.delays:
-                if delay.active:
-                    lead += delay.extra_days
-        self._send(lane, q, now + lead)
+        self._send(lane, q, now + lane.lead_days + lane.extra_transit_days)
 
     def _send(self, lane: Lane, q: float, day: int) -> None:
         """Put a lot on the list of lots arriving on (simulation) ``day``.

@@ -13,12 +13,6 @@ if TYPE_CHECKING:
     from ..world import World
 
 
-class DelayRT:
-    def __init__(self, extra_days: int):
-        self.extra_days = extra_days
-        self.active = False
-
-
 class CapRT:
     """A shared allowance refilled each step while active (unused tonnage does not carry)."""
 
@@ -55,18 +49,19 @@ def install_disruption(world: World, eid: str, ev: LogisticsDisruption) -> None:
         set(ev.materials),
     )
     step = world.net.step_days
-    delay = DelayRT(ev.extra_days)
     cap = None if ev.capacity_tpy is None else CapRT(ev.capacity_tpy / 365.0 * step)
-    for lane in lanes:
-        if ev.extra_days:
-            lane.delays.append(delay)
-        if cap is not None:
+    if cap is not None:
+        for lane in lanes:
             lane.caps.append(cap)
             lane.pool.gated = True
     end = None if ev.end is None else world.scenario.day_of(ev.end)
+    delayed = [False]
 
     def start(day: int) -> None:
-        delay.active = True
+        if ev.extra_days:
+            for lane in lanes:
+                lane.extra_transit_days += ev.extra_days
+            delayed[0] = True
         if cap is not None:
             refill(day)
 
@@ -78,7 +73,10 @@ def install_disruption(world: World, eid: str, ev: LogisticsDisruption) -> None:
         world.at_day(day + step, POLICY, refill)
 
     def stop(_day: int) -> None:
-        delay.active = False
+        if delayed[0]:
+            for lane in lanes:
+                lane.extra_transit_days -= ev.extra_days
+            delayed[0] = False
         if cap is not None:
             cap.active = False
 
