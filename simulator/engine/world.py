@@ -1,18 +1,20 @@
 """The SimPy world: production, consumption, ordering, allocation and stockpile release.
 
-Each facility, demand sector, buyer, pool and stockpile is driven by its own periodic timed
-callback (one SimPy event per entity per step) and every shipment is one SimPy event (a lot),
-so the event count grows with the network, not with tonnes. See :mod:`.phases` for the order
-of work within a day, and :mod:`.events` for what policy events change.
+Each facility, demand sector, buyer, pool and stockpile has an action that the
+:class:`~.clock.Clock` process runs once per step in its phase, and every shipment is one
+lot landed on its arrival day, so the event count grows with the network, not with tonnes.
+See :mod:`.clock` for the order of work within a day, and :mod:`.events` for what policy
+events change.
 """
 
 from __future__ import annotations
 
-from heapq import heappop, heappush
+from collections.abc import Callable
 
 import simpy
 
 from ..scenario.models import Scenario
+from .clock import Clock
 from .events.export_control import gate
 from .network import (
     RESERVE_PRIORITY,
@@ -23,16 +25,6 @@ from .network import (
     Network,
     Pool,
     StockpileRT,
-)
-from .phases import (
-    ALLOCATE,
-    ARRIVE,
-    CONSUME,
-    ORDER,
-    PRODUCE,
-    STOCKPILE,
-    PhaseTimeout,
-    Tick,
 )
 from .recorder import Recorder
 from .rng import RandomStreams
@@ -55,7 +47,6 @@ class World:
         self.net = network
         self.env = simpy.Environment()
         self.rec = Recorder()
-        self.event_count = 0
         self.produced_t = {m: 0.0 for m in scenario.materials}
         self.used_t = {m: 0.0 for m in scenario.materials}
         self.delivered_t = {m: 0.0 for m in scenario.materials}
@@ -67,97 +58,62 @@ class World:
         self._alpha = min(1.0, network.step_days / USAGE_SMOOTHING_DAYS)
         self._fill_alpha = min(1.0, network.step_days / scenario.switching.adjustment_days)
         self._room_cells: dict[int, list] = {}
-        self._arrivals: dict[int, list[tuple[Lane, float]]] = {}
-        """Lots in transit by arrival day; each day's list is one entry on SimPy's queue."""
+        self.clock = Clock(self.env, network.step_days, [], self._land)
+
+    @property
+    def event_count(self) -> int:
+        """Engine events processed so far (docs/engine.md, "Cost")."""
+        return self.clock.count
 
     # -- time -------------------------------------------------------------------------------
     def day(self) -> int:
         """Scenario day (0 = start_date) of the current simulation time."""
         return int(self.env.now) - self.net.warmup_days
 
-    def at_day(self, day: int, phase: int, action) -> None:
-        """Call ``action(day)`` on scenario day ``day`` (or now, if that is past) in ``phase``."""
-        delay = max(0, day + self.net.warmup_days - int(self.env.now))
+    def at_day(self, day: int, action: Callable[[int], None]) -> None:
+        """Call ``action(day)`` in the policy phase of scenario day ``day`` (or of the current
+        day, if that has passed); ``action`` gets the scenario day it runs on."""
+        warmup = self.net.warmup_days
+        self.clock.at(day + warmup, lambda now: action(now - warmup))
 
-        def fire(_event: object) -> None:
-            action(self.day())
-
-        PhaseTimeout(self.env, delay, phase).callbacks.append(fire)
+    def wake(self, day: int) -> simpy.Event:
+        """An event that succeeds in the policy phase of scenario day ``day`` (or of the
+        current day, if that has passed): ``yield world.wake(day)`` in a SimPy process."""
+        return self.clock.wake(day + self.net.warmup_days)
 
     def start(self) -> None:
-        """Schedule every entity's periodic action, then install the events.
+        """Set up every entity's step action, install the events and start the clock.
 
-        The actions of one phase share one :class:`~.phases.Tick` and run in the order they
-        are added here (the scenario's declaration order), as one event each would.
+        The actions of one phase run in the order they are added here (the scenario's
+        declaration order; facilities upstream stages first).
         """
         from .events import install_events
 
-        env, step = self.env, self.net.step_days
-        phases: dict[int, list] = {}
-
-        def every_step(phase: int, action) -> None:
-            phases.setdefault(phase, []).append(action)
-
-        for f in self.net.facilities:
-            every_step(PRODUCE + f.stage_index, self._producer(f))
-        for d in self.net.demands:
-            every_step(CONSUME, self._consumer(d))
-        for sp in self.net.stockpiles:
-            every_step(STOCKPILE, self._stockpile(sp))
-        for b in self.net.ordering_buyers:
-            every_step(ORDER, self._orderer(b))
-        for p in self.net.pools.values():
-            every_step(ALLOCATE, self._allocator(p))
-        for phase, actions in phases.items():
-            Tick(env, step, phase, actions)
+        net = self.net
+        self.clock.phases = [
+            [self._producer(f) for f in net.facilities],  # sorted by stage
+            [self._consumer(d) for d in net.demands],
+            [self._stockpile(sp) for sp in net.stockpiles],
+            [self._orderer(b) for b in net.ordering_buyers],
+            [self._allocator(p) for p in net.pools.values()],
+        ]
         install_events(self)
+        self.env.process(self.clock.run())
 
     def run(self) -> None:
-        """Run the warm-up and the horizon, counting the events processed.
+        """Run the warm-up and the horizon: ``env.run(until=...)`` on the world's environment.
 
-        Events on the end day itself are not processed (as with ``env.run(until=...)``).
-        ``event_count`` counts engine events as docs/engine.md defines them: one per entity
-        per step and one per lot (plus policy events), whether or not they share a heap
-        entry. The loop is ``env.step()`` inlined, with the two most frequent kinds handled
-        in place: a :class:`~.phases.Tick` runs its phase's actions and is rescheduled; a
-        day's arrivals (a list of lots, see :meth:`_send`) land in their buyers. Every other
-        event runs its callbacks as SimPy would. Within a day, work runs in the same order
-        as with one SimPy event per action and per lot.
+        Work on the end day itself is not done (as with ``env.run(until=...)``).
         """
         self.start()
-        env = self.env
-        until = self.net.warmup_days + self.scenario.horizon_days
-        queue = env._queue
-        eid = env._eid
-        arrivals = self._arrivals
-        pop, push = heappop, heappush
-        n = 0
-        while queue and queue[0][0] < until:
-            now, phase, _, event = pop(queue)
-            env._now = now
-            kind = event.__class__
-            if kind is Tick:
-                actions = event.actions
-                for action in actions:
-                    action(now)
-                n += len(actions)
-                push(queue, (now + event.period, phase, next(eid), event))
-            elif kind is list:  # the lots arriving today, in the order they were sent
-                del arrivals[now]
-                for lane, q in event:
-                    lane.on_order -= q
-                    lane.buyer.on_hand += q
-                n += len(event)
-            else:
-                n += 1
-                callbacks, event.callbacks = event.callbacks, None
-                for callback in callbacks:
-                    callback(event)
-                if not event._ok and not hasattr(event, "_defused"):
-                    exc = type(event._value)(*event._value.args)
-                    exc.__cause__ = event._value
-                    raise exc
-        self.event_count = n
+        self.env.run(until=self.net.warmup_days + self.scenario.horizon_days)
+
+    @staticmethod
+    def _land(lots: list[tuple[Lane, float]]) -> None:
+        """Lots arriving today land in their buyers' inventories, in the order they were sent."""
+        for lane, q in lots:
+            lane.on_order -= q
+            lane.buyer.on_hand += q
 
     # -- production -------------------------------------------------------------------------
     def _room_cell(self, pool: Pool) -> list:
@@ -393,9 +349,7 @@ class World:
     def _allocator(self, p: Pool):
         warmup = self.net.warmup_days
         a = self._fill_alpha
-        env = self.env
-        queue, eid = env._queue, env._eid
-        arrivals = self._arrivals
+        send = self.clock.send
         rec = self.rec
         fl_day, fl_route, fl_q = rec.fl
         country = p.country
@@ -423,12 +377,7 @@ class World:
                         fl_day.append(day)
                         fl_route.append(route)
                         fl_q.append(q)
-                    lead = now + lane.lead_days + lane.extra_transit_days
-                    lots = arrivals.get(lead)
-                    if lots is None:
-                        lots = arrivals[lead] = []
-                        heappush(queue, (lead, ARRIVE, next(eid), lots))
-                    lots.append((lane, q))
+                    send((lane, q), now + lane.lead_days + lane.extra_transit_days)
                     if lane.fill_seen != 1.0:
                         lane.fill_seen += a * (1.0 - lane.fill_seen)
                     lane.observed = True
@@ -513,18 +462,4 @@ class World:
             fl_day.append(now - self.net.warmup_days)
             fl_route.append(route)
             fl_q.append(q)
-        self._send(lane, q, now + lane.lead_days + lane.extra_transit_days)
-
-    def _send(self, lane: Lane, q: float, day: int) -> None:
-        """Put a lot on the list of lots arriving on (simulation) ``day``.
-
-        One SimPy queue entry per arrival day holds that day's lots in the order they were
-        sent; each lot still counts as one engine event. The entry's phase is ``ARRIVE``, so
-        a day's lots land before any other work of the day, as one event each would.
-        """
-        lots = self._arrivals.get(day)
-        if lots is None:
-            lots = self._arrivals[day] = []
-            env = self.env
-            heappush(env._queue, (day, ARRIVE, next(env._eid), lots))
-        lots.append((lane, q))
+        self.clock.send((lane, q), now + lane.lead_days + lane.extra_transit_days)

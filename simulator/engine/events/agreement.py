@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from ...scenario.events import CooperationAgreement
 from ..network import Buyer, Lane, StockpileRT, stockpile_buyers
-from ..phases import POLICY
 
 if TYPE_CHECKING:
     from ..world import World
@@ -51,9 +50,9 @@ def install(world: World, eid: str, ev: CooperationAgreement) -> None:
             sp.buyers.remove(b)
         added.clear()
 
-    world.at_day(signed, POLICY, sign)
+    world.at_day(signed, sign)
     if ev.end is not None:
-        world.at_day(world.scenario.day_of(ev.end), POLICY, end)
+        world.at_day(world.scenario.day_of(ev.end), end)
 
     pref = ev.preferred_sourcing
     if pref is None:
@@ -79,4 +78,4 @@ def install(world: World, eid: str, ev: CooperationAgreement) -> None:
                 lane.base_share += pref.share * cap / total
             b.dirty = True
 
-    world.at_day(signed + pref.qualification_days, POLICY, prefer)
+    world.at_day(signed + pref.qualification_days, prefer)

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...scenario.events import AllExcept, ExportControl
-from ..phases import POLICY, PhaseTimeout
 
 if TYPE_CHECKING:
     from ..network import Lane, Network, Pool
@@ -78,7 +77,7 @@ class ControlRT:
         lane.on_order += q
         world.licence_queue_t[material] += q
 
-        def decide(_event: object) -> None:
+        def decide(today: int) -> None:
             world.licence_queue_t[material] -= q
             banned = any(c.active and c.mode == "ban" for c in lane.controls)
             if approved and not banned:
@@ -86,9 +85,9 @@ class ControlRT:
             else:  # denied, or a ban has started since: the lot goes back to stock
                 lane.on_order -= q
                 pool.stock += q
-                world.observe(lane, 0.0, world.day())
+                world.observe(lane, 0.0, today)
 
-        PhaseTimeout(world.env, delay, POLICY).callbacks.append(decide)
+        world.at_day(day + delay, decide)
 
 
 def deciding_control(lane: Lane) -> ControlRT | None:
@@ -222,8 +221,8 @@ def install(world: World, eid: str, ev: ExportControl) -> None:
             for lane in direct:
                 lane.extra_cover_days += days if on else -days
                 lane.prebuy_t = lane.share * lane.buyer.usage_per_day * days if on else 0.0
-        world.at_day(day(ev.announced), POLICY, prebuy)
-        world.at_day(day(ev.effective), POLICY, lambda d: prebuy(d, on=False))
+        world.at_day(day(ev.announced), prebuy)
+        world.at_day(day(ev.effective), lambda d: prebuy(d, on=False))
 
     def start(_d: int) -> None:
         rt.active = True
@@ -237,13 +236,13 @@ def install(world: World, eid: str, ev: ExportControl) -> None:
         if not rt.active:
             return
         rt.allowance += rt.quota_per_step
-        world.at_day(_d + step, POLICY, accrue)
+        world.at_day(_d + step, accrue)
 
     def stop(_d: int) -> None:
         rt.active = False
         for lane in controlled:
             refresh_licence_days(lane)
 
-    world.at_day(day(ev.effective), POLICY, start)
+    world.at_day(day(ev.effective), start)
     if ev.end is not None:
-        world.at_day(day(ev.end), POLICY, stop)
+        world.at_day(day(ev.end), stop)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...scenario.events import LogisticsDisruption, Tariff
-from ..phases import POLICY
 
 if TYPE_CHECKING:
     from ..network import Lane
@@ -70,7 +69,7 @@ def install_disruption(world: World, eid: str, ev: LogisticsDisruption) -> None:
             return
         cap.active = True  # type: ignore[union-attr]
         cap.allowance = cap.per_step  # type: ignore[union-attr]
-        world.at_day(day + step, POLICY, refill)
+        world.at_day(day + step, refill)
 
     def stop(_day: int) -> None:
         if delayed[0]:
@@ -80,9 +79,9 @@ def install_disruption(world: World, eid: str, ev: LogisticsDisruption) -> None:
         if cap is not None:
             cap.active = False
 
-    world.at_day(world.scenario.day_of(ev.start), POLICY, start)
+    world.at_day(world.scenario.day_of(ev.start), start)
     if end is not None:
-        world.at_day(end, POLICY, stop)
+        world.at_day(end, stop)
 
 
 class TariffRT:
@@ -114,6 +113,6 @@ def install_tariff(world: World, eid: str, ev: Tariff) -> None:
             lane.policy_mult = mult
             lane.buyer.dirty = True
 
-    world.at_day(world.scenario.day_of(ev.start), POLICY, lambda d: set_active(d, True))
+    world.at_day(world.scenario.day_of(ev.start), lambda d: set_active(d, True))
     if ev.end is not None:
-        world.at_day(world.scenario.day_of(ev.end), POLICY, lambda d: set_active(d, False))
+        world.at_day(world.scenario.day_of(ev.end), lambda d: set_active(d, False))

@@ -7,7 +7,6 @@ import math
 from typing import TYPE_CHECKING
 
 from ...scenario.events import FacilityOutage
-from ..phases import POLICY
 
 if TYPE_CHECKING:
     from ..network import FacilityRT
@@ -74,10 +73,10 @@ def install(world: World, eid: str, ev: FacilityOutage) -> None:
             if end is not None and day >= end:
                 return
             state.down = True
-            world.at_day(day + draw(repair_mean), POLICY, repair)
+            world.at_day(day + draw(repair_mean), repair)
 
         def repair(day: int, state=state, draw=draw, fail=fail, fail_mean=fail_mean) -> None:
             state.down = False
-            world.at_day(day + draw(fail_mean), POLICY, fail)
+            world.at_day(day + draw(fail_mean), fail)
 
-        world.at_day(start + draw(fail_mean), POLICY, fail)
+        world.at_day(start + draw(fail_mean), fail)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...scenario.events import StockpilePolicy
-from ..phases import POLICY
 
 if TYPE_CHECKING:
     from ..world import World
@@ -41,6 +40,6 @@ def install(world: World, eid: str, ev: StockpilePolicy) -> None:
         for key, value in saved.items():
             setattr(sp, key, value)
 
-    world.at_day(world.scenario.day_of(ev.start), POLICY, start)
+    world.at_day(world.scenario.day_of(ev.start), start)
     if ev.end is not None:
-        world.at_day(world.scenario.day_of(ev.end), POLICY, stop)
+        world.at_day(world.scenario.day_of(ev.end), stop)
