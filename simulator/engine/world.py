@@ -59,6 +59,18 @@ class World:
         self._fill_alpha = min(1.0, network.step_days / scenario.switching.adjustment_days)
         self._room_cells: dict[int, list] = {}
         self.clock = Clock(self.env, network.step_days, [], self._land)
+        self.events: list = []
+        """Installed :class:`~.events.base.PolicyEvent` objects, in declaration order."""
+
+    def add_lane(self, lane: Lane) -> Lane:
+        """Add a lane created during the run to its buyer; every installed event that
+        applies to it acts on it from now on (a new lane escapes no policy)."""
+        lane.buyer.lanes.append(lane)
+        lane.buyer.dirty = True
+        for event in self.events:
+            if event.applies_to(lane):
+                event.attach(lane)
+        return lane
 
     @property
     def event_count(self) -> int:

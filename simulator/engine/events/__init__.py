@@ -1,7 +1,9 @@
-"""Policy events: one module per event type, each with ``install(world, event_id, event)``.
+"""Policy events: one class per event type (:class:`~.base.PolicyEvent` subclasses).
 
-Installing an event attaches runtimes to the network (lane controls, facility outages,
-demand modifiers...) and schedules the dated changes at the ``POLICY`` phase of their day.
+Installing an event attaches it to every lane it applies to (and, through
+:meth:`World.add_lane <simulator.engine.world.World.add_lane>`, to every lane created later),
+to facilities or demand sectors, and starts the SimPy process that runs its dated changes in
+the policy phase of their day.
 """
 
 from __future__ import annotations
@@ -9,28 +11,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import agreement, demand, export_control, logistics, outage, stockpile_policy
+from .base import REGISTRY, PolicyEvent
 
 if TYPE_CHECKING:
     from ..world import World
 
-INSTALLERS = {
-    "export_control": export_control.install,
-    "facility_outage": outage.install,
-    "demand_shock": demand.install_shock,
-    "substitution": demand.install_substitution,
-    "logistics_disruption": logistics.install_disruption,
-    "tariff": logistics.install_tariff,
-    "cooperation_agreement": agreement.install,
-    "stockpile_policy": stockpile_policy.install,
-}
+__all__ = ["REGISTRY", "PolicyEvent", "agreement", "demand", "export_control", "install_events",
+           "logistics", "outage", "stockpile_policy"]
 
 
-def install_events(world: World) -> None:
+def install_events(world: World) -> list[PolicyEvent]:
     """Install every event that happens in this replication, in declaration order."""
-    for eid, event in world.net.events.items():
-        INSTALLERS[event.type](world, eid, event)
-
-
-def day_or_none(world: World, date) -> int | None:
-    """Scenario day of ``date``, or ``None`` for no date."""
-    return None if date is None else world.scenario.day_of(date)
+    events = []
+    for eid, model in world.net.events.items():
+        event = REGISTRY[model.type](world, eid, model)
+        world.events.append(event)
+        event.install()
+        events.append(event)
+    return events

@@ -4,12 +4,16 @@ an ``agreement`` allocation tier between members, and optionally shared stockpil
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 from ...scenario.events import CooperationAgreement
 from ..network import Buyer, Lane, StockpileRT, stockpile_buyers
+from .base import PolicyEvent
 
 if TYPE_CHECKING:
+    import simpy
+
     from ..world import World
 
 
@@ -24,41 +28,54 @@ def member_capacity(world: World, members: set[str], material: str) -> dict[str,
     return {c: v for c, v in out.items() if v > 0}
 
 
-def install(world: World, eid: str, ev: CooperationAgreement) -> None:
-    members = set(ev.members)
-    net = world.net
-    signed = world.scenario.day_of(ev.signed)
+class Agreement(PolicyEvent):
+    """A cooperation agreement among ``members`` from ``signed`` until ``end``."""
 
-    added: list[tuple[StockpileRT, Buyer]] = []  # partners' buyers given access at signing
+    type = "cooperation_agreement"
 
-    def sign(_day: int) -> None:
+    def __init__(self, world: World, eid: str, ev: CooperationAgreement):
+        super().__init__(world, eid, ev)
+        self.members = set(ev.members)
+        self.start_day = world.scenario.day_of(ev.signed)
+        self.end_day = None if ev.end is None else world.scenario.day_of(ev.end)
+        self.shared: list[tuple[StockpileRT, Buyer]] = []
+        """Partners' buyers given access to members' stockpiles at signing."""
+
+    def schedule(self) -> None:
+        super().schedule()
+        pref = self.model.preferred_sourcing
+        if pref is not None:
+            self.world.env.process(self.prefer(
+                self.world.wake(self.start_day + pref.qualification_days)))  # type: ignore[operator]
+
+    def start(self, day: int) -> None:
+        world, net, members = self.world, self.world.net, self.members
+        self.active = True
         world.partners.update((a, b) for a in members for b in members if a != b)
-        if ev.shared_stockpiles:
+        if self.model.shared_stockpiles:
             sector_of = {id(d.buyer): d.sector for d in net.demands}
             for sp in net.stockpiles:
                 if sp.country in members:
                     for b in stockpile_buyers(sp, net.ordering_buyers, members, sector_of):
                         if b not in sp.buyers:
                             sp.buyers.append(b)
-                            added.append((sp, b))
+                            self.shared.append((sp, b))
 
-    def end(_day: int) -> None:
-        for a in members:
-            for b in members:
-                world.partners.discard((a, b))
-        for sp, b in added:  # sharing ends with the agreement
+    def end(self, day: int) -> None:
+        self.active = False
+        for a in self.members:
+            for b in self.members:
+                self.world.partners.discard((a, b))
+        for sp, b in self.shared:  # sharing ends with the agreement
             sp.buyers.remove(b)
-        added.clear()
+        self.shared.clear()
 
-    world.at_day(signed, sign)
-    if ev.end is not None:
-        world.at_day(world.scenario.day_of(ev.end), end)
-
-    pref = ev.preferred_sourcing
-    if pref is None:
-        return
-
-    def prefer(day: int) -> None:
+    def prefer(self, qualified: simpy.Event) -> Generator[simpy.Event, object, None]:
+        """Preferred sourcing: after qualification, member buyers move ``share`` of their
+        orders to member suppliers, split by the suppliers' full-rate output."""
+        yield qualified
+        world, net, members = self.world, self.world.net, self.members
+        pref = self.model.preferred_sourcing
         for b in net.ordering_buyers:
             if b.country not in members or (pref.materials and b.material not in pref.materials):
                 continue
@@ -71,11 +88,9 @@ def install(world: World, eid: str, ev: CooperationAgreement) -> None:
             for country, cap in sorted(capacity.items()):
                 lane = next((ln for ln in b.lanes if ln.pool.country == country), None)
                 if lane is None:
-                    lane = Lane(b, net.pools[(country, b.material)], 0.0,
-                                world.scenario.lead_time_days(country, b.country))
-                    b.lanes.append(lane)
+                    lane = world.add_lane(Lane(b, net.pools[(country, b.material)], 0.0,
+                                               world.scenario.lead_time_days(country,
+                                                                             b.country)))
                 lane.qualification_days = None
                 lane.base_share += pref.share * cap / total
             b.dirty = True
-
-    world.at_day(signed + pref.qualification_days, prefer)

@@ -5,34 +5,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...scenario.events import DemandSelector, DemandShock, Substitution
+from ...scenario.events import DemandSelector
+from ...scenario.events import DemandShock as DemandShockModel
+from ...scenario.events import Substitution as SubstitutionModel
+from .base import PolicyEvent
 
 if TYPE_CHECKING:
     from ..network import DemandRT
     from ..world import World
 
 
-class ShockRT:
-    def __init__(self, start: int, end: int | None, multiplier: float, ramp: int):
-        self.start, self.end, self.multiplier, self.ramp = start, end, multiplier, ramp
-
-    def factor(self, day: int) -> float:
-        if day < self.start or (self.end is not None and day >= self.end):
-            return 1.0
-        return 1.0 + (self.multiplier - 1.0) * min(1.0, (day - self.start + 1) / (self.ramp + 1))
-
-
-class SubstitutionRT:
-    def __init__(self, begin: int, max_share: float, rate_pa: float):
-        self.begin, self.max_share, self.rate_pa = begin, max_share, rate_pa
-
-    def factor(self, day: int) -> float:
-        if day < self.begin:
-            return 1.0
-        return 1.0 - min(self.max_share, self.rate_pa * (day - self.begin) / 365.0)
-
-
 def selected(world: World, sel: DemandSelector) -> list[DemandRT]:
+    """Demand sectors named in ``demand`` or matching country / sector / material."""
     out = []
     for d in world.net.demands:
         if sel.demand and d.did not in sel.demand:
@@ -45,16 +29,49 @@ def selected(world: World, sel: DemandSelector) -> list[DemandRT]:
     return out
 
 
-def install_shock(world: World, eid: str, ev: DemandShock) -> None:
-    day = world.scenario.day_of
-    rt = ShockRT(day(ev.start), None if ev.end is None else day(ev.end), ev.multiplier,
-                 ev.ramp_days)
-    for d in selected(world, ev):
-        d.modifiers.append(rt)
+class DemandShock(PolicyEvent):
+    """Demand of the selected sectors times ``multiplier`` (reached over ``ramp_days``) from
+    ``start`` until ``end``."""
+
+    type = "demand_shock"
+
+    def __init__(self, world: World, eid: str, ev: DemandShockModel):
+        super().__init__(world, eid, ev)
+        day = world.scenario.day_of
+        self.start_day = day(ev.start)
+        self.end_day = None if ev.end is None else day(ev.end)
+
+    def install(self) -> None:
+        for d in selected(self.world, self.model):
+            d.modifiers.append(self)
+
+    def factor(self, day: int) -> float:
+        """Demand multiplier on scenario ``day``."""
+        if day < self.start_day or (self.end_day is not None and day >= self.end_day):  # type: ignore[operator]
+            return 1.0
+        ev = self.model
+        return 1.0 + (ev.multiplier - 1.0) * min(
+            1.0, (day - self.start_day + 1) / (ev.ramp_days + 1))  # type: ignore[operator]
 
 
-def install_substitution(world: World, eid: str, ev: Substitution) -> None:
-    rt = SubstitutionRT(world.scenario.day_of(ev.start) + ev.delay_days, ev.max_share,
-                        ev.rate_pa)
-    for d in selected(world, ev):
-        d.modifiers.append(rt)
+class Substitution(PolicyEvent):
+    """A share of the selected sectors' demand leaves the material at ``rate_pa``, up to
+    ``max_share``, from ``start + delay_days`` on (permanent)."""
+
+    type = "substitution"
+
+    def __init__(self, world: World, eid: str, ev: SubstitutionModel):
+        super().__init__(world, eid, ev)
+        self.start_day = world.scenario.day_of(ev.start)
+        self.begin = self.start_day + ev.delay_days
+
+    def install(self) -> None:
+        for d in selected(self.world, self.model):
+            d.modifiers.append(self)
+
+    def factor(self, day: int) -> float:
+        """Demand multiplier on scenario ``day``."""
+        if day < self.begin:
+            return 1.0
+        ev = self.model
+        return 1.0 - min(ev.max_share, ev.rate_pa * (day - self.begin) / 365.0)

@@ -12,26 +12,32 @@ applications already filed are decided on their own schedule even if the control
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...scenario.events import AllExcept, ExportControl
+from ...scenario.events import AllExcept
+from ...scenario.events import ExportControl as ExportControlModel
+from .base import PolicyEvent
 
 if TYPE_CHECKING:
+    import simpy
+
     from ..network import Lane, Network, Pool
     from ..world import World
 
 MODE_RANK = {"ban": 0, "quota": 1, "licence": 2}
 
 
-class ControlRT:
-    """Runtime of one export control."""
+class ExportControl(PolicyEvent):
+    """One export control in a replication (a ban, a quota or a licence regime)."""
 
-    def __init__(self, eid: str, ev: ExportControl, world: World):
-        self.eid = eid
+    type = "export_control"
+
+    def __init__(self, world: World, eid: str, ev: ExportControlModel):
+        super().__init__(world, eid, ev)
         self.mode = ev.mode
-        self.active = False
         #: (mode rank, -day it took effect, -declaration index): the smallest decides a lane
         self.precedence: tuple[int, int, int] = (MODE_RANK[ev.mode], 0, 0)
         self.seq = list(world.net.events).index(eid)
@@ -40,6 +46,102 @@ class ControlRT:
         self.licence = ev.licence
         self.streams = world.streams
         self.lane_rngs: dict[int, np.random.Generator] = {}
+        self.materials = controlled_materials(world, ev)
+        self.destinations = destination_set(ev, list(world.scenario.countries))
+        self.origin = (exporter_origin_share(world.net, world, ev.exporter)
+                       if ev.extraterritorial else {})
+        self.direct: list[Lane] = []
+        """Controlled lanes from the exporter itself (pre-buying happens on these)."""
+        self.controlled: list[Lane] = []
+        self.prebuying = False
+        day = world.scenario.day_of
+        self.start_day = day(ev.effective)
+        self.end_day = None if ev.end is None else day(ev.end)
+        self.announced_day = None if ev.announced is None else day(ev.announced)
+
+    def applies_to(self, lane: Lane) -> bool:
+        """A lane is controlled when its buyer is in a controlled destination, its material
+        is controlled and its supplier is the exporter (or, with ``extraterritorial``, a
+        third country whose product traces back to the exporter enough)."""
+        ev = self.model
+        buyer, pool = lane.buyer, lane.pool
+        if buyer.country not in self.destinations or buyer.material not in self.materials:
+            return False
+        if pool.country == ev.exporter:
+            return True
+        if ev.extraterritorial is None or pool.country == buyer.country:
+            return False
+        content = self.origin.get((pool.country, pool.material), 0.0) * self.materials[
+            pool.material]
+        return content >= ev.extraterritorial.min_content
+
+    def attach(self, lane: Lane) -> None:
+        lane.controls.append(self)
+        self.controlled.append(lane)
+        if lane.pool.country == self.model.exporter:
+            self.direct.append(lane)
+            if self.prebuying:
+                self._prebuy(lane, True)
+        if self.mode == "quota":
+            lane.caps.append(self)
+        lane.pool.gated = True
+        if self.active:
+            refresh_licence_days(lane)
+
+    # -- time -----------------------------------------------------------------------------------
+    def schedule(self) -> None:
+        world = self.world
+        announce = None
+        if self.announced_day is not None and self.model.prebuy_cover_days > 0:
+            announce = world.wake(self.announced_day)
+        effective = world.wake(self.start_day)
+        end = None if self.end_day is None else world.wake(self.end_day)
+        world.env.process(self.lifecycle(announce, effective, end))
+
+    def lifecycle(self, announce: simpy.Event | None, effective: simpy.Event,
+                  end: simpy.Event | None) -> Generator[simpy.Event, object, None]:
+        """Announcement (pre-buying), effective day, quota accrual every step while in
+        force, end."""
+        world = self.world
+        if announce is not None:
+            yield announce
+            self.prebuying = True
+            for lane in self.direct:
+                self._prebuy(lane, True)
+        yield effective
+        if self.prebuying:
+            self.prebuying = False
+            for lane in self.direct:
+                self._prebuy(lane, False)
+        self.start(world.day())
+        if self.mode == "quota":
+            world.env.process(self.accrue())
+        if end is not None:
+            yield end
+            self.end(world.day())
+
+    def accrue(self) -> Generator[simpy.Event, object, None]:
+        """Quota allowance: ``quota_tpy / 365 * step_days`` more every step while active."""
+        world, step = self.world, self.world.net.step_days
+        while self.active:
+            self.allowance += self.quota_per_step
+            yield world.wake(world.day() + step)
+
+    def _prebuy(self, lane: Lane, on: bool) -> None:
+        days = self.model.prebuy_cover_days
+        lane.extra_cover_days += days if on else -days
+        lane.prebuy_t = lane.share * lane.buyer.usage_per_day * days if on else 0.0
+
+    def start(self, day: int) -> None:
+        self.active = True
+        self.precedence = (MODE_RANK[self.mode], -day, -self.seq)
+        for lane in self.controlled:  # buyers plan for the deciding licence's processing time
+            refresh_licence_days(lane)
+
+    def end(self, day: int) -> None:
+        self.active = False
+        for lane in self.controlled:
+            refresh_licence_days(lane)
 
     def use(self, q: float) -> None:
         self.allowance = max(0.0, self.allowance - q)
@@ -90,7 +192,7 @@ class ControlRT:
         world.at_day(day + delay, decide)
 
 
-def deciding_control(lane: Lane) -> ControlRT | None:
+def deciding_control(lane: Lane) -> ExportControl | None:
     """The active control whose terms a lot on ``lane`` follows: a ban before a quota before a
     licence; among controls of one mode, the one that took effect last (then the one declared
     last), so a new regime replaces the terms of an older one on the lanes both cover."""
@@ -114,7 +216,7 @@ def gate(orders: list[tuple[Lane, float]], day: int):
     Returns (allowed orders in the same order, {id(lane): licence control}).
     """
     allowed: list[tuple[Lane, float]] = []
-    licences: dict[int, ControlRT] = {}
+    licences: dict[int, ExportControl] = {}
     capped: dict[int, list[int]] = {}  # id(limit) -> indices of orders it limits
     limits: dict[int, object] = {}
     for i, (lane, q) in enumerate(orders):
@@ -138,7 +240,7 @@ def gate(orders: list[tuple[Lane, float]], day: int):
     return allowed, licences
 
 
-def controlled_materials(world: World, ev: ExportControl) -> dict[str, float]:
+def controlled_materials(world: World, ev: ExportControlModel) -> dict[str, float]:
     """Material id -> mass fraction of controlled content (1.0 for listed materials)."""
     out: dict[str, float] = {m: 1.0 for m in ev.materials}
     for mid, mat in world.scenario.materials.items():
@@ -148,7 +250,7 @@ def controlled_materials(world: World, ev: ExportControl) -> dict[str, float]:
     return out
 
 
-def destination_set(ev: ExportControl, countries: list[str]) -> set[str]:
+def destination_set(ev: ExportControlModel, countries: list[str]) -> set[str]:
     if ev.destinations == "all":
         dest = set(countries)
     elif isinstance(ev.destinations, AllExcept):
@@ -183,66 +285,3 @@ def exporter_origin_share(net: Network, world: World, exporter: str) -> dict:
         return share
 
     return {key: pool_share(*key) for key in net.pools}
-
-
-def install(world: World, eid: str, ev: ExportControl) -> None:
-    net = world.net
-    rt = ControlRT(eid, ev, world)
-    materials = controlled_materials(world, ev)
-    dests = destination_set(ev, list(world.scenario.countries))
-    origin = exporter_origin_share(net, world, ev.exporter) if ev.extraterritorial else {}
-    direct: list[Lane] = []
-    controlled: list[Lane] = []
-    for buyer in net.buyers:
-        if buyer.country not in dests or buyer.material not in materials:
-            continue
-        for lane in buyer.lanes:
-            pool = lane.pool
-            if pool.country == ev.exporter:
-                direct.append(lane)
-            elif ev.extraterritorial is not None and pool.country != buyer.country:
-                content = origin.get((pool.country, pool.material), 0.0) * materials[
-                    pool.material]
-                if content < ev.extraterritorial.min_content:
-                    continue
-            else:
-                continue
-            lane.controls.append(rt)
-            controlled.append(lane)
-            if ev.mode == "quota":
-                lane.caps.append(rt)
-            pool.gated = True
-
-    day = world.scenario.day_of
-    step = net.step_days
-    if ev.announced is not None and ev.prebuy_cover_days > 0:
-        def prebuy(_d: int, on: bool = True) -> None:
-            days = ev.prebuy_cover_days
-            for lane in direct:
-                lane.extra_cover_days += days if on else -days
-                lane.prebuy_t = lane.share * lane.buyer.usage_per_day * days if on else 0.0
-        world.at_day(day(ev.announced), prebuy)
-        world.at_day(day(ev.effective), lambda d: prebuy(d, on=False))
-
-    def start(_d: int) -> None:
-        rt.active = True
-        rt.precedence = (MODE_RANK[ev.mode], -_d, -rt.seq)
-        if ev.mode == "quota":
-            accrue(_d)
-        for lane in controlled:  # buyers plan for the deciding licence's processing time
-            refresh_licence_days(lane)
-
-    def accrue(_d: int) -> None:
-        if not rt.active:
-            return
-        rt.allowance += rt.quota_per_step
-        world.at_day(_d + step, accrue)
-
-    def stop(_d: int) -> None:
-        rt.active = False
-        for lane in controlled:
-            refresh_licence_days(lane)
-
-    world.at_day(day(ev.effective), start)
-    if ev.end is not None:
-        world.at_day(day(ev.end), stop)

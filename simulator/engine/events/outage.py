@@ -4,11 +4,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
-from ...scenario.events import FacilityOutage
+from ...scenario.events import FacilityOutage as FacilityOutageModel
+from .base import PolicyEvent
 
 if TYPE_CHECKING:
+    import numpy as np
+    import simpy
+
     from ..network import FacilityRT
     from ..world import World
 
@@ -26,57 +31,67 @@ class ScheduledOutage:
 
 
 class MarkovOutage:
-    """Up/down state flipped by scheduled failure and repair events."""
+    """Up/down state of one facility, flipped by its failure-and-repair process."""
 
     def __init__(self, lost: float):
         self.lost = lost
         self.down = False
-        self.down_days = 0
 
     def loss(self, day: int) -> float:
         return self.lost if self.down else 0.0
 
 
-def selected(world: World, ev: FacilityOutage) -> list[FacilityRT]:
-    """Facilities named in ``ev.facilities`` or matching its country/stage selector."""
-    out = []
-    for f in world.net.facilities:
-        if f.fid in ev.facilities or (
-            (ev.country is not None or ev.stage is not None)
-            and ev.country in (None, f.country) and ev.stage in (None, f.stage)
-        ):
-            out.append(f)
-    return out
+class FacilityOutage(PolicyEvent):
+    """Capacity lost at the selected facilities, on a schedule or at random."""
 
+    type = "facility_outage"
 
-def install(world: World, eid: str, ev: FacilityOutage) -> None:
-    start = -world.net.warmup_days if ev.start is None else world.scenario.day_of(ev.start)
-    end = None
-    if ev.end is not None:
-        end = world.scenario.day_of(ev.end)
-    elif ev.duration_days is not None:
-        end = start + ev.duration_days
-    for f in selected(world, ev):
-        if ev.random is None:
-            f.availability.append(ScheduledOutage(start, end, ev.capacity_lost, ev.ramp_days))
-            continue
-        state = MarkovOutage(ev.capacity_lost)
-        f.availability.append(state)
-        rng = world.streams.get(f"outage:{eid}:{f.fid}")
-        fail_mean = 365.0 / ev.random.failures_per_year
-        repair_mean = ev.random.mean_repair_days
+    def __init__(self, world: World, eid: str, ev: FacilityOutageModel):
+        super().__init__(world, eid, ev)
+        self.start_day = None if ev.start is None else world.scenario.day_of(ev.start)
+        if ev.end is not None:
+            self.end_day = world.scenario.day_of(ev.end)
+        elif ev.duration_days is not None:
+            start = -world.net.warmup_days if self.start_day is None else self.start_day
+            self.end_day = start + ev.duration_days
 
-        def draw(mean: float, rng=rng) -> int:
-            return max(1, math.ceil(rng.exponential(mean)))
+    def facilities(self) -> list[FacilityRT]:
+        """Facilities named in ``facilities`` or matching the country/stage selector."""
+        ev = self.model
+        return [f for f in self.world.net.facilities
+                if f.fid in ev.facilities or (
+                    (ev.country is not None or ev.stage is not None)
+                    and ev.country in (None, f.country) and ev.stage in (None, f.stage))]
 
-        def fail(day: int, state=state, draw=draw, repair_mean=repair_mean) -> None:
-            if end is not None and day >= end:
-                return
+    def install(self) -> None:
+        ev, world = self.model, self.world
+        start = -world.net.warmup_days if self.start_day is None else self.start_day
+        for f in self.facilities():
+            if ev.random is None:
+                f.availability.append(ScheduledOutage(start, self.end_day, ev.capacity_lost,
+                                                      ev.ramp_days))
+                continue
+            state = MarkovOutage(ev.capacity_lost)
+            f.availability.append(state)
+            rng = world.streams.get(f"outage:{self.eid}:{f.fid}")
+            first = world.wake(start + self._draw(rng, 365.0 / ev.random.failures_per_year))
+            world.env.process(self.failures(state, rng, first))
+
+    @staticmethod
+    def _draw(rng: np.random.Generator, mean: float) -> int:
+        """An exponential time with ``mean`` days, rounded up to whole days (>= 1)."""
+        return max(1, math.ceil(rng.exponential(mean)))
+
+    def failures(self, state: MarkovOutage, rng: np.random.Generator, first: simpy.Event
+                 ) -> Generator[simpy.Event, object, None]:
+        """One facility's failures (the first on ``first``) and repairs; no new failure from
+        the end day on (a repair under way finishes)."""
+        world = self.world
+        fail_mean = 365.0 / self.model.random.failures_per_year
+        repair_mean = self.model.random.mean_repair_days
+        yield first
+        while self.end_day is None or world.day() < self.end_day:
             state.down = True
-            world.at_day(day + draw(repair_mean), repair)
-
-        def repair(day: int, state=state, draw=draw, fail=fail, fail_mean=fail_mean) -> None:
+            yield world.wake(world.day() + self._draw(rng, repair_mean))
             state.down = False
-            world.at_day(day + draw(fail_mean), fail)
-
-        world.at_day(start + draw(fail_mean), fail)
+            yield world.wake(world.day() + self._draw(rng, fail_mean))

@@ -5,21 +5,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...scenario.events import StockpilePolicy
+from ...scenario.events import StockpilePolicy as StockpilePolicyModel
+from .base import PolicyEvent
 
 if TYPE_CHECKING:
     from ..world import World
 
 
-def install(world: World, eid: str, ev: StockpilePolicy) -> None:
-    net = world.net
-    sp = next(s for s in net.stockpiles if s.pid == ev.stockpile)
-    saved: dict = {}
-    sectors = {id(d.buyer): d.sector for d in net.demands}
+class StockpilePolicy(PolicyEvent):
+    """A stockpile's policy replaced from ``start`` until ``end``."""
 
-    def start(_day: int) -> None:
-        saved.update(buy_tpd=sp.buy_tpd, target_t=sp.target_t, threshold=sp.threshold,
-                     max_release_tpd=sp.max_release_tpd, buyers=list(sp.buyers))
+    type = "stockpile_policy"
+
+    def __init__(self, world: World, eid: str, ev: StockpilePolicyModel):
+        super().__init__(world, eid, ev)
+        self.stockpile = next(s for s in world.net.stockpiles if s.pid == ev.stockpile)
+        self.saved: dict = {}
+        self.start_day = world.scenario.day_of(ev.start)
+        self.end_day = None if ev.end is None else world.scenario.day_of(ev.end)
+
+    def start(self, day: int) -> None:
+        ev, sp, net = self.model, self.stockpile, self.world.net
+        self.active = True
+        self.saved.update(buy_tpd=sp.buy_tpd, target_t=sp.target_t, threshold=sp.threshold,
+                          max_release_tpd=sp.max_release_tpd, buyers=list(sp.buyers))
         if ev.buy_tpy:
             sp.buy_tpd = ev.buy_tpy / 365.0
         if ev.target_t is not None:
@@ -29,6 +38,7 @@ def install(world: World, eid: str, ev: StockpilePolicy) -> None:
         if ev.max_release_tpy is not None:
             sp.max_release_tpd = ev.max_release_tpy / 365.0
         if ev.eligible_countries is not None or ev.sectors is not None:
+            sectors = {id(d.buyer): d.sector for d in net.demands}
             countries = {sp.country, *(ev.eligible_countries or [])}
             sp.buyers = [
                 b for b in net.ordering_buyers
@@ -36,10 +46,7 @@ def install(world: World, eid: str, ev: StockpilePolicy) -> None:
                 and (ev.sectors is None or sectors.get(id(b)) in ev.sectors)
             ]
 
-    def stop(_day: int) -> None:
-        for key, value in saved.items():
-            setattr(sp, key, value)
-
-    world.at_day(world.scenario.day_of(ev.start), start)
-    if ev.end is not None:
-        world.at_day(world.scenario.day_of(ev.end), stop)
+    def end(self, day: int) -> None:
+        self.active = False
+        for key, value in self.saved.items():
+            setattr(self.stockpile, key, value)

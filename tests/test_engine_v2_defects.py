@@ -1,0 +1,66 @@
+"""Regression tests for the wrong answers that looked right in engine v1 (issue 11).
+
+Each test names the defect it pins (numbered as in the issue) and fails on engine v1
+(commit 1177743). Hand-computed expectations use the tiny networks of test_events.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.engine import run_replication
+from tests.conftest import deep_update, make_scenario
+from tests.test_events import BASE, date, flows_by_day
+
+
+# -- defect 1: lanes created mid-run escape policy ---------------------------------------------
+def _agreement_lane(policy: dict | None) -> dict:
+    """US buys ore from AU only; a US-JP agreement moves half of it to JP from day 10; a
+    policy on JP -> US (if any) is in force from day 0."""
+    events: dict = {"deal": {"type": "cooperation_agreement", "members": ["US", "JP"],
+                             "signed": date(10),
+                             "preferred_sourcing": {"share": 0.5, "qualification_days": 0}}}
+    if policy is not None:
+        events["policy"] = policy
+    return deep_update(BASE, {
+        "facilities": {"jp_mine": {"country": "JP", "recipe": "mining", "capacity_tpy": 36500}},
+        "demand": {"us_use": {"country": "US", "sector": "ev", "material": "ore",
+                              "rate_tpy": 3650, "cover_days": 10}},
+        "sourcing": {"us_ore": {"country": "US", "material": "ore", "suppliers": {"AU": 1.0}}},
+        "events": events,
+    })
+
+
+BLOCKADE = {"type": "logistics_disruption", "origin": "JP", "destination": "US",
+            "start": date(0), "capacity_tpy": 0}
+PROHIBITIVE_TARIFF = {"type": "tariff", "importers": ["US"], "exporters": ["JP"], "rate": 2.0,
+                      "start": date(0)}
+BAN = {"type": "export_control", "exporter": "JP", "materials": ["ore"],
+       "destinations": ["US"], "mode": "ban", "effective": date(0)}
+
+
+@pytest.mark.parametrize("policy", [BLOCKADE, PROHIBITIVE_TARIFF, BAN],
+                         ids=["blockade", "prohibitive_tariff", "ban"])
+def test_defect1_agreement_lanes_obey_earlier_policies(policy: dict) -> None:
+    r = run_replication(make_scenario(_agreement_lane(policy)), seed=1)
+    assert flows_by_day(r, "JP", "US").sum() == 0.0
+    # the agreement did move orders: without the policy, JP ships half of US use
+    free = run_replication(make_scenario(_agreement_lane(None)),
+                           seed=1)
+    assert flows_by_day(free, "JP", "US").loc[300] == pytest.approx(5.0)
+
+
+def test_defect1_logistics_delay_applies_to_agreement_lanes() -> None:
+    delay = {"type": "logistics_disruption", "origin": "JP", "destination": "US",
+             "start": date(0), "extra_days": 30}
+    r = run_replication(make_scenario(_agreement_lane(delay)), seed=1)
+    free = run_replication(make_scenario(_agreement_lane(None)),
+                           seed=1)
+
+    def in_transit(result) -> float:
+        return result.balance.set_index("material").loc["ore", "in_transit_t"]
+
+    # in steady state half of US use (5 t/day) travels on the JP lane: 30 more days of it
+    # are in transit with the delay
+    assert in_transit(r) - in_transit(free) == pytest.approx(5 * 30)
+    assert r.timeseries["shortfall_t"].sum() == pytest.approx(0.0, abs=1e-6)
