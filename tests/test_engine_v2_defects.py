@@ -64,3 +64,18 @@ def test_defect1_logistics_delay_applies_to_agreement_lanes() -> None:
     # are in transit with the delay
     assert in_transit(r) - in_transit(free) == pytest.approx(5 * 30)
     assert r.timeseries["shortfall_t"].sum() == pytest.approx(0.0, abs=1e-6)
+
+
+# -- defect 5: a zero demand skipped its random draw and unpaired the rest of the run ----------
+def test_defect5_zero_demand_keeps_its_stream_in_step() -> None:
+    """A shock with multiplier 0 on a sector with random demand leaves that sector's draws
+    after the shock exactly as without it (common random numbers)."""
+    noisy = deep_update(BASE, {"demand": {"jp_use": {"cv": 0.5}}})
+    shock = {"type": "demand_shock", "country": "JP", "multiplier": 0.0,
+             "start": date(50), "end": date(100)}
+    plain = run_replication(make_scenario(noisy), seed=3).timeseries.set_index("day")
+    shocked = run_replication(make_scenario(deep_update(noisy, {"events": {"s": shock}})),
+                              seed=3).timeseries.set_index("day")
+    assert (shocked.loc[50:99, "demand_t"] == 0.0).all()
+    assert plain.loc[:49, "demand_t"].equals(shocked.loc[:49, "demand_t"])
+    assert plain.loc[100:, "demand_t"].equals(shocked.loc[100:, "demand_t"])

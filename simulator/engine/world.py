@@ -217,7 +217,8 @@ class World:
                 rate *= mod.factor(day)
             b.usage_per_day = rate
             want = rate * step
-            if gamma is not None and want > 0:
+            if gamma is not None:  # drawn every step, also at zero demand, so the
+                # sector's stream stays in step with other scenarios (common random numbers)
                 want = float(gamma(shape, want / shape))
             got = min(b.on_hand, want)
             b.on_hand -= got
