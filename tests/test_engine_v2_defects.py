@@ -79,3 +79,52 @@ def test_defect5_zero_demand_keeps_its_stream_in_step() -> None:
     assert (shocked.loc[50:99, "demand_t"] == 0.0).all()
     assert plain.loc[:49, "demand_t"].equals(shocked.loc[:49, "demand_t"])
     assert plain.loc[100:, "demand_t"].equals(shocked.loc[100:, "demand_t"])
+
+
+# -- defect 2: plants that do not exist yet changed the past -----------------------------------
+def _before(result, day: int, step: int = 1) -> dict:
+    """Every output row whose period ends on or before ``day``."""
+    def cut(frame):
+        return frame[frame["day"] + step <= day].reset_index(drop=True)
+    return {name: cut(getattr(result, name))
+            for name in ("timeseries", "flows", "production", "stockpiles")}
+
+
+def _assert_same_before(a, b, day: int, step: int = 1) -> None:
+    import pandas as pd
+
+    before_a, before_b = _before(a, day, step), _before(b, day, step)
+    for name in before_a:
+        pd.testing.assert_frame_equal(before_a[name], before_b[name], check_categorical=False,
+                                      obj=name)
+
+
+NEW_MINE = {"country": "AU", "recipe": "mining", "capacity_tpy": 36500,
+            "start_date": date(200), "ramp_up_days": 30}
+
+
+@pytest.mark.parametrize("step", [1, 7])
+def test_defect2_a_future_plant_leaves_the_past_alone(step: int) -> None:
+    base = deep_update(BASE, {"simulation": {"step_days": step},
+                              "facilities": {"au_mine": {"capacity_tpy": 5000}}})
+    without = run_replication(make_scenario(base), seed=1)
+    with_new = run_replication(make_scenario(deep_update(base, {
+        "facilities": {"au_new": NEW_MINE}})), seed=1)
+    _assert_same_before(without, with_new, 200, step)
+    new = with_new.production[with_new.production["facility"] == "au_new"]
+    assert new["day"].min() == -(-200 // step) * step  # it does produce once it exists
+
+
+def test_defect2_an_agreement_plant_leaves_the_past_alone() -> None:
+    deal = {"type": "cooperation_agreement", "members": ["US", "JP"], "signed": date(120),
+            "facilities": {"jp_new_mine": {"country": "JP", "recipe": "mining",
+                                           "capacity_tpy": 3650,
+                                           "investment_decision": date(150),
+                                           "construction_days": 100}},
+            "preferred_sourcing": {"share": 0.4, "qualification_days": 30}}
+    base = deep_update(BASE, {"facilities": {"jp_mine": {"country": "JP", "recipe": "mining",
+                                                         "capacity_tpy": 1000}}})
+    without = run_replication(make_scenario(base), seed=1)
+    with_deal = run_replication(make_scenario(deep_update(base, {"events": {"deal": deal}})),
+                                seed=1)
+    _assert_same_before(without, with_deal, 120)

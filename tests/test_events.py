@@ -428,7 +428,15 @@ def test_a_plant_that_starts_later_brings_no_starting_stock():
     two = build_network(make_scenario(deep_update(BASE, later)))
     pool_one, pool_two = one.pools[("AU", "ore")], two.pools[("AU", "ore")]
     assert pool_two.stock == pool_one.stock > 0
-    assert pool_two.target_t > pool_one.target_t  # it plans for the plant once it runs
+    # nor to the pool's target or capacity until it exists (issue 11, defect 2)...
+    assert pool_two.target_t == pool_one.target_t
+    assert pool_two.capacity_tpd == pool_one.capacity_tpd
+    # ...from its start day the pool plans for it
+    from simulator.engine.network import commission
+
+    commission(next(f for f in two.facilities if f.fid == "au_mine_2"))
+    assert pool_two.target_t == pytest.approx(pool_one.target_t + 100.0 * (30 + 1))
+    assert pool_two.capacity_tpd == pytest.approx(pool_one.capacity_tpd + 100.0)
 
 
 def _shared_reserve(sectors: list[str] | None, agreement_end: int | None = None) -> dict:

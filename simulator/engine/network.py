@@ -17,15 +17,20 @@ RESERVE_PRIORITY = -(10**6)
 class Pool:
     """Sellable stock of one material held by the producers of one country."""
 
-    __slots__ = ("country", "gated", "material", "orders", "stock", "target_t")
+    __slots__ = ("capacity_tpd", "country", "gated", "material", "orders", "producers", "stock",
+                 "target_t")
 
     def __init__(self, country: str, material: str):
         self.country = country
         self.material = material
         self.stock = 0.0
         self.target_t = 0.0
-        """Target stock: sum over producing facilities of full-rate output over
-        (output cover + one step)."""
+        """Target stock: sum over the producing facilities that exist (have started) of
+        full-rate output over (output cover + one step)."""
+        self.capacity_tpd = 0.0
+        """Full-rate output (t/day) of the producing facilities that exist: 0 means nobody
+        can supply from here yet, and buyers do not order from it."""
+        self.producers: list[FacilityRT] = []
         self.orders: list[tuple[Lane, float]] = []
         self.gated = False
         """True when some lane from this pool has export controls or capacity caps."""
@@ -72,36 +77,45 @@ class Buyer:
     def reshare(self, day: int) -> None:
         """Recompute lane shares from base shares, policy multipliers and observed fills.
 
-        Primary suppliers keep ``base * policy * fill``; the share they lose goes to qualified
-        alternatives in proportion to their fill, or, with none, to the other primaries pro
-        rata. If every weight is zero the base shares stand (buyers keep trying).
+        Only suppliers that exist (a producing facility has started there) take orders.
+        Primary suppliers keep ``base * policy * fill``. The share they lose is offered to
+        the qualified alternatives that exist, split by their policy multipliers, and each
+        takes its offer times its own fill record; what is not taken goes back to all
+        suppliers pro rata to their weights. If every weight is zero, the base shares of the
+        suppliers that exist stand (buyers keep trying), or with none, the base shares.
         """
         adapt = self.switching
         primary = 0.0
         lost = 0.0
-        alt_fill = 0.0
+        alt_mult = 0.0
         for lane in self.lanes:
             fill = lane.fill_seen if adapt else 1.0
+            exists = lane.pool.capacity_tpd > 0.0
             if lane.base_share > 0.0:
-                w = lane.base_share * lane.policy_mult * fill
+                w = lane.base_share * lane.policy_mult * fill if exists else 0.0
                 lane.share = w
                 primary += w
                 lost += lane.base_share - w
             else:
                 lane.share = 0.0
-                if lane.qualifies(self.short_since, day):
-                    alt_fill += lane.policy_mult * fill
-        if lost > 1e-12 and alt_fill > 0.0:
+                if exists and lane.qualifies(self.short_since, day):
+                    alt_mult += lane.policy_mult
+        if lost > 1e-12 and alt_mult > 0.0:
             for lane in self.lanes:
-                if lane.base_share <= 0.0 and lane.qualifies(self.short_since, day):
+                if (lane.base_share <= 0.0 and lane.pool.capacity_tpd > 0.0
+                        and lane.qualifies(self.short_since, day)):
                     fill = lane.fill_seen if adapt else 1.0
-                    lane.share = lost * lane.policy_mult * fill / alt_fill
+                    lane.share = lost * lane.policy_mult / alt_mult * fill
         total = sum(lane.share for lane in self.lanes)
         if total <= 1e-12:
-            base = sum(lane.base_share for lane in self.lanes)
+            base = sum(lane.base_share for lane in self.lanes if lane.pool.capacity_tpd > 0.0)
             for lane in self.lanes:
-                lane.share = lane.base_share / base if base > 0 else 0.0
-        else:
+                if base > 0.0:
+                    lane.share = lane.base_share / base if lane.pool.capacity_tpd > 0.0 else 0.0
+                else:
+                    lane.share = lane.base_share
+            total = sum(lane.share for lane in self.lanes)
+        if total > 0.0:
             for lane in self.lanes:
                 lane.share /= total
 
@@ -187,12 +201,14 @@ class FacilityRT:
         "desired_runs_per_day",
         "fid",
         "inputs",
+        "online",
         "outputs",
         "ramp_days",
         "room_weight",
         "stage",
         "stage_index",
         "start_day",
+        "target_t",
     )
 
     def __init__(self, fid: str, country: str, stage: str, stage_index: int):
@@ -206,7 +222,13 @@ class FacilityRT:
         self.inputs: list[tuple[Buyer, float]] = []
         self.outputs: list[tuple[Pool, str, float]] = []
         self.room_weight: list[float] = []
-        """This facility's share of each output pool's room (by full-rate output)."""
+        """This facility's share of each output pool's room (by full-rate output; 0 until
+        it exists)."""
+        self.target_t: list[float] = []
+        """What it adds to each output pool's target stock once it exists (t)."""
+        self.online = False
+        """Whether it exists: it had started at the start of the warm-up, or has been
+        commissioned on its start day (:func:`commission`)."""
         self.desired_runs_per_day = 0.0
         self.availability: list = []
         """Outage runtimes; each has ``loss(day)``, the fraction of capacity lost."""
@@ -357,13 +379,28 @@ def stockpile_buyers(sp: StockpileRT, buyers: list[Buyer], countries: set[str],
             and (sp.sectors is None or demand_sector.get(id(b)) in sp.sectors)]
 
 
+def commission(f: FacilityRT) -> None:
+    """``f`` exists from now on: its output pools count its capacity and output cover in
+    their target stock, and it takes its share of their room."""
+    f.online = True
+    for (pool, _, coef), target in zip(f.outputs, f.target_t, strict=True):
+        pool.target_t += target
+        pool.capacity_tpd += f.capacity_tpd * coef
+    for pool, _, _ in f.outputs:
+        for g in pool.producers:
+            g.room_weight[:] = [
+                t / p.target_t if g.online and p.target_t > 0 else 0.0
+                for (p, _, _), t in zip(g.outputs, g.target_t, strict=True)]
+
+
 def build_network(s: Scenario, happens: dict | None = None) -> Network:
     """Compile a validated scenario into its runtime network with starting inventories.
 
     ``happens`` maps event ids to whether they occur in this replication (default: all).
     Starting state: pools hold the output cover of the plants running at the start of the
-    warm-up (a plant that starts later brings no stock), buyers hold their target cover,
-    nothing is in transit.
+    warm-up; a plant that starts later brings no stock and does not count in any pool's
+    target or capacity until it is commissioned on its start day (:func:`commission`, run by
+    the world). Buyers hold their target cover, nothing is in transit.
     The warm-up (a whole number of steps) lets pipelines fill before day 0.
     """
     step = s.simulation.step_days
@@ -395,7 +432,6 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
 
     specs = sorted(facility_specs(s, net.events),
                    key=lambda f: stage_index[s.recipes[f.recipe].stage])
-    start_stock: dict[int, float] = {}  # id(pool) -> t on hand at the start of the warm-up
     for f in specs:
         rec = s.recipes[f.recipe]
         rt = FacilityRT(f.fid, f.country, rec.stage, stage_index[rec.stage])
@@ -412,17 +448,16 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
             net.buyers.append(b)
         for mid, coef in rec.outputs.items():
             p = pool(f.country, mid)
-            p.target_t += rt.capacity_tpd * coef * (f.output_cover_days + step)
+            p.producers.append(rt)
             rt.outputs.append((p, mid, coef))
-        rt.room_weight = [rt.capacity_tpd * coef * (f.output_cover_days + step) for _, _, coef
-                          in rt.outputs]
-        for w, (p, _, _) in zip(rt.room_weight, rt.outputs, strict=True):
-            # a plant holds its output cover only if it runs at the start of the warm-up
-            start_stock[id(p)] = start_stock.get(id(p), 0.0) + w * active_now
+        rt.target_t = [rt.capacity_tpd * coef * (f.output_cover_days + step)
+                       for _, _, coef in rt.outputs]
+        rt.room_weight = [0.0] * len(rt.outputs)
         net.facilities.append(rt)
-    for rt in net.facilities:
-        rt.room_weight = [w / p.target_t if p.target_t > 0 else 0.0
-                          for w, (p, _, _) in zip(rt.room_weight, rt.outputs, strict=True)]
+        if rt.start_day is None or rt.start_day <= -warmup:
+            commission(rt)  # it exists from the start and holds its output cover
+            for (p, _, _), w in zip(rt.outputs, rt.target_t, strict=True):
+                p.stock += w * active_now
 
     for did, d in s.demand.items():
         b = Buyer(did, d.country, d.material, d.cover_days, d.priority)
@@ -457,8 +492,6 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
         net.buyers.append(account)
         net.stockpiles.append(rt_s)
 
-    for p in net.pools.values():
-        p.stock = start_stock.get(id(p), 0.0)
     initial: dict[str, float] = {m: 0.0 for m in s.materials}
     for p in net.pools.values():
         initial[p.material] += p.stock

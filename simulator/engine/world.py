@@ -25,6 +25,7 @@ from .network import (
     Network,
     Pool,
     StockpileRT,
+    commission,
 )
 from .recorder import Recorder
 from .rng import RandomStreams
@@ -110,7 +111,26 @@ class World:
             [self._allocator(p) for p in net.pools.values()],
         ]
         install_events(self)
+        for f in net.facilities:
+            if not f.online:
+                self.env.process(self._construction(f, self.wake(f.start_day)))  # type: ignore[arg-type]
         self.env.process(self.clock.run())
+
+    def _construction(self, f: FacilityRT, ready: simpy.Event):
+        """A plant that starts during the run exists from its start day on (SimPy process)."""
+        yield ready
+        self.commission(f)
+
+    def commission(self, f: FacilityRT) -> None:
+        """``f`` exists from today: it counts in its pools' targets and capacity, buyers of
+        its outputs may order from it, and events learn of it."""
+        commission(f)
+        pools = {id(pool) for pool, _, _ in f.outputs}
+        for b in self.net.buyers:
+            if any(id(lane.pool) in pools for lane in b.lanes):
+                b.dirty = True
+        for event in self.events:
+            event.on_commission(f)
 
     def run(self) -> None:
         """Run the warm-up and the horizon: ``env.run(until=...)`` on the world's environment.
@@ -142,8 +162,9 @@ class World:
         alpha = self._alpha
         produced, used, rec = self.produced_t, self.used_t, self.rec
         pr_day, pr_key, pr_q = rec.pr
-        outputs = [(pool, mid, coef, weight, self._room_cell(pool), rec.output(f, mid))
-                   for (pool, mid, coef), weight in zip(f.outputs, f.room_weight, strict=True)]
+        outputs = [(pool, mid, coef, self._room_cell(pool), rec.output(f, mid))
+                   for pool, mid, coef in f.outputs]
+        weights = f.room_weight  # updated in place when a producer of its pools starts
         inputs = f.inputs
         full_rate = f.capacity_tpd * step
 
@@ -153,7 +174,7 @@ class World:
             if f.start_day is not None or f.availability:
                 cap_runs *= f.capacity_factor(day)
             need_runs = 0.0
-            for pool, _, coef, weight, cell, _ in outputs:
+            for (pool, _, coef, cell, _), weight in zip(outputs, weights, strict=True):
                 if cell[0] != now:
                     room = pool.target_t - pool.stock
                     cell[0] = now
@@ -183,7 +204,7 @@ class World:
                 left = buyer.on_hand - q
                 buyer.on_hand = left if left > 0.0 else 0.0
                 used[buyer.material] += q
-            for pool, mid, coef, _, _, key in outputs:
+            for pool, mid, coef, _, key in outputs:
                 q = runs * coef
                 pool.stock += q
                 produced[mid] += q

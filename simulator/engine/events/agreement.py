@@ -14,14 +14,16 @@ from .base import PolicyEvent
 if TYPE_CHECKING:
     import simpy
 
+    from ..network import FacilityRT
     from ..world import World
 
 
 def member_capacity(world: World, members: set[str], material: str) -> dict[str, float]:
-    """Member country -> full-rate output of ``material`` (t/day), planned plants included."""
+    """Member country -> full-rate output of ``material`` (t/day) of the plants that exist
+    today (a plant still being built counts from its start day)."""
     out: dict[str, float] = {}
     for f in world.net.facilities:
-        if f.country in members:
+        if f.country in members and f.online:
             for pool, mid, coef in f.outputs:
                 if mid == material:
                     out[pool.country] = out.get(pool.country, 0.0) + f.capacity_tpd * coef
@@ -40,6 +42,9 @@ class Agreement(PolicyEvent):
         self.end_day = None if ev.end is None else world.scenario.day_of(ev.end)
         self.shared: list[tuple[StockpileRT, Buyer]] = []
         """Partners' buyers given access to members' stockpiles at signing."""
+        self.preferring = False
+        self.own_shares: dict[int, dict[int, float]] = {}
+        """id(buyer) -> {id(lane): base share} before preferred sourcing moved it."""
 
     def schedule(self) -> None:
         super().schedule()
@@ -71,9 +76,23 @@ class Agreement(PolicyEvent):
         self.shared.clear()
 
     def prefer(self, qualified: simpy.Event) -> Generator[simpy.Event, object, None]:
-        """Preferred sourcing: after qualification, member buyers move ``share`` of their
-        orders to member suppliers, split by the suppliers' full-rate output."""
+        """Preferred sourcing from qualification on (SimPy process)."""
         yield qualified
+        self.preferring = True
+        self._reshare_members()
+
+    def on_commission(self, facility: FacilityRT) -> None:
+        """A member plant of a preferred material that starts moves members' shares again."""
+        pref = self.model.preferred_sourcing
+        if not self.preferring or facility.country not in self.members:
+            return
+        if any(not pref.materials or mid in pref.materials for _, mid, _ in facility.outputs):
+            self._reshare_members()
+
+    def _reshare_members(self) -> None:
+        """Member buyers' base shares: ``1 - share`` of their own sourcing, and ``share`` on
+        member suppliers split by the full-rate output of the member plants that exist (no
+        move while none exists)."""
         world, net, members = self.world, self.world.net, self.members
         pref = self.model.preferred_sourcing
         for b in net.ordering_buyers:
@@ -83,8 +102,11 @@ class Agreement(PolicyEvent):
             total = sum(capacity.values())
             if total <= 0:
                 continue
+            own = self.own_shares.get(id(b))
+            if own is None:  # the buyer's sourcing before the agreement moved it
+                own = self.own_shares[id(b)] = {id(ln): ln.base_share for ln in b.lanes}
             for lane in b.lanes:
-                lane.base_share *= 1.0 - pref.share
+                lane.base_share = own.get(id(lane), 0.0) * (1.0 - pref.share)
             for country, cap in sorted(capacity.items()):
                 lane = next((ln for ln in b.lanes if ln.pool.country == country), None)
                 if lane is None:

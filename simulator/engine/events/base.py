@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     import simpy
 
-    from ..network import Lane
+    from ..network import FacilityRT, Lane
     from ..world import World
 
 REGISTRY: dict[str, type[PolicyEvent]] = {}
@@ -60,6 +60,9 @@ class PolicyEvent:
     def attach(self, lane: Lane) -> None:
         """Start acting on ``lane`` (one the event applies to): at install, or when the lane
         is created while the event is installed (possibly active)."""
+
+    def on_commission(self, facility: FacilityRT) -> None:
+        """A facility has started during the run (it did not exist before today)."""
 
     # -- time -----------------------------------------------------------------------------------
     def install(self) -> None:
