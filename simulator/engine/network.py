@@ -79,10 +79,12 @@ class Buyer:
 
         Only suppliers that exist (a producing facility has started there) take orders.
         Primary suppliers keep ``base * policy * fill``. The share they lose is offered to
-        the qualified alternatives that exist, split by their policy multipliers, and each
-        takes its offer times its own fill record; what is not taken goes back to all
-        suppliers pro rata to their weights. If every weight is zero, the base shares of the
-        suppliers that exist stand (buyers keep trying), or with none, the base shares.
+        the qualified alternatives that exist, split by their policy multipliers; each takes
+        its offer times its own fill record, and never more than its country's whole
+        capacity over the buyer's use; what is not taken goes back to all suppliers pro rata
+        to their weights (a buyer keeps its claim on a rationed supplier). If every weight is
+        zero, the base shares of the suppliers that exist stand (buyers keep trying), or with
+        none, the base shares.
         """
         adapt = self.switching
         primary = 0.0
@@ -115,9 +117,28 @@ class Buyer:
                 else:
                     lane.share = lane.base_share
             total = sum(lane.share for lane in self.lanes)
-        if total > 0.0:
+        if total <= 0.0:
+            return
+        for lane in self.lanes:
+            lane.share /= total
+        if alt_mult > 0.0 and self.usage_per_day > 0.0:
+            # an alternative takes no more than its country's whole capacity could cover;
+            # the excess goes back to the other suppliers pro rata
+            excess = 0.0
+            free = 0.0
             for lane in self.lanes:
-                lane.share /= total
+                if lane.base_share <= 0.0 and lane.share > 0.0:
+                    cap = lane.pool.capacity_tpd / self.usage_per_day
+                    if lane.share > cap:
+                        excess += lane.share - cap
+                        lane.share = cap
+                        continue
+                free += lane.share
+            if excess > 0.0 and free > 0.0:
+                for lane in self.lanes:
+                    if lane.base_share > 0.0 or lane.share < (
+                            lane.pool.capacity_tpd / self.usage_per_day):
+                        lane.share += excess * lane.share / free
 
 
 class Lane:

@@ -35,9 +35,13 @@ class LicenceTerms(Model):
     """How licence applications are decided: each lot waits, then is approved or denied."""
 
     approval_probability: Fraction = 1.0
-    """Chance that each application is approved (a denied lot is applied for again)."""
+    """Chance that each application is approved (a denied lot is cancelled)."""
     delay_days: Annotated[int, Field(ge=0)] = 45
     """Minimum processing time of an application in days."""
+    reapply_days: Annotated[int, Field(ge=0)] = 30
+    """After a denial, days before the buyer may file a new application on that route
+    (modelling assumption: about a month to prepare a new contract and end-user documents);
+    meanwhile its orders there are refused and it buys elsewhere if it can."""
     delay_jitter_days: Annotated[int, Field(ge=0)] = 0
     """Each application waits ``delay_days`` plus a uniform draw from 0..jitter days."""
 
@@ -49,6 +53,9 @@ class LicenceOverride(Model):
     """Approval chance for this destination (default: the general one)."""
     delay_days: Annotated[int, Field(ge=0)] | None = None
     """Minimum processing days for this destination (default: the general one)."""
+    reapply_days: Annotated[int, Field(ge=0)] | None = None
+    """Days before a new application after a denial, for this destination (default: the
+    general one)."""
 
 
 class Licence(LicenceTerms):

@@ -46,6 +46,8 @@ class ExportControl(PolicyEvent):
         self.licence = ev.licence
         self.streams = world.streams
         self.lane_rngs: dict[int, np.random.Generator] = {}
+        self.barred_until: dict[int, int] = {}
+        """id(lane) -> scenario day from which its buyer may apply again after a denial."""
         self.materials = controlled_materials(world, ev)
         self.destinations = destination_set(ev, list(world.scenario.countries))
         self.origin = (exporter_origin_share(world.net, world, ev.exporter)
@@ -151,21 +153,23 @@ class ExportControl(PolicyEvent):
         assert self.licence is not None
         return self.terms(destination)[1] + self.licence.delay_jitter_days / 2
 
-    def terms(self, destination: str) -> tuple[float, int]:
-        """(approval probability, minimum delay days) for ``destination``."""
+    def terms(self, destination: str) -> tuple[float, int, int]:
+        """(approval probability, minimum delay days, re-application days) for
+        ``destination``."""
         lic = self.licence
         assert lic is not None
-        p, delay = lic.approval_probability, lic.delay_days
+        p, delay, reapply = lic.approval_probability, lic.delay_days, lic.reapply_days
         over = lic.by_destination.get(destination)
         if over is not None:
             p = p if over.approval_probability is None else over.approval_probability
             delay = delay if over.delay_days is None else over.delay_days
-        return p, delay
+            reapply = reapply if over.reapply_days is None else over.reapply_days
+        return p, delay, reapply
 
     def apply(self, world: World, pool: Pool, lane: Lane, q: float, day: int) -> None:
         """File a licence application for a lot of ``q`` t allocated on ``lane``."""
         assert self.licence is not None
-        p, delay = self.terms(lane.buyer.country)
+        p, delay, reapply = self.terms(lane.buyer.country)
         jitter = self.licence.delay_jitter_days
         rng = self.lane_rngs.get(id(lane))
         if rng is None:  # one stream per control and lane: common random numbers per lane
@@ -184,9 +188,14 @@ class ExportControl(PolicyEvent):
             banned = any(c.active and c.mode == "ban" for c in lane.controls)
             if approved and not banned:
                 world.dispatch(lane, q, int(world.env.now))
-            else:  # denied, or a ban has started since: the lot goes back to stock
+            else:  # denied, or a ban has started since: the lot is cancelled (it stays in
+                # the exporter's stock) and the buyer may not apply again on this route for
+                # a while; it buys elsewhere if it can (its view of this supplier drops)
                 lane.on_order -= q
                 pool.stock += q
+                if not banned:
+                    self.barred_until[id(lane)] = max(self.barred_until.get(id(lane), today),
+                                                      today + reapply)
                 world.observe(lane, 0.0, today)
 
         world.at_day(day + delay, decide)
@@ -224,7 +233,10 @@ def gate(orders: list[tuple[Lane, float]], day: int):
         if ctrl is not None and ctrl.mode == "ban":
             q = 0.0
         elif ctrl is not None and ctrl.mode == "licence":
-            licences[id(lane)] = ctrl
+            if ctrl.barred_until.get(id(lane), day) > day:
+                q = 0.0  # denied lately: no new application yet
+            else:
+                licences[id(lane)] = ctrl
         for cap in lane.caps:  # logistics limits and quota controls
             if cap.active:
                 capped.setdefault(id(cap), []).append(i)
