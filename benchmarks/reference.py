@@ -251,21 +251,25 @@ def simulate(a: Arrays) -> dict:
         qb = q[lane_b]
         place = ordering_lanes & (qb > 1e-9) & (share > 0.0)
         orders[place] += qb[place] * share[place]
-        # 6. allocate: fill all, or ration by tiers, pro rata within a tier
+        # 6. allocate: fill all, or ration by tiers, pro rata within a tier: every order's
+        # use part (its share of the buyer's use in a step) first, then the restocking rest
         demand_p = np.bincount(lane_p, orders, minlength=n_pools)
         fills = orders.copy()
         short = np.flatnonzero(demand_p > stock)
+        use_part = np.minimum(orders, usage[lane_b] * step * share)
         for p in short:
             idx = np.flatnonzero((lane_p == p) & (orders > 0))
             left = stock[p]
-            for t in range(a.n_tiers):
-                tier = idx[a.lane_tier[idx] == t]
-                if not len(tier):
-                    continue
-                want_t = orders[tier].sum()
-                f = min(1.0, left / want_t) if want_t > 0 else 0.0
-                fills[tier] = orders[tier] * f
-                left = max(0.0, left - want_t * f)
+            fills[idx] = 0.0
+            for part in (use_part, orders - use_part):
+                for t in range(a.n_tiers):
+                    tier = idx[a.lane_tier[idx] == t]
+                    if not len(tier):
+                        continue
+                    want_t = part[tier].sum()
+                    f = min(1.0, left / want_t) if want_t > 0 else 0.0
+                    fills[tier] += part[tier] * f
+                    left = max(0.0, left - want_t * f)
         stock -= np.bincount(lane_p, fills, minlength=n_pools)
         on_order += fills
         np.add.at(pipeline, ((k + a.lead_steps) % ring, np.arange(n_lanes)), fills)

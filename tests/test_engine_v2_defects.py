@@ -202,3 +202,28 @@ def test_defect4_a_denied_buyer_resources_elsewhere() -> None:
     r = run_replication(make_scenario(alt), seed=1)
     assert flows_by_day(r, "KR").sum() > 0.5 * 10 * (365 - 30)
     assert r.timeseries["shortfall_t"].sum() == pytest.approx(0.0, abs=1e-6)
+
+
+# -- defect 7: after an outage, domestic restocking starved foreign users for a year -----------
+def test_defect7_a_short_supplier_keeps_every_buyer_running_before_anyone_restocks() -> None:
+    """CN's mine (11 t/day) serves CN and JP users (5 t/day each, 30 days of cover) with
+    domestic buyers first. After a 100-day stop both are empty. CN's 1 t/day of headroom
+    goes to rebuilding cover only after both get their use: JP runs again at once (v1: JP
+    got 14% of its use for the first 6 weeks while CN rebuilt its 30 days of cover first)."""
+    data = deep_update(BASE, {
+        "simulation": {"step_days": 7, "warmup_days": 28},
+        "facilities": {"au_mine": None,
+                       "cn_mine": {"country": "CN", "recipe": "mining", "capacity_tpy": 4015}},
+        "demand": {"jp_use": {"rate_tpy": 1825, "cover_days": 30},
+                   "cn_use": {"country": "CN", "sector": "ev", "material": "ore",
+                              "rate_tpy": 1825, "cover_days": 30}},
+        "sourcing": {"jp_ore": {"suppliers": {"AU": None, "CN": 1.0}}},
+        "events": {"stop": {"type": "facility_outage", "facilities": ["cn_mine"],
+                            "start": date(50), "duration_days": 100}},
+    })
+    ts = run_replication(make_scenario(data), seed=1).timeseries
+    after = ts[(ts["day"] >= 155) & (ts["day"] < 196)].groupby("demand_id")[
+        ["delivered_t", "demand_t"]].sum()
+    fill = after["delivered_t"] / after["demand_t"]
+    assert fill["jp_use"] > 0.95
+    assert fill["cn_use"] > 0.95

@@ -14,10 +14,10 @@ from collections.abc import Callable
 import simpy
 
 from ..scenario.models import Scenario
+from .allocation import TieredProRata
 from .clock import Clock
 from .events.export_control import gate
 from .network import (
-    RESERVE_PRIORITY,
     Buyer,
     DemandRT,
     FacilityRT,
@@ -53,9 +53,10 @@ class World:
         self.delivered_t = {m: 0.0 for m in scenario.materials}
         self.loss_t = {m: 0.0 for m in scenario.materials}
         self.licence_queue_t = {m: 0.0 for m in scenario.materials}
-        self.rule = scenario.allocation.rule
         self.partners: set[tuple[str, str]] = set()
         """(supplier, buyer) country pairs in an active cooperation agreement."""
+        self.allocation = TieredProRata(scenario.allocation.rule, self.partners,
+                                        network.step_days)
         self._alpha = min(1.0, network.step_days / USAGE_SMOOTHING_DAYS)
         self._fill_alpha = min(1.0, network.step_days / scenario.switching.adjustment_days)
         self._room_cells: dict[int, list] = {}
@@ -422,7 +423,7 @@ class World:
             else:
                 allowed, licences = orders, None
             total = sum(q for _, q in allowed)
-            fills = allowed if total <= p.stock else self._ration(p, allowed, p.stock)
+            fills = allowed if total <= p.stock else self.allocation.ration(p, allowed, p.stock)
             for (lane, wanted), (_, q) in zip(orders, fills, strict=True):
                 if q > 0.0:
                     ctrl = licences.get(id(lane)) if licences else None
@@ -443,40 +444,6 @@ class World:
         lane.observed = True
         if seen < FULL and day >= 0 and lane.buyer.short_since is None:
             lane.buyer.short_since = day
-
-    def _ration(
-        self, p: Pool, orders: list[tuple[Lane, float]], available: float
-    ) -> list[tuple[Lane, float]]:
-        """Split ``available`` among ``orders`` by the allocation rule's tiers, then pro rata.
-
-        Returns the fills in the order of ``orders``.
-        """
-        rule, partners = self.rule, self.partners
-
-        def tier(item: tuple[Lane, float]) -> tuple[int, ...]:
-            buyer = item[0].buyer
-            # reserve purchases after every commercial buyer, whatever the rule's tiers
-            key: list[int] = [1 if buyer.priority <= RESERVE_PRIORITY else 0]
-            for k in rule:
-                if k == "domestic":
-                    key.append(0 if buyer.country == p.country else 1)
-                elif k == "agreement":
-                    key.append(0 if (p.country, buyer.country) in partners else 1)
-                else:  # priority: higher first
-                    key.append(-buyer.priority)
-            return tuple(key)
-
-        keys = [tier(o) for o in orders]
-        fills = [0.0] * len(orders)
-        left = available
-        for key in sorted(set(keys)):
-            idx = [i for i, k in enumerate(keys) if k == key]
-            want = sum(orders[i][1] for i in idx)
-            share = min(1.0, left / want) if want > 0 else 0.0
-            for i in idx:
-                fills[i] = orders[i][1] * share
-            left = max(0.0, left - want * share)
-        return [(lane, q) for (lane, _), q in zip(orders, fills, strict=True)]
 
     def _ship(self, p: Pool, lane: Lane, q: float, now: int) -> None:
         """Take ``q`` from the pool and send it as one lot down the lane."""
