@@ -227,3 +227,49 @@ def test_defect7_a_short_supplier_keeps_every_buyer_running_before_anyone_restoc
     fill = after["delivered_t"] / after["demand_t"]
     assert fill["jp_use"] > 0.95
     assert fill["cn_use"] > 0.95
+
+
+# -- defect 8: a stockpile's release watched the plant, not the end users -----------------------
+def _reserve_for_a_plant(watch: object | None) -> dict:
+    """JP makes magnets from AU ore for its magnet users (30 days of cover); a reserve of
+    500 t of ore releases into the magnet plant's input; AU bans ore to JP from day 100."""
+    reserve: dict = {"country": "JP", "material": "ore", "holdings_t": 500.0,
+                     "release": {"trigger": "fill_rate", "threshold": 0.95,
+                                 "max_release_tpy": 36500}}
+    if watch is not None:
+        reserve["release"]["watch"] = watch
+    return deep_update(BASE, {
+        "recipes": {"sintering": {"stage": "magnet", "inputs": {"ore": 1.0},
+                                  "outputs": {"magnet": 1.0}}},
+        "facilities": {"jp_magnets": {"country": "JP", "recipe": "sintering",
+                                      "capacity_tpy": 3650, "input_cover_days": 10,
+                                      "output_cover_days": 10}},
+        "demand": {"jp_use": None,
+                   "jp_magnet_use": {"country": "JP", "sector": "ev", "material": "magnet",
+                                     "rate_tpy": 1825, "cover_days": 30}},
+        "stockpiles": {"jp_ore_reserve": reserve},
+        "events": {"ban": {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+                           "destinations": ["JP"], "mode": "ban", "effective": date(100)}},
+    })
+
+
+def _first_release_day(watch: object | None) -> int:
+    r = run_replication(make_scenario(_reserve_for_a_plant(watch)), seed=1)
+    released = r.stockpiles[r.stockpiles["released_t"] > 0]
+    return int(released["day"].min())
+
+
+def test_defect8_a_stockpile_can_watch_end_users() -> None:
+    """``watch: buyers`` (default) releases when the plant's input runs short; ``end_users``
+    and ``{demand: [...]}`` wait until the magnet users themselves run short."""
+    plant = _first_release_day(None)
+    assert plant == _first_release_day("buyers")
+    users = _first_release_day("end_users")
+    assert users == _first_release_day({"demand": ["jp_magnet_use"]})
+    # the users run short only once the plant's input (10 days), its output stock (10 days)
+    # and their own cover (30 days) are used up
+    assert plant < 130 and users > plant + 20
+    ts = run_replication(make_scenario(_reserve_for_a_plant("end_users")), seed=1).timeseries
+    first_short = int(ts.loc[ts["shortfall_t"] > 1e-9, "day"].min())
+    # released in the stockpile phase of the users' first short day, after they consumed
+    assert users == first_short

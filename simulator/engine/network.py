@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..scenario.models import Scenario
+from .stockpile import TRIGGERS, StockpileRT, stockpile_buyers, watched_demand
 
 #: Priority of a stockpile's purchasing account: below every commercial buyer, in every
 #: allocation tier (reserve purchases are served after every commercial buyer).
@@ -293,44 +294,6 @@ class DemandRT:
         return rate
 
 
-class StockpileRT:
-    """Runtime strategic stockpile releasing into its country's buyers of the material."""
-
-    __slots__ = (
-        "buy_tpd",
-        "buyer",
-        "buyers",
-        "country",
-        "holdings",
-        "material",
-        "max_release_tpd",
-        "pid",
-        "releasing",
-        "sectors",
-        "target_t",
-        "threshold",
-        "trigger",
-    )
-
-    def __init__(self, pid: str, country: str, material: str):
-        self.pid = pid
-        self.country = country
-        self.material = material
-        self.holdings = 0.0
-        self.trigger = "fill_rate"
-        self.threshold = 0.0
-        self.max_release_tpd = 0.0
-        self.buyers: list[Buyer] = []
-        """Buyers that may draw on this stockpile."""
-        self.sectors: frozenset[str] | None = None
-        """Demand sectors that may draw (``None``: every buyer of the material, plants too)."""
-        self.buyer: Buyer | None = None
-        """The stockpile's own purchasing account (its lanes buy refills and build-ups)."""
-        self.buy_tpd = 0.0
-        self.target_t = 0.0
-        self.releasing = False
-
-
 @dataclass(frozen=True)
 class FacilitySpec:
     """What the network needs of a facility, from ``facilities`` or an agreement."""
@@ -389,15 +352,6 @@ def facility_specs(s: Scenario, events: dict) -> list[FacilitySpec]:
                                           nf.ramp_up_days, nf.input_cover_days,
                                           nf.output_cover_days))
     return specs
-
-
-def stockpile_buyers(sp: StockpileRT, buyers: list[Buyer], countries: set[str],
-                     demand_sector: dict[int, str]) -> list[Buyer]:
-    """The ``buyers`` in ``countries`` that may draw on ``sp``: of its material and, when it
-    names sectors, demand sectors among them (``demand_sector``: id(buyer) -> sector)."""
-    return [b for b in buyers
-            if b.material == sp.material and b.country in countries
-            and (sp.sectors is None or demand_sector.get(id(b)) in sp.sectors)]
 
 
 def commission(f: FacilityRT) -> None:
@@ -504,7 +458,8 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
             rt_s.holdings = (sp.holdings_days or 0.0) * sum(b.usage_per_day for b in own)
         rt_s.target_t = rt_s.holdings if sp.target_t is None else sp.target_t
         rt_s.buy_tpd = sp.refill_tpy / 365.0
-        rt_s.trigger = sp.release.trigger
+        rt_s.trigger = TRIGGERS[sp.release.trigger]
+        rt_s.watch = watched_demand(s, sp, net.demands)
         rt_s.threshold = sp.release.threshold
         rt_s.max_release_tpd = sp.release.max_release_tpy / 365.0
         account = Buyer(pid, sp.country, sp.material, 0.0, priority=RESERVE_PRIORITY)

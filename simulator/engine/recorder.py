@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from .network import DemandRT, FacilityRT, StockpileRT
+    from .network import DemandRT, FacilityRT
+    from .stockpile import StockpileRT
 
 TIMESERIES_COLUMNS = [
     "day", "country", "sector", "demand_id", "material",

@@ -24,11 +24,11 @@ from .network import (
     Lane,
     Network,
     Pool,
-    StockpileRT,
     commission,
 )
 from .recorder import Recorder
 from .rng import RandomStreams
+from .stockpile import StockpileRT, release
 
 USAGE_SMOOTHING_DAYS = 28.0
 """Time constant (days) of the exponential smoothing of a facility's desired input use.
@@ -270,7 +270,6 @@ class World:
         assert account is not None
         key = self.rec.stockpile(sp)
         sp_day, sp_key, sp_held, sp_released, sp_bought = self.rec.sp
-        release = self._release
 
         def tend(now: int) -> None:
             bought = account.on_hand  # purchases that arrived join the reserve
@@ -295,31 +294,6 @@ class World:
                         lane.pool.orders.append((lane, q * lane.share))
 
         return tend
-
-    def _release(self, sp: StockpileRT, step: int) -> float | None:
-        """Release into short eligible buyers: the tonnes released (possibly 0) if the
-        trigger is on, else None."""
-        use = sum(b.usage_per_day for b in sp.buyers)
-        if use <= 0.0:
-            return None
-        if sp.trigger == "fill_rate":
-            level = sum(b.last_fill * b.usage_per_day for b in sp.buyers) / use
-        else:
-            level = sum(b.on_hand for b in sp.buyers) / use
-        if level >= sp.threshold:
-            return None
-        if sp.holdings <= 0.0:
-            return 0.0
-        needs = [max(0.0, b.usage_per_day * (b.cover_days + step) - b.on_hand)
-                 for b in sp.buyers]
-        total_need = sum(needs)
-        amount = min(sp.holdings, sp.max_release_tpd * step, total_need)
-        if amount > 0.0:
-            sp.holdings -= amount
-            for b, need in zip(sp.buyers, needs, strict=True):
-                b.on_hand += amount * need / total_need
-            return amount
-        return 0.0
 
     # -- ordering and allocation --------------------------------------------------------------
     def _orderer(self, b: Buyer):

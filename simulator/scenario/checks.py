@@ -119,6 +119,11 @@ def check_scenario(s: Scenario) -> list[Problem]:
                 "a fill-rate threshold is a fraction between 0 and 1")
         for i, code in enumerate(sp.eligible_countries):
             ref(("stockpiles", pid, "eligible_countries", i), code, s.countries, "country")
+        watch = sp.release.watch
+        if not isinstance(watch, str):
+            for i, did in enumerate(watch.demand):
+                ref(("stockpiles", pid, "release", "watch", "demand", i), did, s.demand,
+                    "demand sector")
     for sid, src in s.sourcing.items():
         for sup in src.alternatives:
             if ref(("sourcing", sid, "alternatives", sup), sup, s.countries, "country") and (

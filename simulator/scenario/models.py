@@ -184,6 +184,13 @@ class Switching(Model):
     rate and move order shares accordingly."""
 
 
+class WatchDemand(Model):
+    """Named demand sectors a stockpile's release trigger watches."""
+
+    demand: list[Id] = Field(min_length=1)
+    """Demand ids (any country, any material)."""
+
+
 class StockpileRelease(Model):
     """When and how fast a stockpile releases into domestic buyers' inventories."""
 
@@ -195,6 +202,12 @@ class StockpileRelease(Model):
     inventory in days of cover falls below this."""
     max_release_tpy: NonNeg
     """Release rate cap in tonnes per year."""
+    watch: Literal["buyers", "end_users"] | WatchDemand = "buyers"
+    """Whose fill rate or cover the trigger watches: ``buyers`` (default), the buyers the
+    reserve releases into (for a reserve of oxide, the metal plants that use it);
+    ``end_users``, the demand sectors in the holder's and eligible countries that use the
+    material or anything made from it (within ``sectors`` if given); or
+    ``{demand: [ids]}``, the named demand sectors."""
 
 
 class Stockpile(Model):

@@ -8,7 +8,8 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 from ...scenario.events import CooperationAgreement
-from ..network import Buyer, Lane, StockpileRT, stockpile_buyers
+from ..network import Buyer, Lane
+from ..stockpile import StockpileRT, stockpile_buyers
 from .base import PolicyEvent
 
 if TYPE_CHECKING:

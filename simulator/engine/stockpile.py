@@ -1,0 +1,153 @@
+"""Strategic stockpiles: who may draw, whom the release trigger watches, and the release.
+
+Release triggers are strategy classes (``release.trigger`` in the scenario): each measures
+the watched buyers' state as one number that is compared with the release threshold.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from ..scenario.models import Scenario, Stockpile
+    from .network import Buyer, DemandRT
+
+
+class ReleaseTrigger:
+    """What a stockpile watches: :meth:`level` of its watched buyers (``None`` when they
+    use nothing, and nothing is watched)."""
+
+    name: ClassVar[str] = ""
+
+    def level(self, buyers: list[Buyer]) -> float | None:
+        raise NotImplementedError
+
+
+class FillRate(ReleaseTrigger):
+    """Usage-weighted share of the watched buyers' need met in their last step (0..1)."""
+
+    name = "fill_rate"
+
+    def level(self, buyers: list[Buyer]) -> float | None:
+        use = sum(b.usage_per_day for b in buyers)
+        if use <= 0.0:
+            return None
+        return sum(b.last_fill * b.usage_per_day for b in buyers) / use
+
+
+class DaysOfCover(ReleaseTrigger):
+    """The watched buyers' inventory in days of their use."""
+
+    name = "days_of_cover"
+
+    def level(self, buyers: list[Buyer]) -> float | None:
+        use = sum(b.usage_per_day for b in buyers)
+        if use <= 0.0:
+            return None
+        return sum(b.on_hand for b in buyers) / use
+
+
+TRIGGERS: dict[str, ReleaseTrigger] = {t.name: t() for t in (FillRate, DaysOfCover)}
+"""``release.trigger`` -> its strategy."""
+
+
+class StockpileRT:
+    """Runtime strategic stockpile releasing into its country's buyers of the material."""
+
+    __slots__ = (
+        "buy_tpd",
+        "buyer",
+        "buyers",
+        "country",
+        "holdings",
+        "material",
+        "max_release_tpd",
+        "pid",
+        "releasing",
+        "sectors",
+        "target_t",
+        "threshold",
+        "trigger",
+        "watch",
+    )
+
+    def __init__(self, pid: str, country: str, material: str):
+        self.pid = pid
+        self.country = country
+        self.material = material
+        self.holdings = 0.0
+        self.trigger: ReleaseTrigger = FillRate()
+        self.watch: list[Buyer] | None = None
+        """Buyers whose fill or cover the trigger watches (``None``: :attr:`buyers`)."""
+        self.threshold = 0.0
+        self.max_release_tpd = 0.0
+        self.buyers: list[Buyer] = []
+        """Buyers that may draw on this stockpile."""
+        self.sectors: frozenset[str] | None = None
+        """Demand sectors that may draw (``None``: every buyer of the material, plants too)."""
+        self.buyer: Buyer | None = None
+        """The stockpile's own purchasing account (its lanes buy refills and build-ups)."""
+        self.buy_tpd = 0.0
+        self.target_t = 0.0
+        self.releasing = False
+
+
+def stockpile_buyers(sp: StockpileRT, buyers: list[Buyer], countries: set[str],
+                     demand_sector: dict[int, str]) -> list[Buyer]:
+    """The ``buyers`` in ``countries`` that may draw on ``sp``: of its material and, when it
+    names sectors, demand sectors among them (``demand_sector``: id(buyer) -> sector)."""
+    return [b for b in buyers
+            if b.material == sp.material and b.country in countries
+            and (sp.sectors is None or demand_sector.get(id(b)) in sp.sectors)]
+
+
+def downstream_materials(s: Scenario, material: str) -> set[str]:
+    """``material`` and every material made from it, through any chain of recipes."""
+    out = {material}
+    grew = True
+    while grew:
+        grew = False
+        for rec in s.recipes.values():
+            if out & set(rec.inputs) and not set(rec.outputs) <= out:
+                out |= set(rec.outputs)
+                grew = True
+    return out
+
+
+def watched_demand(s: Scenario, sp: Stockpile, demands: list[DemandRT]) -> list[Buyer] | None:
+    """The demand sectors ``sp``'s trigger watches, or ``None`` for its own buyers."""
+    watch = sp.release.watch
+    if watch == "buyers":
+        return None
+    if watch == "end_users":
+        countries = {sp.country, *sp.eligible_countries}
+        made = downstream_materials(s, sp.material)
+        return [d.buyer for d in demands
+                if d.buyer.country in countries and d.buyer.material in made
+                and (sp.sectors is None or d.sector in sp.sectors)]
+    named = set(watch.demand)  # type: ignore[union-attr]
+    return [d.buyer for d in demands if d.did in named]
+
+
+def release(sp: StockpileRT, step: int) -> float | None:
+    """Release into ``sp``'s short eligible buyers if the trigger is on: the tonnes
+    released (possibly 0), else ``None``.
+
+    The trigger compares the watched buyers' level with the threshold; the release goes to
+    the eligible buyers, pro rata to what brings each back to ``cover_days + step`` of use.
+    """
+    level = sp.trigger.level(sp.buyers if sp.watch is None else sp.watch)
+    if level is None or level >= sp.threshold:
+        return None
+    if sp.holdings <= 0.0:
+        return 0.0
+    needs = [max(0.0, b.usage_per_day * (b.cover_days + step) - b.on_hand)
+             for b in sp.buyers]
+    total_need = sum(needs)
+    amount = min(sp.holdings, sp.max_release_tpd * step, total_need)
+    if amount > 0.0:
+        sp.holdings -= amount
+        for b, need in zip(sp.buyers, needs, strict=True):
+            b.on_hand += amount * need / total_need
+        return amount
+    return 0.0
