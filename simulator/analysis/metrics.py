@@ -51,7 +51,8 @@ __all__ = [
 METRIC_COLUMNS = [
     "replication", "demand_id", "country", "sector", "material",
     "demand_t", "delivered_t", "fill_rate", "trough_fill_rate", "trough_day", "trough_date",
-    "tts_anchor_event", "tts_anchor_date", "time_to_survive_days", "time_to_recover_days", "recovered",
+    "tts_anchor_event", "tts_anchor_date", "time_to_survive_days", "time_to_recover_days",
+    "recovered",
     "days_below_threshold", "cumulative_shortfall_t", "resilience_loss_pct_days",
     "stockpile_drawdown_t",
 ]
@@ -146,7 +147,8 @@ def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _empty_metrics() -> pd.DataFrame:
     dtypes = {"replication": np.int32, "trough_day": np.int32, "recovered": bool,
               "trough_date": "datetime64[ns]", "tts_anchor_date": "datetime64[ns]",
-              "demand_id": object, "tts_anchor_event": object, "country": object, "sector": object, "material": object}
+              "demand_id": object, "tts_anchor_event": object, "country": object,
+              "sector": object, "material": object}
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, np.float64))
                          for c in METRIC_COLUMNS})
 
