@@ -193,9 +193,9 @@ def reduces_supply(scenario: Scenario, event_id: str, demand_id: str,
                    network: Any = None) -> bool:
     """Whether event ``event_id`` can reduce the supply reaching demand sector ``demand_id``.
 
-    On the static network upstream of the sector (:meth:`_Network.lanes`: every lane from
-    a supplier or alternative to a buyer of the sector's material in its country, and of
-    every input of the plants that make it, recursively):
+    On the static network upstream of the sector (every lane from a supplier or
+    alternative to a buyer of the sector's material in its country, and of every input of
+    the plants that make it, recursively):
 
     - ``export_control``: a lane of a controlled material (listed, or containing a listed
       element) to a controlled destination from the exporter, or (``extraterritorial``)

@@ -64,9 +64,9 @@ def _mean(row: pd.Series) -> str:
 
 
 def anchor_label(sub: pd.DataFrame) -> str:
-    """"Time to first shortfall after <event> (<date>)" from the ``tts_anchor_event`` and
-    ``tts_anchor_date`` of one group's rows (indexed by scenario); one clause per scenario
-    when they differ."""
+    """The row label ``Time to first shortfall after <event> (<date>)`` from the
+    ``tts_anchor_event`` and ``tts_anchor_date`` of one group's rows (indexed by scenario);
+    one clause per scenario when they differ."""
     if "tts_anchor_event" not in sub:
         return REPORT_METRICS["time_to_survive_days"]
     found = {}

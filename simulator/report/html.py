@@ -103,7 +103,7 @@ _TABLE_HEAD = ["Fill rate mean [95% CI]", "Trough P50 (P5, P95)",
 
 
 def _anchor_cell(idx: dict, did: str) -> str:
-    """"<event> (<date>)" the time to first shortfall counts from, "-" without one."""
+    """``<event> (<date>)``: what the time to first shortfall counts from ("-": nothing)."""
     r = idx.get((did, "time_to_survive_days"))
     if r is None or not r.get("tts_anchor_event"):
         return "-"
