@@ -95,9 +95,9 @@ def test_demo_threat_anchors_us_and_japan_on_the_licences():
     for did in sc.demand:
         if did.startswith(("us_magnet_", "jp_magnet_")):
             assert anchors[did] == licences, did
-    # the 2025 tariff is China's: it re-sources Chinese separation, it is no US disruption
-    assert anchors["cn_magnet_ev"] == Anchor("cn_tariff_us_concentrate", dt.date(2025, 4, 10))
-    # US and Japanese oxide users get no Dy/Tb: nothing in the threat reduces their supply
+    # the 2025 tariff re-sources Chinese separators: no one's magnet or oxide purchases are
+    # taxed, and US and Japanese oxide users get no Dy/Tb: nothing reduces their supply
+    assert anchors["cn_magnet_ev"] is None
     assert anchors["us_oxide_catalysts"] is None and anchors["jp_oxide_glass"] is None
     # on a series of the demo, the time to survive is counted from 30 Oct 2026 (day 1033)
     ts = series([10.0] * 160, [10.0] * 152 + [5.0] * 8, did="us_magnet_ev", country="US",
@@ -105,6 +105,10 @@ def test_demo_threat_anchors_us_and_japan_on_the_licences():
     r = replication_metrics(ts, sc).iloc[0]
     assert r["tts_anchor_event"] == "cn_heavy_ree_licences_2026"
     assert r["time_to_survive_days"] == 152 * 7 - sc.day_of(dt.date(2026, 10, 30)) == 31
+    # summed over countries (compare's sector level), EV users count from the licences too
+    ev = replication_metrics(sector_timeseries(ts), sc).iloc[0]
+    assert (ev["tts_anchor_event"], ev["time_to_survive_days"]) == (
+        "cn_heavy_ree_licences_2026", 31)
 
 
 # --------------------------------------------------------------------------- which events

@@ -204,10 +204,11 @@ def reduces_supply(scenario: Scenario, event_id: str, demand_id: str,
       something on those lanes; random outages are a background hazard, never an anchor;
     - ``logistics_disruption`` (extra days or a capacity cap): it matches an international
       lane (origin, destination, materials);
-    - ``tariff`` (a rate that lowers the route's share): it is levied by the sector's own
-      country on an international lane of its chain. A tariff moves the levying country's
-      orders to other suppliers; another country's tariff re-sources that country's
-      plants, it is not a disruption of their customers abroad;
+    - ``tariff`` (a rate that lowers the route's share): it taxes the sector's own
+      purchases (importer: its country; material: its material; from a taxed exporter). A
+      tariff removes no supply, it moves the taxed buyers' orders to their other suppliers;
+      a tariff on a plant's input re-sources that plant, it is no disruption of the plant's
+      customers (China's tariff on US concentrate is none of US magnet users);
     - every other type (demand shocks, agreements, stockpile policies, substitution): no.
     """
     sc = scenario
@@ -240,8 +241,9 @@ def reduces_supply(scenario: Scenario, event_id: str, demand_id: str,
     if ev.type == "tariff":
         if d.country not in ev.importers or not _tariff_bites(ev):
             return False
-        return any(s != b and b == d.country and s in ev.exporters
-                   and (not ev.materials or x in ev.materials) for b, x, s in lanes)
+        return (not ev.materials or d.material in ev.materials) and any(
+            s in ev.exporters and s != b for b, x, s in lanes
+            if (b, x) == (d.country, d.material))
     return False
 
 
