@@ -18,7 +18,7 @@ __all__ = ["DEMAND_KPIS", "simulate"]
 
 #: KPIs returned per demand sector, as ``"<kpi>__<demand_id>"``.
 DEMAND_KPIS = ("fill_rate", "trough_fill_rate", "cumulative_shortfall_t",
-               "days_below_threshold", "time_to_recover_days")
+               "days_below_threshold", "time_to_survive_days", "time_to_recover_days")
 
 
 def _json(value: Any) -> Any:
@@ -49,14 +49,17 @@ def _load(scenario: Any, overrides: list[str]) -> Any:
 
 
 def simulate(scenario: Any, params: Mapping[str, Any] | None = None,
-             replications: int | Iterable[int] = 1, seed: int = 0) -> dict[str, Any]:
+             replications: int | Iterable[int] = 1, seed: int = 0, *,
+             disruption: str | None = None) -> dict[str, Any]:
     """Run ``scenario`` with ``params`` applied and return its KPIs.
 
     ``scenario`` is a scenario file path, a :class:`~simulator.scenario.Scenario` or a dict
     of scenario data; ``params`` maps dotted scenario paths to values, applied exactly as
     ``--set path=value`` (validated the same way). ``replications`` is a count N (ids
     0..N-1) or the ids to run; replication ``r`` with ``seed`` draws the same random numbers
-    whatever the parameters (common random numbers).
+    whatever the parameters (common random numbers). ``disruption`` names the event the
+    time to survive counts from (default: per demand sector, the first event that can
+    reduce its supply; docs/metrics.md).
 
     Returns a flat dict, every value averaged over the replications (NaN times left out):
 
@@ -68,7 +71,7 @@ def simulate(scenario: Any, params: Mapping[str, Any] | None = None,
 
     Raises ScenarioError (ScenarioFileNotFound) for an invalid (missing) scenario or
     parameter, TypeError for a value that cannot be written as YAML, ValueError for no
-    replications.
+    replications, KeyError (listing the event ids) for an unknown ``disruption``.
     """
     from .engine import run_replication
     from .sweep.run import ALL, replication_kpis
@@ -78,10 +81,14 @@ def simulate(scenario: Any, params: Mapping[str, Any] | None = None,
         else sorted({int(r) for r in replications})
     if not ids:
         raise ValueError("replications must be >= 1")
+    if disruption is not None:
+        from .analysis.anchors import check_event
+
+        check_event(sc, disruption)
     kpi_parts, fills, shorts, days = [], [], [], None
     for r in ids:
         res = run_replication(sc, seed=seed, replication=r)
-        kpi_parts.append(replication_kpis(res.timeseries, sc, r))
+        kpi_parts.append(replication_kpis(res.timeseries, sc, r, disruption))
         per_day = res.timeseries.groupby("day", sort=True)[["demand_t", "delivered_t",
                                                              "shortfall_t"]].sum()
         demand = per_day["demand_t"].to_numpy()

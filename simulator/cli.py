@@ -24,7 +24,7 @@ from rich.table import Table
 from .scenario.errors import ScenarioError, ScenarioFileNotFound
 
 EXIT_INVALID, EXIT_MISSING, EXIT_INTERNAL, EXIT_IOERR, EXIT_INTERRUPTED = 65, 66, 70, 74, 130
-EXIT_UNAVAILABLE = 69
+EXIT_UNAVAILABLE, EXIT_USAGE = 69, 2
 F = TypeVar("F", bound=Callable[..., Any])
 
 app = typer.Typer(
@@ -105,6 +105,25 @@ def _progress(total: int) -> Iterator[Callable[[Any], None]]:
         yield advance
 
 
+DISRUPTION_HELP = ("Count the time to first shortfall from this event (default: per demand "
+                   "sector, the first event that can reduce its supply).")
+
+
+def check_disruption(scenarios: list[Any], disruption: str | None) -> list[Any]:
+    """The ``scenarios`` that lack event ``disruption``; exit 2 (usage) naming the known
+    event ids when none has it."""
+    if disruption is None:
+        return []
+    lacking = [sc for sc in scenarios if disruption not in sc.events]
+    if len(lacking) == len(scenarios):
+        known = sorted({eid for sc in scenarios for eid in sc.events})
+        _err(f"critmin: error: --disruption: no event {disruption!r} in "
+             f"{', '.join(sc.name for sc in scenarios)} (known event ids: "
+             f"{', '.join(known) or 'none'})")
+        raise typer.Exit(EXIT_USAGE)
+    return lacking
+
+
 class ExecutorName(StrEnum):
     local = "local"
     dask = "dask"
@@ -135,6 +154,8 @@ def run(
         help="Override one scenario value (repeatable).")] = None,
     out: Annotated[Path, typer.Option("--out", metavar="DIR",
                                       help="Results root folder.")] = Path("results"),
+    disruption: Annotated[str | None, typer.Option(
+        "--disruption", metavar="EVENT_ID", help=DISRUPTION_HELP)] = None,
 ) -> None:
     """Run SCENARIO and write a results folder (tables, KPIs, figures, manifest)."""
     from .runner import (
@@ -159,13 +180,14 @@ def run(
     ids = [replication] if replication is not None else range(replications or 1)
     overrides = list(set_ or [])
     sc = load_scenario(scenario, overrides=overrides)
+    check_disruption([sc], disruption)
     stopped: RunInterrupted | RunFailed | None = None
     try:
         with RunWriter(sc, out_root=out, overrides=overrides) as writer:
             with evaluator as ev, _progress(len(ids)) as on_done:
                 try:
                     results = run_scenario(sc, ids, seed=seed, on_done=on_done, evaluator=ev,
-                                           sink=writer)
+                                           sink=writer, disruption=disruption)
                 except (RunInterrupted, RunFailed) as exc:
                     stopped, results = exc, exc.partial
             if isinstance(stopped, RunFailed):

@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,8 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 import typer
+
+from .compare_table import TABLE_METRICS, print_table
 
 __all__ = [
     "KPI_COLUMNS",
@@ -54,13 +55,9 @@ EXIT_USAGE, EXIT_INVALID, EXIT_MISSING = 2, 65, 66
 KPI_COLUMNS = [
     "level", "group", "country", "sector", "material", "metric", "scenario", "role", "n",
     "mean", "ci95_low", "ci95_high", "p5", "p50", "p95", "share_recovered",
-    "diff_vs", "diff_n", "diff_mean", "diff_ci95_low", "diff_ci95_high",
-    "diff_ci_excludes_zero",
+    "tts_anchor_event", "tts_anchor_date", "diff_vs", "diff_n", "diff_mean", "diff_ci95_low",
+    "diff_ci95_high", "diff_ci_excludes_zero",
 ]
-
-#: Metrics in the standard-output table, in order.
-TABLE_METRICS = ("fill_rate", "trough_fill_rate", "cumulative_shortfall_t",
-                 "days_below_threshold", "time_to_recover_days")
 
 _SECTOR_METRICS = ("fill_rate", "trough_fill_rate", "time_to_survive_days",
                    "time_to_recover_days", "days_below_threshold", "cumulative_shortfall_t",
@@ -201,10 +198,11 @@ def kpi_table(inputs: Sequence[CompareInput], level_metrics: dict[str, dict[str,
                 summ["diff_vs"] = base
             frames.append(summ)
     out = pd.concat(frames, ignore_index=True)
+    text = ("diff_vs", "tts_anchor_event", "tts_anchor_date")
     for c in KPI_COLUMNS:
         if c not in out.columns:
-            out[c] = np.nan if c not in ("diff_vs",) else ""
-    out["diff_vs"] = out["diff_vs"].fillna("")
+            out[c] = np.nan if c not in text else ""
+    out[list(text)] = out[list(text)].fillna("")
     order = {n.name: i for i, n in enumerate(inputs)}
     out["_s"] = out["scenario"].map(order)
     out["_l"] = out["level"].map({"sector": 0, "demand": 1})
@@ -290,67 +288,6 @@ def _pairing_notes(inputs: Sequence[CompareInput]) -> list[str]:
     return notes
 
 
-def _cell(metric: str, mean: float, lo: float = np.nan, hi: float = np.nan, *,
-          signed: bool = False) -> str:
-    """``mean`` with its unit, then ``[lo, hi]`` without units: ``-3.4 pp [-4.5, -2.2]``."""
-    from .report import format_range
-
-    return format_range(metric, mean, lo, hi, signed=signed, clip=False)
-
-
-_METRIC_LABELS = {
-    "fill_rate": "fill rate",
-    "trough_fill_rate": "trough fill rate",
-    "cumulative_shortfall_t": "shortfall (t/rep)",
-    "days_below_threshold": "days below 90%",
-    "time_to_recover_days": "time to recover (a)",
-}
-
-
-def _print_table(kpis: pd.DataFrame, inputs: Sequence[CompareInput], sectors: Sequence[str],
-                 level: str = "sector") -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    names = [i.name for i in inputs]
-    n = inputs[0].replications
-    what = "sector" if level == "sector" else "hardest-hit demand sector"
-    table = Table(title=f"{' vs '.join(names)}: {what} means over replications "
-                        f"(n={n}), paired differences vs {names[0]} [95% CI]")
-    table.add_column("Sector" if level == "sector" else "Demand sector")
-    table.add_column("Metric")
-    for name in names:
-        table.add_column(name, justify="right")
-    for name in names[1:]:
-        table.add_column(f"{name} - {names[0]}" if len(names) > 2 else "diff [95% CI]",
-                         justify="right")
-    sec = kpis[kpis["level"] == level]
-    for s in sectors:
-        for j, metric in enumerate(TABLE_METRICS):
-            rows = sec[(sec["group"] == s) & (sec["metric"] == metric)].set_index("scenario")
-            if rows.empty:
-                continue
-            vals = [_cell(metric, rows.loc[nm, "mean"]) if nm in rows.index else "-"
-                    for nm in names]
-            diffs = []
-            for nm in names[1:]:
-                if nm not in rows.index:
-                    diffs.append("-")
-                    continue
-                r = rows.loc[nm]
-                text = _cell(metric, r["diff_mean"], r["diff_ci95_low"], r["diff_ci95_high"],
-                             signed=True)
-                flag = r["diff_ci_excludes_zero"]
-                diffs.append(text + (" *" if isinstance(flag, bool | np.bool_) and flag
-                                     else ""))
-            table.add_row(s if j == 0 else "", _METRIC_LABELS[metric], *vals, *diffs,
-                          end_section=j == len(TABLE_METRICS) - 1)
-    Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200).print(table)
-    if level == "sector":
-        typer.echo("* the 95% CI excludes 0. Fill-rate differences in percentage points (pp). "
-                   "(a) mean over the replications that recovered.")
-
-
 def auto_smooth_days(scenario: Any) -> int:
     """The overlays' default trailing window: 1/40 of the horizon in whole steps (91 days
     for ten years of weekly steps, 21 for two), so weekly lots do not hide the trend."""
@@ -403,10 +340,15 @@ def compare(
     workers: Annotated[int | None, typer.Option(
         "-j", "--workers", min=1,
         help="Worker processes for scenario files (default: all cores).")] = None,
+    disruption: Annotated[str | None, typer.Option(
+        "--disruption", metavar="EVENT_ID",
+        help="Count the time to first shortfall from this event in every scenario that has "
+             "it (default: per demand sector, the first event that can reduce its "
+             "supply).")] = None,
 ) -> None:
     """Compare scenarios paired by replication: overlay figures, kpis.csv and a table."""
     from .analysis.metrics import event_windows, replication_metrics
-    from .cli import _progress
+    from .cli import _progress, check_disruption
     from .report import sector_timeseries
     from .report.compare_html import CompareRun, write_compare_report
     from .runner import package_version
@@ -430,6 +372,7 @@ def compare(
         return _progress(total)
 
     def check(scenarios: list[Any]) -> None:
+        check_disruption(scenarios, disruption)
         known = sorted({d.sector for sc in scenarios for d in sc.demand.values()})
         unknown = [s for s in (sector or []) if s not in known]
         if unknown:
@@ -447,15 +390,21 @@ def compare(
     except _InputError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(exc.code) from None
-    notes = _pairing_notes(loaded)
+    notes = _pairing_notes(loaded) + [
+        f"note: {i.name} has no event {disruption!r}: its time to first shortfall is not "
+        "computed" for i in loaded if disruption is not None
+        and disruption not in i.scenario.events]
     for note in notes:
         typer.echo(f"critmin: {note}", err=True)
 
     level_metrics: dict[str, dict[str, pd.DataFrame]] = {"sector": {}, "demand": {}}
     for inp in loaded:
-        level_metrics["demand"][inp.name] = replication_metrics(inp.timeseries, inp.scenario)
+        anchor: dict[str, Any] = {} if disruption is None else (
+            {"event_id": disruption} if disruption in inp.scenario.events else {"anchors": {}})
+        level_metrics["demand"][inp.name] = replication_metrics(inp.timeseries, inp.scenario,
+                                                                **anchor)
         level_metrics["sector"][inp.name] = replication_metrics(
-            sector_timeseries(inp.timeseries), inp.scenario)
+            sector_timeseries(inp.timeseries), inp.scenario, **anchor)
     try:
         sectors, note = sectors_of_interest(level_metrics["sector"], sector)
     except KeyError as exc:
@@ -494,6 +443,7 @@ def compare(
         "demands": demands,
         "smooth_days": smooth,
         "overrides": list(set_ or []),
+        "disruption": disruption,
     }
     (folder / "compare.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     report = write_compare_report(
@@ -505,8 +455,8 @@ def compare(
         notes, version=package_version(), demands=demands,
         demand_figures={d: folder / f"overlay_demand_{_slug(d)}.png" for d in demands})
     if demands:  # who runs short first, then the sectors summed over countries
-        _print_table(kpis, loaded, demands, level="demand")
-    _print_table(kpis, loaded, sectors)
+        print_table(kpis, loaded, demands, level="demand")
+    print_table(kpis, loaded, sectors)
     typer.echo(f"Compare folder: {folder}")
     for i in loaded:
         if i.source == "scenario file":

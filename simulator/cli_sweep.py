@@ -142,9 +142,14 @@ def sweep(
         help="Sweep folder (default results/sweeps/<name>); rerun into it to resume.")] = None,
     check: Annotated[bool, typer.Option(
         "--check", help="Validate every point and print the plan; run nothing.")] = False,
+    disruption: Annotated[str | None, typer.Option(
+        "--disruption", metavar="EVENT_ID",
+        help="Count the time to first shortfall from this event (default: per demand "
+             "sector, the first event that can reduce its supply).")] = None,
 ) -> None:
     """Run a parameter sweep: every point x N replications, resumable, with summaries,
     response curves and sensitivity indices."""
+    from .cli import check_disruption  # here: cli imports this module
     from .runner import ExecutorUnavailable, make_evaluator
     from .sweep import (
         SensitivityUnavailable,
@@ -162,11 +167,13 @@ def sweep(
     spec = build_spec(target, list(param or []), design=design.value if design else None,
                       samples=samples, replications=replications, seed=seed,
                       overrides=list(set_ or []), kpi=kpi, demand=demand)
+    spec = dataclasses.replace(spec, disruption=disruption)
     try:
         plan = plan_sweep(spec)
     except SensitivityUnavailable as exc:
         _err(f"critmin: error: {exc}")
         raise typer.Exit(EXIT_UNAVAILABLE) from None
+    check_disruption([plan.base], disruption)
     folder = out if out is not None else Path("results") / "sweeps" / spec.name
     n_unique = len(plan.unique_hashes)
     if check:

@@ -112,13 +112,14 @@ def test_event_windows_and_disruption_start(scenario, quiet):
                                       dt.date(2024, 1, 15), dt.date(2024, 6, 1), True)
     assert by_id["strike"].end == dt.date(2024, 3, 2)  # start + duration_days
     assert by_id["strike"].label == "outage AU mine" and by_id["strike"].disruption
-    assert by_id["boom"].end is None and by_id["boom"].disruption
+    # a demand shock moves demand: it reduces no one's supply
+    assert by_id["boom"].end is None and not by_id["boom"].disruption
     assert by_id["deal"].start == dt.date(2024, 1, 8) and not by_id["deal"].disruption
     # a random outage without a start: from the start date, and a hazard, not a disruption
     assert by_id["breakdowns"].start == dt.date(2024, 1, 1)
     assert not by_id["breakdowns"].disruption
 
-    # the agreement (Jan 8) and the random outage (Jan 1) are earlier but not disruptions
+    # the agreement (Jan 8) and the random outage (Jan 1) are earlier but reduce no supply
     assert disruption_start(scenario) == dt.date(2024, 1, 15)
     assert disruption_start(scenario, "deal") == dt.date(2024, 1, 8)
     assert disruption_start(scenario, "boom") == dt.date(2024, 3, 1)
@@ -138,7 +139,9 @@ def test_columns_and_types(scenario):
     assert m["trough_day"].dtype == np.int32
     assert m["recovered"].dtype == bool
     assert m["trough_date"].dtype == "datetime64[ns]"
-    assert m["disruption_date"].eq(pd.Timestamp("2024-01-15")).all()
+    # hand-made ids match no demand sector of the scenario: the scenario's earliest anchor
+    assert m["tts_anchor_date"].eq(pd.Timestamp("2024-01-15")).all()
+    assert m["tts_anchor_event"].eq("ec").all()
     # sorted by replication, then demand_id
     assert list(m["demand_id"]) == sorted(d for _, d, *_ in ALL)
 
@@ -229,7 +232,7 @@ def test_threshold_parameter(scenario):
 def test_no_disruption(quiet):
     m = replication_metrics(frame(ALL), quiet)
     assert m["time_to_survive_days"].isna().all()
-    assert m["disruption_date"].isna().all()
+    assert m["tts_anchor_date"].isna().all() and m["tts_anchor_event"].eq("").all()
     v = row(m, 0, "jp_v")
     assert v["time_to_recover_days"] == 14 and v["trough_fill_rate"] == 0.4
 
@@ -393,7 +396,8 @@ def summary_input(disruption=True) -> pd.DataFrame:
                      "sector": "ev", "material": "oxide", "fill_rate": fill,
                      "time_to_recover_days": ttr, "recovered": not np.isnan(ttr),
                      "time_to_survive_days": tts,
-                     "disruption_date": pd.Timestamp("2024-01-15") if disruption else pd.NaT})
+                     "tts_anchor_event": "ec" if disruption else "",
+                     "tts_anchor_date": pd.Timestamp("2024-01-15") if disruption else pd.NaT})
         rows.append({**rows[-1], "demand_id": "us_ev", "country": "US", "fill_rate": 1.0})
     return pd.DataFrame(rows)
 
@@ -425,6 +429,8 @@ def test_summarize_known_values():
     tts = s.iloc[2]  # [3, nan, 10, 4, 5]
     assert tts["n_valid"] == 4 and tts["mean"] == 5.5 and tts["p50"] == 5
     assert tts["p95"] == math.inf and math.isnan(tts["share_recovered"])
+    assert (tts["tts_anchor_event"], tts["tts_anchor_date"]) == ("ec", "2024-01-15")
+    assert (ttr["tts_anchor_event"], ttr["tts_anchor_date"]) == ("", "")
 
     us = s.iloc[3]  # identical values: a zero-width interval
     assert us["mean"] == 1.0 and us["ci95_low"] == 1.0 and us["ci95_high"] == 1.0

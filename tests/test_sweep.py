@@ -148,9 +148,9 @@ def test_resume_after_kill_skips_finished_points(tmp_path, monkeypatch):
     calls: list[tuple[str, int]] = []
     real = sweep_run.run_unit
 
-    def counting(scenario, seed, replication):
+    def counting(scenario, seed, replication, disruption=None):
         calls.append((scenario.events["mine_outage"].duration_days, replication))
-        return real(scenario, seed, replication)
+        return real(scenario, seed, replication, disruption)
 
     monkeypatch.setattr(sweep_run, "run_unit", counting)
     run = run_sweep(plan, out)

@@ -4,6 +4,15 @@ from .kpis import KPI_COLUMNS, fill_rate_curve, group_summary, kpi_percentiles, 
 
 __all__ = ["KPI_COLUMNS", "fill_rate_curve", "group_summary", "kpi_percentiles", "sector_kpis"]
 
+from .anchors import (
+    SUPPLY_EVENT_TYPES,
+    Anchor,
+    EventWindow,
+    disruption_start,
+    event_windows,
+    reduces_supply,
+    tts_anchors,
+)
 from .compare import PAIRED_COLUMNS, paired_differences
 from .concentration import (
     CONCENTRATION_COLUMNS,
@@ -12,13 +21,9 @@ from .concentration import (
     stage_concentration,
 )
 from .metrics import (
-    DISRUPTION_TYPES,
     METRIC_COLUMNS,
     SUMMARY_COLUMNS,
     SUMMARY_METRICS,
-    EventWindow,
-    disruption_start,
-    event_windows,
     replication_metrics,
     summarize,
     t_critical_95,
@@ -26,19 +31,22 @@ from .metrics import (
 
 __all__ += [
     "CONCENTRATION_COLUMNS",
-    "DISRUPTION_TYPES",
     "METRIC_COLUMNS",
     "ORIGIN_MIX_COLUMNS",
     "PAIRED_COLUMNS",
     "SUMMARY_COLUMNS",
     "SUMMARY_METRICS",
+    "SUPPLY_EVENT_TYPES",
+    "Anchor",
     "EventWindow",
     "disruption_start",
     "event_windows",
     "origin_mix",
     "paired_differences",
+    "reduces_supply",
     "replication_metrics",
     "stage_concentration",
     "summarize",
     "t_critical_95",
+    "tts_anchors",
 ]

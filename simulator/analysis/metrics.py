@@ -2,7 +2,8 @@
 
 Pure functions on pandas frames; formulas, units and edge cases are in docs/metrics.md.
 
-- :func:`event_windows` / :func:`disruption_start`: the scenario's dated events;
+- :func:`event_windows` / :func:`tts_anchors` (from :mod:`.anchors`): the scenario's dated
+  events, and the event each demand sector's time to survive counts from;
 - :func:`replication_metrics`: one row per replication x demand sector from the runner's
   ``timeseries`` table (fill rate, trough, time to survive, time to recover, days below a
   threshold, cumulative shortfall, resilience-triangle loss, stockpile drawdown);
@@ -15,22 +16,29 @@ lasts ``scenario.simulation.step_days`` days and is dated by its first day.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..scenario.models import Scenario
+from .anchors import (
+    Anchor,
+    EventWindow,
+    disruption_start,
+    event_windows,
+    group_anchor,
+    tts_anchors,
+)
 
 __all__ = [
-    "DISRUPTION_TYPES",
     "METRIC_COLUMNS",
     "SUMMARY_COLUMNS",
     "SUMMARY_METRICS",
+    "Anchor",
     "EventWindow",
     "disruption_start",
     "event_windows",
@@ -39,16 +47,12 @@ __all__ = [
     "t_critical_95",
 ]
 
-#: Event types that count as disruptions for :func:`disruption_start` (agreements, stockpile
-#: policies and substitution are responses; a *random* facility outage is a background hazard).
-DISRUPTION_TYPES = ("export_control", "facility_outage", "logistics_disruption", "tariff",
-                    "demand_shock")
-
 #: Columns of :func:`replication_metrics`, in order.
 METRIC_COLUMNS = [
     "replication", "demand_id", "country", "sector", "material",
     "demand_t", "delivered_t", "fill_rate", "trough_fill_rate", "trough_day", "trough_date",
-    "disruption_date", "time_to_survive_days", "time_to_recover_days", "recovered",
+    "tts_anchor_event", "tts_anchor_date", "time_to_survive_days", "time_to_recover_days",
+    "recovered",
     "days_below_threshold", "cumulative_shortfall_t", "resilience_loss_pct_days",
     "stockpile_drawdown_t",
 ]
@@ -68,96 +72,6 @@ SHORTFALL_EPS_T = 1e-9
 
 _LABELS = ("country", "sector", "material")
 _KEYS = ["demand_id", *_LABELS]
-
-
-# --------------------------------------------------------------------------- event windows
-
-@dataclass(frozen=True)
-class EventWindow:
-    """One scenario event as a dated window (``end`` exclusive; ``None`` = open-ended)."""
-
-    id: str
-    type: str
-    label: str
-    start: dt.date
-    end: dt.date | None
-    disruption: bool = False
-    """Whether :func:`disruption_start` counts it (see :data:`DISRUPTION_TYPES`)."""
-
-
-def _event_start(ev, scenario: Scenario) -> dt.date:
-    if ev.type == "export_control":
-        return ev.effective
-    if ev.type == "cooperation_agreement":
-        return ev.signed
-    # facility_outage.start is optional: none = from the beginning of the run
-    return ev.start if ev.start is not None else scenario.start_date
-
-
-def _event_end(ev, start: dt.date) -> dt.date | None:
-    if ev.type == "facility_outage" and ev.end is None and ev.duration_days is not None:
-        return start + dt.timedelta(days=ev.duration_days)
-    return getattr(ev, "end", None)
-
-
-def _is_disruption(ev) -> bool:
-    if ev.type not in DISRUPTION_TYPES:
-        return False
-    return not (ev.type == "facility_outage" and ev.random is not None)
-
-
-def _event_label(eid: str, ev) -> str:
-    t = ev.type
-    if t == "export_control":
-        mode = {"ban": "ban", "quota": "quota", "licence": "licences"}[ev.mode]
-        return f"{ev.exporter} export {mode}"
-    if t == "facility_outage":
-        where = " ".join(x for x in (ev.country, ev.stage) if x) or ", ".join(ev.facilities)
-        kind = "random outages" if ev.random is not None else "outage"
-        return f"{kind} {where}".strip()
-    if t == "demand_shock":
-        return f"demand x{ev.multiplier:g}"
-    if t == "substitution":
-        return "substitution"
-    if t == "logistics_disruption":
-        lane = "-".join(x for x in (ev.origin, ev.destination) if x)
-        return f"logistics {lane}".strip()
-    if t == "tariff":
-        return f"{ev.rate:.0%} tariff on {', '.join(ev.exporters)}"
-    if t == "cooperation_agreement":
-        return "agreement " + "+".join(ev.members)
-    if t == "stockpile_policy":
-        return f"stockpile policy {ev.stockpile}"
-    return eid  # pragma: no cover - every type is handled above
-
-
-def event_windows(scenario: Scenario) -> list[EventWindow]:
-    """The scenario's events as dated windows, sorted by start date (ties: declaration order).
-
-    Start: ``export_control.effective``, ``cooperation_agreement.signed``, otherwise ``start``
-    (a ``facility_outage`` without one starts at ``scenario.start_date``). End: the event's
-    ``end`` (exclusive), ``start + duration_days`` for an outage, else ``None``. An event with
-    ``probability < 1`` is listed at its scheduled dates."""
-    out = []
-    for eid, ev in scenario.events.items():
-        start = _event_start(ev, scenario)
-        out.append(EventWindow(eid, ev.type, _event_label(eid, ev), start,
-                               _event_end(ev, start), _is_disruption(ev)))
-    return sorted(out, key=lambda w: w.start)
-
-
-def disruption_start(scenario: Scenario, event_id: str | None = None) -> dt.date | None:
-    """Start of event ``event_id`` (any type), or the earliest start of the scenario's
-    disruptions (:data:`DISRUPTION_TYPES`; scheduled facility outages only), or ``None``."""
-    if event_id is not None:
-        if event_id not in scenario.events:
-            known = ", ".join(scenario.events) or "none"
-            raise KeyError(f"no event {event_id!r} in scenario {scenario.name!r} "
-                           f"(events: {known})")
-        return _event_start(scenario.events[event_id], scenario)
-    starts = [_event_start(ev, scenario) for ev in scenario.events.values()
-              if _is_disruption(ev)]
-    return min(starts) if starts else None
 
 
 # --------------------------------------------------------------------------- t quantile
@@ -232,8 +146,9 @@ def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _empty_metrics() -> pd.DataFrame:
     dtypes = {"replication": np.int32, "trough_day": np.int32, "recovered": bool,
-              "trough_date": "datetime64[ns]", "disruption_date": "datetime64[ns]",
-              "demand_id": object, "country": object, "sector": object, "material": object}
+              "trough_date": "datetime64[ns]", "tts_anchor_date": "datetime64[ns]",
+              "demand_id": object, "tts_anchor_event": object, "country": object,
+              "sector": object, "material": object}
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, np.float64))
                          for c in METRIC_COLUMNS})
 
@@ -246,6 +161,7 @@ def replication_metrics(
     recover_level: float = 0.95,
     recover_hold_days: int = 30,
     event_id: str | None = None,
+    anchors: Mapping[str, Anchor | None] | None = None,
 ) -> pd.DataFrame:
     """One row per replication x demand sector, columns :data:`METRIC_COLUMNS`.
 
@@ -257,9 +173,12 @@ def replication_metrics(
     - ``demand_t``, ``delivered_t``, ``cumulative_shortfall_t``: sums over the horizon (t);
     - ``fill_rate`` = delivered_t / demand_t (1 with no demand);
     - ``trough_fill_rate`` = min Q_k, at ``trough_day`` / ``trough_date`` (earliest on ties);
-    - ``disruption_date``: :func:`disruption_start` (NaT if none);
-    - ``time_to_survive_days``: first step at or after the disruption start with shortfall
-      > 1e-9 t, minus the disruption start, in days (NaN: no shortfall, or no disruption);
+    - ``tts_anchor_event``, ``tts_anchor_date``: the event the time to survive counts from
+      and its start (``""`` and NaT if none): ``anchors[demand_id]`` if given, else
+      :func:`tts_anchors` (``event_id`` for every sector, or per sector the first event that
+      reduces its supply); a summed group gets :func:`group_anchor`;
+    - ``time_to_survive_days``: first step at or after the anchor date with shortfall
+      > 1e-9 t, minus the anchor date, in days (NaN: no shortfall, or no anchor);
     - ``time_to_recover_days``: first step k at or after the trough from which Q stays
       >= ``recover_level`` for at least ``recover_hold_days`` (the run of such steps from k
       must cover that many days inside the horizon), minus the trough day; 0 when Q never
@@ -280,16 +199,23 @@ def replication_metrics(
 
     ts = timeseries
     n = len(ts)
-    dstart = disruption_start(scenario, event_id)
-    params = _Params(
-        step=int(scenario.simulation.step_days),
-        dday=None if dstart is None else scenario.day_of(dstart),
-        threshold=float(threshold), level=float(recover_level),
-        hold=float(recover_hold_days),
-    )
     rep = (ts["replication"].to_numpy(dtype=np.int64) if "replication" in ts.columns
            else np.zeros(n, dtype=np.int64))
     did_codes, did_vals = _sorted_codes(ts["demand_id"])
+    if anchors is None:
+        anchors = tts_anchors(scenario, event_id)
+    first_of = np.unique(did_codes, return_index=True)[1]
+    group_anchors = [
+        group_anchor(scenario, anchors, str(did),
+                     {c: str(ts[c].iloc[first_of[k]]) for c in _LABELS})
+        for k, did in enumerate(did_vals)]
+    params = _Params(
+        step=int(scenario.simulation.step_days),
+        anchor_day=np.array([np.nan if a is None else scenario.day_of(a.date)
+                             for a in group_anchors], dtype=np.float64),
+        threshold=float(threshold), level=float(recover_level),
+        hold=float(recover_hold_days),
+    )
     cols = {
         "rep": rep, "did": did_codes, "day": ts["day"].to_numpy(dtype=np.int64),
         **{c: ts[c].to_numpy(dtype=np.float64)
@@ -326,8 +252,12 @@ def replication_metrics(
         "trough_fill_rate": res["trough_fill_rate"],
         "trough_day": res["trough_day"].astype(np.int32),
         "trough_date": trough_date,
-        "disruption_date": pd.Series(pd.Timestamp(dstart) if dstart else pd.NaT,
-                                     index=range(groups), dtype="datetime64[ns]"),
+        "tts_anchor_event": np.array([a.event_id if a else "" for a in group_anchors],
+                                     dtype=object)[res["did"]],
+        "tts_anchor_date": pd.Series(
+            np.array([np.datetime64(a.date, "ns") if a else np.datetime64("NaT", "ns")
+                      for a in group_anchors], dtype="datetime64[ns]")[res["did"]],
+            index=range(groups)),
         "time_to_survive_days": res["time_to_survive_days"],
         "time_to_recover_days": res["time_to_recover_days"],
         "recovered": res["recovered"],
@@ -345,7 +275,7 @@ _BLOCK_ROWS = 1 << 19
 @dataclass(frozen=True)
 class _Params:
     step: int
-    dday: int | None
+    anchor_day: np.ndarray  # per demand_id code: the anchor's day, NaN without one
     threshold: float
     level: float
     hold: float
@@ -393,11 +323,9 @@ def _metrics_block(c: dict[str, np.ndarray], rows: np.ndarray, p: _Params
     trough = first(q == q_min[grp])
     trough_day = day[trough]
 
-    if p.dday is None:
-        tts = np.full(len(starts), np.nan)
-    else:
-        short = first((day >= p.dday) & (shortfall > SHORTFALL_EPS_T))
-        tts = np.where(short < n, day_ext[short] - p.dday, np.nan)
+    dday = p.anchor_day[c["did"][perm]]  # NaN (no anchor) compares False: never counted
+    short = first((day >= dday) & (shortfall > SHORTFALL_EPS_T))
+    tts = np.where(short < n, day_ext[short] - dday[starts], np.nan)
 
     # recovery: a step at or after the trough with Q >= level, starting a run of such
     # steps that lasts at least `hold` days inside the horizon
@@ -459,10 +387,20 @@ def percentiles_inf(values: np.ndarray, percentiles: Sequence[float]) -> list[fl
     return out
 
 
+_ANCHOR_DATE = "tts_anchor_date"
+
+
+def _anchor_of(g: pd.DataFrame) -> tuple[str, str]:
+    """(event id, ISO date) of a demand sector's anchor in its metrics rows."""
+    event = str(g["tts_anchor_event"].iloc[0]) if "tts_anchor_event" in g else ""
+    date = pd.to_datetime(g[_ANCHOR_DATE]).dropna() if _ANCHOR_DATE in g else pd.Series([])
+    return event, (date.iloc[0].date().isoformat() if len(date) else "")
+
+
 #: Columns of :func:`summarize` with the default percentiles.
 SUMMARY_COLUMNS = [
     *_KEYS, "metric", "n", "n_valid", "mean", "ci95_low", "ci95_high", "p5", "p50", "p95",
-    "share_recovered",
+    "share_recovered", "tts_anchor_event", "tts_anchor_date",
 ]
 
 
@@ -478,16 +416,18 @@ def summarize(
     (finite values), ``mean`` and its 95% confidence interval ``ci95_low``/``ci95_high``
     (Student t, see :func:`t_critical_95`; over the finite values; NaN for n_valid < 2), one
     ``p<q>`` column per percentile, and ``share_recovered`` (``time_to_recover_days`` rows
-    only: share of replications with ``recovered``; NaN on other rows).
+    only: share of replications with ``recovered``; NaN on other rows), ``tts_anchor_event``
+    and ``tts_anchor_date`` (ISO date) on ``time_to_survive_days`` rows: the event it counts
+    from (``""`` on other rows and without an anchor).
 
     Percentiles are over all ``n`` replications; for the time metrics a NaN (no shortfall /
     not recovered) counts as +inf, so e.g. ``p95 = inf`` means more than 5% of replications
-    did not recover within the horizon. Where ``disruption_date`` is NaT (no disruption) the
+    did not recover within the horizon. Where ``tts_anchor_date`` is NaT (no anchor) the
     time to survive is not applicable: its percentiles are NaN.
     """
     pcols = [_pct_label(q) for q in percentiles]
     out_cols = [*_KEYS, "metric", "n", "n_valid", "mean", "ci95_low", "ci95_high", *pcols,
-                "share_recovered"]
+                "share_recovered", "tts_anchor_event", "tts_anchor_date"]
     unknown = [c for c in columns if c not in metrics.columns]
     if unknown:
         raise ValueError(f"metrics lacks column(s): {', '.join(unknown)}")
@@ -500,9 +440,9 @@ def summarize(
             n_valid, mean, low, high = mean_ci95(x)
             row = {**labels, "metric": col, "n": len(x), "n_valid": n_valid, "mean": mean,
                    "ci95_low": low, "ci95_high": high}
-            no_disruption = (col == "time_to_survive_days" and "disruption_date" in g
-                             and g["disruption_date"].isna().all())
-            if col in _CENSORED and not no_disruption:
+            tts = col == "time_to_survive_days"
+            no_anchor = tts and _ANCHOR_DATE in g and g[_ANCHOR_DATE].isna().all()
+            if col in _CENSORED and not no_anchor:
                 pvals = percentiles_inf(x, percentiles)
             else:
                 pvals = percentiles_inf(x[np.isfinite(x)], percentiles)
@@ -512,6 +452,8 @@ def summarize(
                 rec = (g["recovered"].to_numpy(dtype=bool) if "recovered" in g
                        else np.isfinite(x))
                 row["share_recovered"] = float(rec.mean())
+            row["tts_anchor_event"], row["tts_anchor_date"] = (
+                _anchor_of(g) if tts and not no_anchor else ("", ""))
             rows.append(row)
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in out_cols})

@@ -63,6 +63,25 @@ def _mean(row: pd.Series) -> str:
     return format_range(str(row["metric"]), row["mean"], math.nan, math.nan)
 
 
+def anchor_label(sub: pd.DataFrame) -> str:
+    """The row label ``Time to first shortfall after <event> (<date>)`` from the
+    ``tts_anchor_event`` and ``tts_anchor_date`` of one group's rows (indexed by scenario);
+    one clause per scenario when they differ."""
+    if "tts_anchor_event" not in sub:
+        return REPORT_METRICS["time_to_survive_days"]
+    found = {}
+    for name, r in sub.iterrows():
+        event, date = r["tts_anchor_event"], r["tts_anchor_date"]
+        if isinstance(event, str) and event:
+            found[str(name)] = f"{event} ({date})" if isinstance(date, str) and date else event
+    if not found:
+        return "Time to first shortfall (no disruption)"
+    if len(set(found.values())) == 1:
+        return f"Time to first shortfall after {next(iter(found.values()))}"
+    return "Time to first shortfall after " + "; ".join(
+        f"{a} in {n}" for n, a in found.items())
+
+
 def _sector_rows(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str],
                  level: str = "sector") -> list[list[str]]:
     sec = kpis[kpis["level"] == level]
@@ -72,6 +91,8 @@ def _sector_rows(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str
             sub = sec[(sec["group"] == s) & (sec["metric"] == metric)].set_index("scenario")
             if sub.empty:
                 continue
+            if metric == "time_to_survive_days":
+                label = anchor_label(sub)
             get = {n: (sub.loc[n] if n in sub.index else None) for n in names}
             rows.append([s, label, *(_cell(get[n]) for n in names),
                          *(_cell(get[n], "diff_", signed=True) for n in names[1:])])

@@ -48,7 +48,7 @@ __all__ = ["build_report", "write_report"]
 METRIC_HEADINGS = {
     "fill_rate": "Fill rate over the horizon",
     "trough_fill_rate": "Trough fill rate (worst step)",
-    "time_to_survive_days": "Time to first shortfall after the disruption",
+    "time_to_survive_days": "Time to first shortfall after its anchor event",
     "time_to_recover_days": "Time to recover to 95% from the trough",
     "days_below_threshold": "Days below 90%",
     "cumulative_shortfall_t": "Cumulative shortfall",
@@ -98,7 +98,16 @@ def _time_cell(idx: dict, did: str, metric: str) -> str:
 
 _TABLE_HEAD = ["Fill rate mean [95% CI]", "Trough P50 (P5, P95)",
                "Shortfall per replication mean [95% CI]", "Days below 90% P50 (P5, P95)",
-               "Time to first shortfall P50 (P5, P95)", "Time to recover P50 (P5, P95)"]
+               "Time to first shortfall P50 (P5, P95)", "First shortfall counted from",
+               "Time to recover P50 (P5, P95)"]
+
+
+def _anchor_cell(idx: dict, did: str) -> str:
+    """``<event> (<date>)``: what the time to first shortfall counts from ("-": nothing)."""
+    r = idx.get((did, "time_to_survive_days"))
+    if r is None or not r.get("tts_anchor_event"):
+        return "-"
+    return f"{r['tts_anchor_event']} ({r['tts_anchor_date']})"
 
 
 def _metric_cells(idx: dict, did: str) -> list[str]:
@@ -108,6 +117,7 @@ def _metric_cells(idx: dict, did: str) -> list[str]:
         _mean_ci(idx, did, "cumulative_shortfall_t"),
         _p50_range(idx, did, "days_below_threshold"),
         _time_cell(idx, did, "time_to_survive_days"),
+        _anchor_cell(idx, did),
         _time_cell(idx, did, "time_to_recover_days"),
     ]
 
@@ -140,7 +150,7 @@ def _findings(metrics: pd.DataFrame, summary: pd.DataFrame, scenario: Scenario,
             tts = idx.get((did, "time_to_survive_days"))
             if tts is not None and np.isfinite(tts["p50"]):
                 text += (f", first shortfall {format_metric('time_to_survive_days', tts['p50'])}"
-                         " after the disruption starts")
+                         f" after {_e(_anchor_cell(idx, did))}")
             ttr = idx.get((did, "time_to_recover_days"))
             if ttr is not None and np.isfinite(ttr["p50"]):
                 text += (f"; back to 95% and staying there "
@@ -173,15 +183,17 @@ def _events_table(scenario: Scenario) -> str:
                      f"{ev.probability:.0%}", "yes" if w.disruption else "no",
                      " ".join((ev.note or "").split())])
     return _table(["#", "Id", "Type", "Label", "Start", "End (exclusive)", "Probability",
-                   "Disruption", "Note"], rows, numeric_from=99, cls="events")
+                   "Reduces supply", "Note"], rows, numeric_from=99, cls="events")
 
 
 #: Plain-language definitions shown at the end of every report.
 DEFINITIONS = {
     "Fill rate": "delivered / demanded tonnes (1 in a step without demand).",
     "Trough": "the lowest single-step fill rate.",
-    "Time to first shortfall": "days from the first disruption's start to the first "
-                               "step with a shortfall.",
+    "Time to first shortfall": "days from the start of the event it counts from (named "
+                               "with --disruption; by default, per demand sector, the "
+                               "first event that can reduce its supply) to the first step "
+                               "with a shortfall.",
     "Time to recover": "days from the trough until the fill rate is at least 95% and "
                        "stays there for 30 days.",
     "Days below 90%": "step length x the number of steps with a fill rate below 90%.",
@@ -265,9 +277,11 @@ def build_report(run_dir: str | os.PathLike[str], *, max_panels: int = 12,
 def _build(run: RunData, max_panels: int, figures: bool) -> str:
     sc, m = run.scenario, run.manifest
     events = event_windows(sc)
-    metrics = replication_metrics(run.timeseries, sc)
+    named = m.get("disruption")  # critmin run --disruption
+    anchor = {"event_id": named} if named in sc.events else {}
+    metrics = replication_metrics(run.timeseries, sc, **anchor)
     summary = summarize(metrics)
-    s_metrics = replication_metrics(sector_timeseries(run.timeseries), sc)
+    s_metrics = replication_metrics(sector_timeseries(run.timeseries), sc, **anchor)
     s_summary = summarize(s_metrics, columns=[c for c in METRIC_HEADINGS
                                               if c != "stockpile_drawdown_t"])
     status = str(m.get("status", "unknown"))
@@ -292,6 +306,9 @@ def _build(run: RunData, max_panels: int, figures: bool) -> str:
                             "</code>"),
         ("Started (UTC)", _e(m.get("started_at", "-"))),
         ("critmin", _e(m.get("critmin_version", "-"))),
+        ("First shortfall counted from",
+         f"<code>{_e(named)}</code> (--disruption)" if anchor else
+         "per demand sector, the first event that can reduce its supply"),
         ("Network", f"{len(sc.countries)} countries, {len(sc.facilities)} facilities, "
                     f"{len(sc.demand)} demand sectors, {len(sc.stockpiles)} stockpiles, "
                     f"{len(sc.events)} events"),

@@ -36,6 +36,7 @@ import pyarrow as pa
 from ..engine import run_replication
 from ..scenario.models import Scenario
 from . import summaries as _summaries
+from .errors import ReplicationFailed, RunFailed, RunInterrupted
 from .signals import SigintGuard
 from .tables import LABEL_COLUMNS, TABLES, from_arrow, to_arrow
 
@@ -96,53 +97,6 @@ class ReplicationPayload:
     wall_seconds: float
 
 
-class RunInterrupted(KeyboardInterrupt):
-    """Raised by :func:`run_scenario` on Ctrl-C; ``partial`` holds the finished replications."""
-
-    def __init__(self, partial: RunResults):
-        super().__init__(f"interrupted after {partial.replications} replication(s)")
-        self.partial = partial
-
-
-class RunFailed(Exception):
-    """A run stopped by an error; ``partial`` holds the replications that finished."""
-
-    def __init__(self, message: str, partial: RunResults | None = None):
-        super().__init__(message)
-        self.partial = partial
-
-    def record(self) -> dict[str, object]:
-        """The error as the manifest records it."""
-        return {"message": str(self)}
-
-
-class ReplicationFailed(RunFailed):
-    """Replication ``replication`` (root ``seed``) raised ``error_type``: ``message``.
-
-    Raised in the worker (picklable, with the worker's traceback text and the replications of
-    its batch that finished first, ``finished``) and re-raised by :func:`run_scenario` with
-    ``partial`` set.
-    """
-
-    def __init__(self, replication: int, seed: int, error_type: str, message: str,
-                 traceback_text: str = "", finished: Sequence[ReplicationPayload] = ()):
-        detail = " ".join(message.split()) or "(no message)"
-        super().__init__(f"replication {replication} (seed {seed}) failed: "
-                         f"{error_type}: {detail}")
-        self.replication, self.seed = replication, seed
-        self.error_type, self.error_message = error_type, message
-        self.traceback_text = traceback_text
-        self.finished = list(finished)
-
-    def __reduce__(self):
-        return (type(self), (self.replication, self.seed, self.error_type, self.error_message,
-                             self.traceback_text, self.finished))
-
-    def record(self) -> dict[str, object]:
-        return {"replication": self.replication, "seed": self.seed, "type": self.error_type,
-                "message": self.error_message}
-
-
 @dataclass
 class RunResults:
     """One run: bookkeeping and compact summaries, plus the tables when kept in memory.
@@ -176,6 +130,8 @@ class RunResults:
     executor: dict[str, object] = field(default_factory=lambda: {"executor": "sequential",
                                                                  "workers": 1})
     error: dict[str, object] | None = None
+    disruption: str | None = None
+    """The event the time to survive counts from (``None``: each sector's default)."""
 
     @property
     def replications(self) -> int:
@@ -262,23 +218,25 @@ def run_one(scenario: Scenario, seed: int, replication: int) -> ReplicationFrame
                              res.event_count, res.step_days, wall)
 
 
-def payload_of(frames: ReplicationFrames, scenario: Scenario, seed: int) -> ReplicationPayload:
+def payload_of(frames: ReplicationFrames, scenario: Scenario, seed: int,
+               disruption: str | None = None) -> ReplicationPayload:
     """Pack one replication's frames into a compact :class:`ReplicationPayload`."""
     ts = frames.timeseries
     curve, stats = _summaries.sector_curve(ts)
     return ReplicationPayload(
         replication=frames.replication, seed=seed,
         tables={name: to_arrow(name, getattr(frames, name)) for name in TABLES},
-        summaries=_summaries.replication_summaries(ts, scenario),
+        summaries=_summaries.replication_summaries(ts, scenario, disruption),
         curve=curve, sector_stats=stats,
         balance=frames.balance, event_count=frames.event_count, step_days=frames.step_days,
         wall_seconds=frames.wall_seconds,
     )
 
 
-def run_batch(scenario: Scenario, seed: int, replications: Sequence[int]
-              ) -> list[ReplicationPayload]:
-    """Run ``replications`` one after another (the unit of work of every evaluator).
+def run_batch(scenario: Scenario, seed: int, replications: Sequence[int],
+              disruption: str | None = None) -> list[ReplicationPayload]:
+    """Run ``replications`` one after another (the unit of work of every evaluator);
+    ``disruption`` anchors the time to survive (:func:`~simulator.analysis.tts_anchors`).
 
     An exception in a replication is raised as :exc:`ReplicationFailed` naming the
     replication and seed, carrying the replications of this batch that finished before it.
@@ -286,7 +244,7 @@ def run_batch(scenario: Scenario, seed: int, replications: Sequence[int]
     done: list[ReplicationPayload] = []
     for r in replications:
         try:
-            done.append(payload_of(run_one(scenario, seed, r), scenario, seed))
+            done.append(payload_of(run_one(scenario, seed, r), scenario, seed, disruption))
         except Exception as exc:
             raise ReplicationFailed(
                 r, seed, type(exc).__name__, str(exc),
@@ -304,25 +262,31 @@ def run_scenario(
     *,
     evaluator=None,
     sink: Sink | None = None,
+    disruption: str | None = None,
 ) -> RunResults:
     """Run ``replications`` of ``scenario`` (a count N for 0..N-1, or the ids to run).
 
     ``evaluator`` runs the work (default: a ``SequentialEvaluator``, in this process).
     Finished replications go to ``sink.add`` in replication order; without a sink the
     returned :class:`RunResults` holds the tables in memory. ``on_done`` is called per finished
-    replication in completion order (progress bars).
+    replication in completion order (progress bars). ``disruption`` names the event every
+    sector's time to survive counts from (``KeyError`` listing the ids if unknown).
 
     On Ctrl-C, raises :exc:`RunInterrupted`; if a replication raises, :exc:`ReplicationFailed`
     (naming it and the seed); if the executor breaks (a worker process died), :exc:`RunFailed`.
     Either way pending work is cancelled, every replication that finished has been handed to
     the sink, and the exception's ``partial`` holds the run's results so far.
     """
+    from ..analysis.anchors import check_event
     from .executors import SequentialEvaluator
 
     ids = _replication_ids(replications)
+    if disruption is not None:
+        check_event(scenario, disruption)
     results = RunResults(
         scenario_name=scenario.name, seed=seed, replications_requested=len(ids),
-        step_days=scenario.simulation.step_days, started_at=_utcnow(), requested_ids=ids)
+        step_days=scenario.simulation.step_days, started_at=_utcnow(), requested_ids=ids,
+        disruption=disruption)
     memory = _MemorySink() if sink is None else None
     out: Sink = memory if memory is not None else sink  # type: ignore[assignment]
 
@@ -338,7 +302,7 @@ def run_scenario(
         return results
 
     ev = evaluator if evaluator is not None else SequentialEvaluator()
-    driver = _Driver(scenario, seed, ids, ev, deliver, on_done)
+    driver = _Driver(scenario, seed, ids, ev, deliver, on_done, disruption)
     try:
         with SigintGuard() as guard:
             driver.run(guard)
@@ -359,8 +323,10 @@ class _Driver:
 
     def __init__(self, scenario: Scenario, seed: int, ids: list[int], evaluator,
                  deliver: Callable[[ReplicationPayload], None],
-                 on_done: Callable[[ReplicationPayload], None] | None):
+                 on_done: Callable[[ReplicationPayload], None] | None,
+                 disruption: str | None = None):
         self.scenario, self.seed, self.ids, self.ev = scenario, seed, ids, evaluator
+        self.disruption = disruption
         self.deliver, self.on_done = deliver, on_done
         self.position = {r: i for i, r in enumerate(ids)}
         self.queue = deque(ids)
@@ -406,7 +372,7 @@ class _Driver:
 
     def _inline(self, guard: SigintGuard) -> None:
         batch = [self.queue.popleft()]
-        payloads = run_batch(self.scenario, self.seed, batch)
+        payloads = run_batch(self.scenario, self.seed, batch, self.disruption)
         with guard.deferred():
             self.accept(payloads)
             self.flush()
@@ -431,7 +397,8 @@ class _Driver:
             while (self.queue and len(self.in_flight) < window
                    and self.position[self.queue[0]] - self.next < ahead):
                 batch = [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
-                self.in_flight[self.ev.submit(run_batch, self.scenario, self.seed, batch)] = batch
+                self.in_flight[self.ev.submit(run_batch, self.scenario, self.seed, batch,
+                                              self.disruption)] = batch
             done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
             for fut in sorted(done, key=lambda f: self.position[self.in_flight[f][0]]):
                 with guard.deferred():

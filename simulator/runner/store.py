@@ -257,6 +257,7 @@ class RunWriter:
             "workers": executor.get("workers"),
             **({"scheduler": executor["scheduler"]} if executor.get("scheduler") else {}),
             "overrides": self.overrides,
+            "disruption": results.disruption,
             "started_at": _iso(started),
             "finished_at": _iso(results.finished_at),
             "wall_seconds": round((results.finished_at - started).total_seconds(), 6)

@@ -40,12 +40,14 @@ FIGURE_MAX_REPLICATIONS = 101
 _GROUP = "sector"
 
 
-def replication_summaries(timeseries: pd.DataFrame, scenario: Scenario) -> dict[str, pd.DataFrame]:
+def replication_summaries(timeseries: pd.DataFrame, scenario: Scenario,
+                          disruption: str | None = None) -> dict[str, pd.DataFrame]:
     """Per-replication tables for one (or more) replications' ``timeseries``; each is written
-    as ``<name>.csv`` with the rows of every replication, in replication order."""
+    as ``<name>.csv`` with the rows of every replication, in replication order.
+    ``disruption`` anchors the time to survive (default: per sector, see docs/metrics.md)."""
     return {
         "kpis": sector_kpis(timeseries),
-        "metrics": replication_metrics(timeseries, scenario),
+        "metrics": replication_metrics(timeseries, scenario, event_id=disruption),
     }
 
 

@@ -61,11 +61,16 @@ def format_value(value: Any) -> str:
     return json.dumps(value)
 
 
-def point_hash(scenario: Scenario, seed: int, replications: int) -> str:
-    """First 16 hex digits of SHA-256 over the resolved scenario, seed, replications and
-    :data:`FORMAT`: equal points share results, any change makes a new point."""
-    text = json.dumps({"format": FORMAT, "scenario": scenario_sha256(scenario), "seed": seed,
-                       "replications": replications}, sort_keys=True)
+def point_hash(scenario: Scenario, seed: int, replications: int,
+               disruption: str | None = None) -> str:
+    """First 16 hex digits of SHA-256 over the resolved scenario, seed, replications, the
+    ``--disruption`` event (when given) and :data:`FORMAT`: equal points share results, any
+    change makes a new point."""
+    key = {"format": FORMAT, "scenario": scenario_sha256(scenario), "seed": seed,
+           "replications": replications}
+    if disruption is not None:
+        key["disruption"] = disruption
+    text = json.dumps(key, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -182,7 +187,8 @@ def plan_sweep(spec: SweepSpec, *, max_problems: int = 50) -> Plan:
         result = seen[sets]
         if isinstance(result, Scenario) and not found:
             points.append(PlannedPoint(i, values, result,
-                                       point_hash(result, spec.seed, spec.replications)))
+                                       point_hash(result, spec.seed, spec.replications,
+                                                  spec.disruption)))
     if found:
         listed = sorted(found.values(), key=lambda p: (p.file, p.line, p.col))
         if len(listed) > max_problems:

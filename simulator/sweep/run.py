@@ -96,15 +96,16 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def replication_kpis(timeseries: pd.DataFrame, scenario: Scenario,
-                     replication: int) -> pd.DataFrame:
+def replication_kpis(timeseries: pd.DataFrame, scenario: Scenario, replication: int,
+                     disruption: str | None = None) -> pd.DataFrame:
     """Long KPI rows (:data:`POINT_COLUMNS`) of one replication's engine ``timeseries``: every
-    :data:`~simulator.sweep.spec.KPIS` per demand sector (:func:`replication_metrics`), and
+    :data:`~simulator.sweep.spec.KPIS` per demand sector (:func:`replication_metrics`, the
+    time to survive counted from ``disruption`` or each sector's default anchor), and
     :data:`~simulator.sweep.spec.TOTAL_KPIS` over all demand (``demand_id`` ``all``)."""
     from ..analysis.metrics import replication_metrics
 
     ts = timeseries.assign(replication=np.int32(replication))
-    m = replication_metrics(ts, scenario)
+    m = replication_metrics(ts, scenario, event_id=disruption)
     keys = ["demand_id", "country", "sector", "material"]
     long = m.melt(id_vars=keys, value_vars=list(KPIS), var_name="kpi", value_name="value")
     demand, delivered = float(m["demand_t"].sum()), float(m["delivered_t"].sum())
@@ -119,7 +120,8 @@ def replication_kpis(timeseries: pd.DataFrame, scenario: Scenario,
     return out[POINT_COLUMNS]
 
 
-def run_unit(scenario: Scenario, seed: int, replication: int) -> tuple[pd.DataFrame, float]:
+def run_unit(scenario: Scenario, seed: int, replication: int,
+             disruption: str | None = None) -> tuple[pd.DataFrame, float]:
     """One replication of one point (the evaluators' unit of work): its KPI rows and wall
     seconds. Raises SweepFailed naming the replication and seed when the engine raises."""
     from ..engine import run_replication
@@ -127,7 +129,7 @@ def run_unit(scenario: Scenario, seed: int, replication: int) -> tuple[pd.DataFr
     t0 = time.perf_counter()
     try:
         res = run_replication(scenario, seed=seed, replication=replication)
-        rows = replication_kpis(res.timeseries, scenario, replication)
+        rows = replication_kpis(res.timeseries, scenario, replication, disruption)
     except Exception as exc:
         detail = " ".join(str(exc).split()) or "(no message)"
         raise SweepFailed(f"replication {replication} (seed {seed}) failed: "
@@ -207,7 +209,8 @@ def run_sweep(plan: Plan, out_dir: str | os.PathLike[str], *, evaluator: Any = N
     status = "failed"
     try:
         with SigintGuard() as guard:
-            _drive(ev, units, scenario_of, plan.spec.seed, accept, guard)
+            _drive(ev, units, scenario_of, plan.spec.seed, accept, guard,
+                   plan.spec.disruption)
         status = "complete"
     except KeyboardInterrupt:
         status = "interrupted"
@@ -232,13 +235,14 @@ def run_sweep(plan: Plan, out_dir: str | os.PathLike[str], *, evaluator: Any = N
 
 
 def _drive(ev: Any, units: deque[tuple[str, int]], scenario_of: dict[str, Scenario], seed: int,
-           accept: Callable[[str, pd.DataFrame, Any], None], guard: Any) -> None:
+           accept: Callable[[str, pd.DataFrame, Any], None], guard: Any,
+           disruption: str | None = None) -> None:
     """Submit units in order with a bounded window, hand results to ``accept``."""
     limit = getattr(ev, "inline_below_s", None)
     def inline() -> float:
         h, r = units.popleft()
         try:
-            rows, seconds = run_unit(scenario_of[h], seed, r)
+            rows, seconds = run_unit(scenario_of[h], seed, r, disruption)
         except SweepFailed as exc:
             raise SweepFailed(f"point {h}: {exc}", exc.traceback_text) from None
         accept(h, rows, guard)
@@ -254,7 +258,7 @@ def _drive(ev: Any, units: deque[tuple[str, int]], scenario_of: dict[str, Scenar
     while units or in_flight:
         while units and len(in_flight) < window:
             h, r = units.popleft()
-            in_flight[ev.submit(run_unit, scenario_of[h], seed, r)] = (h, r)
+            in_flight[ev.submit(run_unit, scenario_of[h], seed, r, disruption)] = (h, r)
         done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
         for fut in sorted(done, key=lambda f: in_flight[f]):
             h, r = in_flight.pop(fut)

@@ -111,6 +111,8 @@ class SweepSpec:
     overrides: tuple[str, ...] = ()
     output: Output = field(default_factory=Output)
     source: str | None = None
+    disruption: str | None = None
+    """Event the time to survive counts from (``--disruption``; default: per sector)."""
     positions: dict[Path, Position] = field(default_factory=dict, compare=False, repr=False)
 
     def where(self, *key: str | int) -> Position | None:
@@ -124,6 +126,7 @@ class SweepSpec:
             "replications": self.replications, "seed": self.seed, "samples": self.samples,
             "levels": self.levels, "set": list(self.overrides),
             "output": {"kpi": self.output.kpi, "demand": self.output.demand},
+            "disruption": self.disruption,
             "params": {p.path: {k: v for k, v in (
                 ("values", list(p.values) if p.values is not None else None),
                 ("low", p.low), ("high", p.high), ("base", p.base)) if v is not None}

@@ -1,0 +1,312 @@
+"""Dated events, and the event each demand sector's time to first shortfall counts from.
+
+- :func:`event_windows`: every event of a scenario as a dated window (plots, reports);
+- :func:`reduces_supply`: whether an event can reduce the supply reaching a demand sector,
+  judged on the static network (sourcing suppliers and alternatives, recipes, facilities);
+- :func:`tts_anchors`: per demand sector, the anchor of the time to survive: a named event,
+  else the first event that can reduce that sector's supply (docs/metrics.md, "The anchor");
+- :func:`disruption_start`: the earliest anchor of the scenario (or a named event's start).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..scenario.events import AllExcept
+from ..scenario.models import Scenario
+
+__all__ = [
+    "SUPPLY_EVENT_TYPES",
+    "Anchor",
+    "EventWindow",
+    "disruption_start",
+    "event_windows",
+    "group_anchor",
+    "reduces_supply",
+    "tts_anchors",
+]
+
+#: Event types that can reduce supply (a demand shock moves demand; agreements, stockpile
+#: policies and substitution are responses).
+SUPPLY_EVENT_TYPES = ("export_control", "facility_outage", "logistics_disruption", "tariff")
+
+Lane = tuple[str, str, str]  # (buyer country, material, supplier country)
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    """One scenario event as a dated window (``end`` exclusive; ``None`` = open-ended)."""
+
+    id: str
+    type: str
+    label: str
+    start: dt.date
+    end: dt.date | None
+    disruption: bool = False
+    """Whether it can reduce the supply of some demand sector (:func:`reduces_supply`)."""
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The event a time to first shortfall is counted from, and its start date."""
+
+    event_id: str
+    date: dt.date
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.date.isoformat()})"
+
+
+def event_start(ev: Any, scenario: Scenario) -> dt.date:
+    """``effective`` (export control), ``signed`` (agreement), else ``start`` (an outage
+    without one starts at ``scenario.start_date``)."""
+    if ev.type == "export_control":
+        return ev.effective
+    if ev.type == "cooperation_agreement":
+        return ev.signed
+    return ev.start if ev.start is not None else scenario.start_date
+
+
+def _event_end(ev: Any, start: dt.date) -> dt.date | None:
+    if ev.type == "facility_outage" and ev.end is None and ev.duration_days is not None:
+        return start + dt.timedelta(days=ev.duration_days)
+    return getattr(ev, "end", None)
+
+
+def _event_label(eid: str, ev: Any) -> str:
+    t = ev.type
+    if t == "export_control":
+        mode = {"ban": "ban", "quota": "quota", "licence": "licences"}[ev.mode]
+        return f"{ev.exporter} export {mode}"
+    if t == "facility_outage":
+        where = " ".join(x for x in (ev.country, ev.stage) if x) or ", ".join(ev.facilities)
+        kind = "random outages" if ev.random is not None else "outage"
+        return f"{kind} {where}".strip()
+    if t == "demand_shock":
+        return f"demand x{ev.multiplier:g}"
+    if t == "substitution":
+        return "substitution"
+    if t == "logistics_disruption":
+        lane = "-".join(x for x in (ev.origin, ev.destination) if x)
+        return f"logistics {lane}".strip()
+    if t == "tariff":
+        return f"{ev.rate:.0%} tariff on {', '.join(ev.exporters)}"
+    if t == "cooperation_agreement":
+        return "agreement " + "+".join(ev.members)
+    if t == "stockpile_policy":
+        return f"stockpile policy {ev.stockpile}"
+    return eid  # pragma: no cover - every type is handled above
+
+
+def event_windows(scenario: Scenario) -> list[EventWindow]:
+    """The scenario's events as dated windows, sorted by start date (ties: declaration order).
+
+    Start: :func:`event_start`. End: the event's ``end`` (exclusive), ``start +
+    duration_days`` for an outage, else ``None``. An event with ``probability < 1`` is
+    listed at its scheduled dates."""
+    net = _Network(scenario)
+    out = []
+    for eid, ev in scenario.events.items():
+        start = event_start(ev, scenario)
+        hits = any(reduces_supply(scenario, eid, did, net) for did in scenario.demand)
+        out.append(EventWindow(eid, ev.type, _event_label(eid, ev), start,
+                               _event_end(ev, start), hits))
+    return sorted(out, key=lambda w: w.start)
+
+
+# --------------------------------------------------------------------------- static network
+
+class _Network:
+    """Who buys what from whom, and who makes what, as the scenario declares it."""
+
+    def __init__(self, sc: Scenario):
+        self.sc = sc
+        self.suppliers: dict[tuple[str, str], list[str]] = {}
+        for src in sc.sourcing.values():
+            sups = [c for c, share in src.suppliers.items() if share > 0]
+            self.suppliers[(src.country, src.material)] = sups + [
+                c for c in src.alternatives if c not in sups]
+        # (country, material) -> [(facility id, stage, input materials)], agreements' plants too
+        self.producers: dict[tuple[str, str], list[tuple[str, str, list[str]]]] = {}
+        plants = [(fid, f.country, f.recipe) for fid, f in sc.facilities.items()]
+        plants += [(fid, nf.country, nf.recipe) for ev in sc.events.values()
+                   if ev.type == "cooperation_agreement" for fid, nf in ev.facilities.items()]
+        for fid, country, rid in plants:
+            rec = sc.recipes[rid]
+            for mid in rec.outputs:
+                self.producers.setdefault((country, mid), []).append(
+                    (fid, rec.stage, list(rec.inputs)))
+        self._memo: dict[tuple[str, str], frozenset[Lane]] = {}
+
+    def lanes(self, country: str, material: str) -> frozenset[Lane]:
+        """Every lane upstream of buyers of ``material`` in ``country``, theirs included: a
+        buyer orders from its sourcing's suppliers and alternatives (its own country when
+        it has no sourcing entry); a supplier's plants buy their recipe's inputs the same way."""
+        key = (country, material)
+        if key not in self._memo:
+            seen: set[tuple[str, str]] = set()
+            lanes: set[Lane] = set()
+            stack = [key]
+            while stack:
+                b, x = stack.pop()
+                if (b, x) in seen:
+                    continue
+                seen.add((b, x))
+                for s in self.suppliers.get((b, x), [b]):
+                    lanes.add((b, x, s))
+                    stack += [(s, y) for _, _, inputs in self.producers.get((s, x), [])
+                              for y in inputs]
+            self._memo[key] = frozenset(lanes)
+        return self._memo[key]
+
+    def facilities(self, lanes: Iterable[Lane]) -> set[tuple[str, str, str]]:
+        """(facility id, country, stage) of every plant making what ``lanes`` carry."""
+        return {(fid, s, stage) for _, x, s in lanes
+                for fid, stage, _ in self.producers.get((s, x), [])}
+
+
+def _controlled(sc: Scenario, ev: Any) -> set[str]:
+    """Materials an export control covers: listed, or containing a listed element."""
+    return set(ev.materials) | {mid for mid, mat in sc.materials.items()
+                                if sum(mat.elements.get(e, 0.0) for e in ev.elements) > 0}
+
+
+def _destinations(sc: Scenario, ev: Any) -> set[str]:
+    if ev.destinations == "all":
+        dest = set(sc.countries)
+    elif isinstance(ev.destinations, AllExcept):
+        dest = set(sc.countries) - set(ev.destinations.all_except)
+    else:
+        dest = set(ev.destinations)
+    return dest - {ev.exporter}
+
+
+def _tariff_bites(ev: Any) -> bool:
+    """Whether a tariff lowers its routes' share (the engine's multiplier is below 1)."""
+    return ev.rate >= ev.prohibitive_rate or ev.elasticity * ev.rate > 0
+
+
+def reduces_supply(scenario: Scenario, event_id: str, demand_id: str,
+                   network: Any = None) -> bool:
+    """Whether event ``event_id`` can reduce the supply reaching demand sector ``demand_id``.
+
+    On the static network upstream of the sector (every lane from a supplier or
+    alternative to a buyer of the sector's material in its country, and of every input of
+    the plants that make it, recursively):
+
+    - ``export_control``: a lane of a controlled material (listed, or containing a listed
+      element) to a controlled destination from the exporter, or (``extraterritorial``)
+      from a third country whose own upstream includes the exporter;
+    - ``facility_outage`` (scheduled, ``capacity_lost > 0``): it hits a plant making
+      something on those lanes; random outages are a background hazard, never an anchor;
+    - ``logistics_disruption`` (extra days or a capacity cap): it matches an international
+      lane (origin, destination, materials);
+    - ``tariff`` (a rate that lowers the route's share): it taxes the sector's own
+      purchases (importer: its country; material: its material; from a taxed exporter). A
+      tariff removes no supply, it moves the taxed buyers' orders to their other suppliers;
+      a tariff on a plant's input re-sources that plant, it is no disruption of the plant's
+      customers (China's tariff on US concentrate is none of US magnet users);
+    - every other type (demand shocks, agreements, stockpile policies, substitution): no.
+    """
+    sc = scenario
+    ev, d = sc.events[event_id], sc.demand[demand_id]
+    net = network if network is not None else _Network(sc)
+    lanes = net.lanes(d.country, d.material)
+    if ev.type == "export_control":
+        mats, dests = _controlled(sc, ev), _destinations(sc, ev)
+        for b, x, s in lanes:
+            if b not in dests or x not in mats:
+                continue
+            if s == ev.exporter:
+                return True
+            if ev.extraterritorial is not None and s != b and any(
+                    s2 == ev.exporter for _, _, s2 in _upstream_of(net, s, x)):
+                return True
+        return False
+    if ev.type == "facility_outage":
+        if ev.random is not None or ev.capacity_lost <= 0:
+            return False
+        return any(fid in ev.facilities or (
+            (ev.country is not None or ev.stage is not None)
+            and ev.country in (None, c) and ev.stage in (None, stage))
+            for fid, c, stage in net.facilities(lanes))
+    if ev.type == "logistics_disruption":
+        if ev.extra_days <= 0 and ev.capacity_tpy is None:
+            return False
+        return any(s != b and ev.origin in (None, s) and ev.destination in (None, b)
+                   and (not ev.materials or x in ev.materials) for b, x, s in lanes)
+    if ev.type == "tariff":
+        if d.country not in ev.importers or not _tariff_bites(ev):
+            return False
+        return (not ev.materials or d.material in ev.materials) and any(
+            s in ev.exporters and s != b for b, x, s in lanes
+            if (b, x) == (d.country, d.material))
+    return False
+
+
+def _upstream_of(net: _Network, country: str, material: str) -> set[Lane]:
+    """The lanes feeding the plants that make ``material`` in ``country``."""
+    out: set[Lane] = set()
+    for _, _, inputs in net.producers.get((country, material), []):
+        for y in inputs:
+            out |= net.lanes(country, y)
+    return out
+
+
+# --------------------------------------------------------------------------- anchors
+
+def check_event(scenario: Scenario, event_id: str) -> None:
+    """Raise ``KeyError`` naming the scenario's event ids when ``event_id`` is not one."""
+    if event_id not in scenario.events:
+        known = ", ".join(scenario.events) or "none"
+        raise KeyError(f"no event {event_id!r} in scenario {scenario.name!r} "
+                       f"(events: {known})")
+
+
+def tts_anchors(scenario: Scenario, event_id: str | None = None) -> dict[str, Anchor | None]:
+    """Per demand sector id, the anchor of its time to first shortfall.
+
+    With ``event_id``: that event (any type) for every sector; ``KeyError`` listing the
+    known ids if there is no such event. Otherwise the first event, by start date
+    (:func:`event_windows` order), that :func:`reduces_supply` of the sector, at its
+    scheduled date even when ``probability < 1``; ``None`` when no event does."""
+    sc = scenario
+    if event_id is not None:
+        check_event(sc, event_id)
+        anchor = Anchor(event_id, event_start(sc.events[event_id], sc))
+        return dict.fromkeys(sc.demand, anchor)
+    net = _Network(sc)
+    order = sorted(sc.events, key=lambda eid: event_start(sc.events[eid], sc))
+    out: dict[str, Anchor | None] = {}
+    for did in sc.demand:
+        first = next((eid for eid in order if reduces_supply(sc, eid, did, net)), None)
+        out[did] = None if first is None else Anchor(first, event_start(sc.events[first], sc))
+    return out
+
+
+def group_anchor(scenario: Scenario, anchors: Mapping[str, Anchor | None], demand_id: str,
+                 labels: Mapping[str, str]) -> Anchor | None:
+    """The anchor of a time series group: its own for a demand sector of the scenario; for a
+    sum of sectors (``country``/``sector``/``material`` label ``all`` matches any), the
+    earliest anchor of the demand sectors it sums; for a group matching none, the earliest
+    of the scenario."""
+    if demand_id in anchors:
+        return anchors[demand_id]
+    members = [did for did, d in scenario.demand.items()
+               if all(labels.get(k, "all") in ("all", getattr(d, k))
+                      for k in ("country", "sector", "material"))]
+    found = [a for did in (members or anchors) if (a := anchors.get(did)) is not None]
+    return min(found, key=lambda a: a.date) if found else None
+
+
+def disruption_start(scenario: Scenario, event_id: str | None = None) -> dt.date | None:
+    """Start of event ``event_id`` (any type; ``KeyError`` if unknown), or the earliest
+    default anchor of the scenario's demand sectors (:func:`tts_anchors`), or ``None``."""
+    if event_id is not None:
+        check_event(scenario, event_id)
+        return event_start(scenario.events[event_id], scenario)
+    dates = [a.date for a in tts_anchors(scenario).values() if a is not None]
+    return min(dates) if dates else None
