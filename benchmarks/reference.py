@@ -17,10 +17,13 @@ throughput). They are not bit-identical: sums run in a different order.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from simulator.engine import run_replication
 from simulator.engine.network import build_network
+from simulator.engine.stockpile import FULL
 from simulator.engine.world import TRUSTED, USAGE_SMOOTHING_DAYS
 from simulator.scenario.models import Scenario
 
@@ -46,13 +49,14 @@ class Arrays:
         pix = {id(p): i for i, p in enumerate(pools)}
         bix = {id(b): i for i, b in enumerate(net.buyers)}
         self.rule = list(s.allocation.rule)
-        self.alpha = min(1.0, step / USAGE_SMOOTHING_DAYS)
-        self.fill_alpha = min(1.0, step / s.switching.adjustment_days)
+        self.alpha = -math.expm1(-step / USAGE_SMOOTHING_DAYS)
+        self.fill_alpha = -math.expm1(-step / s.switching.adjustment_days)
         self.switching = s.switching.enabled
 
         # pools
         self.stock = np.array([p.stock for p in pools])
-        self.target = np.array([p.target_t for p in pools])
+        self.cover_t = np.array([p.cover_t for p in pools])
+        self.outflow = np.array([p.outflow_tpd for p in pools])
         self.pool_mat = np.array([mat[p.material] for p in pools])
         self.pool_country = [p.country for p in pools]
         # buyers
@@ -71,7 +75,8 @@ class Arrays:
         self.lane_buyer = np.array([bix[id(lane.buyer)] for lane in lanes])
         self.lane_pool = np.array([pix[id(lane.pool)] for lane in lanes])
         self.base = np.array([lane.base_share for lane in lanes])
-        self.lead_steps = np.array([-(-lane.lead_days // step) for lane in lanes])
+        # a lot sent today is used from the next step at the earliest
+        self.lead_steps = np.array([max(1, -(-lane.lead_days // step)) for lane in lanes])
         self.lead_round = self.lead_steps * float(step)
         self.lane_ordering = self.ordering[self.lane_buyer]
         tiers = []
@@ -119,10 +124,14 @@ class Arrays:
         self.dem_buyer = np.array([bix[id(d.buyer)] for d in net.demands])
         self.dem_rate = np.array([d.rate_tpd for d in net.demands])
         self.dem_growth = np.array([d.growth_pa for d in net.demands])
+        # mean over a step's days of the growth factor from the step's first day
+        self.dem_in_step = np.array([
+            sum((1.0 + d.growth_pa) ** (k / 365.0) for k in range(step)) / step
+            for d in net.demands])
         # stockpiles (a few: plain Python)
         self.stockpiles = [
             {"account": bix[id(sp.buyer)], "buyers": [bix[id(b)] for b in sp.buyers],
-             "holdings": sp.holdings, "trigger": sp.trigger, "threshold": sp.threshold,
+             "holdings": sp.holdings, "trigger": sp.trigger.name, "threshold": sp.threshold,
              "max_release": sp.max_release_tpd, "buy": sp.buy_tpd, "target": sp.target_t,
              "lanes": np.flatnonzero(self.lane_buyer == bix[id(sp.buyer)])}
             for sp in net.stockpiles
@@ -135,6 +144,7 @@ def simulate(a: Arrays) -> dict:
     step, warmup = a.step, a.warmup
     n_mat = len(a.materials)
     stock, on_hand = a.stock.copy(), a.on_hand.copy()
+    outflow = a.outflow.copy()
     usage, last_fill = a.usage.copy(), a.last_fill.copy()
     desired_rpd = a.desired_rpd.copy()
     n_lanes, n_pools, n_buyers = len(a.base), len(stock), len(on_hand)
@@ -171,11 +181,13 @@ def simulate(a: Arrays) -> dict:
         # 2. produce, upstream stages first
         for s, rows in zip(a.stages, stage_rows, strict=True):
             fresh = a.room_stage == s
-            room[fresh] = np.maximum(0.0, a.target[fresh] - stock[fresh])
-            since = day - a.start[rows]
-            ramp = a.ramp[rows]
+            room[fresh] = np.maximum(0.0, a.cover_t[fresh] + outflow[fresh] * step
+                                     - stock[fresh])
+            # capacity: mean over the step's days of start and ramp-up
+            since = day - a.start[rows][:, None] + np.arange(step)[None, :]
+            ramp = a.ramp[rows][:, None]
             factor = np.where(since >= ramp, 1.0,
-                              np.where(since < 0, 0.0, (since + 1) / (ramp + 1)))
+                              np.where(since < 0, 0.0, (since + 1) / (ramp + 1))).mean(axis=1)
             cap_runs = a.cap_tpd[rows] * step * factor
             need = np.where(has_out[rows], room[out_p[rows]] * a.out_weight[rows]
                             / a.out_coef[rows], 0.0).max(axis=1)
@@ -199,7 +211,8 @@ def simulate(a: Arrays) -> dict:
             produced += np.bincount(a.pool_mat[op], out, minlength=n_mat)
         # 3. consume
         db = a.dem_buyer
-        rate = a.dem_rate * growth ** (day / 365.0)
+        rate = a.dem_rate * np.where(growth != 1.0, growth ** (day / 365.0) * a.dem_in_step,
+                                     1.0)
         usage[db] = rate
         want = rate * step
         got = np.minimum(on_hand[db], want)
@@ -223,7 +236,10 @@ def simulate(a: Arrays) -> dict:
                 if level < sp["threshold"]:
                     releasing = True
                     if holdings[i] > 0.0:
-                        needs = np.maximum(0.0, usage[bs] * (a.cover[bs] + step) - on_hand[bs])
+                        needs = np.where(
+                            last_fill[bs] < FULL,
+                            np.maximum(0.0, usage[bs] * (a.cover[bs] + step) - on_hand[bs]),
+                            0.0)
                         amount = min(holdings[i], sp["max_release"] * step, needs.sum())
                         if amount > 0.0:
                             holdings[i] -= amount
@@ -247,7 +263,7 @@ def simulate(a: Arrays) -> dict:
         lead = np.bincount(lane_b, np.where(share > 0, share * a.lead_round, 0.0),
                            minlength=n_buyers)
         position = on_hand + np.bincount(lane_b, on_order, minlength=n_buyers)
-        q = usage * (a.cover + step + lead) - position
+        q = usage * (a.cover + lead) - position
         qb = q[lane_b]
         place = ordering_lanes & (qb > 1e-9) & (share > 0.0)
         orders[place] += qb[place] * share[place]
@@ -270,7 +286,9 @@ def simulate(a: Arrays) -> dict:
                     f = min(1.0, left / want_t) if want_t > 0 else 0.0
                     fills[tier] += part[tier] * f
                     left = max(0.0, left - want_t * f)
-        stock -= np.bincount(lane_p, fills, minlength=n_pools)
+        shipped = np.bincount(lane_p, fills, minlength=n_pools)
+        stock -= shipped
+        outflow += a.alpha * (shipped / step - outflow)
         on_order += fills
         np.add.at(pipeline, ((k + a.lead_steps) % ring, np.arange(n_lanes)), fills)
         seen_lanes = orders > 0

@@ -38,10 +38,11 @@ def test_empty_buyer_waits_exactly_one_lead_time():
     short = ts.loc[ts["shortfall_t"] > 1e-9, "day"].tolist()
     assert short == [0, 1, 2, 3, 4]
     assert ts["shortfall_t"].sum() == pytest.approx(5 * 10.0)
-    # First order on day 0 is the whole order-up-to level r * (cover + step + L) = 60 t.
+    # First order on day 0 is the whole order-up-to level r * (cover + L) = 50 t: what is used
+    # until that lot lands (the lead time, in whole steps) plus the cover (0).
     first = r.flows.iloc[0]
     assert (first["day"], first["origin"], first["destination"], first["tonnes"]) == (
-        0, "AU", "JP", pytest.approx(60.0))
+        0, "AU", "JP", pytest.approx(50.0))
     # Afterwards one lot a day that replaces exactly one day's use.
     later = r.flows[r.flows["day"] >= 5]
     np.testing.assert_allclose(later["tonnes"], 10.0, rtol=1e-12)
@@ -63,11 +64,13 @@ def test_three_node_chain_steady_state_by_hand(chain):
     last_year = lambda df: df[df["day"] >= 364 + 7]  # noqa: E731 - after transients
     prod = last_year(r.production).groupby("facility", observed=True)["tonnes"]
     per_step = prod.mean()
-    assert per_step["my_refinery"] == pytest.approx(1000 * 7 / 365, rel=1e-9)
-    assert per_step["au_mine"] == pytest.approx(1250 * 7 / 365, rel=1e-9)
+    # (pools plan on their smoothed outflow, 28-day time constant: after a year the start's
+    # transient is below 1e-6 of the flow)
+    assert per_step["my_refinery"] == pytest.approx(1000 * 7 / 365, rel=1e-6)
+    assert per_step["au_mine"] == pytest.approx(1250 * 7 / 365, rel=1e-6)
     flows = last_year(r.flows).groupby(["origin", "destination"], observed=True)["tonnes"].mean()
-    assert flows[("AU", "MY")] == pytest.approx(1250 * 7 / 365, rel=1e-9)
-    assert flows[("MY", "JP")] == pytest.approx(1000 * 7 / 365, rel=1e-9)
+    assert flows[("AU", "MY")] == pytest.approx(1250 * 7 / 365, rel=1e-6)
+    assert flows[("MY", "JP")] == pytest.approx(1000 * 7 / 365, rel=1e-6)
     assert r.timeseries["shortfall_t"].sum() == 0.0
 
 

@@ -2,7 +2,7 @@
 
 Base network: a mine in AU sells ore straight to a demand sector in JP; daily steps, no
 warm-up, 5-day lead time, r = 10 t/day, JP holds 10 days of cover. In steady state JP holds
-11 r after consuming and has 5 lots (5 r) in transit.
+10 r after consuming (its cover) and has 5 lots (5 r) in transit.
 """
 
 from __future__ import annotations
@@ -72,11 +72,11 @@ def test_ban_stops_new_lots_from_its_day_and_in_transit_lots_still_arrive():
     assert flows.index[flows.index < 100].max() == 99
     assert not any(100 <= d < 200 for d in flows.index)
     assert flows.index[flows.index >= 200].min() == 200
-    # In-transit lots (5 r) plus 11 r on hand carry JP to day 115; short from 116 to the
+    # In-transit lots (5 r) plus 10 r on hand carry JP to day 114; short from 115 to the
     # day before the first post-ban lot lands (shipped day 200, lead 5).
     days = short_days(r)
-    assert days == list(range(116, 205))
-    assert r.timeseries["shortfall_t"].sum() == pytest.approx(89 * R)
+    assert days == list(range(115, 205))
+    assert r.timeseries["shortfall_t"].sum() == pytest.approx(90 * R)
 
 
 def test_ban_on_other_destination_does_not_touch_this_lane():
@@ -99,8 +99,8 @@ def test_licence_delay_shifts_deliveries_by_the_delay():
     # On day 100 the buyer also orders 20 days' more cover to plan for the processing time.
     assert flows.loc[120] == pytest.approx(R + 20 * R)  # the lot allocated on day 100
     assert flows.loc[150] == pytest.approx(R)
-    # Nothing lands from day 105 (last pre-control lot) to 124; 11 days on hand last to 115.
-    assert short_days(r) == list(range(116, 125))
+    # Nothing lands from day 105 (last pre-control lot) to 124; 10 days on hand last to 114.
+    assert short_days(r) == list(range(115, 125))
 
 
 def test_denied_licences_return_stock_and_nothing_ships():
@@ -123,7 +123,7 @@ def test_announcement_triggers_prebuying_then_ban():
     flows = flows_by_day(r)
     window = flows[(flows.index >= 60) & (flows.index < 90)].sum()
     assert window == pytest.approx(30 * R + 30 * R)  # normal flow plus 30 days pre-bought
-    assert short_days(r)[0] == 116 - 10 + 30  # ban at 90: 26 days later, plus 30 pre-bought
+    assert short_days(r)[0] == 115 - 10 + 30  # ban at 90: 25 days later, plus 30 pre-bought
 
 
 def test_extraterritorial_rule_controls_reexports_with_exporter_content():
@@ -151,7 +151,7 @@ def test_extraterritorial_rule_controls_reexports_with_exporter_content():
     extra = deep_update(control, {"extraterritorial": {"min_content": 0.001}})
     ruled = run_replication(make_scenario(deep_update(chain, {"events": {"c": extra}})))
     assert flows_by_day(ruled, "JP", "US").index.max() == 99
-    assert short_days(ruled, "us_use")[0] == 116
+    assert short_days(ruled, "us_use")[0] == 115
 
 
 # -- outages ---------------------------------------------------------------------------------
@@ -214,9 +214,9 @@ def test_logistics_delay_lengthens_lead_time_of_lots_shipped_in_window():
            "end": date(130), "extra_days": 10}
     r = run({"events": {"d": dis}})
     # lots shipped 100..129 take 15 days: nothing lands on days 105..114
-    assert short_days(r) == []  # 11 days on hand cover the 10-day gap
+    assert short_days(r) == []  # 10 days on hand cover the 10-day gap
     r2 = run({"demand": {"jp_use": {"cover_days": 0}}, "events": {"d": dis}})
-    assert [d for d in short_days(r2) if d >= 50] == list(range(106, 115))
+    assert [d for d in short_days(r2) if d >= 50] == list(range(105, 115))
 
 
 def test_logistics_capacity_caps_route():
@@ -253,7 +253,7 @@ def test_switching_to_alternative_after_qualification():
     first_us = flows_by_day(r, "US").index.min()
     assert first_us == 100 + 30  # AU first refuses an order on day 100; qualification 30 days
     days = short_days(r)
-    assert days[0] == 116 and days[-1] < 200
+    assert days[0] == 115 and days[-1] < 200
     assert r.timeseries.set_index("day").loc[300, "shortfall_t"] == 0.0
 
 
@@ -317,9 +317,9 @@ def test_stockpile_release_delays_first_shortfall_by_its_cover():
     r = run(deep_update(ban(100, 200), stockpile()))
     days = short_days(r)
     # 200 t = 20 days of use. Release starts after the first short day, refilling cover.
-    assert days[0] == 116
+    assert days[0] == 115
     total = r.timeseries["shortfall_t"].sum()
-    assert total == pytest.approx(89 * R - 200.0)
+    assert total == pytest.approx(90 * R - 200.0)
 
 
 def test_stockpile_policy_buys_into_reserve():
@@ -337,8 +337,8 @@ def test_stockpile_policy_buys_into_reserve():
 
 
 def test_stockpile_table_records_holdings_and_releases_per_step():
-    """200 t released at most 5 t/day from the first short day (116, see the ban test):
-    5 t a day on days 116-155, then empty; nothing bought (no refill)."""
+    """200 t released at most 5 t/day from the first short day (115, see the ban test):
+    5 t a day on days 115-154, then empty; nothing bought (no refill)."""
     r = run(deep_update(ban(100, 200), stockpile(max_release_tpy=1825)))
     table = r.stockpiles
     assert list(table.columns) == ["day", "stockpile", "country", "material", "holdings_t",
@@ -347,12 +347,12 @@ def test_stockpile_table_records_holdings_and_releases_per_step():
     assert set(table["stockpile"]) == {"jp_reserve"}
     assert set(table["country"]) == {"JP"} and set(table["material"]) == {"ore"}
     days = table["day"].to_numpy()
-    held = [200.0 if d < 116 else max(0.0, 200.0 - 5.0 * (d - 115)) for d in days]
-    released = [5.0 if 116 <= d <= 155 else 0.0 for d in days]
+    held = [200.0 if d < 115 else max(0.0, 200.0 - 5.0 * (d - 114)) for d in days]
+    released = [5.0 if 115 <= d <= 154 else 0.0 for d in days]
     assert table["holdings_t"].tolist() == held
     assert table["released_t"].tolist() == released
     assert (table["bought_t"] == 0.0).all()
-    assert r.timeseries["shortfall_t"].sum() == pytest.approx(89 * R - 200.0)
+    assert r.timeseries["shortfall_t"].sum() == pytest.approx(90 * R - 200.0)
 
 
 def test_no_stockpiles_no_rows():
@@ -466,7 +466,7 @@ def _shared_reserve(sectors: list[str] | None, agreement_end: int | None = None)
 def test_shared_stockpile_respects_its_sectors_and_the_agreement_end(sectors, end, drawn_t):
     r = run(_shared_reserve(sectors, end))
     jp = r.timeseries[r.timeseries["demand_id"] == "jp_use"]
-    assert jp["shortfall_t"].sum() == pytest.approx(89 * R - drawn_t)
+    assert jp["shortfall_t"].sum() == pytest.approx(90 * R - drawn_t)
 
 
 @pytest.mark.parametrize("probability", [1.0, 0.0])

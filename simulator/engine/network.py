@@ -18,8 +18,8 @@ RESERVE_PRIORITY = -(10**6)
 class Pool:
     """Sellable stock of one material held by the producers of one country."""
 
-    __slots__ = ("capacity_tpd", "country", "gated", "material", "orders", "producers", "stock",
-                 "target_t")
+    __slots__ = ("capacity_tpd", "country", "cover_t", "gated", "material", "orders",
+                 "outflow_tpd", "producers", "stock", "target_t")
 
     def __init__(self, country: str, material: str):
         self.country = country
@@ -31,6 +31,12 @@ class Pool:
         self.capacity_tpd = 0.0
         """Full-rate output (t/day) of the producing facilities that exist: 0 means nobody
         can supply from here yet, and buyers do not order from it."""
+        self.cover_t = 0.0
+        """Stock the producers keep after shipping: full-rate output over their output cover
+        days (facilities that exist)."""
+        self.outflow_tpd = 0.0
+        """Tonnes per day the pool ships, smoothed like buyers' usage; producers make ahead
+        what a step of it needs on top of :attr:`cover_t`."""
         self.producers: list[FacilityRT] = []
         self.orders: list[tuple[Lane, float]] = []
         self.gated = False
@@ -52,6 +58,7 @@ class Buyer:
         "priority",
         "short_since",
         "switching",
+        "tariffed",
         "usage_per_day",
     )
 
@@ -74,6 +81,9 @@ class Buyer:
         """Whether order shares adapt to how suppliers deliver."""
         self.dirty = True
         """Shares must be recomputed at the next order (an event changed lanes or shares)."""
+        self.tariffed = False
+        """Whether a tariff applies to one of its lanes (its multipliers are updated at
+        each order)."""
 
     def reshare(self, day: int) -> None:
         """Recompute lane shares from base shares, policy multipliers and observed fills.
@@ -150,10 +160,12 @@ class Lane:
         "buyer",
         "caps",
         "controls",
+        "delays",
         "extra_cover_days",
         "extra_transit_days",
         "fill_seen",
         "foreign",
+        "held_t",
         "lead_days",
         "licence_days",
         "observed",
@@ -182,6 +194,10 @@ class Lane:
         """For an alternative: days from the buyer's first shortfall until it may be used."""
         self.on_order = 0.0
         """Tonnes shipped on this lane, or awaiting an export licence, not yet arrived."""
+        self.held_t = 0.0
+        """Tonnes whose licence was denied and that the buyer may re-order only once a new
+        application is ready (``reapply_days``): counted in its position, not in transit
+        (they are back in the exporter's stock)."""
         self.fill_seen = 1.0
         """The buyer's smoothed view of the share of its orders this supplier fills."""
         self.policy_mult = 1.0
@@ -196,7 +212,10 @@ class Lane:
         self.controls: list = []
         """Export-control runtimes that may apply to this lane."""
         self.caps: list = []
-        """Shared tonnage allowances (logistics capacity limits) on this lane."""
+        """Shared tonnage allowances (export quotas, logistics capacity limits) on this
+        lane."""
+        self.delays: list = []
+        """Logistics disruptions that add transit days on this lane."""
         self.extra_transit_days = 0
         """Days that active logistics disruptions add to this lane's lead time."""
         self.tariffs: list = []
@@ -220,6 +239,7 @@ class FacilityRT:
         "availability",
         "capacity_tpd",
         "country",
+        "cover_t",
         "desired_runs_per_day",
         "fid",
         "inputs",
@@ -247,13 +267,24 @@ class FacilityRT:
         """This facility's share of each output pool's room (by full-rate output; 0 until
         it exists)."""
         self.target_t: list[float] = []
-        """What it adds to each output pool's target stock once it exists (t)."""
+        """Full-rate output over (output cover + one step) per output (t): its weight in each
+        pool's room and its starting stock."""
+        self.cover_t: list[float] = []
+        """Full-rate output over its output cover days, per output (t)."""
         self.online = False
         """Whether it exists: it had started at the start of the warm-up, or has been
         commissioned on its start day (:func:`commission`)."""
         self.desired_runs_per_day = 0.0
         self.availability: list = []
         """Outage runtimes; each has ``loss(day)``, the fraction of capacity lost."""
+
+    def capacity_over(self, day: int, days: int) -> float:
+        """Mean of :meth:`capacity_factor` over ``days`` days from ``day``: a step's
+        capacity counts each of its days as it is (a plant that starts, or an outage that
+        begins, mid-step counts from that day)."""
+        if days == 1:
+            return self.capacity_factor(day)
+        return sum(self.capacity_factor(d) for d in range(day, day + days)) / days
 
     def capacity_factor(self, day: int) -> float:
         """Fraction of nameplate capacity available on ``day`` from start date and ramp-up."""
@@ -283,6 +314,12 @@ class DemandRT:
         self.growth_pa = growth_pa
         self.modifiers: list = []
         """Demand-shock and substitution runtimes; each has ``factor(day)``."""
+
+    def mean_rate(self, day: int, days: int) -> float:
+        """Mean demand in t/day over ``days`` days from ``day`` (each day as it is)."""
+        if days == 1 or (not self.modifiers and self.growth_pa == 0.0):
+            return self.rate_on(day)
+        return sum(self.rate_on(d) for d in range(day, day + days)) / days
 
     def rate_on(self, day: int) -> float:
         """Demand in t/day on ``day``: compound growth from the start date, times events."""
@@ -358,8 +395,9 @@ def commission(f: FacilityRT) -> None:
     """``f`` exists from now on: its output pools count its capacity and output cover in
     their target stock, and it takes its share of their room."""
     f.online = True
-    for (pool, _, coef), target in zip(f.outputs, f.target_t, strict=True):
+    for (pool, _, coef), target, cover in zip(f.outputs, f.target_t, f.cover_t, strict=True):
         pool.target_t += target
+        pool.cover_t += cover
         pool.capacity_tpd += f.capacity_tpd * coef
     for pool, _, _ in f.outputs:
         for g in pool.producers:
@@ -427,12 +465,14 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
             rt.outputs.append((p, mid, coef))
         rt.target_t = [rt.capacity_tpd * coef * (f.output_cover_days + step)
                        for _, _, coef in rt.outputs]
+        rt.cover_t = [rt.capacity_tpd * coef * f.output_cover_days for _, _, coef in rt.outputs]
         rt.room_weight = [0.0] * len(rt.outputs)
         net.facilities.append(rt)
         if rt.start_day is None or rt.start_day <= -warmup:
             commission(rt)  # it exists from the start and holds its output cover
-            for (p, _, _), w in zip(rt.outputs, rt.target_t, strict=True):
+            for (p, _, coef), w in zip(rt.outputs, rt.target_t, strict=True):
                 p.stock += w * active_now
+                p.outflow_tpd += rt.capacity_tpd * coef * active_now
 
     for did, d in s.demand.items():
         b = Buyer(did, d.country, d.material, d.cover_days, d.priority)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+FULL = 1.0 - 1e-9
+"""A buyer that got at least this share of its last step's need was not short."""
+
 if TYPE_CHECKING:
     from ..scenario.models import Scenario, Stockpile
     from .network import Buyer, DemandRT
@@ -134,7 +137,8 @@ def release(sp: StockpileRT, step: int) -> float | None:
     released (possibly 0), else ``None``.
 
     The trigger compares the watched buyers' level with the threshold; the release goes to
-    the eligible buyers, pro rata to what brings each back to ``cover_days + step`` of use.
+    the eligible buyers that were short in their last step, pro rata to what brings each to
+    ``cover_days + step`` days of use (its cover after the next step's use).
     """
     level = sp.trigger.level(sp.buyers if sp.watch is None else sp.watch)
     if level is None or level >= sp.threshold:
@@ -142,7 +146,7 @@ def release(sp: StockpileRT, step: int) -> float | None:
     if sp.holdings <= 0.0:
         return 0.0
     needs = [max(0.0, b.usage_per_day * (b.cover_days + step) - b.on_hand)
-             for b in sp.buyers]
+             if b.last_fill < FULL else 0.0 for b in sp.buyers]
     total_need = sum(needs)
     amount = min(sp.holdings, sp.max_release_tpd * step, total_need)
     if amount > 0.0:

@@ -9,6 +9,7 @@ events change.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import simpy
@@ -16,7 +17,8 @@ import simpy
 from ..scenario.models import Scenario
 from .allocation import TieredProRata
 from .clock import Clock
-from .events.export_control import gate
+from .events.logistics import step_multiplier
+from .gate import gate, in_force
 from .network import (
     Buyer,
     DemandRT,
@@ -57,9 +59,12 @@ class World:
         """(supplier, buyer) country pairs in an active cooperation agreement."""
         self.allocation = TieredProRata(scenario.allocation.rule, self.partners,
                                         network.step_days)
-        self._alpha = min(1.0, network.step_days / USAGE_SMOOTHING_DAYS)
-        self._fill_alpha = min(1.0, network.step_days / scenario.switching.adjustment_days)
+        # exponential smoothing with a time constant in days: the weight of a step of
+        # ``step_days`` is 1 - exp(-step / tau), so the smoothing is the same whatever the step
+        self._alpha = -math.expm1(-network.step_days / USAGE_SMOOTHING_DAYS)
+        self._fill_alpha = -math.expm1(-network.step_days / scenario.switching.adjustment_days)
         self._room_cells: dict[int, list] = {}
+        self._allocators: dict[int, list] = {}
         self.clock = Clock(self.env, network.step_days, [], self._land)
         self.events: list = []
         """Installed :class:`~.events.base.PolicyEvent` objects, in declaration order."""
@@ -173,11 +178,11 @@ class World:
             day = now - warmup
             cap_runs = full_rate
             if f.start_day is not None or f.availability:
-                cap_runs *= f.capacity_factor(day)
+                cap_runs *= f.capacity_over(day, step)
             need_runs = 0.0
             for (pool, _, coef, cell, _), weight in zip(outputs, weights, strict=True):
                 if cell[0] != now:
-                    room = pool.target_t - pool.stock
+                    room = pool.cover_t + pool.outflow_tpd * step - pool.stock
                     cell[0] = now
                     cell[1] = room if room > 0.0 else 0.0
                 need = cell[1] * weight / coef
@@ -227,16 +232,18 @@ class World:
         ts_day, ts_key, ts_demand, ts_delivered, ts_inventory, ts_stockpile = rec.ts
         material = b.material
         growth = 1.0 + d.growth_pa
+        in_step = sum(growth ** (k / 365.0) for k in range(step)) / step
         key = -1
 
         def consume(now: int) -> None:
             nonlocal key
             day = now - warmup
-            rate = d.rate_tpd  # as DemandRT.rate_on, inlined
-            if growth != 1.0:
-                rate *= growth ** (day / 365.0)
-            for mod in d.modifiers:
-                rate *= mod.factor(day)
+            if d.modifiers:
+                rate = d.mean_rate(day, step)
+            else:  # as DemandRT.mean_rate, with the growth over the step's days precomputed
+                rate = d.rate_tpd
+                if growth != 1.0:
+                    rate *= growth ** (day / 365.0) * in_step
             b.usage_per_day = rate
             want = rate * step
             if gamma is not None:  # drawn every step, also at zero demand, so the
@@ -302,18 +309,26 @@ class World:
         a = self._fill_alpha
 
         def lead_of(lanes: list[Lane]) -> float:
-            """Share-weighted lead time, each lane's rounded up to whole steps."""
+            """Share-weighted lead time, each lane's rounded up to whole steps (at least one:
+            a lot sent today is used from the next step)."""
             lead = 0.0
             for lane in lanes:
                 if lane.share > 0.0:
                     days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
                             + lane.extra_transit_days)
                     # a lot that lands mid-step is used from the next step
-                    lead += lane.share * (-(-days // step) * step)
+                    lead += lane.share * max(step, -(-days // step) * step)
             return lead
 
         def order(now: int) -> None:
             lanes = b.lanes
+            if b.tariffed:  # tariffs act from their own day: the step's mean multiplier
+                for lane in lanes:
+                    if lane.tariffs:
+                        mult = step_multiplier(lane, now - warmup, step)
+                        if mult != lane.policy_mult:
+                            lane.policy_mult = mult
+                            b.dirty = True
             # One pass: suppliers' fill views (unobserved ones drift back to trusted), the
             # position and the lead time at the current shares; the lead is recomputed if the
             # shares change.
@@ -329,18 +344,18 @@ class World:
                         lane.fill_seen = 1.0
                 if lane.fill_seen < 1.0 or lane.policy_mult != 1.0:
                     settled = False
-                position += lane.on_order
+                position += lane.on_order + lane.held_t
                 share = lane.share
                 if share > 0.0:
                     days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
                             + lane.extra_transit_days)
                     # a lot that lands mid-step is used from the next step
-                    lead += share * (-(-days // step) * step)
+                    lead += share * max(step, -(-days // step) * step)
             if b.dirty or not settled or b.short_since is not None:
                 b.reshare(now - warmup)
                 b.dirty = not settled
                 lead = lead_of(lanes)
-            q = b.usage_per_day * (b.cover_days + step + lead) - position
+            q = b.usage_per_day * (b.cover_days + lead) - position
             if q > 1e-9:
                 for lane in lanes:  # pre-buying goes to the lane it is meant for
                     if lane.prebuy_t > 0.0:
@@ -362,16 +377,21 @@ class World:
         rec = self.rec
         fl_day, fl_route, fl_q = rec.fl
         country = p.country
+        step = self.net.step_days
+        alpha = self._alpha
+        self._allocators[id(p)] = allocate_on = []
 
         def allocate(now: int) -> None:
             orders = p.orders
             if not orders:
+                p.outflow_tpd -= alpha * p.outflow_tpd
                 return
             p.orders = []
             total = 0.0
             for _, q in orders:
                 total += q
             if not p.gated and total <= p.stock:  # the common case: every order filled
+                p.outflow_tpd += alpha * (total / step - p.outflow_tpd)
                 # as _ship / dispatch, inlined
                 recording = now >= warmup
                 day = now - warmup
@@ -393,23 +413,30 @@ class World:
                 return
             day = now - warmup
             if p.gated:
-                allowed, licences = gate(orders, day)
+                parts = gate(orders, day, step)
             else:
-                allowed, licences = orders, None
-            total = sum(q for _, q in allowed)
-            fills = allowed if total <= p.stock else self.allocation.ration(p, allowed, p.stock)
-            for (lane, wanted), (_, q) in zip(orders, fills, strict=True):
+                parts = [(i, lane, q, None, 0, 0) for i, (lane, q) in enumerate(orders)]
+            wanted = [(lane, q) for _, lane, q, _, _, _ in parts]
+            total = sum(q for _, q in wanted)
+            fills = wanted if total <= p.stock else self.allocation.ration(p, wanted, p.stock)
+            got = [0.0] * len(orders)
+            p.outflow_tpd += alpha * (sum(q for _, q in fills) / step - p.outflow_tpd)
+            for (i, lane, _, licence, offset, extra), (_, q) in zip(parts, fills, strict=True):
                 if q > 0.0:
-                    ctrl = licences.get(id(lane)) if licences else None
-                    if ctrl is None:
-                        self._ship(p, lane, q, now)
+                    got[i] += q
+                    if licence is None:
+                        p.stock -= q
+                        lane.on_order += q
+                        self.dispatch(lane, q, now + offset, extra)
                     else:
-                        ctrl.apply(self, p, lane, q, day)
+                        licence.apply(self, p, lane, q, day + offset)  # type: ignore[attr-defined]
                     for cap in lane.caps:
-                        if cap.active:
+                        if in_force(cap, day + offset):
                             cap.use(q)
-                self.observe(lane, q / wanted, day)
+            for (lane, want), q in zip(orders, got, strict=True):
+                self.observe(lane, q / want, day)
 
+        allocate_on.append(allocate)
         return allocate
 
     def observe(self, lane: Lane, seen: float, day: int) -> None:
@@ -419,14 +446,13 @@ class World:
         if seen < FULL and day >= 0 and lane.buyer.short_since is None:
             lane.buyer.short_since = day
 
-    def _ship(self, p: Pool, lane: Lane, q: float, now: int) -> None:
-        """Take ``q`` from the pool and send it as one lot down the lane."""
-        p.stock -= q
-        lane.on_order += q
-        self.dispatch(lane, q, now)
-
-    def dispatch(self, lane: Lane, q: float, now: int) -> None:
-        """Send a lot already counted in ``lane.on_order``: record it, schedule its arrival."""
+    def dispatch(self, lane: Lane, q: float, now: int, extra_days: int | None = None) -> None:
+        """Send a lot already counted in ``lane.on_order`` on simulation day ``now``: record
+        it, schedule its arrival after the lane's lead time plus ``extra_days`` of logistics
+        delay (default: the delays in force now)."""
+        if extra_days is None:
+            day = now - self.net.warmup_days
+            extra_days = sum(ev.model.extra_days for ev in lane.delays if in_force(ev, day))
         if lane.foreign and now >= self.net.warmup_days:
             route = lane.route
             if route < 0:
@@ -437,4 +463,18 @@ class World:
             fl_day.append(now - self.net.warmup_days)
             fl_route.append(route)
             fl_q.append(q)
-        self.clock.send((lane, q), now + lane.lead_days + lane.extra_transit_days)
+        self.clock.send((lane, q), now + lane.lead_days + extra_days)
+
+    def order_now(self, lanes: list[Lane]) -> None:
+        """Place the pre-buying still due on ``lanes`` now, and let their pools allocate it
+        at once (an announcement acts on its own day, not at the next step)."""
+        pools: list[Pool] = []
+        for lane in lanes:
+            if lane.prebuy_t > 1e-9:
+                lane.pool.orders.append((lane, lane.prebuy_t))
+                lane.prebuy_t = 0.0
+                if lane.pool not in pools:
+                    pools.append(lane.pool)
+        now = int(self.env.now)
+        for pool in pools:
+            self._allocators[id(pool)][0](now)

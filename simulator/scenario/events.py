@@ -39,9 +39,10 @@ class LicenceTerms(Model):
     delay_days: Annotated[int, Field(ge=0)] = 45
     """Minimum processing time of an application in days."""
     reapply_days: Annotated[int, Field(ge=0)] = 30
-    """After a denial, days before the buyer may file a new application on that route
-    (modelling assumption: about a month to prepare a new contract and end-user documents);
-    meanwhile its orders there are refused and it buys elsewhere if it can."""
+    """After a denial, days before the buyer may order the denied tonnes again (modelling
+    assumption: about a month to prepare a new contract and end-user documents); until then
+    it counts them as coming, and it then orders them from whichever suppliers its shares
+    favour (the denial lowered its view of the exporter)."""
     delay_jitter_days: Annotated[int, Field(ge=0)] = 0
     """Each application waits ``delay_days`` plus a uniform draw from 0..jitter days."""
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from ...scenario.events import AllExcept
 from ...scenario.events import ExportControl as ExportControlModel
+from ..gate import days_in_force
 from .base import PolicyEvent
 
 if TYPE_CHECKING:
@@ -38,16 +39,15 @@ class ExportControl(PolicyEvent):
     def __init__(self, world: World, eid: str, ev: ExportControlModel):
         super().__init__(world, eid, ev)
         self.mode = ev.mode
-        #: (mode rank, -day it took effect, -declaration index): the smallest decides a lane
-        self.precedence: tuple[int, int, int] = (MODE_RANK[ev.mode], 0, 0)
         self.seq = list(world.net.events).index(eid)
         self.allowance = 0.0
-        self.quota_per_step = (ev.quota_tpy or 0.0) / 365.0 * world.net.step_days
+        """Quota tonnes accrued and not yet used."""
+        self.quota_tpd = (ev.quota_tpy or 0.0) / 365.0
+        self.accrued_to: int | None = None
+        """Scenario day up to which the quota has accrued (exclusive)."""
         self.licence = ev.licence
         self.streams = world.streams
         self.lane_rngs: dict[int, np.random.Generator] = {}
-        self.barred_until: dict[int, int] = {}
-        """id(lane) -> scenario day from which its buyer may apply again after a denial."""
         self.materials = controlled_materials(world, ev)
         self.destinations = destination_set(ev, list(world.scenario.countries))
         self.origin = (exporter_origin_share(world.net, world, ev.exporter)
@@ -60,6 +60,9 @@ class ExportControl(PolicyEvent):
         self.start_day = day(ev.effective)
         self.end_day = None if ev.end is None else day(ev.end)
         self.announced_day = None if ev.announced is None else day(ev.announced)
+        #: (mode rank, -day it takes effect, -declaration index): the smallest decides a lane
+        self.precedence: tuple[int, int, int] = (MODE_RANK[ev.mode], -self.start_day,
+                                                 -self.seq)
 
     def applies_to(self, lane: Lane) -> bool:
         """A lane is controlled when its buyer is in a controlled destination, its material
@@ -102,32 +105,32 @@ class ExportControl(PolicyEvent):
 
     def lifecycle(self, announce: simpy.Event | None, effective: simpy.Event,
                   end: simpy.Event | None) -> Generator[simpy.Event, object, None]:
-        """Announcement (pre-buying), effective day, quota accrual every step while in
-        force, end."""
+        """Announcement (pre-buying), effective day, end."""
         world = self.world
         if announce is not None:
             yield announce
             self.prebuying = True
             for lane in self.direct:
                 self._prebuy(lane, True)
+            world.order_now(self.direct)  # importers pre-buy from the announcement day
         yield effective
         if self.prebuying:
             self.prebuying = False
             for lane in self.direct:
                 self._prebuy(lane, False)
         self.start(world.day())
-        if self.mode == "quota":
-            world.env.process(self.accrue())
         if end is not None:
             yield end
             self.end(world.day())
 
-    def accrue(self) -> Generator[simpy.Event, object, None]:
-        """Quota allowance: ``quota_tpy / 365 * step_days`` more every step while active."""
-        world, step = self.world, self.world.net.step_days
-        while self.active:
-            self.allowance += self.quota_per_step
-            yield world.wake(world.day() + step)
+    def budget(self, day: int, step: int) -> float:
+        """Quota tonnes available for the step starting on ``day``: ``quota_tpy / 365`` per
+        day in force, accrued once per step; unused tonnes carry forward."""
+        if self.accrued_to is None or day + step > self.accrued_to:
+            start = day if self.accrued_to is None else max(day, self.accrued_to)
+            self.allowance += self.quota_tpd * days_in_force(self, start, day + step - start)
+            self.accrued_to = day + step
+        return self.allowance
 
     def _prebuy(self, lane: Lane, on: bool) -> None:
         days = self.model.prebuy_cover_days
@@ -136,7 +139,6 @@ class ExportControl(PolicyEvent):
 
     def start(self, day: int) -> None:
         self.active = True
-        self.precedence = (MODE_RANK[self.mode], -day, -self.seq)
         for lane in self.controlled:  # buyers plan for the deciding licence's processing time
             refresh_licence_days(lane)
 
@@ -189,14 +191,19 @@ class ExportControl(PolicyEvent):
             if approved and not banned:
                 world.dispatch(lane, q, int(world.env.now))
             else:  # denied, or a ban has started since: the lot is cancelled (it stays in
-                # the exporter's stock) and the buyer may not apply again on this route for
-                # a while; it buys elsewhere if it can (its view of this supplier drops)
+                # the exporter's stock); its buyer's view of this supplier drops, so it buys
+                # elsewhere if it can
                 lane.on_order -= q
                 pool.stock += q
-                if not banned:
-                    self.barred_until[id(lane)] = max(self.barred_until.get(id(lane), today),
-                                                      today + reapply)
                 world.observe(lane, 0.0, today)
+                if reapply > 0 and not banned:  # the buyer may re-order it only after
+                    # preparing a new application; it still counts it as coming until then
+                    lane.held_t += q
+
+                    def release(_day: int) -> None:
+                        lane.held_t -= q
+
+                    world.at_day(today + reapply, release)
 
         world.at_day(day + delay, decide)
 
@@ -217,39 +224,6 @@ def refresh_licence_days(lane: Lane) -> None:
     ctrl = deciding_control(lane)
     lane.licence_days = (ctrl.expected_delay(lane.buyer.country)
                          if ctrl is not None and ctrl.mode == "licence" else 0.0)
-
-
-def gate(orders: list[tuple[Lane, float]], day: int):
-    """Vet a pool's orders against active controls and capacity caps.
-
-    Returns (allowed orders in the same order, {id(lane): licence control}).
-    """
-    allowed: list[tuple[Lane, float]] = []
-    licences: dict[int, ExportControl] = {}
-    capped: dict[int, list[int]] = {}  # id(limit) -> indices of orders it limits
-    limits: dict[int, object] = {}
-    for i, (lane, q) in enumerate(orders):
-        ctrl = deciding_control(lane) if lane.controls else None
-        if ctrl is not None and ctrl.mode == "ban":
-            q = 0.0
-        elif ctrl is not None and ctrl.mode == "licence":
-            if ctrl.barred_until.get(id(lane), day) > day:
-                q = 0.0  # denied lately: no new application yet
-            else:
-                licences[id(lane)] = ctrl
-        for cap in lane.caps:  # logistics limits and quota controls
-            if cap.active:
-                capped.setdefault(id(cap), []).append(i)
-                limits[id(cap)] = cap
-        allowed.append((lane, q))
-    for key, idx in capped.items():
-        limit = limits[key]
-        want = sum(allowed[i][1] for i in idx)
-        if want > limit.allowance:  # type: ignore[attr-defined]
-            scale = limit.allowance / want  # type: ignore[attr-defined]
-            for i in idx:
-                allowed[i] = (allowed[i][0], allowed[i][1] * scale)
-    return allowed, licences
 
 
 def controlled_materials(world: World, ev: ExportControlModel) -> dict[str, float]:

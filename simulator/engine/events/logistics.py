@@ -3,16 +3,14 @@ shares move away from taxed routes by a share elasticity; prohibitive rates stop
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 from ...scenario.events import LogisticsDisruption as LogisticsDisruptionModel
 from ...scenario.events import Tariff as TariffModel
+from ..gate import days_in_force, in_force
 from .base import PolicyEvent
 
 if TYPE_CHECKING:
-    import simpy
-
     from ..network import Lane
     from ..world import World
 
@@ -32,10 +30,9 @@ def on_route(lane: Lane, origins: set[str] | None, destinations: set[str] | None
 
 
 class LogisticsDisruption(PolicyEvent):
-    """Extra transit days and/or a shared tonnage cap on matching international routes.
-
-    The cap is an allowance refilled every step while active (unused tonnage does not carry).
-    """
+    """Extra transit days and/or a shared tonnage cap on matching international routes,
+    from ``start`` to ``end`` (the trade gate applies both from their own day, see
+    :mod:`..gate`; ``extra_transit_days`` is what buyers plan for)."""
 
     type = "logistics_disruption"
 
@@ -44,9 +41,9 @@ class LogisticsDisruption(PolicyEvent):
         self.origins = None if ev.origin is None else {ev.origin}
         self.destinations = None if ev.destination is None else {ev.destination}
         self.materials = set(ev.materials)
-        self.per_step = (None if ev.capacity_tpy is None
-                         else ev.capacity_tpy / 365.0 * world.net.step_days)
+        self.cap_tpd = None if ev.capacity_tpy is None else ev.capacity_tpy / 365.0
         self.allowance = 0.0
+        self.budget_day: int | None = None
         self.lanes: list[Lane] = []
         self.start_day = world.scenario.day_of(ev.start)
         self.end_day = None if ev.end is None else world.scenario.day_of(ev.end)
@@ -56,36 +53,26 @@ class LogisticsDisruption(PolicyEvent):
 
     def attach(self, lane: Lane) -> None:
         self.lanes.append(lane)
-        if self.per_step is not None:
+        if self.cap_tpd is not None:
             lane.caps.append(self)
+            lane.pool.gated = True
+        if self.model.extra_days:
+            lane.delays.append(self)
             lane.pool.gated = True
         if self.active:
             lane.extra_transit_days += self.model.extra_days
 
     def use(self, q: float) -> None:
-        """Take ``q`` t from the step's allowance."""
+        """Take ``q`` t from the step's budget."""
         self.allowance = max(0.0, self.allowance - q)
 
-    def run(self, first: simpy.Event, last: simpy.Event | None
-            ) -> Generator[simpy.Event, object, None]:
-        """Start; refill the cap every step while in force; end."""
-        world, step = self.world, self.world.net.step_days
-        yield first
-        self.start(world.day())
-        if self.per_step is None:
-            if last is not None:
-                yield last
-                self.end(world.day())
-            return
-        if last is not None:
-            world.env.process(self._end_on(last))
-        while self.active:
-            self.allowance = self.per_step
-            yield world.wake(world.day() + step)
-
-    def _end_on(self, last: simpy.Event) -> Generator[simpy.Event, object, None]:
-        yield last
-        self.end(self.world.day())
+    def budget(self, day: int, step: int) -> float:
+        """Tonnes the cap lets through in the step starting on ``day``: ``capacity_tpy / 365``
+        per day in force (unused tonnes do not carry over)."""
+        if day != self.budget_day:
+            self.budget_day = day
+            self.allowance = self.cap_tpd * days_in_force(self, day, step)  # type: ignore[operator]
+        return self.allowance
 
     def start(self, day: int) -> None:
         self.active = True
@@ -127,24 +114,17 @@ class Tariff(PolicyEvent):
     def attach(self, lane: Lane) -> None:
         self.lanes.append(lane)
         lane.tariffs.append(self)
-        if self.active:
-            self._refresh(lane)
+        lane.buyer.tariffed = True
 
-    @staticmethod
-    def _refresh(lane: Lane) -> None:
+
+def step_multiplier(lane: Lane, day: int, step: int) -> float:
+    """Mean over the step's days of the product of the multipliers of the tariffs in force
+    on ``lane``: a tariff that starts mid-step moves the days after its start."""
+    total = 0.0
+    for d in range(day, day + step):
         mult = 1.0
         for t in lane.tariffs:
-            if t.active:
+            if in_force(t, d):
                 mult *= t.multiplier
-        lane.policy_mult = mult
-        lane.buyer.dirty = True
-
-    def start(self, day: int) -> None:
-        self.active = True
-        for lane in self.lanes:
-            self._refresh(lane)
-
-    def end(self, day: int) -> None:
-        self.active = False
-        for lane in self.lanes:
-            self._refresh(lane)
+        total += mult
+    return total / step

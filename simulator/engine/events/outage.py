@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 from ...scenario.events import FacilityOutage as FacilityOutageModel
@@ -12,7 +12,6 @@ from .base import PolicyEvent
 
 if TYPE_CHECKING:
     import numpy as np
-    import simpy
 
     from ..network import FacilityRT
     from ..world import World
@@ -31,14 +30,44 @@ class ScheduledOutage:
 
 
 class MarkovOutage:
-    """Up/down state of one facility, flipped by its failure-and-repair process."""
+    """One facility's failures and repairs: a two-state Markov process drawn as a timeline.
 
-    def __init__(self, lost: float):
+    Times to failure and to repair are exponential, rounded up to whole days (>= 1), drawn
+    from the facility's own stream in the order they happen (failure, repair, failure...),
+    as far ahead as the engine asks, so the draws are the same whatever the step or the
+    rest of the scenario. No failure starts on or after ``end``; a repair under way ends.
+    """
+
+    def __init__(self, lost: float, rng: np.random.Generator, start: int, end: int | None,
+                 fail_mean: float, repair_mean: float):
         self.lost = lost
-        self.down = False
+        self.rng = rng
+        self.end = end
+        self.fail_mean = fail_mean
+        self.repair_mean = repair_mean
+        self.flips: list[int] = []
+        """Days the state flips, failures at even positions, repairs at odd ones."""
+        self._next = start + self._draw(fail_mean)
+        self._done = False
+
+    def _draw(self, mean: float) -> int:
+        return max(1, math.ceil(self.rng.exponential(mean)))
+
+    def _extend(self, day: int) -> None:
+        """Draw flips until the timeline is known beyond ``day``."""
+        while not self._done and self._next <= day:
+            flip = self._next
+            failing = len(self.flips) % 2 == 0
+            if failing and self.end is not None and flip >= self.end:
+                self._done = True
+                return
+            self.flips.append(flip)
+            self._next = flip + self._draw(self.repair_mean if failing else self.fail_mean)
 
     def loss(self, day: int) -> float:
-        return self.lost if self.down else 0.0
+        """Share of capacity lost on ``day``."""
+        self._extend(day)
+        return self.lost if bisect_right(self.flips, day) % 2 else 0.0
 
 
 class FacilityOutage(PolicyEvent):
@@ -71,27 +100,7 @@ class FacilityOutage(PolicyEvent):
                 f.availability.append(ScheduledOutage(start, self.end_day, ev.capacity_lost,
                                                       ev.ramp_days))
                 continue
-            state = MarkovOutage(ev.capacity_lost)
-            f.availability.append(state)
             rng = world.streams.get(f"outage:{self.eid}:{f.fid}")
-            first = world.wake(start + self._draw(rng, 365.0 / ev.random.failures_per_year))
-            world.env.process(self.failures(state, rng, first))
-
-    @staticmethod
-    def _draw(rng: np.random.Generator, mean: float) -> int:
-        """An exponential time with ``mean`` days, rounded up to whole days (>= 1)."""
-        return max(1, math.ceil(rng.exponential(mean)))
-
-    def failures(self, state: MarkovOutage, rng: np.random.Generator, first: simpy.Event
-                 ) -> Generator[simpy.Event, object, None]:
-        """One facility's failures (the first on ``first``) and repairs; no new failure from
-        the end day on (a repair under way finishes)."""
-        world = self.world
-        fail_mean = 365.0 / self.model.random.failures_per_year
-        repair_mean = self.model.random.mean_repair_days
-        yield first
-        while self.end_day is None or world.day() < self.end_day:
-            state.down = True
-            yield world.wake(world.day() + self._draw(rng, repair_mean))
-            state.down = False
-            yield world.wake(world.day() + self._draw(rng, fail_mean))
+            f.availability.append(MarkovOutage(
+                ev.capacity_lost, rng, start, self.end_day,
+                365.0 / ev.random.failures_per_year, ev.random.mean_repair_days))

@@ -1,0 +1,105 @@
+"""Policy on trade within a step: which part of each order may ship, when, and how.
+
+A step's order on a lane stands for the step's daily orders. Export controls, quotas and
+logistics disruptions apply from their own day, so the step is cut into **segments** at every
+day inside it on which a policy on the lane starts or ends, and each
+segment's share of the order (its days over the step's) follows the policies in force on its
+first day:
+
+- the deciding export control (a ban before a quota before a licence; among one mode, the
+  one that took effect last, then the one declared last): a ban refuses the part; a licence
+  files an application on the segment's first day;
+- capacity caps in force (quotas, logistics caps): the parts they cover share the cap's
+  budget for the step, pro rata;
+- logistics delays in force add their extra days to the part's lead time; the part departs
+  on the segment's first day.
+
+With no change inside the step (the usual case) an order is one part, as before.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .network import Lane
+
+Part = tuple[int, "Lane", float, object, int, int]
+"""(order index, lane, tonnes, licence control or None, day offset in the step, extra
+transit days)."""
+
+
+def in_force(event: object, day: int) -> bool:
+    """Whether a dated policy (``start_day``/``end_day``, ``None`` = open) is in force."""
+    start, end = event.start_day, event.end_day  # type: ignore[attr-defined]
+    return (start is None or day >= start) and (end is None or day < end)
+
+
+def segments(lane: Lane, day: int, step: int) -> list[tuple[int, int]]:
+    """(offset, days) of the pieces of the step ``[day, day + step)`` within which no policy
+    on ``lane`` starts or ends."""
+    cuts = set()
+    for group in (lane.controls, lane.caps, lane.delays):
+        for ev in group:
+            for edge in (ev.start_day, ev.end_day):
+                if edge is not None and day < edge < day + step:
+                    cuts.add(edge - day)
+    if not cuts:
+        return [(0, step)]
+    bounds = [0, *sorted(cuts), step]
+    return [(a, b - a) for a, b in pairwise(bounds)]
+
+
+def deciding(lane: Lane, day: int):
+    """The export control whose terms a lot on ``lane`` follows on ``day``, or ``None``."""
+    best = None
+    for c in lane.controls:
+        if in_force(c, day) and (best is None or c.precedence < best.precedence):
+            best = c
+    return best
+
+
+def gate(orders: list[tuple[Lane, float]], day: int, step: int) -> list[Part]:
+    """Vet a pool's orders for the step starting on scenario ``day``: the parts that may
+    ship, in the order of ``orders`` (refused parts have 0 t)."""
+    parts: list[Part] = []
+    capped: dict[int, list[int]] = {}  # id(cap) -> indices of the parts it limits
+    caps: dict[int, object] = {}
+    for i, (lane, q) in enumerate(orders):
+        for offset, days in segments(lane, day, step):
+            d = day + offset
+            part = q * days / step
+            ctrl = deciding(lane, d) if lane.controls else None
+            licence = None
+            if ctrl is not None and ctrl.mode == "ban":
+                part = 0.0
+            elif ctrl is not None and ctrl.mode == "licence":
+                licence = ctrl
+            extra = 0
+            for ev in lane.delays:
+                if in_force(ev, d):
+                    extra += ev.model.extra_days
+            for cap in lane.caps:
+                if in_force(cap, d):
+                    capped.setdefault(id(cap), []).append(len(parts))
+                    caps[id(cap)] = cap
+            parts.append((i, lane, part, licence, offset, extra))
+    for key, idx in capped.items():
+        cap = caps[key]
+        budget = cap.budget(day, step)  # type: ignore[attr-defined]
+        want = sum(parts[j][2] for j in idx)
+        if want > budget:
+            scale = budget / want
+            for j in idx:
+                i, lane, q, licence, offset, extra = parts[j]
+                parts[j] = (i, lane, q * scale, licence, offset, extra)
+    return parts
+
+
+def days_in_force(event: object, day: int, step: int) -> int:
+    """Days of ``[day, day + step)`` on which ``event`` is in force."""
+    start, end = event.start_day, event.end_day  # type: ignore[attr-defined]
+    lo = day if start is None else max(day, start)
+    hi = day + step if end is None else min(day + step, end)
+    return max(0, hi - lo)
