@@ -286,9 +286,8 @@ def simulate(a: Arrays) -> dict:
                     f = min(1.0, left / want_t) if want_t > 0 else 0.0
                     fills[tier] += part[tier] * f
                     left = max(0.0, left - want_t * f)
-        shipped = np.bincount(lane_p, fills, minlength=n_pools)
-        stock -= shipped
-        outflow += a.alpha * (shipped / step - outflow)
+        stock -= np.bincount(lane_p, fills, minlength=n_pools)
+        outflow += a.alpha * (demand_p / step - outflow)
         on_order += fills
         np.add.at(pipeline, ((k + a.lead_steps) % ring, np.arange(n_lanes)), fills)
         seen_lanes = orders > 0

@@ -276,3 +276,21 @@ def test_defect8_a_stockpile_can_watch_end_users() -> None:
     first_short = int(ts.loc[ts["shortfall_t"] > 1e-9, "day"].min())
     # released in the stockpile phase of the users' first short day, after they consumed
     assert users == first_short
+
+
+# -- defect 6: timing depended on the step -----------------------------------------------------
+def _weekly_ban(start: int):
+    data = deep_update(BASE, {"simulation": {"step_days": 7}, **{"events": {"ban": {
+        "type": "export_control", "exporter": "AU", "materials": ["ore"], "mode": "ban",
+        "effective": date(start), "end": date(start + 60)}}}})
+    return flows_by_day(run_replication(make_scenario(data), seed=1))
+
+
+def test_defect6_a_ban_acts_on_its_own_day_not_the_next_step() -> None:
+    """At weekly steps the week of day 98 ships the part of its order for the days before
+    the ban: 2 of 7 days before a ban on day 100, 5 of 7 before one on day 103 (v1: the
+    whole week's order both times, both bans acting from day 105)."""
+    ban_100, ban_103 = _weekly_ban(100), _weekly_ban(103)
+    assert ban_100.loc[:97].equals(ban_103.loc[:97])  # the same order on day 98...
+    assert ban_103.loc[98] / ban_100.loc[98] == pytest.approx(5 / 2)  # ...cut at its day
+    assert ban_100.loc[98] > 0

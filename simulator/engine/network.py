@@ -35,8 +35,9 @@ class Pool:
         """Stock the producers keep after shipping: full-rate output over their output cover
         days (facilities that exist)."""
         self.outflow_tpd = 0.0
-        """Tonnes per day the pool ships, smoothed like buyers' usage; producers make ahead
-        what a step of it needs on top of :attr:`cover_t`."""
+        """Tonnes per day ordered from the pool, smoothed like buyers' usage; producers make
+        ahead what a step of it needs on top of :attr:`cover_t` (orders, not shipments: a
+        pool that could not ship still sees what it is asked for)."""
         self.producers: list[FacilityRT] = []
         self.orders: list[tuple[Lane, float]] = []
         self.gated = False

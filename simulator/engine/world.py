@@ -390,8 +390,8 @@ class World:
             total = 0.0
             for _, q in orders:
                 total += q
+            p.outflow_tpd += alpha * (total / step - p.outflow_tpd)
             if not p.gated and total <= p.stock:  # the common case: every order filled
-                p.outflow_tpd += alpha * (total / step - p.outflow_tpd)
                 # as _ship / dispatch, inlined
                 recording = now >= warmup
                 day = now - warmup
@@ -420,7 +420,6 @@ class World:
             total = sum(q for _, q in wanted)
             fills = wanted if total <= p.stock else self.allocation.ration(p, wanted, p.stock)
             got = [0.0] * len(orders)
-            p.outflow_tpd += alpha * (sum(q for _, q in fills) / step - p.outflow_tpd)
             for (i, lane, _, licence, offset, extra), (_, q) in zip(parts, fills, strict=True):
                 if q > 0.0:
                     got[i] += q
