@@ -17,12 +17,18 @@ if TYPE_CHECKING:
 
 
 class ReleaseTrigger:
-    """What a stockpile watches: :meth:`level` of its watched buyers (``None`` when they
-    use nothing, and nothing is watched)."""
+    """What a stockpile watches: :meth:`level` of its watched buyers, a usage-weighted
+    quantity over their use per day (``None`` when they use nothing)."""
 
     name: ClassVar[str] = ""
 
     def level(self, buyers: list[Buyer]) -> float | None:
+        use = sum(b.usage_per_day for b in buyers)
+        if use <= 0.0:
+            return None
+        return self.total(buyers) / use
+
+    def total(self, buyers: list[Buyer]) -> float:
         raise NotImplementedError
 
 
@@ -31,11 +37,8 @@ class FillRate(ReleaseTrigger):
 
     name = "fill_rate"
 
-    def level(self, buyers: list[Buyer]) -> float | None:
-        use = sum(b.usage_per_day for b in buyers)
-        if use <= 0.0:
-            return None
-        return sum(b.last_fill * b.usage_per_day for b in buyers) / use
+    def total(self, buyers: list[Buyer]) -> float:
+        return sum(b.last_fill * b.usage_per_day for b in buyers)
 
 
 class DaysOfCover(ReleaseTrigger):
@@ -43,11 +46,8 @@ class DaysOfCover(ReleaseTrigger):
 
     name = "days_of_cover"
 
-    def level(self, buyers: list[Buyer]) -> float | None:
-        use = sum(b.usage_per_day for b in buyers)
-        if use <= 0.0:
-            return None
-        return sum(b.on_hand for b in buyers) / use
+    def total(self, buyers: list[Buyer]) -> float:
+        return sum(b.on_hand for b in buyers)
 
 
 TRIGGERS: dict[str, ReleaseTrigger] = {t.name: t() for t in (FillRate, DaysOfCover)}
