@@ -86,20 +86,20 @@ class TieredProRata:
                ) -> list[tuple[Lane, float]]:
         """Split ``available`` t among ``orders``; returns the fills in the order of
         ``orders``."""
-        parts: list[tuple[tuple[int, ...], int, float]] = []
+        tiers: dict[tuple[int, ...], list[tuple[int, float]]] = {}
         use_left: dict[int, float] = {}  # id(lane) -> use part not yet claimed this step
         for i, (lane, q) in enumerate(orders):
             u = use_left.get(id(lane))
             if u is None:
                 u = lane.buyer.usage_per_day * self.step_days * lane.share
-            use = min(q, u)
+            use = q if q < u else u
             use_left[id(lane)] = u - use
-            parts.append((self.tier(pool, lane.buyer, 0), i, use))
-            parts.append((self.tier(pool, lane.buyer, 1), i, q - use))
+            tiers.setdefault(self.tier(pool, lane.buyer, 0), []).append((i, use))
+            tiers.setdefault(self.tier(pool, lane.buyer, 1), []).append((i, q - use))
         fills = [0.0] * len(orders)
         left = available
-        for key in sorted({k for k, _, _ in parts}):
-            tier = [(i, q) for k, i, q in parts if k == key]
+        for key in sorted(tiers):
+            tier = tiers[key]
             want = sum(q for _, q in tier)
             share = min(1.0, left / want) if want > 0 else 0.0
             for i, q in tier:

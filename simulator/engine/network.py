@@ -285,6 +285,9 @@ class FacilityRT:
         begins, mid-step counts from that day)."""
         if days == 1:
             return self.capacity_factor(day)
+        if not self.availability and (
+                self.start_day is None or day >= self.start_day + self.ramp_days):
+            return 1.0  # running at full rate the whole step
         return sum(self.capacity_factor(d) for d in range(day, day + days)) / days
 
     def capacity_factor(self, day: int) -> float:

@@ -317,7 +317,8 @@ class World:
                     days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
                             + lane.extra_transit_days)
                     # a lot that lands mid-step is used from the next step
-                    lead += lane.share * max(step, -(-days // step) * step)
+                    rounded = -(-days // step) * step
+                    lead += lane.share * (rounded if rounded > step else step)
             return lead
 
         def order(now: int) -> None:
@@ -350,7 +351,8 @@ class World:
                     days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
                             + lane.extra_transit_days)
                     # a lot that lands mid-step is used from the next step
-                    lead += share * max(step, -(-days // step) * step)
+                    rounded = -(-days // step) * step
+                    lead += share * (rounded if rounded > step else step)
             if b.dirty or not settled or b.short_since is not None:
                 b.reshare(now - warmup)
                 b.dirty = not settled
