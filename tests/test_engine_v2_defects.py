@@ -294,3 +294,18 @@ def test_defect6_a_ban_acts_on_its_own_day_not_the_next_step() -> None:
     assert ban_100.loc[:97].equals(ban_103.loc[:97])  # the same order on day 98...
     assert ban_103.loc[98] / ban_100.loc[98] == pytest.approx(5 / 2)  # ...cut at its day
     assert ban_100.loc[98] > 0
+
+
+
+def test_an_event_not_yet_in_force_changes_no_demand_arithmetic() -> None:
+    """Found by the causality property (tests/test_invariants.py): a substitution from day 7
+    changed the weekly demand of day 0 by one ulp, because a sector with any modifier took
+    another arithmetic path. A step in which no modifier is in force is computed as without."""
+    one = deep_update(BASE, {"simulation": {"step_days": 7},
+                             "demand": {"jp_use": {"rate_tpy": 1.0}}})
+    sub = {"type": "substitution", "sector": "ev", "start": date(7), "max_share": 0.0,
+           "rate_pa": 1.0}
+    plain = run_replication(make_scenario(one), seed=0).timeseries
+    with_sub = run_replication(make_scenario(deep_update(one, {"events": {"s": sub}})),
+                               seed=0).timeseries
+    assert plain["demand_t"].iloc[0] == with_sub["demand_t"].iloc[0] == 7 / 365 * 1.0

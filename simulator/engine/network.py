@@ -319,11 +319,22 @@ class DemandRT:
         self.modifiers: list = []
         """Demand-shock and substitution runtimes; each has ``factor(day)``."""
 
-    def mean_rate(self, day: int, days: int) -> float:
-        """Mean demand in t/day over ``days`` days from ``day`` (each day as it is)."""
-        if days == 1 or (not self.modifiers and self.growth_pa == 0.0):
-            return self.rate_on(day)
-        return sum(self.rate_on(d) for d in range(day, day + days)) / days
+    def mean_rate(self, day: int, days: int, growth_in_step: float = 1.0) -> float:
+        """Mean demand in t/day over ``days`` days from ``day`` (each day as it is).
+
+        ``growth_in_step`` is the mean over the step's days of the growth factor from its
+        first day. A step in which no shock or substitution is in force is computed exactly
+        as without them (an event changes nothing outside its days).
+        """
+        rate = self.rate_tpd
+        if self.growth_pa != 0.0:
+            rate *= (1.0 + self.growth_pa) ** (day / 365.0) * growth_in_step
+        if self.modifiers:
+            for d in range(day, day + days):
+                for mod in self.modifiers:
+                    if mod.factor(d) != 1.0:
+                        return sum(self.rate_on(x) for x in range(day, day + days)) / days
+        return rate
 
     def rate_on(self, day: int) -> float:
         """Demand in t/day on ``day``: compound growth from the start date, times events."""

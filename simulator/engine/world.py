@@ -239,8 +239,8 @@ class World:
             nonlocal key
             day = now - warmup
             if d.modifiers:
-                rate = d.mean_rate(day, step)
-            else:  # as DemandRT.mean_rate, with the growth over the step's days precomputed
+                rate = d.mean_rate(day, step, in_step)
+            else:  # as DemandRT.mean_rate, inlined
                 rate = d.rate_tpd
                 if growth != 1.0:
                     rate *= growth ** (day / 365.0) * in_step
