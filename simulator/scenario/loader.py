@@ -34,7 +34,12 @@ from .models import Scenario
 from .overrides import apply_overrides, describe
 from .positions import Position, file_pos, load_yaml, locate, located, to_plain
 from .uncertain_params import UNCERTAINTY, bound_problems, collect_uncertainty, uncertain_problems
-from .validation_errors import drop_explained_missing, pydantic_problem, sorted_problems
+from .validation_errors import (
+    clean_loc,
+    drop_explained_missing,
+    pydantic_problem,
+    sorted_problems,
+)
 
 StrPath = str | os.PathLike[str]
 EXTENDS = "extends"
@@ -269,6 +274,49 @@ def _merge(parent: Doc, child: Doc) -> Doc:
 # --------------------------------------------------------------------------------- validation
 
 
+#: Top-level collections keyed by id: an item with a structural error is left out of the
+#: cross-checks, the rest of the scenario is cross-checked in the same pass.
+COLLECTIONS = ("countries", "materials", "recipes", "facilities", "demand", "sourcing",
+               "stockpiles", "events")
+_PRODUCERS = ("has no facility producing", "produces none")
+#: Cross-check messages that depend on items of a section being present.
+CASCADES = {"facilities": _PRODUCERS, "recipes": _PRODUCERS, "events": _PRODUCERS,
+            "sourcing": ("no sourcing entry covers",)}
+
+
+def _salvaged_cross_checks(doc: Doc, errors: list[Any], valid: dict[str, Any]
+                           ) -> list[Problem]:
+    """Cross-reference problems of the scenario without the collection items that failed
+    to parse (every problem at once: a misspelled event type no longer hides an unknown
+    country elsewhere). Nothing is reported about a left-out item's id, so its failure does
+    not cascade; errors outside the id-keyed collections leave nothing to salvage."""
+    data = copy.deepcopy(doc.data)
+    dropped: set[str] = set()
+    sections: set[str] = set()
+    for err in errors:
+        path, is_key = clean_loc(tuple(err["loc"]), doc.data, err["type"] == "missing")
+        if (is_key or len(path) < 2 or path[0] not in COLLECTIONS
+                or not isinstance(data.get(path[0]), dict)):
+            return []  # a bad id or a bad section: what refers to it cannot be judged
+        data[path[0]].pop(path[1], None)
+        dropped.add(str(path[1]))
+        sections.add(str(path[0]))
+    # what a left-out item would have supplied: who produces what (facilities, recipes,
+    # agreements' plants) and who sources what
+    unknowable = [text for section, texts in CASCADES.items() if section in sections
+                  for text in texts]
+    kept = {key: dist for key, dist in valid.items()
+            if not any(key.split(".")[:2] == [c, d] for c in COLLECTIONS for d in dropped)}
+    try:
+        scenario = Scenario.model_validate({**data, UNCERTAINTY: kept})
+    except ValidationError:
+        return []
+    return [located(p.path, p.message, locate(doc.positions, p.path))
+            for p in check_scenario(scenario)
+            if not any(f"'{d}'" in p.message for d in dropped)
+            and not any(text in p.message for text in unknowable)]
+
+
 def _validate(doc: Doc, overrides: Sequence[str]) -> Scenario:
     """Apply overrides, validate, cross-check. Raises ScenarioError for the first failing stage."""
     apply_overrides(doc.data, doc.positions, overrides)
@@ -278,8 +326,10 @@ def _validate(doc: Doc, overrides: Sequence[str]) -> Scenario:
     try:
         scenario = Scenario.model_validate({**doc.data, UNCERTAINTY: valid})
     except ValidationError as exc:
-        problems += uncertain_problems(
-            [pydantic_problem(err, doc) for err in exc.errors(include_url=False)], found)
+        errors = exc.errors(include_url=False)
+        problems += uncertain_problems([pydantic_problem(err, doc) for err in errors], found)
+        if not found.problems:  # reference errors in what did parse, in the same report
+            problems += _salvaged_cross_checks(doc, errors, valid)
         raise ScenarioError(sorted_problems(drop_explained_missing(problems))) from None
     problems += bound_problems(doc, found)
     if not found.problems:  # cross-checks make sense only when every value is what was written
