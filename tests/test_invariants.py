@@ -857,3 +857,18 @@ def test_regression_a_stockpile_policy_ending_inside_a_sharing_agreement_does_no
                                  "shared_stockpiles": True}})
     r = run_valid(data, seed=1)
     assert r.balance["ok"].all()
+
+
+def test_regression_reserve_purchases_respect_a_prohibitive_tariff():
+    """A prohibitive tariff stops its route (docs/events.md), but a reserve's purchasing
+    account never re-shares its lanes, so JP's reserve keeps buying half its refills from
+    CN through the stopped route (1830 t at commit 1177743)."""
+    data = tiny(sourcing={"jp_ore": {"suppliers": {"AU": 0.5, "CN": 0.5}}},
+                stockpiles={"jp_reserve": {
+                    "country": "JP", "material": "ore", "holdings_t": 0.0, "target_t": 5000.0,
+                    "refill_tpy": 3650,
+                    "release": {"trigger": "fill_rate", "threshold": 0.0,
+                                "max_release_tpy": 0}}},
+                events={"duty": {"type": "tariff", "importers": ["JP"], "exporters": ["CN"],
+                                 "rate": 2.0, "start": date(0)}})
+    assert cn_to_jp(run_valid(data, seed=1)) == 0.0
