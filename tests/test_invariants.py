@@ -1,0 +1,874 @@
+"""Engine invariants as properties over random networks WITH random events.
+
+Scenarios come from :mod:`tests.strategies` (random ore -> oxide -> magnet networks and random
+events of every type). Each property compares runs of the same seed and replication:
+
+- causality: adding something that starts on day T changes no output row of a step that
+  ends on or before T (a row on ``day`` covers ``[day, day + step_days)``);
+- paired randomness: adding an event never shifts the draws of a stream it does not own;
+- policy monotonicity and the exact route effects of bans, quotas, zero-capacity logistics
+  disruptions and prohibitive tariffs;
+- mass balance and determinism.
+
+Failures print the scenario (JSON, via ``note``) and the day or route that broke; the
+hand-written regression tests at the end are minimal reproductions of what they found.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import strategies as st
+
+from simulator.engine import run_replication
+from tests.conftest import deep_update, make_scenario
+from tests.strategies import (
+    CHAIN,
+    CODES,
+    EVENT_TYPES,
+    date,
+    day_of,
+    dump,
+    event_data,
+    export_control,
+    first_day,
+    future_facility,
+    horizon,
+    logistics_disruption,
+    producers,
+    scenario_data,
+    scenario_of,
+    with_events,
+)
+
+FRAMES = ("timeseries", "flows", "production", "stockpiles")
+HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
+
+
+def props(n: int) -> settings:
+    return settings(max_examples=n, deadline=None, derandomize=False,
+                    suppress_health_check=HEALTH)
+
+
+THOROUGH = 8
+"""The ``_thorough`` variant of each property (marked slow) runs this many times its
+examples."""
+
+
+def invariant(n: int, *strategies):
+    """A property with ``n`` examples, and a ``thorough`` variant (slow) with more."""
+    def deco(fn):
+        fast = props(n)(given(*strategies)(fn))
+        fast.thorough = pytest.mark.slow(props(n * THOROUGH)(given(*strategies)(fn)))
+        return fast
+    return deco
+
+
+seeds = st.integers(0, 2**32 - 1)
+replications = st.integers(0, 3)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def run(data: dict, seed: int = 0, replication: int = 0):
+    return run_replication(scenario_of(data), seed=seed, replication=replication)
+
+
+def run_valid(data: dict, seed: int = 0, replication: int = 0):
+    """Run a hand-written scenario (the test fails if it is not valid)."""
+    return run_replication(make_scenario(data), seed=seed, replication=replication)
+
+
+def plain(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with categorical columns as plain strings and a fresh index (categories differ
+    between runs whose networks differ)."""
+    out = df.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype(str)
+    return out.reset_index(drop=True)
+
+
+def values(col: pd.Series) -> np.ndarray:
+    return col.to_numpy(dtype=object) if isinstance(col.dtype, pd.CategoricalDtype) \
+        else col.to_numpy()
+
+
+def same_rows(x: pd.DataFrame, y: pd.DataFrame) -> bool:
+    """Whether two frames hold the same values (labels as strings, floats bit for bit)."""
+    return len(x) == len(y) and all(np.array_equal(values(x[c]), values(y[c]))
+                                    for c in x.columns)
+
+
+def assert_same_before(a, b, t: int, step: int) -> None:
+    for name in FRAMES:
+        fa, fb = getattr(a, name), getattr(b, name)
+        xa, xb = fa[fa["day"] + step <= t], fb[fb["day"] + step <= t]
+        if same_rows(xa, xb):
+            continue
+        x, y = plain(xa), plain(xb)
+        note(f"{name} differs before day {t}:\n{first_difference(x, y)}")
+        pd.testing.assert_frame_equal(x, y, check_exact=True, obj=f"{name} before day {t}")
+
+
+def first_difference(x: pd.DataFrame, y: pd.DataFrame) -> str:
+    n = min(len(x), len(y))
+    for i in range(n):
+        if not x.iloc[i].equals(y.iloc[i]):
+            return f"row {i}:\n{x.iloc[i].to_dict()}\n{y.iloc[i].to_dict()}"
+    return f"lengths {len(x)} vs {len(y)}"
+
+
+def flows(r) -> pd.DataFrame:
+    return plain(r.flows)
+
+
+def route_tonnes(r, routes: set[tuple[str, str, str]], lo: int | None = None,
+                 hi: int | None = None) -> float:
+    """Tonnes shipped on ``routes`` (origin, destination, material), days in [lo, hi)."""
+    f = flows(r)
+    if f.empty:
+        return 0.0
+    keys = list(zip(f["origin"], f["destination"], f["material"], strict=True))
+    mask = np.array([k in routes for k in keys], dtype=bool)
+    if lo is not None:
+        mask &= (f["day"] >= lo).to_numpy()
+    if hi is not None:
+        mask &= (f["day"] < hi).to_numpy()
+    return float(f.loc[mask, "tonnes"].sum())
+
+
+def ec_destinations(ev: dict) -> set[str]:
+    d = ev.get("destinations", "all")
+    if d == "all":
+        out = set(CODES)
+    elif isinstance(d, dict):
+        out = set(CODES) - set(d["all_except"])
+    else:
+        out = set(d)
+    return out - {ev["exporter"]}
+
+
+def ec_materials(ev: dict, data: dict) -> set[str]:
+    out = set(ev.get("materials", []))
+    for mid, mat in data["materials"].items():
+        if any(mat.get("elements", {}).get(e, 0) > 0 for e in ev.get("elements", [])):
+            out.add(mid)
+    return out
+
+
+def ec_routes(ev: dict, data: dict) -> set[tuple[str, str, str]]:
+    """The direct routes an export control covers."""
+    return {(ev["exporter"], d, m) for d in ec_destinations(ev) for m in ec_materials(ev, data)}
+
+
+def end_day(ev: dict, default: int) -> int:
+    return day_of(ev["end"]) if ev.get("end") else default
+
+
+def certain(ev: dict) -> bool:
+    return ev.get("probability", 1.0) >= 1.0
+
+
+def without(data: dict, pred) -> dict:
+    """A copy of ``data`` without the events for which ``pred(event)`` is true."""
+    out = copy.deepcopy(data)
+    out["events"] = {k: v for k, v in out["events"].items() if not pred(v)}
+    return out
+
+
+def is_licence(ev: dict) -> bool:
+    return ev["type"] == "export_control" and ev["mode"] == "licence"
+
+
+# -- mass balance and determinism -------------------------------------------------------------
+@invariant(60, scenario_data(max_events=5), seeds, replications)
+def test_mass_balance_and_sane_stocks_with_events(data, seed, rep):
+    note(dump(data))
+    r = run(data, seed, rep)  # raises MassBalanceError if the ledger does not close
+    assert r.balance["ok"].all()
+    for col in ("pools_t", "inventories_t", "in_transit_t", "stockpile_t", "licence_queue_t"):
+        assert (r.balance[col] >= -1e-6).all(), col
+    ts = r.timeseries
+    assert (ts["inventory_t"] >= -1e-9).all()
+    assert (ts["shortfall_t"] >= -1e-9).all()
+    assert (ts["delivered_t"] <= ts["demand_t"] + 1e-9).all()
+    assert (r.flows["tonnes"] > 0).all()
+    assert (r.production["tonnes"] > 0).all()
+    sp = r.stockpiles
+    assert (sp["holdings_t"] >= -1e-9).all()
+
+
+@invariant(25, scenario_data(max_events=5), seeds, replications)
+def test_same_inputs_same_outputs_with_events(data, seed, rep):
+    note(dump(data))
+    s = scenario_of(data)
+    a, b = run_replication(s, seed, rep), run_replication(s, seed, rep)
+    for name in (*FRAMES, "balance"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    assert a.event_count == b.event_count
+
+
+# -- causality -----------------------------------------------------------------------------------
+@st.composite
+def with_added_event(draw: st.DrawFn, kinds: list[str] = EVENT_TYPES, plants: bool = False):
+    """A random scenario and an event of one of ``kinds`` that starts on day t; agreements
+    build plants only if ``plants`` (a plant is tested on its own below)."""
+    data = draw(scenario_data(max_events=3))
+    kind = draw(st.sampled_from([k for k in kinds
+                                 if k != "stockpile_policy" or data["stockpiles"]]))
+    t = draw(st.integers(1, horizon(data) - 1))
+    kw = {"facilities": plants} if kind == "cooperation_agreement" else {}
+    ev = draw(event_data(data, kind, at=t, eid="added", **kw))
+    assert first_day(ev) == t
+    return data, ev, t
+
+
+@invariant(60, with_added_event(), seeds, replications)
+def test_causality_adding_an_event_changes_nothing_before_it_starts(case, seed, rep):
+    data, ev, t = case
+    note(f"base: {dump(data)}\nadded (first day {t}): {dump(ev)}")
+    extended = with_events(data, added=ev)
+    assert_same_before(run(data, seed, rep), run(extended, seed, rep), t,
+                       data["simulation"]["step_days"])
+
+
+@invariant(25, with_added_event(["cooperation_agreement"], plants=True), seeds, replications)
+def test_causality_an_agreement_and_its_plants_change_nothing_before_signing(case, seed, rep):
+    data, ev, t = case
+    note(f"base: {dump(data)}\nadded (signed day {t}): {dump(ev)}")
+    assert_same_before(run(data, seed, rep), run(with_events(data, added=ev), seed, rep), t,
+                       data["simulation"]["step_days"])
+
+
+@st.composite
+def with_future_plant(draw: st.DrawFn, new_pool: bool = False, switching: bool | None = None):
+    data = draw(scenario_data(max_events=3, switching=switching))
+    t = draw(st.integers(1, horizon(data) - 1))
+    fid, fac = draw(future_facility(data, t, new_pool=new_pool))
+    extended = copy.deepcopy(data)
+    extended["facilities"][fid] = fac
+    return data, extended, t
+
+
+@invariant(30, with_future_plant(), seeds, replications)
+def test_causality_a_plant_changes_nothing_before_its_start_date(case, seed, rep):
+    data, extended, t = case
+    note(f"base: {dump(data)}\nextended (plant starts day {t}): {dump(extended)}")
+    assert_same_before(run(data, seed, rep), run(extended, seed, rep), t,
+                       data["simulation"]["step_days"])
+
+
+@st.composite
+def with_future_supplier(draw: st.DrawFn):
+    """A plant starting on day t in a country that makes none of its output yet, and that
+    buyers of its output name as an alternative supplier (switching on): before t that
+    country has nothing to sell, so nothing may change."""
+    data, extended, t = draw(with_future_plant(new_pool=True, switching=True))
+    (fid,) = set(extended["facilities"]) - set(data["facilities"])
+    fac = extended["facilities"][fid]
+    mat = fac["recipe"].removeprefix("make_")
+    named = False
+    for src in extended["sourcing"].values():
+        if src["material"] == mat and fac["country"] not in src["suppliers"] \
+                and fac["country"] not in src.get("alternatives", {}):
+            src.setdefault("alternatives", {})[fac["country"]] = draw(st.integers(0, 60))
+            named = True
+    assume(named)
+    return data, extended, t
+
+
+@invariant(30, with_future_supplier(), seeds, replications)
+def test_causality_an_alternative_supplier_changes_nothing_before_it_can_supply(case, seed,
+                                                                                 rep):
+    data, extended, t = case
+    note(f"base: {dump(data)}\nextended (plant starts day {t}): {dump(extended)}")
+    assert_same_before(run(data, seed, rep), run(extended, seed, rep), t,
+                       data["simulation"]["step_days"])
+
+
+# -- paired randomness -------------------------------------------------------------------------
+def selected_demands(ev: dict, data: dict) -> set[str]:
+    out = set()
+    for did, d in data["demand"].items():
+        if ev.get("demand") and did not in ev["demand"]:
+            continue
+        if ev.get("country") not in (None, d["country"]):
+            continue
+        if ev.get("sector") not in (None, d["sector"]):
+            continue
+        if ev.get("material") not in (None, d["material"]):
+            continue
+        out.add(did)
+    return out
+
+
+def demand_factor(ev: dict, day: int) -> float:
+    """The demand multiplier of a shock or substitution on ``day`` (docs/events.md)."""
+    if ev["type"] == "demand_shock":
+        start = day_of(ev["start"])
+        end = day_of(ev["end"]) if ev.get("end") else None
+        if day < start or (end is not None and day >= end):
+            return 1.0
+        ramp = ev.get("ramp_days", 0)
+        return 1.0 + (ev["multiplier"] - 1.0) * min(1.0, (day - start + 1) / (ramp + 1))
+    begin = day_of(ev["start"]) + ev.get("delay_days", 0)
+    if day < begin:
+        return 1.0
+    return 1.0 - min(ev["max_share"], ev["rate_pa"] * (day - begin) / 365.0)
+
+
+@st.composite
+def demand_case(draw: st.DrawFn):
+    data = draw(scenario_data(max_events=3))
+    # a demand shock (often to zero) or any other event, at any time
+    kind = draw(st.sampled_from(["demand_shock", "demand_shock", "substitution",
+                                 *[k for k in EVENT_TYPES if k != "stockpile_policy"
+                                   or data["stockpiles"]]]))
+    kw = {}
+    if kind == "demand_shock" and draw(st.booleans()):
+        kw["multiplier"] = 0.0
+    ev = draw(event_data(data, kind, eid="added", **kw))
+    ev.pop("probability", None)
+    return data, ev
+
+
+@invariant(50, demand_case(), seeds, replications)
+def test_an_event_never_shifts_the_demand_draws(case, seed, rep):
+    """Each demand sector's draws come from its own stream ``demand:<id>``: adding an event
+    leaves every sector's ``demand_t`` as it was, except that a shock or substitution
+    multiplies the demand of the sectors it selects by its factor on that day."""
+    data, ev = case
+    note(f"base: {dump(data)}\nadded: {dump(ev)}")
+    a = plain(run(data, seed, rep).timeseries)
+    b = plain(run(with_events(data, added=ev), seed, rep).timeseries)
+    assert a[["day", "demand_id"]].equals(b[["day", "demand_id"]])
+    hit = selected_demands(ev, data) if ev["type"] in ("demand_shock", "substitution") else set()
+    for i in range(len(a)):
+        did, day = a.at[i, "demand_id"], int(a.at[i, "day"])
+        f = demand_factor(ev, day) if did in hit else 1.0
+        x, y = a.at[i, "demand_t"], b.at[i, "demand_t"]
+        ok = x == y if f == 1.0 else math.isclose(y, f * x, rel_tol=1e-09, abs_tol=1e-12)
+        assert ok, (f"demand {did} on day {day}: {y!r} with the event, {x!r} without "
+                    f"(factor {f})")
+
+
+DRAIN = {
+    "countries": {"XM": {"name": "mine land"}, "XN": {"name": "sink land"}},
+    "materials": {"rare": {"stage": "sx"}},
+    "recipes": {"make_rare": {"stage": "sx", "outputs": {"rare": 1.0}}},
+    "facilities": {"mx": {"country": "XM", "recipe": "make_rare", "capacity_tpy": 3650,
+                          "output_cover_days": 0}},
+    "demand": {"dx": {"country": "XN", "sector": "xs", "material": "rare",
+                      "rate_tpy": 365000, "cover_days": 0}},
+    "sourcing": {"sx": {"country": "XN", "material": "rare", "suppliers": {"XM": 1.0}}},
+}
+
+
+def add_drain(data: dict, outage: dict) -> dict:
+    """``data`` plus a separate mine whose every tonne is bought at once (so it produces its
+    available capacity every step: production reveals its outage state) and its outage."""
+    out = copy.deepcopy(data)
+    out["stages"] = [*out["stages"], "sx"]
+    for key, part in DRAIN.items():
+        out[key] = {**out[key], **copy.deepcopy(part)}
+    out["events"]["mx_outage"] = outage
+    return out
+
+
+@st.composite
+def outage_case(draw: st.DrawFn):
+    data = draw(scenario_data(max_events=4))
+    for ev in data["events"].values():  # keep the other events off the separate mine
+        if ev["type"] == "logistics_disruption" and not ev.get("materials"):
+            ev["materials"] = list(CHAIN)
+    start = draw(st.integers(-30, horizon(data) - 1))
+    mine_outage = {"type": "facility_outage", "facilities": ["mx"], "start": date(start),
+                   "capacity_lost": draw(st.sampled_from([1.0, 0.5])),
+                   "random": {"failures_per_year": draw(st.floats(0.5, 12)),
+                              "mean_repair_days": draw(st.floats(1, 60))}}
+    if draw(st.booleans()):
+        mine_outage["end"] = date(start + draw(st.integers(1, 240)))
+    mine_outage["probability"] = draw(st.sampled_from([1.0, 0.6]))
+    return data, mine_outage
+
+
+@invariant(30, outage_case(), seeds, replications)
+def test_other_events_never_shift_a_random_outage(case, seed, rep):
+    """A Markov outage's failures and repairs come from its stream ``outage:<id>:<facility>``
+    (and whether it happens from ``event:<id>``): the production of a mine that sells all it
+    makes shows them, and it is the same with or without the scenario's other events."""
+    data, mine_outage = case
+    note(f"base: {dump(data)}\nmine outage: {dump(mine_outage)}")
+    alone = add_drain(without(data, lambda ev: True), mine_outage)
+    busy = add_drain(data, mine_outage)
+    pa, pb = (plain(run(d, seed, rep).production) for d in (alone, busy))
+    pa, pb = (p[p["facility"] == "mx"].reset_index(drop=True) for p in (pa, pb))
+    pd.testing.assert_frame_equal(pa, pb, check_exact=True)
+
+
+# -- exact route effects ---------------------------------------------------------------------
+def new_lane_candidates(data: dict, exporters: set[str], importers: set[str],
+                        materials: set[str]) -> list[tuple[str, str, str]]:
+    """(exporter, importer, material) where the importer's buyers have no lane from the
+    exporter, which produces the material: preferred sourcing would open one mid-run."""
+    prod = producers(data)
+    out = set()
+    for src in data["sourcing"].values():
+        imp, mat = src["country"], src["material"]
+        if imp not in importers or mat not in materials:
+            continue
+        for exp in exporters:
+            if exp != imp and exp in prod[mat] and exp not in src["suppliers"] \
+                    and exp not in src.get("alternatives", {}):
+                out.add((exp, imp, mat))
+    return sorted(out)
+
+
+@st.composite
+def new_lane_case(draw: st.DrawFn, data: dict):
+    """Half the time, (exporter, importer, material) and an agreement between them whose
+    preferred sourcing opens a lane from the exporter to the importer's buyers mid-run (the
+    route event under test is then aimed at that route: route properties must hold for
+    lanes opened after the event too); else None."""
+    cands = new_lane_candidates(data, set(CODES), set(CODES), set(CHAIN))
+    if not cands or draw(st.booleans()):
+        return None
+    exp, imp, mat = draw(st.sampled_from(cands))
+    deal = {"type": "cooperation_agreement", "members": [exp, imp],
+            "signed": date(draw(st.integers(-30, horizon(data) - 1))),
+            "preferred_sourcing": {"materials": [mat], "share": draw(st.floats(0.1, 0.9)),
+                                   "qualification_days": draw(st.integers(0, 60))}}
+    return (exp, imp, mat), deal
+
+
+@st.composite
+def with_control(draw: st.DrawFn, mode: str, announced: bool = True):
+    data = draw(scenario_data(max_events=4))
+    if mode != "licence":
+        data = without(data, is_licence)  # a lot filed before may legally ship later
+    ev = draw(export_control(data, mode=mode))
+    if not announced:
+        ev.pop("announced", None)
+        ev.pop("prebuy_cover_days", None)
+    linked = draw(new_lane_case(data))
+    if linked is not None:
+        (exp, imp, mat), deal = linked
+        ev.update(exporter=exp, materials=[mat], destinations=[imp])
+        ev.pop("elements", None)
+        if mode == "quota":  # small enough for the route to reach it
+            ev["quota_tpy"] = draw(st.sampled_from([0.0, 0.5, 5.0]))
+        data = with_events(data, linked_deal=deal)
+    return data, ev
+
+
+def with_ban(announced: bool = True):
+    return with_control("ban", announced)
+
+
+@invariant(50, with_ban(), seeds, replications)
+def test_a_ban_ships_nothing_on_its_routes_while_in_force(case, seed, rep):
+    """From ``effective`` until ``end`` no lot leaves the exporter for a banned destination
+    and material (licences pending are denied), whatever else happens."""
+    data, ban = case
+    extended = with_events(data, zz_ban=ban)
+    note(f"scenario: {dump(extended)}")
+    r = run(extended, seed, rep)
+    H = horizon(data) + data["simulation"]["step_days"]
+    for eid, ev in extended["events"].items():
+        if ev["type"] == "export_control" and ev["mode"] == "ban" and certain(ev):
+            lo, hi = day_of(ev["effective"]), end_day(ev, H)
+            shipped = route_tonnes(r, ec_routes(ev, extended), lo, hi)
+            assert shipped == 0.0, f"{eid}: {shipped} t shipped on banned routes in [{lo}, {hi})"
+
+
+def with_quota():
+    return with_control("quota")
+
+
+@invariant(40, with_quota(), seeds, replications)
+def test_a_quota_caps_its_routes_at_the_allowance_accrued(case, seed, rep):
+    data, quota = case
+    extended = with_events(data, zz_quota=quota)
+    note(f"scenario: {dump(extended)}")
+    step = data["simulation"]["step_days"]
+    r = run(extended, seed, rep)
+    f = flows(r)
+    H = horizon(data) + step
+    for eid, ev in extended["events"].items():
+        if ev["type"] != "export_control" or ev["mode"] != "quota" or not certain(ev):
+            continue
+        lo, hi = day_of(ev["effective"]), end_day(ev, H)
+        per_step = ev["quota_tpy"] / 365.0 * step
+        routes = ec_routes(ev, extended)
+        keys = list(zip(f["origin"], f["destination"], f["material"], strict=True))
+        g = f[np.array([k in routes for k in keys], dtype=bool)
+              & (f["day"] >= lo).to_numpy() & (f["day"] < hi).to_numpy()]
+        cum = g.groupby("day")["tonnes"].sum().cumsum()
+        for day, shipped in cum.items():
+            accrued = per_step * ((int(day) - lo) // step + 1)
+            assert shipped <= accrued * (1 + 1e-9) + 1e-9, (
+                f"{eid}: {shipped} t shipped by day {day}, allowance {accrued} t")
+
+
+@st.composite
+def with_closed_route(draw: st.DrawFn):
+    data = draw(scenario_data(max_events=4))
+    data = without(data, is_licence)
+    closure = draw(logistics_disruption(data, capacity_tpy=0.0))
+    linked = draw(new_lane_case(data))
+    if linked is not None:
+        (exp, imp, mat), deal = linked
+        closure.update(origin=exp, destination=imp, materials=[mat])
+        data = with_events(data, linked_deal=deal)
+    return data, closure
+
+
+def logistics_routes(ev: dict, data: dict) -> set[tuple[str, str, str]]:
+    origins = [ev["origin"]] if ev.get("origin") else CODES
+    dests = [ev["destination"]] if ev.get("destination") else CODES
+    mats = ev.get("materials") or list(data["materials"])
+    return {(o, d, m) for o in origins for d in dests for m in mats if o != d}
+
+
+@invariant(40, with_closed_route(), seeds, replications)
+def test_a_zero_capacity_disruption_ships_nothing_on_its_routes(case, seed, rep):
+    data, closure = case
+    extended = with_events(data, zz_closed=closure)
+    note(f"scenario: {dump(extended)}")
+    r = run(extended, seed, rep)
+    H = horizon(data) + data["simulation"]["step_days"]
+    for eid, ev in extended["events"].items():
+        if ev["type"] == "logistics_disruption" and ev.get("capacity_tpy") == 0.0 \
+                and certain(ev):
+            lo, hi = day_of(ev["start"]), end_day(ev, H)
+            shipped = route_tonnes(r, logistics_routes(ev, extended), lo, hi)
+            assert shipped == 0.0, f"{eid}: {shipped} t shipped on closed routes in [{lo}, {hi})"
+
+
+def prohibitive(ev: dict) -> bool:
+    rate = ev["rate"]
+    return rate >= ev.get("prohibitive_rate", 1.0) or ev.get("elasticity", 1.0) * rate >= 1.0
+
+
+@st.composite
+def with_prohibitive_tariff(draw: st.DrawFn):
+    data = draw(scenario_data(max_events=4, switching=False))
+    data = without(data, is_licence)
+    t = draw(st.integers(0, horizon(data) - 1))
+    ev = draw(event_data(data, "tariff", at=t, eid="zz_tariff"))
+    ev["rate"] = 2.0
+    ev.pop("probability", None)
+    linked = draw(new_lane_case(data))
+    if linked is not None:
+        (exp, imp, mat), deal = linked
+        ev.update(exporters=[exp], importers=[imp], materials=[mat])
+        data = with_events(data, linked_deal=deal)
+    return data, ev
+
+
+@invariant(40, with_prohibitive_tariff(), seeds, replications)
+def test_a_prohibitive_tariff_stops_its_routes(case, seed, rep):
+    """Switching off: a buyer's order shares are its sourcing shares times tariff
+    multipliers, so a route taxed at a prohibitive rate gets no orders while another primary
+    supplier is untaxed (pre-buying before an export control aside)."""
+    data, tariff_ev = case
+    extended = with_events(data, zz_tariff=tariff_ev)
+    note(f"scenario: {dump(extended)}")
+    r = run(extended, seed, rep)
+    H = horizon(data) + data["simulation"]["step_days"]
+    prohibitive_tariffs = [ev for ev in extended["events"].values()
+                           if ev["type"] == "tariff" and prohibitive(ev)]
+    prebuy = any(ev["type"] == "export_control" and ev.get("prebuy_cover_days")
+                 for ev in extended["events"].values())
+    pref_all = any(ev["type"] == "cooperation_agreement"
+                   and (ev.get("preferred_sourcing") or {}).get("share", 0) > 0.999
+                   for ev in extended["events"].values())
+    assume(not pref_all)
+
+    def taxed(importer: str, exporter: str, mat: str) -> bool:
+        return any(importer in ev["importers"] and exporter in ev["exporters"]
+                   and (not ev.get("materials") or mat in ev["materials"])
+                   for ev in prohibitive_tariffs)
+
+    for eid, ev in extended["events"].items():
+        if ev["type"] != "tariff" or not prohibitive(ev) or not certain(ev):
+            continue
+        lo, hi = day_of(ev["start"]), end_day(ev, H)
+        for src in extended["sourcing"].values():
+            imp, mat = src["country"], src["material"]
+            if imp not in ev["importers"] or (ev.get("materials") and mat
+                                              not in ev["materials"]):
+                continue
+            if not any(sup == imp or not taxed(imp, sup, mat) for sup in src["suppliers"]):
+                continue  # every supplier taxed: base shares stand (documented)
+            if prebuy:
+                continue
+            for exp in ev["exporters"]:
+                if exp == imp:
+                    continue
+                shipped = route_tonnes(r, {(exp, imp, mat)}, lo, hi)
+                assert shipped == 0.0, (f"{eid}: {shipped} t of {mat} {exp}->{imp} "
+                                        f"in [{lo}, {hi})")
+
+
+# -- policy monotonicity ---------------------------------------------------------------------
+@invariant(40, with_ban(announced=False), seeds, replications)
+def test_a_ban_never_raises_the_flows_on_its_routes(case, seed, rep):
+    """Over the whole run, the banned routes (exporter -> controlled destinations, controlled
+    materials) carry no more with the ban than without. (Announced bans are excluded: their
+    pre-buying legitimately raises flows before the ban.)"""
+    data, ban = case
+    note(f"base: {dump(data)}\nban: {dump(ban)}")
+    routes = ec_routes(ban, data)
+    free = route_tonnes(run(data, seed, rep), routes)
+    banned = route_tonnes(run(with_events(data, zz_ban=ban), seed, rep), routes)
+    assert banned <= free + 1e-6 * max(free, 1.0), f"{banned} t with the ban, {free} t without"
+
+
+@st.composite
+def with_two_reserves(draw: st.DrawFn):
+    data = draw(scenario_data(max_events=3, min_stockpiles=1))
+    sp = data["stockpiles"]["sp0"]
+    small = sp.get("holdings_t", draw(st.floats(0, 3000)))
+    sp.pop("holdings_days", None)
+    sp["holdings_t"] = small
+    sp.setdefault("target_t", draw(st.sampled_from([0.0, small])))  # same target in both
+    bigger = copy.deepcopy(data)
+    bigger["stockpiles"]["sp0"]["holdings_t"] = small + draw(st.floats(1, 3000))
+    return data, bigger
+
+
+def served_sectors(data: dict, pid: str) -> set[str]:
+    sp = data["stockpiles"][pid]
+    countries = {sp["country"], *sp.get("eligible_countries", [])}
+    for ev in data["events"].values():
+        if ev["type"] == "stockpile_policy" and ev["stockpile"] == pid:
+            countries |= set(ev.get("eligible_countries") or [])
+        if ev["type"] == "cooperation_agreement" and ev.get("shared_stockpiles") \
+                and sp["country"] in ev["members"]:
+            countries |= set(ev["members"])
+    sectors = sp.get("sectors")
+    return {did for did, d in data["demand"].items()
+            if d["material"] == sp["material"] and d["country"] in countries
+            and (sectors is None or d["sector"] in sectors)}
+
+
+def fill_rate(r, demand_ids: set[str]) -> float:
+    ts = plain(r.timeseries)
+    ts = ts[ts["demand_id"].isin(demand_ids)]
+    want = ts["demand_t"].sum()
+    return 1.0 if want <= 0 else float(ts["delivered_t"].sum() / want)
+
+
+@invariant(40, with_two_reserves(), seeds, replications)
+def test_a_larger_reserve_never_lowers_the_fill_rate_of_the_sectors_it_serves(case, seed, rep):
+    small, bigger = case
+    note(f"small: {dump(small)}\nbigger holdings: {bigger['stockpiles']['sp0']['holdings_t']}")
+    served = served_sectors(small, "sp0")
+    a = fill_rate(run(small, seed, rep), served)
+    b = fill_rate(run(bigger, seed, rep), served)
+    assert b >= a - 1e-6 * a, f"fill rate {b} with the larger reserve, {a} with the smaller"
+
+
+@st.composite
+def with_two_licences(draw: st.DrawFn):
+    data = draw(scenario_data(max_events=3))
+    lic = draw(export_control(data, mode="licence"))
+    lower = copy.deepcopy(lic)
+    u = draw(st.sampled_from([0.0, 0.5]) | st.floats(0, 1))
+    lower["licence"]["approval_probability"] *= u
+    for terms in lower["licence"].get("by_destination", {}).values():
+        if terms.get("approval_probability") is not None:
+            terms["approval_probability"] *= u
+    return data, lic, lower
+
+
+@invariant(40, with_two_licences(), seeds, replications)
+def test_lower_licence_approval_never_raises_the_controlled_flows(case, seed, rep):
+    data, high, low = case
+    note(f"base: {dump(data)}\nlicence: {dump(high)}\nlower: {dump(low['licence'])}")
+    routes = ec_routes(high, data)
+    a = route_tonnes(run(with_events(data, zz_lic=high), seed, rep), routes)
+    b = route_tonnes(run(with_events(data, zz_lic=low), seed, rep), routes)
+    assert b <= a + 1e-6 * max(a, 1.0), f"{b} t at the lower approval, {a} t at the higher"
+
+
+for _name, _test in list(globals().items()):
+    if _name.startswith("test_") and hasattr(_test, "thorough"):
+        globals()[f"{_name}_thorough"] = _test.thorough
+
+
+# -- regressions: minimal reproductions of what the properties found -------------------------
+# A mine in AU (100 t/day) sells ore to a demand sector in JP (10 t/day); daily steps, no
+# warm-up, 5-day lead times; CN has a mine too that JP does not buy from.
+TINY = {
+    "name": "tiny", "start_date": "2024-01-01", "end_date": "2025-01-01",
+    "simulation": {"step_days": 1, "warmup_days": 0}, "stages": ["mine"],
+    "countries": {"AU": {"name": "Australia"}, "CN": {"name": "China"},
+                  "JP": {"name": "Japan"}, "US": {"name": "United States"}},
+    "materials": {"ore": {"stage": "mine"}},
+    "recipes": {"mining": {"stage": "mine", "outputs": {"ore": 1.0}}},
+    "facilities": {"au_mine": {"country": "AU", "recipe": "mining", "capacity_tpy": 36500},
+                   "cn_mine": {"country": "CN", "recipe": "mining", "capacity_tpy": 36500}},
+    "demand": {"jp_use": {"country": "JP", "sector": "ev", "material": "ore",
+                          "rate_tpy": 3650, "cover_days": 10}},
+    "sourcing": {"jp_ore": {"country": "JP", "material": "ore", "suppliers": {"AU": 1.0}}},
+    "lead_times": {"default_days": 5},
+}
+
+# CN and JP sign on day 20; from then half of JP's orders go to CN on a lane the agreement
+# opens (JP never bought from CN before).
+CN_JP_DEAL = {"type": "cooperation_agreement", "members": ["CN", "JP"], "signed": date(20),
+              "preferred_sourcing": {"share": 0.5, "qualification_days": 0}}
+
+
+def tiny(**patch) -> dict:
+    return deep_update(TINY, patch)
+
+
+def cn_to_jp(r, lo: int = 0, hi: int = 10**6) -> float:
+    return route_tonnes(r, {("CN", "JP", "ore")}, lo, hi)
+
+
+def test_regression_a_lane_opened_by_an_agreement_obeys_an_earlier_ban():
+    """Defect 1: a ban on CN ore to JP from day 10; the lane the day-20 agreement opens
+    ships anyway (1730 t at commit 1177743)."""
+    ban = {"type": "export_control", "exporter": "CN", "materials": ["ore"], "mode": "ban",
+           "effective": date(10)}
+    r = run_valid(tiny(events={"ban": ban, "deal": CN_JP_DEAL}), seed=1)
+    assert cn_to_jp(r, 10) == 0.0
+
+
+def test_regression_a_lane_opened_by_an_agreement_obeys_an_earlier_quota():
+    """Defect 1: a quota of 1 t/day on CN ore to JP from day 10; the new lane is uncapped."""
+    quota = {"type": "export_control", "exporter": "CN", "materials": ["ore"], "mode": "quota",
+             "quota_tpy": 365.0, "effective": date(10)}
+    r = run_valid(tiny(events={"quota": quota, "deal": CN_JP_DEAL}), seed=1)
+    assert cn_to_jp(r, 10) <= 1.0 * (366 - 10) + 1e-6
+
+
+def test_regression_a_lane_opened_by_an_agreement_obeys_an_earlier_route_closure():
+    """Defect 1: the CN -> JP route is closed (capacity 0) from day 0; the new lane ships."""
+    closed = {"type": "logistics_disruption", "origin": "CN", "destination": "JP",
+              "start": date(0), "capacity_tpy": 0.0}
+    r = run_valid(tiny(events={"closed": closed, "deal": CN_JP_DEAL}), seed=1)
+    assert cn_to_jp(r) == 0.0
+
+
+def test_regression_a_lane_opened_by_an_agreement_obeys_an_earlier_prohibitive_tariff():
+    """Defect 1: JP taxes CN ore at a prohibitive rate from day 0 while AU (untaxed) is
+    JP's supplier; the new lane's orders ignore the tariff."""
+    duty = {"type": "tariff", "importers": ["JP"], "exporters": ["CN"], "rate": 2.0,
+            "start": date(0)}
+    r = run_valid(tiny(events={"duty": duty, "deal": CN_JP_DEAL}), seed=1)
+    assert cn_to_jp(r) == 0.0
+
+
+def test_regression_a_lane_opened_by_an_agreement_gets_an_earlier_shipping_delay():
+    """Defect 1: a 60-day delay on CN -> JP from day 0. Whether JP's lane from CN is opened
+    by the agreement or already declared (as an alternative that never qualifies) must not
+    matter: it is the same lane under the same disruption."""
+    delay = {"type": "logistics_disruption", "origin": "CN", "destination": "JP",
+             "start": date(0), "extra_days": 60}
+    events = {"delay": delay, "deal": CN_JP_DEAL}
+    opened = run_valid(tiny(events=events), seed=1)
+    declared = run_valid(tiny(events=events, sourcing={"jp_ore": {"alternatives": {"CN": 100000}}}),
+                   seed=1)
+    for name in FRAMES:
+        pd.testing.assert_frame_equal(plain(getattr(opened, name)),
+                                      plain(getattr(declared, name)), obj=name)
+
+
+def test_regression_a_plant_starting_later_changes_nothing_before_it_starts():
+    """Defect 2: a second AU mine from day 200 counts in the AU pool's stock target from
+    the start, so the first mine runs at 100 t/day from day 0 instead of 10 (and the pull,
+    orders and flows differ) long before the new mine exists."""
+    one = run_valid(TINY, seed=1)
+    two = run_valid(tiny(facilities={"au_mine_2": {"country": "AU", "recipe": "mining",
+                                             "capacity_tpy": 36500,
+                                             "start_date": date(200)}}), seed=1)
+    assert_same_before(one, two, 200, 1)
+
+
+def test_regression_an_agreement_plant_changes_nothing_before_signing():
+    """Defect 2, agreement form: a plant the day-150 agreement builds (decision day 150,
+    construction 50 days) changes the AU pool's target from day 0."""
+    deal = {"type": "cooperation_agreement", "members": ["AU", "JP"], "signed": date(150),
+            "facilities": {"au_new_mine": {"country": "AU", "recipe": "mining",
+                                           "capacity_tpy": 36500,
+                                           "investment_decision": date(150),
+                                           "construction_days": 50}}}
+    assert_same_before(run_valid(TINY, seed=1), run_valid(tiny(events={"deal": deal}), seed=1),
+                       150, 1)
+
+
+def test_regression_an_alternative_without_capacity_yet_takes_no_share():
+    """Defect 3: JP buys from AU (a small mine, knocked out on days 50-150) and CN; US is a
+    qualified alternative whose only mine starts on day 300. Until then the US has nothing
+    to sell, so naming it must change nothing; today switching hands it the share AU loses
+    and JP's orders there fail."""
+    base = tiny(facilities={"au_mine": {"capacity_tpy": 3650, "output_cover_days": 0}},
+                sourcing={"jp_ore": {"suppliers": {"AU": 0.5, "CN": 0.5}}},
+                events={"cut": {"type": "facility_outage", "facilities": ["au_mine"],
+                                "start": date(50), "end": date(150)}})
+    later = deep_update(base, {
+        "facilities": {"us_mine": {"country": "US", "recipe": "mining", "capacity_tpy": 36500,
+                                   "start_date": date(300)}},
+        "sourcing": {"jp_ore": {"alternatives": {"US": 0}}}})
+    assert_same_before(run_valid(base, seed=1), run_valid(later, seed=1), 300, 1)
+
+
+def test_regression_a_zero_demand_step_still_draws_from_its_stream():
+    """Defect 5: JP's demand (cv 0.5) is shocked to 0 on days 100-150; its gamma stream
+    must still advance, so every draw after the shock is the unshocked run's."""
+    noisy = tiny(demand={"jp_use": {"cv": 0.5}})
+    stop = {"type": "demand_shock", "demand": ["jp_use"], "multiplier": 0.0,
+            "start": date(100), "end": date(150)}
+    a = plain(run_valid(noisy, seed=1).timeseries)
+    b = plain(run_valid(deep_update(noisy, {"events": {"stop": stop}}), seed=1).timeseries)
+    assert (b.loc[(b["day"] >= 100) & (b["day"] < 150), "demand_t"] == 0).all()
+    after = a["day"] >= 150
+    assert a.loc[after, "demand_t"].tolist() == b.loc[after, "demand_t"].tolist()
+    assert a.loc[a["day"] < 100, "demand_t"].tolist() == b.loc[b["day"] < 100,
+                                                               "demand_t"].tolist()
+
+
+def test_regression_a_stockpile_policy_ending_inside_a_sharing_agreement_does_not_crash():
+    """Found by the tariff property: a stockpile policy that ends while a shared-stockpile
+    agreement runs restores the reserve's buyer list without the partners' buyers, and the
+    agreement's end then fails (ValueError: list.remove(x): x not in list)."""
+    data = tiny(stockpiles={"jp_reserve": {
+                    "country": "JP", "material": "ore", "holdings_t": 100.0,
+                    "release": {"trigger": "fill_rate", "threshold": 0.9,
+                                "max_release_tpy": 3650}}},
+                demand={"us_use": {"country": "US", "sector": "ev", "material": "ore",
+                                   "rate_tpy": 365, "cover_days": 10}},
+                sourcing={"us_ore": {"country": "US", "material": "ore",
+                                     "suppliers": {"AU": 1.0}}},
+                events={"policy": {"type": "stockpile_policy", "stockpile": "jp_reserve",
+                                   "start": date(5), "end": date(100)},
+                        "deal": {"type": "cooperation_agreement", "members": ["JP", "US"],
+                                 "signed": date(10), "end": date(200),
+                                 "shared_stockpiles": True}})
+    r = run_valid(data, seed=1)
+    assert r.balance["ok"].all()
+
+
+def test_regression_reserve_purchases_respect_a_prohibitive_tariff():
+    """A prohibitive tariff stops its route (docs/events.md), but a reserve's purchasing
+    account never re-shares its lanes, so JP's reserve keeps buying half its refills from
+    CN through the stopped route (1830 t at commit 1177743)."""
+    data = tiny(sourcing={"jp_ore": {"suppliers": {"AU": 0.5, "CN": 0.5}}},
+                stockpiles={"jp_reserve": {
+                    "country": "JP", "material": "ore", "holdings_t": 0.0, "target_t": 5000.0,
+                    "refill_tpy": 3650,
+                    "release": {"trigger": "fill_rate", "threshold": 0.0,
+                                "max_release_tpy": 0}}},
+                events={"duty": {"type": "tariff", "importers": ["JP"], "exporters": ["CN"],
+                                 "rate": 2.0, "start": date(0)}})
+    assert cn_to_jp(run_valid(data, seed=1)) == 0.0
