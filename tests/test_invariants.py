@@ -56,15 +56,16 @@ def props(n: int) -> settings:
 
 
 THOROUGH = 8
-"""The ``_thorough`` variant of each property (marked slow) runs this many times its
-examples."""
+"""The ``_thorough`` variant of each property (marked ``thorough``, outside ``make test``)
+runs this many times its examples."""
 
 
 def invariant(n: int, *strategies):
-    """A property with ``n`` examples, and a ``thorough`` variant (slow) with more."""
+    """A property with ``n`` examples (in ``make test``), and a ``thorough`` variant with
+    more, outside the default run (``pytest -m thorough``: a few minutes on 2 cores)."""
     def deco(fn):
         fast = props(n)(given(*strategies)(fn))
-        fast.thorough = pytest.mark.slow(props(n * THOROUGH)(given(*strategies)(fn)))
+        fast.thorough = pytest.mark.thorough(props(n * THOROUGH)(given(*strategies)(fn)))
         return fast
     return deco
 
@@ -322,6 +323,17 @@ def demand_factor(ev: dict, day: int) -> float:
     return 1.0 - min(ev["max_share"], ev["rate_pa"] * (day - begin) / 365.0)
 
 
+def step_factor(ev: dict, day: int, step: int, growth_pa: float) -> float:
+    """The factor on a step's demand: a step counts each of its days as it is, so it is the
+    growth-weighted mean of the daily factors over ``[day, day + step)`` (docs/engine.md)."""
+    days = range(day, day + step)
+    factors = [demand_factor(ev, d) for d in days]
+    if all(f == 1.0 for f in factors):
+        return 1.0
+    weights = [(1.0 + growth_pa) ** (d / 365.0) for d in days]
+    return sum(w * f for w, f in zip(weights, factors, strict=True)) / sum(weights)
+
+
 @st.composite
 def demand_case(draw: st.DrawFn):
     data = draw(scenario_data(max_events=3))
@@ -348,9 +360,11 @@ def test_an_event_never_shifts_the_demand_draws(case, seed, rep):
     b = plain(run(with_events(data, added=ev), seed, rep).timeseries)
     assert a[["day", "demand_id"]].equals(b[["day", "demand_id"]])
     hit = selected_demands(ev, data) if ev["type"] in ("demand_shock", "substitution") else set()
+    step = data["simulation"]["step_days"]
     for i in range(len(a)):
         did, day = a.at[i, "demand_id"], int(a.at[i, "day"])
-        f = demand_factor(ev, day) if did in hit else 1.0
+        f = step_factor(ev, day, step, data["demand"][did].get("growth_pa", 0.0)) \
+            if did in hit else 1.0
         x, y = a.at[i, "demand_t"], b.at[i, "demand_t"]
         ok = x == y if f == 1.0 else math.isclose(y, f * x, rel_tol=1e-09, abs_tol=1e-12)
         assert ok, (f"demand {did} on day {day}: {y!r} with the event, {x!r} without "
@@ -503,14 +517,17 @@ def test_a_quota_caps_its_routes_at_the_allowance_accrued(case, seed, rep):
         if ev["type"] != "export_control" or ev["mode"] != "quota" or not certain(ev):
             continue
         lo, hi = day_of(ev["effective"]), end_day(ev, H)
-        per_step = ev["quota_tpy"] / 365.0 * step
+        per_day = ev["quota_tpy"] / 365.0
         routes = ec_routes(ev, extended)
         keys = list(zip(f["origin"], f["destination"], f["material"], strict=True))
         g = f[np.array([k in routes for k in keys], dtype=bool)
               & (f["day"] >= lo).to_numpy() & (f["day"] < hi).to_numpy()]
         cum = g.groupby("day")["tonnes"].sum().cumsum()
         for day, shipped in cum.items():
-            accrued = per_step * ((int(day) - lo) // step + 1)
+            # a step's allocation (on its first day, steps from day 0) may ship the quota of
+            # its days in force: by a lot's day, the quota of every day to the end of its step
+            step_end = int(day) - int(day) % step + step
+            accrued = per_day * (min(hi, step_end) - lo)
             assert shipped <= accrued * (1 + 1e-9) + 1e-9, (
                 f"{eid}: {shipped} t shipped by day {day}, allowance {accrued} t")
 

@@ -69,7 +69,7 @@ def gate(orders: list[tuple[Lane, float]], day: int, step: int) -> list[Part]:
     for i, (lane, q) in enumerate(orders):
         for offset, days in segments(lane, day, step):
             d = day + offset
-            part = q * days / step
+            part = q if days == step else q * days / step
             ctrl = deciding(lane, d) if lane.controls else None
             licence = None
             if ctrl is not None and ctrl.mode == "ban":

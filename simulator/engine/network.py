@@ -95,8 +95,8 @@ class Buyer:
         its offer times its own fill record, and never more than its country's whole
         capacity over the buyer's use; what is not taken goes back to all suppliers pro rata
         to their weights (a buyer keeps its claim on a rationed supplier). If every weight is
-        zero, the base shares of the suppliers that exist stand (buyers keep trying), or with
-        none, the base shares.
+        zero, the base shares of the suppliers that exist and are not taxed at a prohibitive
+        rate stand (buyers keep trying); with none, the buyer orders nothing.
         """
         adapt = self.switching
         primary = 0.0
@@ -121,13 +121,10 @@ class Buyer:
                     fill = lane.fill_seen if adapt else 1.0
                     lane.share = lost * lane.policy_mult / alt_mult * fill
         total = sum(lane.share for lane in self.lanes)
-        if total <= 1e-12:
-            base = sum(lane.base_share for lane in self.lanes if lane.pool.capacity_tpd > 0.0)
+        if total <= 1e-12:  # every supplier fails: keep trying those that exist, untaxed
             for lane in self.lanes:
-                if base > 0.0:
-                    lane.share = lane.base_share / base if lane.pool.capacity_tpd > 0.0 else 0.0
-                else:
-                    lane.share = lane.base_share
+                open_ = lane.pool.capacity_tpd > 0.0 and lane.policy_mult > 0.0
+                lane.share = lane.base_share if open_ else 0.0
             total = sum(lane.share for lane in self.lanes)
         if total <= 0.0:
             return

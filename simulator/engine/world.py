@@ -296,6 +296,16 @@ class World:
             pipeline = sum(lane.on_order for lane in account.lanes)
             q = min(sp.buy_tpd * step, sp.target_t - sp.holdings - pipeline)
             if q > 1e-9:
+                if account.tariffed:  # purchases follow tariffs as every buyer's orders do
+                    for lane in account.lanes:
+                        if lane.tariffs:
+                            mult = step_multiplier(lane, now - warmup, step)
+                            if mult != lane.policy_mult:
+                                lane.policy_mult = mult
+                                account.dirty = True
+                if account.dirty:
+                    account.reshare(now - warmup)
+                    account.dirty = False
                 for lane in account.lanes:
                     if lane.share > 0:
                         lane.pool.orders.append((lane, q * lane.share))

@@ -73,7 +73,8 @@ class Agreement(PolicyEvent):
             for b in self.members:
                 self.world.partners.discard((a, b))
         for sp, b in self.shared:  # sharing ends with the agreement
-            sp.buyers.remove(b)
+            if b in sp.buyers:
+                sp.buyers.remove(b)
         self.shared.clear()
 
     def prefer(self, qualified: simpy.Event) -> Generator[simpy.Event, object, None]:

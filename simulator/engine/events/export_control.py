@@ -48,6 +48,7 @@ class ExportControl(PolicyEvent):
         self.licence = ev.licence
         self.streams = world.streams
         self.lane_rngs: dict[int, np.random.Generator] = {}
+        self.stream_names: set[str] = set()
         self.materials = controlled_materials(world, ev)
         self.destinations = destination_set(ev, list(world.scenario.countries))
         self.origin = (exporter_origin_share(world.net, world, ev.exporter)
@@ -175,8 +176,11 @@ class ExportControl(PolicyEvent):
         jitter = self.licence.delay_jitter_days
         rng = self.lane_rngs.get(id(lane))
         if rng is None:  # one stream per control and lane: common random numbers per lane
-            rng = self.lane_rngs[id(lane)] = self.streams.get(
-                f"licence:{self.eid}:{lane.pool.country}:{lane.buyer.label}")
+            name = f"licence:{self.eid}:{lane.pool.country}:{lane.buyer.label}"
+            if name in self.stream_names:  # a plant's second input from this exporter
+                name += f":{lane.buyer.material}"
+            self.stream_names.add(name)
+            rng = self.lane_rngs[id(lane)] = self.streams.get(name)
         if jitter:
             delay += int(rng.integers(0, jitter + 1))
         approved = bool(rng.random() < p)

@@ -48,5 +48,12 @@ class StockpilePolicy(PolicyEvent):
 
     def end(self, day: int) -> None:
         self.active = False
+        sp = self.stockpile
         for key, value in self.saved.items():
-            setattr(self.stockpile, key, value)
+            setattr(sp, key, value)
+        # partners' buyers an agreement opened the reserve to while the policy ran keep
+        # their access until the agreement ends
+        for event in self.world.events:
+            for shared_sp, b in getattr(event, "shared", ()):
+                if shared_sp is sp and b not in sp.buyers:
+                    sp.buyers.append(b)
