@@ -1,9 +1,8 @@
 """Hypothesis strategies: random valid scenarios with random events of every type.
 
-Networks are small ore -> oxide -> magnet chains over four countries (as
-``tests/test_engine_properties.networks``), extended with start dates in the warm-up and in
-the horizon, alternatives, switching on/off, several stockpiles, step_days in {1, 7, 14} and
-horizons of one to one and a half years, so one replication runs in a few tens of ms.
+Networks are small ore -> oxide -> magnet chains over four countries, with start dates in the
+warm-up and in the horizon, alternatives, switching on/off, several stockpiles, step_days in
+{1, 7, 14} and horizons of one to one and a half years, so one replication runs in a few tens of ms.
 
 Scenarios are built as plain dicts (``scenario_data``) so that properties can add, remove or
 change one thing and validate both versions through the same path as the rest of the tests
