@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +18,7 @@ from simulator.analysis import Anchor, replication_metrics, summarize, tts_ancho
 from simulator.report import sector_timeseries
 from simulator.scenario import load_scenario
 from tests.conftest import make_scenario
+from tests.test_compare_cli import critmin
 
 ROOT = Path(__file__).resolve().parents[1]
 THREAT = ROOT / "scenarios" / "china_heavy_ree_controls_2026.yaml"
@@ -186,14 +184,6 @@ def test_summary_and_sector_level_state_the_anchor(tariff_then_ban):
 
 
 # --------------------------------------------------------------------------- the CLI
-
-def critmin(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    env.pop("CRITMIN_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "simulator", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
-
 
 @pytest.fixture(scope="module")
 def tiny_ban(tmp_path_factory) -> Path:
