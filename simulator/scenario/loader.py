@@ -5,10 +5,12 @@ map from key paths to ``(file, line, col)``; deep-merge child onto parent (maps 
 scalars replace; the child's positions win); apply overrides; replace every distribution written
 where a number is expected by its central value and collect it, with the explicit
 ``uncertainty:`` map, into ``Scenario.uncertainty``; validate with pydantic; then check each
-distribution's bounds against its field's constraints and run :func:`check_scenario`. Each stage
-reports all of its problems at once in one ``ScenarioError``, every problem located in the file
-(or ``<--set>`` override) that defined the offending key. The uncertainty stages live in
-:mod:`.uncertain_params`, the translation of pydantic errors in :mod:`.validation_errors`.
+distribution's bounds against its field's constraints and run :func:`check_scenario` on every
+part that validated (:mod:`.partial`). Reading, YAML, ``extends`` and override problems stop
+the pipeline; the problems of the later stages are reported together in one ``ScenarioError``,
+every problem located in the file (or ``<--set>`` override) that defined the offending key.
+The uncertainty stages live in :mod:`.uncertain_params`, the translation of pydantic errors in
+:mod:`.validation_errors`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .document import Doc
 from .errors import Path, Problem, ScenarioError, ScenarioFileNotFound
 from .models import Scenario
 from .overrides import apply_overrides, describe
+from .partial import NO_GAPS, Partial, failed_units, partial_scenario
 from .positions import Position, file_pos, load_yaml, locate, located, to_plain
 from .uncertain_params import UNCERTAINTY, bound_problems, collect_uncertainty, uncertain_problems
 from .validation_errors import drop_explained_missing, pydantic_problem, sorted_problems
@@ -56,7 +59,9 @@ def load_scenario(path: StrPath, overrides: Sequence[str] = ()) -> Scenario:
     """Load, merge, override and validate the scenario file at ``path``.
 
     Raises ScenarioFileNotFound (exit code 66) when the file or a file it extends is missing,
-    and ScenarioError (exit code 65) listing every located problem of the first failing stage.
+    and ScenarioError (exit code 65) listing every located problem: all of them in one pass,
+    unless the file is unreadable, not YAML, or its ``extends`` or ``overrides`` cannot be
+    applied (then those alone).
     """
     return _validate(_resolve_file(FsPath(path), os.fspath(path), (), None), overrides)
 
@@ -270,21 +275,32 @@ def _merge(parent: Doc, child: Doc) -> Doc:
 
 
 def _validate(doc: Doc, overrides: Sequence[str]) -> Scenario:
-    """Apply overrides, validate, cross-check. Raises ScenarioError for the first failing stage."""
+    """Apply overrides, validate, cross-check. Raises ScenarioError listing every problem.
+
+    Parts that fail validation are reported and left out of the bound and reference checks,
+    which run on the rest (:mod:`.partial`); a failing override or YAML error stops earlier.
+    """
     apply_overrides(doc.data, doc.positions, overrides)
     found = collect_uncertainty(doc)
     valid = {path: u.dist for path, u in sorted(found.params.items()) if u.dist is not None}
+    data = {**doc.data, UNCERTAINTY: valid}
     problems = list(found.problems)
+    errors: list[Any] = []
     try:
-        scenario = Scenario.model_validate({**doc.data, UNCERTAINTY: valid})
+        scenario: Scenario | None = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems += uncertain_problems(
-            [pydantic_problem(err, doc) for err in exc.errors(include_url=False)], found)
-        raise ScenarioError(sorted_problems(drop_explained_missing(problems))) from None
-    problems += bound_problems(doc, found)
-    if not found.problems:  # cross-checks make sense only when every value is what was written
+        scenario = None
+        errors = exc.errors(include_url=False)
+        problems += uncertain_problems([pydantic_problem(err, doc) for err in errors], found)
+    units, bad_keys = failed_units(errors, data, [p.path for p in found.problems])
+    if scenario is not None and not units:
+        parsed: Partial | None = Partial(scenario, NO_GAPS, doc.data)
+    else:
+        parsed = partial_scenario(data, units, bad_keys)
+    if parsed is not None:
+        problems += bound_problems(doc, found, parsed.data, type(parsed.scenario))
         problems += [located(p.path, p.message, locate(doc.positions, p.path))
-                     for p in check_scenario(scenario)]
-    if problems:
-        raise ScenarioError(sorted_problems(problems))
+                     for p in check_scenario(parsed.scenario, parsed.gaps)]
+    if problems or scenario is None:
+        raise ScenarioError(sorted_problems(drop_explained_missing(problems)))
     return scenario
