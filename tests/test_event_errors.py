@@ -63,7 +63,7 @@ def test_end_before_start_and_probability_above_one(tmp_path):
     assert any(f":{line_of(path, 'probability: 1.5')}:" in p
                and "events.shock.probability" in p and "less than or equal to 1" in p
                for p in out), out
-    # Range errors come first; the date check runs once the structure is valid.
+    # The shock does not parse, so its dates are checked (and reported) once it does.
     fixed = path.read_text().replace("probability: 1.5", "probability: 0.5")
     path.write_text(fixed)
     out = problems(path)

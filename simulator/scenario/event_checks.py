@@ -4,29 +4,60 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from .errors import Path, Problem, did_you_mean
 from .events import AllExcept, DemandSelector, ExportControl
 from .models import Scenario
+from .partial import NO_GAPS, Gaps, Ref, Table, reference_checker
 
 Err = Callable[[Path, str], None]
 
 
-def check_events(s: Scenario) -> list[Problem]:
-    """Problems in ``s.events``: unknown ids, impossible dates, empty selections."""
+@dataclass(frozen=True)
+class _Tables:
+    """What event references may name (None: skip references into it)."""
+
+    countries: Table | None
+    materials: Table | None
+    stages: Table | None
+    recipes: Table | None
+    stockpiles: Table | None
+    demand: Table | None
+    facilities: Table | None
+    all_materials: bool
+    """Every material parsed (else "no material contains element" is not checked)."""
+    all_demand: bool
+    """Every demand sector parsed (else "selects no demand sector" is not checked)."""
+
+
+def _tables(s: Scenario, gaps: Gaps) -> _Tables:
+    built = [f for ev in s.events.values() if ev.type == "cooperation_agreement"
+             for f in ev.facilities]
+    facilities = gaps.table("facilities", sorted({*s.facilities, *built}), gaps.new_facilities)
+    return _Tables(
+        *(gaps.table(n, getattr(s, n))
+          for n in ("countries", "materials", "stages", "recipes", "stockpiles", "demand")),
+        facilities, gaps.complete("materials"), gaps.complete("demand"))
+
+
+def check_events(s: Scenario, gaps: Gaps = NO_GAPS, ref: Ref | None = None) -> list[Problem]:
+    """Problems in ``s.events``: unknown ids, impossible dates, empty selections.
+
+    ``gaps`` and ``ref`` as in :func:`simulator.scenario.checks.check_scenario`; ``ref`` reports
+    into the list returned here when not given.
+    """
     out: list[Problem] = []
+    if ref is None:
+        ref = reference_checker(out)
+
+    t = _tables(s, gaps)
 
     def err(path: Path, msg: str) -> None:
         out.append(Problem(path, msg))
 
-    def ref(path: Path, value: str, table, what: str) -> bool:
-        if value in table:
-            return True
-        err(path, f"unknown {what} {value!r}{did_you_mean(value, table)}")
-        return False
-
     def in_horizon(path: Path, date: dt.date | None) -> None:
-        if date is not None and date >= s.end_date:
+        if date is not None and s.end_date is not None and date >= s.end_date:
             err(path, f"date {date} is outside the horizon (end_date {s.end_date})")
 
     def ordered(path: Path, first: dt.date | None, last: dt.date | None, a: str, b: str) -> None:
@@ -44,17 +75,17 @@ def check_events(s: Scenario) -> list[Problem]:
     for eid, ev in s.events.items():
         base: Path = ("events", eid)
         if ev.type == "export_control":
-            _check_export_control(s, base, ev, err, ref)
+            _check_export_control(s, t, base, ev, err, ref)
             in_horizon((*base, "effective"), ev.effective)
             ordered((*base, "effective"), ev.announced, ev.effective, "announced", "effective")
             ordered((*base, "end"), ev.effective, ev.end, "effective", "end")
         elif ev.type == "facility_outage":
             for i, fid in enumerate(ev.facilities):
-                ref((*base, "facilities", i), fid, sorted(facility_ids), "facility")
+                ref((*base, "facilities", i), fid, t.facilities, "facility")
             if ev.country is not None:
-                ref((*base, "country"), ev.country, s.countries, "country")
+                ref((*base, "country"), ev.country, t.countries, "country")
             if ev.stage is not None:
-                ref((*base, "stage"), ev.stage, s.stages, "stage")
+                ref((*base, "stage"), ev.stage, t.stages, "stage")
             if not ev.facilities and ev.country is None and ev.stage is None:
                 err(base, "select facilities: give facilities, country or stage")
             if ev.random is None and ev.start is None:
@@ -64,7 +95,7 @@ def check_events(s: Scenario) -> list[Problem]:
             in_horizon((*base, "start"), ev.start)
             ordered((*base, "end"), ev.start, ev.end, "start", "end")
         elif ev.type in ("demand_shock", "substitution"):
-            _check_demand_selector(s, base, ev, err, ref)
+            _check_demand_selector(s, t, base, ev, err, ref)
             in_horizon((*base, "start"), ev.start)
             if ev.type == "demand_shock":
                 ordered((*base, "end"), ev.start, ev.end, "start", "end")
@@ -72,49 +103,50 @@ def check_events(s: Scenario) -> list[Problem]:
             for key in ("origin", "destination"):
                 code = getattr(ev, key)
                 if code is not None:
-                    ref((*base, key), code, s.countries, "country")
+                    ref((*base, key), code, t.countries, "country")
             for i, mid in enumerate(ev.materials):
-                ref((*base, "materials", i), mid, s.materials, "material")
+                ref((*base, "materials", i), mid, t.materials, "material")
             in_horizon((*base, "start"), ev.start)
             ordered((*base, "end"), ev.start, ev.end, "start", "end")
         elif ev.type == "tariff":
             for key in ("importers", "exporters"):
                 for i, code in enumerate(getattr(ev, key)):
-                    ref((*base, key, i), code, s.countries, "country")
+                    ref((*base, key, i), code, t.countries, "country")
             for i, mid in enumerate(ev.materials):
-                ref((*base, "materials", i), mid, s.materials, "material")
+                ref((*base, "materials", i), mid, t.materials, "material")
             in_horizon((*base, "start"), ev.start)
             ordered((*base, "end"), ev.start, ev.end, "start", "end")
         elif ev.type == "cooperation_agreement":
             for i, code in enumerate(ev.members):
-                ref((*base, "members", i), code, s.countries, "country")
+                ref((*base, "members", i), code, t.countries, "country")
             for fid, nf in ev.facilities.items():
-                ref((*base, "facilities", fid, "country"), nf.country, s.countries, "country")
-                ref((*base, "facilities", fid, "recipe"), nf.recipe, s.recipes, "recipe")
+                ref((*base, "facilities", fid, "country"), nf.country, t.countries, "country")
+                ref((*base, "facilities", fid, "recipe"), nf.recipe, t.recipes, "recipe")
                 start = nf.investment_decision + dt.timedelta(days=nf.construction_days)
                 in_horizon((*base, "facilities", fid, "construction_days"), start)
             if ev.preferred_sourcing is not None:
                 for i, mid in enumerate(ev.preferred_sourcing.materials):
-                    ref((*base, "preferred_sourcing", "materials", i), mid, s.materials,
+                    ref((*base, "preferred_sourcing", "materials", i), mid, t.materials,
                         "material")
             in_horizon((*base, "signed"), ev.signed)
             ordered((*base, "end"), ev.signed, ev.end, "signed", "end")
         elif ev.type == "stockpile_policy":
-            ref((*base, "stockpile"), ev.stockpile, s.stockpiles, "stockpile")
+            ref((*base, "stockpile"), ev.stockpile, t.stockpiles, "stockpile")
             for i, code in enumerate(ev.eligible_countries or []):
-                ref((*base, "eligible_countries", i), code, s.countries, "country")
+                ref((*base, "eligible_countries", i), code, t.countries, "country")
             in_horizon((*base, "start"), ev.start)
             ordered((*base, "end"), ev.start, ev.end, "start", "end")
     return out
 
 
-def _check_export_control(s: Scenario, base: Path, ev: ExportControl, err: Err, ref) -> None:
-    ref((*base, "exporter"), ev.exporter, s.countries, "country")
+def _check_export_control(s: Scenario, t: _Tables, base: Path, ev: ExportControl, err: Err,
+                          ref: Ref) -> None:
+    ref((*base, "exporter"), ev.exporter, t.countries, "country")
     for i, mid in enumerate(ev.materials):
-        ref((*base, "materials", i), mid, s.materials, "material")
+        ref((*base, "materials", i), mid, t.materials, "material")
     known_elements = {e for m in s.materials.values() for e, f in m.elements.items() if f > 0}
     for i, element in enumerate(ev.elements):
-        if element not in known_elements:
+        if t.all_materials and element not in known_elements:
             err((*base, "elements", i), f"no material contains element {element!r}"
                 f"{did_you_mean(element, sorted(known_elements))}")
     if not ev.materials and not ev.elements:
@@ -124,28 +156,29 @@ def _check_export_control(s: Scenario, base: Path, ev: ExportControl, err: Err, 
         [] if dests == "all" else dests)
     sub = ("destinations", "all_except") if isinstance(dests, AllExcept) else ("destinations",)
     for i, code in enumerate(codes):
-        ref((*base, *sub, i), code, s.countries, "country")
+        ref((*base, *sub, i), code, t.countries, "country")
     if ev.mode == "quota" and ev.quota_tpy is None:
         err((*base, "quota_tpy"), "mode quota needs quota_tpy")
     if ev.mode == "licence" and ev.licence is None:
         err((*base, "licence"), "mode licence needs licence terms")
     if ev.licence is not None:
         for code in ev.licence.by_destination:
-            ref((*base, "licence", "by_destination", code), code, s.countries, "country")
+            ref((*base, "licence", "by_destination", code), code, t.countries, "country")
 
 
-def _check_demand_selector(s: Scenario, base: Path, sel: DemandSelector, err: Err, ref) -> None:
+def _check_demand_selector(s: Scenario, t: _Tables, base: Path, sel: DemandSelector, err: Err,
+                           ref: Ref) -> None:
     for i, did in enumerate(sel.demand):
-        ref((*base, "demand", i), did, s.demand, "demand")
+        ref((*base, "demand", i), did, t.demand, "demand")
     if sel.country is not None:
-        ref((*base, "country"), sel.country, s.countries, "country")
+        ref((*base, "country"), sel.country, t.countries, "country")
     if sel.material is not None:
-        ref((*base, "material"), sel.material, s.materials, "material")
+        ref((*base, "material"), sel.material, t.materials, "material")
     matched = [
         d for did, d in s.demand.items()
         if (not sel.demand or did in sel.demand)
         and sel.country in (None, d.country) and sel.sector in (None, d.sector)
         and sel.material in (None, d.material)
     ]
-    if not matched:
+    if not matched and t.all_demand:
         err(base, "selects no demand sector")

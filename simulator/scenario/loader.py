@@ -5,10 +5,12 @@ map from key paths to ``(file, line, col)``; deep-merge child onto parent (maps 
 scalars replace; the child's positions win); apply overrides; replace every distribution written
 where a number is expected by its central value and collect it, with the explicit
 ``uncertainty:`` map, into ``Scenario.uncertainty``; validate with pydantic; then check each
-distribution's bounds against its field's constraints and run :func:`check_scenario`. Each stage
-reports all of its problems at once in one ``ScenarioError``, every problem located in the file
-(or ``<--set>`` override) that defined the offending key. The uncertainty stages live in
-:mod:`.uncertain_params`, the translation of pydantic errors in :mod:`.validation_errors`.
+distribution's bounds against its field's constraints and run :func:`check_scenario` on every
+part that validated (:mod:`.partial`). Reading, YAML, ``extends`` and override problems stop
+the pipeline; the problems of the later stages are reported together in one ``ScenarioError``,
+every problem located in the file (or ``<--set>`` override) that defined the offending key.
+The uncertainty stages live in :mod:`.uncertain_params`, the translation of pydantic errors in
+:mod:`.validation_errors`.
 """
 
 from __future__ import annotations
@@ -32,14 +34,10 @@ from .document import Doc
 from .errors import Path, Problem, ScenarioError, ScenarioFileNotFound
 from .models import Scenario
 from .overrides import apply_overrides, describe
+from .partial import NO_GAPS, Partial, failed_units, partial_scenario
 from .positions import Position, file_pos, load_yaml, locate, located, to_plain
 from .uncertain_params import UNCERTAINTY, bound_problems, collect_uncertainty, uncertain_problems
-from .validation_errors import (
-    clean_loc,
-    drop_explained_missing,
-    pydantic_problem,
-    sorted_problems,
-)
+from .validation_errors import drop_explained_missing, pydantic_problem, sorted_problems
 
 StrPath = str | os.PathLike[str]
 EXTENDS = "extends"
@@ -61,7 +59,9 @@ def load_scenario(path: StrPath, overrides: Sequence[str] = ()) -> Scenario:
     """Load, merge, override and validate the scenario file at ``path``.
 
     Raises ScenarioFileNotFound (exit code 66) when the file or a file it extends is missing,
-    and ScenarioError (exit code 65) listing every located problem of the first failing stage.
+    and ScenarioError (exit code 65) listing every located problem: all of them in one pass,
+    unless the file is unreadable, not YAML, or its ``extends`` or ``overrides`` cannot be
+    applied (then those alone).
     """
     return _validate(_resolve_file(FsPath(path), os.fspath(path), (), None), overrides)
 
@@ -274,67 +274,33 @@ def _merge(parent: Doc, child: Doc) -> Doc:
 # --------------------------------------------------------------------------------- validation
 
 
-#: Top-level collections keyed by id: an item with a structural error is left out of the
-#: cross-checks, the rest of the scenario is cross-checked in the same pass.
-COLLECTIONS = ("countries", "materials", "recipes", "facilities", "demand", "sourcing",
-               "stockpiles", "events")
-_PRODUCERS = ("has no facility producing", "produces none")
-#: Cross-check messages that depend on items of a section being present.
-CASCADES = {"facilities": _PRODUCERS, "recipes": _PRODUCERS, "events": _PRODUCERS,
-            "sourcing": ("no sourcing entry covers",)}
-
-
-def _salvaged_cross_checks(doc: Doc, errors: list[Any], valid: dict[str, Any]
-                           ) -> list[Problem]:
-    """Cross-reference problems of the scenario without the collection items that failed
-    to parse (every problem at once: a misspelled event type no longer hides an unknown
-    country elsewhere). Nothing is reported about a left-out item's id, so its failure does
-    not cascade; errors outside the id-keyed collections leave nothing to salvage."""
-    data = copy.deepcopy(doc.data)
-    dropped: set[str] = set()
-    sections: set[str] = set()
-    for err in errors:
-        path, is_key = clean_loc(tuple(err["loc"]), doc.data, err["type"] == "missing")
-        if (is_key or len(path) < 2 or path[0] not in COLLECTIONS
-                or not isinstance(data.get(path[0]), dict)):
-            return []  # a bad id or a bad section: what refers to it cannot be judged
-        data[path[0]].pop(path[1], None)
-        dropped.add(str(path[1]))
-        sections.add(str(path[0]))
-    # what a left-out item would have supplied: who produces what (facilities, recipes,
-    # agreements' plants) and who sources what
-    unknowable = [text for section, texts in CASCADES.items() if section in sections
-                  for text in texts]
-    kept = {key: dist for key, dist in valid.items()
-            if not any(key.split(".")[:2] == [c, d] for c in COLLECTIONS for d in dropped)}
-    try:
-        scenario = Scenario.model_validate({**data, UNCERTAINTY: kept})
-    except ValidationError:
-        return []
-    return [located(p.path, p.message, locate(doc.positions, p.path))
-            for p in check_scenario(scenario)
-            if not any(f"'{d}'" in p.message for d in dropped)
-            and not any(text in p.message for text in unknowable)]
-
-
 def _validate(doc: Doc, overrides: Sequence[str]) -> Scenario:
-    """Apply overrides, validate, cross-check. Raises ScenarioError for the first failing stage."""
+    """Apply overrides, validate, cross-check. Raises ScenarioError listing every problem.
+
+    Parts that fail validation are reported and left out of the bound and reference checks,
+    which run on the rest (:mod:`.partial`); a failing override or YAML error stops earlier.
+    """
     apply_overrides(doc.data, doc.positions, overrides)
     found = collect_uncertainty(doc)
     valid = {path: u.dist for path, u in sorted(found.params.items()) if u.dist is not None}
+    data = {**doc.data, UNCERTAINTY: valid}
     problems = list(found.problems)
+    errors: list[Any] = []
     try:
-        scenario = Scenario.model_validate({**doc.data, UNCERTAINTY: valid})
+        scenario: Scenario | None = Scenario.model_validate(data)
     except ValidationError as exc:
+        scenario = None
         errors = exc.errors(include_url=False)
         problems += uncertain_problems([pydantic_problem(err, doc) for err in errors], found)
-        if not found.problems:  # reference errors in what did parse, in the same report
-            problems += _salvaged_cross_checks(doc, errors, valid)
-        raise ScenarioError(sorted_problems(drop_explained_missing(problems))) from None
-    problems += bound_problems(doc, found)
-    if not found.problems:  # cross-checks make sense only when every value is what was written
+    units, bad_keys = failed_units(errors, data, [p.path for p in found.problems])
+    if scenario is not None and not units:
+        parsed: Partial | None = Partial(scenario, NO_GAPS, doc.data)
+    else:
+        parsed = partial_scenario(data, units, bad_keys)
+    if parsed is not None:
+        problems += bound_problems(doc, found, parsed.data, type(parsed.scenario))
         problems += [located(p.path, p.message, locate(doc.positions, p.path))
-                     for p in check_scenario(scenario)]
-    if problems:
-        raise ScenarioError(sorted_problems(problems))
+                     for p in check_scenario(parsed.scenario, parsed.gaps)]
+    if problems or scenario is None:
+        raise ScenarioError(sorted_problems(drop_explained_missing(problems)))
     return scenario

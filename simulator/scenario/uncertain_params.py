@@ -230,20 +230,20 @@ def uncertain_problems(problems: list[Problem], found: Uncertainty) -> list[Prob
     return out
 
 
-def bound_problems(doc: Doc, found: Uncertainty) -> list[Problem]:
-    """Validate ``doc.data`` with each uncertain parameter, one at a time, at its lower and at
-    its upper bound: a draw must satisfy the field's constraints too."""
-    data = doc.data
+def bound_problems(doc: Doc, found: Uncertainty, data: dict[str, Any] | None = None,
+                   model: type[Scenario] = Scenario) -> list[Problem]:
+    """Validate ``doc.data`` (or the parsed part ``data`` of it, as ``model``) with each
+    uncertain parameter, one at a time, at its lower and at its upper bound: a draw must
+    satisfy the field's constraints too. Parameters not in ``data`` are skipped."""
+    data = doc.data if data is None else data
     invalid = [u.keys for u in found.params.values() if u.dist is None]
     problems: list[Problem] = []
     for _, param in sorted(found.params.items()):
         dist = param.dist
-        if dist is None:
-            continue
         keys = param.keys
-        parent: Any = data
-        for k in keys[:-1]:
-            parent = parent[k]
+        parent = _parent(data, keys)
+        if dist is None or parent is None:
+            continue
         central = parent[keys[-1]]
         for label, bound in zip(("lower", "upper"), dist.bounds(), strict=True):
             value = round(bound) if param.integer else bound
@@ -254,7 +254,7 @@ def bound_problems(doc: Doc, found: Uncertainty) -> list[Problem]:
                 note = " (mean - 4 sd)" if label == "lower" else " (mean + 4 sd)"
             parent[keys[-1]] = value
             try:
-                Scenario.model_validate(data)
+                model.model_validate(data)
             except ValidationError as exc:
                 for err in exc.errors(include_url=False):
                     path, _ = clean_loc(tuple(err["loc"]), data, err["type"] == "missing")
@@ -265,3 +265,15 @@ def bound_problems(doc: Doc, found: Uncertainty) -> list[Problem]:
             finally:
                 parent[keys[-1]] = central
     return problems
+
+
+def _parent(data: dict[str, Any], keys: Path) -> Any:
+    """The mapping or list holding the value at ``keys`` in ``data`` (None if it is not there)."""
+    parent: Any = data
+    for k in keys:
+        holder = parent
+        if not ((isinstance(parent, dict) and k in parent) or (
+                isinstance(parent, list) and isinstance(k, int) and 0 <= k < len(parent))):
+            return None
+        parent = parent[k]
+    return holder if keys else None
