@@ -2,10 +2,11 @@
 
 A step integrates its days (docs/engine.md, "Timing"), so cumulative shortfall should not
 depend on the step. Engine v1 gave 890 t daily, 810 t weekly and 920 t at 28 days on the
-test network, and -27% to +20% across 1/7/14 days on the shipped replays. The replays below
-are within 5% of the weekly run at 1 and 14 days. Two are not yet (measured spread pinned, so
-it can only shrink; docs/engine.md says why): licence-driven V2 (-20% daily, +10% at 14 days:
-a denied lot is re-ordered at the next step, half a step later on average) and V4 (+9% / -7%).
+test network, and -27% to +20% across 1/7/14 days on the shipped replays. Daily results are
+within 5% of weekly ones on every replay but V3 (-6%: its only shortfall is a 20 t/y sector
+that goes almost unserved, and daily rationing gives it a little more); 14-day results are
+within 5% but on V2 (-7%: its licence regimes last 11 to 56 days, and a buyer plans a 7-day
+lane as a whole 14-day step, so it holds a week more stock; docs/engine.md says why).
 """
 
 from __future__ import annotations
@@ -35,17 +36,17 @@ def cumulative_shortfall(name: str, step: int, replications: int) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "replications", "spread"), [
-    ("gallium_germanium_2023", 3, 0.05),        # V3
-    ("china_heavy_ree_controls_2026", 2, 0.05),  # V6's threat
-    ("us_japan_framework", 2, 0.05),             # V6
-    ("myanmar_kachin_2024", 1, 0.10),            # V4: documented gap (measured +9% / -7%)
-    ("china_controls_2025_04", 2, 0.25),         # V2: documented gap (measured -20% / +10%)
+@pytest.mark.parametrize(("name", "replications", "daily", "fortnightly"), [
+    ("gallium_germanium_2023", 3, 0.07, 0.05),        # V3 (measured -5.0% / -0.5%)
+    ("china_heavy_ree_controls_2026", 2, 0.05, 0.05),  # V6's threat (+0.3% / -0.5%)
+    ("us_japan_framework", 2, 0.05, 0.05),             # V6 (-1.4% / +2.0%)
+    ("myanmar_kachin_2024", 1, 0.05, 0.05),            # V4 (-0.9% / -4.1%)
+    ("china_controls_2025_04", 4, 0.05, 0.10),         # V2 (+0.5% / -7.0%; see above)
 ])
 def test_cumulative_shortfall_converges_with_the_step(name: str, replications: int,
-                                                      spread: float) -> None:
+                                                      daily: float, fortnightly: float) -> None:
     weekly = cumulative_shortfall(name, 7, replications)
     assert weekly > 0
-    for step in (1, 14):
+    for step, spread in ((1, daily), (14, fortnightly)):
         other = cumulative_shortfall(name, step, replications)
         assert abs(other / weekly - 1) <= spread, (step, other, weekly)

@@ -57,7 +57,11 @@ class Buyer:
         "material",
         "on_hand",
         "priority",
+        "short_from",
+        "short_rate",
+        "short_row",
         "short_since",
+        "step_end",
         "switching",
         "tariffed",
         "usage_per_day",
@@ -75,6 +79,15 @@ class Buyer:
         self.last_fill = 1.0
         """Share of last step's need that was met (0..1)."""
         self.lanes: list[Lane] = []
+        self.short_from: float | None = None
+        """Demand sectors: when (simulation day, fractional) this step's stock ran out, if it
+        did; lots landing before :attr:`step_end` serve the rest of the step from then."""
+        self.short_rate = 0.0
+        """Demand sectors: this step's demand in t/day (what a late lot serves per day)."""
+        self.short_row = -1
+        """Demand sectors: this step's row in the recorded time series (-1: warm-up)."""
+        self.step_end = 0
+        """Demand sectors: the simulation day the current step ends (exclusive)."""
         self.short_since: int | None = None
         """Day (>= 0) a supplier first failed to fill this buyer's order; alternatives'
         qualification delays count from here."""
@@ -481,8 +494,10 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
         rt.room_weight = [0.0] * len(rt.outputs)
         net.facilities.append(rt)
         if rt.start_day is None or rt.start_day <= -warmup:
-            commission(rt)  # it exists from the start and holds its output cover
-            for (p, _, coef), w in zip(rt.outputs, rt.target_t, strict=True):
+            commission(rt)  # it exists from the start and holds its output cover (what
+            # it keeps after shipping: not a step's make-ahead, which a co-product nobody
+            # draws down would keep for ever, and the stock would depend on the step)
+            for (p, _, coef), w in zip(rt.outputs, rt.cover_t, strict=True):
                 p.stock += w * active_now
                 p.outflow_tpd += rt.capacity_tpd * coef * active_now
 

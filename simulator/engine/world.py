@@ -65,7 +65,9 @@ class World:
         self._fill_alpha = -math.expm1(-network.step_days / scenario.switching.adjustment_days)
         self._room_cells: dict[int, list] = {}
         self._allocators: dict[int, list] = {}
+        self._top_ups: dict[int, Callable[[int], None]] = {}
         self.clock = Clock(self.env, network.step_days, [], self._land)
+        self._backfill = network.step_days > 1
         self.events: list = []
         """Installed :class:`~.events.base.PolicyEvent` objects, in declaration order."""
 
@@ -146,12 +148,37 @@ class World:
         self.start()
         self.env.run(until=self.net.warmup_days + self.scenario.horizon_days)
 
-    @staticmethod
-    def _land(lots: list[tuple[Lane, float]]) -> None:
-        """Lots arriving today land in their buyers' inventories, in the order they were sent."""
+    def _land(self, lots: list[tuple[Lane, float]]) -> None:
+        """Lots arriving today land in their buyers' inventories, in the order they were sent.
+
+        A lot that lands mid-step at a demand sector whose stock ran out in this step first
+        serves the rest of the step's demand from the later of its arrival and the stock-out
+        (demand spread evenly over the step's days), as it would with daily steps."""
         for lane, q in lots:
             lane.on_order -= q
-            lane.buyer.on_hand += q
+            b = lane.buyer
+            if b.short_from is not None:
+                q -= self._serve_late(b, q)
+            b.on_hand += q
+
+    def _serve_late(self, b: Buyer, q: float) -> float:
+        """Tonnes of a lot of ``q`` t landing today that serve ``b``'s unmet demand in the
+        current step; updates its delivered tonnes and the step's recorded row."""
+        now = self.env.now
+        if now >= b.step_end:
+            b.short_from = None
+            return 0.0
+        start = max(float(now), b.short_from)  # type: ignore[arg-type]
+        served = min(q, b.short_rate * (b.step_end - start))
+        if served <= 0.0:
+            return 0.0
+        b.short_from = start + served / b.short_rate
+        self.delivered_t[b.material] += served
+        if b.short_row >= 0:
+            self.rec.ts[3][b.short_row] += served
+        want = b.short_rate * self.net.step_days
+        b.last_fill = min(1.0, b.last_fill + served / want)
+        return served
 
     # -- production -------------------------------------------------------------------------
     def _room_cell(self, pool: Pool) -> list:
@@ -234,6 +261,7 @@ class World:
         growth = 1.0 + d.growth_pa
         in_step = sum(growth ** (k / 365.0) for k in range(step)) / step
         key = -1
+        backfill = self._backfill
 
         def consume(now: int) -> None:
             nonlocal key
@@ -253,6 +281,14 @@ class World:
             b.on_hand -= got
             b.last_fill = got / want if want > 0 else 1.0
             delivered[material] += got
+            if backfill:  # lots landing later in the step may serve the rest
+                if got < want:
+                    b.short_rate = want / step
+                    b.short_from = now + got / b.short_rate
+                    b.step_end = now + step
+                    b.short_row = len(ts_day) if day >= 0 else -1
+                else:
+                    b.short_from = None
             if day >= 0:
                 held = 0.0
                 for sp in stockpiles:
@@ -318,18 +354,47 @@ class World:
         warmup = self.net.warmup_days
         a = self._fill_alpha
 
+        def planned(days: float) -> float:
+            """Lead time (days) to order for: the lane's, rounded up to whole steps (at least
+            one): a lot that lands mid-step is used from the next step."""
+            used = -(-days // step) * step
+            return used if used > step else step
+
         def lead_of(lanes: list[Lane]) -> float:
-            """Share-weighted lead time, each lane's rounded up to whole steps (at least one:
-            a lot sent today is used from the next step)."""
+            """Share-weighted planned lead time (:func:`planned`)."""
             lead = 0.0
             for lane in lanes:
                 if lane.share > 0.0:
-                    days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
-                            + lane.extra_transit_days)
-                    # a lot that lands mid-step is used from the next step
-                    rounded = -(-days // step) * step
-                    lead += lane.share * (rounded if rounded > step else step)
+                    lead += lane.share * planned(lane.lead_days + lane.extra_cover_days
+                                                 + lane.licence_days + lane.extra_transit_days)
             return lead
+
+        def place(q: float) -> None:
+            """Order ``q`` t: pre-buying first, to the lane it is meant for, the rest by
+            share."""
+            lanes = b.lanes
+            for lane in lanes:
+                if lane.prebuy_t > 0.0:
+                    x = min(q, lane.prebuy_t)
+                    lane.prebuy_t -= x
+                    lane.pool.orders.append((lane, x))
+                    q -= x
+            if q > 1e-9:
+                for lane in lanes:
+                    if lane.share > 0.0:
+                        lane.pool.orders.append((lane, q * lane.share))
+
+        def top_up(now: int) -> None:
+            """Mid-step: order what a longer planned lead time asks for now (the position
+            and the shares stay those of the step)."""
+            position = b.on_hand
+            for lane in b.lanes:
+                position += lane.on_order + lane.held_t
+            q = b.usage_per_day * (b.cover_days + lead_of(b.lanes)) - position
+            if q > 1e-9:
+                place(q)
+
+        self._top_ups[id(b)] = top_up
 
         def order(now: int) -> None:
             lanes = b.lanes
@@ -358,27 +423,15 @@ class World:
                 position += lane.on_order + lane.held_t
                 share = lane.share
                 if share > 0.0:
-                    days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
-                            + lane.extra_transit_days)
-                    # a lot that lands mid-step is used from the next step
-                    rounded = -(-days // step) * step
-                    lead += share * (rounded if rounded > step else step)
+                    lead += share * planned(lane.lead_days + lane.extra_cover_days
+                                            + lane.licence_days + lane.extra_transit_days)
             if b.dirty or not settled or b.short_since is not None:
                 b.reshare(now - warmup)
                 b.dirty = not settled
                 lead = lead_of(lanes)
             q = b.usage_per_day * (b.cover_days + lead) - position
             if q > 1e-9:
-                for lane in lanes:  # pre-buying goes to the lane it is meant for
-                    if lane.prebuy_t > 0.0:
-                        x = min(q, lane.prebuy_t)
-                        lane.prebuy_t -= x
-                        lane.pool.orders.append((lane, x))
-                        q -= x
-                if q > 1e-9:
-                    for lane in lanes:
-                        if lane.share > 0.0:
-                            lane.pool.orders.append((lane, q * lane.share))
+                place(q)
 
         return order
 
@@ -393,16 +446,20 @@ class World:
         alpha = self._alpha
         self._allocators[id(p)] = allocate_on = []
 
-        def allocate(now: int) -> None:
+        def allocate(now: int, mid_step: bool = False) -> None:
+            """Allocate the step's orders (``mid_step``: orders placed between steps, which
+            leave the smoothed outflow alone and are vetted on their own day)."""
             orders = p.orders
             if not orders:
-                p.outflow_tpd -= alpha * p.outflow_tpd
+                if not mid_step:
+                    p.outflow_tpd -= alpha * p.outflow_tpd
                 return
             p.orders = []
             total = 0.0
             for _, q in orders:
                 total += q
-            p.outflow_tpd += alpha * (total / step - p.outflow_tpd)
+            if not mid_step:
+                p.outflow_tpd += alpha * (total / step - p.outflow_tpd)
             if not p.gated and total <= p.stock:  # the common case: every order filled
                 # as _ship / dispatch, inlined
                 recording = now >= warmup
@@ -425,7 +482,7 @@ class World:
                 return
             day = now - warmup
             if p.gated:
-                parts = gate(orders, day, step)
+                parts = gate(orders, day, 1 if mid_step else step)
             else:
                 parts = [(i, lane, q, None, 0, 0) for i, (lane, q) in enumerate(orders)]
             wanted = [(lane, q) for _, lane, q, _, _, _ in parts]
@@ -488,4 +545,27 @@ class World:
                     pools.append(lane.pool)
         now = int(self.env.now)
         for pool in pools:
-            self._allocators[id(pool)][0](now)
+            self._allocators[id(pool)][0](now, True)
+
+    def replan(self, lanes: list[Lane]) -> None:
+        """A policy lengthened the lead time buyers plan for on ``lanes`` (a licence review,
+        a logistics delay): between steps, their buyers order the difference today and the
+        pools allocate it at once, as with daily steps (on a step day the step's own
+        ordering does it)."""
+        now = int(self.env.now)
+        if now % self.net.step_days == 0:
+            return
+        buyers: dict[int, Buyer] = {}
+        for lane in lanes:
+            buyers.setdefault(id(lane.buyer), lane.buyer)
+        pools: dict[int, Pool] = {}
+        for key, b in buyers.items():
+            top_up = self._top_ups.get(key)
+            if top_up is None:  # not an ordering buyer (a stockpile's account)
+                continue
+            top_up(now)
+            for lane in b.lanes:
+                if lane.pool.orders:
+                    pools.setdefault(id(lane.pool), lane.pool)
+        for key in pools:
+            self._allocators[key][0](now, True)

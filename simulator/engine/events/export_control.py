@@ -140,8 +140,14 @@ class ExportControl(PolicyEvent):
 
     def start(self, day: int) -> None:
         self.active = True
+        longer = []
         for lane in self.controlled:  # buyers plan for the deciding licence's processing time
+            before = lane.licence_days
             refresh_licence_days(lane)
+            if lane.licence_days > before:
+                longer.append(lane)
+        if longer:  # they order for the longer wait today, not at the next step
+            self.world.replan(longer)
 
     def end(self, day: int) -> None:
         self.active = False

@@ -78,6 +78,8 @@ class LogisticsDisruption(PolicyEvent):
         self.active = True
         for lane in self.lanes:
             lane.extra_transit_days += self.model.extra_days
+        if self.model.extra_days > 0:  # buyers order for the longer transit today
+            self.world.replan(self.lanes)
 
     def end(self, day: int) -> None:
         if not self.active:

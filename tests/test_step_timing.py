@@ -1,0 +1,75 @@
+"""Step-size artefacts found while checking convergence (issue 11, "Timing depends on the step").
+
+Tiny network of tests/test_events.py: AU sells ore to a JP demand sector (10 t/day, 10 days of
+cover, 5-day lead). From day 31 (mid-week at weekly steps) AU's exports need a licence, decided
+after 28 or 30 days and always approved. Daily steps, by hand: JP's stock and the five lots in
+transit last to day 45; lots ordered from day 31 land from day 64 (or 66): 18 (20) days short,
+180 t (200 t). At weekly steps a buyer plans the 5-day lead as a whole step (a lot that lands
+mid-week is used from the next week), so it holds 2 more days of stock: 20 t less shortfall.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.engine import build_network, run_replication
+from tests.conftest import deep_update, make_scenario
+from tests.test_events import BASE, R, date
+
+
+def _licence_from_day_31(step: int, delay: int) -> dict:
+    lic = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+           "destinations": ["JP"], "mode": "licence", "effective": date(31),
+           "licence": {"approval_probability": 1.0, "delay_days": delay}}
+    return deep_update(BASE, {"simulation": {"step_days": step}, "events": {"lic": lic}})
+
+
+def _shortfall(data: dict) -> float:
+    return float(run_replication(make_scenario(data), seed=1).timeseries["shortfall_t"].sum())
+
+
+@pytest.mark.parametrize(("delay", "daily_t"), [(28, 18 * R), (30, 20 * R)])
+def test_a_licence_starting_mid_step_is_planned_for_on_its_day(delay: int,
+                                                               daily_t: float) -> None:
+    """Buyers order for the licence's wait on the day it takes effect, not at the next step
+    (before: the extra order waited for day 35 and was decided 4 days later, 220 t short at
+    both delays). With a 30-day review the lots land mid-week (day 66) and serve the rest of
+    that week (before: from day 70)."""
+    assert _shortfall(_licence_from_day_31(1, delay)) == pytest.approx(daily_t)
+    weekly = _shortfall(_licence_from_day_31(7, delay))
+    assert weekly == pytest.approx(daily_t - 2 * R)  # the 2 days of stock of a 7-day plan
+
+
+def test_a_lot_landing_mid_step_serves_the_rest_of_the_step() -> None:
+    """JP runs short in the week of day 63 (days 63-69); the first licensed lot lands on day
+    66 (30-day review, 5-day lead) and serves days 66-69 at once."""
+    r = run_replication(make_scenario(_licence_from_day_31(7, 30)), seed=1)
+    week = r.timeseries.set_index("day").loc[63]
+    assert week["demand_t"] == pytest.approx(7 * R)
+    assert week["shortfall_t"] == pytest.approx(3 * R)  # days 63, 64 and 65
+
+
+@pytest.mark.parametrize("step", [1, 7, 14])
+def test_producers_start_with_their_output_cover_whatever_the_step(step: int) -> None:
+    """A pool starts with its producers' output cover. Before, it started with a step's
+    make-ahead on top, which a co-product nobody draws down keeps for ever: China's Dy/Tb
+    oxide pool held 676 t at weekly steps against 484 t daily, which delayed the 2026
+    shortfall of the Myanmar replay (V4) by weeks at larger steps."""
+    data = deep_update(BASE, {"simulation": {"step_days": step},
+                              "facilities": {"au_mine": {"output_cover_days": 20}}})
+    net = build_network(make_scenario(data), {})
+    assert net.pools[("AU", "ore")].stock == pytest.approx(20 * 100.0)  # 36,500 t/y
+
+
+@pytest.mark.parametrize(("extra", "daily_t"), [(14, 4 * R), (28, 18 * R)])
+def test_a_logistics_delay_starting_mid_step_is_planned_for_on_its_day(extra: int,
+                                                                       daily_t: float) -> None:
+    """The same for a logistics delay on AU -> JP from day 31: lots sent from then land
+    ``extra`` days later (before, at weekly steps: 80 t and 220 t short)."""
+    def delayed(step: int) -> dict:
+        ev = {"type": "logistics_disruption", "origin": "AU", "destination": "JP",
+              "start": date(31), "extra_days": extra}
+        return deep_update(BASE, {"simulation": {"step_days": step}, "events": {"d": ev}})
+
+    assert _shortfall(delayed(1)) == pytest.approx(daily_t)
+    assert _shortfall(delayed(7)) == pytest.approx(daily_t - 2 * R)
