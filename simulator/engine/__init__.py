@@ -6,7 +6,7 @@ The engine never imports the runner, analysis, plotting or CLI.
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -14,6 +14,7 @@ from ..scenario.distributions import realize
 from ..scenario.models import Scenario
 from .balance import MassBalanceError, check_mass_balance
 from .network import build_network
+from .recorder import PRICE_COLUMNS
 from .rng import RandomStreams
 from .world import World
 
@@ -32,7 +33,9 @@ class ReplicationResult:
       step), released_t and bought_t (purchases that arrived) in the step (one row per
       stockpile per step; no rows without stockpiles);
     - ``balance``: the per-material mass-balance ledger at the end of the run;
-    - ``event_count``: SimPy events processed (warm-up included).
+    - ``event_count``: SimPy events processed (warm-up included);
+    - ``prices``: day, material, market, price_usd_per_kg (one row per priced material and
+      market tier per step, recorded after the step's trade; empty without ``market.prices``).
     """
 
     timeseries: pd.DataFrame
@@ -42,6 +45,7 @@ class ReplicationResult:
     balance: pd.DataFrame
     event_count: int
     step_days: int
+    prices: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PRICE_COLUMNS))
 
 
 def run_replication(scenario: Scenario, seed: int = 0, replication: int = 0) -> ReplicationResult:
@@ -74,4 +78,4 @@ def run_replication(scenario: Scenario, seed: int = 0, replication: int = 0) -> 
     balance = check_mass_balance(world)
     ts, flows, production, stockpiles = world.rec.frames()
     return ReplicationResult(ts, flows, production, stockpiles, balance, world.event_count,
-                             scenario.simulation.step_days)
+                             scenario.simulation.step_days, world.rec.prices())

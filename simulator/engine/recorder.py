@@ -23,6 +23,7 @@ FLOW_COLUMNS = ["day", "origin", "destination", "material", "tonnes"]
 PRODUCTION_COLUMNS = ["day", "facility", "country", "stage", "material", "tonnes"]
 STOCKPILE_COLUMNS = ["day", "stockpile", "country", "material", "holdings_t", "released_t",
                      "bought_t"]
+PRICE_COLUMNS = ["day", "material", "market", "price_usd_per_kg"]
 
 
 class Recorder:
@@ -37,6 +38,8 @@ class Recorder:
     - ``pr``: day, output key, tonnes, with outputs registered by :meth:`output`
     - ``sp``: day, stockpile key, holdings_t, released_t, bought_t, with stockpiles
       registered by :meth:`stockpile`
+    - ``px``: day, price key, price in USD/kg, with (material, market) registered by
+      :meth:`price_key`
     """
 
     def __init__(self) -> None:
@@ -44,6 +47,8 @@ class Recorder:
         self.fl: tuple[list, ...] = ([], [], [])
         self.pr: tuple[list, ...] = ([], [], [])
         self.sp: tuple[list, ...] = ([], [], [], [], [])
+        self.px: tuple[list, ...] = ([], [], [])
+        self._prices: dict[tuple[str, str], int] = {}
         self._demand_labels: list[tuple[str, str, str, str]] = []
         self._demand_keys: dict[int, int] = {}
         self._routes: dict[tuple[str, str, str], int] = {}
@@ -63,6 +68,18 @@ class Recorder:
         """Key of a stockpile for :attr:`sp` rows."""
         key = (sp.pid, sp.country, sp.material)
         return self._stockpiles.setdefault(key, len(self._stockpiles))
+
+    def price_key(self, material: str, market: str) -> int:
+        """Key of a (material, market) price for :attr:`px` rows."""
+        return self._prices.setdefault((material, market), len(self._prices))
+
+    def prices(self) -> pd.DataFrame:
+        """day, material, market, price_usd_per_kg (one row per priced material, tier and
+        step; no rows without a market)."""
+        day, key, price = (_column(c, t) for c, t in zip(self.px, _KEYED, strict=True))
+        labels = _labels(list(self._prices), key, 2)
+        return pd.DataFrame({"day": day, "material": labels[0], "market": labels[1],
+                             "price_usd_per_kg": price}, columns=PRICE_COLUMNS)
 
     def demand_key(self, d: DemandRT) -> int:
         """Key of a demand sector for :attr:`ts` rows (registered on first use)."""

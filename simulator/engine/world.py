@@ -19,6 +19,7 @@ from .allocation import TieredProRata
 from .clock import Clock
 from .events.logistics import step_multiplier
 from .gate import gate, in_force
+from .market import Market
 from .network import (
     Buyer,
     DemandRT,
@@ -68,6 +69,7 @@ class World:
         self._top_ups: dict[int, Callable[[int], None]] = {}
         self.clock = Clock(self.env, network.step_days, [], self._land)
         self._backfill = network.step_days > 1
+        self.market: Market | None = None
         self.events: list = []
         """Installed :class:`~.events.base.PolicyEvent` objects, in declaration order."""
 
@@ -118,6 +120,10 @@ class World:
             [self._orderer(b) for b in net.ordering_buyers],
             [self._allocator(p) for p in net.pools.values()],
         ]
+        market = self.scenario.market
+        if market.enabled and market.prices:  # prices form after the step's trade
+            self.market = Market(market, net, net.buyers, self.rec)
+            self.clock.phases.append([self.market.update])
         install_events(self)
         for f in net.facilities:
             if not f.online:

@@ -115,6 +115,11 @@ def check_scenario(s: Scenario, gaps: Gaps = NO_GAPS) -> list[Problem]:
                 err(paths[0], f"{country} consumes {mid!r} but no sourcing entry covers "
                     f"({country}, {mid}) and {country} produces none")
 
+    if s.market.home is not None:
+        ref(("market", "home"), s.market.home, countries, "country")
+    for mid in s.market.prices:
+        ref(("market", "prices", mid), mid, materials, "material")
+
     for origin, dests in s.lead_times.lanes.items():
         ref(("lead_times", "lanes", origin), origin, countries, "country")
         for dest in dests:

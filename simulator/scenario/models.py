@@ -184,6 +184,38 @@ class Switching(Model):
     rate and move order shares accordingly."""
 
 
+class ReferencePrice(Model):
+    """A material's normal price (USD/kg) in each market tier: what it trades at when
+    buyers hold their normal stock and get what they order."""
+
+    domestic: Pos
+    """USD/kg inside the home market (``market.home``)."""
+    export: Pos | None = None
+    """USD/kg everywhere else (default: the domestic price)."""
+
+
+class Market(Model):
+    """Prices that form from scarcity, per material and market tier (docs/markets.md).
+
+    A material is priced only if ``prices`` gives its reference price. Prices are outputs:
+    they do not (yet) change demand, supply or allocation."""
+
+    enabled: bool = True
+    """False: no prices are formed or recorded."""
+    home: CountryCode | None = None
+    """The country whose domestic market is a tier of its own (the controlling exporter:
+    ``CN``); every other country is the export tier. None: one world tier."""
+    elasticity: Annotated[float, Field(gt=0, le=10)] = 0.5
+    """How far supply scarcity moves the price: the target price is the reference price
+    times ``scarcity ** (-1 / elasticity)`` (a smaller elasticity, a larger move)."""
+    adjustment_days: Annotated[float, Field(gt=0, le=3650)] = 30.0
+    """Time constant (days) of the price's move towards its target (log-linear)."""
+    max_multiple: Annotated[float, Field(gt=1, le=1000)] = 10.0
+    """Cap on the target price as a multiple of the reference (and floor as its inverse)."""
+    prices: dict[Id, ReferencePrice] = Field(default_factory=dict)
+    """Material id -> reference prices (USD/kg)."""
+
+
 class WatchDemand(Model):
     """Named demand sectors a stockpile's release trigger watches."""
 
@@ -276,6 +308,8 @@ class Scenario(Model):
     """Strategic reserves, by id."""
     switching: Switching = Field(default_factory=Switching)
     """How buyers move orders between suppliers."""
+    market: Market = Field(default_factory=Market)
+    """Prices formed from scarcity (outputs only, for now)."""
     events: dict[Id, Event] = Field(default_factory=dict)
     """Dated policy moves and disruptions, by id (see the events page)."""
     uncertainty: dict[str, Distribution] = Field(default_factory=dict)

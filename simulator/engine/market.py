@@ -1,0 +1,121 @@
+"""Prices that form from scarcity, per material and market tier (docs/markets.md).
+
+Each priced material has one price per **tier**: the home market (``market.home``, the
+controlling exporter, e.g. China) and the export tier (every other country), or one world
+tier without a home. Once per step, after allocation, each price moves towards a target set
+by the **scarcity** its tier's buyers see:
+
+    supply_days = sum over buyers of on_hand + usage * step_days * fill
+    normal_days = sum over buyers of usage * (cover_days + step_days)
+    scarcity    = supply_days / normal_days           (1 in steady state)
+    target      = reference * scarcity ** (-1 / elasticity),
+                  within [reference / max_multiple, reference * max_multiple]
+    log price  += (1 - exp(-step_days / adjustment_days)) * (log target - log price)
+
+where ``usage`` is a buyer's expected use (t/day), ``on_hand`` its stock after the step's use
+and ``fill`` the share of the step's need it got. The tiers are linked by trade: the export
+price never falls below the home price times the ratio of their reference prices (buyers
+abroad can always bid for the home market's material; a control that cuts them off raises
+only the export price). Prices are recorded in USD/kg; they are outputs only (they do not
+change demand, supply or allocation).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from ..scenario.models import Market as MarketModel
+
+if TYPE_CHECKING:
+    from .network import Buyer, Network
+    from .recorder import Recorder
+
+WORLD = "world"
+
+
+def tier_names(home: str | None) -> tuple[str, str | None]:
+    """(home tier, export tier) names: ``("CN", "ex-CN")``, or ``("world", None)``."""
+    return (WORLD, None) if home is None else (home, f"ex-{home}")
+
+
+class PriceIndex:
+    """The price of one material in one tier (USD/kg) and the buyers whose scarcity sets it."""
+
+    __slots__ = ("buyers", "key", "market", "material", "price", "reference")
+
+    def __init__(self, material: str, market: str, reference: float, buyers: list[Buyer]):
+        self.material = material
+        self.market = market
+        self.reference = reference
+        self.price = reference
+        self.buyers = buyers
+        self.key = -1
+
+    def scarcity(self, step: int) -> float:
+        """Supply its buyers have over what they normally have (1 in steady state; 1 with
+        no buyers)."""
+        supply = normal = 0.0
+        for b in self.buyers:
+            use = b.usage_per_day
+            supply += b.on_hand + use * step * b.last_fill
+            normal += use * (b.cover_days + step)
+        return supply / normal if normal > 0.0 else 1.0
+
+
+class Market:
+    """The priced materials of one replication; :meth:`update` is the clock's last phase."""
+
+    def __init__(self, model: MarketModel, net: Network, buyers: list[Buyer], rec: Recorder):
+        self.model = model
+        self.step = net.step_days
+        self.warmup = net.warmup_days
+        self.weight = -math.expm1(-net.step_days / model.adjustment_days)
+        self.exponent = -1.0 / model.elasticity
+        self.low = 1.0 / model.max_multiple
+        self.high = model.max_multiple
+        self.rec = rec
+        home_tier, export_tier = tier_names(model.home)
+        self.pairs: list[tuple[PriceIndex, PriceIndex | None, float]] = []
+        """(home or world index, export index or None, export / home reference ratio)."""
+        for mid, ref in model.prices.items():
+            mine = [b for b in buyers if b.material == mid]
+            export_ref = ref.export if ref.export is not None else ref.domestic
+            if model.home is None:
+                self.pairs.append((PriceIndex(mid, home_tier, ref.domestic, mine), None, 1.0))
+                continue
+            home = PriceIndex(mid, home_tier, ref.domestic,
+                              [b for b in mine if b.country == model.home])
+            abroad = PriceIndex(mid, export_tier, export_ref,  # type: ignore[arg-type]
+                                [b for b in mine if b.country != model.home])
+            self.pairs.append((home, abroad, export_ref / ref.domestic))
+        for home, abroad, _ in self.pairs:
+            for index in (home, abroad):
+                if index is not None:
+                    index.key = rec.price_key(index.material, index.market)
+
+    def _move(self, index: PriceIndex) -> None:
+        ratio = index.scarcity(self.step)
+        factor = ratio ** self.exponent if ratio > 0.0 else self.high
+        factor = min(self.high, max(self.low, factor))
+        target = index.reference * factor
+        index.price *= (target / index.price) ** self.weight
+
+    def update(self, now: int) -> None:
+        """Move every price one step towards its target and record it (from the start
+        date)."""
+        day = now - self.warmup
+        px_day, px_key, px_price = self.rec.px
+        for home, abroad, ratio in self.pairs:
+            self._move(home)
+            if abroad is not None:
+                self._move(abroad)
+                floor = home.price * ratio
+                if abroad.price < floor:
+                    abroad.price = floor
+            if day >= 0:
+                for index in (home, abroad):
+                    if index is not None:
+                        px_day.append(day)
+                        px_key.append(index.key)
+                        px_price.append(index.price)

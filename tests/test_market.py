@@ -1,0 +1,124 @@
+"""Prices from scarcity (engine/market.py, docs/markets.md), on the tiny network of
+tests/test_events.py: AU sells ore to a JP demand sector (10 t/day, 10 days of cover)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulator.engine import run_replication
+from simulator.scenario.checks import check_scenario
+from simulator.scenario.models import Scenario
+from tests.conftest import deep_update, make_scenario
+from tests.strategies import scenario_data, scenario_of
+from tests.test_events import BASE, date
+
+PRICED = {"market": {"home": "AU", "elasticity": 0.5, "adjustment_days": 20,
+                     "prices": {"ore": {"domestic": 10.0, "export": 12.0}}},
+          "demand": {"au_use": {"country": "AU", "sector": "ev", "material": "ore",
+                                "rate_tpy": 365, "cover_days": 10}}}
+
+
+def _run(patch: dict | None = None, step: int = 1):
+    data = deep_update(BASE, {"simulation": {"step_days": step, "warmup_days": 364}, **PRICED,
+                              **(patch or {})})
+    return run_replication(make_scenario(data), seed=1)
+
+
+def _prices(r, market: str):
+    p = r.prices[r.prices["market"] == market]
+    return p.set_index("day")["price_usd_per_kg"]
+
+
+def test_steady_state_trades_at_the_reference_price() -> None:
+    r = _run()
+    assert list(r.prices.columns) == ["day", "material", "market", "price_usd_per_kg"]
+    assert set(r.prices["market"]) == {"AU", "ex-AU"}
+    assert _prices(r, "AU").to_numpy() == pytest.approx(10.0, rel=1e-6)
+    assert _prices(r, "ex-AU").to_numpy() == pytest.approx(12.0, rel=1e-6)
+
+
+def test_a_ban_raises_the_export_price_only_and_it_returns_after() -> None:
+    """JP runs out 15 days into a 60-day ban (its cover and the 5 lots at sea): its price
+    heads for the cap, ten times the reference, closing the log gap as exp(-t / 20) until
+    the first lot after the ban lands (day 165); AU's buyers keep their supply."""
+    ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+           "destinations": ["JP"], "mode": "ban", "effective": date(100), "end": date(160)}
+    r = _run({"events": {"ban": ban}})
+    home, abroad = _prices(r, "AU"), _prices(r, "ex-AU")
+    assert home.to_numpy() == pytest.approx(10.0, rel=1e-6)
+    assert abroad.loc[:100].to_numpy() == pytest.approx(12.0, rel=1e-6)
+    assert abroad.loc[114] < abroad.loc[130] <= 120.0 + 1e-9
+    assert 160 <= abroad.idxmax() <= 166 and 80.0 < abroad.max() < 120.0
+    assert abroad.iloc[-1] == pytest.approx(12.0, rel=1e-3)  # back once JP is restocked
+
+
+def test_the_export_price_never_falls_below_the_home_price_times_their_ratio() -> None:
+    """A glut abroad (JP's demand halves) lowers the export price only down to the home
+    price times 12/10: buyers abroad can always bid for the home market's ore."""
+    shock = {"type": "demand_shock", "country": "JP", "multiplier": 0.1, "start": date(50)}
+    r = _run({"events": {"s": shock}})
+    assert (_prices(r, "ex-AU") >= _prices(r, "AU") * 1.2 - 1e-9).all()
+
+
+def test_prices_change_nothing_else_and_no_market_records_none() -> None:
+    ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+           "destinations": ["JP"], "mode": "ban", "effective": date(100), "end": date(160)}
+    priced = _run({"events": {"ban": ban}}, step=7)
+    off = _run({"events": {"ban": ban}, "market": {"enabled": False}}, step=7)
+    assert priced.timeseries.equals(off.timeseries) and priced.flows.equals(off.flows)
+    assert off.prices.empty
+
+
+@pytest.mark.parametrize("step", [1, 7, 28])
+def test_adjustment_speed_is_the_same_whatever_the_step(step: int) -> None:
+    """A price moves a share 1 - exp(-step / adjustment_days) of the log distance to its
+    target per step: after a sudden, lasting scarcity the gap closes as exp(-t / 20) at any
+    step."""
+    ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+           "destinations": ["JP"], "mode": "ban", "effective": date(56)}
+    abroad = _prices(_run({"events": {"ban": ban}}, step=step), "ex-AU")
+    # from the first step JP is wholly short (its scarcity is 0: the target is the cap)
+    short = _run({"events": {"ban": ban}}, step=step)
+    ts = short.timeseries[short.timeseries["demand_id"] == "jp_use"].set_index("day")
+    start = int(ts.index[(ts["delivered_t"] == 0) & (ts.index > 56)][0])
+    days = 56
+    gap = math.log(120.0) - math.log(abroad.loc[start + days])
+    first_gap = math.log(120.0) - math.log(abroad.loc[start])
+    assert gap == pytest.approx(first_gap * math.exp(-days / 20), rel=1e-9)
+
+
+def test_unknown_material_and_home_are_errors() -> None:
+    bad = deep_update(BASE, {"market": {"home": "FR", "prices": {"oar": {"domestic": 1}}}})
+    problems = {p.path: p.message for p in check_scenario(Scenario.model_validate(bad))}
+    assert problems == {("market", "home"): "unknown country 'FR'",
+                        ("market", "prices", "oar"): "unknown material 'oar' (did you mean 'ore'?)"}
+
+
+# -- properties over random networks with random events -------------------------------------
+@settings(max_examples=15, deadline=None, derandomize=False,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(scenario_data(), st.integers(0, 2**32 - 1), st.floats(0.1, 3.0),
+       st.floats(1.0, 200.0))
+def test_prices_are_positive_finite_linked_and_change_nothing(
+        data: dict, seed: int, elasticity: float, adjustment_days: float) -> None:
+    """Every material priced, the first country as home: prices are positive and finite,
+    the export price is never below the home price times the reference ratio, and every
+    other output is bit-identical to the run without a market."""
+    home = next(iter(data["countries"]))
+    market = {"home": home, "elasticity": elasticity, "adjustment_days": adjustment_days,
+              "prices": {m: {"domestic": 10.0, "export": 13.0} for m in data["materials"]}}
+    priced = run_replication(scenario_of({**data, "market": market}), seed=seed)
+    plain = run_replication(scenario_of({**data, "market": {**market, "enabled": False}}),
+                            seed=seed)
+    for name in ("timeseries", "flows", "production", "stockpiles"):
+        assert getattr(priced, name).equals(getattr(plain, name)), name
+    p = priced.prices["price_usd_per_kg"].to_numpy()
+    assert len(p) and np.isfinite(p).all() and (p > 0).all()
+    wide = priced.prices.pivot_table(index=["day", "material"], columns="market",
+                                     values="price_usd_per_kg", observed=True)
+    assert (wide[f"ex-{home}"] >= wide[home] * 1.3 * (1 - 1e-12)).all()
