@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.engine import run_replication
+from simulator.engine.market import price_factor
 from simulator.scenario.checks import check_scenario
+from simulator.scenario.models import Market as MarketModel
 from simulator.scenario.models import Scenario
 from tests.conftest import deep_update, make_scenario
 from tests.strategies import scenario_data, scenario_of
@@ -24,8 +26,8 @@ PRICED = {"market": {"home": "AU", "elasticity": 0.5, "adjustment_days": 20,
 
 
 def _run(patch: dict | None = None, step: int = 1):
-    data = deep_update(BASE, {"simulation": {"step_days": step, "warmup_days": 364}, **PRICED,
-                              **(patch or {})})
+    data = deep_update(deep_update(BASE, {"simulation": {"step_days": step, "warmup_days": 364},
+                                          **PRICED}), patch or {})
     return run_replication(make_scenario(data), seed=1)
 
 
@@ -122,3 +124,16 @@ def test_prices_are_positive_finite_linked_and_change_nothing(
     wide = priced.prices.pivot_table(index=["day", "material"], columns="market",
                                      values="price_usd_per_kg", observed=True)
     assert (wide[f"ex-{home}"] >= wide[home] * 1.3 * (1 - 1e-12)).all()
+
+
+def test_price_factor_is_the_power_law_within_its_cap() -> None:
+    """target / reference at a given scarcity; found by the property above: with elasticity
+    0.1 a tiny scarcity overflowed (scarcity ** -10) instead of giving the cap."""
+    m = MarketModel(elasticity=0.5, surplus_elasticity=2.0, max_multiple=10.0)
+    assert price_factor(1.0, m) == 1.0
+    assert price_factor(0.5, m) == pytest.approx(4.0)       # 0.5 ** -2
+    assert price_factor(4.0, m) == pytest.approx(0.5)       # 4 ** -0.5
+    assert price_factor(0.0, m) == 10.0 and price_factor(0.2, m) == 10.0
+    assert price_factor(1e6, m) == pytest.approx(0.1)
+    steep = MarketModel(elasticity=0.1, max_multiple=10.0)
+    assert price_factor(1e-40, steep) == 10.0

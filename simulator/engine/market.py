@@ -8,7 +8,8 @@ by the **scarcity** its tier's buyers see:
     supply_days = sum over buyers of on_hand + usage * step_days * fill
     normal_days = sum over buyers of usage * (cover_days + step_days)
     scarcity    = supply_days / normal_days           (1 in steady state)
-    target      = reference * scarcity ** (-1 / elasticity),
+    target      = reference * scarcity ** (-1 / elasticity)          (scarcity < 1)
+                  reference * scarcity ** (-1 / surplus_elasticity)  (scarcity > 1)
                   within [reference / max_multiple, reference * max_multiple]
     log price  += (1 - exp(-step_days / adjustment_days)) * (log target - log price)
 
@@ -37,6 +38,19 @@ WORLD = "world"
 def tier_names(home: str | None) -> tuple[str, str | None]:
     """(home tier, export tier) names: ``("CN", "ex-CN")``, or ``("world", None)``."""
     return (WORLD, None) if home is None else (home, f"ex-{home}")
+
+
+def price_factor(scarcity: float, model: MarketModel) -> float:
+    """Target price over the reference price at ``scarcity`` (supply over normal supply):
+    ``scarcity ** (-1 / elasticity)`` below 1, ``** (-1 / surplus_elasticity)`` above, kept
+    within ``[1 / max_multiple, max_multiple]`` (no overflow however small ``scarcity``)."""
+    cap = model.max_multiple
+    if scarcity <= cap ** -model.elasticity:
+        return cap
+    if scarcity >= cap ** model.surplus_elasticity:
+        return 1.0 / cap
+    return scarcity ** (-1.0 / (model.elasticity if scarcity < 1.0 else
+                                 model.surplus_elasticity))
 
 
 class PriceIndex:
@@ -71,9 +85,6 @@ class Market:
         self.step = net.step_days
         self.warmup = net.warmup_days
         self.weight = -math.expm1(-net.step_days / model.adjustment_days)
-        self.exponent = -1.0 / model.elasticity
-        self.low = 1.0 / model.max_multiple
-        self.high = model.max_multiple
         self.rec = rec
         home_tier, export_tier = tier_names(model.home)
         self.pairs: list[tuple[PriceIndex, PriceIndex | None, float]] = []
@@ -95,9 +106,7 @@ class Market:
                     index.key = rec.price_key(index.material, index.market)
 
     def _move(self, index: PriceIndex) -> None:
-        ratio = index.scarcity(self.step)
-        factor = ratio ** self.exponent if ratio > 0.0 else self.high
-        factor = min(self.high, max(self.low, factor))
+        factor = price_factor(index.scarcity(self.step), self.model)
         target = index.reference * factor
         index.price *= (target / index.price) ** self.weight
 

@@ -205,10 +205,13 @@ class Market(Model):
     home: CountryCode | None = None
     """The country whose domestic market is a tier of its own (the controlling exporter:
     ``CN``); every other country is the export tier. None: one world tier."""
-    elasticity: Annotated[float, Field(gt=0, le=10)] = 0.5
+    elasticity: Annotated[float, Field(gt=0, le=10)] = 1.0
     """How far supply scarcity moves the price: the target price is the reference price
     times ``scarcity ** (-1 / elasticity)`` (a smaller elasticity, a larger move)."""
-    adjustment_days: Annotated[float, Field(gt=0, le=3650)] = 30.0
+    surplus_elasticity: Annotated[float, Field(gt=0, le=100)] = 5.0
+    """The same when buyers hold more than normal: prices fall more slowly in a surplus than
+    they rise in a shortage (producers cut output and hold stock)."""
+    adjustment_days: Annotated[float, Field(gt=0, le=3650)] = 14.0
     """Time constant (days) of the price's move towards its target (log-linear)."""
     max_multiple: Annotated[float, Field(gt=1, le=1000)] = 10.0
     """Cap on the target price as a multiple of the reference (and floor as its inverse)."""
