@@ -347,7 +347,7 @@ def compare(
              "supply).")] = None,
 ) -> None:
     """Compare scenarios paired by replication: overlay figures, kpis.csv and a table."""
-    from .analysis.metrics import event_windows, replication_metrics
+    from .analysis.metrics import event_windows, plant_starts, replication_metrics
     from .cli import _progress, check_disruption
     from .report import sector_timeseries
     from .report.compare_html import CompareRun, write_compare_report
@@ -425,7 +425,7 @@ def compare(
     kpis.to_csv(folder / "kpis.csv", index=False, lineterminator="\n", float_format="%.10g")
     written = [folder / "kpis.csv"]
     ts = {i.name: i.timeseries for i in loaded}
-    events = {i.name: event_windows(i.scenario) for i in loaded}
+    events = {i.name: event_windows(i.scenario) + plant_starts(i.scenario) for i in loaded}
     reps = {i.name: i.replications for i in loaded}
     for s in sectors:
         fig = overlay_figure(ts, s, events=events, replications=reps, smooth_days=smooth)

@@ -10,6 +10,7 @@ from .anchors import (
     EventWindow,
     disruption_start,
     event_windows,
+    plant_starts,
     reduces_supply,
     tts_anchors,
 )
@@ -43,6 +44,7 @@ __all__ += [
     "event_windows",
     "origin_mix",
     "paired_differences",
+    "plant_starts",
     "reduces_supply",
     "replication_metrics",
     "stage_concentration",

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "disruption_start",
     "event_windows",
     "group_anchor",
+    "plant_starts",
     "reduces_supply",
     "tts_anchors",
 ]
@@ -108,12 +110,28 @@ def event_windows(scenario: Scenario) -> list[EventWindow]:
     duration_days`` for an outage, else ``None``. An event with ``probability < 1`` is
     listed at its scheduled dates."""
     net = _Network(scenario)
+    labels = {eid: _event_label(eid, ev) for eid, ev in scenario.events.items()}
+    count = Counter(labels.values())
     out = []
     for eid, ev in scenario.events.items():
         start = event_start(ev, scenario)
         hits = any(reduces_supply(scenario, eid, did, net) for did in scenario.demand)
-        out.append(EventWindow(eid, ev.type, _event_label(eid, ev), start,
-                               _event_end(ev, start), hits))
+        label = labels[eid] if count[labels[eid]] == 1 else f"{labels[eid]} ({eid})"
+        out.append(EventWindow(eid, ev.type, label, start, _event_end(ev, start), hits))
+    return sorted(out, key=lambda w: w.start)
+
+
+def plant_starts(scenario: Scenario) -> list[EventWindow]:
+    """Plants that start inside the horizon (scheduled facilities and the plants cooperation
+    agreements build), as open-ended windows of type ``plant_start`` (not events: figures
+    mark them), sorted by start date; plants of no capacity are left out."""
+    from ..engine.network import facility_specs
+
+    out = [EventWindow(spec.fid, "plant_start", f"new plant {spec.fid} ({spec.country})",
+                       spec.start_date, None)
+           for spec in facility_specs(scenario, scenario.events)
+           if spec.start_date is not None and spec.capacity_tpy > 0
+           and scenario.start_date < spec.start_date < scenario.end_date]
     return sorted(out, key=lambda w: w.start)
 
 

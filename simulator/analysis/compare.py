@@ -24,6 +24,16 @@ PAIRED_COLUMNS = [
 _LABELS = ("country", "sector", "material")
 
 
+NOISE = 1e-9
+"""Relative size below which a paired difference is rounding, not a difference."""
+
+
+def _excludes_zero(low: float, high: float, xa: np.ndarray, xb: np.ndarray) -> bool:
+    """Whether the CI ``[low, high]`` excludes 0 by more than floating-point noise."""
+    scale = max(1.0, float(np.abs(xa).max(initial=0.0)), float(np.abs(xb).max(initial=0.0)))
+    return bool(low > NOISE * scale or high < -NOISE * scale)
+
+
 def paired_differences(
     metrics_a: pd.DataFrame,
     metrics_b: pd.DataFrame,
@@ -39,7 +49,9 @@ def paired_differences(
 
     - ``mean_diff`` = mean d_r; ``ci95_low``/``ci95_high`` = mean_diff -+ t(0.975, n-1) *
       sd(d) / sqrt(n) (paired t; NaN for n < 2);
-    - ``ci_excludes_zero``: ``ci95_low > 0 or ci95_high < 0`` (False when the CI is NaN);
+    - ``ci_excludes_zero``: ``ci95_low > 0 or ci95_high < 0`` beyond floating-point noise
+      (1e-9 of the values' size: two runs that differ only in rounding are not "different");
+      False when the CI is NaN;
     - ``mean_a``, ``mean_b``: means over the same n pairs; ``n_pairs``: matched replications.
 
     Columns :data:`PAIRED_COLUMNS`; labels (country, sector, material) are taken from ``a``.
@@ -78,7 +90,7 @@ def paired_differences(
                 "mean_a": float(xa.mean()) if n else math.nan,
                 "mean_b": float(xb.mean()) if n else math.nan,
                 "mean_diff": mean, "ci95_low": low, "ci95_high": high,
-                "ci_excludes_zero": bool(low > 0 or high < 0),
+                "ci_excludes_zero": _excludes_zero(low, high, xa, xb),
             })
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in PAIRED_COLUMNS})

@@ -31,6 +31,7 @@ from .anchors import (
     disruption_start,
     event_windows,
     group_anchor,
+    plant_starts,
     tts_anchors,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "EventWindow",
     "disruption_start",
     "event_windows",
+    "plant_starts",
     "replication_metrics",
     "summarize",
     "t_critical_95",

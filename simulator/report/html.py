@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..analysis.metrics import event_windows, replication_metrics, summarize
+from ..analysis.metrics import event_windows, plant_starts, replication_metrics, summarize
 from ..scenario import dump_scenario_yaml
 from ..scenario.models import Scenario
 from .markup import (
@@ -276,7 +276,7 @@ def build_report(run_dir: str | os.PathLike[str], *, max_panels: int = 12,
 
 def _build(run: RunData, max_panels: int, figures: bool) -> str:
     sc, m = run.scenario, run.manifest
-    events = event_windows(sc)
+    events = event_windows(sc) + plant_starts(sc)  # figures mark plants that start
     named = m.get("disruption")  # critmin run --disruption
     anchor = {"event_id": named} if named in sc.events else {}
     metrics = replication_metrics(run.timeseries, sc, **anchor)

@@ -38,7 +38,7 @@ from .fan import (
     wrap_notes,
 )
 
-__all__ = ["overlay_figure", "scenario_colors"]
+__all__ = ["overlay_figure", "scenario_colors", "signed_tick"]
 
 
 def scenario_colors(names: Sequence[str]) -> dict[str, str]:
@@ -78,6 +78,12 @@ def _owners_text(owners: Sequence[str], names: Sequence[str]) -> str:
     if len(missing) == 1:
         return f"all but {missing[0]}: "
     return f"{', '.join(owners)}: "
+
+
+def signed_tick(value: float, _pos: object = None) -> str:
+    """A difference-axis tick: ``+2``, ``+0.5``, ``0``, ``-1.5`` (never ``+0`` or ``-0``)."""
+    value = round(value, 6)
+    return "0" if value == 0 else f"{value:+g}"
 
 
 def overlay_figure(
@@ -151,10 +157,13 @@ def _overlay(timeseries, group, by, events, replications, window, smooth_days=0)
              else ", ".join(f"{n}: {r}" for n, r in reps.items()) + " replications")
     what = {"demand_id": "demand sector"}.get(by, by.replace("_", " "))
     how = f"{steps * step}-day rolling fill rate" if steps > 1 else "fill rate"
+    # left-aligned, so a long title does not run into the legend heading on the right
     fig.suptitle(f"{what.capitalize()} {group}: {how} in {len(names)} scenario"
-                 f"{'s' if len(names) != 1 else ''} ({n_txt})", fontweight="bold")
+                 f"{'s' if len(names) != 1 else ''} ({n_txt})", fontweight="bold",
+                 x=0.01, ha="left")
 
     low_seen = 100.0
+    reference: pd.Series | None = None
     for n in names:
         c = curves[n]
         c = c[(c["date"] >= xlim[0]) & (c["date"] <= xlim[1])]
@@ -165,6 +174,10 @@ def _overlay(timeseries, group, by, events, replications, window, smooth_days=0)
         low = float(np.nanmin(q["p50"]))
         low_seen = min(low_seen, float(np.nanmin(q["p5"])))
         role = " (reference)" if n == names[0] and paired else ""
+        if n == names[0]:
+            reference = q["p50"]
+        elif reference is not None and q["p50"].equals(reference):
+            role = f" (same as {names[0]}: under its line)"
         # the baseline on top, so where the scenarios agree its colour shows
         top.plot(x, q["p50"], color=colors[n], lw=2.0, drawstyle="steps-post",
                  label=f"{n}{role}: low {math.floor(low + 1e-9):d}%",
@@ -199,8 +212,7 @@ def _overlay(timeseries, group, by, events, replications, window, smooth_days=0)
         pad = max(1.0, 0.1 * (hi_d - lo_d))
         bottom.set_ylim(lo_d - pad, hi_d + pad)
         bottom.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
-        bottom.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:+.0f}"
-                                                       if v else "0"))
+        bottom.yaxis.set_major_formatter(FuncFormatter(signed_tick))
         bottom.set_ylabel(f"Difference vs\n{names[0]} (pp)")
         bottom.set_xlabel("Date")
         _style(bottom)
@@ -234,6 +246,9 @@ def _overlay(timeseries, group, by, events, replications, window, smooth_days=0)
     if eh:
         fig.legend(eh, el, loc="outside lower center", frameon=False, title="Events",
                    ncols=1 if len(el) > 2 else len(el), fontsize=8, title_fontsize=8)
+        if len(el) > 4:  # the figure grows with the list, so it does not squeeze the panels
+            w, h = fig.get_size_inches()
+            fig.set_size_inches(w, h + 0.17 * (len(el) - 4))
     notes = []
     if paired:
         notes.append("lower panel: paired difference per date, replication r minus "

@@ -259,7 +259,9 @@ def shade_events(axes: Sequence[Axes], events: Sequence[Any], xlim: Window,
             else:
                 ax.axvline(start, color=color or "0.3", lw=1.0, ls=(0, (4, 3)), zorder=0.5)
         if numbered:
-            x = start + (end - start) / 2 if disruption else start
+            # over the middle of a closed window; at the start of an open-ended one (its
+            # middle would depend on the window drawn) or of a response
+            x = start + (end - start) / 2 if disruption and ev.end is not None else start
             frac = (x - lo).total_seconds() / width
             level = 0
             while any(abs(frac - f) < 0.028 and lv == level for f, lv in placed):

@@ -1,0 +1,83 @@
+"""Figure and table defects an analyst found in the comparison (issue 13, item 5), each with
+a test that fails on the code before the fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from simulator.analysis.compare import paired_differences
+from simulator.analysis.metrics import EventWindow, event_windows
+from simulator.scenario import load_scenario
+from simulator.viz.compare import overlay_figure
+from tests.test_compare_stats import metrics_frame
+from tests.test_fan import timeseries
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tick_labels(fig) -> list[str]:
+    FigureCanvasAgg(fig).draw()
+    return [t.get_text() for t in fig.axes[1].get_yticklabels() if t.get_text()]
+
+
+def test_difference_ticks_never_read_plus_zero_or_minus_zero() -> None:
+    """A small difference (the scenario 0.4 pp lower) gave ticks "+1, +0, 0, -0, -1"."""
+    base = timeseries(4, shock=0.79)
+    alt = timeseries(4, shock=0.786)
+    labels = _tick_labels(overlay_figure({"a": base, "b": alt}, "ev", window=None))
+    assert labels and not {"+0", "-0", "+0.0", "-0.0"} & set(labels)
+    assert len(set(labels)) == len(labels)  # distinct ticks read differently
+    assert "0" in labels
+
+
+def test_a_scenario_equal_to_the_reference_says_so() -> None:
+    """It was drawn exactly under the reference's line, with nothing to tell it was there."""
+    base = timeseries(3, shock=0.6)
+    fig = overlay_figure({"ref": base, "same": base.copy(), "other": timeseries(3, 0.9)},
+                         "ev", window=None)
+    labels = [ln.get_label() for ln in fig.axes[0].get_lines()]
+    assert any(lb.startswith("same (same as ref: under its line)") for lb in labels)
+    assert not any("same as" in lb for lb in labels if lb.startswith("other"))
+
+
+def test_open_ended_event_is_numbered_at_its_start() -> None:
+    """Its number sat in the middle of what was left of the window (a 2025 tariff drawn
+    around 2029)."""
+    start = dt.date(2024, 3, 4)
+    ev = EventWindow("tariff", "tariff", "25% tariff on CN", start, None, True)
+    fig = overlay_figure({"a": timeseries(2), "b": timeseries(2, 0.8)}, "ev",
+                         events={"a": [ev], "b": [ev]}, window=None)
+    bubbles = [t for t in fig.axes[0].texts if t.get_text() == "1"]
+    assert len(bubbles) == 1
+    x = bubbles[0].xy[0]
+    assert np.datetime64(x, "D") == np.datetime64(start, "D")
+
+
+def test_events_with_the_same_label_are_told_apart_and_plants_are_listed() -> None:
+    """The framework scenario's two agreements both read "agreement US+JP", and the plants
+    it builds (2028-2030) were not marked at all."""
+    from simulator.analysis.metrics import plant_starts
+
+    s = load_scenario(ROOT / "scenarios" / "us_japan_framework.yaml")
+    labels = [w.label for w in event_windows(s)]
+    assert len(set(labels)) == len(labels)
+    assert "agreement US+JP (us_japan_offtake)" in labels
+    plants = plant_starts(s)
+    assert [p.type for p in plants] == ["plant_start"] * len(plants) and len(plants) >= 4
+    assert all(s.start_date < p.start < s.end_date and not p.disruption for p in plants)
+    assert "new plant usjp_magnets (US)" in [p.label for p in plants]
+
+
+def test_no_star_on_a_difference_that_is_rounding() -> None:
+    """Two runs that differ only by floating-point rounding printed
+    "0.000 pp [0.000, 0.000] *": a zero-width CI at 1e-17 "excluded" zero."""
+    a = metrics_frame({"fill_rate": np.full(5, 0.3)})
+    b = metrics_frame({"fill_rate": np.full(5, 0.1 + 0.2)})  # 0.30000000000000004
+    row = paired_differences(a, b, metrics=("fill_rate",)).iloc[0]
+    assert row["mean_diff"] != 0.0 and not row["ci_excludes_zero"]
+    real = metrics_frame({"fill_rate": np.full(5, 0.31)})
+    assert paired_differences(a, real, metrics=("fill_rate",)).iloc[0]["ci_excludes_zero"]
