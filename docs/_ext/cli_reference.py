@@ -90,8 +90,9 @@ INTRO = """\
 ```{{note}}
 Generated from the `critmin` command itself (its Typer/click definitions in
 `simulator/cli*.py`) every time the documentation is built
-(`docs/_ext/cli_reference.py`). What the commands do in detail, their output and the exit
-codes are explained in [](../cli.md) and [](../compare-and-report.md).
+(`docs/_ext/cli_reference.py`) and kept in the repository in sync
+(`python docs/_ext/critmin_docs.py` rewrites it). What the commands do in detail, their
+output and the exit codes are explained in [](../cli.md) and [](../compare-and-report.md).
 ```
 
 `{prog}` is installed as a console script by `pip install -e .`; `python -m simulator` is the

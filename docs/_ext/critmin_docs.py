@@ -68,14 +68,25 @@ def write_if_changed(path: Path, data: str | bytes) -> bool:
     return True
 
 
+#: Reference pages kept in the repository, so they read in a checkout (and on GitHub) too:
+#: path under docs/ -> function that renders it. ``tests/test_docs_site.py`` fails when one
+#: is stale; ``python docs/_ext/critmin_docs.py`` rewrites them.
+REFERENCE_PAGES = {"reference/scenario.md": scenario_reference.render,
+                   "reference/cli.md": cli_reference.render}
+
+
+def write_reference_pages(srcdir: Path) -> list[Path]:
+    """Rewrite the reference pages that differ from what the code renders; the changed
+    ones."""
+    return [srcdir / rel for rel, render in REFERENCE_PAGES.items()
+            if write_if_changed(srcdir / rel, render())]
+
+
 def generate(srcdir: Path) -> list[Path]:
-    """Write every generated file under ``srcdir/_generated``; returns the changed ones."""
+    """Write the reference pages and every generated file under ``srcdir/_generated``;
+    returns the changed ones."""
     gen = srcdir / "_generated"
-    changed = []
-    for name, text in (("scenario-reference.md", scenario_reference.render()),
-                       ("cli-reference.md", cli_reference.render())):
-        if write_if_changed(gen / name, text):
-            changed.append(gen / name)
+    changed = write_reference_pages(srcdir)
     tmp = gen / "baseline-network.tmp.png"
     network_diagram.write_network_png(srcdir.parent / "scenarios" / "baseline.yaml", tmp)
     if write_if_changed(gen / "baseline-network.png", tmp.read_bytes()):
@@ -111,3 +122,8 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("builder-inited", _builder_inited)
     app.connect("source-read", _source_read)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+if __name__ == "__main__":
+    for path in write_reference_pages(HERE.parent):
+        print(f"rewrote {path.relative_to(HERE.parent.parent)}")

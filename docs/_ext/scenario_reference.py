@@ -355,7 +355,8 @@ INTRO = """\
 ```{{note}}
 This page is generated from the pydantic models in `simulator/scenario/models.py` and
 `simulator/scenario/events.py` every time the documentation is built
-(`docs/_ext/scenario_reference.py`), so it always matches the code. The guide to the language
+(`docs/_ext/scenario_reference.py`) and kept in the repository in sync (`python
+docs/_ext/critmin_docs.py` rewrites it), so it always matches the code. The guide to the language
 (conventions, `extends`, `--set`, uncertain parameters, errors) is
 [](../scenario-language.md); what each event does in the engine is in [](../events.md).
 ```
