@@ -21,11 +21,12 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import signal
 import sys
 import threading
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any
+
+from .pool import WorkerPool
 
 __all__ = [
     "DaskEvaluator",
@@ -102,21 +103,19 @@ class SequentialEvaluator(Evaluator):
         pass
 
 
-def _ignore_sigint() -> None:
-    """Pool worker initializer: Ctrl-C (sent to the whole terminal process group) is the
-    parent's to handle; it stops the workers itself."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class ProcessPoolEvaluator(Evaluator):
-    """A local ``ProcessPoolExecutor`` of ``workers`` processes (default: all cores).
+    """A local pool of ``workers`` processes (default: all cores), a
+    :class:`~simulator.runner.pool.WorkerPool`.
 
-    The pool starts on the first :meth:`submit`. Workers ignore SIGINT; :meth:`abort` cancels
-    pending calls and terminates the workers. ``mp_context`` defaults to ``fork`` where it is
-    available and this process runs no other Python thread (fast start, nothing to re-import),
-    else ``forkserver``/``spawn``. With ``inline_below_s`` set (the CLI's default ``-j``), the
-    runner runs the first replication in this process and, if the whole run would take less
-    than that many seconds, the rest as well: the pool is never started for small runs.
+    The pool starts on the first :meth:`submit`. Workers leave SIGINT, SIGTERM and SIGHUP to
+    this process and exit by themselves if it dies; :meth:`abort` cancels pending calls and
+    kills the workers. A worker that dies fails the call it was running with
+    :exc:`~simulator.runner.pool.WorkerDied` (a ``BrokenProcessPool``). ``mp_context``
+    defaults to ``fork`` where it is available and this process runs no other Python thread
+    (fast start, nothing to re-import), else ``forkserver``/``spawn``. With ``inline_below_s``
+    set (the CLI's default ``-j``), the runner runs the first replication in this process and,
+    if the whole run would take less than that many seconds, the rest as well: the pool is
+    never started for small runs.
     """
 
     name = "process-pool"
@@ -129,7 +128,7 @@ class ProcessPoolEvaluator(Evaluator):
             raise ValueError("workers must be >= 1")
         self.inline_below_s = inline_below_s
         self._mp_context = mp_context
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
         self._lock = threading.Lock()
 
     def _context(self):
@@ -141,16 +140,19 @@ class ProcessPoolEvaluator(Evaluator):
             return multiprocessing.get_context("fork")
         return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
-    def _ensure_pool(self) -> ProcessPoolExecutor:
+    def _ensure_pool(self) -> WorkerPool:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.max_workers, mp_context=self._context(),
-                                                 initializer=_ignore_sigint)
+                self._pool = WorkerPool(self.max_workers, self._context())
             return self._pool
 
     @property
     def started(self) -> bool:
-        return self._pool is not None
+        return self._pool is not None and self._pool.started
+
+    def pids(self) -> list[int]:
+        """The pids of the live worker processes (none before the first submit)."""
+        return self._pool.pids() if self._pool is not None else []
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
         return self._ensure_pool().submit(fn, *args, **kwargs)
@@ -160,31 +162,8 @@ class ProcessPoolEvaluator(Evaluator):
             self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
     def abort(self) -> None:
-        pool = self._pool
-        if pool is None:
-            return
-        # shutdown() drops the pool's references to these; take them first
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
-        thread = getattr(pool, "_executor_manager_thread", None)
-        pool.shutdown(wait=False, cancel_futures=True)
-        for p in processes:
-            if p.is_alive():
-                p.terminate()
-        for p in processes:
-            p.join(timeout=5)
-            if p.is_alive():
-                p.kill()
-                p.join(timeout=5)
-        # A worker killed while sending its result leaves a truncated message in the result
-        # pipe; the pool's manager thread would wait for the rest forever and hang this process
-        # at exit. Closing our copy of the pipe's write end (the workers' copies died with
-        # them) turns that wait into EOF, which the pool treats as a broken pool and cleans up.
-        if writer is not None and not any(p.is_alive() for p in processes):
-            with contextlib.suppress(OSError):
-                writer.close()
-        if thread is not None:
-            thread.join(timeout=5)
+        if self._pool is not None:
+            self._pool.kill()
 
     def describe(self) -> dict[str, Any]:
         if not self.started:
