@@ -157,6 +157,9 @@ def run(
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", metavar="ADDRESS",
         help="Dask scheduler (tcp://host:8786); default: a local cluster on 127.0.0.1.")] = None,
+    connect_timeout: Annotated[float, typer.Option(
+        "--connect-timeout", metavar="SECONDS", min=0.1,
+        help="How long a --scheduler has to answer (default 10).")] = 10.0,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY.PATH=VALUE",
         help="Override one scenario value (repeatable).")] = None,
@@ -182,7 +185,7 @@ def run(
         raise typer.BadParameter(f"replication {replication} is not among 0..{replications - 1}",
                                  param_hint="'--replication'")
     try:
-        evaluator = make_evaluator(executor.value, workers, scheduler)
+        evaluator = make_evaluator(executor.value, workers, scheduler, connect_timeout)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--scheduler'") from None
     ids = [replication] if replication is not None else range(replications or 1)

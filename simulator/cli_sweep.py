@@ -137,6 +137,9 @@ def sweep(
         help="local (process pool) or dask (needs the dask extra).")] = ExecutorName.local,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address.")] = None,
+    connect_timeout: Annotated[float, typer.Option(
+        "--connect-timeout", metavar="SECONDS", min=0.1,
+        help="How long a --scheduler has to answer (default 10).")] = 10.0,
     out: Annotated[Path | None, typer.Option(
         "--out", metavar="DIR",
         help="Sweep folder (default results/sweeps/<name>); rerun into it to resume.")] = None,
@@ -162,7 +165,7 @@ def sweep(
     )
 
     try:
-        evaluator = make_evaluator(executor.value, workers, scheduler)
+        evaluator = make_evaluator(executor.value, workers, scheduler, connect_timeout)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--scheduler'") from None
     spec = build_spec(target, list(param or []), design=design.value if design else None,

@@ -171,25 +171,92 @@ class ProcessPoolEvaluator(Evaluator):
         return {"executor": self.name, "workers": self.max_workers}
 
 
+#: Seconds to wait for a ``--scheduler`` to answer (``--connect-timeout``).
+CONNECT_TIMEOUT = 10.0
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+_ADDRESS_HELP = "a Dask scheduler address is tcp://HOST:PORT (or tls://, ws://, wss://, ucx://)"
+
+
+def scheduler_address(address: str) -> str:
+    """``address`` checked and normalised (``host:port`` -> ``tcp://host:port``); ValueError
+    saying what is wrong otherwise."""
+    text = address.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    if scheme.lower() not in SCHEDULER_SCHEMES:
+        raise ValueError(f"{address!r}: unknown scheme {scheme + '://'!r}; {_ADDRESS_HELP}")
+    if rest.startswith("["):  # [IPv6]:port
+        host, _, port = rest[1:].partition("]")
+        port = port[1:] if port.startswith(":") else ""
+    else:
+        host, _, port = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    if not host or "/" in host or " " in host:
+        raise ValueError(f"{address!r}: no host; {_ADDRESS_HELP}")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{address!r}: no port number (1-65535); {_ADDRESS_HELP}")
+    return f"{scheme.lower()}://{rest}"
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Ask ``address`` who it is (the Dask ``identity`` call) within ``timeout`` seconds in
+    all; :exc:`ExecutorUnavailable` unless a Dask scheduler answers."""
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def identity() -> object:
+        comm = await connect(address, timeout=timeout,
+                             **Security().get_connection_args("client"))
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        answer = asyncio.run(asyncio.wait_for(identity(), timeout + 1))  # connect's own first
+    except TimeoutError as exc:
+        detail = " ".join(str(exc).split())
+        raise ExecutorUnavailable(
+            f"no answer from Dask scheduler {address} within {timeout:g} s"
+            + (f" ({detail})" if detail else "")
+            + "; check the address, or allow longer with --connect-timeout") from None
+    except OSError as exc:
+        raise ExecutorUnavailable(f"cannot connect to Dask scheduler {address}: {exc}") \
+            from None
+    except Exception as exc:  # junk bytes read as a frame length, a closed stream...
+        raise ExecutorUnavailable(
+            f"{address} did not answer as a Dask scheduler does ({type(exc).__name__}); "
+            "is it the scheduler's address and port?") from None
+    if not (isinstance(answer, dict) and answer.get("type") == "Scheduler"):
+        raise ExecutorUnavailable(f"{address} is not a Dask scheduler (it answered "
+                                  f"{str(answer)[:80]!r})")
+
+
 class DaskEvaluator(Evaluator):
     """Runs calls on a ``dask.distributed`` cluster via ``Client.get_executor()``.
 
     ``scheduler``: a scheduler address (``tcp://host:8786``); without one, a ``LocalCluster``
     of ``workers`` (default: all cores) single-threaded worker processes listening on
     127.0.0.1 only (``processes=False``: threads of this process instead). Requires the
-    ``dask`` extra; raises :exc:`ExecutorUnavailable` if it is missing or the scheduler cannot
-    be reached.
+    ``dask`` extra. A malformed address raises ValueError here; on entry,
+    :exc:`ExecutorUnavailable` if the extra is missing, or the scheduler does not answer as a
+    Dask scheduler within ``timeout`` seconds, or has no worker by then.
     """
 
     name = "dask"
     in_process = False
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None, *,
-                 processes: bool = True, timeout: float = 10.0):
-        self.scheduler = scheduler
+                 processes: bool = True, timeout: float = CONNECT_TIMEOUT):
+        self.scheduler = scheduler_address(scheduler) if scheduler else None
+        if not timeout > 0:
+            raise ValueError("the connect timeout must be > 0 seconds")
         self._n_workers = workers
         self._processes = processes
-        self._timeout = timeout
+        self._timeout = float(timeout)
         self._cluster = None
         self._client = None
         self._executor = None
@@ -201,25 +268,39 @@ class DaskEvaluator(Evaluator):
         except ImportError as exc:
             raise ExecutorUnavailable(
                 "--executor dask needs dask.distributed: pip install 'critmin[dask]'") from exc
+        where = self.scheduler or "a local cluster"
         try:
             if self.scheduler:
+                _probe_scheduler(self.scheduler, self._timeout)
                 self._client = distributed.Client(self.scheduler, timeout=self._timeout,
                                                   set_as_default=False)
+                self._client.wait_for_workers(1, timeout=self._timeout)
             else:
                 import logging
 
                 # worker processes talk TCP on loopback only; threads talk in-process
-                where = {"host": "127.0.0.1"} if self._processes else {}
+                local = {"host": "127.0.0.1"} if self._processes else {}
                 self._cluster = distributed.LocalCluster(
                     n_workers=self._n_workers or available_cores(), threads_per_worker=1,
                     processes=self._processes, dashboard_address=None,
-                    silence_logs=logging.CRITICAL, **where)
+                    silence_logs=logging.CRITICAL, **local)
                 self._client = distributed.Client(self._cluster, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
+        except ExecutorUnavailable:
             self._close()
-            where = self.scheduler or "a local cluster"
-            raise ExecutorUnavailable(f"cannot connect to Dask scheduler {where}: {exc}") \
-                from exc
+            raise
+        except (OSError, TimeoutError) as exc:
+            connected = self._client is not None
+            self._close()
+            if not connected:
+                detail = " ".join(str(exc).split()) or type(exc).__name__
+                raise ExecutorUnavailable(f"cannot connect to Dask scheduler {where}: "
+                                          f"{detail}") from exc
+            raise ExecutorUnavailable(f"Dask scheduler {where} has no workers (none within "
+                                      f"{self._timeout:g} s)") from exc
+        except Exception as exc:  # a half-open connection, a protocol error...
+            self._close()
+            raise ExecutorUnavailable(f"cannot use Dask scheduler {where}: "
+                                      f"{type(exc).__name__}: {exc}") from exc
         self._executor = self._client.get_executor(pure=False)
         self.max_workers = max(1, sum(self._client.nthreads().values()))
         return self
@@ -252,11 +333,13 @@ class DaskEvaluator(Evaluator):
 
 
 def make_evaluator(executor: str = "local", workers: int | None = None,
-                   scheduler: str | None = None) -> Evaluator:
+                   scheduler: str | None = None,
+                   connect_timeout: float = CONNECT_TIMEOUT) -> Evaluator:
     """The CLI's choice: ``local`` with ``workers`` None (all cores; small runs in-process),
-    1 (sequential) or N (a pool of N); ``dask`` with an optional ``scheduler`` address."""
+    1 (sequential) or N (a pool of N); ``dask`` with an optional ``scheduler`` address (checked
+    here: ValueError) answering within ``connect_timeout`` seconds."""
     if executor == "dask":
-        return DaskEvaluator(scheduler, workers)
+        return DaskEvaluator(scheduler, workers, timeout=connect_timeout)
     if executor != "local":
         raise ValueError(f"unknown executor {executor!r} (use local or dask)")
     if scheduler:
