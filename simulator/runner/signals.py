@@ -205,12 +205,15 @@ class SigintGuard:
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
         """Hold stop signals until the block ends, then raise one (unless the block raised)."""
+        if not self._active:  # another thread, or a custom handler: nothing to hold
+            yield
+            return
         _state.depth += 1
         try:
             yield
         finally:
             _state.depth -= 1
-        if self._active and not _state.depth and _state.guards:
+        if not _state.depth and _state.guards:
             _state.take()
 
 
