@@ -43,6 +43,15 @@ def _report_problems(exc: ScenarioError) -> None:
         _err(str(problem))
 
 
+def _interrupted(exc: BaseException) -> int:
+    """Say which stop signal interrupted the command; its exit code (128 + the signal)."""
+    from .runner.signals import signal_name, signal_of
+
+    signum = signal_of(exc)
+    _err(f"critmin: interrupted by {signal_name(signum)}")
+    return 128 + signum
+
+
 def _guarded(func: F) -> F:
     """Map a command's exceptions to exit codes with one-line messages (no tracebacks)."""
 
@@ -53,9 +62,8 @@ def _guarded(func: F) -> F:
         except ScenarioError as exc:
             _report_problems(exc)
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            _err("critmin: interrupted")
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except KeyboardInterrupt as exc:
+            raise typer.Exit(_interrupted(exc)) from None
         except (typer.Exit, typer.Abort, typer.BadParameter):
             raise
         except OSError as exc:  # unwritable --out, full disk...: not a bug
@@ -149,6 +157,9 @@ def run(
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", metavar="ADDRESS",
         help="Dask scheduler (tcp://host:8786); default: a local cluster on 127.0.0.1.")] = None,
+    connect_timeout: Annotated[float, typer.Option(
+        "--connect-timeout", metavar="SECONDS", min=0.1,
+        help="How long a --scheduler has to answer (default 10).")] = 10.0,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY.PATH=VALUE",
         help="Override one scenario value (repeatable).")] = None,
@@ -167,14 +178,14 @@ def run(
         make_evaluator,
         run_scenario,
     )
-    from .runner.signals import sigint_confirms
+    from .runner.signals import confirm_stop, hold_stop_signals, signal_name
     from .scenario import load_scenario
 
     if replication is not None and replications is not None and replication >= replications:
         raise typer.BadParameter(f"replication {replication} is not among 0..{replications - 1}",
                                  param_hint="'--replication'")
     try:
-        evaluator = make_evaluator(executor.value, workers, scheduler)
+        evaluator = make_evaluator(executor.value, workers, scheduler, connect_timeout)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--scheduler'") from None
     ids = [replication] if replication is not None else range(replications or 1)
@@ -182,35 +193,49 @@ def run(
     sc = load_scenario(scenario, overrides=overrides)
     check_disruption([sc], disruption)
     stopped: RunInterrupted | RunFailed | None = None
-    try:
-        with RunWriter(sc, out_root=out, overrides=overrides) as writer:
-            with evaluator as ev, _progress(len(ids)) as on_done:
-                try:
-                    results = run_scenario(sc, ids, seed=seed, on_done=on_done, evaluator=ev,
-                                           sink=writer, disruption=disruption)
-                except (RunInterrupted, RunFailed) as exc:
-                    stopped, results = exc, exc.partial
-            if isinstance(stopped, RunFailed):
-                _err(f"critmin: {stopped}")
-            run_dir = None
-            if results.replications:
-                if stopped is not None:
-                    why = "interrupted; " if isinstance(stopped, RunInterrupted) else ""
-                    _err(f"critmin: {why}saving the {results.replications} finished "
-                         "replication(s)")
-                with sigint_confirms(lambda: _err("critmin: saving the run folder; press "
-                                                  "Ctrl-C again to abandon it")):
-                    run_dir = writer.close(results)
-    except ExecutorUnavailable as exc:
-        _err(f"critmin: error: {exc}")
-        raise typer.Exit(EXIT_UNAVAILABLE) from None
 
+    def saving(signum: int) -> None:
+        _err(f"critmin: {signal_name(signum)}: saving the run folder first; press Ctrl-C "
+             "again (or send the signal again) to abandon it")
+
+    # From here to the saved folder no stop signal is lost or loses the finished work: held
+    # outside the run, raised inside it (RunInterrupted), noted while saving.
+    with hold_stop_signals() as held:
+        try:
+            with RunWriter(sc, out_root=out, overrides=overrides) as writer:
+                with evaluator as ev, _progress(len(ids)) as on_done:
+                    try:
+                        results = run_scenario(sc, ids, seed=seed, on_done=on_done,
+                                               evaluator=ev, sink=writer,
+                                               disruption=disruption)
+                    except (RunInterrupted, RunFailed) as exc:
+                        stopped, results = exc, exc.partial
+                if isinstance(stopped, RunFailed):
+                    _err(f"critmin: {stopped}")
+                run_dir = None
+                if results.replications:
+                    if stopped is not None:
+                        why = "interrupted; " if isinstance(stopped, RunInterrupted) else ""
+                        _err(f"critmin: {why}saving the {results.replications} finished "
+                             "replication(s)")
+                    with confirm_stop(saving):
+                        run_dir = writer.close(results)
+        except ExecutorUnavailable as exc:
+            _err(f"critmin: error: {exc}")
+            raise typer.Exit(EXIT_UNAVAILABLE) from None
+        late = held.signum  # came after the run had stopped
+
+    n_done = f"{results.replications} of {len(ids)} replication(s)"
+    kept = f"kept in {run_dir} (manifest status: interrupted)" if run_dir else "nothing kept"
+    if stopped is None and late is not None:
+        _err(f"critmin: interrupted by {signal_name(late)} after all {n_done} finished; "
+             f"kept in {run_dir} (manifest status: complete)")
+        raise typer.Exit(128 + late)
     if stopped is not None:
-        n_done = f"{results.replications} of {len(ids)} replication(s)"
-        kept = f"kept in {run_dir} (manifest status: interrupted)" if run_dir else "nothing kept"
         if isinstance(stopped, RunInterrupted):
-            _err(f"critmin: interrupted after {n_done}; {kept}")
-            raise typer.Exit(EXIT_INTERRUPTED)
+            _err(f"critmin: interrupted by {signal_name(stopped.signum)} after {n_done}; "
+                 f"{kept}")
+            raise typer.Exit(128 + stopped.signum)
         if isinstance(stopped, ReplicationFailed):
             if os.environ.get("CRITMIN_DEBUG") == "1" and stopped.traceback_text:
                 _err(stopped.traceback_text.rstrip())
@@ -298,11 +323,13 @@ _ = [command.register(app, _guarded) for command in (cli_compare, cli_report, cl
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    from .runner.signals import stop_signals
+
     try:
-        app(args=argv, prog_name="critmin")
-    except KeyboardInterrupt:
-        _err("critmin: interrupted")
-        sys.exit(EXIT_INTERRUPTED)
+        with stop_signals():  # SIGTERM and SIGHUP stop a command as Ctrl-C does
+            app(args=argv, prog_name="critmin")
+    except KeyboardInterrupt as exc:
+        sys.exit(_interrupted(exc))
 
 
 __all__ = ["ScenarioFileNotFound", "app", "main"]

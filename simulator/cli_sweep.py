@@ -23,7 +23,7 @@ from rich.table import Table
 
 __all__ = ["build_spec", "register", "sweep"]
 
-EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 70, 69, 130
+EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_IOERR, EXIT_INTERRUPTED = 70, 69, 74, 130
 
 
 class DesignName(StrEnum):
@@ -137,6 +137,9 @@ def sweep(
         help="local (process pool) or dask (needs the dask extra).")] = ExecutorName.local,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address.")] = None,
+    connect_timeout: Annotated[float, typer.Option(
+        "--connect-timeout", metavar="SECONDS", min=0.1,
+        help="How long a --scheduler has to answer (default 10).")] = 10.0,
     out: Annotated[Path | None, typer.Option(
         "--out", metavar="DIR",
         help="Sweep folder (default results/sweeps/<name>); rerun into it to resume.")] = None,
@@ -151,6 +154,7 @@ def sweep(
     response curves and sensitivity indices."""
     from .cli import check_disruption  # here: cli imports this module
     from .runner import ExecutorUnavailable, make_evaluator
+    from .runner.signals import StopSignal, hold_stop_signals, signal_name, signal_of
     from .sweep import (
         SensitivityUnavailable,
         SweepFailed,
@@ -161,7 +165,7 @@ def sweep(
     )
 
     try:
-        evaluator = make_evaluator(executor.value, workers, scheduler)
+        evaluator = make_evaluator(executor.value, workers, scheduler, connect_timeout)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--scheduler'") from None
     spec = build_spec(target, list(param or []), design=design.value if design else None,
@@ -181,24 +185,40 @@ def sweep(
                    f"{spec.replications} replication(s) of {plan.base.name}, design "
                    f"{spec.design}; would write {folder}")
         return
+    with hold_stop_signals() as held:  # held outside the run: none is lost
+        try:
+            with evaluator as ev, _progress() as (on_plan, on_done):
+                run = run_sweep(plan, folder, evaluator=ev, on_plan=on_plan, on_done=on_done)
+        except ExecutorUnavailable as exc:
+            _err(f"critmin: error: {exc}")
+            raise typer.Exit(EXIT_UNAVAILABLE) from None
+        except SweepInterrupted as exc:
+            _err(f"critmin: interrupted by {signal_name(exc.signum)} after {exc.done} of "
+                 f"{exc.total} point(s); finished points kept in {exc.out_dir}; run the same "
+                 "command again to resume")
+            raise typer.Exit(128 + exc.signum) from None
+        except SweepFailed as exc:
+            _err(f"critmin: {exc}")
+            if os.environ.get("CRITMIN_DEBUG") == "1" and exc.traceback_text:
+                _err(exc.traceback_text.rstrip())
+            _err(f"critmin: finished points kept in {folder}; fix the cause and run the same "
+                 "command again to resume")
+            raise typer.Exit(EXIT_INTERNAL) from None
+        late = held.signum
     try:
-        with evaluator as ev, _progress() as (on_plan, on_done):
-            run = run_sweep(plan, folder, evaluator=ev, on_plan=on_plan, on_done=on_done)
-    except ExecutorUnavailable as exc:
-        _err(f"critmin: error: {exc}")
-        raise typer.Exit(EXIT_UNAVAILABLE) from None
-    except SweepInterrupted as exc:
-        _err(f"critmin: interrupted after {exc.done} of {exc.total} point(s); finished points "
-             f"kept in {exc.out_dir}; run the same command again to resume")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except SweepFailed as exc:
-        _err(f"critmin: {exc}")
-        if os.environ.get("CRITMIN_DEBUG") == "1" and exc.traceback_text:
-            _err(exc.traceback_text.rstrip())
-        _err(f"critmin: finished points kept in {folder}; fix the cause and run the same "
-             "command again to resume")
-        raise typer.Exit(EXIT_INTERNAL) from None
-    outputs = write_outputs(plan, folder)
+        if late is not None:
+            raise StopSignal(late)
+        outputs = write_outputs(plan, folder)
+    except KeyboardInterrupt as exc:
+        _err(f"critmin: interrupted by {signal_name(signal_of(exc))} before the outputs were "
+             f"written; every point is kept in {folder}; run the same command again to write "
+             "them")
+        raise typer.Exit(128 + signal_of(exc)) from None
+    except OSError as exc:
+        _err(f"critmin: error: cannot write the sweep outputs: {exc}")
+        _err(f"critmin: every point is kept in {folder} (sweep.json status: computed); run the "
+             "same command again to write the outputs")
+        raise typer.Exit(EXIT_IOERR) from None
     _print_table(plan, outputs.summary)
     typer.echo(f"Sweep folder: {folder}")
     typer.echo(f"Points:       {len(run.computed)} run, {len(run.skipped)} already finished "

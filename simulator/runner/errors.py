@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -12,11 +13,14 @@ __all__ = ["ReplicationFailed", "RunFailed", "RunInterrupted"]
 
 
 class RunInterrupted(KeyboardInterrupt):
-    """Raised by :func:`run_scenario` on Ctrl-C; ``partial`` holds the finished replications."""
+    """Raised by :func:`run_scenario` on a stop signal (Ctrl-C, or SIGTERM / SIGHUP where the
+    command line handles them); ``partial`` holds the finished replications, ``signum`` the
+    signal."""
 
-    def __init__(self, partial: RunResults):
+    def __init__(self, partial: RunResults, signum: int = signal.SIGINT):
         super().__init__(f"interrupted after {partial.replications} replication(s)")
         self.partial = partial
+        self.signum = int(signum)
 
 
 class RunFailed(Exception):

@@ -21,11 +21,12 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import signal
 import sys
 import threading
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any
+
+from .pool import WorkerPool
 
 __all__ = [
     "DaskEvaluator",
@@ -102,21 +103,19 @@ class SequentialEvaluator(Evaluator):
         pass
 
 
-def _ignore_sigint() -> None:
-    """Pool worker initializer: Ctrl-C (sent to the whole terminal process group) is the
-    parent's to handle; it stops the workers itself."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class ProcessPoolEvaluator(Evaluator):
-    """A local ``ProcessPoolExecutor`` of ``workers`` processes (default: all cores).
+    """A local pool of ``workers`` processes (default: all cores), a
+    :class:`~simulator.runner.pool.WorkerPool`.
 
-    The pool starts on the first :meth:`submit`. Workers ignore SIGINT; :meth:`abort` cancels
-    pending calls and terminates the workers. ``mp_context`` defaults to ``fork`` where it is
-    available and this process runs no other Python thread (fast start, nothing to re-import),
-    else ``forkserver``/``spawn``. With ``inline_below_s`` set (the CLI's default ``-j``), the
-    runner runs the first replication in this process and, if the whole run would take less
-    than that many seconds, the rest as well: the pool is never started for small runs.
+    The pool starts on the first :meth:`submit`. Workers leave SIGINT, SIGTERM and SIGHUP to
+    this process and exit by themselves if it dies; :meth:`abort` cancels pending calls and
+    kills the workers. A worker that dies fails the call it was running with
+    :exc:`~simulator.runner.pool.WorkerDied` (a ``BrokenProcessPool``). ``mp_context``
+    defaults to ``fork`` where it is available and this process runs no other Python thread
+    (fast start, nothing to re-import), else ``forkserver``/``spawn``. With ``inline_below_s``
+    set (the CLI's default ``-j``), the runner runs the first replication in this process and,
+    if the whole run would take less than that many seconds, the rest as well: the pool is
+    never started for small runs.
     """
 
     name = "process-pool"
@@ -129,7 +128,7 @@ class ProcessPoolEvaluator(Evaluator):
             raise ValueError("workers must be >= 1")
         self.inline_below_s = inline_below_s
         self._mp_context = mp_context
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
         self._lock = threading.Lock()
 
     def _context(self):
@@ -141,16 +140,19 @@ class ProcessPoolEvaluator(Evaluator):
             return multiprocessing.get_context("fork")
         return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
-    def _ensure_pool(self) -> ProcessPoolExecutor:
+    def _ensure_pool(self) -> WorkerPool:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.max_workers, mp_context=self._context(),
-                                                 initializer=_ignore_sigint)
+                self._pool = WorkerPool(self.max_workers, self._context())
             return self._pool
 
     @property
     def started(self) -> bool:
-        return self._pool is not None
+        return self._pool is not None and self._pool.started
+
+    def pids(self) -> list[int]:
+        """The pids of the live worker processes (none before the first submit)."""
+        return self._pool.pids() if self._pool is not None else []
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
         return self._ensure_pool().submit(fn, *args, **kwargs)
@@ -160,36 +162,77 @@ class ProcessPoolEvaluator(Evaluator):
             self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
     def abort(self) -> None:
-        pool = self._pool
-        if pool is None:
-            return
-        # shutdown() drops the pool's references to these; take them first
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
-        thread = getattr(pool, "_executor_manager_thread", None)
-        pool.shutdown(wait=False, cancel_futures=True)
-        for p in processes:
-            if p.is_alive():
-                p.terminate()
-        for p in processes:
-            p.join(timeout=5)
-            if p.is_alive():
-                p.kill()
-                p.join(timeout=5)
-        # A worker killed while sending its result leaves a truncated message in the result
-        # pipe; the pool's manager thread would wait for the rest forever and hang this process
-        # at exit. Closing our copy of the pipe's write end (the workers' copies died with
-        # them) turns that wait into EOF, which the pool treats as a broken pool and cleans up.
-        if writer is not None and not any(p.is_alive() for p in processes):
-            with contextlib.suppress(OSError):
-                writer.close()
-        if thread is not None:
-            thread.join(timeout=5)
+        if self._pool is not None:
+            self._pool.kill()
 
     def describe(self) -> dict[str, Any]:
         if not self.started:
             return {"executor": "sequential", "workers": 1}
         return {"executor": self.name, "workers": self.max_workers}
+
+
+#: Seconds to wait for a ``--scheduler`` to answer (``--connect-timeout``).
+CONNECT_TIMEOUT = 10.0
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+_ADDRESS_HELP = "a Dask scheduler address is tcp://HOST:PORT (or tls://, ws://, wss://, ucx://)"
+
+
+def scheduler_address(address: str) -> str:
+    """``address`` checked and normalised (``host:port`` -> ``tcp://host:port``); ValueError
+    saying what is wrong otherwise."""
+    text = address.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    if scheme.lower() not in SCHEDULER_SCHEMES:
+        raise ValueError(f"{address!r}: unknown scheme {scheme + '://'!r}; {_ADDRESS_HELP}")
+    if rest.startswith("["):  # [IPv6]:port
+        host, _, port = rest[1:].partition("]")
+        port = port[1:] if port.startswith(":") else ""
+    else:
+        host, _, port = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    if not host or "/" in host or " " in host:
+        raise ValueError(f"{address!r}: no host; {_ADDRESS_HELP}")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{address!r}: no port number (1-65535); {_ADDRESS_HELP}")
+    return f"{scheme.lower()}://{rest}"
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Ask ``address`` who it is (the Dask ``identity`` call) within ``timeout`` seconds in
+    all; :exc:`ExecutorUnavailable` unless a Dask scheduler answers."""
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def identity() -> object:
+        comm = await connect(address, timeout=timeout,
+                             **Security().get_connection_args("client"))
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        answer = asyncio.run(asyncio.wait_for(identity(), timeout + 1))  # connect's own first
+    except TimeoutError as exc:
+        detail = " ".join(str(exc).split())
+        raise ExecutorUnavailable(
+            f"no answer from Dask scheduler {address} within {timeout:g} s"
+            + (f" ({detail})" if detail else "")
+            + "; check the address, or allow longer with --connect-timeout") from None
+    except OSError as exc:
+        raise ExecutorUnavailable(f"cannot connect to Dask scheduler {address}: {exc}") \
+            from None
+    except Exception as exc:  # junk bytes read as a frame length, a closed stream...
+        raise ExecutorUnavailable(
+            f"{address} did not answer as a Dask scheduler does ({type(exc).__name__}); "
+            "is it the scheduler's address and port?") from None
+    if not (isinstance(answer, dict) and answer.get("type") == "Scheduler"):
+        raise ExecutorUnavailable(f"{address} is not a Dask scheduler (it answered "
+                                  f"{str(answer)[:80]!r})")
 
 
 class DaskEvaluator(Evaluator):
@@ -198,19 +241,22 @@ class DaskEvaluator(Evaluator):
     ``scheduler``: a scheduler address (``tcp://host:8786``); without one, a ``LocalCluster``
     of ``workers`` (default: all cores) single-threaded worker processes listening on
     127.0.0.1 only (``processes=False``: threads of this process instead). Requires the
-    ``dask`` extra; raises :exc:`ExecutorUnavailable` if it is missing or the scheduler cannot
-    be reached.
+    ``dask`` extra. A malformed address raises ValueError here; on entry,
+    :exc:`ExecutorUnavailable` if the extra is missing, or the scheduler does not answer as a
+    Dask scheduler within ``timeout`` seconds, or has no worker by then.
     """
 
     name = "dask"
     in_process = False
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None, *,
-                 processes: bool = True, timeout: float = 10.0):
-        self.scheduler = scheduler
+                 processes: bool = True, timeout: float = CONNECT_TIMEOUT):
+        self.scheduler = scheduler_address(scheduler) if scheduler else None
+        if not timeout > 0:
+            raise ValueError("the connect timeout must be > 0 seconds")
         self._n_workers = workers
         self._processes = processes
-        self._timeout = timeout
+        self._timeout = float(timeout)
         self._cluster = None
         self._client = None
         self._executor = None
@@ -222,25 +268,39 @@ class DaskEvaluator(Evaluator):
         except ImportError as exc:
             raise ExecutorUnavailable(
                 "--executor dask needs dask.distributed: pip install 'critmin[dask]'") from exc
+        where = self.scheduler or "a local cluster"
         try:
             if self.scheduler:
+                _probe_scheduler(self.scheduler, self._timeout)
                 self._client = distributed.Client(self.scheduler, timeout=self._timeout,
                                                   set_as_default=False)
+                self._client.wait_for_workers(1, timeout=self._timeout)
             else:
                 import logging
 
                 # worker processes talk TCP on loopback only; threads talk in-process
-                where = {"host": "127.0.0.1"} if self._processes else {}
+                local = {"host": "127.0.0.1"} if self._processes else {}
                 self._cluster = distributed.LocalCluster(
                     n_workers=self._n_workers or available_cores(), threads_per_worker=1,
                     processes=self._processes, dashboard_address=None,
-                    silence_logs=logging.CRITICAL, **where)
+                    silence_logs=logging.CRITICAL, **local)
                 self._client = distributed.Client(self._cluster, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
+        except ExecutorUnavailable:
             self._close()
-            where = self.scheduler or "a local cluster"
-            raise ExecutorUnavailable(f"cannot connect to Dask scheduler {where}: {exc}") \
-                from exc
+            raise
+        except (OSError, TimeoutError) as exc:
+            connected = self._client is not None
+            self._close()
+            if not connected:
+                detail = " ".join(str(exc).split()) or type(exc).__name__
+                raise ExecutorUnavailable(f"cannot connect to Dask scheduler {where}: "
+                                          f"{detail}") from exc
+            raise ExecutorUnavailable(f"Dask scheduler {where} has no workers (none within "
+                                      f"{self._timeout:g} s)") from exc
+        except Exception as exc:  # a half-open connection, a protocol error...
+            self._close()
+            raise ExecutorUnavailable(f"cannot use Dask scheduler {where}: "
+                                      f"{type(exc).__name__}: {exc}") from exc
         self._executor = self._client.get_executor(pure=False)
         self.max_workers = max(1, sum(self._client.nthreads().values()))
         return self
@@ -273,11 +333,13 @@ class DaskEvaluator(Evaluator):
 
 
 def make_evaluator(executor: str = "local", workers: int | None = None,
-                   scheduler: str | None = None) -> Evaluator:
+                   scheduler: str | None = None,
+                   connect_timeout: float = CONNECT_TIMEOUT) -> Evaluator:
     """The CLI's choice: ``local`` with ``workers`` None (all cores; small runs in-process),
-    1 (sequential) or N (a pool of N); ``dask`` with an optional ``scheduler`` address."""
+    1 (sequential) or N (a pool of N); ``dask`` with an optional ``scheduler`` address (checked
+    here: ValueError) answering within ``connect_timeout`` seconds."""
     if executor == "dask":
-        return DaskEvaluator(scheduler, workers)
+        return DaskEvaluator(scheduler, workers, timeout=connect_timeout)
     if executor != "local":
         raise ValueError(f"unknown executor {executor!r} (use local or dask)")
     if scheduler:

@@ -37,7 +37,7 @@ from ..engine import run_replication
 from ..scenario.models import Scenario
 from . import summaries as _summaries
 from .errors import ReplicationFailed, RunFailed, RunInterrupted
-from .signals import SigintGuard
+from .signals import SigintGuard, signal_of
 from .tables import LABEL_COLUMNS, TABLES, from_arrow, to_arrow
 
 __all__ = [
@@ -272,7 +272,8 @@ def run_scenario(
     replication in completion order (progress bars). ``disruption`` names the event every
     sector's time to survive counts from (``KeyError`` listing the ids if unknown).
 
-    On Ctrl-C, raises :exc:`RunInterrupted`; if a replication raises, :exc:`ReplicationFailed`
+    On Ctrl-C (or another stop signal, :mod:`~simulator.runner.signals`), raises
+    :exc:`RunInterrupted`; if a replication raises, :exc:`ReplicationFailed`
     (naming it and the seed); if the executor breaks (a worker process died), :exc:`RunFailed`.
     Either way pending work is cancelled, every replication that finished has been handed to
     the sink, and the exception's ``partial`` holds the run's results so far.
@@ -308,7 +309,7 @@ def run_scenario(
             driver.run(guard)
     except KeyboardInterrupt as exc:
         results.executor = _describe(ev)
-        raise RunInterrupted(finish()) from exc
+        raise RunInterrupted(finish(), signal_of(exc)) from exc
     except RunFailed as exc:
         results.executor = _describe(ev)
         results.error = exc.record()
@@ -364,7 +365,8 @@ class _Driver:
             self._calibrate(guard)
             self._loop(guard)
         except BaseException as exc:
-            self._stop(exc)
+            with guard.deferred():  # a second stop signal waits until the workers are stopped
+                self._stop(exc)
             if isinstance(exc, KeyboardInterrupt | RunFailed) or not isinstance(exc, Exception):
                 raise
             detail = " ".join(str(exc).split()) or "(no message)"

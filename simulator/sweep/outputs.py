@@ -4,7 +4,8 @@
 design ``tornado.csv/.png/.svg`` (oat), ``morris.csv/.png/.svg`` (morris),
 ``sobol.csv/.png/.svg`` (sobol). Every file is written to a temporary name and renamed, so
 readers never see half a file. These outputs are derived: rerunning a sweep rewrites them from
-the point files (which are never rewritten).
+the point files (which are never rewritten). ``sweep.json`` says ``complete`` only once all of
+them are written (the last step).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 
 from .figures import morris_figure, response_figure, save, sobol_figure, tornado_figure
 from .points import Plan
-from .run import atomic_write
+from .run import atomic_write, mark_complete
 from .sensitivity import morris_indices, sobol_indices, tornado_table
 from .summary import point_summary, sweep_table
 
@@ -45,7 +46,8 @@ def _csv(frame: pd.DataFrame, path: Path) -> Path:
 
 def write_outputs(plan: Plan, out_dir: str | Path, *, figures: bool = True) -> SweepOutputs:
     """Assemble the tables, indices and figures of ``plan`` in ``out_dir`` (every point must
-    have finished). Raises OSError when the folder cannot be written."""
+    have finished), then mark ``sweep.json`` ``complete``. Raises OSError when the folder
+    cannot be written (``sweep.json`` then still says ``computed``)."""
     out = Path(out_dir)
     table = sweep_table(plan, out)
     summary = point_summary(table)
@@ -75,4 +77,6 @@ def write_outputs(plan: Plan, out_dir: str | Path, *, figures: bool = True) -> S
         for param in plan.design.params:
             figs += save(response_figure(plan, table, param), out / f"response_{slug(param)}")
     res["figures"] = figs  # type: ignore[assignment]
+    written = [Path(p) for k, p in res.items() if k != "figures"] + figs
+    mark_complete(out, [p.name for p in written])
     return res

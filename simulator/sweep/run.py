@@ -23,6 +23,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import time
 import traceback
 from collections import deque
@@ -45,6 +46,7 @@ __all__ = [
     "SweepInterrupted",
     "SweepRun",
     "atomic_write",
+    "mark_complete",
     "replication_kpis",
     "run_sweep",
     "run_unit",
@@ -56,11 +58,13 @@ ALL = "all"
 
 
 class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a sweep; finished points are on disk (``done`` of ``total``)."""
+    """A stop signal (``signum``: Ctrl-C, or SIGTERM / SIGHUP where the command line handles
+    them) during a sweep; finished points are on disk (``done`` of ``total``)."""
 
-    def __init__(self, done: int, total: int, out_dir: Path):
+    def __init__(self, done: int, total: int, out_dir: Path, signum: int = signal.SIGINT):
         super().__init__(f"interrupted after {done} of {total} point(s)")
         self.done, self.total, self.out_dir = done, total, out_dir
+        self.signum = int(signum)
 
 
 class SweepFailed(RuntimeError):
@@ -144,7 +148,8 @@ def _point_file(out_dir: Path, h: str) -> Path:
 
 def write_manifest(plan: Plan, out_dir: Path, status: str, extra: dict[str, Any]) -> None:
     """``sweep.json``: the spec, the design's points (index, hash, values, finished) and
-    ``status`` (running, complete, interrupted, failed)."""
+    ``status``: ``running``, ``interrupted``, ``failed``, ``computed`` (every point finished,
+    the derived outputs not written yet) or ``complete`` (:func:`mark_complete`)."""
     from ..runner.store import package_version
 
     doc = {
@@ -160,10 +165,25 @@ def write_manifest(plan: Plan, out_dir: Path, status: str, extra: dict[str, Any]
     atomic_write(out_dir / "sweep.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def mark_complete(out_dir: Path, outputs: list[str]) -> None:
+    """Set ``sweep.json``'s status to ``complete`` and list the derived ``outputs``: call it
+    only after every one of them has been written."""
+    path = out_dir / "sweep.json"
+    if not path.exists():
+        return
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc.update(status="complete", outputs=sorted(outputs),
+               outputs_written_at=dt.datetime.now(dt.UTC).isoformat())
+    text = json.dumps(doc, indent=1, default=str) + "\n"
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
 def run_sweep(plan: Plan, out_dir: str | os.PathLike[str], *, evaluator: Any = None,
               on_done: Callable[[int], None] | None = None,
               on_plan: Callable[[int, int], None] | None = None) -> SweepRun:
-    """Run every point of ``plan`` that has no result file in ``out_dir`` yet.
+    """Run every point of ``plan`` that has no result file in ``out_dir`` yet; ``sweep.json``
+    then says ``computed`` (:func:`~simulator.sweep.outputs.write_outputs` makes it
+    ``complete``).
 
     ``evaluator`` (default: sequential, in this process) runs the units; ``on_plan(units,
     skipped_points)`` is called once before running, ``on_done(1)`` per finished unit
@@ -171,7 +191,7 @@ def run_sweep(plan: Plan, out_dir: str | os.PathLike[str], *, evaluator: Any = N
     raises or a worker dies; either way pending work is cancelled and finished points stay
     on disk. Raises OSError when ``out_dir`` cannot be written."""
     from ..runner.executors import SequentialEvaluator
-    from ..runner.signals import SigintGuard
+    from ..runner.signals import SigintGuard, signal_of
 
     out = Path(out_dir)
     (out / "points").mkdir(parents=True, exist_ok=True)
@@ -211,12 +231,13 @@ def run_sweep(plan: Plan, out_dir: str | os.PathLike[str], *, evaluator: Any = N
         with SigintGuard() as guard:
             _drive(ev, units, scenario_of, plan.spec.seed, accept, guard,
                    plan.spec.disruption)
-        status = "complete"
-    except KeyboardInterrupt:
+        status = "computed"  # `complete` once write_outputs has written the rest
+    except KeyboardInterrupt as exc:
         status = "interrupted"
         with contextlib.suppress(Exception):
             ev.abort()
-        raise SweepInterrupted(done_points, len(plan.unique_hashes), out) from None
+        raise SweepInterrupted(done_points, len(plan.unique_hashes), out,
+                               signal_of(exc)) from None
     except BaseException:
         with contextlib.suppress(Exception):
             ev.abort()
