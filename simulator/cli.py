@@ -34,6 +34,21 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from .runner.store import package_version
+
+        typer.echo(f"critmin {package_version()} (Python {sys.version.split()[0]})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print critmin's version and exit.")] = False) -> None:
+    """Discrete-event simulator of critical-mineral supply chains: who runs short of what."""
+
+
 def _err(message: str) -> None:
     typer.echo(message, err=True)
 
