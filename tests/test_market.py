@@ -4,6 +4,7 @@ tests/test_events.py: AU sells ore to a JP demand sector (10 t/day, 10 days of c
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -137,3 +138,30 @@ def test_price_factor_is_the_power_law_within_its_cap() -> None:
     assert price_factor(1e6, m) == pytest.approx(0.1)
     steep = MarketModel(elasticity=0.1, max_multiple=10.0)
     assert price_factor(1e-40, steep) == 10.0
+
+
+def test_run_folders_hold_prices(tmp_path) -> None:
+    """`critmin run` writes prices.parquet: the replay V7 scenario's two tiers, and an empty
+    table with the same columns for a scenario without a market."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from simulator.runner.tables import columns
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    for name, rows in (("prices_2025_04", True), ("baseline", False)):
+        out = subprocess.run([sys.executable, "-m", "simulator", "run", str(root / f"{name}.yaml"),
+                              "-n", "2", "-j", "2", "--out", str(tmp_path),
+                              "--set", "end_date=2025-07-01"],
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        (path,) = (tmp_path / name).glob("*/prices.parquet")
+        p = pd.read_parquet(path)
+        assert list(p.columns) == columns("prices")
+        if rows:
+            assert set(p["market"]) == {"CN", "ex-CN"} and set(p["replication"]) == {0, 1}
+            assert (p["price_usd_per_kg"] > 0).all()
+        else:
+            assert p.empty

@@ -28,8 +28,9 @@ PRODUCTION_COLUMNS = ["replication", "day", "date", "facility", "country", "stag
 STOCKPILE_COLUMNS = ["replication", "day", "date", "stockpile", "country", "material",
                      "holdings_t", "released_t", "bought_t"]
 FILES = {"scenario.resolved.yaml", "manifest.json", "timeseries.parquet", "flows.parquet",
-         "production.parquet", "stockpiles.parquet", "balance.csv", "kpis.csv", "summary.csv",
-         "metrics.csv", "metrics_summary.csv", "fill_rate.png", "fill_rate.svg"}
+         "production.parquet", "stockpiles.parquet", "prices.parquet", "balance.csv",
+         "kpis.csv", "summary.csv", "metrics.csv", "metrics_summary.csv", "fill_rate.png",
+         "fill_rate.svg"}
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ RUN_TABLE_COLUMNS = {
     "flows": None,
     "production": None,
     "stockpiles": None,
+    "prices": None,
 }
 
 

@@ -73,6 +73,7 @@ class ReplicationFrames:
     event_count: int
     step_days: int
     wall_seconds: float
+    prices: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,10 @@ class ReplicationPayload:
 class RunResults:
     """One run: bookkeeping and compact summaries, plus the tables when kept in memory.
 
-    ``timeseries``, ``flows``, ``production`` and ``stockpiles`` (when :func:`run_scenario` ran
-    without a sink; ``None`` when they were streamed to disk) start with ``replication`` (int32),
-    ``day`` (int32) and ``date`` (datetime64[ns] = start date + day), then the engine's columns;
+    ``timeseries``, ``flows``, ``production``, ``stockpiles`` and ``prices`` (when
+    :func:`run_scenario` ran without a sink; ``None`` when they were streamed to disk) start
+    with ``replication`` (int32), ``day`` (int32) and ``date`` (datetime64[ns] = start date +
+    day), then the engine's columns;
     rows are sorted by replication, day and labels. ``balance`` holds each replication's
     mass-balance table; ``event_counts`` and ``wall_seconds`` are per finished replication, in
     replication order (``replication_ids``).
@@ -117,6 +119,7 @@ class RunResults:
     flows: pd.DataFrame | None = None
     production: pd.DataFrame | None = None
     stockpiles: pd.DataFrame | None = None
+    prices: pd.DataFrame | None = None
     balance: dict[int, pd.DataFrame] = field(default_factory=dict)
     event_counts: list[int] = field(default_factory=list)
     wall_seconds: list[float] = field(default_factory=list)
@@ -215,7 +218,7 @@ def run_one(scenario: Scenario, seed: int, replication: int) -> ReplicationFrame
     }
     return ReplicationFrames(replication, frames["timeseries"], frames["flows"],
                              frames["production"], frames["stockpiles"], res.balance,
-                             res.event_count, res.step_days, wall)
+                             res.event_count, res.step_days, wall, frames["prices"])
 
 
 def payload_of(frames: ReplicationFrames, scenario: Scenario, seed: int,

@@ -1,11 +1,12 @@
 """The run tables as Arrow: fixed schemas, canonical row order, one replication at a time.
 
-A run has four tables, ``timeseries``, ``flows``, ``production`` and ``stockpiles``: ``replication``
-(int32), ``day`` (int32), ``date`` (timestamp[ns]), then the engine's columns, label columns as
-dictionary<int32, string> and tonnes as float64. Rows are sorted by replication, day and the labels
-(as strings). :func:`to_arrow` turns a pandas frame of one or more replications into that canonical
-form, whoever calls it (a worker process, or :func:`~simulator.runner.write_run` on in-memory
-results), so the same replications always give the same bytes on disk.
+A run has five tables, ``timeseries``, ``flows``, ``production``, ``stockpiles`` and ``prices``:
+``replication`` (int32), ``day`` (int32), ``date`` (timestamp[ns]), then the engine's columns,
+label columns as dictionary<int32, string> and tonnes and prices as float64. Rows are sorted
+by replication, day and the labels (as strings). :func:`to_arrow` turns a pandas frame of one
+or more replications into that canonical form, whoever calls it (a worker process, or
+:func:`~simulator.runner.write_run` on in-memory results), so the same replications always
+give the same bytes on disk.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pyarrow as pa
 
 from ..engine.recorder import (
     FLOW_COLUMNS,
+    PRICE_COLUMNS,
     PRODUCTION_COLUMNS,
     STOCKPILE_COLUMNS,
     TIMESERIES_COLUMNS,
@@ -38,12 +40,13 @@ _ENGINE_COLUMNS: dict[str, list[str]] = {
     "flows": FLOW_COLUMNS,
     "production": PRODUCTION_COLUMNS,
     "stockpiles": STOCKPILE_COLUMNS,
+    "prices": PRICE_COLUMNS,
 }
 TABLES = tuple(_ENGINE_COLUMNS)
 
 
 def _is_value(column: str) -> bool:
-    return column.endswith("_t") or column == "tonnes"
+    return column.endswith(("_t", "_usd_per_kg")) or column == "tonnes"
 
 
 #: Label columns that order rows after ``replication`` and ``day``, per table.
