@@ -165,3 +165,21 @@ def test_run_folders_hold_prices(tmp_path) -> None:
             assert (p["price_usd_per_kg"] > 0).all()
         else:
             assert p.empty
+
+
+def test_report_shows_prices(tmp_path) -> None:
+    """`critmin report` on a run with prices draws the price figure."""
+    import subprocess
+    import sys
+
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "prices_2025_04.yaml"
+    run = subprocess.run([sys.executable, "-m", "simulator", "run", str(scenario), "-n", "2",
+                          "--out", str(tmp_path), "--set", "end_date=2026-01-01"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    (folder,) = (tmp_path / "prices_2025_04").iterdir()
+    rep = subprocess.run([sys.executable, "-m", "simulator", "report", str(folder)],
+                         capture_output=True, text=True, timeout=300)
+    assert rep.returncode == 0, rep.stderr
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert 'id="fig-prices"' in html and "prices.parquet" in html

@@ -245,6 +245,18 @@ def _figures(run: RunData, events: Sequence[Any], max_panels: int) -> list[str]:
                 "one panel per stockpile with its own scale, event windows shaded and "
                 "numbered; each title gives the median tonnes released and bought per "
                 "replication.")
+    try:
+        prices = run.table("prices")
+    except RunFolderError:  # a run folder written before prices.parquet existed
+        prices = None
+    if prices is not None and len(prices):
+        from ..viz.prices import price_figure
+
+        add(lambda: price_figure(prices, sc.name, n, events=events), "fig-prices",
+            "Prices by material and market tier",
+            "Price of each priced material in each market tier (<code>prices.parquet</code>, "
+            "USD/kg; docs/markets.md): median and P5-P95 across replications, event windows "
+            "shaded and numbered. Prices are outputs: they do not change the other results.")
     prod = run.table("production")
     if len(prod):
         add(lambda: origin_mix_figure(run.table("flows"), prod, sc.name, n, stages=sc.stages,

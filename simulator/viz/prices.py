@@ -1,0 +1,108 @@
+"""Price fan charts: each priced material's price per market tier over time, across
+replications (``prices.parquet``; docs/markets.md)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib as mpl
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from .curves import _RC, PALETTE, _date_axis
+from .fan import (
+    Window,
+    _reps_text,
+    _style,
+    _window_note,
+    event_legend_handles,
+    event_spans,
+    quantile_frame,
+    resolve_window,
+    shade_events,
+)
+
+__all__ = ["price_figure"]
+
+
+def moving_spans(prices: pd.DataFrame, tolerance: float = 0.01) -> list[tuple[Any, Any]]:
+    """(first, last) dates on which some price is more than ``tolerance`` away from its first
+    value (where the market moved), or ``[]``."""
+    first = prices.groupby(["replication", "material", "market"], observed=True)[
+        "price_usd_per_kg"].transform("first")
+    moved = prices.loc[(prices["price_usd_per_kg"] / first - 1.0).abs() > tolerance, "date"]
+    return [] if moved.empty else [(moved.min(), moved.max())]
+
+
+def price_figure(prices: pd.DataFrame, scenario_name: str, replications: int | None = None,
+                 *, events: Sequence[Any] = (), window: Window | str | None = "auto") -> Figure:
+    """One panel per priced material (USD/kg, its own scale): per market tier, the median
+    price and its P5-P95 band across replications, event windows shaded and numbered.
+    ``window="auto"`` zooms onto the events and the dates on which prices moved when they
+    are short against the horizon (as :func:`~simulator.viz.fan.fan_chart`).
+
+    ``prices`` is a run's ``prices`` table (replication, day, date, material, market,
+    price_usd_per_kg). Raises :exc:`ValueError` when it has no rows (no ``market.prices``).
+    """
+    if prices.empty:
+        raise ValueError("no prices in this run (the scenario sets no market.prices)")
+    with mpl.rc_context(_RC):
+        return _price_figure(prices, scenario_name, replications, events, window)
+
+
+def _price_figure(prices: pd.DataFrame, name: str, replications: int | None,
+                  events: Sequence[Any], window: Window | str | None) -> Figure:
+    materials = sorted(str(m) for m in prices["material"].unique())
+    markets = sorted(str(m) for m in prices["market"].unique())
+    colors = {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(markets)}
+    cols = min(2, len(materials))
+    rows = math.ceil(len(materials) / cols)
+    fig = Figure(figsize=(10.5, 1.2 + 3.0 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, sharex=True, squeeze=False).ravel()
+    n = replications or int(prices["replication"].nunique())
+    fig.suptitle(f"{name}: prices by market tier, USD/kg ({_reps_text(n)})",
+                 fontweight="bold", x=0.01, ha="left")
+    dates = pd.to_datetime(prices["date"])
+    xlim, full, zoomed = resolve_window(window, dates,
+                                        [*event_spans(events), *moving_spans(prices)])
+    shown = prices[(dates >= xlim[0]) & (dates <= xlim[1])]
+    drawn = None
+    for ax, material in zip(axes, materials, strict=False):
+        sel = shown[shown["material"].astype(str) == material]
+        for market in markets:
+            one = sel[sel["market"].astype(str) == market]
+            if one.empty:
+                continue
+            q = quantile_frame(one, "price_usd_per_kg", (5, 50, 95))
+            x = q.index.to_numpy()
+            ax.plot(x, q["p50"], color=colors[market], lw=2.0, drawstyle="steps-post",
+                    label=f"{market}: median, peak {q['p50'].max():,.0f}")
+            if one["replication"].nunique() > 1:
+                ax.fill_between(x, q["p5"], q["p95"], color=colors[market], alpha=0.18,
+                                lw=0, step="post")
+        ax.set_ylim(bottom=0)
+        ax.set_title(material, loc="left", fontsize=10)
+        ax.set_ylabel("USD/kg")
+        ax.legend(loc="upper right", fontsize=8, frameon=True, framealpha=0.9)
+        _style(ax)
+        drawn = shade_events([ax], events, xlim, number_ax=ax)
+    for ax in axes[len(materials):]:
+        ax.set_visible(False)
+    for ax in axes[len(materials) - cols:len(materials)]:
+        ax.set_xlabel("Date")
+    axes[0].set_xlim(*xlim)
+    _date_axis(axes[len(materials) - 1])
+    if zoomed:
+        axes[0].annotate(_window_note(xlim, full), (0.0, 1.0), xycoords="axes fraction",
+                         xytext=(0, 18), textcoords="offset points", fontsize=8, color="0.35")
+    handles, labels = [Patch(color="0.5", alpha=0.3, lw=0)], ["P5-P95 across replications"]
+    if drawn:
+        eh, el = event_legend_handles(drawn)
+        handles += eh
+        labels += el
+    fig.legend(handles, labels, loc="outside lower center", frameon=False, fontsize=8,
+               ncols=1 if len(labels) > 3 else len(labels))
+    return fig
