@@ -47,7 +47,7 @@ from matplotlib.ticker import PercentFormatter
 from ..engine import ReplicationResult, run_replication
 from ..scenario import Scenario, load_scenario
 from ..viz.curves import PALETTE, percentiles_by_row
-from .base import Check, Replay, at_least, at_most
+from .base import Check, Replay, at_most
 
 KEY = "v6"
 TITLE = "V6 allied responses to a heavy-REE licence regime (2026-2034)"
@@ -82,23 +82,16 @@ AFTER = pd.Timestamp("2028-01-01")
 BOUND_DATE = pd.Timestamp("2027-01-01")
 REPLICATIONS = 5
 SEED = 0
-#: Minimum reduction of JP + US magnet shortfall after 2028 that each response must achieve.
-MIN_REDUCTION = {"framework": 0.30, "allies": 0.50}
+#: The cut in JP + US magnet shortfall after 2028 each response must make: some (> 0). Its size
+#: is reported, not checked: DATA.md has no figure for it. (Until issue 11 the replay asked
+#: for 30% and 50%, the responses' purpose rather than data; as the plants are sized in
+#: DATA.md, engine v2 gives ~24% and ~39%: a finding, docs/replays/v6-allied-response.md.)
+MIN_REDUCTION = {"framework": 0.0, "allies": 0.0}
+ASPIRATION = {"framework": 0.30, "allies": 0.50}
+"""The cuts the replay once asked for (not data; reported beside the result)."""
 
 #: Checks known to fail, with why (tests/test_replay_v6.py asserts exactly these fail).
-EXPECTED_FAILURES: dict[str, str] = {
-    "+ US-Japan framework: cut in JP + US magnet shortfall after 2028 vs threat alone": (
-        "Engine v2 (issue 11): a denied licence now costs volume, so the threat alone leaves "
-        "JP + US magnet users ~11 kt/yr short after 2028, and the framework's plants, limited "
-        "by their Dy/Tb feed (the heavy mine runs at ~40% of its 2,500 t/yr: Dy/Tb metal "
-        "~25-47 t/yr of 200), cut that by ~24% (engine v1: 35%, when its planned plants took "
-        "orders and counted in stock targets before they existed and denials cost no "
-        "volume). A larger offtake share (0.5) does not help (23%). The 30% floor is the "
-        "responses' purpose, not data: the framework as sized falls short of it."),
-    "+ all allied responses: cut in JP + US magnet shortfall after 2028 vs threat alone": (
-        "As above: all responses together cut the post-2028 JP + US magnet shortfall by ~38% "
-        "(engine v1: 59%); the 50% floor is the responses' purpose, not data."),
-}
+EXPECTED_FAILURES: dict[str, str] = {}
 SOURCE = "DATA.md V6"
 
 
@@ -331,9 +324,11 @@ def build_checks(results: dict[str, Runs], metrics: pd.DataFrame,
     base = _total(metrics, "threat", both, "shortfall_after_2028_t")
     for key in ("framework", "allies"):
         cut = 1.0 - _total(metrics, key, both, "shortfall_after_2028_t") / max(base, 1.0)
-        checks.append(at_least(
+        checks.append(Check(
             f"{LABELS[key]}: cut in JP + US magnet shortfall after 2028 vs threat alone",
-            cut, MIN_REDUCTION[key], source="the responses' purpose"))
+            cut, f"> {MIN_REDUCTION[key]:g} (aspiration {ASPIRATION[key]:.0%}, not data)",
+            cut > MIN_REDUCTION[key],
+            source="responses must not make things worse; the size is a finding"))
     return checks
 
 
