@@ -434,6 +434,8 @@ def compare(
         fig = overlay_figure(ts, d, by="demand_id", events=events, replications=reps,
                              smooth_days=smooth)
         written += save_figure(fig, folder / f"overlay_demand_{_slug(d)}")
+    price_figures = _price_overlays(loaded, events, folder)
+    written += [p for path in price_figures.values() for p in (path, path.with_suffix(".svg"))]
     info = {
         "inputs": [{"name": i.name, "source": i.source, "path": str(i.path),
                     "run_dir": str(i.run_dir), "seed": i.seed,
@@ -453,7 +455,8 @@ def compare(
          for i in loaded],
         kpis, sectors, {s: folder / f"overlay_{_slug(s)}.png" for s in sectors},
         notes, version=package_version(), demands=demands,
-        demand_figures={d: folder / f"overlay_demand_{_slug(d)}.png" for d in demands})
+        demand_figures={d: folder / f"overlay_demand_{_slug(d)}.png" for d in demands},
+        price_figures=price_figures)
     if demands:  # who runs short first, then the sectors summed over countries
         print_table(kpis, loaded, demands, level="demand")
     print_table(kpis, loaded, sectors)
@@ -463,6 +466,27 @@ def compare(
             typer.echo(f"Run folder ({i.name}): {i.run_dir}")
     typer.echo("Figures:        " + "  ".join(str(p) for p in written if p.suffix == ".png"))
     typer.echo(f"Report:         {report}")
+
+
+def _price_overlays(loaded: list[CompareInput], events: dict[str, list], folder: Path
+                    ) -> dict[str, Path]:
+    """``overlay_prices_<material>.png`` for every material some compared run prices
+    (``prices.parquet``; run folders written before it existed have none); material -> PNG."""
+    from .viz.curves import save_figure
+    from .viz.prices import price_overlay_figure
+
+    prices = {}
+    for i in loaded:
+        path = i.run_dir / "prices.parquet"
+        prices[i.name] = (pd.read_parquet(path) if path.exists()
+                          else pd.DataFrame(columns=["material"]))
+    materials = sorted({str(m) for p in prices.values() if len(p) for m in p["material"]})
+    out = {}
+    for m in materials:
+        fig = price_overlay_figure(prices, m, events=events)
+        save_figure(fig, folder / f"overlay_prices_{_slug(m)}")
+        out[m] = folder / f"overlay_prices_{_slug(m)}.png"
+    return out
 
 
 def register(app: typer.Typer, guarded: Callable[[Callable[..., Any]], Callable[..., Any]]

@@ -183,3 +183,38 @@ def test_report_shows_prices(tmp_path) -> None:
     assert rep.returncode == 0, rep.stderr
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert 'id="fig-prices"' in html and "prices.parquet" in html
+
+
+def test_compare_overlays_prices(tmp_path) -> None:
+    """`critmin compare` draws one price overlay per priced material, in its report too; a
+    scenario without a market is named as such."""
+    import subprocess
+    import sys
+
+    from matplotlib.figure import Figure
+
+    from simulator.viz.prices import price_overlay_figure
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    out = subprocess.run([sys.executable, "-m", "simulator", "compare",
+                          str(root / "china_controls_2025_04.yaml"),
+                          str(root / "prices_2025_04.yaml"), "-n", "2", "--out",
+                          str(tmp_path), "--set", "end_date=2025-10-01"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "overlay_prices_dytb_oxide.png").is_file()
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'id="overlay-prices-dytb_oxide"' in html
+    r = run_replication(make_scenario(deep_update(BASE, {**PRICED})), seed=1)
+    prices = r.prices.assign(replication=0, date=pd_dates(r.prices["day"]))
+    fig = price_overlay_figure({"plain": prices.iloc[:0], "priced": prices}, "ore",
+                               window=None)
+    assert isinstance(fig, Figure)
+    assert "1 of 2 scenarios price it; not plain" in fig.get_suptitle()
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["market AU", "market ex-AU"]
+
+
+def pd_dates(days):
+    import pandas as pd
+
+    return pd.Timestamp("2024-01-01") + pd.to_timedelta(days.astype("int64"), unit="D")

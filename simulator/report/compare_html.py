@@ -124,12 +124,14 @@ def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
                          sectors: Sequence[str], figures: dict[str, Path],
                          notes: Sequence[str] = (), version: str = "unknown", *,
                          demands: Sequence[str] = (),
-                         demand_figures: dict[str, Path] | None = None) -> str:
+                         demand_figures: dict[str, Path] | None = None,
+                         price_figures: dict[str, Path] | None = None) -> str:
     """The comparison report as HTML text.
 
     ``kpis`` is the comparison's ``kpis.csv`` frame; ``figures`` maps a sector, and
     ``demand_figures`` a demand sector of ``demands`` (the hardest hit), to its overlay PNG
-    (embedded). Raises ``FileNotFoundError`` when a figure file is missing."""
+    (embedded); ``price_figures`` maps a priced material to its price overlay. Raises
+    ``FileNotFoundError`` when a figure file is missing."""
     demand_figures = demand_figures or {}
     names = [r.name for r in runs]
     title = f"Comparison: {' vs '.join(names)}"
@@ -181,6 +183,16 @@ def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
                 "across replications (top) and the paired difference against "
                 f"{_e(names[0])} (bottom); events shaded.</figcaption></figure>")
     parts.append("</section>")
+    if price_figures:
+        parts.append('<section id="prices"><h2>Prices</h2>')
+        for m, path in price_figures.items():
+            parts.append(
+                f'<figure id="overlay-prices-{_e(m)}"><img src="{_png_uri(path)}" '
+                f'alt="Price of {_e(m)} by market tier in each scenario">'
+                f"<figcaption>{_e(m)}: median price per step (USD/kg) with the P5-P95 band "
+                "across replications, one panel per market tier (docs/markets.md). Prices "
+                "are outputs: they do not change the other results.</figcaption></figure>")
+        parts.append("</section>")
 
     diff_heads = [f"{x} - {names[0]} [95% CI]" for x in names[1:]]
     parts.append('<section id="kpis"><h2>Metrics per sector</h2>')

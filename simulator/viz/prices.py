@@ -4,7 +4,7 @@ replications (``prices.parquet``; docs/markets.md)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib as mpl
@@ -25,7 +25,7 @@ from .fan import (
     shade_events,
 )
 
-__all__ = ["price_figure"]
+__all__ = ["moving_spans", "price_figure", "price_overlay_figure"]
 
 
 def moving_spans(prices: pd.DataFrame, tolerance: float = 0.01) -> list[tuple[Any, Any]]:
@@ -105,4 +105,68 @@ def _price_figure(prices: pd.DataFrame, name: str, replications: int | None,
         labels += el
     fig.legend(handles, labels, loc="outside lower center", frameon=False, fontsize=8,
                ncols=1 if len(labels) > 3 else len(labels))
+    return fig
+
+
+def price_overlay_figure(prices: Mapping[str, pd.DataFrame], material: str, *,
+                         events: Mapping[str, Sequence[Any]] | None = None,
+                         window: Window | str | None = "auto") -> Figure:
+    """One material's price in each scenario of ``prices`` (name -> run ``prices`` table, in
+    order; the first is the reference): one panel per market tier, per scenario the median
+    USD/kg and its P5-P95 band across replications, the reference's events shaded.
+
+    Raises :exc:`KeyError` when no scenario prices ``material``."""
+    with mpl.rc_context(_RC):
+        return _price_overlay(prices, material, events or {}, window)
+
+
+def _price_overlay(prices: Mapping[str, pd.DataFrame], material: str,
+                   events: Mapping[str, Sequence[Any]], window: Window | str | None) -> Figure:
+    from .compare import scenario_colors
+
+    names = list(prices)
+    sel = {n: p[p["material"].astype(str) == material] for n, p in prices.items()}
+    if all(p.empty for p in sel.values()):
+        raise KeyError(f"no scenario prices {material!r}")
+    markets = sorted({str(m) for p in sel.values() for m in p["market"].unique()})
+    colors = scenario_colors(names)
+    every = pd.concat([p for p in sel.values() if len(p)], ignore_index=True)
+    dates = pd.to_datetime(every["date"])
+    spans = [s for n in names for s in event_spans(events.get(n, ()))]
+    xlim, full, zoomed = resolve_window(window, dates, [*spans, *moving_spans(every)])
+    fig = Figure(figsize=(10.5, 1.6 + 2.8 * len(markets)), layout="constrained")
+    axes = fig.subplots(len(markets), 1, sharex=True, squeeze=False).ravel()
+    priced = [n for n in names if len(sel[n])]
+    unpriced = [n for n in names if not len(sel[n])]
+    fig.suptitle(f"{material}: price by market tier, USD/kg ({len(priced)} of {len(names)} "
+                 "scenarios price it" + (f"; not {', '.join(unpriced)}" if unpriced else "")
+                 + ")", fontweight="bold", x=0.01, ha="left")
+    for ax, market in zip(axes, markets, strict=True):
+        for n in names:
+            one = sel[n][sel[n]["market"].astype(str) == market]
+            one = one[(pd.to_datetime(one["date"]) >= xlim[0])
+                      & (pd.to_datetime(one["date"]) <= xlim[1])]
+            if one.empty:
+                continue
+            q = quantile_frame(one, "price_usd_per_kg", (5, 50, 95))
+            x = q.index.to_numpy()
+            role = " (reference)" if n == names[0] else ""
+            ax.plot(x, q["p50"], color=colors[n], lw=2.0, drawstyle="steps-post",
+                    label=f"{n}{role}: peak {q['p50'].max():,.0f}",
+                    zorder=2.6 if n == names[0] else 2.2)
+            if one["replication"].nunique() > 1:
+                ax.fill_between(x, q["p5"], q["p95"], color=colors[n], alpha=0.16, lw=0,
+                                step="post")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("USD/kg")
+        ax.set_title(f"market {market}", loc="left", fontsize=10)
+        ax.legend(loc="upper right", fontsize=8, frameon=True, framealpha=0.9)
+        _style(ax)
+        shade_events([ax], events.get(names[0], ()), xlim, number_ax=ax, numbered=False)
+    axes[-1].set_xlabel("Date")
+    axes[-1].set_xlim(*xlim)
+    _date_axis(axes[-1])
+    if zoomed:
+        axes[0].annotate(_window_note(xlim, full), (0.0, 1.0), xycoords="axes fraction",
+                         xytext=(0, 18), textcoords="offset points", fontsize=8, color="0.35")
     return fig
