@@ -56,7 +56,7 @@ METRIC_COLUMNS = [
     "tts_anchor_event", "tts_anchor_date", "time_to_survive_days", "time_to_recover_days",
     "recovered",
     "days_below_threshold", "cumulative_shortfall_t", "resilience_loss_pct_days",
-    "stockpile_drawdown_t",
+    "stockpile_drawdown_t", "unit", "units_short",
 ]
 
 #: The per-replication metrics :func:`summarize` and ``paired_differences`` report by default.
@@ -150,7 +150,7 @@ def _empty_metrics() -> pd.DataFrame:
     dtypes = {"replication": np.int32, "trough_day": np.int32, "recovered": bool,
               "trough_date": "datetime64[ns]", "tts_anchor_date": "datetime64[ns]",
               "demand_id": object, "tts_anchor_event": object, "country": object,
-              "sector": object, "material": object}
+              "sector": object, "material": object, "unit": object}
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, np.float64))
                          for c in METRIC_COLUMNS})
 
@@ -187,7 +187,10 @@ def replication_metrics(
       dips below ``recover_level``; NaN when it never recovers (``recovered`` False);
     - ``days_below_threshold`` = s x #{k: Q_k < threshold};
     - ``resilience_loss_pct_days`` = 100 x s x sum_k (1 - Q_k) (Bruneau's triangle area);
-    - ``stockpile_drawdown_t`` = max_k (stockpile_t at the first step - stockpile_t at k) >= 0.
+    - ``stockpile_drawdown_t`` = max_k (stockpile_t at the first step - stockpile_t at k) >= 0;
+    - ``unit`` and ``units_short`` = cumulative_shortfall_t x 1000 / ``units.kg_per_unit`` of
+      the demand sector (``""`` and NaN without ``units``; a summed group gets them when all
+      its members share one unit and intensity).
     """
     if recover_hold_days < 0:
         raise ValueError("recover_hold_days must be >= 0")
@@ -268,7 +271,28 @@ def replication_metrics(
         "resilience_loss_pct_days": res["resilience_loss_pct_days"],
         "stockpile_drawdown_t": res["stockpile_drawdown_t"],
     })
+    unit, kg = _units(scenario, out["demand_id"])
+    out["unit"] = unit
+    out["units_short"] = out["cumulative_shortfall_t"].to_numpy() * 1000.0 / kg
     return out[METRIC_COLUMNS]
+
+
+def _units(scenario: Scenario, demand_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(unit name, kg per unit) per row: the demand sector's ``units`` ("" and NaN without,
+    and for a summed group whose members do not all share one unit and intensity)."""
+    table: dict[str, tuple[str, float]] = {}
+    for did in pd.unique(demand_ids):
+        d = scenario.demand.get(str(did))
+        if d is not None:
+            table[did] = (d.units.name, d.units.kg_per_unit) if d.units else ("", np.nan)
+            continue
+        members = {(m.units.name, m.units.kg_per_unit) if m.units else None
+                   for m in scenario.demand.values() if str(did) in (m.sector, m.country)}
+        only = next(iter(members)) if len(members) == 1 else None
+        table[did] = only if only is not None else ("", np.nan)
+    names = np.array([table[d][0] for d in demand_ids], dtype=object)
+    kg = np.array([table[d][1] for d in demand_ids], dtype=np.float64)
+    return names, kg
 
 
 _BLOCK_ROWS = 1 << 19

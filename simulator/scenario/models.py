@@ -104,6 +104,17 @@ class Facility(Model):
     """Free text."""
 
 
+class Units(Model):
+    """What a demand sector's material goes into, to count its shortfall in units not built."""
+
+    name: str = Field(min_length=1, max_length=60)
+    """The unit, e.g. ``EV`` or ``MW of direct-drive wind``."""
+    kg_per_unit: Annotated[float, Field(gt=0, le=1e9)]
+    """Kilograms of the sector's material in one unit (e.g. 1.5 kg of NdFeB magnet per EV)."""
+    note: str | None = None
+    """Where the intensity comes from."""
+
+
 class Demand(Model):
     """Final demand of one sector in one country for one material."""
 
@@ -124,6 +135,9 @@ class Demand(Model):
     step's mean from the random stream ``demand:<id>``. 0 means deterministic demand."""
     priority: int = 0
     """Higher is served first when a supplier is short and the allocation rule uses priority."""
+    units: Units | None = None
+    """What the material goes into: its shortfall is also counted in units not built
+    (``units_short`` in ``metrics.csv``)."""
     note: str | None = None
     """Free text."""
 

@@ -1,0 +1,31 @@
+"""Shortfall counted in units not built (issue 12, item 5): ``demand.<id>.units``."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from simulator.analysis.metrics import replication_metrics
+from simulator.engine import run_replication
+from tests.conftest import deep_update, make_scenario
+from tests.test_events import BASE, R, date
+
+
+def test_units_short_is_the_shortfall_over_the_intensity() -> None:
+    """A 60-day ban leaves JP 90 days x 10 t short (test_events); at 1.5 kg per unit that is
+    600,000 units; a sector without units gets none."""
+    ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"], "mode": "ban",
+           "effective": date(100), "end": date(200)}
+    data = deep_update(BASE, {
+        "demand": {"jp_use": {"units": {"name": "EV", "kg_per_unit": 1.5}},
+                   "us_use": {"country": "US", "sector": "wind", "material": "ore",
+                              "rate_tpy": 365}},
+        "sourcing": {"us_ore": {"country": "US", "material": "ore", "suppliers": {"AU": 1.0}}},
+        "events": {"ban": ban}})
+    s = make_scenario(data)
+    m = replication_metrics(run_replication(s, seed=1).timeseries, s).set_index("demand_id")
+    assert m.loc["jp_use", "cumulative_shortfall_t"] == pytest.approx(90 * R)
+    assert m.loc["jp_use", "unit"] == "EV"
+    assert m.loc["jp_use", "units_short"] == pytest.approx(90 * R * 1000 / 1.5)
+    assert m.loc["us_use", "unit"] == "" and math.isnan(m.loc["us_use", "units_short"])
