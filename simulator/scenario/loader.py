@@ -32,6 +32,7 @@ from .checks import check_scenario
 from .distributions import DISTRIBUTIONS
 from .document import Doc
 from .errors import Path, Problem, ScenarioError, ScenarioFileNotFound
+from .files import InputError, read_input
 from .models import Scenario
 from .overrides import apply_overrides, describe
 from .partial import NO_GAPS, Partial, failed_units, partial_scenario
@@ -179,15 +180,15 @@ def _resolve_file(path: FsPath, display: str, chain: tuple[_Source, ...],
                   origin: Position | None) -> Doc:
     """Read ``path`` and resolve its extends chain; ``origin`` is where it was referenced."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        what = "extended scenario file" if origin else "scenario file"
-        raise ScenarioFileNotFound([_at((EXTENDS,) if origin else (),
-                                        f"{what} not found: {display}", origin, display)]) from None
-    except (OSError, ValueError) as exc:  # ValueError: embedded NUL in the name
-        reason = getattr(exc, "strerror", None) or exc
-        raise ScenarioError([_at((EXTENDS,) if origin else (),
-                                 f"cannot read {display}: {reason}", origin, display)]) from None
+        raw = read_input(path)
+    except InputError as exc:
+        key = (EXTENDS,) if origin else ()
+        if exc.missing:
+            what = "extended scenario file" if origin else "scenario file"
+            raise ScenarioFileNotFound([_at(key, f"{what} not found: {display}", origin,
+                                            display)]) from None
+        raise ScenarioError([_at(key, f"cannot read {display}: {exc}", origin,
+                                 display)]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

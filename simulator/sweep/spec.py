@@ -28,6 +28,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from ..scenario.errors import Path, Problem, ScenarioError, ScenarioFileNotFound, did_you_mean
+from ..scenario.files import InputError, read_input
 from ..scenario.overrides import describe
 from ..scenario.positions import Position, file_pos, load_yaml, locate, located, to_plain
 
@@ -227,8 +228,8 @@ def is_sweep_file(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a sweep file (a YAML mapping with a top-level ``sweep`` key). A file
     that cannot be read or parsed is not one (the scenario loader reports it)."""
     try:
-        text = FsPath(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, ValueError):
+        text = read_input(path).decode("utf-8-sig")
+    except (InputError, UnicodeDecodeError):
         return False
     if "sweep" not in text:
         return False
@@ -245,12 +246,15 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
     sweep file and is not loaded here."""
     display = os.fspath(path)
     try:
-        text = FsPath(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioFileNotFound([Problem((), f"sweep file not found: {display}",
-                                            display)]) from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        text = read_input(path).decode("utf-8-sig")
+    except InputError as exc:
+        if exc.missing:
+            raise ScenarioFileNotFound([Problem((), f"sweep file not found: {display}",
+                                                display)]) from None
         raise ScenarioError([Problem((), f"cannot read {display}: {exc}", display)]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem((), f"cannot read {display}: not UTF-8 text: "
+                                     f"{exc.reason}", display)]) from None
     mkpos = file_pos(display)
     data, positions = to_plain(load_yaml(text, display, mkpos), mkpos)
     problems: list[Problem] = []

@@ -1,0 +1,122 @@
+"""Input safety: what files are read, how much of them, and what gets printed back.
+
+The CLI checks run in a subprocess with a 2 GB address-space limit and a 20 s timeout, so a
+regression (reading /dev/zero, blocking on a FIFO) fails the test instead of eating the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator.scenario import ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
+LIMIT_AS = 2 << 30
+MAX_BYTES_ENV = "CRITMIN_MAX_SCENARIO_BYTES"
+DEFAULT_MAX_BYTES = 4_000_000  # docs/scenario-language.md, Limits and safety
+
+
+def _limits() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (LIMIT_AS, LIMIT_AS))
+
+
+def critmin(*args: str, cwd: Path, env: dict[str, str] | None = None,
+            ) -> subprocess.CompletedProcess:
+    """Run ``python -m simulator`` with bounded memory and time."""
+    full = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    full.pop("CRITMIN_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "simulator", *args], cwd=cwd, env=full,
+                          capture_output=True, text=True, timeout=20, preexec_fn=_limits)
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.exit_code == 65
+    return [str(p) for p in info.value.problems]
+
+
+# ------------------------------------------------------------------ only regular files, bounded
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_validate_refuses_a_device(tmp_path: Path, device: str) -> None:
+    res = critmin("validate", device, cwd=tmp_path)
+    assert res.returncode == 65, res.stderr[-500:]
+    assert res.stderr == f"{device}:0:0: <root>: cannot read {device}: a character device, " \
+                         "not a regular file\n"
+
+
+def test_extends_a_device_is_located_at_extends(tmp_path: Path) -> None:
+    child = tmp_path / "child.yaml"
+    child.write_text("name: child\nextends: /dev/zero\n")
+    res = critmin("validate", str(child), cwd=tmp_path)
+    assert res.returncode == 65, res.stderr[-500:]
+    assert res.stderr == f"{child}:2:1: extends: cannot read /dev/zero: a character " \
+                         "device, not a regular file\n"
+
+
+def test_fifo_never_blocks(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: pipe.yaml\nname: child\n")
+    res = critmin("validate", str(fifo), str(child), cwd=tmp_path)
+    assert res.returncode == 65, res.stderr[-500:]
+    assert res.stderr.splitlines() == [
+        f"{fifo}:0:0: <root>: cannot read {fifo}: a named pipe (FIFO), not a regular file",
+        f"{child}:1:1: extends: cannot read {tmp_path / 'pipe.yaml'}: a named pipe (FIFO), "
+        "not a regular file"]
+    listed = critmin("list", str(tmp_path), cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "pipe.yaml" in listed.stdout and "INVALID" in listed.stdout
+
+
+def test_directory_is_refused(tmp_path: Path) -> None:
+    d = tmp_path / "dir.yaml"
+    d.mkdir()
+    assert problems_of(d) == [f"{d}:0:0: <root>: cannot read {d}: a directory, not a regular file"]
+
+
+def test_size_limit_is_checked_before_parsing(tmp_path: Path, monkeypatch) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text(TINY.read_text() + "#" * 2000 + "\n")
+    size = big.stat().st_size
+    monkeypatch.setenv(MAX_BYTES_ENV, "1000")
+    assert problems_of(big) == [
+        f"{big}:0:0: <root>: cannot read {big}: {size:,} bytes, over the limit of 1,000 bytes "
+        f"for an input file (a safety limit; set {MAX_BYTES_ENV} to raise it)"]
+    monkeypatch.setenv(MAX_BYTES_ENV, str(size))
+    assert load_scenario(big).name == "tiny"
+    monkeypatch.setenv(MAX_BYTES_ENV, "lots")
+    assert problems_of(big) == [
+        f"{big}:0:0: <root>: cannot read {big}: invalid {MAX_BYTES_ENV}='lots': expected a "
+        "whole number of bytes >= 1"]
+
+
+def test_default_size_limit(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv(MAX_BYTES_ENV, raising=False)
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"name: big\n" + b"#" * DEFAULT_MAX_BYTES)
+    [message] = problems_of(big)
+    assert message.endswith(f"over the limit of {DEFAULT_MAX_BYTES:,} bytes for an input file "
+                            f"(a safety limit; set {MAX_BYTES_ENV} to raise it)")
+
+
+def test_sweep_files_are_read_safely(tmp_path: Path) -> None:
+    res = critmin("sweep", "/dev/zero", "--param", "seed=1,2", "--check", cwd=tmp_path)
+    assert res.returncode == 65, res.stderr[-500:]
+    assert res.stderr == "/dev/zero:0:0: <root>: cannot read /dev/zero: a character device, " \
+                         "not a regular file\n"
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("sweep:\n  scenario: /dev/zero\n  params: {seed: [1, 2]}\n")
+    res = critmin("sweep", str(sweep), "--check", cwd=tmp_path)
+    assert res.returncode == 65, res.stderr[-500:]
+    assert "cannot read /dev/zero: a character device, not a regular file" in res.stderr
