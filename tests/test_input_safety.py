@@ -120,3 +120,41 @@ def test_sweep_files_are_read_safely(tmp_path: Path) -> None:
     res = critmin("sweep", str(sweep), "--check", cwd=tmp_path)
     assert res.returncode == 65, res.stderr[-500:]
     assert "cannot read /dev/zero: a character device, not a regular file" in res.stderr
+
+
+# ------------------------------------------------------------- foreign files: named, never echoed
+
+SHADOW = "root:$6$salt$secrethash:20228:0:99999:7:::\ndaemon:*:20228:0:99999:7:::\n"
+FOREIGN = {
+    "shadow": SHADOW,  # YAML: a mapping whose keys are the lines
+    "config.json": '{"password": "hunter2-secret", "token": "abc-secret"}\n',
+    "settings.toml": '[server]\napi_key = "secret-key"\nhost: = "x"\n',  # not YAML
+}
+NOT_A_SCENARIO = ("not a scenario file: {}; expected a YAML mapping with keys such as name, "
+                  "start_date, end_date, countries and materials")
+
+
+@pytest.mark.parametrize("name", FOREIGN)
+def test_foreign_file_gets_one_problem_and_is_never_echoed(tmp_path: Path, name: str) -> None:
+    foreign = tmp_path / name
+    foreign.write_text(FOREIGN[name])
+    reason = ("it is not valid YAML and no line starts with a scenario key"
+              if name.endswith(".toml") else "a mapping with none of the scenario keys")
+    assert problems_of(foreign) == [f"{foreign}:1:1: <root>: {NOT_A_SCENARIO.format(reason)}"]
+    child = tmp_path / "child.yaml"
+    child.write_text(f"name: child\nextends: {name}\n")
+    res = critmin("validate", str(child), cwd=tmp_path)
+    assert res.returncode == 65
+    assert res.stderr == f"{child}:2:1: extends: {tmp_path / name} is " \
+                         f"{NOT_A_SCENARIO.format(reason)}\n"
+    assert "secret" not in res.stderr
+
+
+def test_scenarios_with_mistakes_keep_their_detailed_problems(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("nmae: x\n")
+    assert f"{typo}:1:1: nmae: unknown key 'nmae' (did you mean 'name'?)" in problems_of(typo)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\nstages: [mine\n")
+    [message] = problems_of(broken)
+    assert "invalid YAML" in message

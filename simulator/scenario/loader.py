@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -31,7 +32,7 @@ from ruamel.yaml import YAML
 from .checks import check_scenario
 from .distributions import DISTRIBUTIONS
 from .document import Doc
-from .errors import Path, Problem, ScenarioError, ScenarioFileNotFound
+from .errors import Path, Problem, ScenarioError, ScenarioFileNotFound, did_you_mean
 from .files import InputError, read_input
 from .models import Scenario
 from .overrides import apply_overrides, describe
@@ -196,23 +197,50 @@ def _resolve_file(path: FsPath, display: str, chain: tuple[_Source, ...],
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1)
         raise ScenarioError([Problem((), f"not UTF-8 text: {exc.reason}", display, line + 1,
                                      col + 1)]) from None
-    return _resolve_text(text, _Source(path.resolve(), display), path.parent, chain)
+    return _resolve_text(text, _Source(path.resolve(), display), path.parent, chain, origin)
 
 
 def _at(path: Path, message: str, pos: Position | None, file: str) -> Problem:
     return located(path, message, pos) if pos else Problem(path, message, file)
 
 
-def _resolve_text(text: str, source: _Source, base: FsPath,
-                  chain: tuple[_Source, ...]) -> Doc:
-    """Parse ``text`` and merge it onto the file it extends (if any)."""
+_SCENARIO_KEYS = (EXTENDS, *Scenario.model_fields)
+_KEY_MENTION = re.compile(r"(?:^|\{[ \t]*)(?:" + "|".join(_SCENARIO_KEYS) + r")[ \t]*:", re.M)
+"""A scenario key at the start of a line or of a flow mapping."""
+
+
+def _not_a_scenario(source: _Source, reason: str, origin: Position | None) -> ScenarioError:
+    """One problem naming a file that is not a scenario at all, and none of its contents."""
+    msg = (f"not a scenario file: {reason}; expected a YAML mapping with keys such as "
+           "name, start_date, end_date, countries and materials")
+    if origin is not None:
+        return ScenarioError([located((EXTENDS,), f"{source.display} is {msg}", origin)])
+    return ScenarioError([Problem((), msg, source.display, 1, 1)])
+
+
+def _is_scenario_key(key: str) -> bool:
+    return key in _SCENARIO_KEYS or bool(did_you_mean(key, _SCENARIO_KEYS))
+
+
+def _resolve_text(text: str, source: _Source, base: FsPath, chain: tuple[_Source, ...],
+                  origin: Position | None = None) -> Doc:
+    """Parse ``text`` and merge it onto the file it extends (if any); ``origin`` is where it
+    was extended from. A file that is not YAML and mentions no scenario key, or a mapping with
+    no scenario key, gets one problem that names it without echoing its contents."""
     mkpos = file_pos(source.display)
-    doc = load_yaml(text, source.display, mkpos)
-    data, positions = to_plain(doc, mkpos)
+    try:
+        data, positions = to_plain(load_yaml(text, source.display, mkpos), mkpos)
+    except ScenarioError:
+        if _KEY_MENTION.search(text):
+            raise
+        raise _not_a_scenario(source, "it is not valid YAML and no line starts with a scenario key",
+                              origin) from None
     if not isinstance(data, dict):
         msg = ("the scenario is empty; expected a mapping of keys to values" if data is None
                else f"the top level of a scenario must be a mapping, not {describe(data)}")
         raise ScenarioError([located((), msg, positions[()])])
+    if data and not any(_is_scenario_key(k) for k in data):
+        raise _not_a_scenario(source, "a mapping with none of the scenario keys", origin)
     chain = (*chain, source)
     if EXTENDS not in data:
         return Doc(data, positions)
