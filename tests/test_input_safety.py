@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from simulator.scenario import ScenarioError, load_scenario
+from simulator.sweep import load_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
@@ -158,3 +159,45 @@ def test_scenarios_with_mistakes_keep_their_detailed_problems(tmp_path: Path) ->
     broken.write_text("name: x\nstages: [mine\n")
     [message] = problems_of(broken)
     assert "invalid YAML" in message
+
+
+# -------------------------------------------------------------- sweep names stay in results/
+
+NAME_RULE = ("a name starts with a letter or _ and has only letters, digits, _ and - (at most "
+             "64 characters): it names the folder results/sweeps/<name>")
+
+
+@pytest.mark.parametrize("name", ["../../../sweep_escape", "/tmp/sweep_escape", "a/b", "..",
+                                  "ok\\n", "x" * 65])
+def test_sweep_name_is_checked_like_a_scenario_name(tmp_path: Path, name: str) -> None:
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(f'sweep:\n  name: "{name}"\n  scenario: {TINY}\n  params: {{seed: [1]}}\n')
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(sweep)
+    shown = name.replace("\\n", "\n")
+    assert [str(p) for p in info.value.problems] == [
+        f"{sweep}:2:3: sweep.name: invalid sweep name {shown!r}: {NAME_RULE}"]
+
+
+def test_sweep_name_from_the_file_name_is_checked(tmp_path: Path) -> None:
+    sweep = tmp_path / "my sweep.yaml"
+    sweep.write_text(f"sweep:\n  scenario: {TINY}\n  params: {{seed: [1]}}\n")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(sweep)
+    assert [str(p) for p in info.value.problems] == [
+        f"{sweep}:1:1: sweep: the file name gives the sweep name 'my sweep', which is not "
+        f"valid ({NAME_RULE}); set sweep.name"]
+    sweep.write_text(f"sweep:\n  name: my_sweep\n  scenario: {TINY}\n  params: {{seed: [1]}}\n")
+    assert load_sweep(sweep).name == "my_sweep"
+
+
+def test_escaping_sweep_writes_nothing(tmp_path: Path) -> None:
+    work = tmp_path / "a" / "b" / "c"
+    work.mkdir(parents=True)
+    sweep = work / "sweep.yaml"
+    sweep.write_text(f"sweep:\n  name: ../../../sweep_escape\n  scenario: {TINY}\n"
+                     "  params: {seed: [1]}\n")
+    res = critmin("sweep", str(sweep), cwd=work)
+    assert res.returncode == 65, res.stderr
+    assert "sweep.name: invalid sweep name" in res.stderr
+    assert not list(tmp_path.rglob("sweep_escape*"))

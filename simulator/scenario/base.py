@@ -8,7 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 DEFAULT_STAGES = ["mine", "separation", "metal", "magnet"]
 
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
+ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]*$"
+"""Ids and names (scenario names, sweep names) that are also safe folder names."""
+ID_MAX_LENGTH = 64
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=ID_MAX_LENGTH)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 NonNeg = Annotated[float, Field(ge=0)]
 Pos = Annotated[float, Field(gt=0)]
