@@ -201,3 +201,46 @@ def test_escaping_sweep_writes_nothing(tmp_path: Path) -> None:
     assert res.returncode == 65, res.stderr
     assert "sweep.name: invalid sweep name" in res.stderr
     assert not list(tmp_path.rglob("sweep_escape*"))
+
+
+# ------------------------------------------------- dates: only what the outputs can hold
+
+DATE_RANGE = ("is outside the supported range 1900-01-01..2200-12-31 (results store dates as "
+              "datetime64[ns])")
+OUTAGE = ("events:\n  cut:\n    type: facility_outage\n    facilities: [au_mine]\n"
+          "    start: {start}\n    end: {end}\n")
+
+
+@pytest.mark.parametrize(("edit", "where", "bad"), [
+    (("start_date: 2024-01-01", "start_date: 0001-01-01"), "3:1: start_date", "0001-01-01"),
+    (("end_date: 2026-01-01", "end_date: 9999-01-01"), "4:1: end_date", "9999-01-01"),
+    (("end_date: 2026-01-01", "end_date: 2263-01-01"), "4:1: end_date", "2263-01-01"),
+    (("capacity_tpy: 2000}\n  my_", "capacity_tpy: 2000, start_date: 1677-01-01}\n  my_"),
+     "18:62: facilities.au_mine.start_date", "1677-01-01"),
+])
+def test_dates_outside_the_range_are_refused(tmp_path: Path, edit: tuple[str, str], where: str,
+                                            bad: str) -> None:
+    text = TINY.read_text()
+    assert text.count(edit[0]) == 1
+    f = tmp_path / "dates.yaml"
+    f.write_text(text.replace(*edit))
+    assert f"{f}:{where}: date {bad} {DATE_RANGE}" in problems_of(f)
+
+
+def test_event_dates_outside_the_range_are_refused(tmp_path: Path) -> None:
+    f = tmp_path / "dates.yaml"
+    f.write_text(TINY.read_text() + OUTAGE.format(start="1066-10-14", end="2999-01-01"))
+    assert problems_of(f) == [f"{f}:30:5: events.cut.start: date 1066-10-14 {DATE_RANGE}",
+                              f"{f}:31:5: events.cut.end: date 2999-01-01 {DATE_RANGE}"]
+
+
+def test_a_run_at_the_end_of_the_range_keeps_its_dates(tmp_path: Path) -> None:
+    import pandas as pd
+
+    res = critmin("run", str(TINY), "--set", "start_date=2200-01-01", "--set",
+                  "end_date=2200-12-31", "--out", str(tmp_path / "results"), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    [run_dir] = (tmp_path / "results" / "tiny").iterdir()
+    dates = pd.read_parquet(run_dir / "timeseries.parquet", columns=["date"])["date"]
+    assert dates.min() == pd.Timestamp("2200-01-01")
+    assert dates.max() <= pd.Timestamp("2200-12-31")

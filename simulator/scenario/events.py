@@ -6,12 +6,11 @@ with ``probability < 1`` happens in a replication with that probability (stream 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import CountryCode, Fraction, Id, Model, NonNeg, Pos
+from .base import CountryCode, Date, Fraction, Id, Model, NonNeg, Pos
 
 
 class AllExcept(Model):
@@ -86,11 +85,11 @@ class ExportControl(EventBase):
     (never the exporter itself)."""
     mode: Literal["ban", "quota", "licence"]
     """``ban`` (nothing ships), ``quota`` (``quota_tpy``) or ``licence`` (``licence`` terms)."""
-    announced: dt.date | None = None
+    announced: Date | None = None
     """Announcement date; from here to ``effective`` importers pre-buy."""
-    effective: dt.date
+    effective: Date
     """First day the controls apply."""
-    end: dt.date | None = None
+    end: Date | None = None
     """End or suspension date (exclusive); none = until the horizon ends."""
     quota_tpy: NonNeg | None = None
     """Quota mode: tonnes per year for all controlled lanes together, accruing evenly."""
@@ -120,11 +119,11 @@ class FacilityOutage(EventBase):
     """Select every facility of this country (and ``stage``, if given)."""
     stage: Id | None = None
     """Select every facility of this stage (and ``country``, if given)."""
-    start: dt.date | None = None
+    start: Date | None = None
     """First day of a scheduled outage (or of the window in which random failures occur)."""
     duration_days: Annotated[int, Field(ge=1)] | None = None
     """Length of the outage (or give ``end``); neither means to the end of the horizon."""
-    end: dt.date | None = None
+    end: Date | None = None
     """End of the outage (exclusive)."""
     capacity_lost: Fraction = 1.0
     """Share of capacity lost while out."""
@@ -150,9 +149,9 @@ class DemandShock(EventBase, DemandSelector):
     """Event type."""
     multiplier: NonNeg
     """Demand is multiplied by this (0.5 halves it)."""
-    start: dt.date
+    start: Date
     """First day of the shock."""
-    end: dt.date | None = None
+    end: Date | None = None
     """Back to normal from this day (exclusive); none = to the end of the horizon."""
     ramp_days: Annotated[int, Field(ge=0)] = 0
     """The multiplier is reached linearly over this many days."""
@@ -161,7 +160,7 @@ class DemandShock(EventBase, DemandSelector):
 class Substitution(EventBase, DemandSelector):
     type: Literal["substitution"]
     """Event type."""
-    start: dt.date
+    start: Date
     """Day substitution is decided."""
     delay_days: Annotated[int, Field(ge=0)] = 0
     """Redesign time before demand starts to move."""
@@ -180,9 +179,9 @@ class LogisticsDisruption(EventBase):
     """Importing country (none = any)."""
     materials: list[Id] = Field(default_factory=list)
     """Materials affected (empty = all)."""
-    start: dt.date
+    start: Date
     """First day."""
-    end: dt.date | None = None
+    end: Date | None = None
     """End (exclusive); none = to the end of the horizon."""
     extra_days: Annotated[int, Field(ge=0)] = 0
     """Added to the lead time of lots shipped while it is in effect."""
@@ -205,9 +204,9 @@ class Tariff(EventBase):
     """Share multiplier on the taxed route = max(0, 1 - elasticity * rate)."""
     prohibitive_rate: Pos = 1.0
     """At or above this rate the route stops."""
-    start: dt.date
+    start: Date
     """First day."""
-    end: dt.date | None = None
+    end: Date | None = None
     """End (exclusive); none = to the end of the horizon."""
 
 
@@ -218,7 +217,7 @@ class NewFacility(Model):
     """Recipe id it runs."""
     capacity_tpy: NonNeg
     """Capacity in runs (tonnes) per year once ramped up."""
-    investment_decision: dt.date
+    investment_decision: Date
     """Day construction starts."""
     construction_days: Annotated[int, Field(ge=0)]
     """Days from the investment decision to the start of operation."""
@@ -246,9 +245,9 @@ class CooperationAgreement(EventBase):
     """Event type."""
     members: Annotated[list[CountryCode], Field(min_length=2)]
     """Member countries (at least two)."""
-    signed: dt.date
+    signed: Date
     """Day the agreement takes effect."""
-    end: dt.date | None = None
+    end: Date | None = None
     """End (exclusive); none = to the end of the horizon."""
     facilities: dict[Id, NewFacility] = Field(default_factory=dict)
     """Plants the agreement builds, by id."""
@@ -263,9 +262,9 @@ class StockpilePolicy(EventBase):
     """Event type."""
     stockpile: Id
     """Stockpile id the policy changes."""
-    start: dt.date
+    start: Date
     """First day of the policy."""
-    end: dt.date | None = None
+    end: Date | None = None
     """End (exclusive); none = to the end of the horizon."""
     buy_tpy: NonNeg = 0.0
     """Purchases into the reserve, tonnes per year, while holdings are below ``target_t``."""

@@ -18,6 +18,7 @@ from pydantic import Field
 from .base import (
     DEFAULT_STAGES,
     CountryCode,
+    Date,
     Fraction,
     Id,
     Model,
@@ -90,7 +91,7 @@ class Facility(Model):
     """Id of the recipe it runs."""
     capacity_tpy: NonNeg
     """Throughput capacity in recipe runs (tonnes) per year."""
-    start_date: dt.date | None = None
+    start_date: Date | None = None
     """First day of operation; ``None`` or a date before the horizon means already running."""
     ramp_up_days: Annotated[int, Field(ge=0)] = 0
     """Days after ``start_date`` over which capacity rises linearly from 0 to full."""
@@ -246,9 +247,9 @@ class Scenario(Model):
     """Scenario name; run folders are ``results/<name>/...``."""
     description: str | None = None
     """One paragraph shown by ``critmin list`` and in reports."""
-    start_date: dt.date
+    start_date: Date
     """First recorded day (day 0)."""
-    end_date: dt.date
+    end_date: Date
     """Exclusive end of the recorded horizon; horizon_days = end_date - start_date."""
     simulation: Simulation = Field(default_factory=Simulation)
     """Engine settings."""
