@@ -244,3 +244,85 @@ def test_a_run_at_the_end_of_the_range_keeps_its_dates(tmp_path: Path) -> None:
     dates = pd.read_parquet(run_dir / "timeseries.parquet", columns=["date"])["date"]
     assert dates.min() == pd.Timestamp("2200-01-01")
     assert dates.max() <= pd.Timestamp("2200-12-31")
+
+
+# ---------------------------------------------- quantities: bounded, and never NaN or inf out
+
+TONNES_LIMIT = ("is above the safety limit of 1e9 t or t/yr on one quantity (world rare-earth "
+                "mining is about 4e5 t/yr)")
+DAYS_LIMIT = "is above the safety limit of 36500 days (100 years)"
+
+
+@pytest.mark.parametrize(("edit", "where", "message"), [
+    (("rate_tpy: 1000", "rate_tpy: 1e308"), "21:53: demand.jp_ev.rate_tpy",
+     f"1e+308 {TONNES_LIMIT}"),
+    (("capacity_tpy: 2000}\n  my_", "capacity_tpy: 2e9}\n  my_"),
+     "18:42: facilities.au_mine.capacity_tpy", f"2000000000 {TONNES_LIMIT}"),
+    (("cover_days: 30}", "cover_days: 1e12}"), "21:69: demand.jp_ev.cover_days",
+     f"1000000000000 {DAYS_LIMIT}"),
+    (("default_days: 21", "default_days: 99999999999999999999"), "25:32: lead_times.default_days",
+     f"99999999999999999999 {DAYS_LIMIT}"),
+    (("outputs: {ore: 1.0}", "outputs: {ore: 1e300}"), "15:35: recipes.mining.outputs.ore",
+     "1e+300 is above the safety limit of 1e6 t per run of a recipe"),
+    (("rate_tpy: 1000", "rate_tpy: 1000, priority: -1000000"), "21:69: demand.jp_ev.priority",
+     "-1000000 is below the smallest priority, -999999 (stockpile purchases rank at -1000000, "
+     "below every demand)"),
+    (("rate_tpy: 1000", "rate_tpy: {uniform: [0, 2e9]}"), "21:64: demand.jp_ev.rate_tpy",
+     f"upper bound 2000000000 of uniform [0, 2000000000]: 2000000000 {TONNES_LIMIT}"),
+])
+def test_absurd_quantities_are_refused(tmp_path: Path, edit: tuple[str, str], where: str,
+                                       message: str) -> None:
+    text = TINY.read_text()
+    assert text.count(edit[0]) == 1
+    f = tmp_path / "absurd.yaml"
+    f.write_text(text.replace(*edit))
+    assert problems_of(f) == [f"{f}:{where}: {message}"]
+
+
+def test_absurd_event_quantities_are_refused(tmp_path: Path) -> None:
+    f = tmp_path / "absurd.yaml"
+    f.write_text(TINY.read_text() + (
+        "events:\n"
+        "  boom: {type: demand_shock, demand: [jp_ev], multiplier: 1e308, start: 2025-01-01}\n"
+        "  cap: {type: export_control, exporter: MY, materials: [oxide], mode: quota,\n"
+        "        quota_tpy: .inf, effective: 2025-01-01}\n"))
+    assert problems_of(f) == [
+        f"{f}:27:47: events.boom.multiplier: 1e+308 is above the safety limit of 1000 on "
+        "multipliers, elasticities and rates per year",
+        f"{f}:29:9: events.cap.quota_tpy: Input should be a finite number"]
+
+
+def test_a_scenario_at_the_limits_runs_with_finite_outputs(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    text = TINY.read_text().replace("capacity_tpy: 2000}", "capacity_tpy: 1e9}").replace(
+        "rate_tpy: 1000, cover_days: 30", "rate_tpy: 1e9, cover_days: 36500")
+    f = tmp_path / "limits.yaml"
+    f.write_text(text + "events:\n  boom: {type: demand_shock, demand: [jp_ev], "
+                        "multiplier: 1000, start: 2025-01-01}\n")
+    res = critmin("run", str(f), "--out", str(tmp_path / "results"), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "overflow" not in res.stderr
+    [run_dir] = (tmp_path / "results" / "tiny").iterdir()
+    for table in ("timeseries", "flows", "production"):
+        values = pd.read_parquet(run_dir / f"{table}.parquet").select_dtypes("float")
+        assert np.isfinite(values.to_numpy()).all(), table
+    kpis = pd.read_csv(run_dir / "kpis.csv").select_dtypes("number")
+    assert not np.isinf(kpis.to_numpy()).any()
+
+
+def test_a_non_finite_value_never_reaches_an_output() -> None:
+    import pandas as pd
+
+    from simulator.runner.tables import to_arrow
+
+    row = {"replication": 0, "day": 7, "date": pd.Timestamp("2025-01-08"), "country": "JP",
+           "sector": "ev", "demand_id": "jp_ev", "material": "oxide", "demand_t": 1.0,
+           "delivered_t": 1.0, "shortfall_t": 0.0, "inventory_t": 2.0, "stockpile_t": 0.0}
+    assert to_arrow("timeseries", pd.DataFrame([row])).num_rows == 1
+    bad = pd.DataFrame([row, {**row, "day": 14, "shortfall_t": float("inf")}])
+    with pytest.raises(Exception, match=r"output table timeseries, column shortfall_t: 1 NaN "
+                                        r"or infinite value\(s\), the first \(inf\) at "
+                                        r"replication 0, day 14"):
+        to_arrow("timeseries", bad)

@@ -33,6 +33,44 @@ def _in_date_range(value: dt.date) -> dt.date:
 
 Date = Annotated[dt.date, AfterValidator(_in_date_range)]
 """An ISO date in MIN_DATE..MAX_DATE."""
+
+# Safety limits on physical quantities: bounds that keep absurd numbers (1e308 t/yr) from
+# overflowing the engine, not data; docs/scenario-language.md, "Limits and safety".
+MAX_TONNES = 1e9
+"""Tonnes or tonnes per year of any one flow, capacity, demand, quota or stockpile: 2,500 times
+world rare-earth mining (about 0.4 Mt/yr)."""
+MAX_DAYS = 36_500
+"""Any delay, cover, duration or lead time in days: 100 years, twice the longest horizon."""
+MAX_COEFFICIENT = 1e6
+"""Tonnes of one material per run of a recipe: far beyond any ore grade."""
+MAX_FACTOR = 1e3
+"""Demand multipliers, tariff elasticities and prohibitive rates, failures and shares per year."""
+MAX_PRIORITY = 999_999
+"""Demand priorities lie in -MAX_PRIORITY..MAX_PRIORITY: the engine ranks stockpile purchases
+at -1,000,000, below every demand sector."""
+SAFETY_LIMITS: dict[float, str] = {
+    MAX_TONNES: "the safety limit of 1e9 t or t/yr on one quantity (world rare-earth mining "
+                "is about 4e5 t/yr)",
+    MAX_DAYS: "the safety limit of 36500 days (100 years)",
+    MAX_COEFFICIENT: "the safety limit of 1e6 t per run of a recipe",
+    MAX_FACTOR: "the safety limit of 1000 on multipliers, elasticities and rates per year",
+    MAX_PRIORITY: f"the largest priority, {MAX_PRIORITY} (stockpile purchases rank at "
+                  "-1000000, below every demand)",
+    -MAX_PRIORITY: f"the smallest priority, -{MAX_PRIORITY} (stockpile purchases rank at "
+                   "-1000000, below every demand)",
+}
+"""What each limit is, for messages (keyed by the bound's value)."""
+
+Tonnes = Annotated[float, Field(ge=0, le=MAX_TONNES)]
+"""Tonnes (``_t``) or tonnes per year (``_tpy``)."""
+Days = Annotated[float, Field(ge=0, le=MAX_DAYS)]
+PosDays = Annotated[float, Field(gt=0, le=MAX_DAYS)]
+DayCount = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+"""Whole days."""
+Coefficient = Annotated[float, Field(gt=0, le=MAX_COEFFICIENT)]
+Factor = Annotated[float, Field(ge=0, le=MAX_FACTOR)]
+PosFactor = Annotated[float, Field(gt=0, le=MAX_FACTOR)]
+Priority = Annotated[int, Field(ge=-MAX_PRIORITY, le=MAX_PRIORITY)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 
 
