@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
 LIMIT_AS = 2 << 30
 MAX_BYTES_ENV = "CRITMIN_MAX_SCENARIO_BYTES"
-DEFAULT_MAX_BYTES = 4_000_000  # docs/scenario-language.md, Limits and safety
+DEFAULT_MAX_BYTES = 2_000_000  # docs/scenario-language.md, Limits and safety
 
 
 def _limits() -> None:

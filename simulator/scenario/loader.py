@@ -293,10 +293,14 @@ def _merge(parent: Doc, child: Doc) -> Doc:
         return out
 
     data = merge(parent.data, child.data, ())
-    positions = {p: pos for p, pos in parent.positions.items()
-                 if not any(len(p) > len(r) and p[: len(r)] == r for r in replaced)
-                 and not any(p[: len(r)] == r for r in deleted)}
-    positions.update({p: pos for p, pos in child.positions.items() if p not in deleted})
+    gone, below = set(deleted), set(replaced)  # prefix lookups: linear in the positions
+
+    def kept(p: Path) -> bool:
+        return not any(p[:n] in below for n in range(len(p))) and \
+            not any(p[:n] in gone for n in range(len(p) + 1))
+
+    positions = {p: pos for p, pos in parent.positions.items() if kept(p)}
+    positions.update({p: pos for p, pos in child.positions.items() if p not in gone})
     return Doc(data, positions)
 
 
