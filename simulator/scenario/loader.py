@@ -21,6 +21,7 @@ import io
 import json
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -32,7 +33,15 @@ from ruamel.yaml import YAML
 from .checks import check_scenario
 from .distributions import DISTRIBUTIONS
 from .document import Doc
-from .errors import Path, Problem, ScenarioError, ScenarioFileNotFound, did_you_mean
+from .errors import (
+    Path,
+    Problem,
+    ScenarioError,
+    ScenarioFileNotFound,
+    ScenarioWarning,
+    did_you_mean,
+)
+from .event_warnings import event_warnings
 from .files import InputError, read_input
 from .models import Scenario
 from .overrides import apply_overrides, describe
@@ -65,7 +74,21 @@ def load_scenario(path: StrPath, overrides: Sequence[str] = ()) -> Scenario:
     unless the file is unreadable, not YAML, or its ``extends`` or ``overrides`` cannot be
     applied (then those alone).
     """
+    return _emit(*load_scenario_with_warnings(path, overrides))
+
+
+def load_scenario_with_warnings(path: StrPath, overrides: Sequence[str] = ()
+                                ) -> tuple[Scenario, list[Problem]]:
+    """:func:`load_scenario` that returns the scenario's warnings (located ``warning:``
+    problems: contradictory or no-op events) instead of issuing them as ScenarioWarning."""
     return _validate(_resolve_file(FsPath(path), os.fspath(path), (), None), overrides)
+
+
+def _emit(scenario: Scenario, found: list[Problem]) -> Scenario:
+    """Issue each warning as a ScenarioWarning (the CLI prints them on standard error)."""
+    for problem in found:
+        warnings.warn(ScenarioWarning(problem), stacklevel=3)
+    return scenario
 
 
 class ParsedScenario:
@@ -79,7 +102,7 @@ class ParsedScenario:
 
     def load(self, overrides: Sequence[str] = ()) -> Scenario:
         """Validate a copy with ``overrides`` applied. Raises ScenarioError."""
-        return _validate(copy.deepcopy(self._doc), overrides)
+        return _emit(*_validate(copy.deepcopy(self._doc), overrides))
 
 
 def load_scenario_text(
@@ -89,7 +112,8 @@ def load_scenario_text(
 
     Problems are located in ``name``. Raises ScenarioError / ScenarioFileNotFound.
     """
-    return _validate(_resolve_text(text, _Source(None, name), FsPath.cwd(), ()), overrides)
+    return _emit(*_validate(_resolve_text(text, _Source(None, name), FsPath.cwd(), ()),
+                            overrides))
 
 
 def resolve_scenario_data(path: StrPath, overrides: Sequence[str] = ()) -> dict[str, Any]:
@@ -240,7 +264,9 @@ def _resolve_text(text: str, source: _Source, base: FsPath, chain: tuple[_Source
                else f"the top level of a scenario must be a mapping, not {describe(data)}")
         raise ScenarioError([located((), msg, positions[()])])
     if data and not any(_is_scenario_key(k) for k in data):
-        raise _not_a_scenario(source, "a mapping with none of the scenario keys", origin)
+        raise _not_a_scenario(source, "a sweep file (check it with critmin sweep FILE --check)"
+                              if "sweep" in data else "a mapping with none of the scenario "
+                              "keys", origin)
     chain = (*chain, source)
     if EXTENDS not in data:
         return Doc(data, positions)
@@ -307,8 +333,9 @@ def _merge(parent: Doc, child: Doc) -> Doc:
 # --------------------------------------------------------------------------------- validation
 
 
-def _validate(doc: Doc, overrides: Sequence[str]) -> Scenario:
-    """Apply overrides, validate, cross-check. Raises ScenarioError listing every problem.
+def _validate(doc: Doc, overrides: Sequence[str]) -> tuple[Scenario, list[Problem]]:
+    """Apply overrides, validate, cross-check; the scenario and its located warnings. Raises
+    ScenarioError listing every problem.
 
     Parts that fail validation are reported and left out of the bound and reference checks,
     which run on the rest (:mod:`.partial`); a failing override or YAML error stops earlier.
@@ -336,4 +363,5 @@ def _validate(doc: Doc, overrides: Sequence[str]) -> Scenario:
                      for p in check_scenario(parsed.scenario, parsed.gaps)]
     if problems or scenario is None:
         raise ScenarioError(sorted_problems(drop_explained_missing(problems)))
-    return scenario
+    return scenario, sorted_problems([located(p.path, p.message, locate(doc.positions, p.path))
+                                      for p in event_warnings(scenario)])
