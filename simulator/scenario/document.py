@@ -29,6 +29,7 @@ class Doc:
 
 
 _ARMS: dict[int, tuple[Any, list[Any]]] = {}
+"""union_arms by id of the type: the annotations of the scenario models, a finite set."""
 
 
 def union_arms(tp: Any) -> list[Any]:
