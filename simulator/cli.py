@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -21,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .scenario.errors import ScenarioError, ScenarioFileNotFound
+from .scenario.errors import ScenarioError, ScenarioFileNotFound, ScenarioWarning
 
 EXIT_INVALID, EXIT_MISSING, EXIT_INTERNAL, EXIT_IOERR, EXIT_INTERRUPTED = 65, 66, 70, 74, 130
 EXIT_UNAVAILABLE, EXIT_USAGE = 69, 2
@@ -67,13 +68,35 @@ def _interrupted(exc: BaseException) -> int:
     return 128 + signum
 
 
+@contextlib.contextmanager
+def _scenario_warnings_to_stderr() -> Iterator[None]:
+    """Print each ScenarioWarning (``file:line:col: key.path: warning: ...``) on standard
+    error, once; other warnings as usual."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ScenarioWarning)
+        show, shown = warnings.showwarning, set()
+
+        def print_warning(message: Any, category: type[Warning], *args: Any,
+                          **kwargs: Any) -> None:
+            if issubclass(category, ScenarioWarning):
+                if str(message) not in shown:  # a sweep loads its scenario at every point
+                    shown.add(str(message))
+                    _err(str(message))
+            else:
+                show(message, category, *args, **kwargs)
+
+        warnings.showwarning = print_warning
+        yield
+
+
 def _guarded(func: F) -> F:
     """Map a command's exceptions to exit codes with one-line messages (no tracebacks)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with _scenario_warnings_to_stderr():
+                return func(*args, **kwargs)
         except ScenarioError as exc:
             _report_problems(exc)
             raise typer.Exit(exc.exit_code) from None
@@ -274,17 +297,24 @@ def run(
 @_guarded
 def validate(
     files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Scenario YAML files.")],
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Treat warnings (contradictory or no-op events) as errors.")] = False,
 ) -> None:
     """Check scenario files; print `OK FILE` or every problem as `file:line:col: path: msg`."""
-    from .scenario import load_scenario
+    from .scenario import load_scenario_with_warnings
 
     codes = set()
     for f in files:
         try:
-            load_scenario(f)
+            _, found = load_scenario_with_warnings(f)
         except ScenarioError as exc:
             _report_problems(exc)
             codes.add(exc.exit_code)
+            continue
+        for problem in found:
+            _err(str(problem))
+        if strict and found:
+            codes.add(EXIT_INVALID)
         else:
             typer.echo(f"OK {f}")
     if codes:
@@ -315,7 +345,7 @@ def list_(
                                               help="Folder of scenarios.")] = Path("scenarios"),
 ) -> None:
     """List the scenarios in DIR (default ./scenarios) with name and description."""
-    from .scenario import load_scenario
+    from .scenario import load_scenario_with_warnings
 
     if not directory.is_dir():
         _err(f"critmin: no such directory: {directory}")
@@ -323,7 +353,7 @@ def list_(
     table = Table("File", "Name", "Description")
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
         try:
-            sc = load_scenario(path)
+            sc, _ = load_scenario_with_warnings(path)  # warnings: see critmin validate
             table.add_row(path.name, sc.name, " ".join((sc.description or "").split()))
         except ScenarioError as exc:
             table.add_row(path.name, "-", f"INVALID ({len(exc.problems)} problem(s)): "

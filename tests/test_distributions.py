@@ -368,7 +368,8 @@ def test_run_replication_draws_uncertain_demand() -> None:
 def test_json_schema_accepts_distributions_for_numbers() -> None:
     schema = scenario_json_schema()
     cap = schema["$defs"]["Facility"]["properties"]["capacity_tpy"]
-    assert cap["anyOf"] == [{"minimum": 0, "type": "number"}, {"$ref": "#/$defs/Distribution"}]
+    assert cap["anyOf"] == [{"maximum": 1e9, "minimum": 0, "type": "number"},
+                          {"$ref": "#/$defs/Distribution"}]
     assert cap["title"] == "Capacity Tpy"
     assert {"$ref": "#/$defs/Triangular"} in schema["$defs"]["Distribution"]["anyOf"]
     assert schema["properties"]["uncertainty"]["additionalProperties"] == {

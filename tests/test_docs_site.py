@@ -58,7 +58,7 @@ def test_scenario_reference_has_every_field_of_every_section() -> None:
             assert f"| `{name}` |" in text
             if info.is_required():
                 assert re.search(rf"\| `{name}` \|[^\n]*\| required \|", text), name
-    assert "| `capacity_tpy` | number | t/yr | required | >= 0 |" in text
+    assert "| `capacity_tpy` | number | t/yr | required | >= 0, <= 1000000000 |" in text
     assert "| `step_days` | integer | days | `7` | >= 1, <= 91 | `7` |" in text
 
 

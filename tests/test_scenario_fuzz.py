@@ -2,7 +2,9 @@
 
 Never any exception other than ScenarioError; every problem has a message, and problems in the
 fuzzed text or in ``<--set>`` have a 1-based position. Valid outcomes must round-trip through
-``dump_scenario_yaml`` with the same hash.
+``dump_scenario_yaml`` with the same hash. Sweep files and ``--set`` values are mutated too,
+with hostile values among the snippets (huge numbers, dates outside the supported range,
+aliases, tags, paths to devices).
 """
 
 from __future__ import annotations
@@ -26,6 +28,18 @@ from simulator.scenario import (
 )
 
 VALID = Path(__file__).parent / "fixtures" / "loader_valid.yaml"
+SWEEP_TEXT = f"""\
+sweep:
+  name: fuzz_sweep
+  scenario: {VALID}
+  design: grid
+  replications: 2
+  set: {{lead_times.domestic_days: 6}}
+  params:
+    facilities.cn_mine.capacity_tpy: 800:1000:200
+    demand.jp_magnets.rate_tpy: [400, 500]
+  output: {{kpi: fill_rate, demand: jp_magnets}}
+"""
 VALID_TEXT = VALID.read_text()
 VALID_DATA = resolve_scenario_data(VALID)
 NAME = "fuzz.yaml"
@@ -33,7 +47,12 @@ FUZZ = settings(deadline=None, max_examples=150, derandomize=True, database=None
                 suppress_health_check=[HealthCheck.too_slow])
 
 YAML_CHARS = list(":-[]{},&*!|>'\"%@#?~=.\n\t 0123456789abcNOyes")
-snippets = st.one_of(st.text(st.sampled_from(YAML_CHARS), max_size=10), st.text(max_size=8))
+HOSTILE = ["1e308", "-1e308", ".inf", ".nan", "1e9", "1000000001", "36501", "0001-01-01",
+           "9999-12-31", "2262-04-12", "1677-09-21", "&a [1, *a]", "*undefined",
+           "{triangular: [1, 2, 1e309]}", "{uniform: [0, 1e12]}", "!!python/object:os.system",
+           "/dev/zero", "../../../escape", "99999999999999999999999"]
+snippets = st.one_of(st.text(st.sampled_from(YAML_CHARS), max_size=10), st.text(max_size=8),
+                     st.sampled_from(HOSTILE))
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6),
                     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=10),
                     st.dates(), st.sampled_from(["CN", "JP", "NO", "ore", "oxide", "mine"]))
@@ -87,7 +106,10 @@ def mutated_text(draw: st.DrawFn) -> str:
     text = VALID_TEXT
     lines = text.splitlines(keepends=True)
     op = draw(st.sampled_from(["truncate", "insert", "replace", "digit", "drop_line",
-                               "dup_line", "indent"]))
+                               "dup_line", "indent", "extends"]))
+    if op == "extends":  # a parent that is not a scenario file
+        parent = draw(st.sampled_from(["/dev/zero", "/dev/null", "/", "/etc/hostname", "x.yaml"]))
+        return f"extends: {parent}\n{text}"
     if op == "digit":  # e.g. impossible dates such as 2025-01-91
         at = draw(st.sampled_from([i for i, c in enumerate(text) if c.isdigit()]))
         return text[:at] + draw(st.sampled_from("0123456789")) + text[at + 1:]
@@ -143,8 +165,61 @@ def test_mutated_data_loads_or_fails_located(data: Any) -> None:
 @FUZZ
 @given(st.lists(st.tuples(
     st.one_of(st.sampled_from([".".join(map(str, p)) for p in PATHS]), snippets),
-    st.one_of(snippets, st.sampled_from(["0.5", "-1", "[a, b]", "{x: 1}", "2026-01-01", "NO"])),
+    st.one_of(snippets, st.sampled_from(["0.5", "-1", "[a, b]", "{x: 1}", "2026-01-01", "NO",
+                                         *HOSTILE])),
     st.booleans()), max_size=3))
 def test_random_overrides_load_or_fail_located(parts: list[tuple[str, str, bool]]) -> None:
     overrides = tuple(f"{key}={value}" if eq else key + value for key, value, eq in parts)
     check_outcome(VALID_TEXT, overrides)
+
+
+SWEEP_FUZZ = settings(FUZZ, max_examples=60)
+
+
+def check_sweep_outcome(text: str, tmp: Path) -> None:
+    """A mutated sweep file plans (every point validated) or fails with located problems."""
+    from simulator.sweep import load_sweep, plan_sweep
+
+    path = tmp / "fuzz_sweep.yaml"
+    path.write_text(text)
+    try:
+        plan = plan_sweep(load_sweep(path))
+    except ScenarioError as exc:
+        assert exc.problems
+        event(f"sweep {type(exc).__name__}: {exc.problems[0].message.split(':')[0][:40]}")
+        for p in exc.problems:
+            assert p.message.strip(), p
+            if p.file == str(path):
+                assert p.line >= 1 and p.col >= 1, p
+        return
+    event("sweep valid")
+    assert plan.points
+    assert "/" not in plan.spec.name and plan.spec.name not in (".", "..")
+
+
+@st.composite
+def mutated_sweep(draw: st.DrawFn) -> str:
+    text = SWEEP_TEXT
+    lines = text.splitlines(keepends=True)
+    op = draw(st.sampled_from(["insert", "replace", "drop_line", "value"]))
+    if op in ("insert", "replace"):
+        at = draw(st.integers(0, len(text) - 1))
+        end = at + (draw(st.integers(1, 6)) if op == "replace" else 0)
+        return text[:at] + draw(snippets) + text[end:]
+    i = draw(st.integers(0, len(lines) - 1))
+    if op == "drop_line":
+        del lines[i]
+    else:  # a key's value replaced by a hostile or random one
+        key, colon, _ = lines[i].partition(":")
+        if colon:
+            lines[i] = f"{key}: {draw(st.one_of(snippets, st.sampled_from(HOSTILE)))}\n"
+    return "".join(lines)
+
+
+@SWEEP_FUZZ
+@given(mutated_sweep())
+def test_mutated_sweep_files_plan_or_fail_located(text: str) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        check_sweep_outcome(text, Path(tmp))

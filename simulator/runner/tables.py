@@ -28,6 +28,7 @@ from ..engine.recorder import (
 __all__ = [
     "LABEL_COLUMNS",
     "TABLES",
+    "NonFiniteOutput",
     "combine_tables",
     "empty_frame",
     "from_arrow",
@@ -136,8 +137,26 @@ def to_arrow(table: str, df: pd.DataFrame) -> pa.Table:
         elif c in ("replication", "day"):
             arrays.append(pa.array((rep if c == "replication" else day)[order], pa.int32()))
         else:
-            arrays.append(pa.array(df[c].to_numpy(dtype=np.float64)[order], pa.float64()))
+            values = df[c].to_numpy(dtype=np.float64)
+            _check_finite(table, c, values, rep, day)
+            arrays.append(pa.array(values[order], pa.float64()))
     return pa.Table.from_arrays(arrays, schema=schema(table))
+
+
+class NonFiniteOutput(RuntimeError):
+    """A NaN or infinite value reached a run table: a bug, since every recorded quantity is
+    finite (scenario values are bounded: docs/scenario-language.md, Limits and safety)."""
+
+
+def _check_finite(table: str, column: str, values: np.ndarray, rep: np.ndarray,
+                  day: np.ndarray) -> None:
+    """Raise NonFiniteOutput naming ``table``, ``column`` and the first bad row, if any."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise NonFiniteOutput(
+            f"output table {table}, column {column}: {int(bad.sum())} NaN or infinite "
+            f"value(s), the first ({values[i]}) at replication {rep[i]}, day {day[i]}")
 
 
 def combine_tables(parts: Sequence[pa.Table], table: str) -> pa.Table:

@@ -10,11 +10,12 @@ from .distributions import (
     parse_distribution,
     realize,
 )
-from .errors import Problem, ScenarioError, ScenarioFileNotFound
+from .errors import Problem, ScenarioError, ScenarioFileNotFound, ScenarioWarning
 from .loader import (
     dump_scenario_yaml,
     load_scenario,
     load_scenario_text,
+    load_scenario_with_warnings,
     resolve_scenario_data,
     scenario_json_schema,
     scenario_sha256,
@@ -49,6 +50,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "ScenarioFileNotFound",
+    "ScenarioWarning",
     "Simulation",
     "Sourcing",
     "Stockpile",
@@ -59,6 +61,7 @@ __all__ = [
     "dump_scenario_yaml",
     "load_scenario",
     "load_scenario_text",
+    "load_scenario_with_warnings",
     "parse_distribution",
     "realize",
     "resolve_scenario_data",

@@ -7,6 +7,7 @@ hold without validating: used to place distributions and to suggest misspelt fie
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -27,19 +28,35 @@ class Doc:
     positions: Positions
 
 
+_ARMS: dict[int, tuple[Any, list[Any]]] = {}
+"""union_arms by id of the type: the annotations of the scenario models, a finite set."""
+
+
 def union_arms(tp: Any) -> list[Any]:
-    """The alternatives of a (possibly Annotated / Optional / Union) type."""
-    while typing.get_origin(tp) is typing.Annotated:
-        tp = typing.get_args(tp)[0]
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        return [a for arg in typing.get_args(tp) for a in union_arms(arg)]
-    return [tp]
+    """The alternatives of a (possibly Annotated / Optional / Union) type (do not modify)."""
+    cached = _ARMS.get(id(tp))
+    if cached is not None and cached[0] is tp:
+        return cached[1]
+    inner = tp
+    while typing.get_origin(inner) is typing.Annotated:
+        inner = typing.get_args(inner)[0]
+    arms = [inner]
+    if typing.get_origin(inner) in (typing.Union, types.UnionType):
+        arms = [a for arg in typing.get_args(inner) for a in union_arms(arg)]
+    _ARMS[id(tp)] = (tp, arms)  # keeps tp alive, so its id is not reused
+    return arms
+
+
+@functools.cache
+def _fields_of(model: type[BaseModel]) -> dict[str, Any]:
+    return {f.alias or name: f.annotation for name, f in model.model_fields.items()}
 
 
 def model_fields(tp: Any) -> dict[str, Any]:
-    """Field annotations of ``tp`` by alias (or name) when it is a pydantic model, else empty."""
+    """Field annotations of ``tp`` by alias (or name) when it is a pydantic model, else empty
+    (do not modify)."""
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return {f.alias or name: f.annotation for name, f in tp.model_fields.items()}
+        return _fields_of(tp)
     return {}
 
 

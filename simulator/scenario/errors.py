@@ -55,3 +55,12 @@ class ScenarioFileNotFound(ScenarioError):
     """A scenario file (or a file it extends) does not exist (exit code 66)."""
 
     exit_code = 66
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario is valid but something in it looks wrong (a ``warning:`` Problem): events that
+    contradict each other or do nothing. Issued by the loaders through :mod:`warnings`."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem

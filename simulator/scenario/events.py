@@ -6,12 +6,24 @@ with ``probability < 1`` happens in a replication with that probability (stream 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import CountryCode, Fraction, Id, Model, NonNeg, Pos
+from .base import (
+    MAX_DAYS,
+    CountryCode,
+    Date,
+    DayCount,
+    Days,
+    Factor,
+    Fraction,
+    Id,
+    Model,
+    PosDays,
+    PosFactor,
+    Tonnes,
+)
 
 
 class AllExcept(Model):
@@ -36,14 +48,14 @@ class LicenceTerms(Model):
 
     approval_probability: Fraction = 1.0
     """Chance that each application is approved (a denied lot is cancelled)."""
-    delay_days: Annotated[int, Field(ge=0)] = 45
+    delay_days: DayCount = 45
     """Minimum processing time of an application in days."""
-    reapply_days: Annotated[int, Field(ge=0)] = 30
+    reapply_days: DayCount = 30
     """After a denial, days before the buyer may order the denied tonnes again (modelling
     assumption: about a month to prepare a new contract and end-user documents); until then
     it counts them as coming, and it then orders them from whichever suppliers its shares
     favour (the denial lowered its view of the exporter)."""
-    delay_jitter_days: Annotated[int, Field(ge=0)] = 0
+    delay_jitter_days: DayCount = 0
     """Each application waits ``delay_days`` plus a uniform draw from 0..jitter days."""
 
 
@@ -52,9 +64,9 @@ class LicenceOverride(Model):
 
     approval_probability: Fraction | None = None
     """Approval chance for this destination (default: the general one)."""
-    delay_days: Annotated[int, Field(ge=0)] | None = None
+    delay_days: DayCount | None = None
     """Minimum processing days for this destination (default: the general one)."""
-    reapply_days: Annotated[int, Field(ge=0)] | None = None
+    reapply_days: DayCount | None = None
     """Days before a new application after a denial, for this destination (default: the
     general one)."""
 
@@ -86,17 +98,17 @@ class ExportControl(EventBase):
     (never the exporter itself)."""
     mode: Literal["ban", "quota", "licence"]
     """``ban`` (nothing ships), ``quota`` (``quota_tpy``) or ``licence`` (``licence`` terms)."""
-    announced: dt.date | None = None
+    announced: Date | None = None
     """Announcement date; from here to ``effective`` importers pre-buy."""
-    effective: dt.date
+    effective: Date
     """First day the controls apply."""
-    end: dt.date | None = None
+    end: Date | None = None
     """End or suspension date (exclusive); none = until the horizon ends."""
-    quota_tpy: NonNeg | None = None
+    quota_tpy: Tonnes | None = None
     """Quota mode: tonnes per year for all controlled lanes together, accruing evenly."""
     licence: Licence | None = None
     """Licence terms (required for ``mode: licence``)."""
-    prebuy_cover_days: NonNeg = 0.0
+    prebuy_cover_days: Days = 0.0
     """Extra days of cover importers order from the exporter between announcement and
     effective date."""
     extraterritorial: Extraterritorial | None = None
@@ -105,9 +117,9 @@ class ExportControl(EventBase):
 
 
 class OutageSchedule(Model):
-    failures_per_year: Pos
+    failures_per_year: PosFactor
     """Failure rate while up (per year)."""
-    mean_repair_days: Pos
+    mean_repair_days: PosDays
     """Mean time to repair (days)."""
 
 
@@ -120,15 +132,15 @@ class FacilityOutage(EventBase):
     """Select every facility of this country (and ``stage``, if given)."""
     stage: Id | None = None
     """Select every facility of this stage (and ``country``, if given)."""
-    start: dt.date | None = None
+    start: Date | None = None
     """First day of a scheduled outage (or of the window in which random failures occur)."""
-    duration_days: Annotated[int, Field(ge=1)] | None = None
+    duration_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
     """Length of the outage (or give ``end``); neither means to the end of the horizon."""
-    end: dt.date | None = None
+    end: Date | None = None
     """End of the outage (exclusive)."""
     capacity_lost: Fraction = 1.0
     """Share of capacity lost while out."""
-    ramp_days: Annotated[int, Field(ge=0)] = 0
+    ramp_days: DayCount = 0
     """Days over which the loss builds up linearly to ``capacity_lost``."""
     random: OutageSchedule | None = None
     """Random failures and repairs (a two-state Markov process) instead of a schedule."""
@@ -148,26 +160,26 @@ class DemandSelector(Model):
 class DemandShock(EventBase, DemandSelector):
     type: Literal["demand_shock"]
     """Event type."""
-    multiplier: NonNeg
+    multiplier: Factor
     """Demand is multiplied by this (0.5 halves it)."""
-    start: dt.date
+    start: Date
     """First day of the shock."""
-    end: dt.date | None = None
+    end: Date | None = None
     """Back to normal from this day (exclusive); none = to the end of the horizon."""
-    ramp_days: Annotated[int, Field(ge=0)] = 0
+    ramp_days: DayCount = 0
     """The multiplier is reached linearly over this many days."""
 
 
 class Substitution(EventBase, DemandSelector):
     type: Literal["substitution"]
     """Event type."""
-    start: dt.date
+    start: Date
     """Day substitution is decided."""
-    delay_days: Annotated[int, Field(ge=0)] = 0
+    delay_days: DayCount = 0
     """Redesign time before demand starts to move."""
     max_share: Fraction
     """Largest share of demand that can move away from the material."""
-    rate_pa: Pos
+    rate_pa: PosFactor
     """Share of demand that moves away per year once substitution has begun."""
 
 
@@ -180,13 +192,13 @@ class LogisticsDisruption(EventBase):
     """Importing country (none = any)."""
     materials: list[Id] = Field(default_factory=list)
     """Materials affected (empty = all)."""
-    start: dt.date
+    start: Date
     """First day."""
-    end: dt.date | None = None
+    end: Date | None = None
     """End (exclusive); none = to the end of the horizon."""
-    extra_days: Annotated[int, Field(ge=0)] = 0
+    extra_days: DayCount = 0
     """Added to the lead time of lots shipped while it is in effect."""
-    capacity_tpy: NonNeg | None = None
+    capacity_tpy: Tonnes | None = None
     """Cap on tonnes per year over all matched lanes together."""
 
 
@@ -201,13 +213,13 @@ class Tariff(EventBase):
     """Materials taxed (empty = all)."""
     rate: Annotated[float, Field(ge=-1, le=10)]
     """Ad valorem rate (0.25 = 25%); negative for a barrier reduction."""
-    elasticity: NonNeg = 1.0
+    elasticity: Factor = 1.0
     """Share multiplier on the taxed route = max(0, 1 - elasticity * rate)."""
-    prohibitive_rate: Pos = 1.0
+    prohibitive_rate: PosFactor = 1.0
     """At or above this rate the route stops."""
-    start: dt.date
+    start: Date
     """First day."""
-    end: dt.date | None = None
+    end: Date | None = None
     """End (exclusive); none = to the end of the horizon."""
 
 
@@ -216,17 +228,17 @@ class NewFacility(Model):
     """Country the plant is built in."""
     recipe: Id
     """Recipe id it runs."""
-    capacity_tpy: NonNeg
+    capacity_tpy: Tonnes
     """Capacity in runs (tonnes) per year once ramped up."""
-    investment_decision: dt.date
+    investment_decision: Date
     """Day construction starts."""
-    construction_days: Annotated[int, Field(ge=0)]
+    construction_days: DayCount
     """Days from the investment decision to the start of operation."""
-    ramp_up_days: Annotated[int, Field(ge=0)] = 365
+    ramp_up_days: DayCount = 365
     """Days over which capacity rises linearly to full after construction."""
-    input_cover_days: NonNeg = 30
+    input_cover_days: Days = 30
     """Target input inventory in days of full-capacity use (as for facilities)."""
-    output_cover_days: NonNeg = 30
+    output_cover_days: Days = 30
     """Safety stock of each output in days of full-rate output (as for facilities)."""
     note: str | None = None
     """Free text."""
@@ -237,7 +249,7 @@ class PreferredSourcing(Model):
     """Materials concerned (empty = every material)."""
     share: Fraction
     """Share of members' orders moved to member suppliers once qualified."""
-    qualification_days: Annotated[int, Field(ge=0)] = 180
+    qualification_days: DayCount = 180
     """Days from ``signed`` until the orders move."""
 
 
@@ -246,9 +258,9 @@ class CooperationAgreement(EventBase):
     """Event type."""
     members: Annotated[list[CountryCode], Field(min_length=2)]
     """Member countries (at least two)."""
-    signed: dt.date
+    signed: Date
     """Day the agreement takes effect."""
-    end: dt.date | None = None
+    end: Date | None = None
     """End (exclusive); none = to the end of the horizon."""
     facilities: dict[Id, NewFacility] = Field(default_factory=dict)
     """Plants the agreement builds, by id."""
@@ -263,17 +275,17 @@ class StockpilePolicy(EventBase):
     """Event type."""
     stockpile: Id
     """Stockpile id the policy changes."""
-    start: dt.date
+    start: Date
     """First day of the policy."""
-    end: dt.date | None = None
+    end: Date | None = None
     """End (exclusive); none = to the end of the horizon."""
-    buy_tpy: NonNeg = 0.0
+    buy_tpy: Tonnes = 0.0
     """Purchases into the reserve, tonnes per year, while holdings are below ``target_t``."""
-    target_t: NonNeg | None = None
+    target_t: Tonnes | None = None
     """New refill target in tonnes."""
-    release_threshold: NonNeg | None = None
+    release_threshold: Days | None = None
     """New release threshold (same meaning as ``release.threshold``)."""
-    max_release_tpy: NonNeg | None = None
+    max_release_tpy: Tonnes | None = None
     """New release rate cap, tonnes per year."""
     eligible_countries: list[CountryCode] | None = None
     """Countries whose buyers may draw (default: the holder only)."""

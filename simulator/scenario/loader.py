@@ -20,6 +20,8 @@ import hashlib
 import io
 import json
 import os
+import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -31,7 +33,16 @@ from ruamel.yaml import YAML
 from .checks import check_scenario
 from .distributions import DISTRIBUTIONS
 from .document import Doc
-from .errors import Path, Problem, ScenarioError, ScenarioFileNotFound
+from .errors import (
+    Path,
+    Problem,
+    ScenarioError,
+    ScenarioFileNotFound,
+    ScenarioWarning,
+    did_you_mean,
+)
+from .event_warnings import event_warnings
+from .files import InputError, read_input
 from .models import Scenario
 from .overrides import apply_overrides, describe
 from .partial import NO_GAPS, Partial, failed_units, partial_scenario
@@ -63,7 +74,21 @@ def load_scenario(path: StrPath, overrides: Sequence[str] = ()) -> Scenario:
     unless the file is unreadable, not YAML, or its ``extends`` or ``overrides`` cannot be
     applied (then those alone).
     """
+    return _emit(*load_scenario_with_warnings(path, overrides))
+
+
+def load_scenario_with_warnings(path: StrPath, overrides: Sequence[str] = ()
+                                ) -> tuple[Scenario, list[Problem]]:
+    """:func:`load_scenario` that returns the scenario's warnings (located ``warning:``
+    problems: contradictory or no-op events) instead of issuing them as ScenarioWarning."""
     return _validate(_resolve_file(FsPath(path), os.fspath(path), (), None), overrides)
+
+
+def _emit(scenario: Scenario, found: list[Problem]) -> Scenario:
+    """Issue each warning as a ScenarioWarning (the CLI prints them on standard error)."""
+    for problem in found:
+        warnings.warn(ScenarioWarning(problem), stacklevel=3)
+    return scenario
 
 
 class ParsedScenario:
@@ -77,7 +102,7 @@ class ParsedScenario:
 
     def load(self, overrides: Sequence[str] = ()) -> Scenario:
         """Validate a copy with ``overrides`` applied. Raises ScenarioError."""
-        return _validate(copy.deepcopy(self._doc), overrides)
+        return _emit(*_validate(copy.deepcopy(self._doc), overrides))
 
 
 def load_scenario_text(
@@ -87,7 +112,8 @@ def load_scenario_text(
 
     Problems are located in ``name``. Raises ScenarioError / ScenarioFileNotFound.
     """
-    return _validate(_resolve_text(text, _Source(None, name), FsPath.cwd(), ()), overrides)
+    return _emit(*_validate(_resolve_text(text, _Source(None, name), FsPath.cwd(), ()),
+                            overrides))
 
 
 def resolve_scenario_data(path: StrPath, overrides: Sequence[str] = ()) -> dict[str, Any]:
@@ -179,15 +205,15 @@ def _resolve_file(path: FsPath, display: str, chain: tuple[_Source, ...],
                   origin: Position | None) -> Doc:
     """Read ``path`` and resolve its extends chain; ``origin`` is where it was referenced."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        what = "extended scenario file" if origin else "scenario file"
-        raise ScenarioFileNotFound([_at((EXTENDS,) if origin else (),
-                                        f"{what} not found: {display}", origin, display)]) from None
-    except (OSError, ValueError) as exc:  # ValueError: embedded NUL in the name
-        reason = getattr(exc, "strerror", None) or exc
-        raise ScenarioError([_at((EXTENDS,) if origin else (),
-                                 f"cannot read {display}: {reason}", origin, display)]) from None
+        raw = read_input(path)
+    except InputError as exc:
+        key = (EXTENDS,) if origin else ()
+        if exc.missing:
+            what = "extended scenario file" if origin else "scenario file"
+            raise ScenarioFileNotFound([_at(key, f"{what} not found: {display}", origin,
+                                            display)]) from None
+        raise ScenarioError([_at(key, f"cannot read {display}: {exc}", origin,
+                                 display)]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -195,23 +221,52 @@ def _resolve_file(path: FsPath, display: str, chain: tuple[_Source, ...],
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1)
         raise ScenarioError([Problem((), f"not UTF-8 text: {exc.reason}", display, line + 1,
                                      col + 1)]) from None
-    return _resolve_text(text, _Source(path.resolve(), display), path.parent, chain)
+    return _resolve_text(text, _Source(path.resolve(), display), path.parent, chain, origin)
 
 
 def _at(path: Path, message: str, pos: Position | None, file: str) -> Problem:
     return located(path, message, pos) if pos else Problem(path, message, file)
 
 
-def _resolve_text(text: str, source: _Source, base: FsPath,
-                  chain: tuple[_Source, ...]) -> Doc:
-    """Parse ``text`` and merge it onto the file it extends (if any)."""
+_SCENARIO_KEYS = (EXTENDS, *Scenario.model_fields)
+_KEY_MENTION = re.compile(r"(?:^|\{[ \t]*)(?:" + "|".join(_SCENARIO_KEYS) + r")[ \t]*:", re.M)
+"""A scenario key at the start of a line or of a flow mapping."""
+
+
+def _not_a_scenario(source: _Source, reason: str, origin: Position | None) -> ScenarioError:
+    """One problem naming a file that is not a scenario at all, and none of its contents."""
+    msg = (f"not a scenario file: {reason}; expected a YAML mapping with keys such as "
+           "name, start_date, end_date, countries and materials")
+    if origin is not None:
+        return ScenarioError([located((EXTENDS,), f"{source.display} is {msg}", origin)])
+    return ScenarioError([Problem((), msg, source.display, 1, 1)])
+
+
+def _is_scenario_key(key: str) -> bool:
+    return key in _SCENARIO_KEYS or bool(did_you_mean(key, _SCENARIO_KEYS))
+
+
+def _resolve_text(text: str, source: _Source, base: FsPath, chain: tuple[_Source, ...],
+                  origin: Position | None = None) -> Doc:
+    """Parse ``text`` and merge it onto the file it extends (if any); ``origin`` is where it
+    was extended from. A file that is not YAML and mentions no scenario key, or a mapping with
+    no scenario key, gets one problem that names it without echoing its contents."""
     mkpos = file_pos(source.display)
-    doc = load_yaml(text, source.display, mkpos)
-    data, positions = to_plain(doc, mkpos)
+    try:
+        data, positions = to_plain(load_yaml(text, source.display, mkpos), mkpos)
+    except ScenarioError:
+        if _KEY_MENTION.search(text):
+            raise
+        raise _not_a_scenario(source, "it is not valid YAML and no line starts with a scenario key",
+                              origin) from None
     if not isinstance(data, dict):
         msg = ("the scenario is empty; expected a mapping of keys to values" if data is None
                else f"the top level of a scenario must be a mapping, not {describe(data)}")
         raise ScenarioError([located((), msg, positions[()])])
+    if data and not any(_is_scenario_key(k) for k in data):
+        raise _not_a_scenario(source, "a sweep file (check it with critmin sweep FILE --check)"
+                              if "sweep" in data else "a mapping with none of the scenario "
+                              "keys", origin)
     chain = (*chain, source)
     if EXTENDS not in data:
         return Doc(data, positions)
@@ -264,18 +319,23 @@ def _merge(parent: Doc, child: Doc) -> Doc:
         return out
 
     data = merge(parent.data, child.data, ())
-    positions = {p: pos for p, pos in parent.positions.items()
-                 if not any(len(p) > len(r) and p[: len(r)] == r for r in replaced)
-                 and not any(p[: len(r)] == r for r in deleted)}
-    positions.update({p: pos for p, pos in child.positions.items() if p not in deleted})
+    gone, below = set(deleted), set(replaced)  # prefix lookups: linear in the positions
+
+    def kept(p: Path) -> bool:
+        return not any(p[:n] in below for n in range(len(p))) and \
+            not any(p[:n] in gone for n in range(len(p) + 1))
+
+    positions = {p: pos for p, pos in parent.positions.items() if kept(p)}
+    positions.update({p: pos for p, pos in child.positions.items() if p not in gone})
     return Doc(data, positions)
 
 
 # --------------------------------------------------------------------------------- validation
 
 
-def _validate(doc: Doc, overrides: Sequence[str]) -> Scenario:
-    """Apply overrides, validate, cross-check. Raises ScenarioError listing every problem.
+def _validate(doc: Doc, overrides: Sequence[str]) -> tuple[Scenario, list[Problem]]:
+    """Apply overrides, validate, cross-check; the scenario and its located warnings. Raises
+    ScenarioError listing every problem.
 
     Parts that fail validation are reported and left out of the bound and reference checks,
     which run on the rest (:mod:`.partial`); a failing override or YAML error stops earlier.
@@ -303,4 +363,5 @@ def _validate(doc: Doc, overrides: Sequence[str]) -> Scenario:
                      for p in check_scenario(parsed.scenario, parsed.gaps)]
     if problems or scenario is None:
         raise ScenarioError(sorted_problems(drop_explained_missing(problems)))
-    return scenario
+    return scenario, sorted_problems([located(p.path, p.message, locate(doc.positions, p.path))
+                                      for p in event_warnings(scenario)])

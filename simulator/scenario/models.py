@@ -17,12 +17,18 @@ from pydantic import Field
 
 from .base import (
     DEFAULT_STAGES,
+    Coefficient,
     CountryCode,
+    Date,
+    DayCount,
+    Days,
     Fraction,
     Id,
     Model,
-    NonNeg,
-    Pos,
+    PosDays,
+    Price,
+    Priority,
+    Tonnes,
 )
 from .distributions import Distribution
 from .events import Event
@@ -73,9 +79,9 @@ class Recipe(Model):
     stage: str
     """Stage this recipe belongs to: sets the production order and the ``stage`` column of
     ``production.parquet``."""
-    inputs: dict[str, Pos] = Field(default_factory=dict)
+    inputs: dict[str, Coefficient] = Field(default_factory=dict)
     """Material -> tonnes consumed per run; empty for a mine."""
-    outputs: Annotated[dict[str, Pos], Field(min_length=1)]
+    outputs: Annotated[dict[str, Coefficient], Field(min_length=1)]
     """Material -> tonnes produced per run (at least one); several outputs are co-products."""
     description: str | None = None
     """Free text."""
@@ -88,15 +94,15 @@ class Facility(Model):
     """Country the facility is in."""
     recipe: str
     """Id of the recipe it runs."""
-    capacity_tpy: NonNeg
+    capacity_tpy: Tonnes
     """Throughput capacity in recipe runs (tonnes) per year."""
-    start_date: dt.date | None = None
+    start_date: Date | None = None
     """First day of operation; ``None`` or a date before the horizon means already running."""
-    ramp_up_days: Annotated[int, Field(ge=0)] = 0
+    ramp_up_days: DayCount = 0
     """Days after ``start_date`` over which capacity rises linearly from 0 to full."""
-    input_cover_days: NonNeg = 30
+    input_cover_days: Days = 30
     """Target input inventory, in days of full-capacity use (order-up-to level)."""
-    output_cover_days: NonNeg = 30
+    output_cover_days: Days = 30
     """Safety stock of each output held for sale, in days of full-capacity output, on top of
     one step's output; the plant slows down when every output is at target (production is
     pulled by orders)."""
@@ -124,16 +130,16 @@ class Demand(Model):
     """Sector id, e.g. ``ev``, ``wind``, ``electronics``, ``defense``."""
     material: str
     """Material id it consumes."""
-    rate_tpy: NonNeg
+    rate_tpy: Tonnes
     """Demand in tonnes per year at ``start_date``."""
     growth_pa: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
     """Compound annual growth rate (0.05 = 5%/yr)."""
-    cover_days: NonNeg = 45
+    cover_days: Days = 45
     """Consumer inventory target in days of demand (safety stock above the pipeline)."""
     cv: Annotated[float, Field(ge=0, le=5)] = 0.0
     """Coefficient of variation of each step's demand; draws are gamma-distributed around the
     step's mean from the random stream ``demand:<id>``. 0 means deterministic demand."""
-    priority: int = 0
+    priority: Priority = 0
     """Higher is served first when a supplier is short and the allocation rule uses priority."""
     units: Units | None = None
     """What the material goes into: its shortfall is also counted in units not built
@@ -152,7 +158,7 @@ class Sourcing(Model):
     suppliers: Annotated[dict[CountryCode, Fraction], Field(min_length=1)]
     """Supplier country -> share of orders; shares sum to 1. The buyer's own country means
     domestic supply."""
-    alternatives: dict[CountryCode, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    alternatives: dict[CountryCode, DayCount] = Field(default_factory=dict)
     """Suppliers the buyers may switch to when their usual ones fall short: country ->
     qualification delay in days, counted from the day a supplier first fails to fill the
     buyers' orders."""
@@ -163,11 +169,11 @@ class Sourcing(Model):
 class LeadTimes(Model):
     """Shipping lead times in days, by (origin, destination) country pair."""
 
-    domestic_days: Annotated[int, Field(ge=0)] = 7
+    domestic_days: DayCount = 7
     """Shipping days inside a country."""
-    default_days: Annotated[int, Field(ge=0)] = 28
+    default_days: DayCount = 28
     """Used for any international pair not listed in ``lanes``."""
-    lanes: dict[CountryCode, dict[CountryCode, Annotated[int, Field(ge=0)]]] = Field(
+    lanes: dict[CountryCode, dict[CountryCode, DayCount]] = Field(
         default_factory=dict
     )
     """``lanes[ORIGIN][DESTINATION]`` = days; applies one way only."""
@@ -193,7 +199,7 @@ class Switching(Model):
 
     enabled: bool = True
     """False keeps the sourcing shares fixed (apart from tariffs)."""
-    adjustment_days: Pos = 28
+    adjustment_days: PosDays = 28
     """Time constant (days) over which buyers update their view of each supplier's fill
     rate and move order shares accordingly."""
 
@@ -202,9 +208,9 @@ class ReferencePrice(Model):
     """A material's normal price (USD/kg) in each market tier: what it trades at when
     buyers hold their normal stock and get what they order."""
 
-    domestic: Pos
+    domestic: Price
     """USD/kg inside the home market (``market.home``)."""
-    export: Pos | None = None
+    export: Price | None = None
     """USD/kg everywhere else (default: the domestic price)."""
 
 
@@ -246,10 +252,10 @@ class StockpileRelease(Model):
     trigger: Literal["fill_rate", "days_of_cover"] = "fill_rate"
     """What is watched: the eligible buyers' fill rate in the last step, or their
     inventory in days of use."""
-    threshold: NonNeg = 0.95
+    threshold: Days = 0.95
     """Release when the eligible buyers' fill rate in the last step (a fraction) or their
     inventory in days of cover falls below this."""
-    max_release_tpy: NonNeg
+    max_release_tpy: Tonnes
     """Release rate cap in tonnes per year."""
     watch: Literal["buyers", "end_users"] | WatchDemand = "buyers"
     """Whose fill rate or cover the trigger watches: ``buyers`` (default), the buyers the
@@ -266,9 +272,9 @@ class Stockpile(Model):
     """Holder country."""
     material: str
     """Material id held."""
-    holdings_t: NonNeg | None = None
+    holdings_t: Tonnes | None = None
     """Initial holdings in tonnes (give this or ``holdings_days``)."""
-    holdings_days: NonNeg | None = None
+    holdings_days: Days | None = None
     """Initial holdings in days of the country's use of the material at the start of the
     warm-up: final demand plus facility inputs at full capacity (exclusive with
     ``holdings_t``)."""
@@ -279,9 +285,9 @@ class Stockpile(Model):
     sectors: list[Id] | None = None
     """Demand sectors that may draw; ``None`` means every buyer of the material (facility
     inputs included)."""
-    target_t: NonNeg | None = None
+    target_t: Tonnes | None = None
     """Refill target in tonnes (default: the initial holdings)."""
-    refill_tpy: NonNeg = 0.0
+    refill_tpy: Tonnes = 0.0
     """Purchases into the reserve, tonnes per year, while holdings are below target and
     no release is under way."""
     note: str | None = None
@@ -295,9 +301,9 @@ class Scenario(Model):
     """Scenario name; run folders are ``results/<name>/...``."""
     description: str | None = None
     """One paragraph shown by ``critmin list`` and in reports."""
-    start_date: dt.date
+    start_date: Date
     """First recorded day (day 0)."""
-    end_date: dt.date
+    end_date: Date
     """Exclusive end of the recorded horizon; horizon_days = end_date - start_date."""
     simulation: Simulation = Field(default_factory=Simulation)
     """Engine settings."""

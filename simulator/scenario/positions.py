@@ -20,6 +20,7 @@ from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.scalarbool import ScalarBoolean
+from ruamel.yaml.scanner import Scanner
 
 from .errors import Path, Problem, ScenarioError
 
@@ -29,8 +30,11 @@ Positions = dict[Path, Position]
 MakePos = Callable[[int, int], Position]
 """Maps a 0-based (line, col) inside the parsed text to a Position."""
 
-MAX_VALUES = 200_000
-"""Refuse documents that expand (through aliases) into more values than this."""
+MAX_ALIAS_VALUES = 100_000
+"""Safety limit on the values that aliases (``*name``) may add by repeating what an anchor
+holds: far more than any scenario needs, and it stops a "billion laughs" document, which a few
+hundred bytes expand into billions of values. Without aliases a document holds fewer values
+than it has bytes, which the file size limit (:mod:`.files`) bounds."""
 _CORE = "tag:yaml.org,2002:"
 _STR_TAG = _CORE + "str"
 _CONTAINER_TAGS = {None, _CORE + "map", _CORE + "seq"}
@@ -62,6 +66,15 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
 
 
+def _yaml() -> YAML:
+    """ruamel's round-trip loader (positions, tags, no Python objects) with its plain scanner,
+    which skips comments: the round-trip scanner keeps them, gluing consecutive comment lines
+    onto one string at a cost quadratic in their number (16 MB of comments took 104 s)."""
+    yaml = YAML(typ="rt")
+    yaml.Scanner = Scanner
+    return yaml
+
+
 def load_yaml(text: str, file: str, mkpos: MakePos) -> Any:
     """Parse one YAML 1.2 document with the round-trip loader; return ruamel objects.
 
@@ -75,7 +88,7 @@ def load_yaml(text: str, file: str, mkpos: MakePos) -> Any:
         if m and m.group(1) != "1.2":
             raise ScenarioError([located((), f"only YAML 1.2 is supported, not {m.group(1)}",
                                          mkpos(i, 0))])
-    yaml = YAML(typ="rt")
+    yaml = _yaml()
     try:
         return yaml.load(text)
     except (DuplicateKeyError, ConstructorError) as exc:  # find every such problem
@@ -116,7 +129,7 @@ def _from_yaml_error(exc: YAMLError, text: str, mkpos: MakePos) -> Problem:
 
 def _diagnose(text: str, mkpos: MakePos) -> list[Problem]:
     """Compose ``text`` into nodes and find every duplicate key and unconstructible scalar."""
-    yaml = YAML(typ="rt")
+    yaml = _yaml()
     try:
         root = yaml.compose(text)
     except Exception:
@@ -125,7 +138,7 @@ def _diagnose(text: str, mkpos: MakePos) -> list[Problem]:
     seen: set[int] = set()
 
     def walk(node: Node, path: Path) -> None:
-        if id(node) in seen or len(seen) > MAX_VALUES:
+        if id(node) in seen:  # an alias: its node was walked already
             return
         seen.add(id(node))
         if isinstance(node, MappingNode):
@@ -189,7 +202,9 @@ def to_plain(doc: Any, mkpos: MakePos, root: Path = ()) -> tuple[Any, Positions]
     """
     positions: Positions = {}
     problems: list[Problem] = []
-    count = 0
+    alias_values = 0
+    expanding = 0  # > 0 while converting a container a second time (through an alias)
+    converted: set[int] = set()
     active: set[int] = set()
 
     def ruamel_pos(lc_call: Callable[[], tuple[int, int]], default: Position) -> Position:
@@ -200,10 +215,24 @@ def to_plain(doc: Any, mkpos: MakePos, root: Path = ()) -> tuple[Any, Positions]
         return mkpos(line, col)
 
     def conv(value: Any, path: Path, here: Position, vpos: Position) -> Any:
-        nonlocal count
-        count += 1
-        if count > MAX_VALUES:
-            raise ScenarioError([located(path, "document is too large (alias expansion?)", vpos)])
+        nonlocal alias_values, expanding
+        again = isinstance(value, dict | list) and id(value) in converted
+        expanding += again
+        try:
+            if expanding:
+                alias_values += 1
+                if alias_values > MAX_ALIAS_VALUES:
+                    raise ScenarioError([located(
+                        path, f"aliases expand the document by more than {MAX_ALIAS_VALUES:,} "
+                        "values (a safety limit against alias bombs); write fewer aliases",
+                        vpos)])
+            if isinstance(value, dict | list):
+                converted.add(id(value))
+            return convert(value, path, here, vpos)
+        finally:
+            expanding -= again
+
+    def convert(value: Any, path: Path, here: Position, vpos: Position) -> Any:
         if isinstance(value, CommentedMap | CommentedSeq) and _tag_of(value) not in _CONTAINER_TAGS:
             problems.append(located(path, f"YAML tag {_short_tag(str(_tag_of(value)))} "
                                     "is not allowed", vpos))

@@ -29,7 +29,7 @@ from .errors import Path, Problem, did_you_mean, format_path
 from .models import Scenario
 from .overrides import describe
 from .positions import Position, locate, located
-from .validation_errors import clean_loc
+from .validation_errors import clean_loc, constraint_message
 
 UNCERTAINTY = "uncertainty"
 
@@ -260,8 +260,9 @@ def bound_problems(doc: Doc, found: Uncertainty, data: dict[str, Any] | None = N
                     path, _ = clean_loc(tuple(err["loc"]), data, err["type"] == "missing")
                     if any(path[: len(k)] == k for k in invalid):
                         continue  # a placeholder for an invalid distribution, reported already
-                    problems.append(located(keys, f"{label} bound {format_number(value)}{note}"
-                                            f" of {dist.describe()}: {err['msg']}", param.pos))
+                    problems.append(located(
+                        keys, f"{label} bound {format_number(value)}{note} of "
+                        f"{dist.describe()}: {constraint_message(err)}", param.pos))
             finally:
                 parent[keys[-1]] = central
     return problems

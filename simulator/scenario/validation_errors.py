@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .base import SAFETY_LIMITS
+from .distributions import format_number
 from .document import Doc, field_names
 from .errors import Path, Problem, did_you_mean
 from .overrides import describe
@@ -46,11 +48,22 @@ def clean_loc(loc: tuple[int | str, ...], data: Any, missing: bool) -> tuple[Pat
     return tuple(path), is_key
 
 
+def constraint_message(err: Any) -> str:
+    """pydantic's message for ``err``, saying which safety limit a value is beyond, if any."""
+    ctx = err.get("ctx") or {}
+    for kind, key, word in (("less_than_equal", "le", "above"),
+                            ("greater_than_equal", "ge", "below")):
+        note = SAFETY_LIMITS.get(float(ctx[key])) if err["type"] == kind else None
+        if note and isinstance(err.get("input"), int | float):
+            return f"{format_number(err['input'])} is {word} {note}"
+    return str(err["msg"])
+
+
 def pydantic_problem(err: Any, doc: Doc) -> Problem:
     """A readable, located Problem for one pydantic error."""
     kind = err["type"]
     path, is_key = clean_loc(tuple(err["loc"]), doc.data, kind == "missing")
-    msg = str(err["msg"])
+    msg = constraint_message(err)
     if kind == "extra_forbidden":
         msg = f"unknown key {path[-1]!r}{did_you_mean(str(path[-1]), field_names(path[:-1]))}"
     elif kind == "missing":

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
+from ..scenario.base import ID_MAX_LENGTH, ID_PATTERN
 from ..scenario.errors import Path, Problem, ScenarioError, ScenarioFileNotFound, did_you_mean
+from ..scenario.files import InputError, read_input
 from ..scenario.overrides import describe
 from ..scenario.positions import Position, file_pos, load_yaml, locate, located, to_plain
 
@@ -227,8 +230,8 @@ def is_sweep_file(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a sweep file (a YAML mapping with a top-level ``sweep`` key). A file
     that cannot be read or parsed is not one (the scenario loader reports it)."""
     try:
-        text = FsPath(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, ValueError):
+        text = read_input(path).decode("utf-8-sig")
+    except (InputError, UnicodeDecodeError):
         return False
     if "sweep" not in text:
         return False
@@ -245,12 +248,15 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
     sweep file and is not loaded here."""
     display = os.fspath(path)
     try:
-        text = FsPath(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioFileNotFound([Problem((), f"sweep file not found: {display}",
-                                            display)]) from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        text = read_input(path).decode("utf-8-sig")
+    except InputError as exc:
+        if exc.missing:
+            raise ScenarioFileNotFound([Problem((), f"sweep file not found: {display}",
+                                                display)]) from None
         raise ScenarioError([Problem((), f"cannot read {display}: {exc}", display)]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem((), f"cannot read {display}: not UTF-8 text: "
+                                     f"{exc.reason}", display)]) from None
     mkpos = file_pos(display)
     data, positions = to_plain(load_yaml(text, display, mkpos), mkpos)
     problems: list[Problem] = []
@@ -299,7 +305,7 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
         output = Output(str(out.get("kpi", output.kpi)), str(out.get("demand", output.demand)),
                         locate(positions, ("sweep", "output")))
     spec = SweepSpec(
-        name=str(sw.get("name") or FsPath(display).stem), scenario=base_path,
+        name=_sweep_name(sw.get("name"), display, bad), scenario=base_path,
         params=tuple(params), design=str(design),
         replications=get_int("replications", 1, 1) or 1, seed=get_int("seed", 0, 0) or 0,
         samples=get_int("samples", None, 1), levels=get_int("levels", 4, 2) or 4,
@@ -308,6 +314,27 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
     if problems:
         raise ScenarioError(sorted(dict.fromkeys(problems), key=lambda p: (p.line, p.col)))
     return spec
+
+
+def _sweep_name(value: Any, display: str, bad: Any) -> str:
+    """``sweep.name`` (default: the file name), checked like a scenario name: it names the
+    folder ``results/sweeps/<name>``, so it must not be a path."""
+    rule = (f"a name starts with a letter or _ and has only letters, digits, _ and - (at most "
+            f"{ID_MAX_LENGTH} characters): it names the folder results/sweeps/<name>")
+    if value is None:
+        stem = FsPath(display).stem
+        if not _valid_name(stem):
+            bad(("sweep",), f"the file name gives the sweep name {stem!r}, which is not valid "
+                f"({rule}); set sweep.name")
+        return stem
+    if not isinstance(value, str) or not _valid_name(value):
+        shown = repr(value) if isinstance(value, str) else describe(value)
+        bad(("sweep", "name"), f"invalid sweep name {shown}: {rule}")
+    return str(value)
+
+
+def _valid_name(name: str) -> bool:
+    return len(name) <= ID_MAX_LENGTH and re.fullmatch(ID_PATTERN, name) is not None
 
 
 def _overrides(value: Any, positions: dict[Path, Position], bad: Any) -> list[str]:
