@@ -217,7 +217,7 @@ def _load_inputs(paths: Sequence[Path], replications: int | None, seed: int | No
                  workers: int | None = 1) -> list[CompareInput]:
     """Read the run folders and run the scenario files (after ``check`` has seen every
     scenario, so bad options fail before anything is run)."""
-    from .report import RunFolderError, load_run
+    from .report import DamagedRunFolder, RunFolderError, load_run
     from .runner import RunInterrupted, make_evaluator, run_scenario, write_run
     from .scenario import load_scenario
 
@@ -232,6 +232,8 @@ def _load_inputs(paths: Sequence[Path], replications: int | None, seed: int | No
             loaded[p] = load_run(p)
         except RunFolderError as exc:
             raise _InputError(f"critmin: {exc}", EXIT_MISSING) from None
+        except DamagedRunFolder as exc:
+            raise _InputError(f"critmin: damaged run folder: {exc}", EXIT_INVALID) from None
     # scenario files follow the run folders' seed and replications unless given
     run_seeds = {r.seed for r in loaded.values() if r.seed is not None}
     run_reps = {r.replications for r in loaded.values()}

@@ -10,7 +10,7 @@ import typer
 
 __all__ = ["register", "report"]
 
-EXIT_MISSING = 66
+EXIT_INVALID, EXIT_MISSING = 65, 66
 
 
 def report(
@@ -23,13 +23,16 @@ def report(
     ] = 12,
 ) -> None:
     """Write a self-contained HTML report (figures, KPI tables, events, scenario, manifest)."""
-    from .report import RunFolderError, write_report
+    from .report import DamagedRunFolder, RunFolderError, write_report
 
     try:
         path = write_report(run_dir, out, max_panels=max_panels)
     except RunFolderError as exc:
         typer.echo(f"critmin: {exc}", err=True)
         raise typer.Exit(EXIT_MISSING) from None
+    except DamagedRunFolder as exc:
+        typer.echo(f"critmin: damaged run folder: {exc}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
     typer.echo(f"Report: {path}")
 
 

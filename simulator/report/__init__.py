@@ -4,10 +4,11 @@ the run-folder reader the ``report`` and ``compare`` commands share."""
 from .compare_html import CompareRun, build_compare_report, write_compare_report
 from .html import build_report, write_report
 from .markup import format_metric, format_range
-from .rundata import RunData, RunFolderError, load_run, sector_timeseries
+from .rundata import DamagedRunFolder, RunData, RunFolderError, load_run, sector_timeseries
 
 __all__ = [
     "CompareRun",
+    "DamagedRunFolder",
     "RunData",
     "RunFolderError",
     "build_compare_report",

@@ -5,6 +5,7 @@ Shared by ``critmin report`` and ``critmin compare``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -31,6 +32,50 @@ RUN_TABLE_COLUMNS = {
 
 class RunFolderError(FileNotFoundError):
     """A path is not a readable run folder (missing, or without a needed file)."""
+
+
+class DamagedRunFolder(ValueError):
+    """A run folder's files are not what its run wrote: ``manifest.json`` does not parse, a
+    file it lists is missing or its sha256 differs (edited or damaged), or a table does not
+    read. The message names the file."""
+
+
+def verify_manifest(run_dir: Path) -> dict[str, Any]:
+    """The run folder's manifest (``{}`` without one), after checking that every file it
+    lists is there with the size and sha256 it records.
+
+    Raises :class:`DamagedRunFolder` naming the first file that does not match."""
+    path = run_dir / "manifest.json"
+    if not path.is_file():
+        return {}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DamagedRunFolder(f"{path}: not valid JSON ({exc}); the folder cannot be "
+                               "trusted") from None
+    if not isinstance(manifest, dict):
+        raise DamagedRunFolder(f"{path}: not a run manifest")
+    for entry in manifest.get("files", []) or []:
+        if not isinstance(entry, dict) or "name" not in entry:
+            raise DamagedRunFolder(f"{path}: a file entry is not a run manifest's")
+        target = run_dir / str(entry["name"])
+        if not target.is_file():
+            raise DamagedRunFolder(f"{target}: listed in manifest.json but missing")
+        if "bytes" in entry and target.stat().st_size != entry["bytes"]:
+            raise DamagedRunFolder(f"{target}: {target.stat().st_size} bytes, manifest.json "
+                                   f"records {entry['bytes']} (edited or damaged since the run)")
+        if "sha256" in entry and _sha256(target) != entry["sha256"]:
+            raise DamagedRunFolder(f"{target}: its sha256 differs from manifest.json (edited "
+                                   "or damaged since the run)")
+    return manifest
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @dataclass
@@ -76,16 +121,21 @@ def _read_table(run_dir: Path, name: str, columns: Sequence[str] | None) -> pd.D
         have = set(pq.read_schema(path).names) if path.is_file() else None
         if have is not None:
             columns = [c for c in columns if c in have]
-    return pd.read_parquet(path, columns=list(columns) if columns is not None else None)
+    try:
+        return pd.read_parquet(path, columns=list(columns) if columns is not None else None)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise DamagedRunFolder(f"{path}: cannot be read as Parquet ({exc})") from None
 
 
 def load_run(run_dir: str | os.PathLike[str], tables: Iterable[str] = ()) -> RunData:
     """Read a run folder: the resolved scenario, the manifest (``{}`` if absent), the
     time series and any other ``tables`` (``"flows"``, ``"production"``, ``"stockpiles"``).
 
-    Raises :class:`RunFolderError` when the folder or a needed file is missing, and the
-    scenario loader's :class:`~simulator.scenario.ScenarioError` when the resolved scenario
-    no longer validates."""
+    Raises :class:`RunFolderError` when the folder or a needed file is missing,
+    :class:`DamagedRunFolder` when a file is not what the run wrote (:func:`verify_manifest`,
+    or a table that does not read), and the scenario loader's
+    :class:`~simulator.scenario.ScenarioError` when the resolved scenario no longer
+    validates."""
     from ..scenario import load_scenario
 
     path = Path(run_dir)
@@ -96,10 +146,8 @@ def load_run(run_dir: str | os.PathLike[str], tables: Iterable[str] = ()) -> Run
     resolved = path / "scenario.resolved.yaml"
     if not resolved.is_file():
         raise RunFolderError(f"not a run folder (no scenario.resolved.yaml): {path}")
+    manifest = verify_manifest(path)
     scenario = load_scenario(resolved)
-    manifest_path = path / "manifest.json"
-    manifest = (json.loads(manifest_path.read_text(encoding="utf-8"))
-                if manifest_path.is_file() else {})
     ts = _read_table(path, "timeseries", RUN_TABLE_COLUMNS["timeseries"])
     run = RunData(path, scenario, manifest, ts)
     for t in tables:
