@@ -809,7 +809,7 @@ def test_regression_a_lane_opened_by_an_agreement_gets_an_earlier_shipping_delay
              "start": date(0), "extra_days": 60}
     events = {"delay": delay, "deal": CN_JP_DEAL}
     opened = run_valid(tiny(events=events), seed=1)
-    declared = run_valid(tiny(events=events, sourcing={"jp_ore": {"alternatives": {"CN": 100000}}}),
+    declared = run_valid(tiny(events=events, sourcing={"jp_ore": {"alternatives": {"CN": 36500}}}),
                    seed=1)
     for name in FRAMES:
         pd.testing.assert_frame_equal(plain(getattr(opened, name)),
