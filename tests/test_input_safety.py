@@ -326,3 +326,14 @@ def test_a_non_finite_value_never_reaches_an_output() -> None:
                                         r"or infinite value\(s\), the first \(inf\) at "
                                         r"replication 0, day 14"):
         to_arrow("timeseries", bad)
+
+
+def test_every_safety_limit_has_its_own_message() -> None:
+    """Messages look limits up by value: two equal limits would name the wrong quantity (a
+    recipe coefficient above 1e6 once read 'the safety limit of 1e6 USD/kg on a price')."""
+    from simulator.scenario import base
+
+    limits = [v for k, v in vars(base).items() if k.startswith("MAX_") and k != "MAX_DATE"
+              and isinstance(v, int | float)]
+    assert len(set(limits)) == len(limits)
+    assert all(v in base.SAFETY_LIMITS for v in limits)

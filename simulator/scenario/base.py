@@ -45,8 +45,9 @@ MAX_COEFFICIENT = 1e6
 """Tonnes of one material per run of a recipe: far beyond any ore grade."""
 MAX_FACTOR = 1e3
 """Demand multipliers, tariff elasticities and prohibitive rates, failures and shares per year."""
-MAX_PRICE = 1e6
-"""USD/kg of any reference price: ten times gold."""
+MAX_PRICE = 1e5
+"""USD/kg of any reference price: about the price of gold, 25 times terbium oxide's 2025 peak.
+(Each limit must differ from the others: messages look them up by value.)"""
 MAX_PRIORITY = 999_999
 """Demand priorities lie in -MAX_PRIORITY..MAX_PRIORITY: the engine ranks stockpile purchases
 at -1,000,000, below every demand sector."""
@@ -56,7 +57,7 @@ SAFETY_LIMITS: dict[float, str] = {
     MAX_DAYS: "the safety limit of 36500 days (100 years)",
     MAX_COEFFICIENT: "the safety limit of 1e6 t per run of a recipe",
     MAX_FACTOR: "the safety limit of 1000 on multipliers, elasticities and rates per year",
-    MAX_PRICE: "the safety limit of 1e6 USD/kg on a price (ten times gold)",
+    MAX_PRICE: "the safety limit of 1e5 USD/kg on a price (about the price of gold)",
     MAX_PRIORITY: f"the largest priority, {MAX_PRIORITY} (stockpile purchases rank at "
                   "-1000000, below every demand)",
     -MAX_PRIORITY: f"the smallest priority, -{MAX_PRIORITY} (stockpile purchases rank at "
