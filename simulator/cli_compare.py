@@ -24,9 +24,13 @@ difference with its CI).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
 import json
+import os
 import re
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -298,6 +302,72 @@ def auto_smooth_days(scenario: Any) -> int:
     return step * max(1, round(horizon / 40 / step))
 
 
+class StagedFolder:
+    """An output folder written in a hidden temp folder beside it and renamed into place by
+    :meth:`publish` (``name-2``, ``name-3``... when ``name`` exists and is not empty), so it
+    appears whole or not at all. Leaving the ``with`` block by an exception (a full disk,
+    Ctrl-C) removes it, except the run folders that finished under ``runs/``, which are whole
+    and are moved to the final place."""
+
+    def __init__(self, target: Callable[[], Path]):
+        self._target = target
+        self._final: Path | None = None
+        self._tmp: Path | None = None
+
+    def dir(self) -> Path:
+        """The temp folder (created on first use): write everything here."""
+        if self._tmp is None:
+            target = self._target()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._final = self._free(target)
+            self._tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+            self._tmp.mkdir()
+        return self._tmp
+
+    @staticmethod
+    def _free(target: Path) -> Path:
+        for n in itertools.count(1):
+            path = target if n == 1 else target.with_name(f"{target.name}-{n}")
+            if not path.exists() or (path.is_dir() and not any(path.iterdir())):
+                return path
+        raise AssertionError("unreachable")
+
+    def final(self, path: Path) -> Path:
+        """Where ``path`` (inside the temp folder) will be once published."""
+        if self._tmp is None or self._final is None:
+            return path
+        try:
+            return self._final / path.relative_to(self._tmp)
+        except ValueError:
+            return path
+
+    def publish(self) -> Path:
+        """Rename the temp folder into place; its final path."""
+        assert self._tmp is not None and self._final is not None
+        if self._final.is_dir():
+            self._final.rmdir()  # an empty folder (e.g. --out made beforehand)
+        os.rename(self._tmp, self._final)
+        self._tmp = None
+        return self._final
+
+    def __enter__(self) -> StagedFolder:
+        return self
+
+    def __exit__(self, kind: object, *_exc: object) -> None:
+        if kind is None or self._tmp is None:
+            return
+        runs = self._tmp / "runs"
+        if self._final is not None and runs.is_dir() and any(runs.iterdir()):
+            # finished run folders are whole: keep them (nothing else of the comparison)
+            with contextlib.suppress(OSError):
+                self._final.mkdir(parents=True, exist_ok=True)
+                os.rename(runs, self._final / "runs")
+                typer.echo(f"critmin: the runs that finished are kept in {self._final / 'runs'}",
+                           err=True)
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._tmp = None
+
+
 def _shown_path(path: Path, folder: Path) -> str:
     """``path`` relative to the compare ``folder`` when inside it (the report moves with it)."""
     try:
@@ -361,14 +431,11 @@ def compare(
         typer.echo("critmin: compare needs at least two run folders or scenario files",
                    err=True)
         raise typer.Exit(EXIT_USAGE)
-    target: list[Path] = []
+    staged = StagedFolder(lambda: out if out is not None else _default_out(
+        [_slug(p.stem if p.is_file() else p.parent.name) for p in inputs]))
 
     def out_dir() -> Path:
-        if not target:
-            names = [_slug(p.stem if p.is_file() else p.parent.name) for p in inputs]
-            target.append(out if out is not None else _default_out(names))
-            target[0].mkdir(parents=True, exist_ok=True)
-        return target[0]
+        return staged.dir()
 
     def progress(total: int, name: str):
         return _progress(total)
@@ -386,88 +453,91 @@ def compare(
             raise _InputError(f"critmin: error: --demand: unknown demand sector(s): "
                               f"{', '.join(unknown)}", EXIT_USAGE)
 
-    try:
-        loaded = _load_inputs(inputs, replications, seed, list(set_ or []),
-                              lambda: out_dir() / "runs", progress, check, workers)
-    except _InputError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(exc.code) from None
-    notes = _pairing_notes(loaded) + [
-        f"note: {i.name} has no event {disruption!r}: its time to first shortfall is not "
-        "computed" for i in loaded if disruption is not None
-        and disruption not in i.scenario.events]
-    for note in notes:
-        typer.echo(f"critmin: {note}", err=True)
+    with staged:  # the folder appears whole or not at all (a temp folder until the end)
+        try:
+            loaded = _load_inputs(inputs, replications, seed, list(set_ or []),
+                                  lambda: out_dir() / "runs", progress, check, workers)
+        except _InputError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(exc.code) from None
+        notes = _pairing_notes(loaded) + [
+            f"note: {i.name} has no event {disruption!r}: its time to first shortfall is not "
+            "computed" for i in loaded if disruption is not None
+            and disruption not in i.scenario.events]
+        for note in notes:
+            typer.echo(f"critmin: {note}", err=True)
 
-    level_metrics: dict[str, dict[str, pd.DataFrame]] = {"sector": {}, "demand": {}}
-    for inp in loaded:
-        anchor: dict[str, Any] = {} if disruption is None else (
-            {"event_id": disruption} if disruption in inp.scenario.events else {"anchors": {}})
-        level_metrics["demand"][inp.name] = replication_metrics(inp.timeseries, inp.scenario,
-                                                                **anchor)
-        level_metrics["sector"][inp.name] = replication_metrics(
-            sector_timeseries(inp.timeseries), inp.scenario, **anchor)
-    try:
-        sectors, note = sectors_of_interest(level_metrics["sector"], sector)
-    except KeyError as exc:
-        typer.echo(f"critmin: error: --sector: {exc.args[0]}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
-    if note:
-        typer.echo(f"critmin: note: {note}", err=True)
-    try:
-        demands = demands_of_interest(level_metrics["demand"], demand)
-    except KeyError as exc:
-        typer.echo(f"critmin: error: --demand: {exc.args[0]}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        level_metrics: dict[str, dict[str, pd.DataFrame]] = {"sector": {}, "demand": {}}
+        for inp in loaded:
+            anchor: dict[str, Any] = {} if disruption is None else (
+                {"event_id": disruption} if disruption in inp.scenario.events else {"anchors": {}})
+            level_metrics["demand"][inp.name] = replication_metrics(inp.timeseries, inp.scenario,
+                                                                    **anchor)
+            level_metrics["sector"][inp.name] = replication_metrics(
+                sector_timeseries(inp.timeseries), inp.scenario, **anchor)
+        try:
+            sectors, note = sectors_of_interest(level_metrics["sector"], sector)
+        except KeyError as exc:
+            typer.echo(f"critmin: error: --sector: {exc.args[0]}", err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        if note:
+            typer.echo(f"critmin: note: {note}", err=True)
+        try:
+            demands = demands_of_interest(level_metrics["demand"], demand)
+        except KeyError as exc:
+            typer.echo(f"critmin: error: --demand: {exc.args[0]}", err=True)
+            raise typer.Exit(EXIT_USAGE) from None
 
-    if smooth is None:
-        smooth = auto_smooth_days(loaded[0].scenario)
-    folder = out_dir()
-    kpis = kpi_table(loaded, level_metrics)
-    kpis.to_csv(folder / "kpis.csv", index=False, lineterminator="\n", float_format="%.10g")
-    written = [folder / "kpis.csv"]
-    ts = {i.name: i.timeseries for i in loaded}
-    events = {i.name: event_windows(i.scenario) + plant_starts(i.scenario) for i in loaded}
-    reps = {i.name: i.replications for i in loaded}
-    for s in sectors:
-        fig = overlay_figure(ts, s, events=events, replications=reps, smooth_days=smooth)
-        written += save_figure(fig, folder / f"overlay_{_slug(s)}")
-    for d in demands:
-        fig = overlay_figure(ts, d, by="demand_id", events=events, replications=reps,
-                             smooth_days=smooth)
-        written += save_figure(fig, folder / f"overlay_demand_{_slug(d)}")
-    price_figures = _price_overlays(loaded, events, folder)
-    written += [p for path in price_figures.values() for p in (path, path.with_suffix(".svg"))]
-    info = {
-        "inputs": [{"name": i.name, "source": i.source, "path": str(i.path),
-                    "run_dir": str(i.run_dir), "seed": i.seed,
-                    "replications": i.replications, "status": i.status} for i in loaded],
-        "reference": loaded[0].name,
-        "sectors": sectors,
-        "demands": demands,
-        "smooth_days": smooth,
-        "overrides": list(set_ or []),
-        "disruption": disruption,
-    }
-    (folder / "compare.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    report = write_compare_report(
-        folder / "report.html",
-        [CompareRun(i.name, i.scenario.description or "", i.source,
-                    _shown_path(i.run_dir, folder), i.seed, i.replications, i.status)
-         for i in loaded],
-        kpis, sectors, {s: folder / f"overlay_{_slug(s)}.png" for s in sectors},
-        notes, version=package_version(), demands=demands,
-        demand_figures={d: folder / f"overlay_demand_{_slug(d)}.png" for d in demands},
-        price_figures=price_figures)
+        if smooth is None:
+            smooth = auto_smooth_days(loaded[0].scenario)
+        folder = out_dir()
+        kpis = kpi_table(loaded, level_metrics)
+        kpis.to_csv(folder / "kpis.csv", index=False, lineterminator="\n", float_format="%.10g")
+        written = [folder / "kpis.csv"]
+        ts = {i.name: i.timeseries for i in loaded}
+        events = {i.name: event_windows(i.scenario) + plant_starts(i.scenario) for i in loaded}
+        reps = {i.name: i.replications for i in loaded}
+        for s in sectors:
+            fig = overlay_figure(ts, s, events=events, replications=reps, smooth_days=smooth)
+            written += save_figure(fig, folder / f"overlay_{_slug(s)}")
+        for d in demands:
+            fig = overlay_figure(ts, d, by="demand_id", events=events, replications=reps,
+                                 smooth_days=smooth)
+            written += save_figure(fig, folder / f"overlay_demand_{_slug(d)}")
+        price_figures = _price_overlays(loaded, events, folder)
+        written += [p for path in price_figures.values() for p in (path, path.with_suffix(".svg"))]
+        info = {
+            "inputs": [{"name": i.name, "source": i.source, "path": str(i.path),
+                        "run_dir": str(staged.final(i.run_dir)), "seed": i.seed,
+                        "replications": i.replications, "status": i.status} for i in loaded],
+            "reference": loaded[0].name,
+            "sectors": sectors,
+            "demands": demands,
+            "smooth_days": smooth,
+            "overrides": list(set_ or []),
+            "disruption": disruption,
+        }
+        (folder / "compare.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        report = write_compare_report(
+            folder / "report.html",
+            [CompareRun(i.name, i.scenario.description or "", i.source,
+                        _shown_path(i.run_dir, folder), i.seed, i.replications, i.status)
+             for i in loaded],
+            kpis, sectors, {s: folder / f"overlay_{_slug(s)}.png" for s in sectors},
+            notes, version=package_version(), demands=demands,
+            demand_figures={d: folder / f"overlay_demand_{_slug(d)}.png" for d in demands},
+            price_figures=price_figures)
+        folder = staged.publish()
     if demands:  # who runs short first, then the sectors summed over countries
         print_table(kpis, loaded, demands, level="demand")
     print_table(kpis, loaded, sectors)
     typer.echo(f"Compare folder: {folder}")
     for i in loaded:
         if i.source == "scenario file":
-            typer.echo(f"Run folder ({i.name}): {i.run_dir}")
-    typer.echo("Figures:        " + "  ".join(str(p) for p in written if p.suffix == ".png"))
-    typer.echo(f"Report:         {report}")
+            typer.echo(f"Run folder ({i.name}): {staged.final(i.run_dir)}")
+    typer.echo("Figures:        " + "  ".join(str(staged.final(p)) for p in written
+                                               if p.suffix == ".png"))
+    typer.echo(f"Report:         {staged.final(report)}")
 
 
 def _price_overlays(loaded: list[CompareInput], events: dict[str, list], folder: Path
