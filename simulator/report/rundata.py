@@ -5,7 +5,6 @@ Shared by ``critmin report`` and ``critmin compare``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -45,6 +44,8 @@ def verify_manifest(run_dir: Path) -> dict[str, Any]:
     lists is there with the size and sha256 it records.
 
     Raises :class:`DamagedRunFolder` naming the first file that does not match."""
+    from ..runner.store import file_sha256
+
     path = run_dir / "manifest.json"
     if not path.is_file():
         return {}
@@ -64,18 +65,10 @@ def verify_manifest(run_dir: Path) -> dict[str, Any]:
         if "bytes" in entry and target.stat().st_size != entry["bytes"]:
             raise DamagedRunFolder(f"{target}: {target.stat().st_size} bytes, manifest.json "
                                    f"records {entry['bytes']} (edited or damaged since the run)")
-        if "sha256" in entry and _sha256(target) != entry["sha256"]:
+        if "sha256" in entry and file_sha256(target) != entry["sha256"]:
             raise DamagedRunFolder(f"{target}: its sha256 differs from manifest.json (edited "
                                    "or damaged since the run)")
     return manifest
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass

@@ -85,7 +85,8 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", date_format="%Y-%m-%d")
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (read in 1 MiB blocks)."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -268,7 +269,7 @@ class RunWriter:
             "parquet_row_group_min_rows": ROW_GROUP_MIN_ROWS,
             "environment": self.environment,
             "files": [
-                {"name": p.name, "bytes": p.stat().st_size, "sha256": _sha256(p)}
+                {"name": p.name, "bytes": p.stat().st_size, "sha256": file_sha256(p)}
                 for p in sorted(self.tmp.iterdir())
             ],
         }
