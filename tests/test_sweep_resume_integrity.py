@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_sweep import write_outage
 from typer.testing import CliRunner
 
 from simulator.cli import app
-from test_sweep import write_outage
 
 #: duration 10, 20, 30 days at half capacity: shortfall 50 + 10 * D * 0.5 = 100, 150, 200 t.
 ARGS = ["--param", "events.mine_outage.duration_days=10:30:10",

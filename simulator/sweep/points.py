@@ -7,14 +7,27 @@ Each point is the base scenario with the sweep's fixed ``set`` overrides and the
 is parsed once and copied per point. A point's problems are reported at the sweep parameter
 that caused them (``sweep.params.<path>`` in a sweep file, ``<--param>:N`` on the command line)
 with the point and value named; problems elsewhere keep their scenario location.
+
+A finished point is kept as ``points/<hash>.parquet`` (:func:`write_point`), whose Parquet
+metadata records what identifies the point (its hash, the resolved scenario's sha256, the
+seed, the replications, the ``--disruption`` event) and a checksum of its rows;
+:func:`read_point` refuses a file that is unreadable, foreign or altered.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from ..scenario.document import child_types, model_fields, union_arms
 from ..scenario.errors import Problem, ScenarioError, did_you_mean, format_path
@@ -25,10 +38,13 @@ from ..scenario.positions import located
 from .designs import Design, build_design
 from .spec import KPIS, ParamSpec, SweepSpec
 
-__all__ = ["FORMAT", "Plan", "PlannedPoint", "format_value", "plan_sweep", "point_hash"]
+__all__ = ["FORMAT", "Plan", "PlannedPoint", "PointFileError", "finished_point",
+           "format_value", "plan_sweep", "point_hash", "read_point", "write_point"]
 
 #: Version of the per-point result files; part of every point hash.
 FORMAT = "critmin-sweep-1"
+#: Key of a point file's identity record in its Parquet (schema) metadata.
+POINT_METADATA_KEY = b"critmin.point"
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,7 @@ class PlannedPoint:
     values: dict[str, Any]
     scenario: Scenario
     hash: str
+    scenario_sha256: str = field(default="", compare=False)
 
 
 @dataclass
@@ -55,6 +72,18 @@ class Plan:
         """Hashes of the distinct points, in first-appearance order."""
         return list(dict.fromkeys(p.hash for p in self.points))
 
+    @cached_property
+    def _by_hash(self) -> dict[str, PlannedPoint]:
+        return {p.hash: p for p in reversed(self.points)}
+
+    def identity(self, point: str) -> dict[str, Any]:
+        """What the file of the point with hash ``point`` must record (:func:`read_point`)."""
+        p = self._by_hash[point]
+        return {"format": FORMAT, "point": point,
+                "scenario_sha256": p.scenario_sha256 or scenario_sha256(p.scenario),
+                "seed": self.spec.seed, "replications": self.spec.replications,
+                "disruption": self.spec.disruption}
+
 
 def format_value(value: Any) -> str:
     """A value as an override writes it (JSON is valid YAML 1.2 flow)."""
@@ -62,12 +91,12 @@ def format_value(value: Any) -> str:
 
 
 def point_hash(scenario: Scenario, seed: int, replications: int,
-               disruption: str | None = None) -> str:
-    """First 16 hex digits of SHA-256 over the resolved scenario, seed, replications, the
-    ``--disruption`` event (when given) and :data:`FORMAT`: equal points share results, any
-    change makes a new point."""
-    key = {"format": FORMAT, "scenario": scenario_sha256(scenario), "seed": seed,
-           "replications": replications}
+               disruption: str | None = None, *, scenario_sha: str | None = None) -> str:
+    """First 16 hex digits of SHA-256 over the resolved scenario (``scenario_sha``, its
+    :func:`scenario_sha256` when known), seed, replications, the ``--disruption`` event (when
+    given) and :data:`FORMAT`: equal points share results, any change makes a new point."""
+    key = {"format": FORMAT, "scenario": scenario_sha or scenario_sha256(scenario),
+           "seed": seed, "replications": replications}
     if disruption is not None:
         key["disruption"] = disruption
     text = json.dumps(key, sort_keys=True)
@@ -186,9 +215,10 @@ def plan_sweep(spec: SweepSpec, *, max_problems: int = 50) -> Plan:
                     found.setdefault(f"{moved.file}:{moved.line}:{prob.message}", moved)
         result = seen[sets]
         if isinstance(result, Scenario) and not found:
+            sha = scenario_sha256(result)
             points.append(PlannedPoint(i, values, result,
                                        point_hash(result, spec.seed, spec.replications,
-                                                  spec.disruption)))
+                                                  spec.disruption, scenario_sha=sha), sha))
     if found:
         listed = sorted(found.values(), key=lambda p: (p.file, p.line, p.col))
         if len(listed) > max_problems:
@@ -198,3 +228,98 @@ def plan_sweep(spec: SweepSpec, *, max_problems: int = 50) -> Plan:
                               listed[0].file, listed[0].line, listed[0].col)]
         raise ScenarioError(listed)
     return Plan(spec, base, design, points)
+
+
+class PointFileError(ValueError):
+    """A point file that cannot be used: unreadable, foreign, or not what was written."""
+
+    def __init__(self, path: Path, problem: str):
+        super().__init__(f"{path}: {problem}")
+        self.path, self.problem = path, problem
+
+
+def _rows_sha256(frame: pd.DataFrame) -> str:
+    """SHA-256 of a point's rows: column names, numbers as little-endian 8-byte values (NaN
+    canonical), text joined with unit separators. Independent of the Parquet encoding."""
+    h = hashlib.sha256()
+    for name in frame.columns:
+        col = frame[name]
+        h.update(f"\x1e{name}\x1f{col.dtype.kind}".encode())
+        if col.dtype.kind == "f":
+            values = col.to_numpy(dtype="<f8")
+            h.update(np.where(np.isnan(values), np.nan, values).tobytes())
+        elif col.dtype.kind in "iub":
+            h.update(col.to_numpy(dtype="<i8").tobytes())
+        else:
+            h.update("\x1f".join(col.astype(str)).encode())
+    return h.hexdigest()
+
+
+def write_point(path: Path, frame: pd.DataFrame, identity: dict[str, Any]) -> None:
+    """Write a point's rows to ``path`` (Parquet) with ``identity`` (:meth:`Plan.identity`),
+    the row count and the rows' checksum in the file's metadata. Deterministic bytes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    record = {**identity, "rows": len(frame), "rows_sha256": _rows_sha256(frame)}
+    meta = {**(table.schema.metadata or {}),
+            POINT_METADATA_KEY: json.dumps(record, sort_keys=True).encode()}
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def read_point(path: Path, identity: dict[str, Any]) -> pd.DataFrame:
+    """The rows of the point file ``path``, which must record ``identity``
+    (:meth:`Plan.identity`) and rows matching its checksum; else :class:`PointFileError`
+    saying what is wrong."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise PointFileError(path, f"cannot be read ({detail}): truncated or damaged"
+                             ) from None
+    if POINT_METADATA_KEY not in meta:
+        raise PointFileError(path, "has no identity record (not written by this version of "
+                                   "critmin's sweep, or not a point file)")
+    try:
+        record = json.loads(meta[POINT_METADATA_KEY])
+        assert isinstance(record, dict)
+    except (ValueError, AssertionError):
+        raise PointFileError(path, "its identity record is damaged") from None
+    if record.get("point") != identity["point"]:
+        raise PointFileError(path, f"holds the results of another point ({record.get('point')}"
+                                   f"), not of point {identity['point']}")
+    differ = [k for k in identity if record.get(k) != identity[k]]
+    if differ:
+        raise PointFileError(path, "was computed with another " + ", ".join(
+            f"{k} ({record.get(k)!r}, not {identity[k]!r})" for k in differ))
+    if record.get("rows") != len(frame) or record.get("rows_sha256") != _rows_sha256(frame):
+        raise PointFileError(path, "its rows differ from the checksum they were written with "
+                                   "(damaged)")
+    return frame
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def finished_point(path: Path, identity: dict[str, Any],
+                   warn: Callable[[str], None] = _stderr) -> bool:
+    """Whether ``path`` holds the finished point ``identity``. A file that fails
+    :func:`read_point` is renamed to ``<name>.damaged`` (so it is never read again and the
+    point is recomputed) and ``warn`` is called with a ``critmin: warning:`` line naming it."""
+    if not path.exists():
+        return False
+    try:
+        read_point(path, identity)
+    except PointFileError as exc:
+        aside = path.with_name(path.name + ".damaged")
+        os.replace(path, aside)
+        warn(f"critmin: warning: {exc.path}: {exc.problem}; recomputing the point (the file "
+             f"is kept as {aside.name})")
+        return False
+    return True

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..scenario.models import Scenario
-from .points import Plan
+from .points import Plan, finished_point, write_point
 from .spec import KPIS, TOTAL_KPIS
 
 __all__ = [
@@ -201,8 +201,9 @@ def run_sweep(plan: Plan, out_dir: str | os.PathLike[str], *, evaluator: Any = N
     scenario_of: dict[str, Scenario] = {}
     for p in plan.points:
         scenario_of.setdefault(p.hash, p.scenario)
-    for h in plan.unique_hashes:
-        (run.skipped if _point_file(out, h).exists() else run.computed).append(h)
+    for h in plan.unique_hashes:  # a damaged or foreign file is set aside and recomputed
+        (run.skipped if finished_point(_point_file(out, h), plan.identity(h))
+         else run.computed).append(h)
     write_manifest(plan, out, "running", {"started_at": started.isoformat()})
     units = deque((h, r) for h in run.computed for r in range(reps))
     run.units = len(units)
@@ -221,7 +222,8 @@ def run_sweep(plan: Plan, out_dir: str | os.PathLike[str], *, evaluator: Any = N
                 frame = pd.concat(parts.pop(h), ignore_index=True)
                 frame = frame.sort_values(["replication", "demand_id", "kpi"],
                                           kind="stable").reset_index(drop=True)
-                atomic_write(_point_file(out, h), lambda tmp: frame.to_parquet(tmp, index=False))
+                atomic_write(_point_file(out, h),
+                             lambda tmp: write_point(tmp, frame, plan.identity(h)))
                 done_points += 1
             if on_done is not None:
                 on_done(1)

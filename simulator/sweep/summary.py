@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.metrics import t_critical_95
-from .points import Plan
+from .points import Plan, read_point
 
 __all__ = ["PERCENTILES", "SUMMARY_STATS", "point_summary", "sweep_table"]
 
@@ -55,7 +55,7 @@ def sweep_table(plan: Plan, out_dir: str | Path) -> pd.DataFrame:
     for h in plan.unique_hashes:
         f = Path(out_dir) / "points" / f"{h}.parquet"
         if f.exists():
-            parts[h] = pd.read_parquet(f)
+            parts[h] = read_point(f, plan.identity(h))  # PointFileError if damaged
     frames = []
     for row in params.itertuples(index=False):
         part = parts.get(row.hash)
