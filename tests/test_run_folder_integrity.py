@@ -80,3 +80,13 @@ def test_an_intact_folder_reads_and_its_manifest_lists_every_file(run_dir: Path,
     assert {"timeseries.parquet", "kpis.csv", "prices.parquet"} <= listed
     out = critmin("report", str(folder))
     assert out.returncode == 0, out.stderr
+
+
+def test_every_damaged_file_is_named_at_once(run_dir: Path, tmp_path: Path) -> None:
+    """All errors at once: two damaged files are both named, so one fix-and-retry suffices."""
+    folder = _copy(run_dir, tmp_path)
+    _damage("truncated_parquet", folder)
+    _damage("edited_kpis", folder)
+    out = critmin("report", str(folder))
+    assert out.returncode == 65, (out.returncode, out.stderr)
+    assert "timeseries.parquet" in out.stderr and "kpis.csv" in out.stderr, out.stderr

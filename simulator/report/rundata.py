@@ -43,7 +43,7 @@ def verify_manifest(run_dir: Path) -> dict[str, Any]:
     """The run folder's manifest (``{}`` without one), after checking that every file it
     lists is there with the size and sha256 it records.
 
-    Raises :class:`DamagedRunFolder` naming the first file that does not match."""
+    Raises :class:`DamagedRunFolder` naming every file that does not match, one per line."""
     from ..runner.store import file_sha256
 
     path = run_dir / "manifest.json"
@@ -56,18 +56,21 @@ def verify_manifest(run_dir: Path) -> dict[str, Any]:
                                "trusted") from None
     if not isinstance(manifest, dict):
         raise DamagedRunFolder(f"{path}: not a run manifest")
+    problems: list[str] = []
     for entry in manifest.get("files", []) or []:
         if not isinstance(entry, dict) or "name" not in entry:
             raise DamagedRunFolder(f"{path}: a file entry is not a run manifest's")
         target = run_dir / str(entry["name"])
         if not target.is_file():
-            raise DamagedRunFolder(f"{target}: listed in manifest.json but missing")
-        if "bytes" in entry and target.stat().st_size != entry["bytes"]:
-            raise DamagedRunFolder(f"{target}: {target.stat().st_size} bytes, manifest.json "
-                                   f"records {entry['bytes']} (edited or damaged since the run)")
-        if "sha256" in entry and file_sha256(target) != entry["sha256"]:
-            raise DamagedRunFolder(f"{target}: its sha256 differs from manifest.json (edited "
-                                   "or damaged since the run)")
+            problems.append(f"{target}: listed in manifest.json but missing")
+        elif "bytes" in entry and target.stat().st_size != entry["bytes"]:
+            problems.append(f"{target}: {target.stat().st_size} bytes, manifest.json records "
+                            f"{entry['bytes']} (edited or damaged since the run)")
+        elif "sha256" in entry and file_sha256(target) != entry["sha256"]:
+            problems.append(f"{target}: its sha256 differs from manifest.json (edited or "
+                            "damaged since the run)")
+    if problems:
+        raise DamagedRunFolder("\n".join(problems))
     return manifest
 
 
