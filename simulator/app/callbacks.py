@@ -43,9 +43,11 @@ def _check_message(session: Session, checked: tuple[Any, list[str]] | None = Non
     scenario, problems = checked or session.check()
     if scenario is None:
         return problems_list(problems)
+    changes = session.tweak.overrides() if session.tweak else []
     n = len(session.tweak.values) if session.tweak else 0
     what = f"{n} change{'s' if n != 1 else ''}" if n else "no changes"
-    return problems_list([], f"Valid ({what}).")
+    return problems_list([], f"Valid ({what}){': ' if changes else '.'}"
+                         + ", ".join(f"--set {c}" for c in changes))
 
 
 def _ref_options(session: Session) -> tuple[list[dict[str, Any]], Any, str]:
@@ -82,27 +84,33 @@ def register(app: Dash, session: Session) -> None:
         Output("params", "children"), Output("add-select", "options"),
         Output("group-select", "options"), Output("check-msg", "children"),
         Output("save-path", "value"), Output("tweak-name", "value"),
+        Output("scenario-select", "value"), Output("scenario-path", "value"),
+        Output("ref-info", "children", allow_duplicate=True),
         *VIEW,
         Input("scenario-select", "value"), Input("open-btn", "n_clicks"),
         Input("scenario-path", "n_submit"), State("scenario-path", "value"),
+        prevent_initial_call="initial_duplicate",
     )
     def open_scenario(selected, _clicks, _submit, typed):
-        path = typed if ctx.triggered_id in ("open-btn", "scenario-path") and typed \
-            else selected
+        by_path = ctx.triggered_id in ("open-btn", "scenario-path") and bool(typed)
+        path = typed if by_path else selected
         if not path:
             return ("No scenario: put .yaml files in the scenarios folder or type a path.",
-                    *[no_update] * 12)
+                    *[no_update] * 15)
         try:
             sc = session.open(Path(path))
         except ScenarioError as exc:
             return (f"Cannot open {path}:", no_update, no_update, no_update, no_update,
-                    problems_list([str(p) for p in exc.problems]), *[no_update] * 7)
+                    problems_list([str(p) for p in exc.problems]), *[no_update] * 10)
+        listed = {str(Path(f).resolve()): str(f) for f in session.scenario_files()}
+        select = listed.get(str(Path(path).resolve())) if by_path else no_update
         info = [f"{sc.name}  ({shown_path(path)}, {sc.start_date} to {sc.end_date}, "
                 f"{len(sc.events)} event(s)): ", " ".join((sc.description or "").split())]
         options = [{"label": f"{p.path} = {p.shown}", "value": p.path}
                    for p in session.params.values()]
         return (info, data_uri(timeline_png(sc)), param_rows(session), options,
                 group_options(sc), _check_message(session), session.default_save_path(), "",
+                select, "" if not by_path else no_update, _ref_options(session)[2],
                 *_view(session))
 
     @app.callback(

@@ -123,17 +123,16 @@ def catalogue(data: Mapping[str, Any]) -> dict[str, Param]:
 
 #: Parameters shown without being asked for: the horizon, every event's numbers and dates,
 #: the strategic stockpiles' sizes and release rates.
-_KEY_PREFIXES = ("events.", "stockpiles.")
 _KEY_LEAVES = ("holdings_days", "holdings_t", "max_release_tpy", "threshold")
 
 
 def key_paths(params: Mapping[str, Param], limit: int = 40) -> list[str]:
-    """The parameters the workbench lists by default (any other one can be added)."""
+    """The parameters the workbench lists by default (any other one can be added): the
+    horizon, then the events' numbers and dates, then the stockpiles' sizes and releases."""
     out = [p for p in ("end_date",) if p in params]
-    for path in params:
-        if path.startswith("events.") or (path.startswith("stockpiles.")
-                                          and path.rsplit(".", 1)[-1] in _KEY_LEAVES):
-            out.append(path)
+    out += [p for p in params if p.startswith("events.")]
+    out += [p for p in params if p.startswith("stockpiles.")
+            and p.rsplit(".", 1)[-1] in _KEY_LEAVES]
     return out[:limit]
 
 

@@ -69,6 +69,8 @@ class Session:
         self.runs: list[RunRecord] = []
         self.job: RunJob | None = None
         self.reference: RunRecord | None = None
+        self.pinned = False
+        """True once the analyst pinned a reference: it then stays across scenarios."""
         self.group: Group | None = None
         self.group_chosen = False
         """True once the analyst picked a curve: runs then no longer choose it."""
@@ -118,6 +120,8 @@ class Session:
             self.shown = key_paths(self.params)
             self.tweak = Tweak(path)
             self.saved = None
+            if not self.pinned:  # the first run of this scenario becomes the reference
+                self.reference = None
             names = groups(scenario)
             if self.group is None or self.group.value not in {g.value for g in names}:
                 self.group = self.default_group(scenario)
@@ -275,10 +279,12 @@ class Session:
             return rec
 
     def pin(self, number: int) -> RunRecord | None:
+        """Pin run ``number`` as the reference (it then stays when another scenario is
+        opened); None if there is no such finished run."""
         with self.lock:
             rec = next((r for r in self.runs if r.number == number and r.run_dir), None)
-            if rec is not None:
-                self.reference = rec
+            if rec is not None and rec is not self.reference:
+                self.reference, self.pinned = rec, True
             return rec
 
     def view_of(self, rec: RunRecord, group: Group) -> RunView:
@@ -364,7 +370,9 @@ class Session:
                            f"{cmd}")
         if ref is not None and run is not None and run is not ref and group is not None \
                 and ref.run_dir and run.run_dir:
-            out.append("# the overlay above (overlay_demand_*.png or overlay_*.png), kpis.csv\n"
+            png = f"overlay_demand_{group.key}.png" if group.by == "demand_id" \
+                else f"overlay_{group.key}.png"
+            out.append(f"# the overlay above ({png}) and the numbers below it (kpis.csv)\n"
                        + cli_compare_command(Path(shown_path(ref.run_dir)),
                                              Path(shown_path(run.run_dir)), group))
         if self.saved is not None and run is not None:

@@ -209,8 +209,8 @@ def timeline_png(scenario: Any) -> bytes:
         ax.set_xlim(start, end)
         ax.set_ylim(max(1, len(wins)) - 0.5, -0.5)
         ax.set_yticks([])
-        ax.set_title(f"{scenario.name}: events on the calendar (orange: can cut some "
-                     "sector's supply; green: responses)", fontsize=9, loc="left")
+        ax.set_title(f"{scenario.name}: events on the calendar (orange: can cut the supply "
+                     "of some demand sector; green: the others)", fontsize=9, loc="left")
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
         return png_bytes(fig)
