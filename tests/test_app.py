@@ -171,6 +171,8 @@ def test_differences_equal_analysis_compare(two_runs):
     a, b = RunView.from_folder(ref_dir), RunView.from_folder(run_dir)
     for group in (Group("demand_id", "jp_ev", ""), Group("sector", "ev", "")):
         got = paired_rows(a, b, group)
+        assert got.equals(paired_rows(RunView.from_folder(ref_dir, group),
+                                      RunView.from_folder(run_dir, group), group))
         ta, tb = a.timeseries, b.timeseries
         if group.by == "sector":
             ta, tb = sector_timeseries(ta), sector_timeseries(tb)
@@ -191,8 +193,10 @@ def test_overlay_is_the_png_critmin_compare_writes(two_runs, tmp_path):
         main(["compare", str(ref_dir), str(run_dir), "--demand", "jp_ev",
               "--out", str(tmp_path / "cmp")])
     assert stop.value.code == 0
-    png = overlay_png([RunView.from_folder(ref_dir), RunView.from_folder(run_dir)],
-                      Group("demand_id", "jp_ev", ""))
+    group = Group("demand_id", "jp_ev", "")
+    png = overlay_png([RunView.from_folder(ref_dir), RunView.from_folder(run_dir)], group)
+    assert png == overlay_png([RunView.from_folder(ref_dir, group),
+                               RunView.from_folder(run_dir, group)], group)
     assert png == (tmp_path / "cmp" / "overlay_demand_jp_ev.png").read_bytes()
     session.group = Group("demand_id", "jp_ev", "")
     view = session.render()

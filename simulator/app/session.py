@@ -19,6 +19,7 @@ from .views import (
     RunView,
     cli_compare_command,
     cli_run_command,
+    folder_scenario,
     groups,
     hardest_hit,
     overlay_png,
@@ -75,7 +76,6 @@ class Session:
         self.group_chosen = False
         """True once the analyst picked a curve: runs then no longer choose it."""
         self.saved: Path | None = None
-        self._views: dict[int, RunView] = {}
         self._subsets: dict[tuple[int, str], RunView] = {}
         self._cache: tuple[Any, View] | None = None
         self._evaluator: Any = None
@@ -264,18 +264,17 @@ class Session:
 
     def open_folder(self, path: Path | str) -> RunRecord:
         """Add a run folder from disk to the session (raises RunFolderError, ScenarioError)."""
-        view = RunView.from_folder(Path(path))
-        manifest_seed = 0
-        manifest_path = Path(path) / "manifest.json"
-        if manifest_path.is_file():
-            import json
+        import json
 
-            manifest_seed = int(json.loads(manifest_path.read_text("utf-8")).get("seed") or 0)
+        scenario, _table = folder_scenario(Path(path))
+        manifest_path = Path(path) / "manifest.json"
+        manifest = (json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file()
+                    else {})
+        done = int(manifest.get("replications_completed") or 0)
         with self.lock:
-            rec = RunRecord(len(self.runs) + 1, view.name, "run folder", [], view.replications,
-                            manifest_seed, Path(path), "complete", done=view.replications)
+            rec = RunRecord(len(self.runs) + 1, scenario.name, "run folder", [], done,
+                            int(manifest.get("seed") or 0), Path(path), "complete", done=done)
             self.runs.append(rec)
-            self._views[rec.number] = view
             return rec
 
     def pin(self, number: int) -> RunRecord | None:
@@ -288,13 +287,11 @@ class Session:
             return rec
 
     def view_of(self, rec: RunRecord, group: Group) -> RunView:
-        """``group``'s rows of a run folder (read once per run, kept per group)."""
+        """``group``'s rows of a run folder (kept per run and group)."""
         key = (rec.number, group.value)
         if key not in self._subsets:
-            if rec.number not in self._views:
-                assert rec.run_dir is not None
-                self._views[rec.number] = RunView.from_folder(rec.run_dir)
-            self._subsets[key] = self._views[rec.number].subset(group)
+            assert rec.run_dir is not None
+            self._subsets[key] = RunView.from_folder(rec.run_dir, group)
         return self._subsets[key]
 
     def latest(self) -> RunRecord | None:

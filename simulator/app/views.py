@@ -91,12 +91,26 @@ class RunView:
     run_dir: Path | None = None
 
     @classmethod
-    def from_folder(cls, path: Path) -> RunView:
-        """Read a run folder as ``critmin compare`` does."""
-        from ..report import load_run
+    def from_folder(cls, path: Path, group: Group | None = None) -> RunView:
+        """Read a run folder as ``critmin compare`` does (``load_run``); with ``group``, only
+        that group's rows (read with a Parquet filter: the same rows, a fraction of the
+        memory and time)."""
+        if group is None:
+            from ..report import load_run
 
-        run = load_run(path)
-        return cls(run.name, run.scenario, run.timeseries, run.replications, run.path)
+            run = load_run(path)
+            return cls(run.name, run.scenario, run.timeseries, run.replications, run.path)
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        from ..report.rundata import RUN_TABLE_COLUMNS
+
+        scenario, table = folder_scenario(path)
+        have = set(pq.read_schema(table).names)
+        columns = [c for c in RUN_TABLE_COLUMNS["timeseries"] if c in have]
+        reps = pc.count_distinct(pq.read_table(table, columns=["replication"])["replication"])
+        ts = pd.read_parquet(table, columns=columns, filters=[(group.by, "==", group.key)])
+        return cls(scenario.name, scenario, ts, int(reps.as_py()), Path(path))
 
     def subset(self, group: Group) -> RunView:
         """Only ``group``'s rows: the overlay and the metrics of that group are unchanged
@@ -107,6 +121,21 @@ class RunView:
             else (col.astype(str) == group.key)
         return RunView(self.name, self.scenario, ts[keep.to_numpy()], self.replications,
                        self.run_dir)
+
+
+def folder_scenario(path: Path) -> tuple[Any, Path]:
+    """A run folder's resolved scenario and its ``timeseries.parquet``; raises
+    ``RunFolderError`` (an OSError) if it is not a run folder, ScenarioError if the scenario
+    no longer validates."""
+    from ..report import RunFolderError
+    from ..scenario import load_scenario
+
+    path = Path(path)
+    resolved, table = path / "scenario.resolved.yaml", path / "timeseries.parquet"
+    for needed in (resolved, table):
+        if not needed.exists():
+            raise RunFolderError(f"not a run folder (no {needed.name}): {path}")
+    return load_scenario(resolved), table
 
 
 def hardest_hit(run_dir: Path) -> str | None:
