@@ -13,8 +13,8 @@ from dash import ALL, Dash, Input, Output, State, ctx, no_update
 
 from ..scenario import ScenarioError
 from .layout import diff_table, figure_src, group_options, param_rows, problems_list
-from .session import Session, shown_path
-from .views import Group, data_uri, timeline_png
+from .session import Session
+from .views import Group, data_uri, shown_path, timeline_png
 
 __all__ = ["register"]
 

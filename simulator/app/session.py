@@ -17,29 +17,20 @@ from .runs import RunJob, RunRecord, new_evaluator, warm
 from .views import (
     Group,
     RunView,
-    cli_compare_command,
-    cli_run_command,
+    cli_commands,
     folder_scenario,
     groups,
     hardest_hit,
     overlay_png,
+    shown_path,
     unique_names,
 )
 from .views import paired_rows as _paired_rows
 
-__all__ = ["LIVE_EVERY_S", "Session", "View", "shown_path"]
+__all__ = ["LIVE_EVERY_S", "Session", "View"]
 
 #: While a run goes, the overlay is redrawn at most this often (drawing takes CPU from it).
 LIVE_EVERY_S = 2.0
-
-
-def shown_path(path: Path | str, cwd: Path | None = None) -> str:
-    """``path`` relative to the working folder when inside it, else absolute."""
-    p = Path(path).resolve()
-    try:
-        return p.relative_to((cwd or Path.cwd()).resolve()).as_posix()
-    except ValueError:
-        return str(p)
 
 
 @dataclass
@@ -313,7 +304,11 @@ class Session:
                     and time.monotonic() - self._rendered < LIVE_EVERY_S)):
                 return self._cache[1]
             self._rendered = time.monotonic()
-        view = self._render(group, ref, run, job if live else None)
+        try:
+            view = self._render(group, ref, run, job if live else None)
+        except Exception as exc:  # a figure that cannot be drawn is a message, not a crash
+            view = View(note=f"Cannot draw {group.label if group else 'the curve'}: "
+                             f"{type(exc).__name__}: {' '.join(str(exc).split())}")
         with self.lock:
             self._cache = (key, view)
         return view
@@ -358,25 +353,7 @@ class Session:
     def commands(self, ref: RunRecord | None, run: RunRecord | None,
                  group: Group | None) -> list[str]:
         """The CLI commands that write the runs and the figure on screen."""
-        out = []
-        for rec in dict.fromkeys(r for r in (ref, run) if r is not None):
-            if rec.source != "run folder":
-                cmd = cli_run_command(Path(rec.source), rec.replications, rec.seed,
-                                      rec.overrides, self.out_root)
-                out.append(f"# run #{rec.number}, written to {shown_path(rec.run_dir or '')}\n"
-                           f"{cmd}")
-        if ref is not None and run is not None and run is not ref and group is not None \
-                and ref.run_dir and run.run_dir:
-            png = f"overlay_demand_{group.key}.png" if group.by == "demand_id" \
-                else f"overlay_{group.key}.png"
-            out.append(f"# the overlay above ({png}) and the numbers below it (kpis.csv)\n"
-                       + cli_compare_command(Path(shown_path(ref.run_dir)),
-                                             Path(shown_path(run.run_dir)), group))
-        if self.saved is not None and run is not None:
-            out.append(f"# the saved tweak {shown_path(self.saved)}\n"
-                       + cli_run_command(Path(shown_path(self.saved)), run.replications,
-                                         run.seed, [], self.out_root))
-        return out
+        return cli_commands(ref, run, group, self.saved, self.out_root)
 
     # ---- saving ----------------------------------------------------------------------------
     def default_save_path(self) -> str:

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 __all__ = [
     "Group",
     "RunView",
+    "cli_commands",
     "cli_compare_command",
     "cli_run_command",
     "data_uri",
@@ -32,6 +33,7 @@ __all__ = [
     "overlay_png",
     "paired_rows",
     "png_bytes",
+    "shown_path",
     "timeline_png",
     "unique_names",
 ]
@@ -258,6 +260,40 @@ def cli_run_command(scenario_file: Path, replications: int, seed: int,
     if Path(out_root) != Path("results"):
         parts += ["--out", _q(out_root)]
     return " ".join(parts)
+
+
+def shown_path(path: Path | str, cwd: Path | None = None) -> str:
+    """``path`` relative to the working folder when inside it, else absolute."""
+    p = Path(path).resolve()
+    try:
+        return p.relative_to((cwd or Path.cwd()).resolve()).as_posix()
+    except ValueError:
+        return str(p)
+
+
+def cli_commands(ref: Any, run: Any, group: Group | None, saved: Path | None,
+                 out_root: Path) -> list[str]:
+    """The commands that write the runs ``ref`` and ``run`` (:class:`~.runs.RunRecord`), the
+    figure and numbers of ``group`` on screen, and a run of the ``saved`` tweak."""
+    out = []
+    for rec in dict.fromkeys(r for r in (ref, run) if r is not None):
+        if rec.source != "run folder":
+            cmd = cli_run_command(Path(rec.source), rec.replications, rec.seed,
+                                  rec.overrides, out_root)
+            out.append(f"# run #{rec.number}, written to {shown_path(rec.run_dir or '')}\n"
+                       f"{cmd}")
+    if ref is not None and run is not None and run is not ref and group is not None \
+            and ref.run_dir and run.run_dir:
+        png = f"overlay_demand_{group.key}.png" if group.by == "demand_id" \
+            else f"overlay_{group.key}.png"
+        out.append(f"# the overlay above ({png}) and the numbers below it (kpis.csv)\n"
+                   + cli_compare_command(Path(shown_path(ref.run_dir)),
+                                         Path(shown_path(run.run_dir)), group))
+    if saved is not None and run is not None:
+        out.append(f"# the saved tweak {shown_path(saved)}\n"
+                   + cli_run_command(Path(shown_path(saved)), run.replications, run.seed, [],
+                                     out_root))
+    return out
 
 
 def cli_compare_command(ref_dir: Path, run_dir: Path, group: Group, out: Path | None = None
