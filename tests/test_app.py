@@ -255,7 +255,7 @@ def _free_port() -> int:
                     reason="chromium and chromium-driver are not installed (as root on "
                            "Debian, make test installs them: apt-get install chromium "
                            "chromium-driver)")
-def test_workbench_in_headless_chromium(tmp_path):
+def test_workbench_in_headless_chromium(tmp_path, monkeypatch):
     """Open the baseline, run it short (the reference), cut China's magnet plants, run
     again: the overlay changes and the paired difference shown is not zero."""
     webdriver = pytest.importorskip("selenium.webdriver")
@@ -265,8 +265,9 @@ def test_workbench_in_headless_chromium(tmp_path):
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
+    monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager: never download a driver
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SE_OFFLINE": "true"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
         [sys.executable, "-m", "simulator", "app", "--no-browser", "--port", str(port),
          "--out", str(tmp_path / "results"), "-j", "2"],
