@@ -163,6 +163,10 @@ def test_runs_are_run_folders_and_the_first_is_the_reference(two_runs):
     rec = session.open_folder(ref_dir)
     assert session.pin(rec.number).run_dir == ref_dir and rec.seed == 3
     assert session.pin(999) is None and session.reference is rec
+    rec.seed = 4
+    session.group = Group("demand_id", "jp_ev", "")
+    assert "seeds differ" in session.render().note
+    rec.seed = 3
     session.pin(1)
 
 

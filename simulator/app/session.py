@@ -345,7 +345,11 @@ class Session:
                          "replication(s) finished; the figure and the paired differences are "
                          "final when the run folder is written.")
         elif ref is not None and run is not None and run is not ref:
-            view.note = (f"{run.label} against the reference {ref.label}.")
+            view.note = f"{run.label} against the reference {ref.label}."
+            if run.seed != ref.seed:
+                view.note += (f" Warning: the seeds differ ({ref.seed} and {run.seed}): "
+                              "replications are paired by number but share no random "
+                              "numbers, so the CIs are no narrower than unpaired ones.")
         elif ref is not None:
             view.note = (f"Reference {ref.label}. Change a value and run again to compare.")
         return view
