@@ -1,4 +1,5 @@
-# critmin: `make demo` compares the seed scenario with the baseline, `make test` runs the tests.
+# critmin: `make demo` compares the seed scenario with the baseline, `make test` runs the tests,
+# `make app` opens the workbench in the browser.
 # Both create ./.venv on first use (Python >= 3.11; override with `make PYTHON=/path/to/python`).
 
 PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
@@ -13,11 +14,13 @@ DEMO_ARGS ?= -n 20 --seed 0
 PYTEST_ARGS ?= -q -n 2
 
 .DEFAULT_GOAL := help
-.PHONY: help venv .venv demo test lint docs gallery clean
+APP_ARGS ?=
+.PHONY: help venv .venv demo test app lint docs gallery clean
 
 help:
 	@echo "make demo   compare the US-Japan framework scenario with the baseline (sets up .venv)"
 	@echo "make test   run the test suite (sets up .venv first)"
+	@echo "make app    the workbench: tweak, run and compare scenarios in the browser"
 	@echo "make lint   ruff check"
 	@echo "make docs   build the documentation site into docs/_build/html"
 	@echo "make gallery  rerun the replays: figures and check tables in docs/replays/"
@@ -40,11 +43,16 @@ demo: $(STAMP)
 	  echo; echo "Open $${latest}report.html (figures, findings, KPI table; works offline)."; \
 	  echo "results/README.md explains each file."
 
-# As root on Debian, also installs chromium (apt) for the report rendering test unless
-# CRITMIN_NO_APT=1; elsewhere that one test is skipped.
+# As root on Debian, also installs chromium and chromium-driver (apt) for the browser tests
+# unless CRITMIN_NO_APT=1; elsewhere those tests are skipped.
 test: $(STAMP)
 	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The workbench on http://127.0.0.1:8050/ (docs/app.md); Ctrl-C stops it.
+# `make app APP_ARGS="--port 8051 --no-browser"` passes options.
+app: $(STAMP)
+	$(BIN)/critmin app $(APP_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check simulator tests benchmarks docs scripts
