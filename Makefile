@@ -8,9 +8,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The demo: the 2024 baseline, the threat (China's heavy-REE licences on the US and Japan from
 # 2026) and the seed scenario (that threat met by the US-Japan framework), paired by replication.
-DEMO_SCENARIOS ?= scenarios/baseline.yaml scenarios/china_heavy_ree_controls_2026.yaml \
-                  scenarios/us_japan_framework.yaml
-DEMO_ARGS ?= -n 20 --seed 0
+# The report answers "how much does the framework help against the threat?" first, then "how
+# far is each from the baseline?".
+DEMO_SCENARIOS ?= scenarios/china_heavy_ree_controls_2026.yaml scenarios/us_japan_framework.yaml \
+                  scenarios/baseline.yaml
+DEMO_ARGS ?= -n 20 --seed 0 --reference china_heavy_ree_controls_2026 --reference baseline
 PYTEST_ARGS ?= -q -n 2
 
 .DEFAULT_GOAL := help

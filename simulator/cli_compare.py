@@ -141,31 +141,29 @@ def sectors_of_interest(metrics: dict[str, pd.DataFrame], requested: Sequence[st
 def demands_of_interest(metrics: dict[str, pd.DataFrame], requested: Sequence[str] | None,
                         limit: int = 3) -> list[str]:
     """The demand sectors (country x sector) to draw and tabulate: ``requested`` (checked;
-    unknown ids raise ``KeyError``), else the ``limit`` whose fill rate falls most below the
-    reference's in any alternative scenario (ties: larger shortfall, then id), skipping a
-    demand sector that is the only one of its sector (its sector overlay shows it already).
-    ``metrics`` are demand-level :func:`replication_metrics` per scenario, the first the
-    reference."""
+    unknown ids raise ``KeyError``), else the ``limit`` whose mean fill rate differs most
+    between the compared scenarios (best minus worst, whichever the reference: a remedy
+    compared with its threat ranks the same sectors as the threat with the baseline; ties:
+    larger shortfall in the worst scenario, then id), among those short in some scenario,
+    skipping a demand sector that is the only one of its sector (its sector overlay shows
+    it already). ``metrics`` are demand-level :func:`replication_metrics` per scenario."""
     known = sorted({str(d) for m in metrics.values() for d in m["demand_id"].unique()})
     if requested:
         return _checked(requested, known, "demand sector(s)", f"e.g. {', '.join(known[:4])}")
     frames = list(metrics.values())
     if len(frames) < 2:
         return []
-    ref = frames[0].groupby("demand_id", observed=True)["fill_rate"].mean()
+    fills = pd.concat([m.groupby("demand_id", observed=True)["fill_rate"].mean()
+                       for m in frames], axis=1)
+    shorts = pd.concat([m.groupby("demand_id", observed=True)["cumulative_shortfall_t"].mean()
+                        for m in frames], axis=1)
+    spread = (fills.max(axis=1) - fills.min(axis=1)).dropna()
+    short = shorts.max(axis=1).fillna(0.0)
     sectors = frames[0].groupby("sector", observed=True)["demand_id"].nunique()
     sector_of = frames[0].drop_duplicates("demand_id").set_index("demand_id")["sector"]
-    loss: dict[str, tuple[float, float]] = {}
-    for m in frames[1:]:
-        g = m.groupby("demand_id", observed=True)
-        drop = (ref - g["fill_rate"].mean()).dropna()
-        short = g["cumulative_shortfall_t"].mean()
-        for d, v in drop.items():
-            key = (float(v), float(short.get(d, 0.0)))
-            loss[str(d)] = max(loss.get(str(d), (-np.inf, 0.0)), key)
-    hit = [d for d, (v, t) in loss.items()
-           if t > 1e-6 and v > 0 and sectors.get(sector_of.get(d), 0) > 1]
-    return sorted(hit, key=lambda d: (-loss[d][0], -loss[d][1], d))[:limit]
+    hit = [str(d) for d, v in spread.items()
+           if short.get(d, 0.0) > 1e-6 and v > 0 and sectors.get(sector_of.get(d), 0) > 1]
+    return sorted(hit, key=lambda d: (-float(spread[d]), -float(short[d]), d))[:limit]
 
 
 def kpi_table(inputs: Sequence[CompareInput], level_metrics: dict[str, dict[str, pd.DataFrame]]
@@ -270,6 +268,26 @@ def _load_inputs(paths: Sequence[Path], replications: int | None, seed: int | No
     return out
 
 
+def _resolve_references(inputs: Sequence[CompareInput], requested: Sequence[str]
+                        ) -> list[str]:
+    """The compared names ``--reference`` values stand for (a compared name, the input as
+    given, its file stem or folder name, or its scenario's name), without repeats; the first
+    input without any."""
+    out: list[str] = []
+    for token in requested:
+        for by in (lambda i: i.name, lambda i: str(i.path),
+                   lambda i: i.path.stem if i.source == "scenario file" else i.path.name,
+                   lambda i: i.scenario.name):
+            hit = [i.name for i in inputs if by(i) == token]
+            if hit:
+                out += [h for h in hit[:1] if h not in out]
+                break
+        else:  # checked before running; a name that changed on loading
+            raise _InputError(f"critmin: error: --reference: not a compared scenario: {token}",
+                              EXIT_USAGE)
+    return out or [inputs[0].name]
+
+
 def _pairing_notes(inputs: Sequence[CompareInput]) -> list[str]:
     notes = []
     seeds = {i.seed for i in inputs}
@@ -313,6 +331,8 @@ class StagedFolder:
         self._target = target
         self._final: Path | None = None
         self._tmp: Path | None = None
+        self._staged: Path | None = None
+        """The temp folder, remembered after publishing (for :meth:`final`)."""
 
     def dir(self) -> Path:
         """The temp folder (created on first use): write everything here."""
@@ -322,6 +342,7 @@ class StagedFolder:
             self._final = self._free(target)
             self._tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
             self._tmp.mkdir()
+            self._staged = self._tmp
         return self._tmp
 
     @staticmethod
@@ -333,11 +354,11 @@ class StagedFolder:
         raise AssertionError("unreachable")
 
     def final(self, path: Path) -> Path:
-        """Where ``path`` (inside the temp folder) will be once published."""
-        if self._tmp is None or self._final is None:
+        """Where ``path`` (inside the temp folder) is, or will be, once published."""
+        if self._staged is None or self._final is None:
             return path
         try:
-            return self._final / path.relative_to(self._tmp)
+            return self._final / path.relative_to(self._staged)
         except ValueError:
             return path
 
@@ -417,8 +438,14 @@ def compare(
         help="Count the time to first shortfall from this event in every scenario that has "
              "it (default: per demand sector, the first event that can reduce its "
              "supply).")] = None,
+    reference: Annotated[list[str] | None, typer.Option(
+        "--reference", metavar="NAME",
+        help="Scenario the others are differenced against (its name or the input as given; "
+             "repeatable: the report shows the differences against each in turn; default: "
+             "the first input).")] = None,
 ) -> None:
     """Compare scenarios paired by replication: overlay figures, kpis.csv and a table."""
+    from .analysis.compare import comparison_pairs, pairs_table
     from .analysis.metrics import event_windows, plant_starts, replication_metrics
     from .cli import _progress, check_disruption
     from .report import sector_timeseries
@@ -447,6 +474,13 @@ def compare(
         if unknown:
             raise _InputError(f"critmin: error: --sector: unknown sector(s): "
                               f"{', '.join(unknown)} (known: {', '.join(known)})", EXIT_USAGE)
+        known_refs = {sc.name for sc in scenarios} | {str(p) for p in inputs} | {
+            p.stem if p.is_file() else p.name for p in inputs}
+        unknown = [r for r in (reference or []) if r not in known_refs]
+        if unknown:
+            raise _InputError(f"critmin: error: --reference: not a compared scenario: "
+                              f"{', '.join(unknown)} (the scenarios: "
+                              f"{', '.join(sorted(sc.name for sc in scenarios))})", EXIT_USAGE)
         ids = {did for sc in scenarios for did in sc.demand}
         unknown = [d for d in (demand or []) if d not in ids]
         if unknown:
@@ -457,9 +491,12 @@ def compare(
         try:
             loaded = _load_inputs(inputs, replications, seed, list(set_ or []),
                                   lambda: out_dir() / "runs", progress, check, workers)
+            references = _resolve_references(loaded, reference or [])
         except _InputError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(exc.code) from None
+        loaded = ([i for i in loaded if i.name == references[0]]
+                  + [i for i in loaded if i.name != references[0]])
         notes = _pairing_notes(loaded) + [
             f"note: {i.name} has no event {disruption!r}: its time to first shortfall is not "
             "computed" for i in loaded if disruption is not None
@@ -493,7 +530,13 @@ def compare(
         folder = out_dir()
         kpis = kpi_table(loaded, level_metrics)
         kpis.to_csv(folder / "kpis.csv", index=False, lineterminator="\n", float_format="%.10g")
-        written = [folder / "kpis.csv"]
+        pairs = pairs_table(level_metrics, comparison_pairs(
+            [i.name for i in loaded], references, {i.name: i.seed for i in loaded}),
+            {"sector": list(_SECTOR_METRICS),
+             "demand": list(kpis.loc[kpis["level"] == "demand", "metric"].unique())})
+        pairs.to_csv(folder / "pairs.csv", index=False, lineterminator="\n",
+                     float_format="%.10g")
+        written = [folder / "kpis.csv", folder / "pairs.csv"]
         ts = {i.name: i.timeseries for i in loaded}
         events = {i.name: event_windows(i.scenario) + plant_starts(i.scenario) for i in loaded}
         reps = {i.name: i.replications for i in loaded}
@@ -511,6 +554,7 @@ def compare(
                         "run_dir": str(staged.final(i.run_dir)), "seed": i.seed,
                         "replications": i.replications, "status": i.status} for i in loaded],
             "reference": loaded[0].name,
+            "references": references,
             "sectors": sectors,
             "demands": demands,
             "smooth_days": smooth,
@@ -526,7 +570,7 @@ def compare(
             kpis, sectors, {s: folder / f"overlay_{_slug(s)}.png" for s in sectors},
             notes, version=package_version(), demands=demands,
             demand_figures={d: folder / f"overlay_demand_{_slug(d)}.png" for d in demands},
-            price_figures=price_figures)
+            price_figures=price_figures, pairs=pairs, references=references)
         folder = staged.publish()
     if demands:  # who runs short first, then the sectors summed over countries
         print_table(kpis, loaded, demands, level="demand")

@@ -8,14 +8,15 @@ difference ``b - a`` removes the noise the two runs have in common. Formulas: do
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .metrics import SUMMARY_METRICS, t_critical_95
 
-__all__ = ["PAIRED_COLUMNS", "paired_differences"]
+__all__ = ["PAIRED_COLUMNS", "PAIR_COLUMNS", "comparison_pairs", "paired_differences",
+           "pairs_table"]
 
 PAIRED_COLUMNS = [
     "demand_id", "country", "sector", "material", "metric", "n_pairs", "n", "mean_a",
@@ -95,3 +96,59 @@ def paired_differences(
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in PAIRED_COLUMNS})
     return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
+
+
+PAIR_COLUMNS = [
+    "level", "group", "metric", "reference", "scenario", "n", "mean_reference",
+    "mean_scenario", "diff_mean", "ci95_low", "ci95_high", "ci_excludes_zero",
+]
+
+
+def comparison_pairs(names: Sequence[str], references: Sequence[str],
+                     seeds: Mapping[str, int | None] | None = None) -> list[tuple[str, str]]:
+    """The ``(reference, scenario)`` pairs whose paired difference ``scenario - reference``
+    a comparison reports, in order: every other scenario against each of ``references`` in
+    turn (in ``names`` order), then every remaining pair as later minus earlier in
+    ``names``. Pairs whose ``seeds`` differ share no random numbers and are left out.
+
+    Raises ``ValueError`` for a reference not in ``names``."""
+    unknown = [r for r in references if r not in names]
+    if unknown:
+        raise ValueError(f"not a compared scenario: {', '.join(unknown)}")
+    seeds = seeds or {}
+    out: list[tuple[str, str]] = []
+    covered: set[frozenset[str]] = set()
+    for ref in dict.fromkeys(references):
+        for other in names:
+            if other != ref:
+                out.append((ref, other))
+                covered.add(frozenset((ref, other)))
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if frozenset((a, b)) not in covered:
+                out.append((a, b))
+    return [(a, b) for a, b in out if seeds.get(a) == seeds.get(b)]
+
+
+def pairs_table(level_metrics: Mapping[str, Mapping[str, pd.DataFrame]],
+                pairs: Sequence[tuple[str, str]],
+                metrics: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Every pair's paired differences (:data:`PAIR_COLUMNS`, ``pairs.csv`` of a
+    comparison): ``level_metrics[level][scenario]`` are replication-metrics frames and
+    ``metrics[level]`` the metrics to difference at that level; ``diff_mean`` is
+    ``scenario - reference`` (:func:`paired_differences`), rows in ``pairs`` order."""
+    frames = []
+    for a, b in pairs:
+        for level, per in level_metrics.items():
+            d = paired_differences(per[a], per[b], metrics=metrics[level])
+            if d.empty:
+                continue
+            frames.append(pd.DataFrame({
+                "level": level, "group": d["demand_id"], "metric": d["metric"],
+                "reference": a, "scenario": b, "n": d["n"], "mean_reference": d["mean_a"],
+                "mean_scenario": d["mean_b"], "diff_mean": d["mean_diff"],
+                "ci95_low": d["ci95_low"], "ci95_high": d["ci95_high"],
+                "ci_excludes_zero": d["ci_excludes_zero"]}))
+    if not frames:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in PAIR_COLUMNS})
+    return pd.concat(frames, ignore_index=True)[PAIR_COLUMNS]

@@ -99,25 +99,99 @@ def _sector_rows(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str
     return rows
 
 
-def _findings(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str],
-              level: str = "sector") -> list[str]:
-    """One sentence per group of interest (``level`` sector or demand) and alternative."""
+def _pair_row(pairs: pd.DataFrame | None, level: str, group: str, metric: str,
+              ref: str, other: str) -> pd.Series | None:
+    """The ``pairs.csv`` row of ``other - ref`` for one group and metric, as a
+    ``diff_``-prefixed series :func:`_cell` reads (``None`` when not paired)."""
+    if pairs is None or pairs.empty:
+        return None
+    hit = pairs[(pairs["level"] == level) & (pairs["group"] == group)
+                & (pairs["metric"] == metric) & (pairs["reference"] == ref)
+                & (pairs["scenario"] == other)]
+    if hit.empty:
+        return None
+    r = hit.iloc[0]
+    return pd.Series({"metric": metric, "diff_mean": r["diff_mean"],
+                      "diff_ci95_low": r["ci95_low"], "diff_ci95_high": r["ci95_high"],
+                      "diff_ci_excludes_zero": bool(r["ci_excludes_zero"])})
+
+
+def _findings(kpis: pd.DataFrame, groups: Sequence[str], level: str, ref: str,
+              others: Sequence[str], pairs: pd.DataFrame | None = None) -> list[str]:
+    """One sentence per group of interest (``level`` sector or demand) and scenario of
+    ``others``, against ``ref``: its fill rate, ``ref``'s, their paired difference (from
+    ``pairs``; without it, ``kpis``'s difference against the first scenario) and its
+    shortfall."""
     sec = kpis[(kpis["level"] == level)]
     out = []
-    for s in sectors:
+    for s in groups:
         fr = sec[(sec["group"] == s) & (sec["metric"] == "fill_rate")].set_index("scenario")
         sh = sec[(sec["group"] == s)
                  & (sec["metric"] == "cumulative_shortfall_t")].set_index("scenario")
-        for n in names[1:]:
-            if n not in fr.index or n not in sh.index:
+        for n in others:
+            if n not in fr.index or n not in sh.index or ref not in fr.index:
                 continue
             f, t = fr.loc[n], sh.loc[n]
+            diff = (_pair_row(pairs, level, s, "fill_rate", ref, n) if pairs is not None
+                    else f)
+            said = ("not paired" if diff is None
+                    else f"difference {_e(_cell(diff, 'diff_', signed=True))}")
             out.append(
                 f"<strong>{_e(s)}</strong>, {_e(n)}: fill rate "
-                f"{_e(_cell(f))} against {_e(_mean(fr.loc[names[0]]))} in {_e(names[0])} "
-                f"(difference {_e(_cell(f, 'diff_', signed=True))}); shortfall "
-                f"{_e(_cell(t))} per replication.")
+                f"{_e(_cell(f))} against {_e(_mean(fr.loc[ref]))} in {_e(ref)} "
+                f"({said}); shortfall {_e(_cell(t))} per replication.")
     return out
+
+
+def _pairs_rows(pairs: pd.DataFrame, level: str, groups: Sequence[str],
+                columns: Sequence[tuple[str, str]]) -> list[list[str]]:
+    rows = []
+    for g in groups:
+        for metric, label in REPORT_METRICS.items():
+            cells = [_cell(_pair_row(pairs, level, g, metric, a, b), "diff_", signed=True)
+                     for a, b in columns]
+            if all(c == "-" for c in cells):
+                continue
+            rows.append([g, label, *cells])
+    return rows
+
+
+def _findings_section(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str],
+                      demands: Sequence[str], pairs: pd.DataFrame | None,
+                      references: Sequence[str]) -> list[str]:
+    """The findings: against each reference in turn (the question first), then the pairs
+    that involve no reference."""
+    parts = ['<section id="findings"><h2>Findings</h2>']
+    refs = list(references) or [names[0]]
+    for ref in refs:
+        others = [n for n in names if n != ref]
+        if len(refs) > 1 or len(names) > 2:
+            parts.append(f"<h3>Against {_e(ref)}: how much each scenario differs</h3>")
+        if demands:
+            parts.append("<h4>Who runs short: the hardest-hit demand sectors</h4>"
+                         if len(refs) > 1 or len(names) > 2 else
+                         "<h3>Who runs short: the hardest-hit demand sectors</h3>")
+            parts.append('<ul class="findings">' + "".join(
+                f"<li>{x}</li>" for x in _findings(kpis, demands, "demand", ref, others,
+                                                   pairs)) + "</ul>")
+            parts.append("<h4>By sector, summed over countries</h4>"
+                         if len(refs) > 1 or len(names) > 2 else
+                         "<h3>By sector, summed over countries</h3>")
+        found = _findings(kpis, sectors, "sector", ref, others, pairs)
+        parts.append('<ul class="findings">' + "".join(f"<li>{x}</li>" for x in found)
+                     + "</ul>" if found else "<p>No alternative scenario to compare.</p>")
+    if pairs is not None and not pairs.empty:
+        rest = [(a, b) for a, b in dict.fromkeys(zip(pairs["reference"], pairs["scenario"],
+                                                     strict=True))
+                if a not in refs and b not in refs]
+        if rest:
+            parts.append("<h3>Other pairs</h3>")
+            for a, b in rest:
+                found = _findings(kpis, sectors, "sector", a, [b], pairs)
+                parts.append('<ul class="findings">' + "".join(
+                    f"<li>{x}</li>" for x in found) + "</ul>")
+    parts.append("</section>")
+    return parts
 
 
 def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
@@ -125,12 +199,16 @@ def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
                          notes: Sequence[str] = (), version: str = "unknown", *,
                          demands: Sequence[str] = (),
                          demand_figures: dict[str, Path] | None = None,
-                         price_figures: dict[str, Path] | None = None) -> str:
+                         price_figures: dict[str, Path] | None = None,
+                         pairs: pd.DataFrame | None = None,
+                         references: Sequence[str] = ()) -> str:
     """The comparison report as HTML text.
 
     ``kpis`` is the comparison's ``kpis.csv`` frame; ``figures`` maps a sector, and
     ``demand_figures`` a demand sector of ``demands`` (the hardest hit), to its overlay PNG
-    (embedded); ``price_figures`` maps a priced material to its price overlay. Raises
+    (embedded); ``price_figures`` maps a priced material to its price overlay; ``pairs``
+    (``pairs.csv``) gives the paired difference of every pair, shown against each of
+    ``references`` in turn (default: the first run), then the other pairs. Raises
     ``FileNotFoundError`` when a figure file is missing."""
     demand_figures = demand_figures or {}
     names = [r.name for r in runs]
@@ -141,8 +219,11 @@ def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
              f'<p class="lede">Each scenario ran {n} replication(s) with seed '
              f"{_e(', '.join(map(str, seeds)) or '-')}; replication r of every scenario "
              "draws the same random numbers (common random numbers), so the paired "
-             f"differences against <strong>{_e(names[0])}</strong> cancel the noise the "
-             "scenarios share. A * marks a difference whose 95% CI excludes zero.</p>"]
+             "differences against "
+             + ", then against ".join(f"<strong>{_e(r)}</strong>"
+                                      for r in (list(references) or names[:1]))
+             + " cancel the noise the scenarios share. A * marks a difference whose 95% CI "
+             "excludes zero.</p>"]
     parts.append('<div class="scroll">' + _table(
         ["Scenario", "Source", "Seed", "Replications", "Status", "Run folder"],
         ([r.name, r.source, r.seed if r.seed is not None else "-", r.replications, r.status,
@@ -154,16 +235,7 @@ def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
         parts.append("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in notes) + "</ul>")
     parts.append("</header>")
 
-    parts.append('<section id="findings"><h2>Findings</h2>')
-    if demands:
-        parts.append("<h3>Who runs short: the hardest-hit demand sectors</h3>")
-        parts.append("<ul class=\"findings\">" + "".join(
-            f"<li>{x}</li>" for x in _findings(kpis, names, demands, "demand")) + "</ul>")
-        parts.append("<h3>By sector, summed over countries</h3>")
-    found = _findings(kpis, names, sectors)
-    parts.append("<ul class=\"findings\">" + "".join(f"<li>{x}</li>" for x in found) + "</ul>"
-                 if found else "<p>No alternative scenario to compare.</p>")
-    parts.append("</section>")
+    parts += _findings_section(kpis, names, sectors, demands, pairs, references)
 
     parts.append('<section id="figures"><h2>Fill rate by sector</h2>')
     for d in demands:
@@ -212,8 +284,18 @@ def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
                      + _table(["Sector", "Metric", *(f"{x} mean [95% CI]" for x in names),
                                *diff_heads], _sector_rows(kpis, names, others),
                               numeric_from=2) + "</div></details>")
+    if pairs is not None and not pairs.empty:
+        columns = list(dict.fromkeys(zip(pairs["reference"], pairs["scenario"], strict=True)))
+        if len(columns) > len(names) - 1:
+            parts.append("<details open><summary>Every pair's paired difference</summary>"
+                         '<div class="scroll">' + _table(
+                             ["Sector", "Metric", *(f"{b} - {a} [95% CI]" for a, b in columns)],
+                             _pairs_rows(pairs, "sector", sectors, columns), numeric_from=2,
+                             caption="Sectors drawn above: every pair that shares a seed "
+                                     "(pairs.csv)") + "</div></details>")
     parts.append("<p>Every metric, per sector and per demand sector, with percentiles: "
-                 "<code>kpis.csv</code> in the compare folder.</p></section>")
+                 "<code>kpis.csv</code> in the compare folder; every pair's paired "
+                 "differences: <code>pairs.csv</code>.</p></section>")
 
     parts.append('<section id="definitions"><h2>Definitions</h2><dl class="facts">'
                  + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in DEFINITIONS.items())
