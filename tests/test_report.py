@@ -138,14 +138,15 @@ def test_report_content(report, run_dir):
     assert "Malaysia licenses oxide exports" in text
     # every figure embedded as a PNG
     imgs = c.of("img")
-    assert len(imgs) == 6  # fan, small multiples, stockpiles, origin mix, concentration, overview
+    # fan, small multiples, stockpiles, origin mix, concentration, overview; Japan's panels
+    assert len(imgs) == 7
     assert "fig-stockpiles" in c.ids and "stockpiles.parquet" in text  # drawn from the table
     for img in imgs:
         assert img["src"].startswith("data:image/png;base64,") and img["alt"]
         assert base64.b64decode(img["src"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
     # sections, events with dates, KPI tables with percentiles and CIs
-    for anchor in ("findings", "events", "figures", "sectors", "demand", "summary",
-                   "manifest", "scenario", "definitions"):
+    for anchor in ("findings", "events", "figures", "sectors", "demand", "countries",
+                   "summary", "manifest", "scenario", "definitions"):
         assert anchor in c.ids, anchor
     cells = " ".join(c.text.get("td", []))
     assert "my_licences" in cells and "2025-01-06" in cells and "2025-04-07" in cells

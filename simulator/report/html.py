@@ -333,6 +333,7 @@ def _build(run: RunData, max_panels: int, figures: bool) -> str:
     sections = [("findings", "Findings"), ("events", "Events"),
                 *([("figures", "Figures")] if figures else []),
                 ("sectors", "Metrics per sector"), ("demand", "Metrics per demand sector"),
+                ("countries", "By country"),
                 ("summary", "Run summary (summary.csv)"), ("manifest", "Manifest"),
                 ("scenario", "Resolved scenario"), ("definitions", "Definitions")]
     parts.append("<nav aria-label=\"Contents\"><strong>Contents</strong><ol>"
@@ -407,6 +408,11 @@ def _build(run: RunData, max_panels: int, figures: bool) -> str:
                  "metric per demand sector (mean, 95% CI, P5/P50/P95) as CSV</a> (embedded in "
                  "this file).</p>")
     parts.append("</section>")
+
+    from .countries import country_section
+
+    parts += country_section(sc, run.timeseries, metrics, n, events, demand_rows, head,
+                             figures)
 
     parts.append('<section id="summary"><h2>Run summary (summary.csv)</h2>')
     summary_csv = run.path / "summary.csv"
