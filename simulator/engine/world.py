@@ -360,10 +360,17 @@ class World:
         warmup = self.net.warmup_days
         a = self._fill_alpha
 
+        cover = b.cover_days
+
         def planned(days: float) -> float:
-            """Lead time (days) to order for: the lane's, rounded up to whole steps (at least
-            one): a lot that lands mid-step is used from the next step."""
-            used = -(-days // step) * step
+            """Lead time (days) to order for: the lane's as it is, at least one step. A lot
+            that lands mid-step waits for the next step's use, so rounding the lead up to
+            whole steps would hold up to a step more stock than a daily run (the results
+            would depend on the step); the buyer plans the exact lead unless its cover is
+            shorter than that wait, then as much more as keeps its stock after each step's
+            use from going below zero (``rounded - cover``; docs/engine.md, "Timing")."""
+            rounded = -(-days // step) * step
+            used = rounded - cover if rounded - cover > days else days
             return used if used > step else step
 
         def lead_of(lanes: list[Lane]) -> float:
