@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..scenario.models import Scenario
 from .stockpile import TRIGGERS, StockpileRT, stockpile_buyers, watched_demand
+
+NEVER = 10**9
+"""Start day of a plant built on price whose project has not been committed (or never
+will be)."""
 
 #: Priority of a stockpile's purchasing account: below every commercial buyer, in every
 #: allocation tier (reserve purchases are served after every commercial buyer).
@@ -368,6 +373,8 @@ class FacilitySpec:
     ramp_up_days: int
     input_cover_days: float
     output_cover_days: float
+    invest: Any = None
+    """The facility's ``invest`` (built on price), or None."""
 
 
 @dataclass
@@ -383,6 +390,8 @@ class Network:
     facilities: list[FacilityRT] = field(default_factory=list)
     demands: list[DemandRT] = field(default_factory=list)
     stockpiles: list[StockpileRT] = field(default_factory=list)
+    investments: list = field(default_factory=list)
+    """(facility, its ``invest``) of the plants built on price, in declaration order."""
     events: dict = field(default_factory=dict)
     """Events that happen in this replication (id -> model), in declaration order."""
     initial_t: dict[str, float] = field(default_factory=dict)
@@ -403,7 +412,7 @@ def facility_specs(s: Scenario, events: dict) -> list[FacilitySpec]:
     """Scenario facilities plus those that happening cooperation agreements build."""
     specs = [
         FacilitySpec(fid, f.country, f.recipe, f.capacity_tpy, f.start_date, f.ramp_up_days,
-                     f.input_cover_days, f.output_cover_days)
+                     f.input_cover_days, f.output_cover_days, f.invest)
         for fid, f in s.facilities.items()
     ]
     for ev in events.values():
@@ -476,6 +485,9 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
         rt.capacity_tpd = f.capacity_tpy / 365.0
         if f.start_date is not None and f.start_date > s.start_date - dt.timedelta(warmup):
             rt.start_day = s.day_of(f.start_date)
+        if f.invest is not None:  # not built until a price calls for it
+            rt.start_day = NEVER
+            net.investments.append((rt, f.invest))
         rt.ramp_days = f.ramp_up_days
         active_now = rt.capacity_factor(-warmup)
         rt.desired_runs_per_day = rt.capacity_tpd * active_now

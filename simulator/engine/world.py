@@ -19,8 +19,10 @@ from .allocation import TieredProRata
 from .clock import Clock
 from .events.logistics import step_multiplier
 from .gate import gate, in_force
+from .investment import Investments
 from .market import Market
 from .network import (
+    NEVER,
     Buyer,
     DemandRT,
     FacilityRT,
@@ -70,6 +72,7 @@ class World:
         self.clock = Clock(self.env, network.step_days, [], self._land)
         self._backfill = network.step_days > 1
         self.market: Market | None = None
+        self.investments: Investments | None = None
         self.events: list = []
         """Installed :class:`~.events.base.PolicyEvent` objects, in declaration order."""
 
@@ -124,11 +127,18 @@ class World:
         if market.enabled and market.prices:  # prices form after the step's trade
             self.market = Market(market, net, net.buyers, self.rec)
             self.clock.phases.append([self.market.update])
+            if net.investments:  # then projects commit on the step's prices
+                self.investments = Investments(self, self.market, net.investments)
+                self.clock.phases[-1].append(self.investments.update)
         install_events(self)
         for f in net.facilities:
-            if not f.online:
-                self.env.process(self._construction(f, self.wake(f.start_day)))  # type: ignore[arg-type]
+            if not f.online and f.start_day != NEVER:
+                self.build(f)
         self.env.process(self.clock.run())
+
+    def build(self, f: FacilityRT) -> None:
+        """Commission ``f`` on its start day (a SimPy process waits for it)."""
+        self.env.process(self._construction(f, self.wake(f.start_day)))  # type: ignore[arg-type]
 
     def _construction(self, f: FacilityRT, ready: simpy.Event):
         """A plant that starts during the run exists from its start day on (SimPy process)."""

@@ -71,6 +71,17 @@ def check_scenario(s: Scenario, gaps: Gaps = NO_GAPS) -> list[Problem]:
                 and fac.start_date >= s.end_date:
             err(("facilities", fid, "start_date"),
                 f"date {fac.start_date} is outside the horizon (end_date {s.end_date})")
+        if fac.invest is not None:
+            if fac.start_date is not None:
+                err(("facilities", fid, "invest"), "a plant built on price (invest) has no "
+                    "start_date: its start is the commitment day plus its lead time")
+            if "market" not in gaps.fields and fac.invest.material not in s.market.prices:
+                err(("facilities", fid, "invest", "material"),
+                    f"{fac.invest.material!r} has no price: add it to market.prices "
+                    f"(priced: {', '.join(sorted(s.market.prices)) or 'none'})")
+            elif "market" not in gaps.fields and not s.market.enabled:
+                err(("facilities", fid, "invest"), "market.enabled is false: no price can "
+                    "call for this plant (remove invest, or enable the market)")
 
     for ev in s.events.values():  # plants a cooperation agreement builds produce too
         for nf in getattr(ev, "facilities", {}).values() if ev.type == "cooperation_agreement" \

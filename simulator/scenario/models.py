@@ -87,6 +87,28 @@ class Recipe(Model):
     """Free text."""
 
 
+class Investment(Model):
+    """When a planned plant is built: committed once a price has stayed at or above its
+    incentive price long enough, started after a lead time, or never (docs/markets.md,
+    "Supply response")."""
+
+    material: Id
+    """The priced material (``market.prices``) whose price decides."""
+    market: Literal["export", "home"] = "export"
+    """Which tier's price: ``export`` (outside ``market.home``, where controls raise it) or
+    ``home``; with one world tier (no ``market.home``) either means the world price."""
+    incentive_price: Price
+    """USD/kg at or above which the project is committed (its incentive price)."""
+    sustained_days: DayCount = 180
+    """Days the price must stay at or above ``incentive_price`` before commitment (a
+    modelling assumption: investors wait for a half-year of prices, not a spike)."""
+    lead_time_days: DayCount = 1095
+    """Days from commitment to ``start_date`` (a distribution draws it per replication)."""
+    completion_probability: Fraction = 1.0
+    """Chance a committed project ever starts (announced projects often slip or fail);
+    drawn once, at commitment, on the facility's own random stream."""
+
+
 class Facility(Model):
     """A mine, plant or aggregate of plants in one country running one recipe."""
 
@@ -106,6 +128,9 @@ class Facility(Model):
     """Safety stock of each output held for sale, in days of full-capacity output, on top of
     one step's output; the plant slows down when every output is at target (production is
     pulled by orders)."""
+    invest: Investment | None = None
+    """Build it only when a price calls for it (exclusive with ``start_date``): the plant
+    does not exist until its investment is committed and its lead time has passed."""
     note: str | None = None
     """Free text."""
 

@@ -1,0 +1,90 @@
+"""Supply response: plants built when a price calls for them (docs/markets.md, "Supply
+response").
+
+A facility with ``invest`` does not exist until its project is **committed**: at the end of
+a step (after prices move), if the price of ``invest.material`` in its tier has been at or
+above ``incentive_price`` since a step at least ``sustained_days`` ago, the project is
+committed that day. One draw on the facility's own stream ``invest:<facility>`` decides
+whether it is ever completed (``completion_probability``); a completed project starts
+``lead_time_days`` later (the plant is then commissioned like any plant that starts during
+the run, with its ramp-up). A price that falls below the incentive before commitment resets
+the clock. Prices are known at step ends, so the commitment day is the first step end at
+which the price has held long enough (up to a step after ``sustained_days``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .market import tier_names
+from .network import NEVER
+
+if TYPE_CHECKING:
+    from ..scenario.models import Investment
+    from .market import Market, PriceIndex
+    from .network import FacilityRT
+    from .world import World
+
+class Project:
+    """One facility built on price: its trigger price index and its state."""
+
+    __slots__ = ("above_since", "committed_day", "completed", "facility", "model", "price")
+
+    def __init__(self, facility: FacilityRT, model: Investment, price: PriceIndex):
+        self.facility = facility
+        self.model = model
+        self.price = price
+        self.above_since: int | None = None
+        """First step-end day of the current run of prices at or above the incentive."""
+        self.committed_day: int | None = None
+        self.completed: bool | None = None
+        """Whether the committed project is built (drawn at commitment)."""
+
+
+def price_index(market: Market, material: str, tier: str) -> PriceIndex:
+    """The price index of ``material`` in ``tier`` (``export`` or ``home``); with one world
+    tier, the world price. Raises ``KeyError`` if the material is not priced."""
+    for home, abroad, _ in market.pairs:
+        if home.material == material:
+            return abroad if tier == "export" and abroad is not None else home
+    raise KeyError(material)
+
+
+class Investments:
+    """The projects of one replication; :meth:`update` runs after the market's update."""
+
+    def __init__(self, world: World, market: Market, plants: list[tuple[FacilityRT, Investment]]):
+        self.world = world
+        self.warmup = world.net.warmup_days
+        self.pending = [Project(f, m, price_index(market, m.material, m.market))
+                        for f, m in plants]
+        self.projects = list(self.pending)
+
+    def update(self, now: int) -> None:
+        """Commit every pending project whose price has held long enough."""
+        day = now - self.warmup
+        still = []
+        for p in self.pending:
+            m = p.model
+            if p.price.price >= m.incentive_price:
+                if p.above_since is None:
+                    p.above_since = day
+                if day - p.above_since >= m.sustained_days:
+                    self._commit(p, day)
+                    continue
+            else:
+                p.above_since = None
+            still.append(p)
+        self.pending = still
+
+    def _commit(self, p: Project, day: int) -> None:
+        p.committed_day = day
+        rng = self.world.streams.get(f"invest:{p.facility.fid}")
+        p.completed = bool(rng.random() < p.model.completion_probability)
+        if p.completed:
+            start = day + p.model.lead_time_days
+            p.facility.start_day = start
+            self.world.build(p.facility)
+
+
+__all__ = ["NEVER", "Investments", "Project", "price_index", "tier_names"]

@@ -1,0 +1,117 @@
+"""Plants built on price (engine/investment.py, docs/markets.md "Supply response"), on the
+tiny network of tests/test_market.py: AU sells ore to JP (10 t/day, 10 days of cover); from
+day 100 AU bans ore exports to JP, so JP's (ex-AU) price climbs to ten times its reference
+of 12 USD/kg. A JP mine is planned at an incentive price of 30 USD/kg."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from simulator.engine import run_replication
+from simulator.scenario.checks import check_scenario
+from simulator.scenario.models import Scenario
+from tests.conftest import deep_update, make_scenario
+from tests.test_events import BASE, date
+from tests.test_market import PRICED
+
+BAN = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+       "destinations": ["JP"], "mode": "ban", "effective": date(100)}
+
+
+def _data(invest: dict | None = None, *, ban: bool = True, plant: bool = True) -> dict:
+    data = deep_update(BASE, {"simulation": {"step_days": 1, "warmup_days": 364}, **PRICED})
+    if ban:
+        data["events"] = {"ban": BAN}
+    if plant:
+        data["facilities"]["jp_mine"] = {
+            "country": "JP", "recipe": "mining", "capacity_tpy": 36500,
+            "invest": {"material": "ore", "incentive_price": 30.0, "sustained_days": 30,
+                       "lead_time_days": 60, **(invest or {})}}
+        data["sourcing"]["jp_ore"]["suppliers"] = {"AU": 0.5, "JP": 0.5}
+    return data
+
+
+def _run(data: dict, replication: int = 0):
+    return run_replication(make_scenario(data), seed=1, replication=replication)
+
+
+def _first_day_above(r, level: float) -> int:
+    p = r.prices[r.prices["market"] == "ex-AU"].set_index("day")["price_usd_per_kg"]
+    return int(p[p >= level].index.min())
+
+
+def test_a_project_is_committed_after_the_price_holds_and_starts_after_its_lead_time():
+    r = _run(_data())
+    above = _first_day_above(r, 30.0)
+    assert 100 < above < 130  # JP runs short, its price climbs past the incentive
+    made = r.production[r.production["facility"] == "jp_mine"]
+    assert made["tonnes"].sum() > 0
+    # committed 30 days after the price first reached 30, started 60 days later
+    assert int(made.loc[made["tonnes"] > 0, "day"].min()) == above + 30 + 60
+    # JP is served again: no shortfall in the last 100 days
+    ts = r.timeseries[r.timeseries["demand_id"] == "jp_use"]
+    assert ts.loc[ts["day"] > 366 - 100, "shortfall_t"].sum() == 0.0
+    assert ts.loc[ts["day"] < above + 90, "shortfall_t"].sum() > 0
+
+
+def test_a_project_that_never_completes_changes_nothing():
+    """Committed but never built (completion_probability 0): the run is bit-identical to one
+    without the planned plant."""
+    never = _run(_data({"completion_probability": 0.0}))
+    without = _run(_data(plant=False))
+    assert never.production[never.production["facility"] == "jp_mine"]["tonnes"].sum() == 0
+    pd.testing.assert_frame_equal(never.timeseries, without.timeseries)
+    pd.testing.assert_frame_equal(never.prices, without.prices)
+
+
+def test_a_price_below_the_incentive_builds_nothing():
+    """Without the ban JP's price stays at its reference (12 < 30): the mine is never built
+    and the run is the run without it."""
+    calm = _run(_data(ban=False))
+    without = _run(_data(ban=False, plant=False))
+    assert calm.production[calm.production["facility"] == "jp_mine"]["tonnes"].sum() == 0
+    pd.testing.assert_frame_equal(calm.timeseries, without.timeseries)
+
+
+def test_nothing_changes_before_the_plant_starts():
+    """Causality: a built plant changes nothing before its start day."""
+    built = _run(_data())
+    never = _run(_data({"completion_probability": 0.0}))
+    start = _first_day_above(built, 30.0) + 90
+    a = built.timeseries[built.timeseries["day"] < start].reset_index(drop=True)
+    b = never.timeseries[never.timeseries["day"] < start].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    assert not built.timeseries.equals(never.timeseries)
+
+
+def test_completion_is_drawn_on_the_plants_own_stream():
+    """Half the replications build the mine at completion_probability 0.5 (within
+    binomial noise), and replication r draws the same whatever else the scenario holds."""
+    data = _data({"completion_probability": 0.5})
+    built = [bool(_run(data, r).production.query("facility == 'jp_mine'")["tonnes"].sum())
+             for r in range(16)]
+    assert 3 <= sum(built) <= 13
+    longer = _data({"completion_probability": 0.5, "lead_time_days": 90})
+    again = [bool(_run(longer, r).production.query("facility == 'jp_mine'")["tonnes"].sum())
+             for r in range(16)]
+    assert again == built
+
+
+@pytest.mark.parametrize(("patch", "where", "text"), [
+    ({"start_date": "2024-06-01"}, ("facilities", "jp_mine", "invest"), "no start_date"),
+    ({"invest": {"material": "magnet"}}, ("facilities", "jp_mine", "invest", "material"),
+     "has no price"),
+])
+def test_invalid_investments_are_located(patch, where, text):
+    data = _data()
+    data["facilities"]["jp_mine"] = deep_update(data["facilities"]["jp_mine"], patch)
+    problems = check_scenario(Scenario.model_validate(data))
+    assert any(p.path == where and text in p.message for p in problems), problems
+
+
+def test_a_disabled_market_cannot_call_for_a_plant():
+    data = deep_update(_data(), {"market": {"enabled": False}})
+    problems = check_scenario(Scenario.model_validate(data))
+    assert any(p.path == ("facilities", "jp_mine", "invest") and "market.enabled is false"
+               in p.message for p in problems), problems
