@@ -13,6 +13,7 @@ import pandas as pd
 from ..scenario.distributions import realize
 from ..scenario.models import Scenario
 from .balance import MassBalanceError, check_mass_balance
+from .investment import PROJECT_COLUMNS, project_frame
 from .network import build_network
 from .recorder import PRICE_COLUMNS
 from .rng import RandomStreams
@@ -35,7 +36,9 @@ class ReplicationResult:
     - ``balance``: the per-material mass-balance ledger at the end of the run;
     - ``event_count``: SimPy events processed (warm-up included);
     - ``prices``: day, material, market, price_usd_per_kg (one row per priced material and
-      market tier per step, recorded after the step's trade; empty without ``market.prices``).
+      market tier per step, recorded after the step's trade; empty without ``market.prices``);
+    - ``projects``: facility, committed_day, completed, start_day (one row per plant built on
+      price, ``invest``; days are NaN while not committed, ``start_day`` NaN if never built).
     """
 
     timeseries: pd.DataFrame
@@ -46,6 +49,7 @@ class ReplicationResult:
     event_count: int
     step_days: int
     prices: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PRICE_COLUMNS))
+    projects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROJECT_COLUMNS))
 
 
 def run_replication(scenario: Scenario, seed: int = 0, replication: int = 0) -> ReplicationResult:
@@ -78,4 +82,5 @@ def run_replication(scenario: Scenario, seed: int = 0, replication: int = 0) -> 
     balance = check_mass_balance(world)
     ts, flows, production, stockpiles = world.rec.frames()
     return ReplicationResult(ts, flows, production, stockpiles, balance, world.event_count,
-                             scenario.simulation.step_days, world.rec.prices())
+                             scenario.simulation.step_days, world.rec.prices(),
+                             project_frame(world.investments))

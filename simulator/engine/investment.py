@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from .market import tier_names
 from .network import NEVER
 
@@ -87,4 +89,21 @@ class Investments:
             self.world.build(p.facility)
 
 
-__all__ = ["NEVER", "Investments", "Project", "price_index", "tier_names"]
+PROJECT_COLUMNS = ["facility", "committed_day", "completed", "start_day"]
+
+
+def project_frame(investments: Investments | None) -> pd.DataFrame:
+    """One row per plant built on price (:data:`PROJECT_COLUMNS`): the day its project was
+    committed (NaN if never), whether it is built (NaN if not committed) and its start day
+    (NaN unless built); days count from the scenario's start date."""
+    rows = [] if investments is None else [
+        {"facility": p.facility.fid,
+         "committed_day": float("nan") if p.committed_day is None else p.committed_day,
+         "completed": float("nan") if p.completed is None else float(p.completed),
+         "start_day": p.facility.start_day if p.completed else float("nan")}
+        for p in investments.projects]
+    return pd.DataFrame(rows, columns=PROJECT_COLUMNS)
+
+
+__all__ = ["NEVER", "PROJECT_COLUMNS", "Investments", "Project", "price_index",
+           "project_frame", "tier_names"]
