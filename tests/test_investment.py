@@ -174,3 +174,50 @@ def test_a_plant_built_on_price_is_the_plant_scripted_for_its_start_day(case, se
     for name in ("timeseries", "flows", "production", "stockpiles", "prices"):
         pd.testing.assert_frame_equal(getattr(r, name), getattr(s, name), check_exact=True,
                                       obj=name)
+
+
+# -- price floors ---------------------------------------------------------------------------
+def _floor(floor: float, start: int = 50, end: int | None = None) -> dict:
+    ev = {"type": "price_floor", "facilities": ["jp_mine"], "floor": floor,
+          "start": date(start)}
+    if end is not None:
+        ev["end"] = date(end)
+    return ev
+
+
+def _started(r) -> float:
+    return float(r.projects["start_day"].iloc[0])
+
+
+def test_a_floor_above_the_incentive_builds_the_plant_without_a_shortage():
+    """No ban: JP's price stays at 12 < 30, but a floor of 40 from day 50 is what the
+    decision sees: committed on day 80 (30 days held), started on day 140; the market price
+    itself does not move."""
+    data = _data(ban=False)
+    data["events"] = {"floor": _floor(40.0)}
+    r = _run(data)
+    assert r.projects.iloc[0]["committed_day"] == 80 and _started(r) == 140
+    made = r.production[(r.production["facility"] == "jp_mine") & (r.production["tonnes"] > 0)]
+    assert int(made["day"].min()) == 140
+    calm = _run(_data(ban=False))
+    pd.testing.assert_frame_equal(r.timeseries[r.timeseries["day"] < 140],
+                                  calm.timeseries[calm.timeseries["day"] < 140])
+
+
+@pytest.mark.parametrize(("floor", "end"), [(20.0, None), (40.0, 70)])
+def test_a_floor_below_the_incentive_or_too_short_builds_nothing(floor, end):
+    """A floor of 20 < 30 changes nothing; one that ends on day 70, before the 30 days
+    from day 50 have passed, resets the clock."""
+    data = _data(ban=False)
+    data["events"] = {"floor": _floor(floor, end=end)}
+    r = _run(data)
+    assert r.projects["committed_day"].isna().all()
+    pd.testing.assert_frame_equal(r.timeseries, _run(_data(ban=False)).timeseries)
+
+
+def test_a_floor_names_only_plants_built_on_price():
+    data = _data(ban=False)
+    data["events"] = {"floor": {**_floor(40.0), "facilities": ["au_mine", "xx"]}}
+    problems = {p.path: p.message for p in check_scenario(Scenario.model_validate(data))}
+    assert "not built on price" in problems[("events", "floor", "facilities", 0)]
+    assert "unknown facility 'xx'" in problems[("events", "floor", "facilities", 1)]

@@ -100,6 +100,8 @@ def _event_label(eid: str, ev: Any) -> str:
         return "agreement " + "+".join(ev.members)
     if t == "stockpile_policy":
         return f"stockpile policy {ev.stockpile}"
+    if t == "price_floor":
+        return f"price floor {ev.floor:g} USD/kg"
     return eid  # pragma: no cover - every type is handled above
 
 

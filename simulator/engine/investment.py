@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 class Project:
     """One facility built on price: its trigger price index and its state."""
 
-    __slots__ = ("above_since", "committed_day", "completed", "facility", "model", "price")
+    __slots__ = ("above_since", "committed_day", "completed", "facility", "floors", "model",
+                 "price")
 
     def __init__(self, facility: FacilityRT, model: Investment, price: PriceIndex):
         self.facility = facility
@@ -41,6 +42,17 @@ class Project:
         self.committed_day: int | None = None
         self.completed: bool | None = None
         """Whether the committed project is built (drawn at commitment)."""
+        self.floors: list = []
+        """Price floors (events) that guarantee its output's price while active."""
+
+    def seen_price(self) -> float:
+        """The price its investment decision sees: the market price, or a floor in force
+        above it."""
+        price = self.price.price
+        for f in self.floors:
+            if f.active and f.floor > price:
+                price = f.floor
+        return price
 
 
 def price_index(market: Market, material: str, tier: str) -> PriceIndex:
@@ -68,7 +80,7 @@ class Investments:
         still = []
         for p in self.pending:
             m = p.model
-            if p.price.price >= m.incentive_price:
+            if p.seen_price() >= m.incentive_price:
                 if p.above_since is None:
                     p.above_since = day
                 if day - p.above_since >= m.sustained_days:

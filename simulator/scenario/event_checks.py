@@ -130,6 +130,14 @@ def check_events(s: Scenario, gaps: Gaps = NO_GAPS, ref: Ref | None = None) -> l
                         "material")
             in_horizon((*base, "signed"), ev.signed)
             ordered((*base, "end"), ev.signed, ev.end, "signed", "end")
+        elif ev.type == "price_floor":
+            for i, fid in enumerate(ev.facilities):
+                if ref((*base, "facilities", i), fid, t.facilities, "facility") \
+                        and fid in s.facilities and s.facilities[fid].invest is None:
+                    err((*base, "facilities", i), f"facility {fid!r} is not built on price "
+                        "(it has no invest): a floor only moves investment decisions")
+            in_horizon((*base, "start"), ev.start)
+            ordered((*base, "end"), ev.start, ev.end, "start", "end")
         elif ev.type == "stockpile_policy":
             ref((*base, "stockpile"), ev.stockpile, t.stockpiles, "stockpile")
             for i, code in enumerate(ev.eligible_countries or []):

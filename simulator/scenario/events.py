@@ -22,6 +22,7 @@ from .base import (
     Model,
     PosDays,
     PosFactor,
+    Price,
     Tonnes,
 )
 
@@ -293,6 +294,20 @@ class StockpilePolicy(EventBase):
     """Demand sectors that may draw (default: all buyers of the material)."""
 
 
+class PriceFloor(EventBase):
+    type: Literal["price_floor"]
+    """Event type."""
+    facilities: list[Id] = Field(min_length=1)
+    """Plants built on price (facilities with ``invest``) whose output the floor guarantees."""
+    floor: Price
+    """Guaranteed price (USD/kg) of the plants' ``invest.material``: while the floor is in
+    force, their investment decision sees the higher of the market price and the floor."""
+    start: Date
+    """First day of the guarantee."""
+    end: Date | None = None
+    """End (exclusive); none = to the end of the horizon."""
+
+
 Event = Annotated[
     ExportControl
     | FacilityOutage
@@ -301,6 +316,7 @@ Event = Annotated[
     | LogisticsDisruption
     | Tariff
     | CooperationAgreement
-    | StockpilePolicy,
+    | StockpilePolicy
+    | PriceFloor,
     Field(discriminator="type"),
 ]

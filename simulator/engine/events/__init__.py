@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import agreement, demand, export_control, logistics, outage, stockpile_policy
+from . import (
+    agreement,
+    demand,
+    export_control,
+    logistics,
+    outage,
+    price_floor,
+    stockpile_policy,
+)
 from .base import REGISTRY, PolicyEvent
 
 if TYPE_CHECKING:
     from ..world import World
 
 __all__ = ["REGISTRY", "PolicyEvent", "agreement", "demand", "export_control", "install_events",
-           "logistics", "outage", "stockpile_policy"]
+           "logistics", "outage", "price_floor", "stockpile_policy"]
 
 
 def install_events(world: World) -> list[PolicyEvent]:
