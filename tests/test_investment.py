@@ -221,3 +221,24 @@ def test_a_floor_names_only_plants_built_on_price():
     problems = {p.path: p.message for p in check_scenario(Scenario.model_validate(data))}
     assert "not built on price" in problems[("events", "floor", "facilities", 0)]
     assert "unknown facility 'xx'" in problems[("events", "floor", "facilities", 1)]
+
+
+def test_run_folders_and_reports_hold_the_plants_built_on_price(tmp_path):
+    """projects.csv (one row per replication and planned plant) in the run folder, and the
+    report's "Plants built on price" section with the share built."""
+    from simulator.report import write_report
+    from simulator.runner import run_scenario, write_run
+
+    sc = make_scenario(_data({"completion_probability": 0.5}))
+    run_dir = write_run(run_scenario(sc, replications=4, seed=1), sc, out_root=tmp_path)
+    projects = pd.read_csv(run_dir / "projects.csv")
+    assert list(projects.columns) == ["replication", "facility", "committed_day", "completed",
+                                      "start_day"]
+    assert list(projects["replication"]) == [0, 1, 2, 3]
+    assert (projects["facility"] == "jp_mine").all() and projects["committed_day"].notna().all()
+    built = projects["completed"] == 1.0
+    assert (projects.loc[built, "start_day"] == projects.loc[built, "committed_day"] + 60).all()
+    assert projects.loc[~built, "start_day"].isna().all()
+    page = write_report(run_dir).read_text(encoding="utf-8")
+    assert 'href="#projects"' in page and 'id="projects"' in page
+    assert f"{built.sum() / 4:.0%}" in page

@@ -29,7 +29,8 @@ STOCKPILE_COLUMNS = ["replication", "day", "date", "stockpile", "country", "mate
                      "holdings_t", "released_t", "bought_t"]
 FILES = {"scenario.resolved.yaml", "manifest.json", "timeseries.parquet", "flows.parquet",
          "production.parquet", "stockpiles.parquet", "prices.parquet", "balance.csv",
-         "kpis.csv", "summary.csv", "metrics.csv", "metrics_summary.csv", "fill_rate.png",
+         "kpis.csv", "summary.csv", "metrics.csv", "metrics_summary.csv", "projects.csv",
+         "fill_rate.png",
          "fill_rate.svg"}
 
 

@@ -330,9 +330,13 @@ def _build(run: RunData, max_panels: int, figures: bool) -> str:
                                                for o in m["overrides"])))
     parts.append('<dl class="facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
                  + "</dl></header>")
+    from .projects import projects_section
+
+    projects = projects_section(run.path, sc.start_date, n)
     sections = [("findings", "Findings"), ("events", "Events"),
                 *([("figures", "Figures")] if figures else []),
                 ("sectors", "Metrics per sector"), ("demand", "Metrics per demand sector"),
+                *([("projects", "Plants built on price")] if projects else []),
                 ("countries", "By country"),
                 ("summary", "Run summary (summary.csv)"), ("manifest", "Manifest"),
                 ("scenario", "Resolved scenario"), ("definitions", "Definitions")]
@@ -410,6 +414,8 @@ def _build(run: RunData, max_panels: int, figures: bool) -> str:
     parts.append("</section>")
 
     from .countries import country_section
+
+    parts += projects
 
     parts += country_section(sc, run.timeseries, metrics, n, events, demand_rows, head,
                              figures)

@@ -74,6 +74,8 @@ class ReplicationFrames:
     step_days: int
     wall_seconds: float
     prices: pd.DataFrame
+    projects: pd.DataFrame | None = None
+    """Plants built on price: ``replication`` then the engine's project columns."""
 
 
 @dataclass(frozen=True)
@@ -216,9 +218,11 @@ def run_one(scenario: Scenario, seed: int, replication: int) -> ReplicationFrame
         name: _with_run_columns(getattr(res, name), scenario.start_date, replication)
         for name in TABLES
     }
+    projects = res.projects.copy()
+    projects.insert(0, "replication", np.int32(replication))
     return ReplicationFrames(replication, frames["timeseries"], frames["flows"],
                              frames["production"], frames["stockpiles"], res.balance,
-                             res.event_count, res.step_days, wall, frames["prices"])
+                             res.event_count, res.step_days, wall, frames["prices"], projects)
 
 
 def payload_of(frames: ReplicationFrames, scenario: Scenario, seed: int,
@@ -229,7 +233,8 @@ def payload_of(frames: ReplicationFrames, scenario: Scenario, seed: int,
     return ReplicationPayload(
         replication=frames.replication, seed=seed,
         tables={name: to_arrow(name, getattr(frames, name)) for name in TABLES},
-        summaries=_summaries.replication_summaries(ts, scenario, disruption),
+        summaries=_summaries.replication_summaries(ts, scenario, disruption,
+                                                   projects=frames.projects),
         curve=curve, sector_stats=stats,
         balance=frames.balance, event_count=frames.event_count, step_days=frames.step_days,
         wall_seconds=frames.wall_seconds,

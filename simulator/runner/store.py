@@ -47,8 +47,9 @@ __all__ = ["ROW_GROUP_MIN_ROWS", "RUN_FILES", "RunWriter", "package_version", "w
 #: Files every run folder holds (manifest.json last, written after the others).
 RUN_FILES = (
     "scenario.resolved.yaml", "timeseries.parquet", "flows.parquet", "production.parquet",
-    "stockpiles.parquet", "prices.parquet", "balance.csv", "kpis.csv", "metrics.csv", "summary.csv",
-    "metrics_summary.csv", "fill_rate.png", "fill_rate.svg", "manifest.json",
+    "stockpiles.parquet", "prices.parquet", "balance.csv", "kpis.csv", "metrics.csv",
+    "projects.csv", "summary.csv", "metrics_summary.csv", "fill_rate.png", "fill_rate.svg",
+    "manifest.json",
 )
 #: A Parquet row group holds whole consecutive replications, at least this many timeseries
 #: rows (unless it is the last).

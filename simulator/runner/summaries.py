@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..analysis.kpis import KPI_COLUMNS, sector_kpis
 from ..analysis.metrics import METRIC_COLUMNS, replication_metrics
+from ..engine.investment import PROJECT_COLUMNS
 from ..scenario.models import Scenario
 
 __all__ = [
@@ -41,18 +42,25 @@ _GROUP = "sector"
 
 
 def replication_summaries(timeseries: pd.DataFrame, scenario: Scenario,
-                          disruption: str | None = None) -> dict[str, pd.DataFrame]:
+                          disruption: str | None = None,
+                          projects: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Per-replication tables for one (or more) replications' ``timeseries``; each is written
     as ``<name>.csv`` with the rows of every replication, in replication order.
-    ``disruption`` anchors the time to survive (default: per sector, see docs/metrics.md)."""
-    return {
+    ``disruption`` anchors the time to survive (default: per sector, see docs/metrics.md);
+    ``projects`` are the replication's plants built on price (``replication`` first, then
+    :data:`~simulator.engine.investment.PROJECT_COLUMNS`)."""
+    out = {
         "kpis": sector_kpis(timeseries),
         "metrics": replication_metrics(timeseries, scenario, event_id=disruption),
     }
+    if projects is not None:
+        out["projects"] = projects
+    return out
 
 
 #: Columns of each summary table when no replication finished.
-SUMMARY_COLUMNS: dict[str, list[str]] = {"kpis": KPI_COLUMNS, "metrics": METRIC_COLUMNS}
+SUMMARY_COLUMNS: dict[str, list[str]] = {"kpis": KPI_COLUMNS, "metrics": METRIC_COLUMNS,
+                                         "projects": ["replication", *PROJECT_COLUMNS]}
 
 
 @dataclass(frozen=True)
