@@ -142,7 +142,7 @@ def test_price_factor_is_the_power_law_within_its_cap() -> None:
 
 def test_run_folders_hold_prices(tmp_path) -> None:
     """`critmin run` writes prices.parquet: the replay V7 scenario's two tiers, and an empty
-    table with the same columns for a scenario without a market."""
+    table with the same columns for a scenario with the market off."""
     import subprocess
     import sys
 
@@ -152,9 +152,10 @@ def test_run_folders_hold_prices(tmp_path) -> None:
 
     root = Path(__file__).resolve().parents[1] / "scenarios"
     for name, rows in (("prices_2025_04", True), ("baseline", False)):
+        off = [] if rows else ["--set", "market.enabled=false"]
         out = subprocess.run([sys.executable, "-m", "simulator", "run", str(root / f"{name}.yaml"),
                               "-n", "2", "-j", "2", "--out", str(tmp_path),
-                              "--set", "end_date=2025-07-01"],
+                              "--set", "end_date=2025-07-01", *off],
                              capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, out.stderr
         (path,) = (tmp_path / name).glob("*/prices.parquet")
@@ -218,3 +219,23 @@ def pd_dates(days):
     import pandas as pd
 
     return pd.Timestamp("2024-01-01") + pd.to_timedelta(days.astype("int64"), unit="D")
+
+
+def test_the_shipped_baseline_prices_the_oxides_and_changes_no_tonnes() -> None:
+    """The baseline prices NdPr and Dy/Tb oxide (sources.csv) at their reference in its
+    steady state, and turning the market off changes no other output."""
+    from simulator.scenario import load_scenario
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    on = load_scenario(root / "baseline.yaml", ["end_date=2024-07-01"])
+    off = load_scenario(root / "baseline.yaml", ["end_date=2024-07-01", "market.enabled=false"])
+    a, b = run_replication(on, seed=0), run_replication(off, seed=0)
+    assert set(a.prices["material"]) == {"ndpr_oxide", "dytb_oxide"}
+    ref = {("ndpr_oxide", "CN"): 52, ("ndpr_oxide", "ex-CN"): 52, ("dytb_oxide", "CN"): 334,
+           ("dytb_oxide", "ex-CN"): 417}
+    for (m, tier), price in ref.items():
+        got = a.prices[(a.prices["material"] == m) & (a.prices["market"] == tier)]
+        assert got["price_usd_per_kg"].to_numpy() == pytest.approx(price, rel=0.02), (m, tier)
+    for name in ("timeseries", "flows", "production", "stockpiles"):
+        assert getattr(a, name).equals(getattr(b, name)), name
+    assert b.prices.empty
