@@ -84,9 +84,9 @@ def _price_figure(prices: pd.DataFrame, name: str, replications: int | None,
                 ax.fill_between(x, q["p5"], q["p95"], color=colors[market], alpha=0.18,
                                 lw=0, step="post")
         ax.set_ylim(bottom=0)
-        ax.set_title(material, loc="left", fontsize=10)
+        ax.set_title(material, loc="left", fontsize=10, pad=16)  # clear of the event bubbles
         ax.set_ylabel("USD/kg")
-        ax.legend(loc="upper right", fontsize=8, frameon=True, framealpha=0.9)
+        ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.9)
         _style(ax)
         drawn = shade_events([ax], events, xlim, number_ax=ax)
     for ax in axes[len(materials):]:
@@ -95,16 +95,16 @@ def _price_figure(prices: pd.DataFrame, name: str, replications: int | None,
         ax.set_xlabel("Date")
     axes[0].set_xlim(*xlim)
     _date_axis(axes[len(materials) - 1])
-    if zoomed:
-        axes[0].annotate(_window_note(xlim, full), (0.0, 1.0), xycoords="axes fraction",
-                         xytext=(0, 18), textcoords="offset points", fontsize=8, color="0.35")
     handles, labels = [Patch(color="0.5", alpha=0.3, lw=0)], ["P5-P95 across replications"]
     if drawn:
         eh, el = event_legend_handles(drawn)
         handles += eh
         labels += el
-    fig.legend(handles, labels, loc="outside lower center", frameon=False, fontsize=8,
-               ncols=1 if len(labels) > 3 else len(labels))
+    legend = fig.legend(handles, labels, loc="outside lower center", frameon=False, fontsize=8,
+                        ncols=1 if len(labels) > 3 else len(labels),
+                        # the zoom note under the panels, clear of their titles and bubbles
+                        title=_window_note(xlim, full) if zoomed else None, title_fontsize=8)
+    legend.get_title().set_color("0.35")
     return fig
 
 
@@ -160,7 +160,7 @@ def _price_overlay(prices: Mapping[str, pd.DataFrame], material: str,
         ax.set_ylim(bottom=0)
         ax.set_ylabel("USD/kg")
         ax.set_title(f"market {market}", loc="left", fontsize=10)
-        ax.legend(loc="upper right", fontsize=8, frameon=True, framealpha=0.9)
+        ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.9)
         _style(ax)
         shade_events([ax], events.get(names[0], ()), xlim, number_ax=ax, numbered=False)
     axes[-1].set_xlabel("Date")
