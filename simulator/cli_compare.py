@@ -95,15 +95,6 @@ def _slug(text: str, limit: int = 60) -> str:
     return s[:limit] or "x"
 
 
-def _unique_names(names: Sequence[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        seen[n] = seen.get(n, 0) + 1
-        out.append(n if seen[n] == 1 else f"{n}-{seen[n]}")
-    return out
-
-
 def _checked(requested: Sequence[str], known: Sequence[str], what: str, hint: str) -> list[str]:
     """``requested`` without repeats; raises ``KeyError`` naming any not in ``known``."""
     unknown = [r for r in requested if r not in known]
@@ -256,7 +247,9 @@ def _load_inputs(paths: Sequence[Path], replications: int | None, seed: int | No
         run_dir = write_run(results, sc, out_root=runs_root(), seed=seed,
                             replications=replications, overrides=list(overrides))
         loaded[p] = load_run(run_dir)
-    names = _unique_names([loaded[p].name for p in paths])
+    from .analysis.compare import unique_names
+
+    names = unique_names([loaded[p].name for p in paths])
     out = []
     for p, name in zip(paths, names, strict=True):
         r = loaded[p]

@@ -4,34 +4,19 @@ pair's paired difference (pairs.csv), on the tiny chain with a ban and a remedy.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from simulator.analysis.compare import comparison_pairs
+from tests.test_compare_cli import BAN, critmin
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
 
-#: Malaysia bans oxide exports to Japan for three months (the threat).
-BAN = """\
-extends: tiny.yaml
-name: tiny_ban
-events:
-  my_ban:
-    type: export_control
-    exporter: MY
-    materials: [oxide]
-    destinations: [JP]
-    mode: ban
-    effective: 2025-01-06
-    end: 2025-04-07
-"""
 #: The same ban met by four months of cover at Japan's buyer (the remedy).
 HELP = """\
 extends: tiny_ban.yaml
@@ -39,14 +24,6 @@ name: tiny_help
 demand:
   jp_ev: {country: JP, sector: ev, material: oxide, rate_tpy: 1000, cover_days: 120}
 """
-
-
-def critmin(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    env.pop("CRITMIN_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "simulator", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")

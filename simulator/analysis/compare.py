@@ -16,7 +16,7 @@ import pandas as pd
 from .metrics import SUMMARY_METRICS, t_critical_95
 
 __all__ = ["PAIRED_COLUMNS", "PAIR_COLUMNS", "comparison_pairs", "paired_differences",
-           "pairs_table"]
+           "pairs_table", "unique_names"]
 
 PAIRED_COLUMNS = [
     "demand_id", "country", "sector", "material", "metric", "n_pairs", "n", "mean_a",
@@ -96,6 +96,16 @@ def paired_differences(
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in PAIRED_COLUMNS})
     return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
+
+
+def unique_names(names: Sequence[str]) -> list[str]:
+    """Compared scenarios' names made unique: the second ``baseline`` is ``baseline-2``."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}-{seen[n]}")
+    return out
 
 
 PAIR_COLUMNS = [

@@ -21,6 +21,8 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..analysis.compare import unique_names
+
 __all__ = [
     "Group",
     "RunView",
@@ -152,16 +154,6 @@ def hardest_hit(run_dir: Path) -> str | None:
     means = m.groupby("demand_id")["fill_rate"].mean()
     worst = means.sort_values(kind="stable").index[0]
     return str(worst) if means[worst] < 1.0 - 1e-9 else None
-
-
-def unique_names(names: Sequence[str]) -> list[str]:
-    """``compare``'s rule for equal names: the second ``baseline`` is ``baseline-2``."""
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        seen[n] = seen.get(n, 0) + 1
-        out.append(n if seen[n] == 1 else f"{n}-{seen[n]}")
-    return out
 
 
 def png_bytes(fig: Figure) -> bytes:
