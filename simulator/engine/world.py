@@ -383,6 +383,9 @@ class World:
             used = rounded - cover if rounded - cover > days else days
             return used if used > step else step
 
+        memo: dict[float, float] = {}
+        """:func:`planned` by lane days (a lane's days change only with policies)."""
+
         def lead_of(lanes: list[Lane]) -> float:
             """Share-weighted planned lead time (:func:`planned`)."""
             lead = 0.0
@@ -446,8 +449,12 @@ class World:
                 position += lane.on_order + lane.held_t
                 share = lane.share
                 if share > 0.0:
-                    lead += share * planned(lane.lead_days + lane.extra_cover_days
-                                            + lane.licence_days + lane.extra_transit_days)
+                    days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
+                            + lane.extra_transit_days)
+                    used = memo.get(days)
+                    if used is None:
+                        used = memo[days] = planned(days)
+                    lead += share * used
             if b.dirty or not settled or b.short_since is not None:
                 b.reshare(now - warmup)
                 b.dirty = not settled
