@@ -143,3 +143,19 @@ def test_duplicate_index_labels_do_not_matter():
     doubled = pd.concat([ts[ts["replication"] == 0], ts[ts["replication"] == 1]])
     doubled.index = np.zeros(len(doubled), dtype=int)
     pd.testing.assert_frame_equal(sector_kpis(doubled), sector_kpis(ts))
+
+
+def test_fill_rate_is_one_definition_used_everywhere() -> None:
+    """Delivered over demanded, 1.0 with no demand, elementwise; the run tables, the sector
+    curves, the overlays and the sweeps use this one function (issue 13: five copies)."""
+    import numpy as np
+
+    from simulator.analysis import kpis, metrics
+    from simulator.runner import summaries
+    from simulator.viz import compare
+
+    assert kpis.fill_rate(np.array([5.0, 0.0, 3.0]), np.array([10.0, 0.0, 0.0])).tolist() == \
+        [0.5, 1.0, 1.0]
+    assert float(kpis.fill_rate(7.0, 7.0)) == 1.0
+    for module in (metrics, summaries, compare):
+        assert module.fill_rate is kpis.fill_rate, module.__name__

@@ -16,6 +16,7 @@ import pandas as pd
 
 __all__ = [
     "KPI_COLUMNS",
+    "fill_rate",
     "fill_rate_curve",
     "group_summary",
     "kpi_percentiles",
@@ -30,13 +31,16 @@ KPI_COLUMNS = [
 PERCENTILES = (5, 50, 95)
 
 
-def _ratio(num: pd.Series | np.ndarray, den: pd.Series | np.ndarray) -> np.ndarray:
-    """num / den elementwise, 1.0 where den is 0."""
-    num = np.asarray(num, dtype=np.float64)
-    den = np.asarray(den, dtype=np.float64)
+def fill_rate(delivered: pd.Series | np.ndarray | float, demand: pd.Series | np.ndarray | float
+              ) -> np.ndarray:
+    """The fill rate, delivered over demanded tonnes elementwise, 1.0 where nothing was
+    demanded (the one definition every table, figure and sweep uses; docs/metrics.md)."""
+    num = np.asarray(delivered, dtype=np.float64)
+    den = np.asarray(demand, dtype=np.float64)
     out = np.ones_like(num)
     np.divide(num, den, out=out, where=den > 0)
     return out
+
 
 
 def _prepared(timeseries: pd.DataFrame) -> pd.DataFrame:
@@ -59,7 +63,7 @@ def sector_kpis(timeseries: pd.DataFrame) -> pd.DataFrame:
     ts = _prepared(timeseries)
     if ts.empty:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in KPI_COLUMNS})
-    ts = ts.assign(_step_fill=_ratio(ts["delivered_t"], ts["demand_t"]))
+    ts = ts.assign(_step_fill=fill_rate(ts["delivered_t"], ts["demand_t"]))
     ts = ts.sort_values(["replication", "demand_id", "day"], kind="stable").reset_index(drop=True)
     grouped = ts.groupby(["replication", "demand_id"], observed=True, sort=True)
     out = grouped.agg(
@@ -71,7 +75,7 @@ def sector_kpis(timeseries: pd.DataFrame) -> pd.DataFrame:
     trough_rows = ts.loc[grouped["_step_fill"].idxmin().to_numpy()]
     out["trough_day"] = trough_rows["day"].to_numpy()
     out["trough_date"] = trough_rows["date"].to_numpy()
-    out["fill_rate"] = _ratio(out["delivered_t"], out["demand_t"])
+    out["fill_rate"] = fill_rate(out["delivered_t"], out["demand_t"])
     out = out.reset_index()
     for col in ("demand_id", "country", "sector", "material"):
         out[col] = out[col].astype(str)
@@ -94,7 +98,7 @@ def fill_rate_curve(timeseries: pd.DataFrame, by: str | Sequence[str] = ("sector
              .agg(date=("date", "first"), demand_t=("demand_t", "sum"),
                   delivered_t=("delivered_t", "sum"), shortfall_t=("shortfall_t", "sum"))
              .reset_index())
-    curve["fill_rate"] = _ratio(curve["delivered_t"], curve["demand_t"])
+    curve["fill_rate"] = fill_rate(curve["delivered_t"], curve["demand_t"])
     return curve[["replication", "day", "date", *by, "demand_t", "delivered_t",
                   "shortfall_t", "fill_rate"]]
 
@@ -128,7 +132,7 @@ def group_summary(timeseries: pd.DataFrame, by: str = "sector") -> pd.DataFrame:
                .agg(demand_t=("demand_t", "sum"), delivered_t=("delivered_t", "sum"),
                     shortfall_t=("shortfall_t", "sum"), trough=("fill_rate", "min"))
                .reset_index())
-    per_rep["fill_rate"] = _ratio(per_rep["delivered_t"], per_rep["demand_t"])
+    per_rep["fill_rate"] = fill_rate(per_rep["delivered_t"], per_rep["demand_t"])
     out = (per_rep.groupby(by, observed=True, sort=True)
            .agg(replications=("replication", "nunique"),
                 fill_rate_min=("fill_rate", "min"),

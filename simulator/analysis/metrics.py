@@ -34,6 +34,7 @@ from .anchors import (
     plant_starts,
     tts_anchors,
 )
+from .kpis import fill_rate
 
 __all__ = [
     "METRIC_COLUMNS",
@@ -128,13 +129,6 @@ def mean_ci95(values: np.ndarray) -> tuple[int, float, float, float]:
 
 
 # --------------------------------------------------------------------------- per replication
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den elementwise, 1.0 where den <= 0."""
-    out = np.ones_like(num, dtype=np.float64)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
-
 
 def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of ``values`` ranked by their string form, and the sorted strings."""
@@ -253,7 +247,7 @@ def replication_metrics(
            for c in _LABELS},
         "demand_t": res["demand_t"],
         "delivered_t": res["delivered_t"],
-        "fill_rate": _ratio(res["delivered_t"], res["demand_t"]),
+        "fill_rate": fill_rate(res["delivered_t"], res["demand_t"]),
         "trough_fill_rate": res["trough_fill_rate"],
         "trough_day": res["trough_day"].astype(np.int32),
         "trough_date": trough_date,
@@ -344,7 +338,7 @@ def _metrics_block(c: dict[str, np.ndarray], rows: np.ndarray, p: _Params
         """Per group: the first row index where ``mask`` holds, ``n`` if none."""
         return np.minimum.reduceat(np.where(mask, idx, n), starts)
 
-    q = _ratio(delivered, demand)
+    q = fill_rate(delivered, demand)
     q_min = np.minimum.reduceat(q, starts)
     trough = first(q == q_min[grp])
     trough_day = day[trough]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..analysis.kpis import KPI_COLUMNS, sector_kpis
+from ..analysis.kpis import KPI_COLUMNS, fill_rate, sector_kpis
 from ..analysis.metrics import METRIC_COLUMNS, replication_metrics
 from ..engine.investment import PROJECT_COLUMNS
 from ..scenario.models import Scenario
@@ -96,12 +96,12 @@ def sector_curve(timeseries: pd.DataFrame) -> tuple[SectorCurve, pd.DataFrame]:
         return np.bincount(flat, weights=values, minlength=size).reshape(shape)
 
     demand, delivered, short = total("demand_t"), total("delivered_t"), total("shortfall_t")
-    fill = _ratio(delivered, demand)
+    fill = fill_rate(delivered, demand)
     present = np.bincount(flat, minlength=size).reshape(shape) > 0
     trough = np.where(present, fill, np.inf).min(axis=0) if shape[0] else np.ones(shape[1])
     stats = pd.DataFrame({
         _GROUP: np.asarray(sectors, dtype=object),
-        "fill_rate": _ratio(delivered.sum(axis=0), demand.sum(axis=0)),
+        "fill_rate": fill_rate(delivered.sum(axis=0), demand.sum(axis=0)),
         "trough_fill_rate": trough,
         "shortfall_t": short.sum(axis=0),
     })
@@ -127,12 +127,6 @@ def _factorize_labels(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     rank = np.empty(len(used), dtype=np.int64)
     rank[order] = np.arange(len(used))
     return rank[code_index], names[used][order]
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    out = np.ones_like(num, dtype=np.float64)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
 
 
 def combine_sector_stats(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:

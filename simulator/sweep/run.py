@@ -106,6 +106,7 @@ def replication_kpis(timeseries: pd.DataFrame, scenario: Scenario, replication: 
     :data:`~simulator.sweep.spec.KPIS` per demand sector (:func:`replication_metrics`, the
     time to survive counted from ``disruption`` or each sector's default anchor), and
     :data:`~simulator.sweep.spec.TOTAL_KPIS` over all demand (``demand_id`` ``all``)."""
+    from ..analysis.kpis import fill_rate
     from ..analysis.metrics import replication_metrics
 
     ts = timeseries.assign(replication=np.int32(replication))
@@ -113,7 +114,7 @@ def replication_kpis(timeseries: pd.DataFrame, scenario: Scenario, replication: 
     keys = ["demand_id", "country", "sector", "material"]
     long = m.melt(id_vars=keys, value_vars=list(KPIS), var_name="kpi", value_name="value")
     demand, delivered = float(m["demand_t"].sum()), float(m["delivered_t"].sum())
-    total = {"fill_rate": delivered / demand if demand > 0 else 1.0,
+    total = {"fill_rate": float(fill_rate(delivered, demand)),
              "cumulative_shortfall_t": float(m["cumulative_shortfall_t"].sum()),
              "demand_t": demand, "delivered_t": delivered}
     tot = pd.DataFrame({"demand_id": ALL, "country": ALL, "sector": ALL, "material": ALL,

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from ..analysis.kpis import fill_rate_curve
+from ..analysis.kpis import fill_rate, fill_rate_curve
 from .curves import _RC, PALETTE, TARGET, _date_axis, _step_days
 from .fan import (
     _style,
@@ -120,7 +120,7 @@ def rolling_fill_rate(curve: pd.DataFrame, steps: int) -> pd.DataFrame:
     g = c.groupby("replication", sort=False)
     dem = g["demand_t"].transform(lambda x: x.rolling(steps, min_periods=1).sum())
     dlv = g["delivered_t"].transform(lambda x: x.rolling(steps, min_periods=1).sum())
-    c["fill_rate"] = np.where(dem > 0, dlv / dem.where(dem > 0, 1.0), 1.0)
+    c["fill_rate"] = fill_rate(dlv, dem)
     return c
 
 
