@@ -73,8 +73,9 @@ def simulate(scenario: Any, params: Mapping[str, Any] | None = None,
     parameter, TypeError for a value that cannot be written as YAML, ValueError for no
     replications, KeyError (listing the event ids) for an unknown ``disruption``.
     """
+    from .analysis.kpis import fill_rate
+    from .analysis.long_kpis import ALL, replication_kpis
     from .engine import run_replication
-    from .sweep.run import ALL, replication_kpis
 
     sc = _load(scenario, _overrides(params))
     ids = list(range(replications)) if isinstance(replications, int | np.integer) \
@@ -91,10 +92,7 @@ def simulate(scenario: Any, params: Mapping[str, Any] | None = None,
         kpi_parts.append(replication_kpis(res.timeseries, sc, r, disruption))
         per_day = res.timeseries.groupby("day", sort=True)[["demand_t", "delivered_t",
                                                              "shortfall_t"]].sum()
-        demand = per_day["demand_t"].to_numpy()
-        fill = np.ones_like(demand)
-        np.divide(per_day["delivered_t"].to_numpy(), demand, out=fill, where=demand > 0)
-        fills.append(fill)
+        fills.append(fill_rate(per_day["delivered_t"], per_day["demand_t"]))
         shorts.append(per_day["shortfall_t"].to_numpy())
         days = per_day.index.to_numpy()
     import pandas as pd

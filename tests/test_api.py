@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,3 +53,18 @@ def test_invalid_parameters_raise_located_errors(tmp_path):
         simulate(path, replications=[])
     with pytest.raises(TypeError):
         simulate(42)
+
+
+def test_the_api_does_not_depend_on_the_sweep_package(tmp_path):
+    """simulate() uses the analysis layer, not the sweep machinery (issue 13: api.py imported
+    simulator.sweep.run)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from simulator import simulate; "
+            "simulate('tests/fixtures/tiny.yaml', replications=1); "
+            "print(any(m.startswith('simulator.sweep') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, cwd=str(Path(__file__).resolve().parents[1]))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

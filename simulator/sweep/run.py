@@ -33,12 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from ..analysis.long_kpis import POINT_COLUMNS, replication_kpis
 from ..scenario.models import Scenario
 from .points import Plan, finished_point, write_point
-from .spec import KPIS, TOTAL_KPIS
 
 __all__ = [
     "POINT_COLUMNS",
@@ -53,8 +52,6 @@ __all__ = [
 ]
 
 #: Columns of a point file.
-POINT_COLUMNS = ["replication", "demand_id", "country", "sector", "material", "kpi", "value"]
-ALL = "all"
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -98,31 +95,6 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-
-
-def replication_kpis(timeseries: pd.DataFrame, scenario: Scenario, replication: int,
-                     disruption: str | None = None) -> pd.DataFrame:
-    """Long KPI rows (:data:`POINT_COLUMNS`) of one replication's engine ``timeseries``: every
-    :data:`~simulator.sweep.spec.KPIS` per demand sector (:func:`replication_metrics`, the
-    time to survive counted from ``disruption`` or each sector's default anchor), and
-    :data:`~simulator.sweep.spec.TOTAL_KPIS` over all demand (``demand_id`` ``all``)."""
-    from ..analysis.kpis import fill_rate
-    from ..analysis.metrics import replication_metrics
-
-    ts = timeseries.assign(replication=np.int32(replication))
-    m = replication_metrics(ts, scenario, event_id=disruption)
-    keys = ["demand_id", "country", "sector", "material"]
-    long = m.melt(id_vars=keys, value_vars=list(KPIS), var_name="kpi", value_name="value")
-    demand, delivered = float(m["demand_t"].sum()), float(m["delivered_t"].sum())
-    total = {"fill_rate": float(fill_rate(delivered, demand)),
-             "cumulative_shortfall_t": float(m["cumulative_shortfall_t"].sum()),
-             "demand_t": demand, "delivered_t": delivered}
-    tot = pd.DataFrame({"demand_id": ALL, "country": ALL, "sector": ALL, "material": ALL,
-                        "kpi": list(TOTAL_KPIS), "value": [total[k] for k in TOTAL_KPIS]})
-    out = pd.concat([long, tot], ignore_index=True)
-    out.insert(0, "replication", np.int32(replication))
-    out["value"] = out["value"].astype(np.float64)
-    return out[POINT_COLUMNS]
 
 
 def run_unit(scenario: Scenario, seed: int, replication: int,

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
+from ..analysis.long_kpis import KPIS
 from ..scenario.base import ID_MAX_LENGTH, ID_PATTERN
 from ..scenario.errors import Path, Problem, ScenarioError, ScenarioFileNotFound, did_you_mean
 from ..scenario.files import InputError, read_input
@@ -48,12 +49,6 @@ __all__ = [
 
 #: Designs: full grid, Latin hypercube, one-at-a-time, Morris screening, Sobol indices.
 DESIGNS = ("grid", "lhs", "oat", "morris", "sobol")
-#: KPIs recorded per point x replication x demand sector (docs/metrics.md).
-KPIS = ("fill_rate", "trough_fill_rate", "cumulative_shortfall_t", "days_below_threshold",
-        "resilience_loss_pct_days", "time_to_survive_days", "time_to_recover_days",
-        "stockpile_drawdown_t", "demand_t", "delivered_t")
-#: KPIs also recorded for the whole scenario (``demand_id`` ``all``).
-TOTAL_KPIS = ("fill_rate", "cumulative_shortfall_t", "demand_t", "delivered_t")
 PARAM_FILE = "<--param>"
 _SWEEP_KEYS = ("name", "scenario", "design", "replications", "seed", "samples", "levels",
                "set", "params", "output")

@@ -1,0 +1,45 @@
+"""Long KPI rows of one replication: every KPI per demand sector and the whole scenario's
+totals, the unit of sweep points and of :func:`simulator.api.evaluate`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..scenario.models import Scenario
+from .kpis import fill_rate
+from .metrics import replication_metrics
+
+__all__ = ["ALL", "KPIS", "POINT_COLUMNS", "TOTAL_KPIS", "replication_kpis"]
+
+#: KPIs recorded per demand sector (columns of :func:`replication_metrics`).
+KPIS = ("fill_rate", "trough_fill_rate", "cumulative_shortfall_t", "days_below_threshold",
+        "resilience_loss_pct_days", "time_to_survive_days", "time_to_recover_days",
+        "stockpile_drawdown_t", "demand_t", "delivered_t")
+#: KPIs also recorded for the whole scenario (``demand_id`` ``all``).
+TOTAL_KPIS = ("fill_rate", "cumulative_shortfall_t", "demand_t", "delivered_t")
+POINT_COLUMNS = ["replication", "demand_id", "country", "sector", "material", "kpi", "value"]
+ALL = "all"
+"""The ``demand_id`` (and labels) of the whole scenario's rows."""
+
+
+def replication_kpis(timeseries: pd.DataFrame, scenario: Scenario, replication: int,
+                     disruption: str | None = None) -> pd.DataFrame:
+    """Long KPI rows (:data:`POINT_COLUMNS`) of one replication's engine ``timeseries``: every
+    :data:`KPIS` per demand sector (:func:`replication_metrics`, the
+    time to survive counted from ``disruption`` or each sector's default anchor), and
+    :data:`TOTAL_KPIS` over all demand (``demand_id`` ``all``)."""
+    ts = timeseries.assign(replication=np.int32(replication))
+    m = replication_metrics(ts, scenario, event_id=disruption)
+    keys = ["demand_id", "country", "sector", "material"]
+    long = m.melt(id_vars=keys, value_vars=list(KPIS), var_name="kpi", value_name="value")
+    demand, delivered = float(m["demand_t"].sum()), float(m["delivered_t"].sum())
+    total = {"fill_rate": float(fill_rate(delivered, demand)),
+             "cumulative_shortfall_t": float(m["cumulative_shortfall_t"].sum()),
+             "demand_t": demand, "delivered_t": delivered}
+    tot = pd.DataFrame({"demand_id": ALL, "country": ALL, "sector": ALL, "material": ALL,
+                        "kpi": list(TOTAL_KPIS), "value": [total[k] for k in TOTAL_KPIS]})
+    out = pd.concat([long, tot], ignore_index=True)
+    out.insert(0, "replication", np.int32(replication))
+    out["value"] = out["value"].astype(np.float64)
+    return out[POINT_COLUMNS]
