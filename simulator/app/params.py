@@ -225,13 +225,11 @@ def save_tweak(tweak: Tweak, target: Path, header: str = "", *,
     text = tweak_yaml(tweak, target, header)
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; choose another file name")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    try:
+    from ..atomic import atomic_write
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
         if scenario_sha256(load_scenario(tmp)) != expected:
             raise ValueError(f"the saved tweak would not reproduce the run: {target}")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+
+    return atomic_write(target, write)

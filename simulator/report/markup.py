@@ -7,14 +7,14 @@ import base64
 import html
 import io
 import math
-import os
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
 import numpy as np
+
+from ..atomic import write_text_atomic
 
 __all__ = ["format_metric", "format_range", "html_page", "write_text_atomic"]
 
@@ -195,17 +195,3 @@ def html_page(title: str, parts: Sequence[str], version: str) -> str:
             f"<meta name=\"generator\" content=\"critmin {_e(version)}\">\n"
             f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             f"<main>\n{body}\n</main>\n</body>\n</html>\n")
-
-
-def write_text_atomic(target: Path, text: str) -> Path:
-    """Write ``text`` to ``target`` through a temporary sibling and a rename, so readers see
-    the old file or the new one, never half of it. Returns ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return target

@@ -10,11 +10,9 @@
 
 from __future__ import annotations
 
-import os
 import textwrap
 from pathlib import Path
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -218,19 +216,7 @@ def sobol_figure(plan: Plan, sobol: pd.DataFrame) -> Figure:
 
 
 def save(fig: Figure, path_without_suffix: str | Path) -> list[Path]:
-    """Write ``<path>.png`` (150 dpi) and ``<path>.svg`` atomically and reproducibly."""
-    base = Path(path_without_suffix)
-    written = []
-    with mpl.rc_context(_RC):
-        for fmt, meta in (("png", {"Software": None}), ("svg", {"Date": None,
-                                                                 "Creator": "critmin"})):
-            target = base.with_name(f"{base.name}.{fmt}")
-            tmp = base.with_name(f".{base.name}.{fmt}.tmp-{os.getpid()}")
-            try:
-                fig.savefig(tmp, format=fmt, dpi=150, metadata=meta)
-                os.replace(tmp, target)
-            finally:
-                if tmp.exists():
-                    tmp.unlink()
-            written.append(target)
-    return written
+    """Write ``<path>.png`` and ``<path>.svg`` (:func:`simulator.viz.save_figure`)."""
+    from ..viz.curves import save_figure
+
+    return save_figure(fig, path_without_suffix)

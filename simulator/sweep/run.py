@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.long_kpis import POINT_COLUMNS, replication_kpis
+from ..atomic import atomic_write
 from ..scenario.models import Scenario
 from .points import Plan, finished_point, write_point
 
@@ -82,19 +83,6 @@ class SweepRun:
     units: int = 0
     wall_seconds: float = 0.0
     executor: dict[str, Any] = field(default_factory=dict)
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary sibling of ``path``, then ``os.replace`` it: ``path``
-    is either absent, or complete. The temporary file is removed if ``write`` raises."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 def run_unit(scenario: Scenario, seed: int, replication: int,

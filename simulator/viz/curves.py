@@ -153,10 +153,15 @@ def _date_axis(ax) -> None:
 
 
 def save_figure(fig: Figure, path_without_suffix: str | Path) -> list[Path]:
-    """Write ``<path>.png`` (150 dpi) and ``<path>.svg``, byte-for-byte reproducible."""
+    """Write ``<path>.png`` (150 dpi) and ``<path>.svg``, byte-for-byte reproducible, each
+    atomically (a half-written figure is never left behind)."""
+    from ..atomic import atomic_write
+
     base = Path(path_without_suffix)
     png, svg = base.with_name(base.name + ".png"), base.with_name(base.name + ".svg")
     with mpl.rc_context(_RC):
-        fig.savefig(png, dpi=150, metadata={"Software": None})
-        fig.savefig(svg, metadata={"Date": None, "Creator": "critmin"})
+        atomic_write(png, lambda tmp: fig.savefig(tmp, format="png", dpi=150,
+                                                  metadata={"Software": None}))
+        atomic_write(svg, lambda tmp: fig.savefig(tmp, format="svg",
+                                                  metadata={"Date": None, "Creator": "critmin"}))
     return [png, svg]
