@@ -279,8 +279,8 @@ def test_overlay_colours_bands_events_and_paired_difference():
                          events={"baseline": EVENTS[:1], "ban": ev_alt}, window=None)
     top, bottom = fig.axes[:2]
     assert fig.get_suptitle() == "Sector ev: fill rate in 2 scenarios (4 replications each)"
-    assert "(% of demand delivered)" in top.get_ylabel()
-    assert bottom.get_ylabel() == "Difference vs\nbaseline (pp)"
+    assert top.get_ylabel() == "Fill rate (% of demand\ndelivered)"
+    assert bottom.get_ylabel() == "Difference vs the\nreference (pp)"
     colors = scenario_colors(["baseline", "ban"])
     assert colors == {"baseline": PALETTE[0], "ban": PALETTE[1]}
     lines = {ln.get_label().split(":")[0]: ln for ln in top.get_lines()}
@@ -300,3 +300,33 @@ def test_overlay_colours_bands_events_and_paired_difference():
 def test_overlay_unknown_group():
     with pytest.raises(KeyError, match="no sector 'nope'"):
         overlay_figure({"a": timeseries(1)}, "nope")
+
+
+def test_overlay_title_and_note_never_run_under_the_scenario_legend():
+    """Long scenario names widen the legend right of the panels: the title and the
+    paired-difference note wrap to the panels' width (in the app's overlay both ran under
+    the legend)."""
+    base = timeseries(4, shock=1.0)
+    alt = timeseries(4, shock=0.5)
+    long_a, long_b = "china_heavy_ree_controls_2026_reference", "heavy_ree_licences_eased_a_lot"
+    did = next(iter(DEMAND))
+    long_group = f"{did}_with_a_very_long_demand_sector_identifier"
+    fig = overlay_figure({long_a: base.replace({"demand_id": {did: long_group}}),
+                          long_b: alt.replace({"demand_id": {did: long_group}})},
+                         long_group, by="demand_id", window=None)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    legend = next(lg for lg in fig.legends if lg.get_title().get_text() == "Scenario")
+    left_of_legend = legend.get_window_extent(renderer).x0
+    from matplotlib.text import Text
+
+    title = next(t for t in fig.get_children()
+                 if isinstance(t, Text) and t.get_text() == fig.get_suptitle())
+    note = next(t for t in fig.axes[0].get_children()
+                if isinstance(t, Text) and t.get_text() == fig.axes[0].get_title(loc="left"))
+    for text in (title, note):
+        assert text.get_window_extent(renderer).x1 <= left_of_legend + 1, text.get_text()
+    assert "\n" in note.get_text()

@@ -12,6 +12,7 @@ median and P5-P95 across replications, in percentage points.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -157,10 +158,11 @@ def _overlay(timeseries, group, by, events, replications, window, smooth_days=0)
              else ", ".join(f"{n}: {r}" for n, r in reps.items()) + " replications")
     what = {"demand_id": "demand sector"}.get(by, by.replace("_", " "))
     how = f"{steps * step}-day rolling fill rate" if steps > 1 else "fill rate"
-    # left-aligned, so a long title does not run into the legend heading on the right
-    fig.suptitle(f"{what.capitalize()} {group}: {how} in {len(names)} scenario"
-                 f"{'s' if len(names) != 1 else ''} ({n_txt})", fontweight="bold",
-                 x=0.01, ha="left")
+    # left-aligned, so a long title does not run into the legend heading on the right;
+    # wrapped to the panels' width once the legends are placed (end of this function)
+    title = (f"{what.capitalize()} {group}: {how} in {len(names)} scenario"
+             f"{'s' if len(names) != 1 else ''} ({n_txt})")
+    fig.suptitle(title, fontweight="bold", x=0.01, ha="left")
 
     low_seen = 100.0
     reference: pd.Series | None = None
@@ -187,7 +189,8 @@ def _overlay(timeseries, group, by, events, replications, window, smooth_days=0)
                              step="post")
     top.axhline(TARGET * 100, color="0.35", ls="--", lw=1, label="95% reference", zorder=0.6)
     percent_axis(top, fill_rate_ylim(low_seen))
-    top.set_ylabel(f"Fill rate, {what} {group}\n(% of demand delivered"
+    # the group is in the title: a long demand id here ran into the lower panel's label
+    top.set_ylabel("Fill rate (% of demand\ndelivered"
                    + (f", trailing {steps * step} days)" if steps > 1 else ")"))
     _style(top)
 
@@ -213,7 +216,7 @@ def _overlay(timeseries, group, by, events, replications, window, smooth_days=0)
         bottom.set_ylim(lo_d - pad, hi_d + pad)
         bottom.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
         bottom.yaxis.set_major_formatter(FuncFormatter(signed_tick))
-        bottom.set_ylabel(f"Difference vs\n{names[0]} (pp)")
+        bottom.set_ylabel("Difference vs the\nreference (pp)")  # named in the legend
         bottom.set_xlabel("Date")
         _style(bottom)
         axes = [top, bottom]
@@ -258,4 +261,25 @@ def _overlay(timeseries, group, by, events, replications, window, smooth_days=0)
     if notes:
         top.set_title(wrap_notes(notes), fontsize=8, color="0.35", loc="left",
                       pad=last.title_pad())
+    # The scenario legend sits right of the panels: wrap the title and the note to the
+    # panels' width as laid out, so neither runs under the legend.
+    fig.draw_without_rendering()
+    panel_in = top.get_position().width * fig.get_size_inches()[0]
+    suptitle = fig.get_suptitle()
+    fig.suptitle("\n".join(textwrap.wrap(title, _chars(panel_in + 0.6, 1.2 * _font_pt()))),
+                 fontweight="bold", x=0.01, ha="left")
+    assert suptitle
+    if notes:
+        top.set_title(wrap_notes(notes, _chars(panel_in, 8.0)), fontsize=8, color="0.35",
+                      loc="left", pad=last.title_pad())
     return fig
+
+
+def _font_pt() -> float:
+    return float(mpl.rcParams["font.size"])
+
+
+def _chars(width_in: float, font_pt: float) -> int:
+    """Characters of text at ``font_pt`` that fit ``width_in`` inches (an average glyph
+    is about 0.55 em wide in DejaVu Sans)."""
+    return max(30, int(width_in * 72.0 / (0.55 * font_pt)))
