@@ -228,7 +228,7 @@ def _load_inputs(paths: Sequence[Path], replications: int | None, seed: int | No
     folders, files = [], []
     for p in paths:
         if not p.exists():
-            raise _InputError(f"critmin: no such file or directory: {p}", EXIT_MISSING)
+            raise _InputError(f"{p}: no such file", EXIT_MISSING)
         (folders if p.is_dir() else files).append(p)
     loaded: dict[Path, Any] = {}
     for p in folders:

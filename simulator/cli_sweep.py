@@ -66,10 +66,12 @@ def build_spec(target: Path, params: list[str], *, design: str | None, samples: 
     """The SweepSpec of a sweep file (options override its settings) or of a scenario plus
     ``--param`` options. Raises ScenarioError for bad parameters, typer.BadParameter for
     options that do not fit together."""
-    from .scenario.errors import ScenarioError
+    from .scenario.errors import Problem, ScenarioError, ScenarioFileNotFound
     from .sweep.spec import Output, SweepSpec, check_spec, is_sweep_file, load_sweep
     from .sweep.spec import parse_param_option as parse
 
+    if not target.exists():
+        raise ScenarioFileNotFound([Problem((), "no such file", str(target))])
     if is_sweep_file(target):
         if params or overrides:
             raise typer.BadParameter("--param and --set go with a scenario file; edit the "

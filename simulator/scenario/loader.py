@@ -209,11 +209,10 @@ def _resolve_file(path: FsPath, display: str, chain: tuple[_Source, ...],
     except InputError as exc:
         key = (EXTENDS,) if origin else ()
         if exc.missing:
-            what = "extended scenario file" if origin else "scenario file"
-            raise ScenarioFileNotFound([_at(key, f"{what} not found: {display}", origin,
-                                            display)]) from None
-        raise ScenarioError([_at(key, f"cannot read {display}: {exc}", origin,
-                                 display)]) from None
+            msg = f"extended scenario file not found: {display}" if origin else "no such file"
+            raise ScenarioFileNotFound([_at(key, msg, origin, display)]) from None
+        msg = f"cannot read {display}: {exc}" if origin else f"cannot read: {exc}"
+        raise ScenarioError([_at(key, msg, origin, display)]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
