@@ -37,3 +37,39 @@ def test_missing_file_says_no_such_file(args: tuple[str, ...], tmp_path) -> None
     assert out.returncode == 66, out.stderr
     assert out.stderr.strip() == "nonexistent.yaml: no such file"
     assert out.stdout == ""
+
+
+def test_resolved_yaml_quotes_yaml11_ambiguous_strings(tmp_path) -> None:
+    """Norway's code ``NO`` was written bare in scenario.resolved.yaml, which YAML 1.1 readers
+    (PyYAML) load as False; so were other YAML-1.1 booleans, nulls and numbers."""
+    import re
+    from pathlib import Path
+
+    from simulator.scenario import dump_scenario_yaml, load_scenario
+
+    tiny = (Path(__file__).parent / "fixtures" / "tiny.yaml").read_text()
+    text = tiny.replace("  AU: {name: Australia}", "  AU: {name: Australia, note: 'yes'}\n"
+                        "  'NO': {name: Norway, note: 'on'}")
+    text = text.replace("au_mine: {country: AU", "au_mine: {country: 'NO'")
+    text = text.replace("suppliers: {AU: 1.0}", "suppliers: {'NO': 1.0}")
+    src = tmp_path / "norway.yaml"
+    src.write_text(text)
+    resolved = dump_scenario_yaml(load_scenario(src))
+    for word in ("NO", "on", "yes"):
+        assert not re.search(rf"(: |- |^ *){word}(:|$)", resolved, re.M), word
+    yaml = pytest.importorskip("yaml")
+    data = yaml.safe_load(resolved)
+    assert "NO" in set(data["countries"])
+    assert data["countries"]["NO"]["note"] == "on"
+    assert data["countries"]["AU"]["note"] == "yes"
+    assert data["facilities"]["au_mine"]["country"] == "NO"
+    assert data["sourcing"]["my_ore"]["suppliers"] == {"NO": 1.0}
+    assert load_scenario(src) == load_scenario_text(resolved, tmp_path)
+
+
+def load_scenario_text(text: str, where):
+    from simulator.scenario import load_scenario
+
+    path = where / "resolved.yaml"
+    path.write_text(text)
+    return load_scenario(path)

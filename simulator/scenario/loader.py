@@ -29,6 +29,9 @@ from typing import Any
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.representer import SafeRepresenter
+from ruamel.yaml.resolver import VersionedResolver
 
 from .checks import check_scenario
 from .distributions import DISTRIBUTIONS
@@ -127,9 +130,31 @@ def resolve_scenario_data(path: StrPath, overrides: Sequence[str] = ()) -> dict[
     return doc.data
 
 
+_YAML11 = VersionedResolver(version=(1, 1))
+
+
+def _represent_str(representer: SafeRepresenter, value: str) -> ScalarNode:
+    """A string, quoted when a YAML 1.1 reader (PyYAML) would read it as something else: Norway's
+    ``NO`` as False, ``on``/``yes``/``y`` as True, ``~`` as null, ``1_000`` or ``12:30`` as a
+    number. YAML 1.2 readers load it equal either way."""
+    tag = _YAML11.resolve(ScalarNode, value, (True, False))
+    if tag != "tag:yaml.org,2002:str":
+        return representer.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+    return representer.represent_str(value)
+
+
+class _Representer(SafeRepresenter):
+    """The safe representer with :func:`_represent_str` (a subclass: the registry is per class)."""
+
+
+_Representer.add_representer(str, _represent_str)
+
+
 def dump_scenario_yaml(scenario: Scenario) -> str:
-    """The fully resolved scenario (defaults included) as YAML 1.2 text that loads back equal."""
+    """The fully resolved scenario (defaults included) as YAML 1.2 text that loads back equal,
+    in YAML 1.1 readers too (strings such as ``NO`` are quoted)."""
     yaml = YAML(typ="safe", pure=True)
+    yaml.Representer = _Representer
     yaml.default_flow_style = False
     yaml.allow_unicode = True
     yaml.width = 4096
