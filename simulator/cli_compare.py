@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 import typer
 
-from .compare_table import TABLE_METRICS, print_table
+from .cli_output import FORMAT_OPTION, OutputFormat, print_rows, say
+from .compare_table import TABLE_METRICS, print_table, table_rows
 
 __all__ = [
     "KPI_COLUMNS",
@@ -417,6 +418,7 @@ def compare(
         help="Count the time to first shortfall from this event in every scenario that has "
              "it (default: per demand sector, the first event that can reduce its "
              "supply).")] = None,
+    fmt: FORMAT_OPTION = OutputFormat.table,
 ) -> None:
     """Compare scenarios paired by replication: overlay figures, kpis.csv and a table."""
     from .analysis.metrics import event_windows, plant_starts, replication_metrics
@@ -528,16 +530,20 @@ def compare(
             demand_figures={d: folder / f"overlay_demand_{_slug(d)}.png" for d in demands},
             price_figures=price_figures)
         folder = staged.publish()
-    if demands:  # who runs short first, then the sectors summed over countries
-        print_table(kpis, loaded, demands, level="demand")
-    print_table(kpis, loaded, sectors)
-    typer.echo(f"Compare folder: {folder}")
+    if fmt is not OutputFormat.table:
+        print_rows(fmt, table_rows(kpis, demands, level="demand") + table_rows(kpis, sectors),
+                   KPI_COLUMNS)
+    else:
+        if demands:  # who runs short first, then the sectors summed over countries
+            print_table(kpis, loaded, demands, level="demand")
+        print_table(kpis, loaded, sectors)
+    say(fmt, f"Compare folder: {folder}")
     for i in loaded:
         if i.source == "scenario file":
-            typer.echo(f"Run folder ({i.name}): {staged.final(i.run_dir)}")
-    typer.echo("Figures:        " + "  ".join(str(staged.final(p)) for p in written
-                                               if p.suffix == ".png"))
-    typer.echo(f"Report:         {staged.final(report)}")
+            say(fmt, f"Run folder ({i.name}): {staged.final(i.run_dir)}")
+    say(fmt, "Figures:        " + "  ".join(str(staged.final(p)) for p in written
+                                            if p.suffix == ".png"))
+    say(fmt, f"Report:         {staged.final(report)}")
 
 
 def _price_overlays(loaded: list[CompareInput], events: dict[str, list], folder: Path

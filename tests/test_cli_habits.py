@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +75,65 @@ def load_scenario_text(text: str, where):
     path = where / "resolved.yaml"
     path.write_text(text)
     return load_scenario(path)
+
+
+TINY = str(Path(__file__).parent / "fixtures" / "tiny.yaml")
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
+
+
+def _csv(text: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_list_formats_and_no_wrapping_when_piped() -> None:
+    """`critmin list` had no --format; piped (not a terminal) its table wrapped each
+    description over several 80-column lines."""
+    from simulator.scenario import load_scenario
+
+    table = _critmin("list", str(SCENARIOS))
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        desc = " ".join((load_scenario(path).description or "").split())
+        assert any(desc in line for line in lines), path.name
+    rows = _csv(_critmin("list", str(SCENARIOS), "--format", "csv").stdout)
+    assert [r["file"] for r in rows] == sorted(p.name for p in SCENARIOS.glob("*.yaml"))
+    assert set(rows[0]) == {"file", "name", "description", "valid"}
+    out = _critmin("list", str(SCENARIOS), "--format", "json")
+    assert [r["file"] for r in json.loads(out.stdout)] == [r["file"] for r in rows]
+
+
+def test_run_formats(tmp_path) -> None:
+    """`critmin run` printed only a rich table; --format csv/json print the KPI rows alone on
+    standard output (run folder on standard error)."""
+    out = _critmin("run", TINY, "-n", "2", "-j", "1", "--out", str(tmp_path), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["sector"] for r in rows] == ["ev"]
+    assert 0 <= rows[0]["fill_rate_min"] <= 1
+    assert "Run folder:" in out.stderr
+    out = _critmin("run", TINY, "-n", "2", "-j", "1", "--out", str(tmp_path), "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    assert [r["sector"] for r in _csv(out.stdout)] == ["ev"]
+
+
+def test_compare_and_sweep_formats(tmp_path) -> None:
+    """`critmin compare` and `critmin sweep` printed only rich tables."""
+    out = _critmin("compare", TINY, TINY, "-n", "2", "-j", "1", "--out", str(tmp_path / "c"),
+                   "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    rows = _csv(out.stdout)
+    assert rows and {"level", "group", "metric", "scenario", "mean", "diff_mean"} <= set(rows[0])
+    assert "Compare folder:" in out.stderr
+    out = _critmin("compare", TINY, TINY, "-n", "2", "-j", "1", "--out", str(tmp_path / "d"),
+                   "--format", "json")
+    assert json.loads(out.stdout)[0]["metric"] == "fill_rate"
+    out = _critmin("sweep", TINY, "--param", "facilities.au_mine.capacity_tpy=1000,2000",
+                   "-j", "1", "--out", str(tmp_path / "s"), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["facilities.au_mine.capacity_tpy"] for r in rows] == [1000, 2000]
+    assert "Sweep folder:" in out.stderr
