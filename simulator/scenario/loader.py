@@ -50,7 +50,13 @@ from .models import Scenario
 from .overrides import apply_overrides, describe
 from .partial import NO_GAPS, Partial, failed_units, partial_scenario
 from .positions import Position, file_pos, load_yaml, locate, located, to_plain
-from .uncertain_params import UNCERTAINTY, bound_problems, collect_uncertainty, uncertain_problems
+from .uncertain_params import (
+    UNCERTAINTY,
+    bound_problems,
+    collect_uncertainty,
+    day_to_date,
+    uncertain_problems,
+)
 from .validation_errors import drop_explained_missing, pydantic_problem, sorted_problems
 
 StrPath = str | os.PathLike[str]
@@ -177,6 +183,22 @@ def _canonical_data(scenario: Scenario) -> dict[str, Any]:
     data = scenario.model_dump(mode="json", exclude_defaults=False)
     if not data.get(UNCERTAINTY):
         data.pop(UNCERTAINTY, None)
+    for path, spec in data.get(UNCERTAINTY, {}).items():
+        if isinstance(_value_at(data, path), str):  # a date: day numbers written as dates
+            kind, params = next(iter(spec.items()))
+            spec[kind] = [day_to_date(p) for p in params]
+    return data
+
+
+def _value_at(data: Any, path: str) -> Any:
+    """The value at dotted ``path`` in ``data`` (None if there is none)."""
+    for seg in path.split("."):
+        if isinstance(data, dict):
+            data = data.get(seg)
+        elif isinstance(data, list) and seg.isdigit() and int(seg) < len(data):
+            data = data[int(seg)]
+        else:
+            return None
     return data
 
 
@@ -209,6 +231,15 @@ def scenario_json_schema() -> dict[str, Any]:
 
 
 _SCHEMA_META = ("title", "description", "default")
+_DATES = {"type": "array", "items": {"type": "string", "format": "date"}}
+_DATE_DISTRIBUTION = {
+    "description": "An uncertain date: {uniform: [low, high]}, {triangular: [low, mode, high]} "
+                   "or {choice: [date, ...]}, drawn per replication.",
+    "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+    "properties": {"uniform": {**_DATES, "minItems": 2, "maxItems": 2},
+                   "triangular": {**_DATES, "minItems": 3, "maxItems": 3},
+                   "choice": {**_DATES, "minItems": 1}},
+}
 
 
 def _numbers_may_be_distributions(node: Any, dist_ref: dict[str, str]) -> None:
@@ -219,6 +250,9 @@ def _numbers_may_be_distributions(node: Any, dist_ref: dict[str, str]) -> None:
         if isinstance(sub, dict) and sub.get("type") in ("number", "integer"):
             meta = {k: sub.pop(k) for k in _SCHEMA_META if k in sub}
             node[key] = {**meta, "anyOf": [sub, dist_ref]}
+        elif (isinstance(sub, dict) and sub.get("format") == "date"
+              and key not in ("start_date", "end_date")):
+            node[key] = {"anyOf": [sub, _DATE_DISTRIBUTION]}
         elif isinstance(sub, dict | list) and key != UNCERTAINTY:
             _numbers_may_be_distributions(sub, dist_ref)
 
