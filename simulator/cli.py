@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .cli_output import FORMAT_OPTION, OutputFormat, print_rich, print_rows, say
 from .scenario.errors import ScenarioError, ScenarioFileNotFound, ScenarioWarning
 
 EXIT_INVALID, EXIT_MISSING, EXIT_INTERNAL, EXIT_IOERR, EXIT_INTERRUPTED = 65, 66, 70, 74, 130
@@ -205,6 +206,7 @@ def run(
                                       help="Results root folder.")] = Path("results"),
     disruption: Annotated[str | None, typer.Option(
         "--disruption", metavar="EVENT_ID", help=DISRUPTION_HELP)] = None,
+    fmt: FORMAT_OPTION = OutputFormat.table,
 ) -> None:
     """Run SCENARIO and write a results folder (tables, KPIs, figures, manifest)."""
     from .runner import (
@@ -282,15 +284,27 @@ def run(
         _err(f"critmin: {n_done} finished; {kept}")
         raise typer.Exit(EXIT_INTERNAL)
 
-    table = Table(title=f"{sc.name}: {len(ids)} replication(s), seed {seed}")
+    _print_run_table(sc.name, len(ids), seed, results.sector_summary(), fmt)
+    say(fmt, f"Run folder: {run_dir}")
+    say(fmt, f"Figures:    {run_dir / 'fill_rate.png'}  {run_dir / 'fill_rate.svg'}")
+
+
+RUN_COLUMNS = ("sector", "fill_rate_min", "trough_fill_rate_min", "shortfall_t_mean")
+"""Columns of ``critmin run --format csv|json``: the sector summary the table shows."""
+
+
+def _print_run_table(name: str, n: int, seed: int, summary: Any, fmt: OutputFormat) -> None:
+    """The KPI table of ``critmin run``: rich, or its numbers as csv / json."""
+    if fmt is not OutputFormat.table:
+        print_rows(fmt, summary.to_dict("records"), RUN_COLUMNS)
+        return
+    table = Table(title=f"{name}: {n} replication(s), seed {seed}")
     for col in ("Sector", "Fill rate (worst rep)", "Worst step", "Shortfall t (mean/rep)"):
         table.add_column(col, justify="left" if col == "Sector" else "right")
-    for row in results.sector_summary().itertuples():
+    for row in summary.itertuples():
         table.add_row(row.sector, f"{row.fill_rate_min:.1%}", f"{row.trough_fill_rate_min:.1%}",
                       f"{row.shortfall_t_mean:,.1f}")
-    Console(soft_wrap=True).print(table)
-    typer.echo(f"Run folder: {run_dir}")
-    typer.echo(f"Figures:    {run_dir / 'fill_rate.png'}  {run_dir / 'fill_rate.svg'}")
+    print_rich(table)
 
 
 @app.command()
@@ -343,6 +357,7 @@ def schema(
 def list_(
     directory: Annotated[Path, typer.Argument(metavar="DIR",
                                               help="Folder of scenarios.")] = Path("scenarios"),
+    fmt: FORMAT_OPTION = OutputFormat.table,
 ) -> None:
     """List the scenarios in DIR (default ./scenarios) with name and description."""
     from .scenario import load_scenario_with_warnings
@@ -350,15 +365,23 @@ def list_(
     if not directory.is_dir():
         _err(f"critmin: no such directory: {directory}")
         raise typer.Exit(EXIT_MISSING)
-    table = Table("File", "Name", "Description")
+    rows = []
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
         try:
             sc, _ = load_scenario_with_warnings(path)  # warnings: see critmin validate
-            table.add_row(path.name, sc.name, " ".join((sc.description or "").split()))
+            rows.append({"file": path.name, "name": sc.name, "valid": True,
+                         "description": " ".join((sc.description or "").split())})
         except ScenarioError as exc:
-            table.add_row(path.name, "-", f"INVALID ({len(exc.problems)} problem(s)): "
-                                          f"see `critmin validate {path}`")
-    Console(soft_wrap=False).print(table)
+            rows.append({"file": path.name, "name": None, "valid": False,
+                         "description": f"INVALID ({len(exc.problems)} problem(s)): "
+                                        f"see `critmin validate {path}`"})
+    if fmt is not OutputFormat.table:
+        print_rows(fmt, rows, ("file", "name", "description", "valid"))
+        return
+    table = Table("File", "Name", "Description")
+    for row in rows:
+        table.add_row(row["file"], row["name"] or "-", row["description"])
+    print_rich(table)
 
 
 @app.command("app")

@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 import typer
 
-from .compare_table import TABLE_METRICS, print_table
+from .cli_output import FORMAT_OPTION, OutputFormat, print_rows, say
+from .compare_table import TABLE_METRICS, print_table, table_rows
 
 __all__ = [
     "KPI_COLUMNS",
@@ -217,7 +218,7 @@ def _load_inputs(paths: Sequence[Path], replications: int | None, seed: int | No
     folders, files = [], []
     for p in paths:
         if not p.exists():
-            raise _InputError(f"critmin: no such file or directory: {p}", EXIT_MISSING)
+            raise _InputError(f"{p}: no such file", EXIT_MISSING)
         (folders if p.is_dir() else files).append(p)
     loaded: dict[Path, Any] = {}
     for p in folders:
@@ -436,6 +437,7 @@ def compare(
         help="Scenario the others are differenced against (its name or the input as given; "
              "repeatable: the report shows the differences against each in turn; default: "
              "the first input).")] = None,
+    fmt: FORMAT_OPTION = OutputFormat.table,
 ) -> None:
     """Compare scenarios paired by replication: overlay figures, kpis.csv and a table."""
     from .analysis.compare import comparison_pairs, pairs_table
@@ -565,16 +567,20 @@ def compare(
             demand_figures={d: folder / f"overlay_demand_{_slug(d)}.png" for d in demands},
             price_figures=price_figures, pairs=pairs, references=references)
         folder = staged.publish()
-    if demands:  # who runs short first, then the sectors summed over countries
-        print_table(kpis, loaded, demands, level="demand")
-    print_table(kpis, loaded, sectors)
-    typer.echo(f"Compare folder: {folder}")
+    if fmt is not OutputFormat.table:
+        print_rows(fmt, table_rows(kpis, demands, level="demand") + table_rows(kpis, sectors),
+                   KPI_COLUMNS)
+    else:
+        if demands:  # who runs short first, then the sectors summed over countries
+            print_table(kpis, loaded, demands, level="demand")
+        print_table(kpis, loaded, sectors)
+    say(fmt, f"Compare folder: {folder}")
     for i in loaded:
         if i.source == "scenario file":
-            typer.echo(f"Run folder ({i.name}): {staged.final(i.run_dir)}")
-    typer.echo("Figures:        " + "  ".join(str(staged.final(p)) for p in written
-                                               if p.suffix == ".png"))
-    typer.echo(f"Report:         {staged.final(report)}")
+            say(fmt, f"Run folder ({i.name}): {staged.final(i.run_dir)}")
+    say(fmt, "Figures:        " + "  ".join(str(staged.final(p)) for p in written
+                                            if p.suffix == ".png"))
+    say(fmt, f"Report:         {staged.final(report)}")
 
 
 def _price_overlays(loaded: list[CompareInput], events: dict[str, list], folder: Path

@@ -25,6 +25,9 @@ def report(
     """Write a self-contained HTML report (figures, KPI tables, events, scenario, manifest)."""
     from .report import DamagedRunFolder, RunFolderError, write_report
 
+    if not run_dir.exists():
+        typer.echo(f"{run_dir}: no such file", err=True)
+        raise typer.Exit(EXIT_MISSING)
     try:
         path = write_report(run_dir, out, max_panels=max_panels)
     except RunFolderError as exc:

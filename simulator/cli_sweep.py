@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from .cli_output import FORMAT_OPTION, OutputFormat, print_rich, print_rows, say
 
 __all__ = ["build_spec", "register", "sweep"]
 
@@ -66,10 +67,12 @@ def build_spec(target: Path, params: list[str], *, design: str | None, samples: 
     """The SweepSpec of a sweep file (options override its settings) or of a scenario plus
     ``--param`` options. Raises ScenarioError for bad parameters, typer.BadParameter for
     options that do not fit together."""
-    from .scenario.errors import ScenarioError
+    from .scenario.errors import Problem, ScenarioError, ScenarioFileNotFound
     from .sweep.spec import Output, SweepSpec, check_spec, is_sweep_file, load_sweep
     from .sweep.spec import parse_param_option as parse
 
+    if not target.exists():
+        raise ScenarioFileNotFound([Problem((), "no such file", str(target))])
     if is_sweep_file(target):
         if params or overrides:
             raise typer.BadParameter("--param and --set go with a scenario file; edit the "
@@ -149,6 +152,7 @@ def sweep(
         "--disruption", metavar="EVENT_ID",
         help="Count the time to first shortfall from this event (default: per demand "
              "sector, the first event that can reduce its supply).")] = None,
+    fmt: FORMAT_OPTION = OutputFormat.table,
 ) -> None:
     """Run a parameter sweep: every point x N replications, resumable, with summaries,
     response curves and sensitivity indices."""
@@ -181,9 +185,9 @@ def sweep(
     folder = out if out is not None else Path("results") / "sweeps" / spec.name
     n_unique = len(plan.unique_hashes)
     if check:
-        typer.echo(f"OK {len(plan.points)} point(s) ({n_unique} distinct) x "
-                   f"{spec.replications} replication(s) of {plan.base.name}, design "
-                   f"{spec.design}; would write {folder}")
+        say(fmt, f"OK {len(plan.points)} point(s) ({n_unique} distinct) x "
+                 f"{spec.replications} replication(s) of {plan.base.name}, design "
+                 f"{spec.design}; would write {folder}")
         return
     with hold_stop_signals() as held:  # held outside the run: none is lost
         try:
@@ -219,19 +223,27 @@ def sweep(
         _err(f"critmin: every point is kept in {folder} (sweep.json status: computed); run the "
              "same command again to write the outputs")
         raise typer.Exit(EXIT_IOERR) from None
-    _print_table(plan, outputs.summary)
-    typer.echo(f"Sweep folder: {folder}")
-    typer.echo(f"Points:       {len(run.computed)} run, {len(run.skipped)} already finished "
-               f"(of {n_unique} distinct)")
+    _print_table(plan, outputs.summary, fmt)
+    say(fmt, f"Sweep folder: {folder}")
+    say(fmt, f"Points:       {len(run.computed)} run, {len(run.skipped)} already finished "
+             f"(of {n_unique} distinct)")
     if outputs.get("indices") is not None:
-        typer.echo(f"Indices:      {outputs['indices']}")
-    typer.echo("Figures:      " + "  ".join(str(p) for p in outputs["figures"]
-                                           if str(p).endswith(".png")))
+        say(fmt, f"Indices:      {outputs['indices']}")
+    say(fmt, "Figures:      " + "  ".join(str(p) for p in outputs["figures"]
+                                         if str(p).endswith(".png")))
 
 
-def _print_table(plan: Any, summary: Any, limit: int = 25) -> None:
+def _print_table(plan: Any, summary: Any, fmt: OutputFormat = OutputFormat.table,
+                 limit: int = 25) -> None:
+    """The summary of the sweep's output KPI per point: the first ``limit`` points as a rich
+    table, or every point as csv / json (the point, its parameters, mean and percentiles)."""
     out = plan.spec.output
     rows = summary[(summary["kpi"] == out.kpi) & (summary["demand_id"] == out.demand)]
+    if fmt is not OutputFormat.table:
+        print_rows(fmt, rows.to_dict("records"),
+                   ["point", *plan.design.params, "kpi", "demand_id", "mean", "p5", "p50",
+                    "p95"])
+        return
     table = Table(title=f"{plan.base.name}: {out.kpi} of {out.demand}, "
                         f"{plan.spec.replications} replication(s) per point, seed "
                         f"{plan.spec.seed}")
@@ -248,7 +260,7 @@ def _print_table(plan: Any, summary: Any, limit: int = 25) -> None:
         table.add_row(*[f"{rec[c]:g}" if isinstance(rec[c], float) else str(rec[c])
                         for c in cols],
                       *[fmt(rec[k]) for k in ("mean", "p5", "p50", "p95")])
-    Console(soft_wrap=True).print(table)
+    print_rich(table)
     if len(rows) > limit:
         typer.echo(f"... {len(rows) - limit} more point(s): see points.csv")
 

@@ -3,7 +3,6 @@ paired difference against the reference with its 95% CI."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +10,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-__all__ = ["TABLE_METRICS", "print_table"]
+__all__ = ["TABLE_METRICS", "print_table", "table_rows"]
 
 #: Metrics in the standard-output table, in order.
 TABLE_METRICS = ("fill_rate", "trough_fill_rate", "cumulative_shortfall_t",
@@ -39,8 +38,9 @@ def print_table(kpis: pd.DataFrame, inputs: Sequence[Any], sectors: Sequence[str
                 level: str = "sector") -> None:
     """Print the rows of ``kpis`` (``kpis.csv``) for ``sectors`` at ``level``; ``inputs``
     have ``name`` and ``replications``, the first is the reference."""
-    from rich.console import Console
     from rich.table import Table
+
+    from .cli_output import print_rich
 
     names = [i.name for i in inputs]
     n = inputs[0].replications
@@ -75,7 +75,21 @@ def print_table(kpis: pd.DataFrame, inputs: Sequence[Any], sectors: Sequence[str
                                      else ""))
             table.add_row(s if j == 0 else "", _METRIC_LABELS[metric], *vals, *diffs,
                           end_section=j == len(TABLE_METRICS) - 1)
-    Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200).print(table)
+    print_rich(table)
     if level == "sector":
         typer.echo("* the 95% CI excludes 0. Fill-rate differences in percentage points (pp). "
                    "(a) mean over the replications that recovered.")
+
+
+def table_rows(kpis: pd.DataFrame, sectors: Sequence[str], level: str = "sector"
+               ) -> list[dict[str, Any]]:
+    """The rows of ``kpis`` that :func:`print_table` shows, in its order, every column
+    (``critmin compare --format csv|json``)."""
+    sec = kpis[(kpis["level"] == level) & kpis["metric"].isin(TABLE_METRICS)]
+    order = {m: i for i, m in enumerate(TABLE_METRICS)}
+    rows = []
+    for s in sectors:
+        part = sec[sec["group"] == s]
+        part = part.iloc[sorted(range(len(part)), key=lambda i: order[part["metric"].iloc[i]])]
+        rows += part.to_dict("records")
+    return rows

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 
 def test_version() -> None:
@@ -13,3 +17,123 @@ def test_version() -> None:
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(f"critmin {importlib.metadata.version('critmin')} (Python 3.")
+
+
+def _critmin(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True,
+                          text=True, timeout=120, cwd=cwd)
+
+
+@pytest.mark.parametrize("args", [
+    ("run", "nonexistent.yaml"),
+    ("validate", "nonexistent.yaml"),
+    ("compare", "nonexistent.yaml", "nonexistent.yaml"),
+    ("sweep", "nonexistent.yaml"),
+    ("sweep", "nonexistent.yaml", "--param", "demand.growth_pa=0,0.1"),
+    ("report", "nonexistent.yaml"),
+])
+def test_missing_file_says_no_such_file(args: tuple[str, ...], tmp_path) -> None:
+    """A missing file read ``nonexistent.yaml:0:0: <root>: scenario file not found: ...``
+    (run, validate), needed --param (sweep), or had other wordings (compare, report)."""
+    out = _critmin(*args, cwd=tmp_path)
+    assert out.returncode == 66, out.stderr
+    assert out.stderr.strip() == "nonexistent.yaml: no such file"
+    assert out.stdout == ""
+
+
+def test_resolved_yaml_quotes_yaml11_ambiguous_strings(tmp_path) -> None:
+    """Norway's code ``NO`` was written bare in scenario.resolved.yaml, which YAML 1.1 readers
+    (PyYAML) load as False; so were other YAML-1.1 booleans, nulls and numbers."""
+    import re
+    from pathlib import Path
+
+    from simulator.scenario import dump_scenario_yaml, load_scenario
+
+    tiny = (Path(__file__).parent / "fixtures" / "tiny.yaml").read_text()
+    text = tiny.replace("  AU: {name: Australia}", "  AU: {name: Australia, note: 'yes'}\n"
+                        "  'NO': {name: Norway, note: 'on'}")
+    text = text.replace("au_mine: {country: AU", "au_mine: {country: 'NO'")
+    text = text.replace("suppliers: {AU: 1.0}", "suppliers: {'NO': 1.0}")
+    src = tmp_path / "norway.yaml"
+    src.write_text(text)
+    resolved = dump_scenario_yaml(load_scenario(src))
+    for word in ("NO", "on", "yes"):
+        assert not re.search(rf"(: |- |^ *){word}(:|$)", resolved, re.M), word
+    yaml = pytest.importorskip("yaml")
+    data = yaml.safe_load(resolved)
+    assert "NO" in set(data["countries"])
+    assert data["countries"]["NO"]["note"] == "on"
+    assert data["countries"]["AU"]["note"] == "yes"
+    assert data["facilities"]["au_mine"]["country"] == "NO"
+    assert data["sourcing"]["my_ore"]["suppliers"] == {"NO": 1.0}
+    assert load_scenario(src) == load_scenario_text(resolved, tmp_path)
+
+
+def load_scenario_text(text: str, where):
+    from simulator.scenario import load_scenario
+
+    path = where / "resolved.yaml"
+    path.write_text(text)
+    return load_scenario(path)
+
+
+TINY = str(Path(__file__).parent / "fixtures" / "tiny.yaml")
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
+
+
+def _csv(text: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_list_formats_and_no_wrapping_when_piped() -> None:
+    """`critmin list` had no --format; piped (not a terminal) its table wrapped each
+    description over several 80-column lines."""
+    from simulator.scenario import load_scenario
+
+    table = _critmin("list", str(SCENARIOS))
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        desc = " ".join((load_scenario(path).description or "").split())
+        assert any(desc in line for line in lines), path.name
+    rows = _csv(_critmin("list", str(SCENARIOS), "--format", "csv").stdout)
+    assert [r["file"] for r in rows] == sorted(p.name for p in SCENARIOS.glob("*.yaml"))
+    assert set(rows[0]) == {"file", "name", "description", "valid"}
+    out = _critmin("list", str(SCENARIOS), "--format", "json")
+    assert [r["file"] for r in json.loads(out.stdout)] == [r["file"] for r in rows]
+
+
+def test_run_formats(tmp_path) -> None:
+    """`critmin run` printed only a rich table; --format csv/json print the KPI rows alone on
+    standard output (run folder on standard error)."""
+    out = _critmin("run", TINY, "-n", "2", "-j", "1", "--out", str(tmp_path), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["sector"] for r in rows] == ["ev"]
+    assert 0 <= rows[0]["fill_rate_min"] <= 1
+    assert "Run folder:" in out.stderr
+    out = _critmin("run", TINY, "-n", "2", "-j", "1", "--out", str(tmp_path), "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    assert [r["sector"] for r in _csv(out.stdout)] == ["ev"]
+
+
+def test_compare_and_sweep_formats(tmp_path) -> None:
+    """`critmin compare` and `critmin sweep` printed only rich tables."""
+    out = _critmin("compare", TINY, TINY, "-n", "2", "-j", "1", "--out", str(tmp_path / "c"),
+                   "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    rows = _csv(out.stdout)
+    assert rows and {"level", "group", "metric", "scenario", "mean", "diff_mean"} <= set(rows[0])
+    assert "Compare folder:" in out.stderr
+    out = _critmin("compare", TINY, TINY, "-n", "2", "-j", "1", "--out", str(tmp_path / "d"),
+                   "--format", "json")
+    assert json.loads(out.stdout)[0]["metric"] == "fill_rate"
+    out = _critmin("sweep", TINY, "--param", "facilities.au_mine.capacity_tpy=1000,2000",
+                   "-j", "1", "--out", str(tmp_path / "s"), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["facilities.au_mine.capacity_tpy"] for r in rows] == [1000, 2000]
+    assert "Sweep folder:" in out.stderr

@@ -212,11 +212,17 @@ def test_invalid_central_value_is_reported_as_such(tmp_path: Path) -> None:
 
 
 def test_distribution_where_no_number_is_expected(tmp_path: Path) -> None:
-    f = write(tmp_path, variant(("    start_date: 2025-03-01",
-                                 "    start_date: {uniform: [1, 2]}")))
+    f = write(tmp_path, variant(("    recipe: refinery",
+                                 "    recipe: {uniform: [1, 2]}")))
     assert problems_of(f) == [
-        f"{f}:33:18: facilities.cn_refinery.start_date: a uniform distribution is not allowed "
-        "here: only numeric parameters can be uncertain"
+        f"{f}:31:14: facilities.cn_refinery.recipe: a uniform distribution is not allowed "
+        "here: only numbers and dates can be uncertain"
+    ]
+    h = write(tmp_path, variant(("    start_date: 2025-03-01",
+                                 "    start_date: {uniform: [1, 2]}")), "h.yaml")
+    assert problems_of(h) == [
+        f"{h}:33:28: facilities.cn_refinery.start_date: uniform value 1 is not a date",
+        f"{h}:33:31: facilities.cn_refinery.start_date: uniform value 2 is not a date",
     ]
     g = write(tmp_path, variant(("    capacity_tpy: 1000", "    capacity_tpy: {a: 1, b: 2}")),
               "g.yaml")
@@ -254,7 +260,8 @@ def test_unknown_uncertainty_paths(tmp_path: Path) -> None:
         "'facilities.cn_mines.capacity_tpy': no 'cn_mines' in facilities "
         "(did you mean 'cn_mine'?)",
         f"{f}:52:3: uncertainty.facilities.cn_mine.country: facilities.cn_mine.country is not "
-        "a numeric parameter (it is a string); only numbers can be uncertain",
+        "a numeric parameter or a date (it is a string); only numbers and dates can be "
+        "uncertain",
         f"{f}:53:3: uncertainty.nope: unknown parameter 'nope': no 'nope' at the top level",
     ]
 

@@ -51,7 +51,7 @@ def problems_of(path: Path) -> list[str]:
 def test_validate_refuses_a_device(tmp_path: Path, device: str) -> None:
     res = critmin("validate", device, cwd=tmp_path)
     assert res.returncode == 65, res.stderr[-500:]
-    assert res.stderr == f"{device}:0:0: <root>: cannot read {device}: a character device, " \
+    assert res.stderr == f"{device}: cannot read: a character device, " \
                          "not a regular file\n"
 
 
@@ -72,7 +72,7 @@ def test_fifo_never_blocks(tmp_path: Path) -> None:
     res = critmin("validate", str(fifo), str(child), cwd=tmp_path)
     assert res.returncode == 65, res.stderr[-500:]
     assert res.stderr.splitlines() == [
-        f"{fifo}:0:0: <root>: cannot read {fifo}: a named pipe (FIFO), not a regular file",
+        f"{fifo}: cannot read: a named pipe (FIFO), not a regular file",
         f"{child}:1:1: extends: cannot read {tmp_path / 'pipe.yaml'}: a named pipe (FIFO), "
         "not a regular file"]
     listed = critmin("list", str(tmp_path), cwd=tmp_path)
@@ -83,7 +83,7 @@ def test_fifo_never_blocks(tmp_path: Path) -> None:
 def test_directory_is_refused(tmp_path: Path) -> None:
     d = tmp_path / "dir.yaml"
     d.mkdir()
-    assert problems_of(d) == [f"{d}:0:0: <root>: cannot read {d}: a directory, not a regular file"]
+    assert problems_of(d) == [f"{d}: cannot read: a directory, not a regular file"]
 
 
 def test_size_limit_is_checked_before_parsing(tmp_path: Path, monkeypatch) -> None:
@@ -92,13 +92,13 @@ def test_size_limit_is_checked_before_parsing(tmp_path: Path, monkeypatch) -> No
     size = big.stat().st_size
     monkeypatch.setenv(MAX_BYTES_ENV, "1000")
     assert problems_of(big) == [
-        f"{big}:0:0: <root>: cannot read {big}: {size:,} bytes, over the limit of 1,000 bytes "
+        f"{big}: cannot read: {size:,} bytes, over the limit of 1,000 bytes "
         f"for an input file (a safety limit; set {MAX_BYTES_ENV} to raise it)"]
     monkeypatch.setenv(MAX_BYTES_ENV, str(size))
     assert load_scenario(big).name == "tiny"
     monkeypatch.setenv(MAX_BYTES_ENV, "lots")
     assert problems_of(big) == [
-        f"{big}:0:0: <root>: cannot read {big}: invalid {MAX_BYTES_ENV}='lots': expected a "
+        f"{big}: cannot read: invalid {MAX_BYTES_ENV}='lots': expected a "
         "whole number of bytes >= 1"]
 
 
@@ -114,13 +114,13 @@ def test_default_size_limit(tmp_path: Path, monkeypatch) -> None:
 def test_sweep_files_are_read_safely(tmp_path: Path) -> None:
     res = critmin("sweep", "/dev/zero", "--param", "seed=1,2", "--check", cwd=tmp_path)
     assert res.returncode == 65, res.stderr[-500:]
-    assert res.stderr == "/dev/zero:0:0: <root>: cannot read /dev/zero: a character device, " \
+    assert res.stderr == "/dev/zero: cannot read: a character device, " \
                          "not a regular file\n"
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text("sweep:\n  scenario: /dev/zero\n  params: {seed: [1, 2]}\n")
     res = critmin("sweep", str(sweep), "--check", cwd=tmp_path)
     assert res.returncode == 65, res.stderr[-500:]
-    assert "cannot read /dev/zero: a character device, not a regular file" in res.stderr
+    assert "/dev/zero: cannot read: a character device, not a regular file" in res.stderr
 
 
 # ------------------------------------------------------------- foreign files: named, never echoed

@@ -258,7 +258,7 @@ def test_missing_file(tmp_path: Path) -> None:
         load_scenario(f)
     assert info.value.exit_code == 66
     assert [str(p) for p in info.value.problems] == [
-        f"{f}:0:0: <root>: scenario file not found: {f}"
+        f"{f}: no such file"
     ]
 
 

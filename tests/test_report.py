@@ -172,7 +172,7 @@ def test_report_cli(run_dir, tmp_path):
     assert r.exit_code == 0, r.output
     assert f"Report: {out}" in r.output and out.is_file()
     r = CliRunner().invoke(app, ["report", str(tmp_path / "nope")])
-    assert r.exit_code == 66 and "no such run folder" in r.output
+    assert r.exit_code == 66 and "nope: no such file" in r.output
     r = CliRunner().invoke(app, ["report", str(tmp_path)])
     assert r.exit_code == 66 and "not a run folder" in r.output
 

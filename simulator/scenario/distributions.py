@@ -17,6 +17,7 @@ scenarios that give a parameter different distributions still draw it at the sam
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from statistics import NormalDist
@@ -310,11 +311,15 @@ def split_path(data: Any, path: str) -> tuple[str | int, ...]:
 
 def set_number(data: Any, keys: Sequence[str | int], value: float) -> None:
     """Set ``data[k0][k1]...`` to ``value``, rounded to the nearest int if the value there is
-    an int (an int field such as a lead time)."""
+    an int (an int field such as a lead time), or to the date of day number ``value``
+    (``date.toordinal``) if the value there is a date (an uncertain event date)."""
     cur = data
     for k in keys[:-1]:
         cur = cur[k]
     old = cur[keys[-1]]
+    if isinstance(old, dt.date):  # an uncertain date: ``value`` is a day number
+        cur[keys[-1]] = dt.date.fromordinal(round(value))
+        return
     cur[keys[-1]] = round(value) if isinstance(old, int) and not isinstance(old, bool) else value
 
 

@@ -28,7 +28,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 class Problem:
     """One problem in a scenario, located by key path and, when known, file position.
 
-    ``line`` and ``col`` are 1-based; 0 means unknown.
+    ``line`` and ``col`` are 1-based; 0 means unknown. A problem with the file as a whole
+    (no key path, no position: missing, unreadable) reads ``file: message``.
     """
 
     path: Path
@@ -38,6 +39,8 @@ class Problem:
     col: int = 0
 
     def __str__(self) -> str:
+        if not self.path and not self.line:
+            return f"{self.file}: {self.message}"
         return f"{self.file}:{self.line}:{self.col}: {format_path(self.path)}: {self.message}"
 
 

@@ -29,6 +29,9 @@ from typing import Any
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.representer import SafeRepresenter
+from ruamel.yaml.resolver import VersionedResolver
 
 from .checks import check_scenario
 from .distributions import DISTRIBUTIONS
@@ -47,7 +50,13 @@ from .models import Scenario
 from .overrides import apply_overrides, describe
 from .partial import NO_GAPS, Partial, failed_units, partial_scenario
 from .positions import Position, file_pos, load_yaml, locate, located, to_plain
-from .uncertain_params import UNCERTAINTY, bound_problems, collect_uncertainty, uncertain_problems
+from .uncertain_params import (
+    UNCERTAINTY,
+    bound_problems,
+    collect_uncertainty,
+    day_to_date,
+    uncertain_problems,
+)
 from .validation_errors import drop_explained_missing, pydantic_problem, sorted_problems
 
 StrPath = str | os.PathLike[str]
@@ -127,9 +136,31 @@ def resolve_scenario_data(path: StrPath, overrides: Sequence[str] = ()) -> dict[
     return doc.data
 
 
+_YAML11 = VersionedResolver(version=(1, 1))
+
+
+def _represent_str(representer: SafeRepresenter, value: str) -> ScalarNode:
+    """A string, quoted when a YAML 1.1 reader (PyYAML) would read it as something else: Norway's
+    ``NO`` as False, ``on``/``yes``/``y`` as True, ``~`` as null, ``1_000`` or ``12:30`` as a
+    number. YAML 1.2 readers load it equal either way."""
+    tag = _YAML11.resolve(ScalarNode, value, (True, False))
+    if tag != "tag:yaml.org,2002:str":
+        return representer.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+    return representer.represent_str(value)
+
+
+class _Representer(SafeRepresenter):
+    """The safe representer with :func:`_represent_str` (a subclass: the registry is per class)."""
+
+
+_Representer.add_representer(str, _represent_str)
+
+
 def dump_scenario_yaml(scenario: Scenario) -> str:
-    """The fully resolved scenario (defaults included) as YAML 1.2 text that loads back equal."""
+    """The fully resolved scenario (defaults included) as YAML 1.2 text that loads back equal,
+    in YAML 1.1 readers too (strings such as ``NO`` are quoted)."""
     yaml = YAML(typ="safe", pure=True)
+    yaml.Representer = _Representer
     yaml.default_flow_style = False
     yaml.allow_unicode = True
     yaml.width = 4096
@@ -152,6 +183,22 @@ def _canonical_data(scenario: Scenario) -> dict[str, Any]:
     data = scenario.model_dump(mode="json", exclude_defaults=False)
     if not data.get(UNCERTAINTY):
         data.pop(UNCERTAINTY, None)
+    for path, spec in data.get(UNCERTAINTY, {}).items():
+        if isinstance(_value_at(data, path), str):  # a date: day numbers written as dates
+            kind, params = next(iter(spec.items()))
+            spec[kind] = [day_to_date(p) for p in params]
+    return data
+
+
+def _value_at(data: Any, path: str) -> Any:
+    """The value at dotted ``path`` in ``data`` (None if there is none)."""
+    for seg in path.split("."):
+        if isinstance(data, dict):
+            data = data.get(seg)
+        elif isinstance(data, list) and seg.isdigit() and int(seg) < len(data):
+            data = data[int(seg)]
+        else:
+            return None
     return data
 
 
@@ -184,6 +231,15 @@ def scenario_json_schema() -> dict[str, Any]:
 
 
 _SCHEMA_META = ("title", "description", "default")
+_DATES = {"type": "array", "items": {"type": "string", "format": "date"}}
+_DATE_DISTRIBUTION = {
+    "description": "An uncertain date: {uniform: [low, high]}, {triangular: [low, mode, high]} "
+                   "or {choice: [date, ...]}, drawn per replication.",
+    "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+    "properties": {"uniform": {**_DATES, "minItems": 2, "maxItems": 2},
+                   "triangular": {**_DATES, "minItems": 3, "maxItems": 3},
+                   "choice": {**_DATES, "minItems": 1}},
+}
 
 
 def _numbers_may_be_distributions(node: Any, dist_ref: dict[str, str]) -> None:
@@ -194,6 +250,9 @@ def _numbers_may_be_distributions(node: Any, dist_ref: dict[str, str]) -> None:
         if isinstance(sub, dict) and sub.get("type") in ("number", "integer"):
             meta = {k: sub.pop(k) for k in _SCHEMA_META if k in sub}
             node[key] = {**meta, "anyOf": [sub, dist_ref]}
+        elif (isinstance(sub, dict) and sub.get("format") == "date"
+              and key not in ("start_date", "end_date")):
+            node[key] = {"anyOf": [sub, _DATE_DISTRIBUTION]}
         elif isinstance(sub, dict | list) and key != UNCERTAINTY:
             _numbers_may_be_distributions(sub, dist_ref)
 
@@ -209,11 +268,10 @@ def _resolve_file(path: FsPath, display: str, chain: tuple[_Source, ...],
     except InputError as exc:
         key = (EXTENDS,) if origin else ()
         if exc.missing:
-            what = "extended scenario file" if origin else "scenario file"
-            raise ScenarioFileNotFound([_at(key, f"{what} not found: {display}", origin,
-                                            display)]) from None
-        raise ScenarioError([_at(key, f"cannot read {display}: {exc}", origin,
-                                 display)]) from None
+            msg = f"extended scenario file not found: {display}" if origin else "no such file"
+            raise ScenarioFileNotFound([_at(key, msg, origin, display)]) from None
+        msg = f"cannot read {display}: {exc}" if origin else f"cannot read: {exc}"
+        raise ScenarioError([_at(key, msg, origin, display)]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

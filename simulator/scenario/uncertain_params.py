@@ -9,7 +9,9 @@ lower and upper bounds satisfy its field's constraints too.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -37,12 +39,14 @@ UNCERTAINTY = "uncertainty"
 @dataclass
 class Param:
     """An uncertain parameter: its data keys, its distribution (None when invalid, which is
-    reported already), where the distribution is written, and whether the field holds ints."""
+    reported already), where the distribution is written, whether the field holds ints, and
+    whether it holds a date (the distribution is then over day numbers, ``date.toordinal``)."""
 
     keys: Path
     dist: Distribution | None
     pos: Position | None
     integer: bool
+    date: bool = False
 
 
 @dataclass
@@ -55,11 +59,13 @@ class Uncertainty:
 
 @dataclass(frozen=True)
 class _Place:
-    """What is expected at a data path: a scalar (no mapping or list), a number, an int."""
+    """What is expected at a data path: a scalar (no mapping or list), a number, an int, a
+    date."""
 
     scalar: bool
     numeric: bool
     integer: bool
+    date: bool = False
 
 
 _MISSING = object()
@@ -72,13 +78,75 @@ def _place(types: list[Any]) -> _Place | None:
         return None
     container = any(model_fields(a) or typing.get_origin(a) in (dict, list, tuple)
                     for a in arms)
+    date = any(_base(a) is dt.date for a in arms)
     return _Place(not container, any(a in (int, float) for a in arms),
-                  int in arms and float not in arms)
+                  int in arms and float not in arms, date)
+
+
+def _base(t: Any) -> Any:
+    """``t`` without ``Annotated[...]``."""
+    return typing.get_args(t)[0] if typing.get_origin(t) is typing.Annotated else t
 
 
 def _central(dist: Distribution, integer: bool) -> float:
     """The central value of ``dist``, rounded when the field holds ints."""
     return round(dist.central()) if integer else dist.central()
+
+
+def day_to_date(day: float) -> str:
+    """The ISO date of day number ``day`` (``date.toordinal``), rounded to a whole day."""
+    return dt.date.fromordinal(round(day)).isoformat()
+
+
+def _as_day(value: Any) -> int | None:
+    """The day number of a date written as a date or an ISO string; None if it is not one."""
+    if isinstance(value, dt.date):
+        return value.toordinal()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()).toordinal()
+        except ValueError:
+            return None
+    return None
+
+
+_DATE_KINDS = ("uniform", "triangular", "choice")
+
+
+def date_distribution_data(value: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[Path, str]]]:
+    """``value`` (a distribution written over dates) with its dates as day numbers, and the
+    problems of its dates (sub-path, message)."""
+    kind, params = next(iter(value.items()))
+    if kind not in _DATE_KINDS:
+        if kind in DISTRIBUTIONS:
+            return value, [((kind,), f"a {kind} distribution is not allowed for a date; use "
+                                     f"{', '.join(_DATE_KINDS)}")]
+        return value, []  # check_distribution_data names the unknown kind
+    if not isinstance(params, list):
+        return value, []
+    days, problems = [], []
+    for i, p in enumerate(params):
+        day = _as_day(p)
+        if day is None:
+            problems.append(((kind, i), f"{kind} value {p!r} is not a date"))
+        days.append(day)
+    return {kind: days}, problems
+
+
+def _dates_in(message: str, data: dict[str, Any]) -> str:
+    """``message`` about the day-number distribution ``data`` with its day numbers as dates."""
+    days = {str(d) for d in next(iter(data.values())) if isinstance(d, int)}
+    return re.sub(r"\b\d{6}\b", lambda m: day_to_date(int(m[0])) if m[0] in days else m[0],
+                  message)
+
+
+def describe_param(param: Param) -> str:
+    """``uniform [2026-01-01, 2026-12-31]`` for a date parameter, else the distribution's
+    own description."""
+    assert param.dist is not None
+    if not param.date:
+        return param.dist.describe()
+    return f"{param.dist.kind} [{', '.join(day_to_date(p) for p in param.dist.params)}]"
 
 
 def _dist_pos(doc: Doc, path: Path, value: Any) -> Position | None:
@@ -96,23 +164,38 @@ def collect_uncertainty(doc: Doc) -> Uncertainty:
     def inline(value: dict[str, Any], path: Path, place: _Place) -> Any:
         key = ".".join(str(k) for k in path)
         pos = _dist_pos(doc, path, value)
-        problems = check_distribution_data(value, "a number or a distribution")
+        problems: list[tuple[Path, str]] = []
+        if place.date:
+            value, problems = date_distribution_data(value)
+        problems = problems or check_distribution_data(
+            value, "a date or a distribution" if place.date else "a number or a distribution")
+        if place.date:
+            problems = [(sub, _dates_in(msg, value)) for sub, msg in problems]
         found.problems += [located(path, msg, locate(doc.positions, (*path, *sub)))
                            for sub, msg in problems]
         dist = None if problems else DISTRIBUTIONS[next(iter(value))].model_validate(value)
-        found.params[key] = Param(path, dist, pos, place.integer)  # type: ignore[arg-type]
-        return 0 if dist is None else _central(dist, place.integer)  # type: ignore[arg-type]
+        integer = place.integer or place.date
+        found.params[key] = Param(path, dist, pos, integer, place.date)  # type: ignore[arg-type]
+        if place.date:
+            return None if dist is None else day_to_date(dist.central())  # type: ignore
+        return 0 if dist is None else _central(dist, integer)  # type: ignore[arg-type]
 
     def walk(value: Any, path: Path, types: list[Any]) -> Any:
         if isinstance(value, dict):
             place = _place(types) if path else None
             if place is not None and place.scalar:
-                if place.numeric:
+                if place.date and len(path) == 1 and is_distribution_data(value):
+                    found.problems.append(located(
+                        path, "the horizon cannot be uncertain: only numbers and the dates of "
+                        "events and facilities can", _dist_pos(doc, path, value)))
+                    found.params[path[0]] = Param(path, None, None, False)
+                    return value
+                if place.numeric or (place.date and is_distribution_data(value)):
                     return inline(value, path, place)
                 if is_distribution_data(value):
                     found.problems.append(located(
                         path, f"a {next(iter(value))} distribution is not allowed here: "
-                        "only numeric parameters can be uncertain",
+                        "only numbers and dates can be uncertain",
                         _dist_pos(doc, path, value)))
                     found.params[".".join(str(k) for k in path)] = Param(path, None, None, False)
                 return value
@@ -140,13 +223,20 @@ def _explicit_entry(doc: Doc, found: Uncertainty, key: str, spec: Any) -> None:
     """Check one ``uncertainty:`` entry and set its parameter to the central value."""
     epath: Path = (UNCERTAINTY, key)
     pos = _dist_pos(doc, epath, spec)
-    problems = check_distribution_data(spec)
+    resolved = _resolve_param(doc, key, epath, found)
+    date = resolved is not None and resolved[3]
+    problems: list[tuple[Path, str]] = []
+    if date and is_distribution_data(spec):
+        spec, problems = date_distribution_data(spec)
+    problems = problems or check_distribution_data(spec)
+    if date:
+        problems = [(sub, _dates_in(msg, spec)) for sub, msg in problems]
     found.problems += [located(epath, msg, locate(doc.positions, (*epath, *sub)))
                        for sub, msg in problems]
-    resolved = _resolve_param(doc, key, epath, found)
     if resolved is None or problems:
         return
-    keys, integer, current = resolved
+    keys, integer, current, date = resolved
+    integer = integer or date
     dist: Distribution = DISTRIBUTIONS[next(iter(spec))].model_validate(spec)  # type: ignore
     canonical = ".".join(str(k) for k in keys)
     other = found.params.get(canonical)
@@ -156,7 +246,13 @@ def _explicit_entry(doc: Doc, found: Uncertainty, key: str, spec: Any) -> None:
                 epath, f"{dist.describe()} conflicts with the distribution "
                 f"{other.dist.describe()} written at {canonical}", pos))
         return
-    central = _central(dist, integer)
+    central: Any = _central(dist, integer)
+    if date:
+        central = day_to_date(central)
+        current = str(current) if isinstance(current, dt.date) else current
+        if current == central:
+            found.params[canonical] = Param(keys, dist, pos, integer, date)
+            return
     if current is _MISSING or current is None:
         cur = doc.data
         for k in keys[:-1]:
@@ -165,19 +261,22 @@ def _explicit_entry(doc: Doc, found: Uncertainty, key: str, spec: Any) -> None:
     elif (isinstance(current, bool) or not isinstance(current, int | float)
           or not math.isclose(current, central, rel_tol=1e-9, abs_tol=1e-12)):
         shown = format_number(current) if isinstance(current, int | float) else repr(current)
+        param = Param(keys, dist, pos, integer, date)
         found.problems.append(located(
-            keys, f"value {shown} differs from the central value {format_number(central)} of "
-            f"its uncertainty entry {dist.describe()}; write the distribution in place of the "
-            f"value, or set uncertainty.{canonical} to null", locate(doc.positions, keys)))
-        found.params[canonical] = Param(keys, None, pos, integer)
+            keys, f"value {shown} differs from the central value "
+            f"{central if date else format_number(central)} of its uncertainty entry "
+            f"{describe_param(param)}; write the distribution in place of the value, or set "
+            f"uncertainty.{canonical} to null", locate(doc.positions, keys)))
+        found.params[canonical] = Param(keys, None, pos, integer, date)
         return
-    found.params[canonical] = Param(keys, dist, pos, integer)
+    found.params[canonical] = Param(keys, dist, pos, integer, date)
 
 
 def _resolve_param(doc: Doc, key: str, epath: Path,
-                   found: Uncertainty) -> tuple[Path, bool, Any] | None:
-    """Data keys of the dotted parameter ``key``, whether it holds ints, and its current value
-    (``_MISSING`` for a defaulted field not written); None after reporting an unknown path."""
+                   found: Uncertainty) -> tuple[Path, bool, Any, bool] | None:
+    """Data keys of the dotted parameter ``key``, whether it holds ints, its current value
+    (``_MISSING`` for a defaulted field not written) and whether it holds a date; None after
+    reporting an unknown path."""
     cur: Any = doc.data
     types: list[Any] = [Scenario]
     keys: list[str | int] = []
@@ -208,11 +307,12 @@ def _resolve_param(doc: Doc, key: str, epath: Path,
         else:
             cur = _MISSING
     place = _place(types)
-    if place is None or not (place.scalar and place.numeric):
+    if place is None or not (place.scalar and (place.numeric or place.date)):
         what = "" if cur is _MISSING else f" (it is {describe(cur)})"
-        fail(f"{key} is not a numeric parameter{what}; only numbers can be uncertain")
+        fail(f"{key} is not a numeric parameter or a date{what}; only numbers and dates can "
+             "be uncertain")
         return None
-    return tuple(keys), place.integer, cur
+    return tuple(keys), place.integer, cur, place.date
 
 
 def uncertain_problems(problems: list[Problem], found: Uncertainty) -> list[Problem]:
@@ -224,8 +324,8 @@ def uncertain_problems(problems: list[Problem], found: Uncertainty) -> list[Prob
         if param is None or (param.dist is not None and p.path != param.keys):
             out.append(p)
         elif param.dist is not None:
-            central = format_number(_central(param.dist, param.integer))
-            out.append(located(p.path, f"central value {central} of {param.dist.describe()}: "
+            central = _shown(param, _central(param.dist, param.integer))
+            out.append(located(p.path, f"central value {central} of {describe_param(param)}: "
                                        f"{p.message}", param.pos))
     return out
 
@@ -245,8 +345,12 @@ def bound_problems(doc: Doc, found: Uncertainty, data: dict[str, Any] | None = N
         if dist is None or parent is None:
             continue
         central = parent[keys[-1]]
+        if param.date:
+            problems += _horizon_problems(data, param)
         for label, bound in zip(("lower", "upper"), dist.bounds(), strict=True):
-            value = round(bound) if param.integer else bound
+            value: Any = round(bound) if param.integer else bound
+            if param.date:
+                value = day_to_date(value)
             if value == central:
                 continue
             note = ""
@@ -260,11 +364,36 @@ def bound_problems(doc: Doc, found: Uncertainty, data: dict[str, Any] | None = N
                     path, _ = clean_loc(tuple(err["loc"]), data, err["type"] == "missing")
                     if any(path[: len(k)] == k for k in invalid):
                         continue  # a placeholder for an invalid distribution, reported already
+                    shown = value if param.date else format_number(value)
                     problems.append(located(
-                        keys, f"{label} bound {format_number(value)}{note} of "
-                        f"{dist.describe()}: {constraint_message(err)}", param.pos))
+                        keys, f"{label} bound {shown}{note} of "
+                        f"{describe_param(param)}: {constraint_message(err)}", param.pos))
             finally:
                 parent[keys[-1]] = central
+    return problems
+
+
+def _shown(param: Param, value: float) -> str:
+    """``value`` of ``param`` for messages: a date or a number."""
+    return day_to_date(value) if param.date else format_number(value)
+
+
+def _horizon_problems(data: dict[str, Any], param: Param) -> list[Problem]:
+    """An uncertain date must be drawn inside the horizon: from ``start_date`` to before
+    ``end_date``."""
+    assert param.dist is not None
+    low, high = (round(b) for b in param.dist.bounds())
+    start, end = _as_day(data.get("start_date")), _as_day(data.get("end_date"))
+    what = describe_param(param)
+    problems = []
+    if start is not None and low < start:
+        problems.append(located(param.keys, f"lower bound {day_to_date(low)} of {what}: before "
+                                f"the start of the horizon (start_date {day_to_date(start)})",
+                                param.pos))
+    if end is not None and high >= end:
+        problems.append(located(param.keys, f"upper bound {day_to_date(high)} of {what}: "
+                                f"outside the horizon (end_date {day_to_date(end)})",
+                                param.pos))
     return problems
 
 

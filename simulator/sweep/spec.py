@@ -246,11 +246,10 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
         text = read_input(path).decode("utf-8-sig")
     except InputError as exc:
         if exc.missing:
-            raise ScenarioFileNotFound([Problem((), f"sweep file not found: {display}",
-                                                display)]) from None
-        raise ScenarioError([Problem((), f"cannot read {display}: {exc}", display)]) from None
+            raise ScenarioFileNotFound([Problem((), "no such file", display)]) from None
+        raise ScenarioError([Problem((), f"cannot read: {exc}", display)]) from None
     except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem((), f"cannot read {display}: not UTF-8 text: "
+        raise ScenarioError([Problem((), "cannot read: not UTF-8 text: "
                                      f"{exc.reason}", display)]) from None
     mkpos = file_pos(display)
     data, positions = to_plain(load_yaml(text, display, mkpos), mkpos)
