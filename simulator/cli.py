@@ -23,10 +23,16 @@ from rich.console import Console
 from rich.table import Table
 
 from .cli_output import FORMAT_OPTION, OutputFormat, print_rich, print_rows, say
+from .exit_codes import (
+    EXIT_INTERNAL,
+    EXIT_INVALID,
+    EXIT_IOERR,
+    EXIT_MISSING,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+)
 from .scenario.errors import ScenarioError, ScenarioFileNotFound, ScenarioWarning
 
-EXIT_INVALID, EXIT_MISSING, EXIT_INTERNAL, EXIT_IOERR, EXIT_INTERRUPTED = 65, 66, 70, 74, 130
-EXIT_UNAVAILABLE, EXIT_USAGE = 69, 2
 F = TypeVar("F", bound=Callable[..., Any])
 
 app = typer.Typer(

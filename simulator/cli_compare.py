@@ -54,7 +54,7 @@ __all__ = [
     "sectors_of_interest",
 ]
 
-EXIT_USAGE, EXIT_INVALID, EXIT_MISSING = 2, 65, 66
+from .exit_codes import EXIT_INVALID, EXIT_MISSING, EXIT_USAGE
 
 #: Columns of the comparison's ``kpis.csv``.
 KPI_COLUMNS = [

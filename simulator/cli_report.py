@@ -10,7 +10,7 @@ import typer
 
 __all__ = ["register", "report"]
 
-EXIT_INVALID, EXIT_MISSING = 65, 66
+from .exit_codes import EXIT_INVALID, EXIT_MISSING
 
 
 def report(

@@ -24,7 +24,7 @@ from .cli_output import FORMAT_OPTION, OutputFormat, print_rich, print_rows, say
 
 __all__ = ["build_spec", "register", "sweep"]
 
-EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_IOERR, EXIT_INTERRUPTED = 70, 69, 74, 130
+from .exit_codes import EXIT_INTERNAL, EXIT_IOERR, EXIT_UNAVAILABLE
 
 
 class DesignName(StrEnum):

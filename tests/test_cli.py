@@ -208,3 +208,22 @@ def test_interrupted_run_keeps_finished_replications(tmp_path, monkeypatch, caps
     (run_dir,) = (tmp_path / "tiny").iterdir()
     assert json.loads((run_dir / "manifest.json").read_text())["status"] == "interrupted"
     assert simulator.runner.run_scenario is replications.run_scenario
+
+
+def test_one_exit_code_table() -> None:
+    """Every command takes its exit codes from simulator/exit_codes.py (issue 13: five
+    places defined them), and the table in docs/cli.md lists each of them."""
+    from pathlib import Path
+
+    from simulator import cli, cli_compare, cli_report, cli_sweep, exit_codes
+    from simulator.scenario.errors import ScenarioError, ScenarioFileNotFound
+
+    for module in (cli, cli_compare, cli_report, cli_sweep):
+        for name in dir(module):
+            if name.startswith("EXIT_"):
+                assert getattr(module, name) == getattr(exit_codes, name), (module, name)
+    assert ScenarioError.exit_code == exit_codes.EXIT_INVALID
+    assert ScenarioFileNotFound.exit_code == exit_codes.EXIT_MISSING
+    table = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
+    for name in exit_codes.__all__:
+        assert f"| {getattr(exit_codes, name)} |" in table or name == "EXIT_INTERRUPTED", name

@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..exit_codes import EXIT_INVALID, EXIT_MISSING
+
 Path = tuple[str | int, ...]
 
 
@@ -47,7 +49,7 @@ class Problem:
 class ScenarioError(Exception):
     """A scenario is invalid; carries every problem found (exit code 65 in the CLI)."""
 
-    exit_code = 65
+    exit_code = EXIT_INVALID
 
     def __init__(self, problems: Sequence[Problem]):
         self.problems = list(problems)
@@ -57,7 +59,7 @@ class ScenarioError(Exception):
 class ScenarioFileNotFound(ScenarioError):
     """A scenario file (or a file it extends) does not exist (exit code 66)."""
 
-    exit_code = 66
+    exit_code = EXIT_MISSING
 
 
 class ScenarioWarning(UserWarning):
