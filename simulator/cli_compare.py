@@ -503,8 +503,10 @@ def compare(
         for inp in loaded:
             anchor: dict[str, Any] = {} if disruption is None else (
                 {"event_id": disruption} if disruption in inp.scenario.events else {"anchors": {}})
-            level_metrics["demand"][inp.name] = replication_metrics(inp.timeseries, inp.scenario,
-                                                                    **anchor)
+            prices_path = inp.run_dir / "prices.parquet"  # values the shortfall in USD
+            prices = pd.read_parquet(prices_path) if prices_path.exists() else None
+            level_metrics["demand"][inp.name] = replication_metrics(
+                inp.timeseries, inp.scenario, prices=prices, **anchor)
             level_metrics["sector"][inp.name] = replication_metrics(
                 sector_timeseries(inp.timeseries), inp.scenario, **anchor)
         try:

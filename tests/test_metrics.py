@@ -24,7 +24,7 @@ from simulator.analysis import (
     t_critical_95,
 )
 from simulator.analysis import metrics as metrics_module
-from simulator.analysis.metrics import mean_ci95, percentiles_inf
+from simulator.analysis.metrics import SUMMARY_METRICS, mean_ci95, percentiles_inf
 from tests.conftest import make_scenario
 
 START = pd.Timestamp("2024-01-01")  # the chain scenario's start date; steps are 7 days
@@ -442,8 +442,8 @@ def test_summarize_without_disruption_and_defaults(scenario):
     assert s.iloc[0]["p95"] == pytest.approx(9.25) and s.iloc[0]["n_valid"] == 4
     full = summarize(replication_metrics(frame(ALL), scenario), percentiles=(10, 90))
     assert {"p10", "p90"} <= set(full.columns) and "p50" not in full.columns
-    assert len(full) == len(ALL) * 8
-    assert full.groupby("demand_id").size().eq(8).all()
+    assert len(full) == len(ALL) * len(SUMMARY_METRICS)
+    assert full.groupby("demand_id").size().eq(len(SUMMARY_METRICS)).all()
     with pytest.raises(ValueError, match="nope"):
         summarize(summary_input(), columns=("nope",))
 

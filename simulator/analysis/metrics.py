@@ -57,14 +57,14 @@ METRIC_COLUMNS = [
     "tts_anchor_event", "tts_anchor_date", "time_to_survive_days", "time_to_recover_days",
     "recovered",
     "days_below_threshold", "cumulative_shortfall_t", "resilience_loss_pct_days",
-    "stockpile_drawdown_t", "unit", "units_short",
+    "stockpile_drawdown_t", "unit", "units_short", "value_at_risk_usd",
 ]
 
 #: The per-replication metrics :func:`summarize` and ``paired_differences`` report by default.
 SUMMARY_METRICS = (
     "fill_rate", "trough_fill_rate", "time_to_survive_days", "time_to_recover_days",
     "days_below_threshold", "cumulative_shortfall_t", "resilience_loss_pct_days",
-    "stockpile_drawdown_t",
+    "stockpile_drawdown_t", "value_at_risk_usd",
 )
 
 #: Time metrics where NaN means "never within the horizon" (sorted as +inf by percentiles).
@@ -158,6 +158,7 @@ def replication_metrics(
     recover_hold_days: int = 30,
     event_id: str | None = None,
     anchors: Mapping[str, Anchor | None] | None = None,
+    prices: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per replication x demand sector, columns :data:`METRIC_COLUMNS`.
 
@@ -184,7 +185,11 @@ def replication_metrics(
     - ``stockpile_drawdown_t`` = max_k (stockpile_t at the first step - stockpile_t at k) >= 0;
     - ``unit`` and ``units_short`` = cumulative_shortfall_t x 1000 / ``units.kg_per_unit`` of
       the demand sector (``""`` and NaN without ``units``; a summed group gets them when all
-      its members share one unit and intensity).
+      its members share one unit and intensity);
+    - ``value_at_risk_usd`` = sum_k shortfall_t(k) x 1000 x price(k) (USD): the shortfall
+      valued at the price of the sector's material in its country's market tier that step,
+      from ``prices`` (the run's ``prices.parquet``); NaN without prices or when its material
+      is not priced (magnets and concentrates in the shipped scenarios).
     """
     if recover_hold_days < 0:
         raise ValueError("recover_hold_days must be >= 0")
@@ -268,7 +273,43 @@ def replication_metrics(
     unit, kg = _units(scenario, out["demand_id"])
     out["unit"] = unit
     out["units_short"] = out["cumulative_shortfall_t"].to_numpy() * 1000.0 / kg
+    out["value_at_risk_usd"] = _value_at_risk(ts, scenario, prices, out)
     return out[METRIC_COLUMNS]
+
+
+def _value_at_risk(ts: pd.DataFrame, scenario: Scenario, prices: pd.DataFrame | None,
+                   out: pd.DataFrame) -> np.ndarray:
+    """``value_at_risk_usd`` for the rows of ``out`` (see :func:`replication_metrics`)."""
+    nan = np.full(len(out), np.nan)
+    if prices is None or prices.empty or ts.empty:
+        return nan
+    home = scenario.market.home
+    country = ts["country"].astype(str)
+    market = (country.where(country == home, "ex-" + str(home)) if home is not None
+              else pd.Series("world", index=ts.index))
+    rows = pd.DataFrame({
+        "replication": (ts["replication"].to_numpy(dtype=np.int64) if "replication" in ts
+                        else np.zeros(len(ts), dtype=np.int64)),
+        "day": ts["day"].to_numpy(dtype=np.int64),
+        "demand_id": ts["demand_id"].astype(str).to_numpy(),
+        "material": ts["material"].astype(str).to_numpy(),
+        "market": market.to_numpy(),
+        "shortfall_t": ts["shortfall_t"].to_numpy(dtype=np.float64)})
+    px = pd.DataFrame({
+        "replication": (prices["replication"].to_numpy(dtype=np.int64)
+                        if "replication" in prices else np.zeros(len(prices), dtype=np.int64)),
+        "day": prices["day"].to_numpy(dtype=np.int64),
+        "material": prices["material"].astype(str).to_numpy(),
+        "market": prices["market"].astype(str).to_numpy(),
+        "price": prices["price_usd_per_kg"].to_numpy(dtype=np.float64)})
+    priced = rows.merge(px, on=["replication", "day", "material", "market"], how="inner")
+    if priced.empty:
+        return nan
+    priced["usd"] = priced["shortfall_t"] * 1000.0 * priced["price"]
+    value = priced.groupby(["replication", "demand_id"], sort=False)["usd"].sum()
+    keys = pd.MultiIndex.from_arrays([out["replication"].to_numpy(dtype=np.int64),
+                                      out["demand_id"].astype(str).to_numpy()])
+    return value.reindex(keys).to_numpy(dtype=np.float64)
 
 
 def _units(scenario: Scenario, demand_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:

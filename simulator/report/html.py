@@ -54,6 +54,7 @@ METRIC_HEADINGS = {
     "cumulative_shortfall_t": "Cumulative shortfall",
     "resilience_loss_pct_days": "Resilience loss (triangle area)",
     "stockpile_drawdown_t": "Stockpile drawdown",
+    "value_at_risk_usd": "Value at risk (shortfall at market prices)",
 }
 
 
@@ -291,11 +292,15 @@ def _build(run: RunData, max_panels: int, figures: bool) -> str:
     events = event_windows(sc) + plant_starts(sc)  # figures mark plants that start
     named = m.get("disruption")  # critmin run --disruption
     anchor = {"event_id": named} if named in sc.events else {}
-    metrics = replication_metrics(run.timeseries, sc, **anchor)
+    try:  # values the shortfall in USD (a run folder older than prices.parquet has none)
+        prices = run.table("prices")
+    except RunFolderError:
+        prices = None
+    metrics = replication_metrics(run.timeseries, sc, prices=prices, **anchor)
     summary = summarize(metrics)
     s_metrics = replication_metrics(sector_timeseries(run.timeseries), sc, **anchor)
-    s_summary = summarize(s_metrics, columns=[c for c in METRIC_HEADINGS
-                                              if c != "stockpile_drawdown_t"])
+    s_summary = summarize(s_metrics, columns=[c for c in METRIC_HEADINGS if c not in
+                                              ("stockpile_drawdown_t", "value_at_risk_usd")])
     status = str(m.get("status", "unknown"))
     n = run.replications
     parts: list[str] = []
@@ -389,10 +394,12 @@ def _build(run: RunData, max_panels: int, figures: bool) -> str:
 
     def demand_rows(ids: Sequence[str]) -> list[list[str]]:
         return [[d, f"{labels.loc[d, 'country']} {labels.loc[d, 'sector']}",
-                 *_metric_cells(idx, d), _p50_range(idx, d, "stockpile_drawdown_t")]
+                 *_metric_cells(idx, d), _p50_range(idx, d, "stockpile_drawdown_t"),
+                 _mean_ci(idx, d, "value_at_risk_usd")]
                 for d in ids]
 
-    head = ["Demand id", "Country, sector", *_TABLE_HEAD, "Stockpile drawdown P50 (P5, P95)"]
+    head = ["Demand id", "Country, sector", *_TABLE_HEAD, "Stockpile drawdown P50 (P5, P95)",
+            "Value at risk mean [95% CI]"]
     if ids_short:
         parts.append(f"<p>{len(ids_short)} demand sector(s) ran short in at least one "
                      "replication:</p>")

@@ -67,6 +67,8 @@ def format_metric(metric: str, value: float, *, signed: bool = False,
         return f"{sign}{text} pp" if signed else f"{text}%"
     if metric.endswith("_t"):
         text, suffix = _num(v, 1 if abs(v) < 1000 else 0), " t"
+    elif metric.endswith("_usd"):  # money: USD in millions (value at risk)
+        text, suffix = _num(v / 1e6, 1 if abs(v) < 1e8 else 0), " M USD"
     elif metric == "resilience_loss_pct_days":
         text, suffix = _num(v, 0), " %·d"
     elif metric.endswith("_days") or metric == "days_below_threshold":
