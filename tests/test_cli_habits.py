@@ -137,3 +137,17 @@ def test_compare_and_sweep_formats(tmp_path) -> None:
     rows = json.loads(out.stdout)
     assert [r["facilities.au_mine.capacity_tpy"] for r in rows] == [1000, 2000]
     assert "Sweep folder:" in out.stderr
+
+
+def test_report_of_a_one_step_run_prints_no_matplotlib_warning(tmp_path) -> None:
+    """A run whose horizon is one step has one date: every figure set identical x limits and
+    matplotlib printed 'simulator/viz/fan.py:438: UserWarning: Attempting to set identical
+    low and high xlims ...' (in run and report)."""
+    out = _critmin("run", TINY, "-n", "2", "-j", "1", "--out", str(tmp_path),
+                   "--set", "end_date=2024-01-08", "--set", "simulation.warmup_days=0")
+    assert out.returncode == 0, out.stderr
+    assert "Warning" not in out.stderr, out.stderr
+    run_dir = next(tmp_path.glob("tiny/*/"))
+    out = _critmin("report", str(run_dir))
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""

@@ -31,6 +31,15 @@ TARGET = 0.95
 _RC = {"svg.hashsalt": "critmin", "svg.fonttype": "path", "font.size": 9}
 
 
+
+def date_span(lo: object, hi: object) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``(lo, hi)`` as timestamps, widened to a day either side when they are the same day (a
+    run of one step has one date; equal limits would make matplotlib warn and guess)."""
+    lo, hi = pd.Timestamp(lo), pd.Timestamp(hi)
+    if hi <= lo:
+        return lo - pd.Timedelta(days=1), lo + pd.Timedelta(days=1)
+    return lo, hi
+
 def group_colors(names: Iterable[str]) -> dict[str, str]:
     """Colour per group name, assigned in sorted order from :data:`PALETTE`."""
     return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(sorted(set(map(str, names))))}
@@ -123,7 +132,7 @@ def _fill_rate_figure(timeseries: pd.DataFrame, scenario_name: str, replications
         top.text(0.5, 0.5, "no demand recorded", ha="center", va="center",
                  transform=top.transAxes, color="0.4")
     else:
-        bottom.set_xlim(curve["date"].min(), curve["date"].max())
+        bottom.set_xlim(*date_span(curve["date"].min(), curve["date"].max()))
     _date_axis(bottom)
     for ax in (top, bottom):
         ax.spines[["top", "right"]].set_visible(False)

@@ -36,6 +36,7 @@ from .curves import (
     _date_axis,
     _step_days,
     _tonnes,
+    date_span,
     group_colors,
     percentiles_by_row,
 )
@@ -362,7 +363,7 @@ def fan_chart(
 def resolve_window(window: Window | str | None, dates: pd.Series,
                    active: Sequence[tuple[Any, Any]]) -> tuple[Window, Window, bool]:
     """(x limits, full data range, zoomed?) for a ``window`` argument."""
-    full = ((pd.Timestamp(dates.min()), pd.Timestamp(dates.max())) if len(dates)
+    full = (date_span(dates.min(), dates.max()) if len(dates)
             else (pd.Timestamp("2000-01-01"), pd.Timestamp("2001-01-01")))
     if window == "auto":
         w = focus_window(dates, active)
@@ -372,7 +373,8 @@ def resolve_window(window: Window | str | None, dates: pd.Series,
         raise ValueError(f"window must be 'auto', None or (start, end), not {window!r}")
     else:
         w = (pd.Timestamp(window[0]), pd.Timestamp(window[1]))
-    return (w or full), full, w is not None
+    return (date_span(*w) if w else full), full, w is not None
+
 
 
 def _fan_chart(timeseries: pd.DataFrame, scenario_name: str, replications: int | None,
