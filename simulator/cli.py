@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -212,6 +212,10 @@ def run(
                                       help="Results root folder.")] = Path("results"),
     disruption: Annotated[str | None, typer.Option(
         "--disruption", metavar="EVENT_ID", help=DISRUPTION_HELP)] = None,
+    country: Annotated[list[str] | None, typer.Option(
+        "--country", metavar="CODE",
+        help="Show this country's demand sectors (repeatable) instead of the world's sectors "
+             "in the table printed at the end; kpis.csv holds every country.")] = None,
     fmt: FORMAT_OPTION = OutputFormat.table,
 ) -> None:
     """Run SCENARIO and write a results folder (tables, KPIs, figures, manifest)."""
@@ -238,6 +242,7 @@ def run(
     overrides = list(set_ or [])
     sc = load_scenario(scenario, overrides=overrides)
     check_disruption([sc], disruption)
+    countries = check_countries(sc, country or [])
     stopped: RunInterrupted | RunFailed | None = None
 
     def saving(signum: int) -> None:
@@ -290,7 +295,10 @@ def run(
         _err(f"critmin: {n_done} finished; {kept}")
         raise typer.Exit(EXIT_INTERNAL)
 
-    _print_run_table(sc.name, len(ids), seed, results.sector_summary(), fmt)
+    if countries:
+        _print_country_table(sc.name, len(ids), seed, results.kpis, countries, fmt)
+    else:
+        _print_run_table(sc.name, len(ids), seed, results.sector_summary(), fmt)
     say(fmt, f"Run folder: {run_dir}")
     say(fmt, f"Figures:    {run_dir / 'fill_rate.png'}  {run_dir / 'fill_rate.svg'}")
 
@@ -310,6 +318,47 @@ def _print_run_table(name: str, n: int, seed: int, summary: Any, fmt: OutputForm
     for row in summary.itertuples():
         table.add_row(row.sector, f"{row.fill_rate_min:.1%}", f"{row.trough_fill_rate_min:.1%}",
                       f"{row.shortfall_t_mean:,.1f}")
+    print_rich(table)
+
+
+COUNTRY_COLUMNS = ("country", "demand_id", "sector", "material", "fill_rate_min",
+                   "trough_fill_rate_min", "shortfall_t_mean")
+"""Columns of ``critmin run --country ... --format csv|json``."""
+
+
+def check_countries(scenario: Any, codes: Sequence[str]) -> list[str]:
+    """``codes`` (upper-cased), checked against the countries with demand in ``scenario``;
+    exits 2 naming them otherwise."""
+    have = sorted({d.country for d in scenario.demand.values()})
+    wanted = [c.upper() for c in codes]
+    unknown = [c for c in wanted if c not in have]
+    if unknown:
+        _err(f"critmin: error: --country: no demand in {', '.join(unknown)} (countries with "
+             f"demand: {', '.join(have)})")
+        raise typer.Exit(EXIT_USAGE)
+    return list(dict.fromkeys(wanted))
+
+
+def _print_country_table(name: str, n: int, seed: int, kpis: Any, countries: Sequence[str],
+                         fmt: OutputFormat) -> None:
+    """Per demand sector of ``countries``: worst replication's fill rate, worst step, mean
+    shortfall per replication (from the run's kpis)."""
+    k = kpis[kpis["country"].astype(str).isin(countries)]
+    rows = (k.groupby(["country", "demand_id", "sector", "material"], observed=True, sort=True)
+            .agg(fill_rate_min=("fill_rate", "min"),
+                 trough_fill_rate_min=("trough_fill_rate", "min"),
+                 shortfall_t_mean=("cumulative_shortfall_t", "mean"))
+            .reset_index())
+    if fmt is not OutputFormat.table:
+        print_rows(fmt, rows.to_dict("records"), COUNTRY_COLUMNS)
+        return
+    table = Table(title=f"{name}: {n} replication(s), seed {seed}; demand sectors of "
+                        f"{', '.join(countries)}")
+    for col in ("Demand sector", "Fill rate (worst rep)", "Worst step", "Shortfall t (mean/rep)"):
+        table.add_column(col, justify="left" if col == "Demand sector" else "right")
+    for row in rows.itertuples():
+        table.add_row(f"{row.demand_id} ({row.material})", f"{row.fill_rate_min:.1%}",
+                      f"{row.trough_fill_rate_min:.1%}", f"{row.shortfall_t_mean:,.1f}")
     print_rich(table)
 
 

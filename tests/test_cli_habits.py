@@ -151,3 +151,36 @@ def test_report_of_a_one_step_run_prints_no_matplotlib_warning(tmp_path) -> None
     out = _critmin("report", str(run_dir))
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""
+
+
+def test_run_country_shows_that_countrys_demand_sectors(tmp_path) -> None:
+    """critmin run --country JP prints Japan's demand sectors, not the world's sectors (the
+    issue: Japan's EV curve needed a second, full compare run); csv gives their numbers,
+    which match kpis.csv; an unknown code exits 2 naming the countries with demand."""
+    import io
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[1]
+    base = [sys.executable, "-m", "simulator", "run", str(root / "tests/fixtures/tiny.yaml"),
+            "-n", "2", "-j", "1", "--out", str(tmp_path)]
+    table = subprocess.run([*base, "--country", "jp"], capture_output=True, text=True,
+                           timeout=300)
+    assert table.returncode == 0, table.stderr
+    assert "demand sectors of JP" in table.stdout and "jp_ev (oxide)" in table.stdout
+    out = subprocess.run([*base, "--country", "JP", "--format", "csv"], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    rows = pd.read_csv(io.StringIO(out.stdout))
+    assert list(rows.columns) == ["country", "demand_id", "sector", "material",
+                                  "fill_rate_min", "trough_fill_rate_min", "shortfall_t_mean"]
+    assert rows["demand_id"].tolist() == ["jp_ev"]
+    (folder,) = sorted((tmp_path / "tiny").iterdir())[-1:]
+    kpis = pd.read_csv(folder / "kpis.csv")
+    assert rows["fill_rate_min"].iloc[0] == pytest.approx(kpis["fill_rate"].min())
+    bad = subprocess.run([*base, "--country", "FR"], capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode == 2 and "no demand in FR (countries with demand: JP)" in bad.stderr
