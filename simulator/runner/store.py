@@ -278,12 +278,12 @@ class RunWriter:
                 writer = pq.ParquetWriter(self.tmp / f"{name}.parquet", schema(name),
                                           **_parquet_options(name))
             writer.close()
-        if self.journal is not None:
-            self.journal.discard()
         _write_contents(self.tmp, results, self.scenario, dump_scenario_yaml(self.scenario))
         manifest = self._manifest(results, executor or results.executor, seed, replications)
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
                                                 encoding="utf-8")
+        if self.journal is not None:  # the last moment: a kill before this can resume
+            self.journal.discard()
         self.path = _publish(self.tmp, self.parent, self.name)
         self.tmp = None
         return self.path
@@ -323,7 +323,7 @@ class RunWriter:
             "environment": self.environment,
             "files": [
                 {"name": p.name, "bytes": p.stat().st_size, "sha256": file_sha256(p)}
-                for p in sorted(self.tmp.iterdir())
+                for p in sorted(self.tmp.iterdir()) if p.name not in (STATE, JOURNAL, PARTS)
             ],
         }
 
