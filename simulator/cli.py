@@ -353,7 +353,10 @@ def _execute(sc: Any, ids: list[int], seed: int, evaluator: Any, out: Path,
                 if isinstance(stopped, RunFailed):
                     _err(f"critmin: {stopped}")
                 run_dir = None
-                if results.replications:
+                # a dead worker (not a replication that raised): keep the staging folder
+                resumable = (isinstance(stopped, RunFailed)
+                             and not isinstance(stopped, ReplicationFailed) and writer.saved)
+                if results.replications and not resumable:
                     if stopped is not None:
                         why = "interrupted; " if isinstance(stopped, RunInterrupted) else ""
                         _err(f"critmin: {why}saving the {results.replications} finished "
@@ -373,6 +376,9 @@ def _execute(sc: Any, ids: list[int], seed: int, evaluator: Any, out: Path,
 
     n_done = f"{results.replications} of {len(ids)} replication(s)"
     kept = f"kept in {run_dir} (manifest status: interrupted)" if run_dir else "nothing kept"
+    if writer.kept is not None:
+        kept = (f"saved in {writer.kept}; resume with: critmin run --resume "
+                f"{shlex.quote(str(writer.kept))}")
     if stopped is None and late is not None:
         _err(f"critmin: interrupted by {signal_name(late)} after all {n_done} finished; "
              f"kept in {run_dir} (manifest status: complete)")
