@@ -90,3 +90,41 @@ def test_sigkilled_runs_resume_bit_identical(tmp_path, workers):
             == {f["name"]: f["sha256"] for f in files[1]})
     manifest = json.loads((mine / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["replications_completed"] == N
+
+
+def _points(out: Path) -> list[Path]:
+    return sorted((out / "points").glob("*.parquet")) if (out / "points").is_dir() else []
+
+
+@pytest.mark.slow
+def test_sigkilled_sweep_resumes_to_the_same_result(tmp_path):
+    """SIGKILL `critmin sweep` once a point file is on disk; rerunning the same command
+    skips the finished points (their files untouched) and gives the same tables as a sweep
+    that was never killed."""
+    args = ["sweep", str(TINY), "--param", "demand.jp_ev.rate_tpy=500:1500:200", "-n", "2",
+            "--seed", "2", "-j", "1", *SLOW]
+    ref = _critmin(*args, "--out", "ref", cwd=tmp_path)
+    out = tmp_path / "swp"
+    proc = _critmin(*args, "--out", "swp", cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while len(_points(out)) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    finished = {p: p.read_bytes() for p in _points(out)}
+    assert 2 <= len(finished) < 6
+    for p in finished:  # every point file on disk is whole
+        assert len(pd.read_parquet(p)) > 0
+
+    again = _critmin(*args, "--out", "swp", cwd=tmp_path)
+    stdout, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert f"{6 - len(finished)} run, {len(finished)} already finished" in stdout + err
+    assert {p: p.read_bytes() for p in finished} == finished
+    _, ref_err = ref.communicate(timeout=120)
+    assert ref.returncode == 0, ref_err
+    for name in ("sweep.parquet",):
+        pd.testing.assert_frame_equal(pd.read_parquet(out / name),
+                                      pd.read_parquet(tmp_path / "ref" / name))
+    assert ([p.read_bytes() for p in _points(out)]
+            == [p.read_bytes() for p in _points(tmp_path / "ref")])

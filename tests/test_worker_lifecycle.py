@@ -98,7 +98,10 @@ def test_cli_sigkilled_worker_is_named(tmp_path):
     proc = _critmin("run", str(TINY), "-n", "20", "-j", "2", "--out", "out", *SLOW,
                     cwd=tmp_path)
     victim = _workers(proc, 2)[0]
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60  # until a replication is saved
+    while not any(p.stat().st_size for p in tmp_path.glob("out/tiny/.*/journal.jsonl")):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
     victim.send_signal(signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 70, err
