@@ -186,3 +186,20 @@ def test_leftover_runs_are_listed_with_the_resume_command(tmp_path, monkeypatch)
     run = _cli("run", str(TINY), "--out", str(tmp_path / "out"), "-j", "1")
     assert run.exit_code == 0, run.output
     assert hint in run.output
+
+
+def test_a_library_run_folder_is_not_offered_for_resume(tmp_path):
+    """RunWriter used from Python (no scenario file) leaves a staging folder that critmin
+    neither lists nor tries to resume."""
+    from simulator.runner import RunWriter
+    from simulator.scenario import load_scenario
+
+    writer = RunWriter(load_scenario(TINY), out_root=tmp_path)
+    writer.__enter__()
+    state = json.loads((writer.tmp / "run.json").read_text())
+    state["pid"] = 2 ** 22 + 1
+    (writer.tmp / "run.json").write_text(json.dumps(state))
+    assert list(journal_mod.leftovers(tmp_path)) == []
+    result = _cli("run", "--resume", str(writer.tmp))
+    assert result.exit_code == 65 and "not a resumable run" in result.output, result.output
+    writer.abort()

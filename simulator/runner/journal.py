@@ -37,6 +37,8 @@ __all__ = ["JOURNAL", "PARTS", "STATE", "Journal", "Leftover", "Progress", "left
 
 STATE, JOURNAL, PARTS = "run.json", "journal.jsonl", "parts"
 FORMAT = 1
+REQUIRED = ("scenario_path", "overrides", "seed", "replication_ids", "disruption",
+            "scenario_sha256", "started_at", "pid")
 _CODEC = pa.Codec("zstd", compression_level=1)
 
 
@@ -137,6 +139,10 @@ def read_state(folder: Path) -> dict[str, Any]:
         raise ResumeError(f"{path}: unreadable ({exc})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ResumeError(f"{path}: unknown format")
+    missing = [k for k in REQUIRED if k not in state]
+    if missing:
+        raise ResumeError(f"{folder}: not a resumable run ({STATE} lacks {', '.join(missing)}; "
+                          "only runs of `critmin run` can be resumed)")
     return state
 
 
