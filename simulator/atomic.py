@@ -13,15 +13,17 @@ __all__ = ["atomic_write", "write_text_atomic"]
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write(tmp)`` on a temporary sibling of ``path`` (``.<name>.tmp-<pid>``), then
-    rename it to ``path``; the parent folder is created if needed. If ``write`` raises (a
-    full disk, a failed check), the temporary file is removed, ``path`` is left as it was and
-    the exception propagates. Returns ``path``."""
+    """Call ``write(tmp)`` on a temporary sibling of ``path`` (``.<name>.tmp-<pid>``), flush
+    it to disk (fsync) and rename it to ``path``; the parent folder is created if needed. If
+    ``write`` raises (a full disk, a failed check), the temporary file is removed, ``path`` is
+    left as it was and the exception propagates. Returns ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         write(tmp)
+        with tmp.open("rb") as f:  # on disk before it is renamed into place
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

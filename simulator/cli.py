@@ -185,14 +185,16 @@ class ExecutorName(StrEnum):
 @app.command()
 @_guarded
 def run(
-    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML file.")],
+    scenario: Annotated[Path | None, typer.Argument(
+        metavar="[SCENARIO]", help="Scenario YAML file (not with --resume).")] = None,
     replications: Annotated[int | None, typer.Option(
         "-n", "--replications", min=1,
         help="Number of replications, 0..N-1 (default 1).")] = None,
     replication: Annotated[int | None, typer.Option(
         "--replication", min=0, metavar="K",
         help="Run only replication K (same draws as replication K of a larger run).")] = None,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Root random seed.")] = 0,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0, help="Root random seed (default 0).")] = None,
     workers: Annotated[int | None, typer.Option(
         "-j", "--workers", min=1,
         help="Worker processes (default: all cores; 1 runs in this process).")] = None,
@@ -212,6 +214,11 @@ def run(
                                       help="Results root folder.")] = Path("results"),
     disruption: Annotated[str | None, typer.Option(
         "--disruption", metavar="EVENT_ID", help=DISRUPTION_HELP)] = None,
+    resume: Annotated[Path | None, typer.Option(
+        "--resume", metavar="RUN_DIR",
+        help="Continue an unfinished run (a killed run's hidden staging folder, as printed by "
+             "critmin run and critmin list): same scenario, seed and replications; only the "
+             "missing replications are run.")] = None,
     country: Annotated[list[str] | None, typer.Option(
         "--country", metavar="CODE",
         help="Show this country's demand sectors (repeatable) instead of the world's sectors "
@@ -219,18 +226,20 @@ def run(
     fmt: FORMAT_OPTION = OutputFormat.table,
 ) -> None:
     """Run SCENARIO and write a results folder (tables, KPIs, figures, manifest)."""
-    from .runner import (
-        ExecutorUnavailable,
-        ReplicationFailed,
-        RunFailed,
-        RunInterrupted,
-        RunWriter,
-        make_evaluator,
-        run_scenario,
-    )
-    from .runner.signals import confirm_stop, hold_stop_signals, signal_name
+    from .runner import make_evaluator
     from .scenario import load_scenario
 
+    if resume is not None:
+        if (scenario, replications, replication, seed, set_, disruption) != (None,) * 6:
+            raise typer.BadParameter(
+                "takes the scenario, seed and replications from the unfinished run: give no "
+                "SCENARIO, -n, --replication, --seed, --set or --disruption with it",
+                param_hint="'--resume'")
+        return _resume(resume, workers, executor, scheduler, connect_timeout, country or [],
+                       fmt)
+    if scenario is None:
+        raise typer.BadParameter("missing SCENARIO (or --resume RUN_DIR)",
+                                 param_hint="'SCENARIO'")
     if replication is not None and replications is not None and replication >= replications:
         raise typer.BadParameter(f"replication {replication} is not among 0..{replications - 1}",
                                  param_hint="'--replication'")
@@ -238,11 +247,96 @@ def run(
         evaluator = make_evaluator(executor.value, workers, scheduler, connect_timeout)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--scheduler'") from None
-    ids = [replication] if replication is not None else range(replications or 1)
+    ids = [replication] if replication is not None else list(range(replications or 1))
     overrides = list(set_ or [])
     sc = load_scenario(scenario, overrides=overrides)
     check_disruption([sc], disruption)
     countries = check_countries(sc, country or [])
+    seed = seed or 0
+    state = {"scenario_path": str(scenario.resolve()), "overrides": overrides, "seed": seed,
+             "replication_ids": ids, "disruption": disruption}
+    _execute(sc, ids, seed, evaluator, out, overrides, disruption, state,
+             countries=countries, fmt=fmt)
+
+
+def _resume(run_dir: Path, workers: int | None, executor: ExecutorName,
+            scheduler: str | None, connect_timeout: float, country: Sequence[str] = (),
+            fmt: OutputFormat = OutputFormat.table) -> None:
+    """``critmin run --resume RUN_DIR``: check the unfinished run, then run what is missing."""
+    import datetime as dt
+
+    from .runner import make_evaluator
+    from .runner.journal import ResumeError, pid_alive, read_progress, read_state
+    from .scenario import load_scenario, scenario_sha256
+
+    if not run_dir.is_dir():
+        _err(f"critmin: error: --resume: no such folder: {run_dir}")
+        raise typer.Exit(EXIT_MISSING)
+    try:
+        state = read_state(run_dir)
+    except ResumeError as exc:
+        _err(f"critmin: error: --resume: {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+    if state.get("pid") != os.getpid() and pid_alive(int(state.get("pid", 0))):
+        _err(f"critmin: error: --resume: {run_dir} is still being written by process "
+             f"{state['pid']}")
+        raise typer.Exit(EXIT_USAGE)
+    path = Path(state["scenario_path"])
+    sc = load_scenario(path, overrides=state["overrides"])
+    if scenario_sha256(sc) != state["scenario_sha256"]:
+        _err(f"critmin: error: {path} (with its --set overrides) is not the scenario the run "
+             f"in {run_dir} started with (scenario sha256 {scenario_sha256(sc)[:12]}, was "
+             f"{state['scenario_sha256'][:12]}); refusing to resume: put the file back or "
+             "start a new run")
+        raise typer.Exit(EXIT_INVALID)
+    progress = read_progress(run_dir)
+    for problem in progress.problems:
+        _err(f"critmin: warning: {problem}")
+    ids = [int(r) for r in state["replication_ids"]]
+    _err(f"critmin: resuming {run_dir}: {len(progress.parts)} of {len(ids)} replication(s) "
+         "saved")
+    try:
+        evaluator = make_evaluator(executor.value, workers, scheduler, connect_timeout)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--scheduler'") from None
+    _execute(sc, ids, int(state["seed"]), evaluator, run_dir.parent.parent,
+             list(state["overrides"]), state["disruption"], state, resume=run_dir,
+             started_at=dt.datetime.fromisoformat(state["started_at"]), progress=progress,
+             countries=check_countries(sc, country), fmt=fmt)
+
+
+def _report_leftovers(out: Path, skip: Path | None = None) -> None:
+    """Say which unfinished runs under ``out`` can be resumed, and how."""
+    import shlex
+
+    from .runner.journal import leftovers
+
+    for left in leftovers(out):
+        if skip is None or left.folder.resolve() != skip.resolve():
+            _err(f"critmin: unfinished run {left.folder} ({left.saved} of {left.requested} "
+                 "replication(s) saved); resume it with: critmin run --resume "
+                 f"{shlex.quote(str(left.folder))}")
+
+
+def _execute(sc: Any, ids: list[int], seed: int, evaluator: Any, out: Path,
+             overrides: list[str], disruption: str | None, state: dict[str, Any], *,
+             resume: Path | None = None, started_at: Any = None,
+             progress: Any = None, countries: Sequence[str] = (),
+             fmt: OutputFormat = OutputFormat.table) -> None:
+    """Run ``ids`` of ``sc`` into a run folder under ``out`` (``critmin run``)."""
+    import shlex
+
+    from .runner import (
+        ExecutorUnavailable,
+        ReplicationFailed,
+        RunFailed,
+        RunInterrupted,
+        RunWriter,
+        run_scenario,
+    )
+    from .runner.signals import confirm_stop, hold_stop_signals, signal_name
+
+    _report_leftovers(out, skip=resume)
     stopped: RunInterrupted | RunFailed | None = None
 
     def saving(signum: int) -> None:
@@ -251,20 +345,36 @@ def run(
 
     # From here to the saved folder no stop signal is lost or loses the finished work: held
     # outside the run, raised inside it (RunInterrupted), noted while saving.
+    writer: RunWriter | None = None
     with hold_stop_signals() as held:
         try:
-            with RunWriter(sc, out_root=out, overrides=overrides) as writer:
-                with evaluator as ev, _progress(len(ids)) as on_done:
+            writer = RunWriter(sc, out_root=out, overrides=overrides, state=state,
+                               resume=resume, started_at=started_at)
+            with writer:
+                saved = None
+                if progress is not None:  # the journal's parts, in the adopted folder
+                    progress.folder = writer.tmp
+                    saved = {r: functools.partial(progress.load, r) for r in progress.parts}
+                with evaluator as ev, _progress(len(ids) - len(saved or ())) as advance:
+                    def on_done(payload: Any) -> None:
+                        writer.record(payload)  # on disk before it counts as done
+                        advance(payload)
+
                     try:
                         results = run_scenario(sc, ids, seed=seed, on_done=on_done,
                                                evaluator=ev, sink=writer,
-                                               disruption=disruption)
+                                               disruption=disruption, saved=saved)
                     except (RunInterrupted, RunFailed) as exc:
                         stopped, results = exc, exc.partial
+                if isinstance(stopped, RunFailed) and isinstance(stopped.__cause__, OSError):
+                    raise stopped.__cause__  # a full disk: keep the staging folder, exit 74
                 if isinstance(stopped, RunFailed):
                     _err(f"critmin: {stopped}")
                 run_dir = None
-                if results.replications:
+                # a dead worker (not a replication that raised): keep the staging folder
+                resumable = (isinstance(stopped, RunFailed)
+                             and not isinstance(stopped, ReplicationFailed) and writer.saved)
+                if results.replications and not resumable:
                     if stopped is not None:
                         why = "interrupted; " if isinstance(stopped, RunInterrupted) else ""
                         _err(f"critmin: {why}saving the {results.replications} finished "
@@ -274,10 +384,19 @@ def run(
         except ExecutorUnavailable as exc:
             _err(f"critmin: error: {exc}")
             raise typer.Exit(EXIT_UNAVAILABLE) from None
+        except OSError:
+            if writer is not None and writer.kept is not None:
+                _err(f"critmin: {writer.saved} finished replication(s) saved in "
+                     f"{writer.kept}; resume with: critmin run --resume "
+                     f"{shlex.quote(str(writer.kept))}")
+            raise
         late = held.signum  # came after the run had stopped
 
     n_done = f"{results.replications} of {len(ids)} replication(s)"
     kept = f"kept in {run_dir} (manifest status: interrupted)" if run_dir else "nothing kept"
+    if writer.kept is not None:
+        kept = (f"saved in {writer.kept}; resume with: critmin run --resume "
+                f"{shlex.quote(str(writer.kept))}")
     if stopped is None and late is not None:
         _err(f"critmin: interrupted by {signal_name(late)} after all {n_done} finished; "
              f"kept in {run_dir} (manifest status: complete)")
@@ -362,6 +481,8 @@ def _print_country_table(name: str, n: int, seed: int, kpis: Any, countries: Seq
     print_rich(table)
 
 
+
+
 @app.command()
 @_guarded
 def validate(
@@ -412,9 +533,13 @@ def schema(
 def list_(
     directory: Annotated[Path, typer.Argument(metavar="DIR",
                                               help="Folder of scenarios.")] = Path("scenarios"),
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="DIR",
+        help="Results root folder searched for unfinished runs.")] = Path("results"),
     fmt: FORMAT_OPTION = OutputFormat.table,
 ) -> None:
-    """List the scenarios in DIR (default ./scenarios) with name and description."""
+    """List the scenarios in DIR (default ./scenarios) with name and description, then any
+    unfinished (killed) runs under --out with the command that resumes them."""
     from .scenario import load_scenario_with_warnings
 
     if not directory.is_dir():
@@ -432,11 +557,13 @@ def list_(
                                         f"see `critmin validate {path}`"})
     if fmt is not OutputFormat.table:
         print_rows(fmt, rows, ("file", "name", "description", "valid"))
+        _report_leftovers(out)
         return
     table = Table("File", "Name", "Description")
     for row in rows:
         table.add_row(row["file"], row["name"] or "-", row["description"])
     print_rich(table)
+    _report_leftovers(out)
 
 
 @app.command("app")

@@ -93,11 +93,15 @@ def test_dead_worker_names_its_own_replications(monkeypatch):
 
 def test_cli_sigkilled_worker_is_named(tmp_path):
     """`critmin run -j 2`; one pool worker is SIGKILLed mid-run: exit 70 naming that worker
-    (pid, signal) and the replications it was running; the finished ones are kept."""
+    (pid, signal) and the replications it was running; the finished ones are kept in the
+    staging folder, and `critmin run --resume` completes the run."""
     proc = _critmin("run", str(TINY), "-n", "20", "-j", "2", "--out", "out", *SLOW,
                     cwd=tmp_path)
     victim = _workers(proc, 2)[0]
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60  # until a replication is saved
+    while not any(p.stat().st_size for p in tmp_path.glob("out/tiny/.*/journal.jsonl")):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
     victim.send_signal(signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 70, err
@@ -106,10 +110,18 @@ def test_cli_sigkilled_worker_is_named(tmp_path):
                   rf"\(seed 0\): worker process {victim.pid} was killed by signal 9 "
                   r"\(SIGKILL\)", err)
     assert m, err
+    (staging,) = (tmp_path / "out" / "tiny").iterdir()
+    assert f"resume with: critmin run --resume {Path('out') / 'tiny' / staging.name}" in err
+    journal = (staging / "journal.jsonl").read_text().splitlines()
+    saved = {json.loads(line)["replication"] for line in journal}
+    assert _ids(m.group(1)) and saved and not _ids(m.group(1)) & saved
+
+    resumed = _critmin("run", "--resume", str(staging), "-j", "2", cwd=tmp_path)
+    _, err = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, err
     (run_dir,) = (tmp_path / "out" / "tiny").iterdir()
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert manifest["status"] == "interrupted"
-    assert _ids(m.group(1)) and not _ids(m.group(1)) & _ids(manifest["completed_ids"])
+    assert manifest["status"] == "complete" and manifest["completed_ids"] == "0-19"
 
 
 def _ids(text: str) -> set[int]:

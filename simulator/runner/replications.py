@@ -23,7 +23,7 @@ import datetime as dt
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import BrokenExecutor as _BrokenExecutor
 from dataclasses import dataclass, field
@@ -272,6 +272,7 @@ def run_scenario(
     evaluator=None,
     sink: Sink | None = None,
     disruption: str | None = None,
+    saved: Mapping[int, Callable[[], ReplicationPayload]] | None = None,
 ) -> RunResults:
     """Run ``replications`` of ``scenario`` (a count N for 0..N-1, or the ids to run).
 
@@ -280,6 +281,8 @@ def run_scenario(
     returned :class:`RunResults` holds the tables in memory. ``on_done`` is called per finished
     replication in completion order (progress bars). ``disruption`` names the event every
     sector's time to survive counts from (``KeyError`` listing the ids if unknown).
+    ``saved`` maps replications finished earlier (a resumed run) to loaders of their payloads:
+    they are not run again, only handed on in their place.
 
     On Ctrl-C (or another stop signal, :mod:`~simulator.runner.signals`), raises
     :exc:`RunInterrupted`; if a replication raises, :exc:`ReplicationFailed`
@@ -312,7 +315,7 @@ def run_scenario(
         return results
 
     ev = evaluator if evaluator is not None else SequentialEvaluator()
-    driver = _Driver(scenario, seed, ids, ev, deliver, on_done, disruption)
+    driver = _Driver(scenario, seed, ids, ev, deliver, on_done, disruption, saved)
     try:
         with SigintGuard() as guard:
             driver.run(guard)
@@ -334,12 +337,14 @@ class _Driver:
     def __init__(self, scenario: Scenario, seed: int, ids: list[int], evaluator,
                  deliver: Callable[[ReplicationPayload], None],
                  on_done: Callable[[ReplicationPayload], None] | None,
-                 disruption: str | None = None):
+                 disruption: str | None = None,
+                 saved: Mapping[int, Callable[[], ReplicationPayload]] | None = None):
         self.scenario, self.seed, self.ids, self.ev = scenario, seed, ids, evaluator
         self.disruption = disruption
         self.deliver, self.on_done = deliver, on_done
         self.position = {r: i for i, r in enumerate(ids)}
-        self.queue = deque(ids)
+        self.saved = {r: load for r, load in (saved or {}).items() if r in self.position}
+        self.queue = deque(r for r in ids if r not in self.saved)
         self.buffer: dict[int, ReplicationPayload] = {}
         self.next = 0  # index into ids of the next replication to deliver
         self.in_flight: dict[Future, list[int]] = {}
@@ -353,13 +358,17 @@ class _Driver:
             if self.on_done is not None:
                 self.on_done(p)
 
+    def _take(self, r: int) -> ReplicationPayload:
+        return self.buffer.pop(r) if r in self.buffer else self.saved.pop(r)()
+
     def flush(self, everything: bool = False) -> None:
-        while self.next < len(self.ids) and self.ids[self.next] in self.buffer:
-            self.deliver(self.buffer.pop(self.ids[self.next]))
+        while self.next < len(self.ids) and (self.ids[self.next] in self.buffer
+                                             or self.ids[self.next] in self.saved):
+            self.deliver(self._take(self.ids[self.next]))
             self.next += 1
         if everything:
-            for r in sorted(self.buffer, key=self.position.__getitem__):
-                self.deliver(self.buffer.pop(r))
+            for r in sorted({*self.buffer, *self.saved}, key=self.position.__getitem__):
+                self.deliver(self._take(r))
 
     def batch_size(self) -> int:
         if getattr(self.ev, "in_process", True) or not self.rep_seconds:
@@ -371,6 +380,8 @@ class _Driver:
     # -- the loop --
     def run(self, guard: SigintGuard) -> None:
         try:
+            with guard.deferred():
+                self.flush()  # saved replications before the first one to run
             self._calibrate(guard)
             self._loop(guard)
         except BaseException as exc:

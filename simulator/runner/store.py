@@ -38,6 +38,7 @@ from ..analysis.kpis import kpi_percentiles
 from ..analysis.metrics import summarize
 from ..scenario.models import Scenario
 from ..viz.curves import fill_rate_figure, save_figure
+from .journal import JOURNAL, PARTS, STATE, Journal, read_progress, update_state
 from .replications import ReplicationPayload, RunResults, format_ids
 from .summaries import SUMMARY_COLUMNS
 from .tables import LABEL_COLUMNS, TABLES, combine_tables, schema, to_arrow
@@ -110,6 +111,26 @@ def _make_temp_dir(parent: Path, name: str) -> Path:
     raise AssertionError("unreachable")
 
 
+def _adopt(staging: Path, parent: Path, name: str) -> Path:
+    """Take over an unfinished run's staging folder (renamed for this process); drop what
+    its writer had streamed (rewritten from the journal's parts)."""
+    for i in itertools.count():
+        tmp = parent / (f".{name}.tmp-{os.getpid()}" + (f"-{i}" if i else ""))
+        if tmp == staging:
+            break
+        if tmp.exists():
+            continue
+        os.rename(staging, tmp)
+        break
+    for f in tmp.iterdir():
+        if f.name not in (STATE, JOURNAL, PARTS):
+            if f.is_dir():
+                shutil.rmtree(f)
+            else:
+                f.unlink()
+    return tmp
+
+
 def _publish(tmp: Path, parent: Path, name: str) -> Path:
     """Rename ``tmp`` to ``parent/name`` (or ``name-2``, ``name-3``... if taken)."""
     for n in itertools.count(1):
@@ -136,7 +157,8 @@ class RunWriter:
 
     def __init__(self, scenario: Scenario, *, out_root: str | os.PathLike[str] = "results",
                  started_at: dt.datetime | None = None, overrides: Sequence[str] = (),
-                 version: str | None = None):
+                 version: str | None = None, state: dict | None = None,
+                 resume: Path | None = None):
         from ..scenario import scenario_sha256
 
         self.scenario = scenario
@@ -146,8 +168,12 @@ class RunWriter:
         self.parent = Path(out_root) / scenario.name
         self.overrides = list(overrides)
         self.version = version
+        self.kept: Path | None = None
         self.tmp: Path | None = None
         self.path: Path | None = None
+        self.state = dict(state or {})
+        self.resume = resume
+        self.journal: Journal | None = None
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: list[dict[str, pa.Table]] = []
         self._pending_rows = 0
@@ -162,20 +188,45 @@ class RunWriter:
 
     def __enter__(self) -> RunWriter:
         self.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = _make_temp_dir(self.parent, self.name)
+        if self.resume is None:
+            self.tmp = _make_temp_dir(self.parent, self.name)
+            self.journal = Journal.create(self.tmp, {
+                **self.state, "scenario_sha256": self.sha, "name": self.name,
+                "started_at": _iso(self.started_at), "pid": os.getpid()})
+        else:
+            self.tmp = _adopt(self.resume, self.parent, self.name)
+            update_state(self.tmp, pid=os.getpid())
+            self.journal = Journal(self.tmp)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self.path is None:
-            self.abort()
+            self.abort(keep_saved=True)
 
-    def abort(self) -> None:
-        """Discard the run: close the files and remove the temp folder."""
+    @property
+    def saved(self) -> int:
+        """Replications saved in the staging folder's journal (resumable)."""
+        folder = self.tmp or self.kept
+        return len(read_progress(folder).parts) if folder is not None else 0
+
+    def record(self, payload: ReplicationPayload) -> None:
+        """Save a finished replication durably (any order; see :mod:`.journal`)."""
+        assert self.journal is not None, "use RunWriter as a context manager"
+        self.journal.record(payload)
+
+    def abort(self, keep_saved: bool = False) -> None:
+        """Discard the run: close the files and remove the temp folder (kept, for
+        ``critmin run --resume``, when ``keep_saved`` and replications were saved)."""
         for w in self._writers.values():
             with contextlib.suppress(Exception):
                 w.close()
         self._writers.clear()
         self._pending.clear()
+        if self.journal is not None:
+            self.journal.close()
+        if keep_saved and self.tmp is not None and self.saved:
+            self.kept = self.tmp
+            self.tmp = None
         if self.tmp is not None:
             with contextlib.suppress(OSError):
                 shutil.rmtree(self.tmp)
@@ -232,6 +283,8 @@ class RunWriter:
         manifest = self._manifest(results, executor or results.executor, seed, replications)
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
                                                 encoding="utf-8")
+        if self.journal is not None:  # the last moment: a kill before this can resume
+            self.journal.discard()
         self.path = _publish(self.tmp, self.parent, self.name)
         self.tmp = None
         return self.path
@@ -271,7 +324,7 @@ class RunWriter:
             "environment": self.environment,
             "files": [
                 {"name": p.name, "bytes": p.stat().st_size, "sha256": file_sha256(p)}
-                for p in sorted(self.tmp.iterdir())
+                for p in sorted(self.tmp.iterdir()) if p.name not in (STATE, JOURNAL, PARTS)
             ],
         }
 
