@@ -100,10 +100,19 @@ class Market:
             abroad = PriceIndex(mid, export_tier, export_ref,  # type: ignore[arg-type]
                                 [b for b in mine if b.country != model.home])
             self.pairs.append((home, abroad, export_ref / ref.domestic))
+        self.index_of: dict[int, PriceIndex] = {}
+        """Buyer id -> the price index of its material in its tier."""
         for home, abroad, _ in self.pairs:
             for index in (home, abroad):
                 if index is not None:
                     index.key = rec.price_key(index.material, index.market)
+                    for b in index.buyers:
+                        self.index_of[id(b)] = index
+
+    def elasticity_of(self, sector: str) -> float:
+        """The short-run price elasticity of demand of ``sector`` (``demand_response``)."""
+        responses = self.model.demand_response
+        return responses.sectors.get(sector, responses.default).elasticity
 
     def _move(self, index: PriceIndex) -> None:
         factor = price_factor(index.scarcity(self.step), self.model)
