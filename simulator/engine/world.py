@@ -292,7 +292,9 @@ class World:
                 # sector's stream stays in step with other scenarios (common random numbers)
                 want = float(gamma(shape, want / shape))
             destroyed = 0.0
-            if index is not None:  # short-run response to last step's price
+            if index is not None and index.price > index.reference:
+                # short-run response to last step's price; a price below the reference
+                # creates no demand beyond the scenario's (docs/markets.md)
                 mult = (index.price / index.reference) ** -e_short
                 rate *= mult
                 full = want

@@ -220,7 +220,7 @@ class DemandResponse(Model):
 
     elasticity: Annotated[float, Field(ge=0, le=5)] = 0.0
     """Short-run price elasticity of final demand (``e_short``): each step's demand is
-    multiplied by ``(price / reference) ** -elasticity``, with the price of the sector's
+    multiplied by ``min(1, (price / reference) ** -elasticity)``, with the price of the sector's
     material in its country's tier at the end of the previous step. 0 (default): demand does
     not respond. The tonnes not bought are recorded as ``destroyed_t``, not as shortfall."""
 
