@@ -295,3 +295,23 @@ def test_demand_response_keeps_prices_finite_and_tonnes_consistent(
         v = ts[col].to_numpy()
         assert np.isfinite(v).all() and (v >= -1e-9).all(), col
     assert (ts["delivered_t"] <= ts["demand_t"] + 1e-9).all()
+
+
+def test_metrics_report_destroyed_demand_apart_from_shortfall() -> None:
+    """metrics.csv's demand_destroyed_t is the sum of destroyed_t; fill rate and shortfall
+    are on the price-reduced demand."""
+    from simulator.analysis.metrics import replication_metrics
+
+    ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+           "destinations": ["JP"], "mode": "ban", "effective": date(100), "end": date(160)}
+    data = deep_update(deep_update(BASE, {"simulation": {"step_days": 7}, **PRICED}),
+                       {"events": {"ban": ban},
+                        "market": {"demand_response": {"default": {"elasticity": 0.5}}}})
+    scenario = make_scenario(data)
+    r = run_replication(scenario, seed=1)
+    m = replication_metrics(r.timeseries, scenario).set_index("demand_id")
+    jp = r.timeseries[r.timeseries["demand_id"] == "jp_use"]
+    assert m.loc["jp_use", "demand_destroyed_t"] == pytest.approx(jp["destroyed_t"].sum())
+    assert m.loc["jp_use", "demand_destroyed_t"] > 0
+    assert m.loc["jp_use", "demand_t"] == pytest.approx(jp["demand_t"].sum())
+    assert m.loc["jp_use", "cumulative_shortfall_t"] == pytest.approx(jp["shortfall_t"].sum())
