@@ -245,6 +245,88 @@ def test_value_at_risk_is_the_shortfall_at_the_buyers_tier_price() -> None:
     """value_at_risk_usd = sum over steps of shortfall (t) x 1000 x the step's price of the
     sector's material in its country's tier (JP: ex-AU; AU's own users: AU), by hand from
     the run's tables; NaN without prices."""
+
+
+# -- demand response (issue 12 item 2, step a: short-run price elasticity) -------------------
+def test_demand_at_four_times_the_reference_price_halves_with_elasticity_half() -> None:
+    """A lasting ban on JP with the price capped at 4x: JP's price tends to 4 x 12 USD/kg,
+    so with e_short = 0.5 its demand tends to 10 * 4 ** -0.5 = 5 t/day; each day's demand is
+    10 t times (yesterday's price / 12) ** -0.5 (causal) and the rest is destroyed by price,
+    not short; AU's sector (the same sector) follows AU's own price."""
+    ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+           "destinations": ["JP"], "mode": "ban", "effective": date(56)}
+    patch = {"events": {"ban": ban},
+             "market": {"max_multiple": 4.0,
+                        "demand_response": {"sectors": {"ev": {"elasticity": 0.5}}}}}
+    data = deep_update(deep_update(BASE, {"simulation": {"step_days": 1, "warmup_days": 364},
+                                          **PRICED}), patch)
+    data["demand"]["jp_use"]["sector"] = "ev"
+    r = run_replication(make_scenario(data), seed=1)
+    ts = r.timeseries[r.timeseries["demand_id"] == "jp_use"].set_index("day")
+    price = _prices(r, "ex-AU")
+    expected = 10.0 * (price.shift(1) / 12.0) ** -0.5  # day 0's is the warm-up's last price
+    assert ts["demand_t"].iloc[1:].to_numpy() == pytest.approx(expected.iloc[1:].to_numpy(),
+                                                               rel=1e-12)
+    assert (ts["demand_t"] + ts["destroyed_t"]).to_numpy() == pytest.approx(10.0, rel=1e-12)
+    assert ts["demand_t"].iloc[-1] == pytest.approx(5.0, rel=1e-4)   # 4 ** -0.5 = 0.5
+    assert (ts["shortfall_t"] == ts["demand_t"] - ts["delivered_t"]).all()
+    au = r.timeseries[r.timeseries["demand_id"] == "au_use"]
+    home = _prices(r, "AU").shift(1) / 10.0
+    assert au["demand_t"].iloc[1:].to_numpy() == pytest.approx(
+        (home ** -0.5).iloc[1:].to_numpy(), rel=1e-12)   # its own tier's price
+
+
+def test_elasticity_zero_and_market_off_are_the_rule_only_run() -> None:
+    """Default response (none), a response on an unpriced run (market off) and no market at
+    all give the same outputs; destroyed_t is 0 throughout."""
+    ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+           "destinations": ["JP"], "mode": "ban", "effective": date(100), "end": date(160)}
+    respond = {"demand_response": {"default": {"elasticity": 0.7}}}
+    default = _run({"events": {"ban": ban}}, step=7)
+    off = _run({"events": {"ban": ban}, "market": {"enabled": False, **respond}}, step=7)
+    assert default.timeseries.equals(off.timeseries) and default.flows.equals(off.flows)
+    assert (off.timeseries["destroyed_t"] == 0.0).all()
+    on = _run({"events": {"ban": ban}, "market": respond}, step=7)
+    assert on.timeseries["destroyed_t"].sum() > 0.0
+    calm = _run({"market": respond}, step=7)  # causality: the ban changes nothing before day 100
+    assert on.timeseries.loc[on.timeseries["day"] < 100].equals(
+        calm.timeseries.loc[calm.timeseries["day"] < 100])
+    before = on.prices["day"] < 100
+    assert on.prices.loc[before].equals(calm.prices.loc[calm.prices["day"] < 100])
+
+
+def test_unknown_response_sector_is_an_error() -> None:
+    bad = deep_update(BASE, {"market": {"demand_response": {"sectors": {"evv": {}}}}})
+    problems = {p.path: p.message for p in check_scenario(Scenario.model_validate(bad))}
+    assert ("market", "demand_response", "sectors", "evv") in problems
+
+
+@settings(max_examples=10, deadline=None, derandomize=False,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(scenario_data(), st.integers(0, 2**32 - 1), st.floats(0.05, 3.0))
+def test_demand_response_keeps_prices_finite_and_tonnes_consistent(
+        data: dict, seed: int, e_short: float) -> None:
+    """Random networks with random events, every sector responding: prices positive and
+    finite, no negative or NaN tonnes, demand + destroyed equal the run without response's
+    demand where no shortfall came before (same draws: paired randomness), mass balance
+    (run_replication raises otherwise)."""
+    home = next(iter(data["countries"]))
+    market = {"home": home,
+              "prices": {m: {"domestic": 10.0, "export": 13.0} for m in data["materials"]}}
+    resp = run_replication(scenario_of({**data, "market": {
+        **market, "demand_response": {"default": {"elasticity": e_short}}}}), seed=seed)
+    p = resp.prices["price_usd_per_kg"].to_numpy()
+    assert np.isfinite(p).all() and (p > 0).all()
+    ts = resp.timeseries
+    for col in ("demand_t", "delivered_t", "shortfall_t", "destroyed_t", "inventory_t"):
+        v = ts[col].to_numpy()
+        assert np.isfinite(v).all() and (v >= -1e-9).all(), col
+    assert (ts["delivered_t"] <= ts["demand_t"] + 1e-9).all()
+
+
+def test_metrics_report_destroyed_demand_apart_from_shortfall() -> None:
+    """metrics.csv's demand_destroyed_t is the sum of destroyed_t; fill rate and shortfall
+    are on the price-reduced demand."""
     from simulator.analysis.metrics import replication_metrics
 
     ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
@@ -262,3 +344,16 @@ def test_value_at_risk_is_the_shortfall_at_the_buyers_tier_price() -> None:
     assert m.loc["au_use", "value_at_risk_usd"] == 0.0  # priced, never short
     plain = replication_metrics(r.timeseries, sc)
     assert plain["value_at_risk_usd"].isna().all()
+
+
+    data = deep_update(deep_update(BASE, {"simulation": {"step_days": 7}, **PRICED}),
+                       {"events": {"ban": ban},
+                        "market": {"demand_response": {"default": {"elasticity": 0.5}}}})
+    scenario = make_scenario(data)
+    r = run_replication(scenario, seed=1)
+    m = replication_metrics(r.timeseries, scenario).set_index("demand_id")
+    jp = r.timeseries[r.timeseries["demand_id"] == "jp_use"]
+    assert m.loc["jp_use", "demand_destroyed_t"] == pytest.approx(jp["destroyed_t"].sum())
+    assert m.loc["jp_use", "demand_destroyed_t"] > 0
+    assert m.loc["jp_use", "demand_t"] == pytest.approx(jp["demand_t"].sum())
+    assert m.loc["jp_use", "cumulative_shortfall_t"] == pytest.approx(jp["shortfall_t"].sum())

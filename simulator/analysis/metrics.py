@@ -53,7 +53,8 @@ __all__ = [
 #: Columns of :func:`replication_metrics`, in order.
 METRIC_COLUMNS = [
     "replication", "demand_id", "country", "sector", "material",
-    "demand_t", "delivered_t", "fill_rate", "trough_fill_rate", "trough_day", "trough_date",
+    "demand_t", "delivered_t", "demand_destroyed_t", "fill_rate", "trough_fill_rate",
+    "trough_day", "trough_date",
     "tts_anchor_event", "tts_anchor_date", "time_to_survive_days", "time_to_recover_days",
     "recovered",
     "days_below_threshold", "cumulative_shortfall_t", "resilience_loss_pct_days",
@@ -168,6 +169,9 @@ def replication_metrics(
     length in days (``scenario.simulation.step_days``):
 
     - ``demand_t``, ``delivered_t``, ``cumulative_shortfall_t``: sums over the horizon (t);
+    - ``demand_destroyed_t``: tonnes of demand not bought because of price over the horizon
+      (``destroyed_t``; 0 without a demand response): not in ``demand_t``, so the fill rate
+      is on the price-reduced demand;
     - ``fill_rate`` = delivered_t / demand_t (1 with no demand);
     - ``trough_fill_rate`` = min Q_k, at ``trough_day`` / ``trough_date`` (earliest on ties);
     - ``tts_anchor_event``, ``tts_anchor_date``: the event the time to survive counts from
@@ -224,6 +228,9 @@ def replication_metrics(
         "rep": rep, "did": did_codes, "day": ts["day"].to_numpy(dtype=np.int64),
         **{c: ts[c].to_numpy(dtype=np.float64)
            for c in ("demand_t", "delivered_t", "shortfall_t", "stockpile_t")},
+        # tables written before the demand response have no destroyed_t: nothing destroyed
+        "destroyed_t": (ts["destroyed_t"].to_numpy(dtype=np.float64)
+                        if "destroyed_t" in ts.columns else np.zeros(n)),
     }
 
     # Groups never span replications: work through blocks of whole replications so the
@@ -252,6 +259,7 @@ def replication_metrics(
            for c in _LABELS},
         "demand_t": res["demand_t"],
         "delivered_t": res["delivered_t"],
+        "demand_destroyed_t": res["demand_destroyed_t"],
         "fill_rate": fill_rate(res["delivered_t"], res["demand_t"]),
         "trough_fill_rate": res["trough_fill_rate"],
         "trough_day": res["trough_day"].astype(np.int32),
@@ -406,6 +414,7 @@ def _metrics_block(c: dict[str, np.ndarray], rows: np.ndarray, p: _Params
         "trough_row": rows[perm[trough]],
         "demand_t": np.add.reduceat(demand, starts),
         "delivered_t": np.add.reduceat(delivered, starts),
+        "demand_destroyed_t": np.add.reduceat(c["destroyed_t"][perm], starts),
         "trough_fill_rate": q_min,
         "trough_day": trough_day,
         "time_to_survive_days": tts.astype(np.float64),

@@ -17,8 +17,13 @@ where ``usage`` is a buyer's expected use (t/day), ``on_hand`` its stock after t
 and ``fill`` the share of the step's need it got. The tiers are linked by trade: the export
 price never falls below the home price times the ratio of their reference prices (buyers
 abroad can always bid for the home market's material; a control that cuts them off raises
-only the export price). Prices are recorded in USD/kg; they are outputs only (they do not
-change demand, supply or allocation).
+only the export price). Prices are recorded in USD/kg.
+
+Demand response (short run): a demand sector with elasticity ``e_short > 0`` buys, each step,
+``demand * min(1, (price / reference) ** -e_short)`` of its material, at the price of its
+tier as it stood at the end of the previous step (causal: the step's own trade moves the
+price only after consumption). The tonnes not bought are *destroyed by price*, not short.
+Supply and allocation do not respond to prices.
 """
 
 from __future__ import annotations
@@ -100,10 +105,19 @@ class Market:
             abroad = PriceIndex(mid, export_tier, export_ref,  # type: ignore[arg-type]
                                 [b for b in mine if b.country != model.home])
             self.pairs.append((home, abroad, export_ref / ref.domestic))
+        self.index_of: dict[int, PriceIndex] = {}
+        """Buyer id -> the price index of its material in its tier."""
         for home, abroad, _ in self.pairs:
             for index in (home, abroad):
                 if index is not None:
                     index.key = rec.price_key(index.material, index.market)
+                    for b in index.buyers:
+                        self.index_of[id(b)] = index
+
+    def elasticity_of(self, sector: str) -> float:
+        """The short-run price elasticity of demand of ``sector`` (``demand_response``)."""
+        responses = self.model.demand_response
+        return responses.sectors.get(sector, responses.default).elasticity
 
     def _move(self, index: PriceIndex) -> None:
         factor = price_factor(index.scarcity(self.step), self.model)

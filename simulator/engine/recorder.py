@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 TIMESERIES_COLUMNS = [
     "day", "country", "sector", "demand_id", "material",
-    "demand_t", "delivered_t", "shortfall_t", "inventory_t", "stockpile_t",
+    "demand_t", "delivered_t", "shortfall_t", "inventory_t", "stockpile_t", "destroyed_t",
 ]
 FLOW_COLUMNS = ["day", "origin", "destination", "material", "tonnes"]
 PRODUCTION_COLUMNS = ["day", "facility", "country", "stage", "material", "tonnes"]
@@ -48,6 +48,8 @@ class Recorder:
         self.pr: tuple[list, ...] = ([], [], [])
         self.sp: tuple[list, ...] = ([], [], [], [], [])
         self.px: tuple[list, ...] = ([], [], [])
+        self.destroyed: list[float] = []
+        """Per :attr:`ts` row: demand tonnes destroyed by price (not bought because of it)."""
         self._prices: dict[tuple[str, str], int] = {}
         self._demand_labels: list[tuple[str, str, str, str]] = []
         self._demand_keys: dict[int, int] = {}
@@ -103,6 +105,7 @@ class Recorder:
             "demand_t": demand_t, "delivered_t": delivered_t,
             "shortfall_t": demand_t - delivered_t,
             "inventory_t": inventory_t, "stockpile_t": stockpile_t,
+            "destroyed_t": _column(self.destroyed, np.float64),
         }, columns=TIMESERIES_COLUMNS)
         day, key, tonnes = (_column(c, t) for c, t in zip(self.fl, _KEYED, strict=True))
         labels = _labels(list(self._routes), key, 3)

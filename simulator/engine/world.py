@@ -116,6 +116,9 @@ class World:
         from .events import install_events
 
         net = self.net
+        market = self.scenario.market
+        if market.enabled and market.prices:  # prices form after the step's trade
+            self.market = Market(market, net, net.buyers, self.rec)
         self.clock.phases = [
             [self._producer(f) for f in net.facilities],  # sorted by stage
             [self._consumer(d) for d in net.demands],
@@ -123,9 +126,7 @@ class World:
             [self._orderer(b) for b in net.ordering_buyers],
             [self._allocator(p) for p in net.pools.values()],
         ]
-        market = self.scenario.market
-        if market.enabled and market.prices:  # prices form after the step's trade
-            self.market = Market(market, net, net.buyers, self.rec)
+        if self.market is not None:
             self.clock.phases.append([self.market.update])
             if net.investments:  # then projects commit on the step's prices
                 self.investments = Investments(self, self.market, net.investments)
@@ -278,6 +279,14 @@ class World:
         in_step = sum(growth ** (k / 365.0) for k in range(step)) / step
         key = -1
         backfill = self._backfill
+        ts_destroyed = rec.destroyed
+        index = None  # the sector's price index when it responds to price (docs/markets.md)
+        e_short = 0.0
+        if self.market is not None:
+            index = self.market.index_of.get(id(b))
+            e_short = self.market.elasticity_of(d.sector)
+            if e_short == 0.0:
+                index = None
 
         def consume(now: int) -> None:
             nonlocal key
@@ -288,11 +297,20 @@ class World:
                 rate = d.rate_tpd
                 if growth != 1.0:
                     rate *= growth ** (day / 365.0) * in_step
-            b.usage_per_day = rate
             want = rate * step
             if gamma is not None:  # drawn every step, also at zero demand, so the
                 # sector's stream stays in step with other scenarios (common random numbers)
                 want = float(gamma(shape, want / shape))
+            destroyed = 0.0
+            if index is not None and index.price > index.reference:
+                # short-run response to last step's price; a price below the reference
+                # creates no demand beyond the scenario's (docs/markets.md)
+                mult = (index.price / index.reference) ** -e_short
+                rate *= mult
+                full = want
+                want = full * mult
+                destroyed = full - want
+            b.usage_per_day = rate
             got = min(b.on_hand, want)
             b.on_hand -= got
             b.last_fill = got / want if want > 0 else 1.0
@@ -318,6 +336,7 @@ class World:
                 ts_delivered.append(got)
                 ts_inventory.append(b.on_hand)
                 ts_stockpile.append(held)
+                ts_destroyed.append(destroyed)
 
         return consume
 

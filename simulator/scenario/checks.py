@@ -8,7 +8,7 @@ from .countries import is_country_code
 from .errors import Path, Problem
 from .event_checks import check_events
 from .models import Scenario
-from .partial import NO_GAPS, Gaps, reference_checker
+from .partial import NO_GAPS, Gaps, Table, reference_checker
 
 SHARE_TOLERANCE = 1e-6
 MAX_HORIZON_DAYS = 50 * 366
@@ -130,6 +130,10 @@ def check_scenario(s: Scenario, gaps: Gaps = NO_GAPS) -> list[Problem]:
         ref(("market", "home"), s.market.home, countries, "country")
     for mid in s.market.prices:
         ref(("market", "prices", mid), mid, materials, "material")
+    if gaps.complete("demand"):  # a demand entry that did not parse may name any sector
+        sectors = Table(sorted({d.sector for d in s.demand.values()}))
+        for sec in s.market.demand_response.sectors:
+            ref(("market", "demand_response", "sectors", sec), sec, sectors, "sector")
 
     for origin, dests in s.lead_times.lanes.items():
         ref(("lead_times", "lanes", origin), origin, countries, "country")

@@ -239,11 +239,32 @@ class ReferencePrice(Model):
     """USD/kg everywhere else (default: the domestic price)."""
 
 
+class DemandResponse(Model):
+    """How a demand sector's purchases respond to the price of its material (docs/markets.md,
+    "Demand response")."""
+
+    elasticity: Annotated[float, Field(ge=0, le=5)] = 0.0
+    """Short-run price elasticity of final demand (``e_short``): each step's demand is
+    multiplied by ``min(1, (price / reference) ** -elasticity)``, with the price of the sector's
+    material in its country's tier at the end of the previous step. 0 (default): demand does
+    not respond. The tonnes not bought are recorded as ``destroyed_t``, not as shortfall."""
+
+
+class DemandResponses(Model):
+    """Demand response per sector: ``sectors`` by sector id, ``default`` for the others."""
+
+    default: DemandResponse = Field(default_factory=DemandResponse)
+    """Response of every sector not listed in ``sectors``."""
+    sectors: dict[Id, DemandResponse] = Field(default_factory=dict)
+    """Sector id (``demand.<id>.sector``) -> its response; an entry replaces ``default``
+    whole (keys it does not give take the model defaults)."""
+
+
 class Market(Model):
     """Prices that form from scarcity, per material and market tier (docs/markets.md).
 
-    A material is priced only if ``prices`` gives its reference price. Prices are outputs:
-    they do not (yet) change demand, supply or allocation."""
+    A material is priced only if ``prices`` gives its reference price. Prices change final
+    demand through ``demand_response`` (default: no response)."""
 
     enabled: bool = True
     """False: no prices are formed or recorded."""
@@ -262,6 +283,9 @@ class Market(Model):
     """Cap on the target price as a multiple of the reference (and floor as its inverse)."""
     prices: dict[Id, ReferencePrice] = Field(default_factory=dict)
     """Material id -> reference prices (USD/kg)."""
+    demand_response: DemandResponses = Field(default_factory=DemandResponses)
+    """How final demand responds to its material's price, per sector (default: not at
+    all)."""
 
 
 class WatchDemand(Model):
@@ -357,7 +381,7 @@ class Scenario(Model):
     switching: Switching = Field(default_factory=Switching)
     """How buyers move orders between suppliers."""
     market: Market = Field(default_factory=Market)
-    """Prices formed from scarcity (outputs only, for now)."""
+    """Prices formed from scarcity, and final demand's response to them."""
     events: dict[Id, Event] = Field(default_factory=dict)
     """Dated policy moves and disruptions, by id (see the events page)."""
     uncertainty: dict[str, Distribution] = Field(default_factory=dict)
