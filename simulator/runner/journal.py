@@ -56,18 +56,11 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` all or nothing: a temp file, fsync, ``os.replace``."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with tmp.open("wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    """Write ``data`` to ``path`` all or nothing (:func:`simulator.atomic.atomic_write`:
+    a temp file, fsync, ``os.replace``), then fsync the folder so the rename is durable."""
+    from ..atomic import atomic_write
+
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
     _fsync_dir(path.parent)
 
 
