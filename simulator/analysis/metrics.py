@@ -291,6 +291,10 @@ def _value_at_risk(ts: pd.DataFrame, scenario: Scenario, prices: pd.DataFrame | 
     nan = np.full(len(out), np.nan)
     if prices is None or prices.empty or ts.empty:
         return nan
+    priced_materials = pd.unique(prices["material"].astype(str))
+    ts = ts[ts["material"].astype(str).isin(priced_materials)]  # few rows: magnets are not
+    if ts.empty:
+        return nan
     home = scenario.market.home
     country = ts["country"].astype(str)
     market = (country.where(country == home, "ex-" + str(home)) if home is not None
