@@ -162,7 +162,12 @@ def _price_overlay(prices: Mapping[str, pd.DataFrame], material: str,
         ax.set_title(f"market {market}", loc="left", fontsize=10)
         ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.9)
         _style(ax)
-        shade_events([ax], events.get(names[0], ()), xlim, number_ax=ax, numbered=False)
+        drawn = shade_events([ax], events.get(names[0], ()), xlim, number_ax=ax,
+                             numbered=False)
+    if drawn:  # what the shading and the dashed lines are (the reference's events)
+        eh, el = event_legend_handles(drawn, numbered=False)
+        fig.legend(eh, [f"{names[0]}: {label}" for label in el], loc="outside lower center",
+                   frameon=False, fontsize=8, ncols=1 if len(el) > 2 else len(el))
     axes[-1].set_xlabel("Date")
     axes[-1].set_xlim(*xlim)
     _date_axis(axes[-1])
