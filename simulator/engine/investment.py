@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .market import tier_names
 from .network import NEVER
 
 if TYPE_CHECKING:
@@ -118,4 +117,4 @@ def project_frame(investments: Investments | None) -> pd.DataFrame:
 
 
 __all__ = ["NEVER", "PROJECT_COLUMNS", "Investments", "Project", "price_index",
-           "project_frame", "tier_names"]
+           "project_frame"]

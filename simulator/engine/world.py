@@ -402,16 +402,21 @@ class World:
             used = rounded - cover if rounded - cover > days else days
             return used if used > step else step
 
+
         memo: dict[float, float] = {}
         """:func:`planned` by lane days (a lane's days change only with policies)."""
 
         def lead_of(lanes: list[Lane]) -> float:
-            """Share-weighted planned lead time (:func:`planned`)."""
+            """Share-weighted planned lead time (:func:`planned`, memoised)."""
             lead = 0.0
             for lane in lanes:
                 if lane.share > 0.0:
-                    lead += lane.share * planned(lane.lead_days + lane.extra_cover_days
-                                                 + lane.licence_days + lane.extra_transit_days)
+                    days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
+                            + lane.extra_transit_days)
+                    used = memo.get(days)
+                    if used is None:
+                        used = memo[days] = planned(days)
+                    lead += lane.share * used
             return lead
 
         def place(q: float) -> None:

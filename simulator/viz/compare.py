@@ -265,10 +265,8 @@ def _overlay(timeseries, group, by, events, replications, window, smooth_days=0)
     # panels' width as laid out, so neither runs under the legend.
     fig.draw_without_rendering()
     panel_in = top.get_position().width * fig.get_size_inches()[0]
-    suptitle = fig.get_suptitle()
     fig.suptitle("\n".join(textwrap.wrap(title, _chars(panel_in + 0.6, 1.2 * _font_pt()))),
                  fontweight="bold", x=0.01, ha="left")
-    assert suptitle
     if notes:
         top.set_title(wrap_notes(notes, _chars(panel_in, 8.0)), fontsize=8, color="0.35",
                       loc="left", pad=last.title_pad())
