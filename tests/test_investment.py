@@ -142,7 +142,7 @@ def with_planned_plant(draw: st.DrawFn):
                      "market": draw(st.sampled_from(["export", "home"])),
                      "incentive_price": draw(st.floats(5.0, 40.0)),
                      "sustained_days": draw(st.integers(0, 90)),
-                     "lead_time_days": draw(st.integers(0, 200)),
+                     "lead_time_days": draw(st.integers(1, 200)),
                      "completion_probability": draw(st.sampled_from([0.0, 0.5, 1.0]))}
     return data, fid
 
@@ -242,3 +242,14 @@ def test_run_folders_and_reports_hold_the_plants_built_on_price(tmp_path):
     page = write_report(run_dir).read_text(encoding="utf-8")
     assert 'href="#projects"' in page and 'id="projects"' in page
     assert f"{built.sum() / 4:.0%}" in page
+
+
+def test_a_plant_takes_at_least_a_day_to_build():
+    """A zero lead time is refused (before: a project committed on the first day with no lead
+    time started on day 0 with no stock, whereas the same plant scripted for that date counts
+    as one that existed before the run and holds its output cover: the two runs differed)."""
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="lead_time_days"):
+        Scenario.model_validate(_data({"lead_time_days": 0}))
+    assert make_scenario(_data({"lead_time_days": 1}))

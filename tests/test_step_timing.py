@@ -14,7 +14,7 @@ import pytest
 
 from simulator.engine import build_network, run_replication
 from tests.conftest import deep_update, make_scenario
-from tests.test_events import BASE, R, date
+from tests.test_events import BASE, R, date, flows_by_day
 
 
 def _licence_from_day_31(step: int, delay: int) -> dict:
@@ -103,3 +103,68 @@ def test_a_short_cover_never_runs_short_in_steady_state(step: int) -> None:
     steps that would be a week short every step. The buyer plans enough more to stay at or
     above zero: no shortfall without events, whatever the step."""
     assert _shortfall(_ban_on_a_three_week_lane(step, 5, ban=False)) == 0.0
+
+
+def _denied_from_day_31(step: int) -> dict:
+    """AU's ore exports to JP need a licence from day 31 to day 40, never approved: each
+    application is denied 10 days after filing and JP may order the tonnes again 3 days later
+    (when the licence is no longer required)."""
+    lic = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+           "destinations": ["JP"], "mode": "licence", "effective": date(31), "end": date(40),
+           "licence": {"approval_probability": 0.0, "delay_days": 10, "reapply_days": 3}}
+    return deep_update(BASE, {"simulation": {"step_days": step}, "events": {"lic": lic}})
+
+
+@pytest.mark.parametrize("step", [1, 7])
+def test_denied_tonnes_are_ordered_again_on_the_day_they_may_be(step: int) -> None:
+    """Applications filed on days 31 and 35 are denied on days 41 and 45; JP orders the
+    tonnes again on days 44 and 48 and they ship that day, at weekly steps as with daily
+    ones (before: at the next step, day 49, and 40 t short instead of 0)."""
+    flows = flows_by_day(run_replication(make_scenario(_denied_from_day_31(step)), seed=1))
+    assert {44, 48} <= set(flows.index)
+    assert not any(41 <= d < 44 for d in flows.index)
+
+
+def _chain(step: int) -> dict:
+    """CN mines ore for a JP magnet plant (both 20 t/day) serving a 10 t/day JP sector; 5
+    days of cover everywhere, a 10-day lane. From day 103 to 160 CN's ore needs a licence,
+    always approved after 42 days: the plant's ore runs out on day 118 and the first licensed
+    lot (filed on day 103, shipped on day 145) lands on day 155."""
+    lic = {"type": "export_control", "exporter": "CN", "materials": ["ore"],
+           "destinations": ["JP"], "mode": "licence", "effective": date(103),
+           "end": date(160), "licence": {"approval_probability": 1.0, "delay_days": 42}}
+    return {
+        "name": "chain", "start_date": "2024-01-01", "end_date": "2025-01-01",
+        "simulation": {"step_days": step, "warmup_days": 70}, "stages": ["mine", "magnet"],
+        "countries": {"CN": {"name": "China"}, "JP": {"name": "Japan"}},
+        "materials": {"ore": {}, "magnet": {}},
+        "recipes": {"mining": {"stage": "mine", "outputs": {"ore": 1.0}},
+                    "making": {"stage": "magnet", "inputs": {"ore": 1.0},
+                               "outputs": {"magnet": 1.0}}},
+        "facilities": {
+            "cn_mine": {"country": "CN", "recipe": "mining", "capacity_tpy": 7300,
+                        "output_cover_days": 5},
+            "jp_plant": {"country": "JP", "recipe": "making", "capacity_tpy": 7300,
+                         "input_cover_days": 5, "output_cover_days": 5}},
+        "demand": {"jp_use": {"country": "JP", "sector": "ev", "material": "magnet",
+                              "rate_tpy": 3650, "cover_days": 5}},
+        "sourcing": {"jp_ore": {"country": "JP", "material": "ore", "suppliers": {"CN": 1.0}}},
+        "lead_times": {"default_days": 10},
+        "events": {"lic": lic}}
+
+
+def test_a_plant_short_of_input_runs_again_the_day_a_lot_lands() -> None:
+    """Daily, the plant makes nothing from day 119 and runs at its full 20 t/day from day 155,
+    when the first licensed lot lands. At weekly steps that lot lands mid-step (the step of
+    days 154-160): the plant makes the step's last six days, 120 t, as daily (before: nothing
+    until day 161). What it makes waits in its pool for the next step's orders."""
+    made = {}
+    for step in (1, 7):
+        r = run_replication(make_scenario(_chain(step)), seed=1)
+        pr = r.production[r.production["facility"] == "jp_plant"].set_index("day")["tonnes"]
+        made[step] = pr
+    daily = made[1]
+    assert daily.loc[119:154].sum() == 0.0
+    assert daily.loc[155:160].sum() == pytest.approx(120.0)
+    assert made[7].loc[154] == pytest.approx(120.0)
+    assert made[7].loc[119:153].sum() == 0.0

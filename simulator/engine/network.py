@@ -61,6 +61,7 @@ class Buyer:
         "last_fill",
         "material",
         "on_hand",
+        "plant",
         "priority",
         "short_from",
         "short_rate",
@@ -84,6 +85,9 @@ class Buyer:
         self.last_fill = 1.0
         """Share of last step's need that was met (0..1)."""
         self.lanes: list[Lane] = []
+        self.plant: FacilityRT | None = None
+        """The facility whose input this is (``None``: a demand sector or a stockpile's
+        account)."""
         self.short_from: float | None = None
         """Demand sectors: when (simulation day, fractional) this step's stock ran out, if it
         did; lots landing before :attr:`step_end` serve the rest of the step from then."""
@@ -259,6 +263,10 @@ class FacilityRT:
         "desired_runs_per_day",
         "fid",
         "inputs",
+        "late_end",
+        "late_from",
+        "late_rate",
+        "late_rows",
         "online",
         "outputs",
         "ramp_days",
@@ -293,6 +301,15 @@ class FacilityRT:
         self.desired_runs_per_day = 0.0
         self.availability: list = []
         """Outage runtimes; each has ``loss(day)``, the fraction of capacity lost."""
+        self.late_from: float | None = None
+        """When its inputs ran out in the current step (simulation day, fractional), if they
+        did: lots landing before :attr:`late_end` let it run from then (multi-day steps)."""
+        self.late_end = 0
+        """The simulation day the current step ends (exclusive)."""
+        self.late_rate = 0.0
+        """The step's desired runs per day (what it makes per day once inputs land)."""
+        self.late_rows: list[int] = []
+        """Per output, the step's row in the recorded production (-1: none yet)."""
 
     def capacity_over(self, day: int, days: int) -> float:
         """Mean of :meth:`capacity_factor` over ``days`` days from ``day``: a step's
@@ -493,6 +510,7 @@ def build_network(s: Scenario, happens: dict | None = None) -> Network:
         rt.desired_runs_per_day = rt.capacity_tpd * active_now
         for mid, coef in rec.inputs.items():
             b = Buyer(f.fid, f.country, mid, f.input_cover_days, priority=0)
+            b.plant = rt
             b.usage_per_day = rt.desired_runs_per_day * coef
             rt.inputs.append((b, coef))
             net.buyers.append(b)

@@ -66,9 +66,12 @@ class World:
         # ``step_days`` is 1 - exp(-step / tau), so the smoothing is the same whatever the step
         self._alpha = -math.expm1(-network.step_days / USAGE_SMOOTHING_DAYS)
         self._fill_alpha = -math.expm1(-network.step_days / scenario.switching.adjustment_days)
+        self._day_fill_alpha = -math.expm1(-1.0 / scenario.switching.adjustment_days)
+        """The weight of one day's observation (an order placed between steps)."""
         self._room_cells: dict[int, list] = {}
         self._allocators: dict[int, list] = {}
         self._top_ups: dict[int, Callable[[int], None]] = {}
+        self._replan_lanes: list[Lane] = []
         self.clock = Clock(self.env, network.step_days, [], self._land)
         self._backfill = network.step_days > 1
         self.market: Market | None = None
@@ -174,9 +177,13 @@ class World:
         for lane, q in lots:
             lane.on_order -= q
             b = lane.buyer
-            if b.short_from is not None:
-                q -= self._serve_late(b, q)
-            b.on_hand += q
+            if b.short_from is None:
+                b.on_hand += q
+            elif b.plant is None:
+                b.on_hand += q - self._serve_late(b, q)
+            else:
+                b.on_hand += q
+                self._produce_late(b.plant)
 
     def _serve_late(self, b: Buyer, q: float) -> float:
         """Tonnes of a lot of ``q`` t landing today that serve ``b``'s unmet demand in the
@@ -196,6 +203,54 @@ class World:
         want = b.short_rate * self.net.step_days
         b.last_fill = min(1.0, b.last_fill + served / want)
         return served
+
+    def _produce_late(self, f: FacilityRT) -> None:
+        """A plant whose inputs ran out in this step runs again from the day a lot lands, for
+        the rest of the step at the step's desired rate, as it would with daily steps
+        (docs/engine.md, "Timing"); what it makes is shipped at the next step."""
+        now = self.env.now
+        start = f.late_from
+        if start is None:
+            return
+        if now >= f.late_end:
+            self._stop_late(f)
+            return
+        if now > start:
+            start = float(now)
+        runs = f.late_rate * (f.late_end - start)
+        for buyer, coef in f.inputs:
+            avail = buyer.on_hand / coef
+            if avail < runs:
+                runs = avail
+        if runs <= 1e-12:
+            return
+        for buyer, coef in f.inputs:
+            q = runs * coef
+            left = buyer.on_hand - q
+            buyer.on_hand = left if left > 0.0 else 0.0
+            self.used_t[buyer.material] += q
+        rows = f.late_rows
+        pr_day, pr_key, pr_q = self.rec.pr
+        day = f.late_end - self.net.step_days - self.net.warmup_days
+        for k, (pool, mid, coef) in enumerate(f.outputs):
+            q = runs * coef
+            pool.stock += q
+            self.produced_t[mid] += q
+            if day >= 0:
+                if rows[k] < 0:
+                    rows[k] = len(pr_day)
+                    pr_day.append(day)
+                    pr_key.append(self.rec.output(f, mid))
+                    pr_q.append(0.0)
+                pr_q[rows[k]] += q
+        f.late_from = start + runs / f.late_rate
+        if f.late_from >= f.late_end - 1e-9:
+            self._stop_late(f)
+
+    def _stop_late(self, f: FacilityRT) -> None:
+        f.late_from = None
+        for buyer, _ in f.inputs:
+            buyer.short_from = None
 
     # -- production -------------------------------------------------------------------------
     def _room_cell(self, pool: Pool) -> list:
@@ -217,6 +272,7 @@ class World:
         weights = f.room_weight  # updated in place when a producer of its pools starts
         inputs = f.inputs
         full_rate = f.capacity_tpd * step
+        backfill = self._backfill and bool(inputs)
 
         def produce(now: int) -> None:
             day = now - warmup
@@ -247,6 +303,16 @@ class World:
                 if avail < runs:
                     runs = avail
                 buyer.usage_per_day = rate * coef
+            if backfill:  # lots landing later in the step may let it run then
+                if runs < desired - 1e-12:
+                    f.late_rate = desired / step
+                    f.late_from = now + runs / f.late_rate
+                    f.late_end = now + step
+                    f.late_rows = [-1] * len(outputs)
+                    for buyer, _ in inputs:
+                        buyer.short_from = f.late_from
+                elif f.late_from is not None:
+                    self._stop_late(f)
             if runs <= 0.0:
                 return
             for buyer, coef in inputs:
@@ -254,11 +320,14 @@ class World:
                 left = buyer.on_hand - q
                 buyer.on_hand = left if left > 0.0 else 0.0
                 used[buyer.material] += q
-            for pool, mid, coef, _, key in outputs:
+            late = f.late_rows if f.late_from is not None else None
+            for k, (pool, mid, coef, _, key) in enumerate(outputs):
                 q = runs * coef
                 pool.stock += q
                 produced[mid] += q
                 if day >= 0:
+                    if late is not None:
+                        late[k] = len(pr_day)
                     pr_day.append(day)
                     pr_key.append(key)
                     pr_q.append(q)
@@ -518,6 +587,7 @@ class World:
                 # as _ship / dispatch, inlined
                 recording = now >= warmup
                 day = now - warmup
+                w = self._day_fill_alpha if mid_step else a
                 for lane, q in orders:
                     p.stock -= q
                     lane.on_order += q
@@ -531,7 +601,7 @@ class World:
                         fl_q.append(q)
                     send((lane, q), now + lane.lead_days + lane.extra_transit_days)
                     if lane.fill_seen != 1.0:
-                        lane.fill_seen += a * (1.0 - lane.fill_seen)
+                        lane.fill_seen += w * (1.0 - lane.fill_seen)
                     lane.observed = True
                 return
             day = now - warmup
@@ -543,6 +613,7 @@ class World:
             total = sum(q for _, q in wanted)
             fills = wanted if total <= p.stock else self.allocation.ration(p, wanted, p.stock)
             got = [0.0] * len(orders)
+            weight = self._day_fill_alpha if mid_step else None  # of what buyers see
             for (i, lane, _, licence, offset, extra), (_, q) in zip(parts, fills, strict=True):
                 if q > 0.0:
                     got[i] += q
@@ -551,19 +622,23 @@ class World:
                         lane.on_order += q
                         self.dispatch(lane, q, now + offset, extra)
                     else:
-                        licence.apply(self, p, lane, q, day + offset)  # type: ignore[attr-defined]
+                        licence.apply(self, p, lane, q, day + offset,  # type: ignore[attr-defined]
+                                      weight)
                     for cap in lane.caps:
                         if in_force(cap, day + offset):
                             cap.use(q)
             for (lane, want), q in zip(orders, got, strict=True):
-                self.observe(lane, q / want, day)
+                if want > 0.0:  # (a lot of a share so small that it rounds to 0 t is not seen)
+                    self.observe(lane, q / want, day, weight)
 
         allocate_on.append(allocate)
         return allocate
 
-    def observe(self, lane: Lane, seen: float, day: int) -> None:
-        """The buyer sees ``lane`` fill ``seen`` (0..1) of an order: update its view."""
-        lane.fill_seen += self._fill_alpha * (seen - lane.fill_seen)
+    def observe(self, lane: Lane, seen: float, day: int, weight: float | None = None) -> None:
+        """The buyer sees ``lane`` fill ``seen`` (0..1) of an order: update its view (an
+        order of a step weighs a step's smoothing, ``weight`` anything else)."""
+        lane.fill_seen += (self._fill_alpha if weight is None else weight) * (
+            seen - lane.fill_seen)
         lane.observed = True
         if seen < FULL and day >= 0 and lane.buyer.short_since is None:
             lane.buyer.short_since = day
@@ -600,6 +675,17 @@ class World:
         now = int(self.env.now)
         for pool in pools:
             self._allocators[id(pool)][0](now, True)
+
+    def replan_today(self, lanes: list[Lane]) -> None:
+        """:meth:`replan` ``lanes`` once today, after the day's other policy actions: many
+        denied lots released on one day make one order per buyer, as with daily steps."""
+        if not self._replan_lanes:
+            self.clock.at(int(self.env.now), self._replan_pending)
+        self._replan_lanes.extend(lanes)
+
+    def _replan_pending(self, _now: int) -> None:
+        lanes, self._replan_lanes = self._replan_lanes, []
+        self.replan(lanes)
 
     def replan(self, lanes: list[Lane]) -> None:
         """A policy lengthened the lead time buyers plan for on ``lanes`` (a licence review,

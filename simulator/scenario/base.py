@@ -70,6 +70,7 @@ Tonnes = Annotated[float, Field(ge=0, le=MAX_TONNES)]
 Days = Annotated[float, Field(ge=0, le=MAX_DAYS)]
 PosDays = Annotated[float, Field(gt=0, le=MAX_DAYS)]
 DayCount = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+PosDayCount = Annotated[int, Field(ge=1, le=MAX_DAYS)]
 """Whole days."""
 Coefficient = Annotated[float, Field(gt=0, le=MAX_COEFFICIENT)]
 Factor = Annotated[float, Field(ge=0, le=MAX_FACTOR)]

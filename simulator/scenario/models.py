@@ -25,6 +25,7 @@ from .base import (
     Fraction,
     Id,
     Model,
+    PosDayCount,
     PosDays,
     Price,
     Priority,
@@ -102,8 +103,10 @@ class Investment(Model):
     sustained_days: DayCount = 180
     """Days the price must stay at or above ``incentive_price`` before commitment (a
     modelling assumption: investors wait for a half-year of prices, not a spike)."""
-    lead_time_days: DayCount = 1095
-    """Days from commitment to ``start_date`` (a distribution draws it per replication)."""
+    lead_time_days: PosDayCount = 1095
+    """Days from commitment to ``start_date``, at least 1 (a distribution draws it per
+    replication). A plant committed on the first day therefore never counts as one that
+    existed before the run (which would hold its output cover from the start)."""
     completion_probability: Fraction = 1.0
     """Chance a committed project ever starts (announced projects often slip or fail);
     drawn once, at commitment, on the facility's own random stream."""

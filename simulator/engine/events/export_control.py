@@ -175,8 +175,10 @@ class ExportControl(PolicyEvent):
             reapply = reapply if over.reapply_days is None else over.reapply_days
         return p, delay, reapply
 
-    def apply(self, world: World, pool: Pool, lane: Lane, q: float, day: int) -> None:
-        """File a licence application for a lot of ``q`` t allocated on ``lane``."""
+    def apply(self, world: World, pool: Pool, lane: Lane, q: float, day: int,
+              weight: float | None = None) -> None:
+        """File a licence application for a lot of ``q`` t allocated on ``lane``; a denial
+        weighs ``weight`` in its buyer's view of the supplier (default: a step's order)."""
         assert self.licence is not None
         p, delay, reapply = self.terms(lane.buyer.country)
         jitter = self.licence.delay_jitter_days
@@ -205,15 +207,19 @@ class ExportControl(PolicyEvent):
                 # elsewhere if it can
                 lane.on_order -= q
                 pool.stock += q
-                world.observe(lane, 0.0, today)
+                world.observe(lane, 0.0, today, weight)
                 if reapply > 0 and not banned:  # the buyer may re-order it only after
                     # preparing a new application; it still counts it as coming until then
                     lane.held_t += q
 
                     def release(_day: int) -> None:
                         lane.held_t -= q
+                        world.replan_today([lane])  # it re-orders on that day, not at the
+                        # next step
 
                     world.at_day(today + reapply, release)
+                else:  # it re-orders today
+                    world.replan_today([lane])
 
         world.at_day(day + delay, decide)
 
