@@ -326,6 +326,7 @@ def _execute(sc: Any, ids: list[int], seed: int, evaluator: Any, out: Path,
     """Run ``ids`` of ``sc`` into a run folder under ``out`` (``critmin run``)."""
     import shlex
 
+    from .report.run_figures import draw_run_figures
     from .runner import (
         ExecutorUnavailable,
         ReplicationFailed,
@@ -349,7 +350,8 @@ def _execute(sc: Any, ids: list[int], seed: int, evaluator: Any, out: Path,
     with hold_stop_signals() as held:
         try:
             writer = RunWriter(sc, out_root=out, overrides=overrides, state=state,
-                               resume=resume, started_at=started_at)
+                               resume=resume, started_at=started_at,
+                               figures=draw_run_figures)
             with writer:
                 saved = None
                 if progress is not None:  # the journal's parts, in the adopted folder

@@ -212,6 +212,7 @@ def _load_inputs(paths: Sequence[Path], replications: int | None, seed: int | No
     """Read the run folders and run the scenario files (after ``check`` has seen every
     scenario, so bad options fail before anything is run)."""
     from .report import DamagedRunFolder, RunFolderError, load_run
+    from .report.run_figures import draw_run_figures
     from .runner import RunInterrupted, make_evaluator, run_scenario, write_run
     from .scenario import load_scenario
 
@@ -246,7 +247,8 @@ def _load_inputs(paths: Sequence[Path], replications: int | None, seed: int | No
             except RunInterrupted:
                 raise KeyboardInterrupt from None
         run_dir = write_run(results, sc, out_root=runs_root(), seed=seed,
-                            replications=replications, overrides=list(overrides))
+                            replications=replications, overrides=list(overrides),
+                            figures=draw_run_figures)
         loaded[p] = load_run(run_dir)
     from .analysis.compare import unique_names
 
