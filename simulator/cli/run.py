@@ -3,8 +3,8 @@ its KPI table."""
 
 from __future__ import annotations
 
-import functools
 import os
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ..exit_codes import EXIT_INTERNAL, EXIT_INVALID, EXIT_MISSING, EXIT_UNAVAILABLE, EXIT_USAGE
+from ..exit_codes import EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_USAGE
 from .common import (
     DISRUPTION_HELP,
     ExecutorName,
@@ -109,144 +109,92 @@ def _resume(run_dir: Path, workers: int | None, executor: ExecutorName,
             scheduler: str | None, connect_timeout: float, country: Sequence[str] = (),
             fmt: OutputFormat = OutputFormat.table) -> None:
     """``critmin run --resume RUN_DIR``: check the unfinished run, then run what is missing."""
-    import datetime as dt
-
     from ..runner import make_evaluator
-    from ..runner.journal import ResumeError, pid_alive, read_progress, read_state
-    from ..scenario import load_scenario, scenario_sha256
+    from ..runs import ResumeRefused, prepare_resume
 
-    if not run_dir.is_dir():
-        err(f"critmin: error: --resume: no such folder: {run_dir}")
-        raise typer.Exit(EXIT_MISSING)
     try:
-        state = read_state(run_dir)
-    except ResumeError as exc:
-        err(f"critmin: error: --resume: {exc}")
-        raise typer.Exit(EXIT_INVALID) from None
-    if state.get("pid") != os.getpid() and pid_alive(int(state.get("pid", 0))):
-        err(f"critmin: error: --resume: {run_dir} is still being written by process "
-             f"{state['pid']}")
-        raise typer.Exit(EXIT_USAGE)
-    path = Path(state["scenario_path"])
-    sc = load_scenario(path, overrides=state["overrides"])
-    if scenario_sha256(sc) != state["scenario_sha256"]:
-        err(f"critmin: error: {path} (with its --set overrides) is not the scenario the run "
-             f"in {run_dir} started with (scenario sha256 {scenario_sha256(sc)[:12]}, was "
-             f"{state['scenario_sha256'][:12]}); refusing to resume: put the file back or "
-             "start a new run")
-        raise typer.Exit(EXIT_INVALID)
-    progress = read_progress(run_dir)
-    for problem in progress.problems:
+        todo = prepare_resume(run_dir)
+    except ResumeRefused as exc:
+        err(f"critmin: error: {exc}")
+        raise typer.Exit(exc.code) from None
+    for problem in todo.journal.problems:
         err(f"critmin: warning: {problem}")
-    ids = [int(r) for r in state["replication_ids"]]
-    err(f"critmin: resuming {run_dir}: {len(progress.parts)} of {len(ids)} replication(s) "
-         "saved")
+    err(f"critmin: resuming {run_dir}: {len(todo.journal.parts)} of {len(todo.ids)} "
+        "replication(s) saved")
     try:
         evaluator = make_evaluator(executor.value, workers, scheduler, connect_timeout)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--scheduler'") from None
-    _execute(sc, ids, int(state["seed"]), evaluator, run_dir.parent.parent,
-             list(state["overrides"]), state["disruption"], state, resume=run_dir,
-             started_at=dt.datetime.fromisoformat(state["started_at"]), progress=progress,
-             countries=check_countries(sc, country), fmt=fmt)
+    _execute(todo.scenario, todo.ids, todo.seed, evaluator, todo.out_root, todo.overrides,
+             todo.disruption, todo.state, resume=run_dir, started_at=todo.started_at,
+             journal=todo.journal, countries=check_countries(todo.scenario, country), fmt=fmt)
+
+
+def _say() -> Any:
+    """What ``critmin run`` says on standard error while the run goes and is saved (a
+    :class:`simulator.runs.RunEvents`)."""
+    from ..runner import RunInterrupted
+    from ..runner.signals import signal_name
+    from ..runs import RunEvents
+
+    class Say(RunEvents):
+        def failed(self, exc: Any) -> None:
+            err(f"critmin: {exc}")
+
+        def saving(self, finished: int, stopped: Any) -> None:
+            why = "interrupted; " if isinstance(stopped, RunInterrupted) else ""
+            err(f"critmin: {why}saving the {finished} finished replication(s)")
+
+        def signal_while_saving(self, signum: int) -> None:
+            err(f"critmin: {signal_name(signum)}: saving the run folder first; press Ctrl-C "
+                "again (or send the signal again) to abandon it")
+
+        def kept(self, saved: int, folder: Path) -> None:
+            err(f"critmin: {saved} finished replication(s) saved in {folder}; resume with: "
+                f"critmin run --resume {shlex.quote(str(folder))}")
+
+    return Say()
 
 
 def _execute(sc: Any, ids: list[int], seed: int, evaluator: Any, out: Path,
              overrides: list[str], disruption: str | None, state: dict[str, Any], *,
-             resume: Path | None = None, started_at: Any = None,
-             progress: Any = None, countries: Sequence[str] = (),
-             fmt: OutputFormat = OutputFormat.table) -> None:
-    """Run ``ids`` of ``sc`` into a run folder under ``out`` (``critmin run``)."""
-    import shlex
-
-    from ..report.run_figures import draw_run_figures
-    from ..runner import (
-        ExecutorUnavailable,
-        ReplicationFailed,
-        RunFailed,
-        RunInterrupted,
-        RunWriter,
-        run_scenario,
-    )
-    from ..runner.signals import confirm_stop, hold_stop_signals, signal_name
+             resume: Path | None = None, started_at: Any = None, journal: Any = None,
+             countries: Sequence[str] = (), fmt: OutputFormat = OutputFormat.table) -> None:
+    """Run ``ids`` of ``sc`` into a run folder under ``out`` (:func:`simulator.runs.execute_run`),
+    then say how it ended and print its table (``critmin run``)."""
+    from ..runner import ExecutorUnavailable, ReplicationFailed, RunInterrupted
+    from ..runner.signals import signal_name
+    from ..runs import execute_run
 
     report_leftovers(out, skip=resume)
-    stopped: RunInterrupted | RunFailed | None = None
-
-    def saving(signum: int) -> None:
-        err(f"critmin: {signal_name(signum)}: saving the run folder first; press Ctrl-C "
-             "again (or send the signal again) to abandon it")
-
-    # From here to the saved folder no stop signal is lost or loses the finished work: held
-    # outside the run, raised inside it (RunInterrupted), noted while saving.
-    writer: RunWriter | None = None
-    with hold_stop_signals() as held:
-        try:
-            writer = RunWriter(sc, out_root=out, overrides=overrides, state=state,
-                               resume=resume, started_at=started_at,
-                               figures=draw_run_figures)
-            with writer:
-                saved = None
-                if progress is not None:  # the journal's parts, in the adopted folder
-                    progress.folder = writer.tmp
-                    saved = {r: functools.partial(progress.load, r) for r in progress.parts}
-                todo = len(ids) - len(saved or ())
-                with evaluator as ev, replication_progress(todo) as advance:
-                    def on_done(payload: Any) -> None:
-                        writer.record(payload)  # on disk before it counts as done
-                        advance(payload)
-
-                    try:
-                        results = run_scenario(sc, ids, seed=seed, on_done=on_done,
-                                               evaluator=ev, sink=writer,
-                                               disruption=disruption, saved=saved)
-                    except (RunInterrupted, RunFailed) as exc:
-                        stopped, results = exc, exc.partial
-                if isinstance(stopped, RunFailed) and isinstance(stopped.__cause__, OSError):
-                    raise stopped.__cause__  # a full disk: keep the staging folder, exit 74
-                if isinstance(stopped, RunFailed):
-                    err(f"critmin: {stopped}")
-                run_dir = None
-                # a dead worker (not a replication that raised): keep the staging folder
-                resumable = (isinstance(stopped, RunFailed)
-                             and not isinstance(stopped, ReplicationFailed) and writer.saved)
-                if results.replications and not resumable:
-                    if stopped is not None:
-                        why = "interrupted; " if isinstance(stopped, RunInterrupted) else ""
-                        err(f"critmin: {why}saving the {results.replications} finished "
-                             "replication(s)")
-                    with confirm_stop(saving):
-                        run_dir = writer.close(results)
-        except ExecutorUnavailable as exc:
-            err(f"critmin: error: {exc}")
-            raise typer.Exit(EXIT_UNAVAILABLE) from None
-        except OSError:
-            if writer is not None and writer.kept is not None:
-                err(f"critmin: {writer.saved} finished replication(s) saved in "
-                     f"{writer.kept}; resume with: critmin run --resume "
-                     f"{shlex.quote(str(writer.kept))}")
-            raise
-        late = held.signum  # came after the run had stopped
-
+    try:
+        done = execute_run(sc, ids, seed, evaluator, out, overrides=overrides,
+                           disruption=disruption, state=state, resume=resume,
+                           started_at=started_at, journal=journal,
+                           progress=replication_progress, events=_say())
+    except ExecutorUnavailable as exc:
+        err(f"critmin: error: {exc}")
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
+    results, run_dir, stopped = done.results, done.run_dir, done.stopped
     n_done = f"{results.replications} of {len(ids)} replication(s)"
     kept = f"kept in {run_dir} (manifest status: interrupted)" if run_dir else "nothing kept"
-    if writer.kept is not None:
-        kept = (f"saved in {writer.kept}; resume with: critmin run --resume "
-                f"{shlex.quote(str(writer.kept))}")
-    if stopped is None and late is not None:
-        err(f"critmin: interrupted by {signal_name(late)} after all {n_done} finished; "
-             f"kept in {run_dir} (manifest status: complete)")
-        raise typer.Exit(128 + late)
+    if done.kept is not None:
+        kept = (f"saved in {done.kept}; resume with: critmin run --resume "
+                f"{shlex.quote(str(done.kept))}")
+    if done.late_signal is not None:
+        err(f"critmin: interrupted by {signal_name(done.late_signal)} after all {n_done} "
+            f"finished; kept in {run_dir} (manifest status: complete)")
+        raise typer.Exit(128 + done.late_signal)
     if stopped is not None:
         if isinstance(stopped, RunInterrupted):
             err(f"critmin: interrupted by {signal_name(stopped.signum)} after {n_done}; "
-                 f"{kept}")
+                f"{kept}")
             raise typer.Exit(128 + stopped.signum)
         if isinstance(stopped, ReplicationFailed):
             if os.environ.get("CRITMIN_DEBUG") == "1" and stopped.traceback_text:
                 err(stopped.traceback_text.rstrip())
             err(f"critmin: rerun it alone with --replication {stopped.replication} "
-                 f"--seed {stopped.seed} (CRITMIN_DEBUG=1 shows the traceback)")
+                f"--seed {stopped.seed} (CRITMIN_DEBUG=1 shows the traceback)")
         err(f"critmin: {n_done} finished; {kept}")
         raise typer.Exit(EXIT_INTERNAL)
 
