@@ -237,7 +237,7 @@ def check_countries(scenario: Any, codes: Sequence[str]) -> list[str]:
     unknown = [c for c in wanted if c not in have]
     if unknown:
         err(f"critmin: error: --country: no demand in {', '.join(unknown)} (countries with "
-             f"demand: {', '.join(have)})")
+            f"demand: {', '.join(have)})")
         raise typer.Exit(EXIT_USAGE)
     return list(dict.fromkeys(wanted))
 

@@ -189,15 +189,15 @@ def sweep(
             raise typer.Exit(EXIT_UNAVAILABLE) from None
         except SweepInterrupted as exc:
             err(f"critmin: interrupted by {signal_name(exc.signum)} after {exc.done} of "
-                 f"{exc.total} point(s); finished points kept in {exc.out_dir}; run the same "
-                 "command again to resume")
+                f"{exc.total} point(s); finished points kept in {exc.out_dir}; run the same "
+                "command again to resume")
             raise typer.Exit(128 + exc.signum) from None
         except SweepFailed as exc:
             err(f"critmin: {exc}")
             if os.environ.get("CRITMIN_DEBUG") == "1" and exc.traceback_text:
                 err(exc.traceback_text.rstrip())
             err(f"critmin: finished points kept in {folder}; fix the cause and run the same "
-                 "command again to resume")
+                "command again to resume")
             raise typer.Exit(EXIT_INTERNAL) from None
         late = held.signum
     try:
@@ -206,13 +206,13 @@ def sweep(
         outputs = write_outputs(plan, folder)
     except KeyboardInterrupt as exc:
         err(f"critmin: interrupted by {signal_name(signal_of(exc))} before the outputs were "
-             f"written; every point is kept in {folder}; run the same command again to write "
-             "them")
+            f"written; every point is kept in {folder}; run the same command again to write "
+            "them")
         raise typer.Exit(128 + signal_of(exc)) from None
     except OSError as exc:
         err(f"critmin: error: cannot write the sweep outputs: {exc}")
         err(f"critmin: every point is kept in {folder} (sweep.json status: computed); run the "
-             "same command again to write the outputs")
+            "same command again to write the outputs")
         raise typer.Exit(EXIT_IOERR) from None
     _print_table(plan, outputs.summary, fmt)
     say(fmt, f"Sweep folder: {folder}")
