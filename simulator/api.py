@@ -6,6 +6,8 @@
   scalar KPIs and a few time series in a flat dict. Examples: docs/sweeps.md and docs/examples/.
 - :func:`write_run_folder`: a run folder as ``critmin run`` writes it (tables, KPIs, figures,
   manifest) from in-memory results.
+- :func:`simulator.runs.execute_run` / :func:`simulator.runs.prepare_resume`: a run into a run
+  folder (and resuming one) as ``critmin run`` does it, safe against stop signals.
 - :func:`simulator.comparison.compare_runs`: the folder ``critmin compare`` writes.
 """
 

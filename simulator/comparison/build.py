@@ -74,8 +74,7 @@ def compare_runs(
     """Compare the run folders and scenario files ``paths`` (the first is the reference unless
     ``references`` name others) paired by replication, and write the comparison folder ``out``
     (default ``results/compare/<UTC time>-<names>/``) whole or not at all: overlays,
-    ``kpis.csv``, ``pairs.csv``, ``compare.json`` and ``report.html`` (module doc of
-    :mod:`simulator.cli.compare`).
+    ``kpis.csv``, ``pairs.csv``, ``compare.json`` and ``report.html`` (docs/compare-and-report.md).
 
     Scenario files are run with ``replications`` and ``seed`` (default: the run folders', else
     10 and 0) into ``out/runs/``; ``progress`` wraps each of those runs. Warnings and notes go
