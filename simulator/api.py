@@ -1,8 +1,14 @@
-"""``simulate``: one scenario with some parameters changed, as a plain function of its inputs.
+"""The library entry points the command line is built on, callable without it.
 
-For experiment frameworks (EMA Workbench, SALib, optimisers): a top-level, picklable, pure
-function (no files written, no global state, no global random numbers) that returns scalar KPIs
-and a few time series in a flat dict. Examples: docs/sweeps.md and docs/examples/.
+- :func:`simulate`: one scenario with some parameters changed, as a plain function of its
+  inputs, for experiment frameworks (EMA Workbench, SALib, optimisers): a top-level, picklable,
+  pure function (no files written, no global state, no global random numbers) that returns
+  scalar KPIs and a few time series in a flat dict. Examples: docs/sweeps.md and docs/examples/.
+- :func:`write_run_folder`: a run folder as ``critmin run`` writes it (tables, KPIs, figures,
+  manifest) from in-memory results.
+- :func:`simulator.runs.execute_run` / :func:`simulator.runs.prepare_resume`: a run into a run
+  folder (and resuming one) as ``critmin run`` does it, safe against stop signals.
+- :func:`simulator.comparison.compare_runs`: the folder ``critmin compare`` writes.
 """
 
 from __future__ import annotations
@@ -10,11 +16,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["DEMAND_KPIS", "simulate"]
+__all__ = ["DEMAND_KPIS", "simulate", "write_run_folder"]
 
 #: KPIs returned per demand sector, as ``"<kpi>__<demand_id>"``.
 DEMAND_KPIS = ("fill_rate", "trough_fill_rate", "cumulative_shortfall_t",
@@ -110,3 +117,14 @@ def simulate(scenario: Any, params: Mapping[str, Any] | None = None,
     out["shortfall_t_series"] = np.mean(shorts, axis=0)
     out["replications"] = len(ids)
     return out
+
+
+def write_run_folder(results: Any, scenario: Any, **options: Any) -> Path:
+    """Write ``results`` of ``scenario`` (:func:`simulator.runner.run_scenario`) to a new run
+    folder with its figures, as ``critmin run`` does; its path. ``options`` are those of
+    :func:`simulator.runner.write_run` (``out_root``, ``seed``, ``replications``,
+    ``overrides``...), which writes the tables and manifest but draws nothing."""
+    from .report.run_figures import draw_run_figures
+    from .runner import write_run
+
+    return write_run(results, scenario, figures=draw_run_figures, **options)

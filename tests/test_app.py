@@ -37,7 +37,7 @@ from simulator.app.views import (
     paired_rows,
 )
 from simulator.report import sector_timeseries
-from simulator.runner.store import RUN_FILES
+from simulator.report.run_figures import RUN_FILES
 from simulator.scenario import (
     load_scenario,
     resolve_scenario_data,

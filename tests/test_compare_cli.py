@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from simulator.cli import app
-from simulator.cli_compare import KPI_COLUMNS
+from simulator.comparison import KPI_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
@@ -188,7 +188,7 @@ def test_compare_report_is_self_contained_and_states_the_difference(compared):
 
 
 def test_demands_of_interest_ranks_by_fill_rate_drop_and_skips_sole_members():
-    from simulator.cli_compare import demands_of_interest
+    from simulator.comparison import demands_of_interest
 
     def frame(fills: dict[str, float], short: dict[str, float]) -> pd.DataFrame:
         sector = {"us_ev": "ev", "jp_ev": "ev", "de_ev": "ev", "us_wind": "wind"}

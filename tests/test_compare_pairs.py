@@ -137,7 +137,7 @@ def test_every_printed_path_exists_after_publishing(compared):
 def test_hardest_hit_demand_sectors_do_not_depend_on_the_reference(compared):
     """A remedy compared with its threat shows the same hardest-hit demand sectors as the
     threat compared with the baseline (before: none, as no one fell below the threat)."""
-    from simulator.cli_compare import demands_of_interest
+    from simulator.comparison import demands_of_interest
 
     def frame(fills: dict[str, float]) -> pd.DataFrame:
         return pd.DataFrame([{"replication": 0, "demand_id": d, "sector": "ev",

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from simulator.report.run_figures import draw_run_figures
 from simulator.runner import (
     DaskEvaluator,
     ExecutorUnavailable,
@@ -63,7 +64,7 @@ def digests(run_dir: Path) -> dict[str, str]:
 
 
 def streamed(scenario, evaluator, out: Path, replications=N, seed=SEED) -> Path:
-    with evaluator as ev, RunWriter(scenario, out_root=out) as writer:
+    with evaluator as ev, RunWriter(scenario, out_root=out, figures=draw_run_figures) as writer:
         results = run_scenario(scenario, replications, seed=seed, evaluator=ev, sink=writer)
         assert results.timeseries is None  # streamed, not kept
         return writer.close(results)
@@ -149,7 +150,8 @@ def test_in_memory_results_write_the_same_files(reference, tiny, tmp_path, monke
     monkeypatch.setattr(store_mod, "ROW_GROUP_MIN_ROWS", 500)
     results = run_scenario(tiny, N, seed=SEED)
     assert results.timeseries is not None and results.replications == N
-    assert digests(write_run(results, tiny, out_root=tmp_path)) == digests(reference)
+    assert digests(write_run(results, tiny, out_root=tmp_path,
+                             figures=draw_run_figures)) == digests(reference)
 
 
 @pytest.mark.slow

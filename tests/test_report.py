@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from simulator.api import write_run_folder
 from simulator.cli import app
 from simulator.report import build_report, load_run, write_report
-from simulator.runner import run_scenario, write_run
+from simulator.runner import run_scenario
 from simulator.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +52,7 @@ def run_dir(tmp_path_factory) -> Path:
     (d / "variant.yaml").write_text(VARIANT)
     sc = load_scenario(d / "variant.yaml")
     results = run_scenario(sc, replications=3, seed=5)
-    return write_run(results, sc, out_root=d / "results")
+    return write_run_folder(results, sc, out_root=d / "results")
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from simulator.api import write_run_folder
 from simulator.report import write_report
-from simulator.runner import run_scenario, write_run
+from simulator.runner import run_scenario
 from simulator.scenario import load_scenario
 
 TINY = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "tiny.yaml"
@@ -41,7 +42,8 @@ def page(tmp_path_factory) -> str:
     shutil.copy(TINY, d / "tiny.yaml")
     (d / "two.yaml").write_text(TWO_COUNTRIES)
     sc = load_scenario(d / "two.yaml")
-    run_dir = write_run(run_scenario(sc, replications=2, seed=1), sc, out_root=d / "results")
+    run_dir = write_run_folder(run_scenario(sc, replications=2, seed=1), sc,
+                               out_root=d / "results")
     return write_report(run_dir).read_text(encoding="utf-8")
 
 

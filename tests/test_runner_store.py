@@ -13,8 +13,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from simulator.api import write_run_folder
+from simulator.report.run_figures import RUN_FILES
 from simulator.runner import RunInterrupted, run_one, run_scenario, write_run
 from simulator.runner import store as store_mod
+from simulator.runner.store import DATA_FILES
 from simulator.scenario import load_scenario, scenario_sha256
 
 TINY = Path(__file__).parent / "fixtures" / "tiny.yaml"
@@ -33,6 +36,7 @@ FILES = {"scenario.resolved.yaml", "manifest.json", "timeseries.parquet", "flows
          "kpis.csv", "summary.csv", "metrics.csv", "metrics_summary.csv", "projects.csv",
          "fill_rate.png",
          "fill_rate.svg"}
+assert set(RUN_FILES) == FILES and RUN_FILES[-1] == DATA_FILES[-1] == "manifest.json"
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +104,8 @@ def test_run_one_is_picklable_for_process_pools(tiny):
 
 
 def test_write_run_layout_and_manifest(tmp_path, tiny, results):
-    run_dir = write_run(results, tiny, out_root=tmp_path, seed=11, replications=2,
-                        overrides=["demand.jp_ev.rate_tpy=2500"], version="9.9.9")
+    run_dir = write_run_folder(results, tiny, out_root=tmp_path, seed=11, replications=2,
+                               overrides=["demand.jp_ev.rate_tpy=2500"], version="9.9.9")
     assert run_dir.parent == tmp_path / "tiny"
     assert RUN_DIR.match(run_dir.name), run_dir.name
     assert run_dir.name.endswith(scenario_sha256(tiny)[:8])
@@ -150,9 +154,17 @@ def test_parquet_columns_exact_and_no_index(tmp_path, tiny, results):
     assert pd.read_csv(run_dir / "balance.csv")["ok"].all()
 
 
+def test_the_runner_draws_nothing(tmp_path, tiny, results):
+    """The runner returns data; the figures are the caller's (``figures`` hook)."""
+    run_dir = write_run(results, tiny, out_root=tmp_path)
+    assert {p.name for p in run_dir.iterdir()} == set(DATA_FILES)
+    listed = {f["name"] for f in json.loads((run_dir / "manifest.json").read_text())["files"]}
+    assert listed == set(DATA_FILES) - {"manifest.json"}
+
+
 def test_same_seed_gives_identical_files(tmp_path, tiny):
-    a = write_run(run_scenario(tiny, replications=2, seed=5), tiny, out_root=tmp_path)
-    b = write_run(run_scenario(tiny, replications=2, seed=5), tiny, out_root=tmp_path)
+    a = write_run_folder(run_scenario(tiny, replications=2, seed=5), tiny, out_root=tmp_path)
+    b = write_run_folder(run_scenario(tiny, replications=2, seed=5), tiny, out_root=tmp_path)
     assert a != b  # a second run in the same second gets its own folder
     for name in sorted(FILES - {"manifest.json"}):
         assert digest(a / name) == digest(b / name), name

@@ -89,7 +89,7 @@ INTRO = """\
 
 ```{{note}}
 Generated from the `critmin` command itself (its Typer/click definitions in
-`simulator/cli*.py`) every time the documentation is built
+`simulator/cli/`) every time the documentation is built
 (`docs/_ext/cli_reference.py`) and kept in the repository in sync
 (`python docs/_ext/critmin_docs.py` rewrites it). What the commands do in detail, their
 output and the exit codes are explained in [](../cli.md) and [](../compare-and-report.md).

@@ -44,15 +44,16 @@ def quickstart_figure(root: Path) -> bytes:
     """The ``fill_rate.png`` that :func:`quickstart_command` writes."""
     import tempfile
 
-    from simulator.runner import run_scenario, write_run
+    from simulator.api import write_run_folder
+    from simulator.runner import run_scenario
     from simulator.scenario import load_scenario
 
     path, n, seed, sets = QUICKSTART
     scenario = load_scenario(root / path, overrides=list(sets))
     results = run_scenario(scenario, n, seed=seed)
     with tempfile.TemporaryDirectory() as tmp:
-        run_dir = write_run(results, scenario, out_root=tmp, seed=seed, replications=n,
-                            overrides=list(sets))
+        run_dir = write_run_folder(results, scenario, out_root=tmp, seed=seed,
+                                   replications=n, overrides=list(sets))
         return (run_dir / "fill_rate.png").read_bytes()
 
 

@@ -136,13 +136,14 @@ class RunJob:
             raise KeyboardInterrupt
 
     def _run(self) -> None:
+        from ..report.run_figures import draw_run_figures
         from ..runner import ExecutorUnavailable, RunFailed, RunInterrupted, RunWriter, run_scenario
 
         rec = self.record
         stopped: BaseException | None = None
         try:
-            with RunWriter(self.scenario, out_root=self.out_root,
-                           overrides=rec.overrides) as writer:
+            with RunWriter(self.scenario, out_root=self.out_root, overrides=rec.overrides,
+                           figures=draw_run_figures) as writer:
                 try:
                     results = run_scenario(self.scenario, rec.replications, seed=rec.seed,
                                            on_done=self._on_done, evaluator=self.evaluator,

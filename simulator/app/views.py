@@ -168,7 +168,7 @@ def data_uri(png: bytes) -> str:
 
 
 def _smooth_days(scenario: Any) -> int:
-    from ..cli_compare import auto_smooth_days
+    from ..comparison import auto_smooth_days
 
     return auto_smooth_days(scenario)
 

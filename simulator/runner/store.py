@@ -2,18 +2,22 @@
 
 ``<out_root>/<scenario name>/<UTC YYYYmmddTHHMMSSZ>-<first 8 hex of the scenario sha256>/``
 holds the resolved scenario, ``manifest.json``, tidy Parquet tables, CSV ledgers and KPIs, and
-figures. Everything is written into a hidden sibling folder (``.<name>.tmp-<pid>``) first and
-renamed into place, so a run folder either exists complete or not at all.
+the figures the caller draws. Everything is written into a hidden sibling folder
+(``.<name>.tmp-<pid>``) first and renamed into place, so a run folder either exists complete
+or not at all.
 
 :class:`RunWriter` is the sink :func:`~simulator.runner.run_scenario` streams into: each finished
 replication's tables are appended to ``timeseries.parquet``, ``flows.parquet``,
 ``production.parquet`` and ``stockpiles.parquet`` as Parquet row groups (consecutive replications
 grouped until a group holds :data:`ROW_GROUP_MIN_ROWS` timeseries rows; with the baseline, one
 replication per row group), so memory stays bounded whatever the number of replications.
-:meth:`RunWriter.close` then writes the ledgers, KPIs, figures and manifest and publishes the
-folder. :func:`write_run` does the same for in-memory results. Tables, CSVs, the resolved YAML and
-the figures are byte-for-byte reproducible for the same scenario, seed and replications, whatever
-executor ran them; only the manifest carries times and the executor.
+:meth:`RunWriter.close` then writes the ledgers and KPIs, lets its ``figures`` hook draw into the
+staging folder (:func:`simulator.report.run_figures.draw_run_figures`, passed by the command line,
+the workbench and :func:`simulator.api.write_run_folder`: the runner returns data, presentation
+draws it), writes the manifest and publishes the folder. :func:`write_run` does the same for
+in-memory results. Tables, CSVs, the resolved YAML and the figures are byte-for-byte reproducible
+for the same scenario, seed and replications, whatever executor ran them; only the manifest
+carries times and the executor.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import json
 import os
 import platform
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -37,21 +41,24 @@ import pyarrow.parquet as pq
 from ..analysis.kpis import kpi_percentiles
 from ..analysis.metrics import summarize
 from ..scenario.models import Scenario
-from ..viz.curves import fill_rate_figure, save_figure
 from .journal import JOURNAL, PARTS, STATE, Journal, read_progress, update_state
 from .replications import ReplicationPayload, RunResults, format_ids
 from .summaries import SUMMARY_COLUMNS
 from .tables import LABEL_COLUMNS, TABLES, combine_tables, schema, to_arrow
 
-__all__ = ["ROW_GROUP_MIN_ROWS", "RUN_FILES", "RunWriter", "package_version", "write_run"]
+__all__ = ["DATA_FILES", "ROW_GROUP_MIN_ROWS", "FigureWriter", "RunWriter", "package_version",
+           "write_run"]
 
-#: Files every run folder holds (manifest.json last, written after the others).
-RUN_FILES = (
+#: Files the store writes in every run folder (manifest.json last, written after the others);
+#: a ``figures`` hook adds its own before the manifest
+#: (:data:`simulator.report.run_figures.RUN_FILES`).
+DATA_FILES = (
     "scenario.resolved.yaml", "timeseries.parquet", "flows.parquet", "production.parquet",
     "stockpiles.parquet", "prices.parquet", "balance.csv", "kpis.csv", "metrics.csv",
-    "projects.csv", "summary.csv", "metrics_summary.csv", "fill_rate.png", "fill_rate.svg",
-    "manifest.json",
+    "projects.csv", "summary.csv", "metrics_summary.csv", "manifest.json",
 )
+FigureWriter = Callable[[Path, RunResults, Scenario], object]
+"""Draws a run's figures into its staging folder: ``figures(folder, results, scenario)``."""
 #: A Parquet row group holds whole consecutive replications, at least this many timeseries
 #: rows (unless it is the last).
 ROW_GROUP_MIN_ROWS = 10_000
@@ -153,12 +160,14 @@ class RunWriter:
     Use as a context manager; :meth:`add` appends a finished replication's tables (in
     replication order), :meth:`close` finishes and publishes the folder and returns its path.
     Leaving the ``with`` block without :meth:`close` (an exception) removes the temp folder.
+    ``figures`` (optional) draws the run's figures into the folder before the manifest lists
+    its files; without it the folder holds :data:`DATA_FILES` only.
     """
 
     def __init__(self, scenario: Scenario, *, out_root: str | os.PathLike[str] = "results",
                  started_at: dt.datetime | None = None, overrides: Sequence[str] = (),
                  version: str | None = None, state: dict | None = None,
-                 resume: Path | None = None):
+                 resume: Path | None = None, figures: FigureWriter | None = None):
         from ..scenario import scenario_sha256
 
         self.scenario = scenario
@@ -173,6 +182,7 @@ class RunWriter:
         self.path: Path | None = None
         self.state = dict(state or {})
         self.resume = resume
+        self.figures = figures
         self.journal: Journal | None = None
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: list[dict[str, pa.Table]] = []
@@ -279,7 +289,9 @@ class RunWriter:
                 writer = pq.ParquetWriter(self.tmp / f"{name}.parquet", schema(name),
                                           **_parquet_options(name))
             writer.close()
-        _write_contents(self.tmp, results, self.scenario, dump_scenario_yaml(self.scenario))
+        _write_contents(self.tmp, results, dump_scenario_yaml(self.scenario))
+        if self.figures is not None:
+            self.figures(self.tmp, results, self.scenario)
         manifest = self._manifest(results, executor or results.executor, seed, replications)
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
                                                 encoding="utf-8")
@@ -339,12 +351,14 @@ def write_run(
     overrides: Sequence[str] = (),
     version: str | None = None,
     executor: str | None = None,
+    figures: FigureWriter | None = None,
 ) -> Path:
     """Write in-memory ``results`` of ``scenario`` to a new run folder and return its path.
 
     ``seed`` and ``replications`` default to those recorded in ``results``; ``overrides`` are
-    the ``--set`` strings applied to the scenario (for the record). The files are the same as
-    those a streamed run of the same replications writes.
+    the ``--set`` strings applied to the scenario (for the record); ``figures`` draws the
+    figures (see :class:`RunWriter`; :func:`simulator.api.write_run_folder` passes the run
+    folder's). The files are the same as those a streamed run of the same replications writes.
     """
     if results.started_at is None:
         raise ValueError("results.started_at is not set")
@@ -358,7 +372,7 @@ def write_run(
     if executor is not None:
         info["executor"] = executor
     with RunWriter(scenario, out_root=out_root, started_at=results.started_at,
-                   overrides=overrides, version=version) as writer:
+                   overrides=overrides, version=version, figures=figures) as writer:
         for r in results.replication_ids:
             writer.add_tables({
                 name: to_arrow(name, by_rep[name].get(r, frames[name].iloc[:0]))
@@ -366,9 +380,8 @@ def write_run(
         return writer.close(results, executor=info, seed=seed, replications=replications)
 
 
-def _write_contents(folder: Path, results: RunResults, scenario: Scenario,
-                    resolved_yaml: str) -> None:
-    """Everything but the Parquet tables and the manifest."""
+def _write_contents(folder: Path, results: RunResults, resolved_yaml: str) -> None:
+    """Everything but the Parquet tables, the figures and the manifest."""
     (folder / "scenario.resolved.yaml").write_text(resolved_yaml, encoding="utf-8")
     _write_csv(results.balance_table(), folder / "balance.csv")
     for name in SUMMARY_COLUMNS:
@@ -378,6 +391,3 @@ def _write_contents(folder: Path, results: RunResults, scenario: Scenario,
     metrics = results.summary("metrics")
     _write_csv(summarize(metrics) if len(metrics) else pd.DataFrame(),
                folder / "metrics_summary.csv")
-    fig = fill_rate_figure(results.curve_frame(scenario.start_date), scenario.name,
-                           results.replications)
-    save_figure(fig, folder / "fill_rate")

@@ -20,11 +20,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from .cli_output import FORMAT_OPTION, OutputFormat, print_rich, print_rows, say
+from ..exit_codes import EXIT_INTERNAL, EXIT_IOERR, EXIT_UNAVAILABLE
+from .common import ExecutorName, check_disruption, err, guarded, progress_bar
+from .output import FORMAT_OPTION, OutputFormat, print_rich, print_rows, say
+from .root import app
 
-__all__ = ["build_spec", "register", "sweep"]
-
-from .exit_codes import EXIT_INTERNAL, EXIT_IOERR, EXIT_UNAVAILABLE
+__all__ = ["build_spec", "sweep"]
 
 
 class DesignName(StrEnum):
@@ -35,20 +36,9 @@ class DesignName(StrEnum):
     sobol = "sobol"
 
 
-class ExecutorName(StrEnum):
-    local = "local"
-    dask = "dask"
-
-
-def _err(message: str) -> None:
-    typer.echo(message, err=True)
-
-
 @contextlib.contextmanager
 def _progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[int], None]]]:
-    """A points x replications progress bar (:func:`simulator.cli.progress_bar`)."""
-    from .cli import progress_bar  # here: cli imports this module
-
+    """A points x replications progress bar (:func:`.common.progress_bar`)."""
     with progress_bar("points x replications") as (bar, task):
         def on_plan(units: int, _skipped: int) -> None:
             bar.update(task, total=units)
@@ -67,9 +57,9 @@ def build_spec(target: Path, params: list[str], *, design: str | None, samples: 
     """The SweepSpec of a sweep file (options override its settings) or of a scenario plus
     ``--param`` options. Raises ScenarioError for bad parameters, typer.BadParameter for
     options that do not fit together."""
-    from .scenario.errors import Problem, ScenarioError, ScenarioFileNotFound
-    from .sweep.spec import Output, SweepSpec, check_spec, is_sweep_file, load_sweep
-    from .sweep.spec import parse_param_option as parse
+    from ..scenario.errors import Problem, ScenarioError, ScenarioFileNotFound
+    from ..sweep.spec import Output, SweepSpec, check_spec, is_sweep_file, load_sweep
+    from ..sweep.spec import parse_param_option as parse
 
     if not target.exists():
         raise ScenarioFileNotFound([Problem((), "no such file", str(target))])
@@ -107,6 +97,8 @@ def build_spec(target: Path, params: list[str], *, design: str | None, samples: 
     return spec
 
 
+@app.command("sweep")
+@guarded
 def sweep(
     target: Annotated[Path, typer.Argument(
         metavar="SWEEP_OR_SCENARIO", help="A sweep file (sweep: ...) or a scenario file.")],
@@ -156,10 +148,9 @@ def sweep(
 ) -> None:
     """Run a parameter sweep: every point x N replications, resumable, with summaries,
     response curves and sensitivity indices."""
-    from .cli import check_disruption  # here: cli imports this module
-    from .runner import ExecutorUnavailable, make_evaluator
-    from .runner.signals import StopSignal, hold_stop_signals, signal_name, signal_of
-    from .sweep import (
+    from ..runner import ExecutorUnavailable, make_evaluator
+    from ..runner.signals import StopSignal, hold_stop_signals, signal_name, signal_of
+    from ..sweep import (
         SensitivityUnavailable,
         SweepFailed,
         SweepInterrupted,
@@ -179,7 +170,7 @@ def sweep(
     try:
         plan = plan_sweep(spec)
     except SensitivityUnavailable as exc:
-        _err(f"critmin: error: {exc}")
+        err(f"critmin: error: {exc}")
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     check_disruption([plan.base], disruption)
     folder = out if out is not None else Path("results") / "sweeps" / spec.name
@@ -194,19 +185,19 @@ def sweep(
             with evaluator as ev, _progress() as (on_plan, on_done):
                 run = run_sweep(plan, folder, evaluator=ev, on_plan=on_plan, on_done=on_done)
         except ExecutorUnavailable as exc:
-            _err(f"critmin: error: {exc}")
+            err(f"critmin: error: {exc}")
             raise typer.Exit(EXIT_UNAVAILABLE) from None
         except SweepInterrupted as exc:
-            _err(f"critmin: interrupted by {signal_name(exc.signum)} after {exc.done} of "
-                 f"{exc.total} point(s); finished points kept in {exc.out_dir}; run the same "
-                 "command again to resume")
+            err(f"critmin: interrupted by {signal_name(exc.signum)} after {exc.done} of "
+                f"{exc.total} point(s); finished points kept in {exc.out_dir}; run the same "
+                "command again to resume")
             raise typer.Exit(128 + exc.signum) from None
         except SweepFailed as exc:
-            _err(f"critmin: {exc}")
+            err(f"critmin: {exc}")
             if os.environ.get("CRITMIN_DEBUG") == "1" and exc.traceback_text:
-                _err(exc.traceback_text.rstrip())
-            _err(f"critmin: finished points kept in {folder}; fix the cause and run the same "
-                 "command again to resume")
+                err(exc.traceback_text.rstrip())
+            err(f"critmin: finished points kept in {folder}; fix the cause and run the same "
+                "command again to resume")
             raise typer.Exit(EXIT_INTERNAL) from None
         late = held.signum
     try:
@@ -214,14 +205,14 @@ def sweep(
             raise StopSignal(late)
         outputs = write_outputs(plan, folder)
     except KeyboardInterrupt as exc:
-        _err(f"critmin: interrupted by {signal_name(signal_of(exc))} before the outputs were "
-             f"written; every point is kept in {folder}; run the same command again to write "
-             "them")
+        err(f"critmin: interrupted by {signal_name(signal_of(exc))} before the outputs were "
+            f"written; every point is kept in {folder}; run the same command again to write "
+            "them")
         raise typer.Exit(128 + signal_of(exc)) from None
     except OSError as exc:
-        _err(f"critmin: error: cannot write the sweep outputs: {exc}")
-        _err(f"critmin: every point is kept in {folder} (sweep.json status: computed); run the "
-             "same command again to write the outputs")
+        err(f"critmin: error: cannot write the sweep outputs: {exc}")
+        err(f"critmin: every point is kept in {folder} (sweep.json status: computed); run the "
+            "same command again to write the outputs")
         raise typer.Exit(EXIT_IOERR) from None
     _print_table(plan, outputs.summary, fmt)
     say(fmt, f"Sweep folder: {folder}")
@@ -264,8 +255,3 @@ def _print_table(plan: Any, summary: Any, fmt: OutputFormat = OutputFormat.table
     if len(rows) > limit:
         typer.echo(f"... {len(rows) - limit} more point(s): see points.csv")
 
-
-def register(app: typer.Typer, guarded: Callable[[Callable[..., Any]], Callable[..., Any]]
-             ) -> None:
-    """Add the ``sweep`` command to ``app`` with ``guarded`` error handling."""
-    app.command("sweep")(guarded(sweep))

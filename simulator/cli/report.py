@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-__all__ = ["register", "report"]
+from ..exit_codes import EXIT_INVALID, EXIT_MISSING
+from .common import guarded
+from .root import app
 
-from .exit_codes import EXIT_INVALID, EXIT_MISSING
+__all__ = ["report"]
 
 
+@app.command("report")
+@guarded
 def report(
     run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run folder.")],
     out: Annotated[Path | None, typer.Option(
@@ -23,7 +26,7 @@ def report(
     ] = 12,
 ) -> None:
     """Write a self-contained HTML report (figures, KPI tables, events, scenario, manifest)."""
-    from .report import DamagedRunFolder, RunFolderError, write_report
+    from ..report import DamagedRunFolder, RunFolderError, write_report
 
     if not run_dir.exists():
         typer.echo(f"{run_dir}: no such file", err=True)
@@ -38,8 +41,3 @@ def report(
         raise typer.Exit(EXIT_INVALID) from None
     typer.echo(f"Report: {path}")
 
-
-def register(app: typer.Typer, guarded: Callable[[Callable[..., Any]], Callable[..., Any]]
-             ) -> None:
-    """Add the ``report`` command to ``app`` with ``guarded`` error handling."""
-    app.command("report")(guarded(report))

@@ -1,5 +1,6 @@
 """The standard-output table of ``critmin compare``: per group, each scenario's mean and the
-paired difference against the reference with its 95% CI."""
+paired difference against the reference with its 95% CI (rows:
+:func:`simulator.comparison.table_rows`)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,15 @@ import numpy as np
 import pandas as pd
 import typer
 
-__all__ = ["TABLE_METRICS", "print_table", "table_rows"]
+from ..comparison import TABLE_METRICS
 
-#: Metrics in the standard-output table, in order.
-TABLE_METRICS = ("fill_rate", "trough_fill_rate", "cumulative_shortfall_t",
-                 "days_below_threshold", "time_to_recover_days")
+__all__ = ["print_table"]
 
 
 def _cell(metric: str, mean: float, lo: float = np.nan, hi: float = np.nan, *,
           signed: bool = False) -> str:
     """``mean`` with its unit, then ``[lo, hi]`` without units: ``-3.4 pp [-4.5, -2.2]``."""
-    from .report import format_range
+    from ..report import format_range
 
     return format_range(metric, mean, lo, hi, signed=signed, clip=False)
 
@@ -40,7 +39,7 @@ def print_table(kpis: pd.DataFrame, inputs: Sequence[Any], sectors: Sequence[str
     have ``name`` and ``replications``, the first is the reference."""
     from rich.table import Table
 
-    from .cli_output import print_rich
+    from .output import print_rich
 
     names = [i.name for i in inputs]
     n = inputs[0].replications
@@ -80,16 +79,3 @@ def print_table(kpis: pd.DataFrame, inputs: Sequence[Any], sectors: Sequence[str
         typer.echo("* the 95% CI excludes 0. Fill-rate differences in percentage points (pp). "
                    "(a) mean over the replications that recovered.")
 
-
-def table_rows(kpis: pd.DataFrame, sectors: Sequence[str], level: str = "sector"
-               ) -> list[dict[str, Any]]:
-    """The rows of ``kpis`` that :func:`print_table` shows, in its order, every column
-    (``critmin compare --format csv|json``)."""
-    sec = kpis[(kpis["level"] == level) & kpis["metric"].isin(TABLE_METRICS)]
-    order = {m: i for i, m in enumerate(TABLE_METRICS)}
-    rows = []
-    for s in sectors:
-        part = sec[sec["group"] == s]
-        part = part.iloc[sorted(range(len(part)), key=lambda i: order[part["metric"].iloc[i]])]
-        rows += part.to_dict("records")
-    return rows
