@@ -16,6 +16,8 @@ have designed out moves towards a target set by last step's price and fill::
 ``price`` is the sector's tier price at the end of the previous step (0 pressure from price
 when the material is not priced); ``fill`` the share of last step's demand met. With the
 target held, ``s`` closes its gap as ``exp(-t / time_constant_days)`` whatever the step.
+Both responses act from the start date: during the warm-up (whose start-up transient moves
+prices) ``s`` and the cut stay 0.
 
 **Destocking** (``market.destocking``): at the end of each step, after prices move, each
 selected buyer of a priced material cuts its cover target::
@@ -122,9 +124,13 @@ class Destocking:
         self.cap = model.max_cover_cut
         self.span = model.full_price_multiple - 1.0
         self.weight = step_weight(net.step_days, model.time_constant_days)
+        self.warmup = net.warmup_days
 
     def update(self, now: int) -> None:
-        """Move each buyer's cut one step towards its target on the step's price."""
+        """Move each buyer's cut one step towards its target on the step's price (from the
+        start date on)."""
+        if now < self.warmup:
+            return
         cuts, cap, span, weight = self.cuts, self.cap, self.span, self.weight
         for i, (b, index, normal) in enumerate(self.entries):
             cut = cuts[i]

@@ -309,7 +309,8 @@ class World:
                 # sector's stream stays in step with other scenarios (common random numbers)
                 want = float(gamma(shape, want / shape))
             thrifted = 0.0
-            if thrift is not None:  # on last step's price and fill (causal)
+            if thrift is not None and day >= 0:  # on last step's price and fill (causal),
+                # from the start date (the warm-up's start-up transient is no signal)
                 share = thrift.update(b.last_fill)
                 if share > 0.0:
                     rate *= 1.0 - share
