@@ -207,6 +207,48 @@ def test_destocked_cover_follows_the_first_order_lag_of_its_price_target() -> No
     assert crossed is not None and jp.cover_days > 9.9  # rebuilt by the end
 
 
+# -- scenario language and metrics ---------------------------------------------------------
+def test_parameters_take_set_paths_and_distributions() -> None:
+    """Every new parameter is a --set path; numbers may be distributions, drawn per
+    replication; out-of-range values are errors located at the key."""
+    from simulator.scenario import load_scenario
+    from simulator.scenario.errors import ScenarioError
+
+    scenario = load_scenario("scenarios/baseline.yaml", [
+        "market.demand_response.default.thrifting.max_share={uniform: [0.1, 0.3]}",
+        "market.demand_response.sectors.defense.thrifting.recovery_time_constant_days=90",
+        "market.destocking.max_cover_cut={triangular: [0, 0.2, 0.4]}",
+        "market.destocking.buyers=facilities"])
+    assert set(scenario.uncertainty) == {"market.demand_response.default.thrifting.max_share",
+                                         "market.destocking.max_cover_cut"}
+    assert scenario.market.demand_response.default.thrifting.max_share == 0.2  # central
+    assert scenario.market.demand_response.sectors["defense"].thrifting.max_share == 0.0
+    assert scenario.market.destocking.buyers == "facilities"
+    with pytest.raises(ScenarioError, match=r"thrifting\.max_share"):
+        load_scenario("scenarios/baseline.yaml",
+                      ["market.demand_response.default.thrifting.max_share=1.5"])
+    with pytest.raises(ScenarioError, match=r"destocking\.buyers"):
+        load_scenario("scenarios/baseline.yaml", ["market.destocking.buyers=plants"])
+
+
+def test_metrics_report_thrifted_demand_apart_from_shortfall() -> None:
+    """metrics.csv's demand_thrifted_t is the sum of thrifted_t; demand_t, fill rate and
+    shortfall are on the demand left after thrifting."""
+    from simulator.analysis.metrics import replication_metrics
+
+    scenario = make_scenario(_data({"events": {"ban": _ban(100, 160)},
+                                    "market": _thrifting(shortage_weight=1.0)}, 7))
+    r = run_replication(scenario, seed=1)
+    m = replication_metrics(r.timeseries, scenario).set_index("demand_id")
+    jp = r.timeseries[r.timeseries["demand_id"] == "jp_use"]
+    assert m.loc["jp_use", "demand_thrifted_t"] == pytest.approx(jp["thrifted_t"].sum())
+    assert m.loc["jp_use", "demand_thrifted_t"] > 0
+    assert m.loc["jp_use", "demand_t"] == pytest.approx(jp["demand_t"].sum())
+    assert m.loc["jp_use", "cumulative_shortfall_t"] == pytest.approx(jp["shortfall_t"].sum())
+    old = replication_metrics(r.timeseries.drop(columns="thrifted_t"), scenario)
+    assert (old["demand_thrifted_t"] == 0.0).all()  # tables from before thrifting
+
+
 # -- off means off --------------------------------------------------------------------------
 def test_every_new_parameter_at_zero_is_the_run_of_today() -> None:
     """max_share 0 and max_cover_cut 0, whatever the other new parameters, give the outputs
