@@ -53,7 +53,8 @@ __all__ = [
 #: Columns of :func:`replication_metrics`, in order.
 METRIC_COLUMNS = [
     "replication", "demand_id", "country", "sector", "material",
-    "demand_t", "delivered_t", "demand_destroyed_t", "demand_thrifted_t", "fill_rate", "trough_fill_rate",
+    "demand_t", "delivered_t", "demand_destroyed_t", "demand_thrifted_t", "fill_rate",
+    "trough_fill_rate",
     "trough_day", "trough_date",
     "tts_anchor_event", "tts_anchor_date", "time_to_survive_days", "time_to_recover_days",
     "recovered",

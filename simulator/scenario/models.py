@@ -304,7 +304,8 @@ class Market(Model):
     """Prices that form from scarcity, per material and market tier (docs/markets.md).
 
     A material is priced only if ``prices`` gives its reference price. Prices change final
-    demand through ``demand_response`` (default: no response)."""
+    demand through ``demand_response`` and buyers' cover through ``destocking`` (default:
+    neither)."""
 
     enabled: bool = True
     """False: no prices are formed or recorded."""
