@@ -347,3 +347,8 @@ def test_a_larger_max_share_never_raises_a_sectors_demand_over_the_horizon(
             ts["demand_id"], observed=True).sum()
     a, b = total(lo.timeseries), total(hi.timeseries)
     assert (b <= a * (1 + 1e-9) + 1e-9).all(), (b - a).max()
+
+
+for _name, _test in list(globals().items()):
+    if _name.startswith("test_") and hasattr(_test, "thorough"):
+        globals()[f"{_name}_thorough"] = _test.thorough
