@@ -231,6 +231,21 @@ def test_parameters_take_set_paths_and_distributions() -> None:
         load_scenario("scenarios/baseline.yaml", ["market.destocking.buyers=plants"])
 
 
+def test_responses_no_price_can_drive_are_warnings() -> None:
+    """Destocking without priced materials, and price-only thrifting for a sector that buys
+    no priced material (the baseline's magnet users), warn at their keys."""
+    from simulator.scenario.loader import load_scenario_with_warnings
+
+    _, warnings = load_scenario_with_warnings("scenarios/baseline.yaml", [
+        "market.enabled=false", "market.destocking.max_cover_cut=0.2",
+        'market.demand_response.sectors.ev.thrifting={"max_share": 0.2, "shortage_weight": 0}',
+        'market.demand_response.sectors.wind.thrifting={"max_share": 0.2}'])
+    paths = {w.path: w.message for w in warnings}
+    assert set(paths) == {("market", "destocking", "max_cover_cut"),
+                          ("market", "demand_response", "sectors", "ev", "thrifting")}
+    assert all("does nothing" in m for m in paths.values())
+
+
 def test_metrics_report_thrifted_demand_apart_from_shortfall() -> None:
     """metrics.csv's demand_thrifted_t is the sum of thrifted_t; demand_t, fill rate and
     shortfall are on the demand left after thrifting."""
