@@ -320,7 +320,7 @@ def test_a_non_finite_value_never_reaches_an_output() -> None:
     row = {"replication": 0, "day": 7, "date": pd.Timestamp("2025-01-08"), "country": "JP",
            "sector": "ev", "demand_id": "jp_ev", "material": "oxide", "demand_t": 1.0,
            "delivered_t": 1.0, "shortfall_t": 0.0, "inventory_t": 2.0, "stockpile_t": 0.0,
-           "destroyed_t": 0.0}
+           "destroyed_t": 0.0, "thrifted_t": 0.0}
     assert to_arrow("timeseries", pd.DataFrame([row])).num_rows == 1
     bad = pd.DataFrame([row, {**row, "day": 14, "shortfall_t": float("inf")}])
     with pytest.raises(Exception, match=r"output table timeseries, column shortfall_t: 1 NaN "

@@ -25,7 +25,7 @@ RUN_DIR = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}(-\d+)?$")
 
 TS_COLUMNS = ["replication", "day", "date", "country", "sector", "demand_id", "material",
               "demand_t", "delivered_t", "shortfall_t", "inventory_t", "stockpile_t",
-              "destroyed_t"]
+              "destroyed_t", "thrifted_t"]
 FLOW_COLUMNS = ["replication", "day", "date", "origin", "destination", "material", "tonnes"]
 PRODUCTION_COLUMNS = ["replication", "day", "date", "facility", "country", "stage", "material",
                       "tonnes"]

@@ -53,7 +53,8 @@ __all__ = [
 #: Columns of :func:`replication_metrics`, in order.
 METRIC_COLUMNS = [
     "replication", "demand_id", "country", "sector", "material",
-    "demand_t", "delivered_t", "demand_destroyed_t", "fill_rate", "trough_fill_rate",
+    "demand_t", "delivered_t", "demand_destroyed_t", "demand_thrifted_t", "fill_rate",
+    "trough_fill_rate",
     "trough_day", "trough_date",
     "tts_anchor_event", "tts_anchor_date", "time_to_survive_days", "time_to_recover_days",
     "recovered",
@@ -172,6 +173,8 @@ def replication_metrics(
     - ``demand_destroyed_t``: tonnes of demand not bought because of price over the horizon
       (``destroyed_t``; 0 without a demand response): not in ``demand_t``, so the fill rate
       is on the price-reduced demand;
+    - ``demand_thrifted_t``: tonnes of demand thrifted or substituted away over the horizon
+      (``thrifted_t``; 0 without thrifting): neither in ``demand_t`` nor short;
     - ``fill_rate`` = delivered_t / demand_t (1 with no demand);
     - ``trough_fill_rate`` = min Q_k, at ``trough_day`` / ``trough_date`` (earliest on ties);
     - ``tts_anchor_event``, ``tts_anchor_date``: the event the time to survive counts from
@@ -231,6 +234,8 @@ def replication_metrics(
         # tables written before the demand response have no destroyed_t: nothing destroyed
         "destroyed_t": (ts["destroyed_t"].to_numpy(dtype=np.float64)
                         if "destroyed_t" in ts.columns else np.zeros(n)),
+        "thrifted_t": (ts["thrifted_t"].to_numpy(dtype=np.float64)  # likewise, before
+                       if "thrifted_t" in ts.columns else np.zeros(n)),  # thrifting
     }
 
     # Groups never span replications: work through blocks of whole replications so the
@@ -260,6 +265,7 @@ def replication_metrics(
         "demand_t": res["demand_t"],
         "delivered_t": res["delivered_t"],
         "demand_destroyed_t": res["demand_destroyed_t"],
+        "demand_thrifted_t": res["demand_thrifted_t"],
         "fill_rate": fill_rate(res["delivered_t"], res["demand_t"]),
         "trough_fill_rate": res["trough_fill_rate"],
         "trough_day": res["trough_day"].astype(np.int32),
@@ -419,6 +425,7 @@ def _metrics_block(c: dict[str, np.ndarray], rows: np.ndarray, p: _Params
         "demand_t": np.add.reduceat(demand, starts),
         "delivered_t": np.add.reduceat(delivered, starts),
         "demand_destroyed_t": np.add.reduceat(c["destroyed_t"][perm], starts),
+        "demand_thrifted_t": np.add.reduceat(c["thrifted_t"][perm], starts),
         "trough_fill_rate": q_min,
         "trough_day": trough_day,
         "time_to_survive_days": tts.astype(np.float64),

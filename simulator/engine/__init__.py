@@ -27,7 +27,8 @@ class ReplicationResult:
     """Tidy outputs of one replication; ``day`` is counted from the scenario's start date.
 
     - ``timeseries``: day, country, sector, demand_id, material, demand_t, delivered_t,
-      shortfall_t, inventory_t, stockpile_t (one row per demand sector per step);
+      shortfall_t, inventory_t, stockpile_t, destroyed_t, thrifted_t (one row per demand
+      sector per step);
     - ``flows``: day, origin, destination, material, tonnes (every cross-border shipment);
     - ``production``: day, facility, country, stage, material, tonnes;
     - ``stockpiles``: day, stockpile, country, material, holdings_t (at the end of the

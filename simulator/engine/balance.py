@@ -28,7 +28,8 @@ def mass_balance(world: World) -> pd.DataFrame:
     + stockpile_t + loss_t``; ``in_transit_t`` includes ``licence_queue_t``, lots
     allocated by an exporter and waiting for an export licence; ``imbalance_t`` is the
     difference and ``ok`` whether it is within a relative tolerance of 1e-9 of the
-    material's throughput.
+    material's throughput. Demand destroyed by price or thrifted away is material never
+    asked for, so it has no place here (it is neither delivered nor lost).
     """
     net = world.net
     rows = []

@@ -23,7 +23,8 @@ Demand response (short run): a demand sector with elasticity ``e_short > 0`` buy
 ``demand * min(1, (price / reference) ** -e_short)`` of its material, at the price of its
 tier as it stood at the end of the previous step (causal: the step's own trade moves the
 price only after consumption). The tonnes not bought are *destroyed by price*, not short.
-Supply and allocation do not respond to prices.
+Lagged thrifting and substitution, and destocking, are in :mod:`.demand_response`; plants
+built on price in :mod:`.investment`. Allocation does not respond to prices.
 """
 
 from __future__ import annotations

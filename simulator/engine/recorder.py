@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 TIMESERIES_COLUMNS = [
     "day", "country", "sector", "demand_id", "material",
     "demand_t", "delivered_t", "shortfall_t", "inventory_t", "stockpile_t", "destroyed_t",
+    "thrifted_t",
 ]
 FLOW_COLUMNS = ["day", "origin", "destination", "material", "tonnes"]
 PRODUCTION_COLUMNS = ["day", "facility", "country", "stage", "material", "tonnes"]
@@ -50,6 +51,8 @@ class Recorder:
         self.px: tuple[list, ...] = ([], [], [])
         self.destroyed: list[float] = []
         """Per :attr:`ts` row: demand tonnes destroyed by price (not bought because of it)."""
+        self.thrifted: list[float] = []
+        """Per :attr:`ts` row: demand tonnes thrifted or substituted away (lagged response)."""
         self._prices: dict[tuple[str, str], int] = {}
         self._demand_labels: list[tuple[str, str, str, str]] = []
         self._demand_keys: dict[int, int] = {}
@@ -106,6 +109,7 @@ class Recorder:
             "shortfall_t": demand_t - delivered_t,
             "inventory_t": inventory_t, "stockpile_t": stockpile_t,
             "destroyed_t": _column(self.destroyed, np.float64),
+            "thrifted_t": _column(self.thrifted, np.float64),
         }, columns=TIMESERIES_COLUMNS)
         day, key, tonnes = (_column(c, t) for c, t in zip(self.fl, _KEYED, strict=True))
         labels = _labels(list(self._routes), key, 3)

@@ -17,6 +17,7 @@ import simpy
 from ..scenario.models import Scenario
 from .allocation import TieredProRata
 from .clock import Clock
+from .demand_response import Destocking, thrift_for
 from .events.logistics import step_multiplier
 from .gate import gate, in_force
 from .investment import Investments
@@ -134,6 +135,9 @@ class World:
             if net.investments:  # then projects commit on the step's prices
                 self.investments = Investments(self, self.market, net.investments)
                 self.clock.phases[-1].append(self.investments.update)
+            if market.destocking.max_cover_cut > 0.0:  # buyers' cover follows the prices
+                destocking = Destocking(market.destocking, self.market, net)
+                self.clock.phases[-1].append(destocking.update)
         install_events(self)
         for f in net.facilities:
             if not f.online and f.start_day != NEVER:
@@ -348,7 +352,10 @@ class World:
         in_step = sum(growth ** (k / 365.0) for k in range(step)) / step
         key = -1
         backfill = self._backfill
-        ts_destroyed = rec.destroyed
+        ts_destroyed, ts_thrifted = rec.destroyed, rec.thrifted
+        responses = self.scenario.market.demand_response
+        thrift = thrift_for(responses.sectors.get(d.sector, responses.default).thrifting,
+                            self.market, b, step)  # lagged thrifting (demand_response.py)
         index = None  # the sector's price index when it responds to price (docs/markets.md)
         e_short = 0.0
         if self.market is not None:
@@ -370,6 +377,15 @@ class World:
             if gamma is not None:  # drawn every step, also at zero demand, so the
                 # sector's stream stays in step with other scenarios (common random numbers)
                 want = float(gamma(shape, want / shape))
+            thrifted = 0.0
+            if thrift is not None and day >= 0:  # on last step's price and fill (causal),
+                # from the start date (the warm-up's start-up transient is no signal)
+                share = thrift.update(b.last_fill)
+                if share > 0.0:
+                    rate *= 1.0 - share
+                    full = want
+                    want = full * (1.0 - share)
+                    thrifted = full - want
             destroyed = 0.0
             if index is not None and index.price > index.reference:
                 # short-run response to last step's price; a price below the reference
@@ -406,6 +422,7 @@ class World:
                 ts_inventory.append(b.on_hand)
                 ts_stockpile.append(held)
                 ts_destroyed.append(destroyed)
+                ts_thrifted.append(thrifted)
 
         return consume
 

@@ -1,4 +1,5 @@
-"""Warnings: events that are valid but contradict each other or can do nothing.
+"""Warnings: events (and market responses) that are valid but contradict each other or can
+do nothing.
 
 A warning is a :class:`~simulator.scenario.errors.Problem` whose message starts with
 ``warning:``. ``critmin validate`` prints them (``--strict`` makes them errors) and ``critmin
@@ -56,6 +57,29 @@ def event_warnings(s: Scenario) -> list[Problem]:
             warn((*base, "destinations"), "controls no destination (the exporter's own "
                  "sales are never controlled): the export control does nothing")
     out += _overlapping_controls(s)
+    out += _idle_responses(s)
+    return out
+
+
+def _idle_responses(s: Scenario) -> list[Problem]:
+    """Destocking or price-only thrifting set where no price can drive them."""
+    market = s.market
+    priced = set(market.prices) if market.enabled else set()
+    out: list[Problem] = []
+    if market.destocking.max_cover_cut > 0 and not priced:
+        out.append(Problem(("market", "destocking", "max_cover_cut"), WARNING + "destocking "
+                           "follows prices and no material is priced (market.prices, "
+                           "market.enabled): it does nothing"))
+    materials: dict[str, set[str]] = defaultdict(set)
+    for d in s.demand.values():
+        materials[d.sector].add(d.material)
+    for sector, response in market.demand_response.sectors.items():
+        t = response.thrifting
+        if t.max_share > 0 and t.shortage_weight == 0 and not materials[sector] & priced:
+            out.append(Problem(("market", "demand_response", "sectors", sector, "thrifting"),
+                               WARNING + f"thrifting with shortage_weight 0 follows prices "
+                               f"only, and no material of sector {sector!r} is priced: it "
+                               "does nothing"))
     return out
 
 

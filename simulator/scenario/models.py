@@ -242,6 +242,27 @@ class ReferencePrice(Model):
     """USD/kg everywhere else (default: the domestic price)."""
 
 
+class Thrifting(Model):
+    """Lagged thrifting and substitution: a share of a sector's demand that goes away, with a
+    first-order lag, while its material's price is above the reference or the sector runs
+    short (docs/markets.md, "Thrifting and substitution")."""
+
+    max_share: Fraction = 0.0
+    """Largest share of the sector's demand thrifting and substitution can remove (0,
+    default: none)."""
+    time_constant_days: Annotated[float, Field(gt=0, le=36500)] = 365.0
+    """Time constant (days) of the share's move towards its target (first-order lag)."""
+    full_price_multiple: Annotated[float, Field(gt=1, le=1000)] = 2.0
+    """Price over the reference price at which the target is the whole ``max_share`` (the
+    target rises linearly from 0 at the reference price)."""
+    shortage_weight: Annotated[float, Field(ge=0, le=100)] = 1.0
+    """Target share from running short: ``max_share * shortage_weight * (1 - fill)`` with
+    ``fill`` the share of last step's demand met (0: only the price drives thrifting)."""
+    recovery_time_constant_days: Annotated[float, Field(gt=0, le=36500)] | None = None
+    """Time constant (days) of the share's return when its target falls (the price or the
+    shortage eases); None (default): the share removed never comes back."""
+
+
 class DemandResponse(Model):
     """How a demand sector's purchases respond to the price of its material (docs/markets.md,
     "Demand response")."""
@@ -251,6 +272,9 @@ class DemandResponse(Model):
     multiplied by ``min(1, (price / reference) ** -elasticity)``, with the price of the sector's
     material in its country's tier at the end of the previous step. 0 (default): demand does
     not respond. The tonnes not bought are recorded as ``destroyed_t``, not as shortfall."""
+    thrifting: Thrifting = Field(default_factory=Thrifting)
+    """Lagged thrifting and substitution (default: none). The tonnes removed are recorded as
+    ``thrifted_t``, neither shortfall nor delivered."""
 
 
 class DemandResponses(Model):
@@ -263,11 +287,28 @@ class DemandResponses(Model):
     whole (keys it does not give take the model defaults)."""
 
 
+class Destocking(Model):
+    """Buyers hold less cover while their material's price is high and rebuild it as the
+    price falls (docs/markets.md, "Destocking")."""
+
+    max_cover_cut: Fraction = 0.0
+    """Largest share of a buyer's normal cover (``cover_days``, ``input_cover_days``) it
+    gives up when prices are high (0, default: none)."""
+    full_price_multiple: Annotated[float, Field(gt=1, le=1000)] = 2.0
+    """Price over the reference price at which the cut is the whole ``max_cover_cut`` (it
+    rises linearly from 0 at the reference price)."""
+    time_constant_days: Annotated[float, Field(gt=0, le=3650)] = 28.0
+    """Time constant (days) of the cut's move towards its target, down and back up."""
+    buyers: Literal["all", "demand", "facilities"] = "all"
+    """Whose cover is cut: demand sectors, facility inputs, or both (``all``)."""
+
+
 class Market(Model):
     """Prices that form from scarcity, per material and market tier (docs/markets.md).
 
     A material is priced only if ``prices`` gives its reference price. Prices change final
-    demand through ``demand_response`` (default: no response)."""
+    demand through ``demand_response`` and buyers' cover through ``destocking`` (default:
+    neither)."""
 
     enabled: bool = True
     """False: no prices are formed or recorded."""
@@ -289,6 +330,9 @@ class Market(Model):
     demand_response: DemandResponses = Field(default_factory=DemandResponses)
     """How final demand responds to its material's price, per sector (default: not at
     all)."""
+    destocking: Destocking = Field(default_factory=Destocking)
+    """How buyers draw their working stock down while prices are high (default: they
+    do not)."""
 
 
 class WatchDemand(Model):

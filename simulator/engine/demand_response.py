@@ -1,0 +1,141 @@
+"""Lagged demand responses to price and shortage (docs/markets.md): thrifting and
+substitution, and destocking.
+
+**Thrifting and substitution** (per demand sector, ``market.demand_response.<...>.thrifting``):
+each step, before the step's consumption, the share ``s`` of the sector's demand that users
+have designed out moves towards a target set by last step's price and fill::
+
+    pressure = min(1, max((price / reference - 1) / (full_price_multiple - 1),
+                          shortage_weight * (1 - fill)))          (each term >= 0)
+    target   = max_share * pressure
+    s       += (1 - exp(-step_days / time_constant_days)) * (target - s)     if target > s
+    s       += (1 - exp(-step_days / recovery_time_constant_days)) * (target - s)
+                                                  if target < s (never, without recovery)
+    thrifted_t = demand * s,   the rest (demand * (1 - s)) goes on to the short-run response
+
+``price`` is the sector's tier price at the end of the previous step (0 pressure from price
+when the material is not priced); ``fill`` the share of last step's demand met. With the
+target held, ``s`` closes its gap as ``exp(-t / time_constant_days)`` whatever the step.
+Both responses act from the start date: during the warm-up (whose start-up transient moves
+prices) ``s`` and the cut stay 0.
+
+**Destocking** (``market.destocking``): at the end of each step, after prices move, each
+selected buyer of a priced material cuts its cover target::
+
+    cut_target = max_cover_cut * min(1, max(0, (price / reference - 1) / (full_price_multiple - 1)))
+    cut       += (1 - exp(-step_days / time_constant_days)) * (cut_target - cut)
+    cover_days = normal cover_days * (1 - cut)
+
+so it orders less while the price is high (drawing its stock down) and rebuilds as the price
+falls. The price's scarcity measure counts the buyer's cover as it is now (a stock held low
+on purpose is not scarcity).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..scenario.models import Destocking as DestockingModel
+    from ..scenario.models import Thrifting as ThriftingModel
+    from .market import Market, PriceIndex
+    from .network import Buyer, Network
+
+
+def step_weight(step_days: int, time_constant_days: float | None) -> float:
+    """Weight ``1 - exp(-step / tau)`` of a first-order lag's step (0 without a ``tau``)."""
+    if time_constant_days is None:
+        return 0.0
+    return -math.expm1(-step_days / time_constant_days)
+
+
+def price_pressure(index: PriceIndex, span: float) -> float:
+    """``(price / reference - 1) / span`` within [0, 1] (``span``: full multiple - 1)."""
+    excess = index.price / index.reference - 1.0
+    if excess <= 0.0:
+        return 0.0
+    excess /= span
+    return excess if excess < 1.0 else 1.0
+
+
+class Thrift:
+    """The thrifted share of one demand sector's demand (a first-order lag to its target)."""
+
+    __slots__ = ("cap", "down", "index", "share", "span", "up", "weight")
+
+    def __init__(self, model: ThriftingModel, index: PriceIndex | None, step_days: int):
+        self.cap = model.max_share
+        self.span = model.full_price_multiple - 1.0
+        self.weight = model.shortage_weight
+        self.up = step_weight(step_days, model.time_constant_days)
+        self.down = step_weight(step_days, model.recovery_time_constant_days)
+        self.index = index
+        """The sector's price index (None: its material is not priced; shortage only)."""
+        self.share = 0.0
+        """Share of the sector's demand thrifted or substituted away (0..max_share)."""
+
+    def update(self, fill: float) -> float:
+        """Move the share one step on last step's price and ``fill``; return it."""
+        pressure = 0.0
+        if self.index is not None:
+            pressure = price_pressure(self.index, self.span)
+        if fill < 1.0 and self.weight > 0.0:
+            short = self.weight * (1.0 - fill)
+            if short > pressure:
+                pressure = short if short < 1.0 else 1.0
+        target = self.cap * pressure
+        share = self.share
+        if target > share:
+            share += self.up * (target - share)
+        elif target < share:
+            share += self.down * (target - share)
+        self.share = share
+        return share
+
+
+def thrift_for(model: ThriftingModel, market: Market | None, buyer: Buyer,
+               step_days: int) -> Thrift | None:
+    """The sector's :class:`Thrift`, or None when it does not thrift (``max_share`` 0)."""
+    if model.max_share <= 0.0:
+        return None
+    index = market.index_of.get(id(buyer)) if market is not None else None
+    return Thrift(model, index, step_days)
+
+
+class Destocking:
+    """Buyers' cover targets cut while prices are high; :meth:`update` runs in the market
+    phase, after the prices move."""
+
+    def __init__(self, model: DestockingModel, market: Market, net: Network):
+        demand = {id(d.buyer) for d in net.demands}
+        chosen = model.buyers
+        self.entries: list[tuple[Buyer, PriceIndex, float]] = []
+        """(buyer, its price index, its normal cover in days)."""
+        for b in net.ordering_buyers:
+            index = market.index_of.get(id(b))
+            is_demand = id(b) in demand
+            if index is None or (chosen == "demand" and not is_demand) or (
+                    chosen == "facilities" and is_demand):
+                continue
+            self.entries.append((b, index, b.cover_days))
+        self.cuts = [0.0] * len(self.entries)
+        """Share of each buyer's normal cover given up now."""
+        self.cap = model.max_cover_cut
+        self.span = model.full_price_multiple - 1.0
+        self.weight = step_weight(net.step_days, model.time_constant_days)
+        self.warmup = net.warmup_days
+
+    def update(self, now: int) -> None:
+        """Move each buyer's cut one step towards its target on the step's price (from the
+        start date on)."""
+        if now < self.warmup:
+            return
+        cuts, cap, span, weight = self.cuts, self.cap, self.span, self.weight
+        for i, (b, index, normal) in enumerate(self.entries):
+            cut = cuts[i]
+            target = cap * price_pressure(index, span)
+            if target != cut:
+                cut += weight * (target - cut)
+                cuts[i] = cut
+                b.cover_days = normal * (1.0 - cut)
