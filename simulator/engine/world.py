@@ -73,6 +73,8 @@ class World:
         self._allocators: dict[int, list] = {}
         self._top_ups: dict[int, Callable[[int], None]] = {}
         self._replan_lanes: list[Lane] = []
+        self._held_cell: list = [-1, {}]
+        """``[day, {id(buyer): t}]``: stockpile holdings that serve each buyer on ``day``."""
         self.clock = Clock(self.env, network.step_days, [], self._land)
         self._backfill = network.step_days > 1
         self.market: Market | None = None
@@ -346,6 +348,7 @@ class World:
         gamma = self.streams.get(f"demand:{d.did}").gamma if d.cv > 0 else None
         shape = 1.0 / (d.cv * d.cv) if d.cv > 0 else 0.0
         delivered, stockpiles, rec = self.delivered_t, self.net.stockpiles, self.rec
+        held_cell = self._held_cell
         ts_day, ts_key, ts_demand, ts_delivered, ts_inventory, ts_stockpile = rec.ts
         material = b.material
         growth = 1.0 + d.growth_pa
@@ -409,10 +412,10 @@ class World:
                 else:
                     b.short_from = None
             if day >= 0:
-                held = 0.0
-                for sp in stockpiles:
-                    if b in sp.buyers:
-                        held += sp.holdings
+                if held_cell[0] != now:  # the step's holdings per buyer, once per step
+                    held_cell[0] = now
+                    held_cell[1] = held_by_buyer(stockpiles)
+                held = held_cell[1].get(id(b), 0.0)
                 if key < 0:
                     key = rec.demand_key(d)
                 ts_day.append(day)
@@ -726,3 +729,13 @@ class World:
                     pools.setdefault(id(lane.pool), lane.pool)
         for key in pools:
             self._allocators[key][0](now, True)
+
+
+def held_by_buyer(stockpiles: list) -> dict[int, float]:
+    """id(buyer) -> holdings (t) of the stockpiles that serve it, summed in their order."""
+    held: dict[int, float] = {}
+    for sp in stockpiles:
+        h = sp.holdings
+        for key in dict.fromkeys(map(id, sp.buyers)):  # each buyer once per stockpile
+            held[key] = held.get(key, 0.0) + h
+    return held
