@@ -40,12 +40,16 @@ from ..scenario.models import Scenario
 from ..viz.curves import fill_rate_figure, save_figure
 from .journal import JOURNAL, PARTS, STATE, Journal, read_progress, update_state
 from .replications import ReplicationPayload, RunResults, format_ids
+from .spill import Spill, write_csv
 from .summaries import SUMMARY_COLUMNS
 from .tables import LABEL_COLUMNS, TABLES, combine_tables, schema, to_arrow
 
 __all__ = ["ROW_GROUP_MIN_ROWS", "RUN_FILES", "RunWriter", "package_version", "write_run"]
 
 #: Files every run folder holds (manifest.json last, written after the others).
+#: The hidden folder of a staging folder where a streamed run's summaries wait
+#: (:class:`~simulator.runner.spill.Spill`).
+SPILL = ".spill"
 RUN_FILES = (
     "scenario.resolved.yaml", "timeseries.parquet", "flows.parquet", "production.parquet",
     "stockpiles.parquet", "prices.parquet", "balance.csv", "kpis.csv", "metrics.csv",
@@ -209,6 +213,12 @@ class RunWriter:
         folder = self.tmp or self.kept
         return len(read_progress(folder).parts) if folder is not None else 0
 
+    def spill(self) -> Spill:
+        """Where :func:`~simulator.runner.run_scenario` streams the run's summaries: CSVs in
+        the staging folder, group files in its ``.spill`` folder (removed on close)."""
+        assert self.tmp is not None, "use RunWriter as a context manager"
+        return Spill(self.tmp / SPILL, self.tmp)
+
     def record(self, payload: ReplicationPayload) -> None:
         """Save a finished replication durably (any order; see :mod:`.journal`)."""
         assert self.journal is not None, "use RunWriter as a context manager"
@@ -279,7 +289,11 @@ class RunWriter:
                 writer = pq.ParquetWriter(self.tmp / f"{name}.parquet", schema(name),
                                           **_parquet_options(name))
             writer.close()
-        _write_contents(self.tmp, results, self.scenario, dump_scenario_yaml(self.scenario))
+        resolved = dump_scenario_yaml(self.scenario)
+        if results.spill is not None:
+            _write_streamed(self.tmp, results.spill, results, self.scenario, resolved)
+        else:
+            _write_contents(self.tmp, results, self.scenario, resolved)
         manifest = self._manifest(results, executor or results.executor, seed, replications)
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
                                                 encoding="utf-8")
@@ -287,6 +301,8 @@ class RunWriter:
             self.journal.discard()
         self.path = _publish(self.tmp, self.parent, self.name)
         self.tmp = None
+        if results.spill is not None:
+            results.spill.csv_folder = self.path
         return self.path
 
     def _manifest(self, results: RunResults, executor: dict, seed: int | None,
@@ -364,6 +380,20 @@ def write_run(
                 name: to_arrow(name, by_rep[name].get(r, frames[name].iloc[:0]))
                 for name in TABLES})
         return writer.close(results, executor=info, seed=seed, replications=replications)
+
+
+def _write_streamed(folder: Path, spill: Spill, results: RunResults, scenario: Scenario,
+                    resolved_yaml: str) -> None:
+    """:func:`_write_contents` for a run whose summaries were streamed to ``spill``: the same
+    files, computed from disk one group (or block of steps) at a time."""
+    (folder / "scenario.resolved.yaml").write_text(resolved_yaml, encoding="utf-8")
+    spill.finish()
+    for name, table in spill.summaries().items():
+        write_csv(table, folder / f"{name}.csv")
+    fig = fill_rate_figure(spill.curve_frame(scenario.start_date), scenario.name,
+                           results.replications)
+    save_figure(fig, folder / "fill_rate")
+    spill.close()
 
 
 def _write_contents(folder: Path, results: RunResults, scenario: Scenario,
