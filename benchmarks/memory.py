@@ -113,3 +113,60 @@ def _round(x: float | None) -> float | None:
 def _say(r: dict) -> None:
     say(f"  {r['case']:<30}{r['executor']:>14}{r['n']:>9,} reps  parent {r['self_rss_mib']:7.1f}"
         f" MiB  largest worker {r['children_rss_mib']:7.1f} MiB  {r['wall_s']:8.1f} s")
+
+
+# ---- the parent alone: payloads replayed, no engine ---------------------------------------
+
+REPLAY = r"""
+import dataclasses, json, resource, sys, tempfile, time
+from concurrent.futures import Future
+from pathlib import Path
+import numpy as np, pyarrow as pa
+from simulator.runner import RunWriter, run_scenario
+from simulator.runner.executors import SequentialEvaluator
+from simulator.runner.replications import run_batch
+from simulator.scenario import load_scenario
+
+scenario, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sc = load_scenario(scenario)
+pool = run_batch(sc, 0, list(range(8)))
+
+
+def relabel(p, r):
+    tables = {k: t.set_column(0, t.schema.field(0), pa.array(np.full(t.num_rows, r, np.int32)))
+              for k, t in p.tables.items()}
+    summaries = {k: v.assign(replication=np.int32(r)) for k, v in p.summaries.items()}
+    return dataclasses.replace(p, replication=r, tables=tables, summaries=summaries)
+
+
+class Replay(SequentialEvaluator):
+    name = "replay"
+
+    def submit(self, fn, scenario, seed, batch, disruption=None):
+        fut = Future()
+        fut.set_result([relabel(pool[r % len(pool)], r) for r in batch])
+        return fut
+
+
+t0 = time.perf_counter()
+with RunWriter(sc, out_root=out) as writer, Replay() as ev:
+    results = run_scenario(sc, n, seed=0, on_done=writer.record, evaluator=ev, sink=writer)
+    writer.close(results)
+me = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"n": n, "self_rss_mib": me.ru_maxrss / 1024,
+                  "wall_s": time.perf_counter() - t0}))
+"""
+
+
+def replay(scenario: Path, n: int, work: Path, code_root: Path = ROOT) -> dict:
+    """The parent's path alone (ordering, journal, Parquet, summaries, figure) over ``n``
+    replications replayed from 8 real ones of ``scenario``, in a fresh process; its peak RSS.
+    ``code_root``: the critmin checkout to measure (another one to compare versions)."""
+    env = {**os.environ, "PYTHONPATH": str(code_root)}
+    out = work / "replay"
+    proc = subprocess.run([sys.executable, "-c", REPLAY, str(scenario), str(n), str(out)],
+                          env=env, capture_output=True, text=True, cwd=code_root)
+    shutil.rmtree(out, ignore_errors=True)
+    if proc.returncode != 0:
+        sys.exit(f"replay of {n} replications failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
