@@ -39,6 +39,8 @@ MAGIC = b"CRITMIN-PART-2\n\0"
 _CODEC = pa.Codec("zstd", compression_level=1)
 _DTYPES_KEY = b"critmin.dtypes"
 _MAX_HEADER = 1 << 20
+_MAX_BODY = 1 << 31  # a part's uncompressed size (a baseline replication's: ~7 MB)
+_JSON_OBJECT = "object:json"  # an object column of mixed types, each value as JSON text
 
 
 class PartError(ValueError):
@@ -49,15 +51,20 @@ class PartError(ValueError):
 
 def frame_to_table(df: pd.DataFrame) -> pa.Table:
     """``df`` (a RangeIndex, string column names) as an Arrow table plus its dtypes."""
-    arrays, names = [], []
-    for name in df.columns:
-        s = df[name]
-        if s.dtype == object:
-            arrays.append(pa.array(s.to_list(), from_pandas=True))
-        else:
+    arrays, names, kinds = [], [], []
+    for name, s in df.items():
+        kind = str(s.dtype)
+        if s.dtype != object:
             arrays.append(pa.array(s, from_pandas=True))
+        else:
+            try:
+                arrays.append(pa.array(s.to_list(), from_pandas=True))
+            except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: each value as JSON
+                arrays.append(pa.array([json.dumps(v) for v in s.to_list()], pa.string()))
+                kind = _JSON_OBJECT
         names.append(str(name))
-    dtypes = json.dumps([str(df[c].dtype) for c in df.columns]).encode()
+        kinds.append(kind)
+    dtypes = json.dumps(kinds).encode()
     return pa.Table.from_arrays(arrays, names=names).replace_schema_metadata(
         {_DTYPES_KEY: dtypes})
 
@@ -71,9 +78,10 @@ def frame_from_table(table: pa.Table) -> pd.DataFrame:
         raise PartError("a table without its column dtypes")
     out: dict[str, Any] = {}
     for name, col, dtype in zip(table.column_names, table.columns, dtypes, strict=True):
-        if dtype == "object":
+        if dtype in ("object", _JSON_OBJECT):
             values = np.empty(len(col), dtype=object)
-            values[:] = col.to_pylist()
+            items = col.to_pylist()
+            values[:] = [json.loads(v) for v in items] if dtype == _JSON_OBJECT else items
             out[name] = values
             continue
         s = col.to_pandas()
@@ -149,6 +157,8 @@ def decode_payload(data: bytes) -> Any:
     check_magic(data)
     try:
         size = int.from_bytes(data[-8:], "little")
+        if not 8 < size <= _MAX_BODY:
+            raise PartError(f"bad size {size}")
         body = memoryview(_CODEC.decompress(data[len(MAGIC):-8], decompressed_size=size,
                                             asbytes=True))
         n = int.from_bytes(body[:8], "little")
@@ -183,6 +193,6 @@ def decode_payload(data: bytes) -> Any:
             wall_seconds=float(head["wall_seconds"]))
     except PartError:
         raise
-    except (ValueError, KeyError, TypeError, IndexError, pa.ArrowException,
+    except (ValueError, KeyError, TypeError, IndexError, pa.ArrowException, MemoryError,
             UnicodeDecodeError) as exc:
         raise PartError(f"malformed part ({type(exc).__name__}: {exc})") from None
