@@ -46,7 +46,7 @@ __all__ = ["BLOCK_BYTES", "CHUNK", "CurveSpill", "GroupSpill", "Spill", "write_c
 #: Replications buffered in memory before they are written out.
 CHUNK = 256
 #: Working memory for the exact per-step percentiles of the figure (about).
-BLOCK_BYTES = 32 << 20
+BLOCK_BYTES = 8 << 20
 _Q = np.arange(101, dtype=np.float64)
 
 
