@@ -178,3 +178,25 @@ def test_a_streamed_run_folder_has_no_spill_left(tmp_path):
     (run_dir,) = (tmp_path / "tiny").iterdir()
     assert sorted(p.name for p in run_dir.iterdir()) == sorted(
         n for n in store.RUN_FILES if n != "report.html")
+
+
+def test_large_runs_write_fewer_row_groups_with_the_same_rows(tmp_path, monkeypatch):
+    """A Parquet writer holds every row group's metadata until it closes: after
+    LARGE_RUN_AFTER replications, row groups take several replications each."""
+    import pyarrow.parquet as pq
+
+    from simulator.runner import run_scenario, write_run
+
+    sc = load_scenario(TINY)
+    results = run_scenario(sc, 12, seed=3)
+    rows = results.timeseries.groupby("replication").size().iloc[0]
+    small = write_run(results, sc, out_root=tmp_path / "a")
+    monkeypatch.setattr(store, "ROW_GROUP_MIN_ROWS", 1)
+    monkeypatch.setattr(store, "LARGE_RUN_AFTER", 4)
+    monkeypatch.setattr(store, "ROW_GROUP_MIN_ROWS_LARGE", 3 * rows)
+    large = write_run(results, sc, out_root=tmp_path / "b")
+    groups = pq.ParquetFile(large / "timeseries.parquet").metadata.num_row_groups
+    assert groups == 4 + 8 // 3 + 1  # one per replication for 4, then 3, 3 and the last 2
+    for name in ("timeseries", "flows"):
+        pd.testing.assert_frame_equal(pd.read_parquet(large / f"{name}.parquet"),
+                                      pd.read_parquet(small / f"{name}.parquet"))
