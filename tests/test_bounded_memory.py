@@ -186,17 +186,19 @@ def test_large_runs_write_fewer_row_groups_with_the_same_rows(tmp_path, monkeypa
     import pyarrow.parquet as pq
 
     from simulator.runner import run_scenario, write_run
+    from simulator.runner.tables import TABLES, to_arrow
 
     sc = load_scenario(TINY)
     results = run_scenario(sc, 12, seed=3)
-    rows = results.timeseries.groupby("replication").size().iloc[0]
     small = write_run(results, sc, out_root=tmp_path / "a")
     monkeypatch.setattr(store, "ROW_GROUP_MIN_ROWS", 1)
     monkeypatch.setattr(store, "LARGE_RUN_AFTER", 4)
-    monkeypatch.setattr(store, "ROW_GROUP_MIN_ROWS_LARGE", 3 * rows)
+    one = sum(to_arrow(t, getattr(results, t).query("replication == 0")).nbytes
+              for t in TABLES)  # a replication's Arrow bytes
+    monkeypatch.setattr(store, "ROW_GROUP_BYTES_LARGE", int(2.5 * one))
     large = write_run(results, sc, out_root=tmp_path / "b")
     groups = pq.ParquetFile(large / "timeseries.parquet").metadata.num_row_groups
-    assert groups == 4 + 8 // 3 + 1  # one per replication for 4, then 3, 3 and the last 2
+    assert groups == 4 + 3  # one per replication for 4, then 3, 3 and the last 2
     for name in ("timeseries", "flows"):
         pd.testing.assert_frame_equal(pd.read_parquet(large / f"{name}.parquet"),
                                       pd.read_parquet(small / f"{name}.parquet"))

@@ -9,10 +9,10 @@ renamed into place, so a run folder either exists complete or not at all.
 replication's tables are appended to ``timeseries.parquet``, ``flows.parquet``,
 ``production.parquet`` and ``stockpiles.parquet`` as Parquet row groups (consecutive replications
 grouped until a group holds :data:`ROW_GROUP_MIN_ROWS` timeseries rows; with the baseline, one
-replication per row group; after :data:`LARGE_RUN_AFTER` replications, groups of
-:data:`ROW_GROUP_MIN_ROWS_LARGE` rows, because a Parquet writer keeps every row group's
+replication per row group; after :data:`LARGE_RUN_AFTER` replications, groups of about
+:data:`ROW_GROUP_BYTES_LARGE` of Arrow data, because a Parquet writer keeps every row group's
 metadata until the file is closed: ~35 KB per row group over the five tables). The parent's
-memory then grows by ~12 MiB per 1,000 baseline replications beyond the first 1,000 (less for
+memory then grows by ~4 MiB per 1,000 baseline replications beyond the first 1,000 (less for
 smaller networks), not 35.
 :meth:`RunWriter.close` then writes the ledgers, KPIs, figures and manifest and publishes the
 folder. :func:`write_run` does the same for in-memory results. Tables, CSVs, the resolved YAML and
@@ -63,11 +63,11 @@ RUN_FILES = (
 #: A Parquet row group holds whole consecutive replications, at least this many timeseries
 #: rows (unless it is the last).
 ROW_GROUP_MIN_ROWS = 10_000
-#: After this many replications, row groups hold at least :data:`ROW_GROUP_MIN_ROWS_LARGE`
-#: timeseries rows (fewer row groups' metadata held until the files close; the files of runs
-#: up to this size are unchanged).
+#: After this many replications, a row group holds replications until their Arrow tables
+#: take :data:`ROW_GROUP_BYTES_LARGE` (fewer row groups' metadata held until the files close;
+#: the files of runs up to this size are unchanged). 64 MiB: 9 baseline replications.
 LARGE_RUN_AFTER = 1_000
-ROW_GROUP_MIN_ROWS_LARGE = 100_000
+ROW_GROUP_BYTES_LARGE = 64 << 20
 
 
 def _parquet_options(table: str) -> dict:
@@ -190,6 +190,7 @@ class RunWriter:
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: list[dict[str, pa.Table]] = []
         self._pending_rows = 0
+        self._pending_bytes = 0
         self._added = 0  # replications handed to add_tables
         # Looked up now: platform.platform() may start a subprocess, cheaper before the run
         # has grown this process.
@@ -261,8 +262,12 @@ class RunWriter:
         self._pending.append(tables)
         self._pending_rows += tables["timeseries"].num_rows
         self._added += 1
-        large = self._added > LARGE_RUN_AFTER
-        if self._pending_rows >= (ROW_GROUP_MIN_ROWS_LARGE if large else ROW_GROUP_MIN_ROWS):
+        if self._added <= LARGE_RUN_AFTER:
+            full = self._pending_rows >= ROW_GROUP_MIN_ROWS
+        else:
+            self._pending_bytes += sum(t.nbytes for t in tables.values())
+            full = self._pending_bytes >= ROW_GROUP_BYTES_LARGE
+        if full:
             self._flush()
 
     def _flush(self) -> None:
@@ -279,7 +284,7 @@ class RunWriter:
                     self.tmp / f"{name}.parquet", schema(name), **_parquet_options(name))
             writer.write_table(table, row_group_size=max(1, table.num_rows))
         self._pending.clear()
-        self._pending_rows = 0
+        self._pending_rows = self._pending_bytes = 0
 
     # -- finishing --
     def close(self, results: RunResults, *, executor: dict | None = None,
