@@ -6,13 +6,16 @@ Run from the repository root::
     python benchmarks/run.py --quick    # under two minutes, same keys (1,000-replication
                                         # figures extrapolated from 100)
     python benchmarks/run.py --only engine peer
+    python benchmarks/run.py --memory --only memory   # peak RSS at 1,000 to 100,000
+                                                      # replications (hours on 2 cores)
 
 Sections: (1) one 10-year replication of the baseline and of the US-Japan framework scenario
 vs a bare SimPy loop; (2) the engine vs a numpy/Python time-stepped reference of the same
 network (totals checked to agree); (3) the peer, SupplyNetPy, on a toy chain (skipped when
 not installed: ``pip install -e '.[bench]'``); (4) scaling over synthetic networks; (5) 1,000
-replications with -j 1 and -j 2. Tables go to stdout as they are measured; the last line is
-one JSON object with every figure.
+replications with -j 1 and -j 2; (6, only with ``--memory`` or ``--only memory``) the parent's
+peak RSS against the number of replications (``benchmarks/memory.py``). Tables go to stdout
+as they are measured; the last line is one JSON object with every figure.
 """
 
 from __future__ import annotations
@@ -27,22 +30,31 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` and ``simu
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     __package__ = "benchmarks"
 
-from benchmarks import engine, peer, reference, replications, scaling
+from benchmarks import engine, memory, peer, reference, replications, scaling
 from benchmarks.common import machine, say, section, table
 
-SECTIONS = ("engine", "reference", "peer", "scaling", "replications")
+SECTIONS = ("engine", "reference", "peer", "scaling", "replications", "memory")
+DEFAULT = SECTIONS[:-1]  # memory only when asked for (--memory)
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="fewer repeats, smaller scaling grid, 100 replications")
-    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=None)
+    parser.add_argument("--memory", action="store_true",
+                        help="add section 6: peak RSS against the number of replications")
+    parser.add_argument("--memory-n", nargs="+", type=int, default=[1000, 10000],
+                        help="baseline replications for section 6 (default 1000 10000)")
+    parser.add_argument("--memory-synthetic-n", nargs="*", type=int, default=[100_000],
+                        help="synthetic-network replications on Dask for section 6 "
+                             "(default 100000; none to skip)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="repeats per timing (median); default 3 quick, 7 full")
     parser.add_argument("-n", "--replications", type=int, default=None,
                         help="replications for section 5 (default 100 quick, 1000 full)")
     args = parser.parse_args(argv)
+    args.only = list(args.only or DEFAULT) + (["memory"] if args.memory else [])
     repeats = args.repeats or (3 if args.quick else 7)
     t0 = time.perf_counter()
     info = machine()
@@ -98,6 +110,8 @@ def main(argv: list[str] | None = None) -> dict:
             cpu_s_per_replication_j1=round(m["cpu_s_per_replication_j1"], 4),
             parent_cpu_s_per_replication_j2=round(m["parent_cpu_s_per_replication_j2"], 4),
         )
+    if "memory" in args.only:
+        figures.update(memory.run(args.memory_n, args.memory_synthetic_n))
     figures["suite_wall_s"] = round(time.perf_counter() - t0, 1)
     section(f"Done in {figures['suite_wall_s']:.0f} s")
     say(json.dumps(figures))

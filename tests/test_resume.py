@@ -89,8 +89,8 @@ def test_full_disk_exits_74_and_keeps_finished_work(tmp_path, monkeypatch, refer
     assert staging.name.startswith(".") and ".tmp-" in staging.name
     lines = (staging / "journal.jsonl").read_text().splitlines()
     assert [json.loads(line)["replication"] for line in lines] == [0, 1]
-    assert sorted(p.name for p in (staging / "parts").glob("r*.pkl")) == [
-        "r000000.pkl", "r000001.pkl"]
+    assert sorted(p.name for p in (staging / "parts").glob("r*.part")) == [
+        "r000000.part", "r000001.part"]
 
     result = _cli("run", "--resume", str(staging), "-j", "1")
     assert result.exit_code == 0, result.output
@@ -118,7 +118,7 @@ def test_full_disk_before_any_replication_leaves_nothing(tmp_path, monkeypatch):
 
 def test_corrupt_part_and_journal_line_are_named_and_rerun(tmp_path, monkeypatch, reference):
     staging = _killed_run(tmp_path, monkeypatch)
-    part = staging / "parts" / "r000001.pkl"
+    part = staging / "parts" / "r000001.part"
     data = bytearray(part.read_bytes())
     data[100:110] = bytes(10)  # flip bytes in the middle
     part.write_bytes(bytes(data))
@@ -137,7 +137,7 @@ def test_corrupt_part_and_journal_line_are_named_and_rerun(tmp_path, monkeypatch
 
 def test_truncated_part_is_rerun(tmp_path, monkeypatch, reference):
     staging = _killed_run(tmp_path, monkeypatch)
-    part = staging / "parts" / "r000000.pkl"
+    part = staging / "parts" / "r000000.part"
     part.write_bytes(part.read_bytes()[:1000])
     result = _cli("run", "--resume", str(staging), "-j", "1")
     assert result.exit_code == 0, result.output
@@ -203,3 +203,79 @@ def test_a_library_run_folder_is_not_offered_for_resume(tmp_path):
     result = _cli("run", "--resume", str(writer.tmp))
     assert result.exit_code == 65 and "not a resumable run" in result.output, result.output
     writer.abort()
+
+
+class _Boom:
+    """Unpickling this would create ``marker`` (a stand-in for running any code)."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def _craft_pickle_part(staging: Path, replication: int, marker: Path) -> Path:
+    """Replace a part with a zstd pickle (the old part format) whose unpickling runs code,
+    and rewrite its journal line so the sha256 matches: what a crafted folder would hold."""
+    import hashlib
+    import pickle
+
+    import pyarrow as pa
+
+    raw = pickle.dumps(_Boom(marker))
+    data = pa.Codec("zstd").compress(raw, asbytes=True) + len(raw).to_bytes(8, "little")
+    part = staging / "parts" / f"r{replication:06d}.part"
+    part.write_bytes(data)
+    journal = staging / "journal.jsonl"
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    for line in lines:
+        if line["replication"] == replication:
+            line.update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    journal.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return part
+
+
+def test_crafted_pickle_part_is_refused_by_path_and_never_unpickled(tmp_path, monkeypatch,
+                                                                    reference):
+    import pickle
+
+    staging = _killed_run(tmp_path, monkeypatch)
+    marker = tmp_path / "pwned"
+    part = _craft_pickle_part(staging, 1, marker)
+
+    def no_unpickling(*args, **kwargs):
+        raise AssertionError("a part was unpickled")
+
+    monkeypatch.setattr(pickle, "loads", no_unpickling)
+    monkeypatch.setattr(pickle, "load", no_unpickling)
+    progress = journal_mod.read_progress(staging)
+    assert 1 not in progress.parts and 0 in progress.parts
+    assert any(p.startswith(f"{part}: refused: not a critmin part") for p in progress.problems)
+    # loading it directly (a journal that says it checked out) is refused too, by path
+    progress.parts[1] = (part.name, journal_mod.hashlib.sha256(part.read_bytes()).hexdigest())
+    with pytest.raises(ValueError, match=str(part)):
+        progress.load(1)
+    monkeypatch.undo()
+
+    result = _cli("run", "--resume", str(staging), "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert f"{part}: refused: not a critmin part" in result.output
+    assert "replication 1 will be run again" in result.output
+    assert not marker.exists()
+    assert_same_run(next((tmp_path / "out" / "tiny").iterdir()), reference)
+
+
+def test_part_with_the_right_magic_but_a_pickle_inside_is_refused(tmp_path, monkeypatch):
+    from simulator.runner import codec
+
+    staging = _killed_run(tmp_path, monkeypatch)
+    marker = tmp_path / "pwned"
+    part = _craft_pickle_part(staging, 0, marker)
+    data = codec.MAGIC + part.read_bytes()
+    part.write_bytes(data)
+    progress = journal_mod.read_progress(staging)
+    progress.parts[0] = (part.name, journal_mod.hashlib.sha256(data).hexdigest())
+    with pytest.raises(codec.PartError, match=str(part)):
+        progress.load(0)
+    assert not marker.exists()

@@ -5,15 +5,18 @@ A run's hidden staging folder (``<out>/<scenario>/.<run name>.tmp-<pid>/``, see
 
 - ``run.json``: what the run is (scenario file, ``--set`` overrides, scenario sha256, seed,
   replication ids, disruption, start time, writer pid), written atomically at the start;
-- ``parts/r<replication>.pkl``: each finished replication's payload (pickled
-  :class:`~simulator.runner.replications.ReplicationPayload`, zstd-compressed, then the
-  uncompressed size as 8 little-endian bytes), written atomically (temp file,
-  fsync, ``os.replace``) as soon as it finishes, whatever order replications finish in;
+- ``parts/r<replication>.part``: each finished replication's payload
+  (:class:`~simulator.runner.replications.ReplicationPayload` as Arrow IPC and JSON, zstd;
+  :func:`~simulator.runner.codec.encode_payload`: data only, never a pickle), written
+  atomically (temp file, fsync, ``os.replace``) as soon as it finishes, whatever order
+  replications finish in;
 - ``journal.jsonl``: one JSON line per saved part (replication, part file name, sha256,
   bytes), appended after the part is on disk, flushed and fsync'd.
 
-A replication counts as done only when a journal line names it and its part has that sha256;
-a part or line that does not check out is reported by path and its replication run again.
+A replication counts as done only when a journal line names it and its part has that sha256
+and this format's first bytes; a part or line that does not check out is reported by path and
+its replication run again. Loading a part parses Arrow IPC and JSON only, so a crafted staging
+folder (a journal and parts that agree) cannot make ``--resume`` run code.
 These files are removed before the run folder is published.
 """
 
@@ -23,23 +26,21 @@ import contextlib
 import hashlib
 import json
 import os
-import pickle
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import pyarrow as pa
+from .codec import PartError, check_magic, decode_payload, encode_payload
 
 __all__ = ["JOURNAL", "PARTS", "STATE", "Journal", "Leftover", "Progress", "leftovers",
            "pid_alive", "read_progress", "read_state", "write_atomic"]
 
 STATE, JOURNAL, PARTS = "run.json", "journal.jsonl", "parts"
-FORMAT = 1
+FORMAT = 2
 REQUIRED = ("scenario_path", "overrides", "seed", "replication_ids", "disruption",
             "scenario_sha256", "started_at", "pid")
-_CODEC = pa.Codec("zstd", compression_level=1)
 
 
 class ResumeError(ValueError):
@@ -65,7 +66,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def _part_name(replication: int) -> str:
-    return f"r{replication:06d}.pkl"
+    return f"r{replication:06d}.part"
 
 
 class Journal:
@@ -84,8 +85,7 @@ class Journal:
     def record(self, payload: Any) -> None:
         """Save one finished replication's payload, then journal it (flushed and fsync'd)."""
         assert self._file is not None, "journal closed"
-        raw = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-        data = _CODEC.compress(raw, asbytes=True) + len(raw).to_bytes(8, "little")
+        data = encode_payload(payload)
         name = _part_name(payload.replication)
         write_atomic(self.folder / PARTS / name, data)
         line = {"replication": int(payload.replication), "part": name,
@@ -130,6 +130,9 @@ def read_state(folder: Path) -> dict[str, Any]:
                           "by this version of critmin can be resumed)") from None
     except (OSError, ValueError) as exc:
         raise ResumeError(f"{path}: unreadable ({exc})") from None
+    if isinstance(state, dict) and state.get("format") == 1:
+        raise ResumeError(f"{folder}: written by an older critmin (its parts are pickles, "
+                          "which are not loaded); run the scenario again")
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ResumeError(f"{path}: unknown format")
     missing = [k for k in REQUIRED if k not in state]
@@ -148,15 +151,17 @@ class Progress:
     problems: list[str] = field(default_factory=list)
 
     def load(self, replication: int) -> Any:
-        """The saved payload of ``replication`` (its sha256 checked again)."""
+        """The saved payload of ``replication`` (its sha256 checked again; data only:
+        :exc:`~simulator.runner.codec.PartError` naming the path if it is not a part)."""
         name, sha = self.parts[replication]
         path = self.folder / PARTS / name
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != sha:
             raise OSError(f"{path}: changed since it was checked (sha256 mismatch)")
-        size = int.from_bytes(data[-8:], "little")
-        raw = _CODEC.decompress(data[:-8], decompressed_size=size, asbytes=True)
-        return pickle.loads(raw)  # our own file, checksum verified
+        try:
+            return decode_payload(data)
+        except PartError as exc:
+            raise PartError(f"{path}: {exc}") from None
 
 
 def read_progress(folder: Path) -> Progress:
@@ -180,23 +185,25 @@ def read_progress(folder: Path) -> Progress:
             continue
         part = folder / PARTS / name
         try:
-            ok = _sha256(part) == sha
+            data = part.read_bytes()
         except OSError as exc:
             bad[r] = f"{part}: cannot be read ({exc.strerror or exc})"
             continue
-        if ok:
-            out.parts[r] = (name, sha)
-            bad.pop(r, None)
-        else:
+        if hashlib.sha256(data).hexdigest() != sha:
             bad[r] = f"{part}: sha256 does not match the journal (corrupt)"
             out.parts.pop(r, None)
+            continue
+        try:
+            check_magic(data)
+        except PartError as exc:
+            bad[r] = f"{part}: refused: {exc}"
+            out.parts.pop(r, None)
+            continue
+        out.parts[r] = (name, sha)
+        bad.pop(r, None)
     out.problems.extend(f"{msg}; replication {r} will be run again"
                         for r, msg in sorted(bad.items()) if r not in out.parts)
     return out
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def pid_alive(pid: int) -> bool:

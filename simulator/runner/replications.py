@@ -26,7 +26,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import BrokenExecutor as _BrokenExecutor
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -37,6 +36,7 @@ from ..engine import run_replication
 from ..scenario.models import Scenario
 from . import summaries as _summaries
 from .errors import ReplicationFailed, RunFailed, RunInterrupted
+from .results import ReplicationFrames, ReplicationPayload, RunResults
 from .signals import SigintGuard, signal_of
 from .tables import LABEL_COLUMNS, TABLES, from_arrow, to_arrow
 
@@ -58,135 +58,6 @@ __all__ = [
 #: Remote batches aim at about this many seconds of work (fewer round trips for fast models).
 TARGET_BATCH_SECONDS = 0.5
 MAX_BATCH = 64
-
-
-@dataclass(frozen=True)
-class ReplicationFrames:
-    """What :func:`run_one` returns: the engine's tables plus bookkeeping."""
-
-    replication: int
-    timeseries: pd.DataFrame
-    flows: pd.DataFrame
-    production: pd.DataFrame
-    stockpiles: pd.DataFrame
-    balance: pd.DataFrame
-    event_count: int
-    step_days: int
-    wall_seconds: float
-    prices: pd.DataFrame
-    projects: pd.DataFrame | None = None
-    """Plants built on price: ``replication`` then the engine's project columns."""
-
-
-@dataclass(frozen=True)
-class ReplicationPayload:
-    """What a worker sends back for one replication: compact and cheap to pickle.
-
-    ``tables`` are canonical Arrow tables (:func:`~simulator.runner.tables.to_arrow`);
-    ``summaries`` the small per-replication tables of
-    :func:`~simulator.runner.summaries.replication_summaries`; ``curve`` and ``sector_stats``
-    what the figure and the console table need.
-    """
-
-    replication: int
-    seed: int
-    tables: dict[str, pa.Table]
-    summaries: dict[str, pd.DataFrame]
-    curve: _summaries.SectorCurve
-    sector_stats: pd.DataFrame
-    balance: pd.DataFrame
-    event_count: int
-    step_days: int
-    wall_seconds: float
-
-
-@dataclass
-class RunResults:
-    """One run: bookkeeping and compact summaries, plus the tables when kept in memory.
-
-    ``timeseries``, ``flows``, ``production``, ``stockpiles`` and ``prices`` (when
-    :func:`run_scenario` ran without a sink; ``None`` when they were streamed to disk) start
-    with ``replication`` (int32), ``day`` (int32) and ``date`` (datetime64[ns] = start date +
-    day), then the engine's columns;
-    rows are sorted by replication, day and labels. ``balance`` holds each replication's
-    mass-balance table; ``event_counts`` and ``wall_seconds`` are per finished replication, in
-    replication order (``replication_ids``).
-    """
-
-    scenario_name: str
-    seed: int
-    replications_requested: int
-    step_days: int
-    timeseries: pd.DataFrame | None = None
-    flows: pd.DataFrame | None = None
-    production: pd.DataFrame | None = None
-    stockpiles: pd.DataFrame | None = None
-    prices: pd.DataFrame | None = None
-    balance: dict[int, pd.DataFrame] = field(default_factory=dict)
-    event_counts: list[int] = field(default_factory=list)
-    wall_seconds: list[float] = field(default_factory=list)
-    started_at: dt.datetime | None = None
-    finished_at: dt.datetime | None = None
-    requested_ids: list[int] = field(default_factory=list)
-    replication_ids: list[int] = field(default_factory=list)
-    summary_parts: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
-    curves: list[tuple[int, _summaries.SectorCurve]] = field(default_factory=list)
-    sector_stat_parts: list[pd.DataFrame] = field(default_factory=list)
-    executor: dict[str, object] = field(default_factory=lambda: {"executor": "sequential",
-                                                                 "workers": 1})
-    error: dict[str, object] | None = None
-    disruption: str | None = None
-    """The event the time to survive counts from (``None``: each sector's default)."""
-
-    @property
-    def replications(self) -> int:
-        """Replications completed."""
-        return len(self.replication_ids)
-
-    @property
-    def complete(self) -> bool:
-        return self.replication_ids == list(self.requested_ids)
-
-    def add(self, p: ReplicationPayload) -> None:
-        """Record a finished replication's compact results (in replication order)."""
-        self.replication_ids.append(p.replication)
-        self.balance[p.replication] = p.balance
-        self.event_counts.append(p.event_count)
-        self.wall_seconds.append(p.wall_seconds)
-        for name, table in p.summaries.items():
-            self.summary_parts.setdefault(name, []).append(table)
-        self.curves.append((p.replication, p.curve))
-        self.sector_stat_parts.append(p.sector_stats.assign(replication=np.int32(p.replication)))
-
-    def summary(self, name: str) -> pd.DataFrame:
-        """Per-replication summary table ``name`` (e.g. ``kpis``) of every finished
-        replication."""
-        parts = self.summary_parts.get(name, [])
-        if not parts:
-            return pd.DataFrame({c: [] for c in _summaries.SUMMARY_COLUMNS.get(name, [])})
-        return pd.concat(parts, ignore_index=True)
-
-    @property
-    def kpis(self) -> pd.DataFrame:
-        """Per replication x demand sector KPIs (:func:`~simulator.analysis.sector_kpis`)."""
-        return self.summary("kpis")
-
-    def sector_summary(self) -> pd.DataFrame:
-        """Per sector across replications, as :func:`~simulator.analysis.group_summary`."""
-        return _summaries.combine_sector_stats(self.sector_stat_parts)
-
-    def curve_frame(self, start_date: dt.date) -> pd.DataFrame:
-        """Sector-level fill-rate input for the figure
-        (:func:`~simulator.runner.summaries.curve_frame`)."""
-        return _summaries.curve_frame(self.curves, start_date)
-
-    def balance_table(self) -> pd.DataFrame:
-        """Every replication's mass-balance ledger in one table with a ``replication`` column."""
-        parts = [b.assign(replication=np.int32(r)) for r, b in sorted(self.balance.items())]
-        if not parts:
-            return pd.DataFrame({"replication": pd.Series([], dtype=np.int32)})
-        table = pd.concat(parts, ignore_index=True)
-        return table[["replication", *[c for c in table.columns if c != "replication"]]]
 
 
 class Sink(Protocol):
@@ -300,6 +171,9 @@ def run_scenario(
         scenario_name=scenario.name, seed=seed, replications_requested=len(ids),
         step_days=scenario.simulation.step_days, started_at=_utcnow(), requested_ids=ids,
         disruption=disruption)
+    make_spill = getattr(sink, "spill", None)
+    if callable(make_spill):  # a run folder: summaries to disk as they come
+        results.spill = make_spill()
     memory = _MemorySink() if sink is None else None
     out: Sink = memory if memory is not None else sink  # type: ignore[assignment]
 
@@ -348,13 +222,17 @@ class _Driver:
         self.buffer: dict[int, ReplicationPayload] = {}
         self.next = 0  # index into ids of the next replication to deliver
         self.in_flight: dict[Future, list[int]] = {}
-        self.rep_seconds: list[float] = []
+        self.rep_seconds = 0.0  # engine seconds of the replications run, and their number
+        self.rep_count = 0
+        self.last_seconds = 0.0
 
     # -- bookkeeping --
     def accept(self, payloads: Iterable[ReplicationPayload]) -> None:
         for p in payloads:
             self.buffer[p.replication] = p
-            self.rep_seconds.append(p.wall_seconds)
+            self.rep_seconds += p.wall_seconds
+            self.last_seconds = p.wall_seconds
+            self.rep_count += 1
             if self.on_done is not None:
                 self.on_done(p)
 
@@ -371,9 +249,9 @@ class _Driver:
                 self.deliver(self._take(r))
 
     def batch_size(self) -> int:
-        if getattr(self.ev, "in_process", True) or not self.rep_seconds:
+        if getattr(self.ev, "in_process", True) or not self.rep_count:
             return 1
-        mean = max(sum(self.rep_seconds) / len(self.rep_seconds), 1e-6)
+        mean = max(self.rep_seconds / self.rep_count, 1e-6)
         balanced = len(self.queue) // (4 * max(1, self.ev.max_workers))
         return int(max(1, min(MAX_BATCH, balanced, round(TARGET_BATCH_SECONDS / mean))))
 
@@ -406,7 +284,7 @@ class _Driver:
         if limit is None or not self.queue:
             return
         self._inline(guard)
-        if self.rep_seconds[-1] * len(self.queue) < limit:
+        if self.last_seconds * len(self.queue) < limit:
             while self.queue:
                 self._inline(guard)
 

@@ -10,7 +10,11 @@ or not at all.
 replication's tables are appended to ``timeseries.parquet``, ``flows.parquet``,
 ``production.parquet`` and ``stockpiles.parquet`` as Parquet row groups (consecutive replications
 grouped until a group holds :data:`ROW_GROUP_MIN_ROWS` timeseries rows; with the baseline, one
-replication per row group), so memory stays bounded whatever the number of replications.
+replication per row group; after :data:`LARGE_RUN_AFTER` replications, groups of about
+:data:`ROW_GROUP_BYTES_LARGE` of Arrow data, because a Parquet writer keeps every row group's
+metadata until the file is closed: ~35 KB per row group over the five tables). The parent's
+memory then grows by ~4 MiB per 1,000 baseline replications beyond the first 1,000 (less for
+smaller networks), not 35.
 :meth:`RunWriter.close` then writes the ledgers and KPIs, lets its ``figures`` hook draw into the
 staging folder (:func:`simulator.report.run_figures.draw_run_figures`, passed by the command line,
 the workbench and :func:`simulator.api.write_run_folder`: the runner returns data, presentation
@@ -43,6 +47,7 @@ from ..analysis.metrics import summarize
 from ..scenario.models import Scenario
 from .journal import JOURNAL, PARTS, STATE, Journal, read_progress, update_state
 from .replications import ReplicationPayload, RunResults, format_ids
+from .spill import Spill, write_csv
 from .summaries import SUMMARY_COLUMNS
 from .tables import LABEL_COLUMNS, TABLES, combine_tables, schema, to_arrow
 
@@ -52,6 +57,9 @@ __all__ = ["DATA_FILES", "ROW_GROUP_MIN_ROWS", "FigureWriter", "RunWriter", "pac
 #: Files the store writes in every run folder (manifest.json last, written after the others);
 #: a ``figures`` hook adds its own before the manifest
 #: (:data:`simulator.report.run_figures.RUN_FILES`).
+#: The hidden folder of a staging folder where a streamed run's summaries wait
+#: (:class:`~simulator.runner.spill.Spill`).
+SPILL = ".spill"
 DATA_FILES = (
     "scenario.resolved.yaml", "timeseries.parquet", "flows.parquet", "production.parquet",
     "stockpiles.parquet", "prices.parquet", "balance.csv", "kpis.csv", "metrics.csv",
@@ -62,6 +70,11 @@ FigureWriter = Callable[[Path, RunResults, Scenario], object]
 #: A Parquet row group holds whole consecutive replications, at least this many timeseries
 #: rows (unless it is the last).
 ROW_GROUP_MIN_ROWS = 10_000
+#: After this many replications, a row group holds replications until their Arrow tables
+#: take :data:`ROW_GROUP_BYTES_LARGE` (fewer row groups' metadata held until the files close;
+#: the files of runs up to this size are unchanged). 64 MiB: 9 baseline replications.
+LARGE_RUN_AFTER = 1_000
+ROW_GROUP_BYTES_LARGE = 64 << 20
 
 
 def _parquet_options(table: str) -> dict:
@@ -187,6 +200,8 @@ class RunWriter:
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: list[dict[str, pa.Table]] = []
         self._pending_rows = 0
+        self._pending_bytes = 0
+        self._added = 0  # replications handed to add_tables
         # Looked up now: platform.platform() may start a subprocess, cheaper before the run
         # has grown this process.
         self.environment = {
@@ -219,6 +234,12 @@ class RunWriter:
         folder = self.tmp or self.kept
         return len(read_progress(folder).parts) if folder is not None else 0
 
+    def spill(self) -> Spill:
+        """Where :func:`~simulator.runner.run_scenario` streams the run's summaries: CSVs in
+        the staging folder, group files in its ``.spill`` folder (removed on close)."""
+        assert self.tmp is not None, "use RunWriter as a context manager"
+        return Spill(self.tmp / SPILL, self.tmp)
+
     def record(self, payload: ReplicationPayload) -> None:
         """Save a finished replication durably (any order; see :mod:`.journal`)."""
         assert self.journal is not None, "use RunWriter as a context manager"
@@ -250,7 +271,13 @@ class RunWriter:
     def add_tables(self, tables: dict[str, pa.Table]) -> None:
         self._pending.append(tables)
         self._pending_rows += tables["timeseries"].num_rows
-        if self._pending_rows >= ROW_GROUP_MIN_ROWS:
+        self._added += 1
+        if self._added <= LARGE_RUN_AFTER:
+            full = self._pending_rows >= ROW_GROUP_MIN_ROWS
+        else:
+            self._pending_bytes += sum(t.nbytes for t in tables.values())
+            full = self._pending_bytes >= ROW_GROUP_BYTES_LARGE
+        if full:
             self._flush()
 
     def _flush(self) -> None:
@@ -267,7 +294,7 @@ class RunWriter:
                     self.tmp / f"{name}.parquet", schema(name), **_parquet_options(name))
             writer.write_table(table, row_group_size=max(1, table.num_rows))
         self._pending.clear()
-        self._pending_rows = 0
+        self._pending_rows = self._pending_bytes = 0
 
     # -- finishing --
     def close(self, results: RunResults, *, executor: dict | None = None,
@@ -289,9 +316,15 @@ class RunWriter:
                 writer = pq.ParquetWriter(self.tmp / f"{name}.parquet", schema(name),
                                           **_parquet_options(name))
             writer.close()
-        _write_contents(self.tmp, results, dump_scenario_yaml(self.scenario))
-        if self.figures is not None:
+        resolved = dump_scenario_yaml(self.scenario)
+        if results.spill is not None:
+            _write_streamed(self.tmp, results.spill, resolved)
+        else:
+            _write_contents(self.tmp, results, resolved)
+        if self.figures is not None:  # (a streamed run's curves are read from its spill)
             self.figures(self.tmp, results, self.scenario)
+        if results.spill is not None:
+            results.spill.close()
         manifest = self._manifest(results, executor or results.executor, seed, replications)
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
                                                 encoding="utf-8")
@@ -299,6 +332,8 @@ class RunWriter:
             self.journal.discard()
         self.path = _publish(self.tmp, self.parent, self.name)
         self.tmp = None
+        if results.spill is not None:
+            results.spill.csv_folder = self.path
         return self.path
 
     def _manifest(self, results: RunResults, executor: dict, seed: int | None,
@@ -378,6 +413,15 @@ def write_run(
                 name: to_arrow(name, by_rep[name].get(r, frames[name].iloc[:0]))
                 for name in TABLES})
         return writer.close(results, executor=info, seed=seed, replications=replications)
+
+
+def _write_streamed(folder: Path, spill: Spill, resolved_yaml: str) -> None:
+    """:func:`_write_contents` for a run whose summaries were streamed to ``spill``: the same
+    files, computed from disk one group at a time (the spill stays open for the figures)."""
+    (folder / "scenario.resolved.yaml").write_text(resolved_yaml, encoding="utf-8")
+    spill.finish()
+    for name, table in spill.summaries().items():
+        write_csv(table, folder / f"{name}.csv")
 
 
 def _write_contents(folder: Path, results: RunResults, resolved_yaml: str) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "SectorCurve",
     "combine_sector_stats",
     "curve_frame",
+    "long_frame",
     "replication_summaries",
     "sector_curve",
 ]
@@ -177,6 +178,11 @@ def curve_frame(curves: Sequence[tuple[int, SectorCurve]], start_date: dt.date,
         pseudo = [SectorCurve(first.days, first.sectors, fill[k], short[k]) for k in range(101)]
         return _long(list(range(101)), pseudo, start)
     return _long([r for r, _ in curves], [c for _, c in curves], start)
+
+
+def long_frame(reps: list[int], curves: list[SectorCurve], start_date: dt.date) -> pd.DataFrame:
+    """The figure's long frame of ``curves`` (one pseudo replication each, ids ``reps``)."""
+    return _long(reps, curves, np.datetime64(start_date, "D"))
 
 
 def _long(reps: list[int], curves: list[SectorCurve], start: np.datetime64) -> pd.DataFrame:
