@@ -168,3 +168,27 @@ def test_a_plant_short_of_input_runs_again_the_day_a_lot_lands() -> None:
     assert daily.loc[155:160].sum() == pytest.approx(120.0)
     assert made[7].loc[154] == pytest.approx(120.0)
     assert made[7].loc[119:153].sum() == 0.0
+
+
+def test_the_short_cover_guard_follows_a_cover_that_changes() -> None:
+    """Destocking changes a buyer's cover during the run; the lead it plans follows. A 24-day
+    lane at weekly steps: with 10 days of cover the buyer plans 24 days; cut to 3 days, a lot
+    landing mid-step would leave it short, so it plans 28 - 3 = 25 (before: still 24, from
+    the cover it started with)."""
+    from simulator.engine.rng import RandomStreams
+    from simulator.engine.world import World
+
+    data = deep_update(BASE, {"simulation": {"step_days": 7},
+                              "lead_times": {"default_days": 24}})
+    world = World(make_scenario(data), build_network(make_scenario(data), {}),
+                  RandomStreams(1, 0))
+    world.start()
+    b = world.net.demands[0].buyer
+    pool = b.lanes[0].pool
+    b.on_hand = 0.0
+    b.lanes[0].on_order = 0.0
+    b.cover_days = 3.0
+    pool.orders.clear()
+    world._top_ups[id(b)](0)
+    ((_, q),) = pool.orders
+    assert q == pytest.approx(R * (3 + 25))

@@ -478,7 +478,8 @@ class World:
         warmup = self.net.warmup_days
         a = self._fill_alpha
 
-        cover = b.cover_days
+        cover = [b.cover_days]
+        """The cover ``planned`` and ``memo`` hold for (destocking changes ``b.cover_days``)."""
 
         def planned(days: float) -> float:
             """Lead time (days) to order for: the lane's as it is, at least one step. A lot
@@ -488,15 +489,22 @@ class World:
             shorter than that wait, then as much more as keeps its stock after each step's
             use from going below zero (``rounded - cover``; docs/engine.md, "Timing")."""
             rounded = -(-days // step) * step
-            used = rounded - cover if rounded - cover > days else days
+            short = rounded - cover[0]
+            used = short if short > days else days
             return used if used > step else step
 
-
         memo: dict[float, float] = {}
-        """:func:`planned` by lane days (a lane's days change only with policies)."""
+        """:func:`planned` by lane days (a lane's days change only with policies; the memo is
+        cleared when the buyer's cover changes)."""
+
+        def follow_cover() -> None:
+            if b.cover_days != cover[0]:
+                cover[0] = b.cover_days
+                memo.clear()
 
         def lead_of(lanes: list[Lane]) -> float:
             """Share-weighted planned lead time (:func:`planned`, memoised)."""
+            follow_cover()
             lead = 0.0
             for lane in lanes:
                 if lane.share > 0.0:
@@ -537,6 +545,8 @@ class World:
 
         def order(now: int) -> None:
             lanes = b.lanes
+            if b.cover_days != cover[0]:  # (destocking)
+                follow_cover()
             if b.tariffed:  # tariffs act from their own day: the step's mean multiplier
                 for lane in lanes:
                     if lane.tariffs:
