@@ -242,6 +242,37 @@ def test_loopback_only_and_nothing_from_elsewhere(tmp_path):
     assert client.get("/assets/app.css", headers={"Host": "localhost"}).status_code == 200
 
 
+def test_enter_in_a_text_box_reads_what_was_typed(tmp_path):
+    """A box whose Enter (n_submit) triggers a callback that reads its value as State must not
+    debounce: with debounce, Dash sends n_submit before the typed value, so Enter could act on
+    the old value (the Chromium test once timed out waiting for a parameter added by Enter)."""
+    from dash import dcc
+
+    from simulator.app.server import create_app
+
+    app = create_app(Session(TINY.parent, tmp_path, workers=1))
+    boxes: dict[str, object] = {}
+
+    def walk(node: object) -> None:
+        if isinstance(node, dcc.Input) and isinstance(getattr(node, "id", None), str):
+            boxes[node.id] = node
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                walk(child)
+
+    walk(app.layout() if callable(app.layout) else app.layout)
+    submitted = set()
+    for spec in app.callback_map.values():
+        inputs = {(i["id"], i["property"]) for i in spec["inputs"]}
+        states = {(s["id"], s["property"]) for s in spec["state"]}
+        submitted |= {cid for cid, prop in inputs
+                      if prop == "n_submit" and (cid, "value") in states}
+    assert submitted >= {"scenario-path", "add-path", "ref-path"}
+    for cid in submitted:
+        assert not getattr(boxes[cid], "debounce", False), cid
+
+
 # ---- one real session in headless Chromium -----------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

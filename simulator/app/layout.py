@@ -31,7 +31,9 @@ def layout(session: Session) -> html.Div:
             "1. Scenario",
             dcc.Dropdown(files, first, id="scenario-select", clearable=False,
                          placeholder="a scenario of the scenarios folder"),
-            html.Div([dcc.Input(id="scenario-path", type="text", debounce=True,
+            # Boxes read on Enter do not debounce: with debounce, Dash sends n_submit
+            # before the typed value and the callback would read the old one.
+            html.Div([dcc.Input(id="scenario-path", type="text", debounce=False,
                                 placeholder="or a path: my/scenario.yaml", className="grow"),
                       html.Button("Open", id="open-btn")], className="row"),
             html.Div(id="scenario-info", className="info"),
@@ -43,7 +45,7 @@ def layout(session: Session) -> html.Div:
                                    "search every number, date and distribution",
                                    className="grow"),
                       html.Button("Add", id="add-btn")], className="row"),
-            html.Div([dcc.Input(id="add-path", type="text", debounce=True, className="grow",
+            html.Div([dcc.Input(id="add-path", type="text", debounce=False, className="grow",
                                 placeholder="or any --set path: demand.us_magnet_ev.cover_days"),
                       html.Button("Add path", id="add-path-btn")], className="row"),
             html.Div([html.Label("Name of the tweak", htmlFor="tweak-name"),
@@ -74,7 +76,7 @@ def layout(session: Session) -> html.Div:
             "4. Reference",
             dcc.Dropdown(id="ref-select", placeholder="pin a run of this session",
                          clearable=False),
-            html.Div([dcc.Input(id="ref-path", type="text", debounce=True, className="grow",
+            html.Div([dcc.Input(id="ref-path", type="text", debounce=False, className="grow",
                                 placeholder="or a run folder: results/baseline/2025..."),
                       html.Button("Pin folder", id="ref-path-btn")], className="row"),
             html.Div(id="ref-info", className="info"),
