@@ -18,7 +18,8 @@ from ..scenario.models import Scenario
 from .allocation import TieredProRata
 from .clock import Clock
 from .demand_response import Destocking, thrift_for
-from .events.logistics import step_multiplier
+from .events.logistics import landed_factor, step_multiplier
+from .events.offtake import ration_offtakes
 from .gate import gate, in_force
 from .investment import Investments
 from .market import Market
@@ -236,12 +237,15 @@ class World:
             buyer.on_hand = left if left > 0.0 else 0.0
             self.used_t[buyer.material] += q
         rows = f.late_rows
+        made = f.made_t
         pr_day, pr_key, pr_q = self.rec.pr
         day = f.late_end - self.net.step_days - self.net.warmup_days
         for k, (pool, mid, coef) in enumerate(f.outputs):
             q = runs * coef
             pool.stock += q
             self.produced_t[mid] += q
+            if made is not None:  # (an offtake contract's share of it)
+                made[k] += q
             if day >= 0:
                 if rows[k] < 0:
                     rows[k] = len(pr_day)
@@ -327,10 +331,13 @@ class World:
                 buyer.on_hand = left if left > 0.0 else 0.0
                 used[buyer.material] += q
             late = f.late_rows if f.late_from is not None else None
+            made = f.made_t
             for k, (pool, mid, coef, _, key) in enumerate(outputs):
                 q = runs * coef
                 pool.stock += q
                 produced[mid] += q
+                if made is not None:  # (an offtake contract's share of it)
+                    made[k] += q
                 if day >= 0:
                     if late is not None:
                         late[k] = len(pr_day)
@@ -381,19 +388,20 @@ class World:
                 # sector's stream stays in step with other scenarios (common random numbers)
                 want = float(gamma(shape, want / shape))
             thrifted = 0.0
+            landed = landed_factor(b, day, step) if b.tariffed else 1.0  # (tariffs)
             if thrift is not None and day >= 0:  # on last step's price and fill (causal),
                 # from the start date (the warm-up's start-up transient is no signal)
-                share = thrift.update(b.last_fill)
+                share = thrift.update(b.last_fill, landed)
                 if share > 0.0:
                     rate *= 1.0 - share
                     full = want
                     want = full * (1.0 - share)
                     thrifted = full - want
             destroyed = 0.0
-            if index is not None and index.price > index.reference:
-                # short-run response to last step's price; a price below the reference
-                # creates no demand beyond the scenario's (docs/markets.md)
-                mult = (index.price / index.reference) ** -e_short
+            if index is not None and index.price * landed > index.reference:
+                # short-run response to last step's landed price; a price below the
+                # reference creates no demand beyond the scenario's (docs/markets.md)
+                mult = (index.price * landed / index.reference) ** -e_short
                 rate *= mult
                 full = want
                 want = full * mult
@@ -641,7 +649,9 @@ class World:
                 parts = [(i, lane, q, None, 0, 0) for i, (lane, q) in enumerate(orders)]
             wanted = [(lane, q) for _, lane, q, _, _, _ in parts]
             total = sum(q for _, q in wanted)
-            fills = wanted if total <= p.stock else self.allocation.ration(p, wanted, p.stock)
+            fills = wanted if total <= p.stock else (
+                ration_offtakes(self.allocation, p, wanted, p.stock) if p.offtakes
+                else self.allocation.ration(p, wanted, p.stock))
             got = [0.0] * len(orders)
             weight = self._day_fill_alpha if mid_step else None  # of what buyers see
             for (i, lane, _, licence, offset, extra), (_, q) in zip(parts, fills, strict=True):
