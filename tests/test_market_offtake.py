@@ -111,6 +111,22 @@ def test_a_contract_on_one_plant_leaves_other_plants_output_to_the_rule():
     assert _daily(r, "JP").loc[1:].to_numpy() == pytest.approx(90.0, rel=1e-9)
 
 
+def test_a_contract_comes_before_the_allocation_rules_tiers():
+    """The mine in the US, rule ``[domestic]``: without a contract US buyers take the whole
+    100 t a day and Japan none; a 60/40 contract gives Japan its 40 t first."""
+    data = deep_update(copy.deepcopy(NET), {"allocation": {"rule": ["domestic"]},
+                                            "facilities": {"xx_mine": {"country": "US"}}})
+    for src in ("us_ore", "jp_ore"):
+        data["sourcing"][src]["suppliers"] = {"US": 1.0}
+    plain = run_replication(make_scenario(data), seed=1)
+    assert _daily(plain, "JP").sum() == 0.0
+    r = run_replication(make_scenario(deep_update(data, _offtake(shares={"US": 0.6,
+                                                                         "JP": 0.4}))), seed=1)
+    assert _daily(r, "JP").loc[1:].to_numpy() == pytest.approx(40.0, rel=1e-9)
+    us = r.timeseries[r.timeseries["demand_id"] == "us_use"].set_index("day")["delivered_t"]
+    assert us.loc[20:].to_numpy() == pytest.approx(60.0, rel=1e-9)
+
+
 @pytest.mark.parametrize(("terms", "where", "text"), [
     ({"shares": {"US": 0.7, "JP": 0.4}}, "events.deal.shares", "sum to 1.1"),
     ({}, "events.deal", "give the buyers' shares or their volumes_tpy"),

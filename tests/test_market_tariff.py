@@ -96,6 +96,19 @@ def test_thrifting_sees_the_landed_price():
     assert s[99] < 0.01 and s[149] == pytest.approx(0.4 * (1 - math.exp(-0.5)), rel=0.03)
 
 
+def test_destocking_sees_the_landed_price():
+    """A 100% tariff from day 100 doubles JP's landed price: with ``max_cover_cut`` 0.5 and
+    ``full_price_multiple`` 2, JP's stock goes from 10 days of use (100 t) to 5 (50 t);
+    without the tariff it stays at 100 t."""
+    destock = {"market": {"destocking": {"max_cover_cut": 0.5, "buyers": "demand"}}}
+    r = _run(destock, _tariff(1.0, elasticity=0.0, prohibitive_rate=2.0))
+    calm = _run(destock)
+    assert _jp(calm).loc[300:, "inventory_t"].to_numpy() == pytest.approx(100.0, rel=0.01)
+    assert _jp(r).loc[:99, "inventory_t"].to_numpy() == pytest.approx(100.0, rel=0.01)
+    assert _jp(r).loc[300:, "inventory_t"].to_numpy() == pytest.approx(50.0, rel=0.02)
+    assert _jp(r)["shortfall_t"].sum() == 0.0
+
+
 def test_buyers_choice_follows_the_landed_price():
     """Order shares move away from the taxed route by ``1 - elasticity * rate`` (the
     landed price over the tier price, minus one): half AU / half US becomes
