@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from simulator.engine import run_replication
 from simulator.scenario.checks import check_scenario
+from simulator.scenario.event_warnings import event_warnings
 from simulator.scenario.models import Scenario
 from tests.conftest import deep_update, make_scenario
 from tests.strategies import scenario_data, scenario_of
@@ -146,6 +147,14 @@ def test_invalid_contracts_are_located(terms, where, text):
     problems = check_scenario(Scenario.model_validate(data))
     assert any(".".join(map(str, p.path)) == where and text in p.message for p in problems), \
         problems
+
+
+def test_a_country_that_cannot_order_from_the_plant_is_warned_about():
+    """Germany has no buyer that orders from XX: its entitlement would always be released."""
+    data = deep_update(copy.deepcopy(NET), _offtake(shares={"US": 0.5, "DE": 0.3}))
+    warnings = event_warnings(Scenario.model_validate(data))
+    assert [(p.path, "orders from XX" in p.message) for p in warnings] == [
+        (("events", "deal", "shares", "DE"), True)]
 
 
 # -- properties over random networks -------------------------------------------------------
