@@ -188,3 +188,14 @@ def test_an_offtake_never_breaks_mass_balance(data, seed) -> None:
     and no lot is negative."""
     r = run_replication(scenario_of(data), seed=seed)
     assert (r.flows["tonnes"] >= 0).all()
+
+
+def test_drawn_shares_that_sum_above_one_are_scaled_to_the_whole_output():
+    """Shares drawn from distributions are checked at their central values only; a draw of
+    0.9 + 0.3 is scaled to 0.75 / 0.25 of the output (75 t and 25 t a day)."""
+    data = deep_update(copy.deepcopy(NET), _offtake(shares={"US": 0.6, "JP": 0.3}))
+    s = make_scenario(data)
+    s.events["deal"].shares["US"] = 0.9  # as a draw would give
+    r = run_replication(s, seed=1)
+    assert _daily(r, "US").loc[1:].to_numpy() == pytest.approx(75.0, rel=1e-9)
+    assert _daily(r, "JP").loc[1:].to_numpy() == pytest.approx(25.0, rel=1e-9)

@@ -56,6 +56,9 @@ class Offtake(PolicyEvent):
         self.by_share = bool(ev.shares)
         self.terms: dict[str, float] = dict(ev.shares or ev.volumes_tpy)
         """Buyer country -> share of output, or tonnes per year."""
+        total = sum(self.terms.values())
+        if self.by_share and total > 1.0:  # shares drawn from distributions: at most all
+            self.terms = {c: x / total for c, x in self.terms.items()}
         self.lanes: set[int] = set()
         """id() of the lanes it serves: from the plant's pool to a contracted country."""
         self.base = 0.0
