@@ -27,10 +27,10 @@ selected buyer of a priced material cuts its cover target::
     cover_days = normal cover_days * (1 - cut)
 
 so it orders less while the price is high (drawing its stock down) and rebuilds as the price
-falls. A buyer with tariffs on its lanes sees its landed price (the tier price times the
-share-weighted ``1 + rate`` of its lanes, :func:`~.events.logistics.landed_factor`) in
-both responses. The price's scarcity measure counts the buyer's cover as it is now (a stock held low
-on purpose is not scarcity).
+falls. The price's scarcity measure counts the buyer's cover as it is now (a stock held low
+on purpose is not scarcity). A buyer with tariffs on its lanes sees its landed price (the
+tier price times the share-weighted ``1 + rate`` of its lanes,
+:func:`~.events.logistics.landed_factor`) in both responses.
 """
 
 from __future__ import annotations
