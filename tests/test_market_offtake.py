@@ -199,3 +199,19 @@ def test_drawn_shares_that_sum_above_one_are_scaled_to_the_whole_output():
     r = run_replication(s, seed=1)
     assert _daily(r, "US").loc[1:].to_numpy() == pytest.approx(75.0, rel=1e-9)
     assert _daily(r, "JP").loc[1:].to_numpy() == pytest.approx(25.0, rel=1e-9)
+
+
+def test_two_contracts_on_one_plant_never_take_more_than_it_makes():
+    """US 80% and, declared later, JP 80% of a 100 t/day plant, with a second plant of
+    100 t/day in the pool: the US gets its 80 t first, JP only the 20 t left of the plant's
+    output under contract; the other 100 t are split by the rule, evenly (both still want
+    more than a day's use, the rule's first tier): US 130 t, JP 70 t a day."""
+    data = deep_update(copy.deepcopy(NET), {"facilities": {
+        "xx_mine2": {"country": "XX", "recipe": "mining", "capacity_tpy": 36500}}})
+    data["events"] = {"us": {"type": "offtake", "facility": "xx_mine", "shares": {"US": 0.8}},
+                      "jp": {"type": "offtake", "facility": "xx_mine", "shares": {"JP": 0.8}}}
+    r = run_replication(make_scenario(data), seed=1)
+    us, jp = _daily(r, "US").loc[1:], _daily(r, "JP").loc[1:]
+    assert (us + jp).to_numpy() == pytest.approx(200.0, rel=1e-9)
+    assert us.to_numpy() == pytest.approx(130.0, rel=1e-9)  # not 80 + 80 from the pool
+    assert jp.to_numpy() == pytest.approx(70.0, rel=1e-9)

@@ -14,7 +14,9 @@ entitlement left in the step (split among that country's orders by the allocatio
 everything else (the rest of the stock, and every order or part of one above an
 entitlement) is allocated by the rule as before. An entitlement a buyer does not order is
 released to the other buyers in the same step; entitlements do not carry over to the next
-step. Nothing is created or lost: the contract only orders the claims on the pool's stock.
+step. Several contracts on one plant are served in declaration order and together never take
+more than it made. Nothing is created or lost: contracts only order the claims on the pool's
+stock.
 """
 
 from __future__ import annotations
@@ -91,12 +93,16 @@ class Offtake(PolicyEvent):
         for c in self.used:
             self.used[c] = 0.0
 
+    def made(self) -> float:
+        """Tonnes of the material the plant made since the current step began."""
+        return self.plant.made_t[self.k] - self.base  # type: ignore[union-attr]
+
     def left(self) -> dict[str, float]:
         """Tonnes each contracted country may still take first in the current step."""
         days = days_in_force(self, self.step_day, self.step)
         if days <= 0:
             return {}
-        made = self.plant.made_t[self.k] - self.base  # type: ignore[union-attr]
+        made = self.made()
         if self.by_share:
             due = {c: s * made * days / self.step for c, s in self.terms.items()}
         else:
@@ -117,20 +123,24 @@ def ration_offtakes(rule: TieredProRata, pool: Pool, orders: list[tuple[Lane, fl
     want = [q for _, q in orders]
     fills = [0.0] * len(orders)
     for contract in pool.offtakes:  # (each knows the days of the step it is in force)
+        # several contracts on one plant share its output: never more than it made
+        room = contract.made() - sum(sum(c.used.values()) for c in pool.offtakes
+                                     if c.plant is contract.plant and c.k == contract.k)
         for country, due in contract.left().items():
-            if available <= 0.0:
+            if available <= 0.0 or room <= 0.0:
                 break
             idx = [i for i, (lane, _) in enumerate(orders) if want[i] > 0.0
                    and id(lane) in contract.lanes and lane.buyer.country == country]
             if not idx:
                 continue
             sub = [(orders[i][0], want[i]) for i in idx]
-            cap = min(due, available)
+            cap = min(due, available, room)
             got = sub if sum(q for _, q in sub) <= cap else rule.ration(pool, sub, cap)
             for i, (_, q) in zip(idx, got, strict=True):
                 fills[i] += q
                 want[i] -= q
                 available -= q
+                room -= q
                 contract.used[country] += q
     available = max(0.0, available)
     rest = [(lane, q) for (lane, _), q in zip(orders, want, strict=True)]
