@@ -5,12 +5,14 @@ each use 200 t/day, so it rations every day (daily steps, 5-day lead time)."""
 from __future__ import annotations
 
 import copy
+from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from simulator.engine import run_replication
+from simulator.engine import run_replication, world
+from simulator.engine.events.offtake import ration_offtakes
 from simulator.scenario.checks import check_scenario
 from simulator.scenario.event_warnings import event_warnings
 from simulator.scenario.models import Scenario
@@ -160,8 +162,12 @@ def test_a_country_that_cannot_order_from_the_plant_is_warned_about():
 # -- properties over random networks -------------------------------------------------------
 @st.composite
 def with_offtake(draw: st.DrawFn) -> dict:
-    """A random network with random events and an offtake on one of its plants."""
+    """A random network with random events and an offtake on one of its plants; demand is
+    often scaled up, so that pools ration (where contracts act)."""
     data = draw(scenario_data())
+    scale = draw(st.sampled_from([1.0, 4.0, 10.0]))
+    for d in data["demand"].values():
+        d["rate_tpy"] *= scale
     fid = draw(st.sampled_from(sorted(data["facilities"])))
     buyers = draw(st.lists(st.sampled_from(sorted(data["countries"])), min_size=1,
                            max_size=3, unique=True))
@@ -183,10 +189,23 @@ def with_offtake(draw: st.DrawFn) -> dict:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(with_offtake(), st.integers(0, 2**32 - 1))
 def test_an_offtake_never_breaks_mass_balance(data, seed) -> None:
-    """Whatever the network, events and contract: mass balance holds (run_replication
-    checks it and raises :exc:`MassBalanceError` otherwise; no pool's stock goes negative)
-    and no lot is negative."""
-    r = run_replication(scenario_of(data), seed=seed)
+    """Whatever the network, events and contract: every rationing under contracts fills
+    each order between 0 and what it asks and ships no more than the pool holds, mass
+    balance holds (run_replication checks it and raises :exc:`MassBalanceError`
+    otherwise), and no lot is negative."""
+    rationed = []
+
+    def checked(rule, pool, orders, available):
+        fills = ration_offtakes(rule, pool, orders, available)
+        for (_, want), (_, got) in zip(orders, fills, strict=True):
+            assert -1e-12 <= got <= want * (1 + 1e-12) + 1e-12
+        assert sum(q for _, q in fills) <= available * (1 + 1e-12) + 1e-9
+        rationed.append(len(orders))
+        return fills
+
+    with mock.patch.object(world, "ration_offtakes", checked):
+        r = run_replication(scenario_of(data), seed=seed)
+    event("rationed under a contract" if rationed else "never rationed under a contract")
     assert (r.flows["tonnes"] >= 0).all()
 
 
