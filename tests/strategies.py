@@ -37,7 +37,8 @@ SECTORS = ["ev", "wind", "defense"]
 ELEMENTS = ["Nd", "Dy"]
 START = dt.date(2024, 1, 1)
 EVENT_TYPES = ["export_control", "facility_outage", "demand_shock", "substitution",
-               "logistics_disruption", "tariff", "cooperation_agreement", "stockpile_policy"]
+               "logistics_disruption", "tariff", "cooperation_agreement", "offtake",
+               "stockpile_policy"]
 
 
 def date(day: int) -> str:
@@ -256,6 +257,7 @@ def event_data(draw: st.DrawFn, data: dict, kind: str | None = None, at: int | N
         "demand_shock": demand_shock, "substitution": substitution,
         "logistics_disruption": logistics_disruption, "tariff": tariff,
         "cooperation_agreement": cooperation_agreement, "stockpile_policy": stockpile_policy,
+        "offtake": offtake,
     }[kind]
     if kind == "cooperation_agreement":
         kw.setdefault("fid_prefix", f"{eid}_plant")
@@ -422,6 +424,25 @@ def tariff(draw: st.DrawFn, data: dict, at: int | None = None) -> dict:
         ev["elasticity"] = draw(st.floats(0, 2))
     if draw(st.booleans()):
         ev["prohibitive_rate"] = draw(st.sampled_from([0.5, 1.0, 3.0]))
+    _set(ev, end=_maybe_end(draw, start))
+    return ev
+
+
+@st.composite
+def offtake(draw: st.DrawFn, data: dict, at: int | None = None) -> dict:
+    """A contract on one scenario plant's output, by shares (summing to at most 1) or by
+    volumes, to one to three buyer countries."""
+    start = _start(draw, data, at)
+    buyers = draw(st.lists(st.sampled_from(CODES), min_size=1, max_size=3, unique=True))
+    ev: dict[str, Any] = {"type": "offtake",
+                          "facility": draw(st.sampled_from(sorted(data["facilities"]))),
+                          "start": date(start)}
+    if draw(st.booleans()):
+        raw = [draw(st.floats(0, 1)) for _ in buyers]
+        total = max(1.0, sum(raw))
+        ev["shares"] = {c: x / total * 0.999 for c, x in zip(buyers, raw, strict=True)}
+    else:
+        ev["volumes_tpy"] = {c: draw(st.floats(0, 5000)) for c in buyers}
     _set(ev, end=_maybe_end(draw, start))
     return ev
 

@@ -65,7 +65,7 @@ def expected_mixed(path: Path) -> list[str]:
         f"{at(path, 'type: export_contrl')}: events.control.type: unknown type 'export_contrl' "
         "(did you mean 'export_control'?); expected one of export_control, facility_outage, "
         "demand_shock, substitution, logistics_disruption, tariff, cooperation_agreement, "
-        "stockpile_policy, price_floor",
+        "stockpile_policy, price_floor, offtake, investment_subsidy",
         f"{at(path, 'au_mines')}: events.outage.facilities.0: unknown facility 'au_mines' "
         "(did you mean 'au_mine'?)",
         f"{at(path, 'country: XX')}: facilities.xx_mine.country: unknown country 'XX'",
@@ -211,5 +211,6 @@ def test_bounds_are_checked_beside_structural_errors(tmp_path: Path) -> None:
         "be greater than or equal to 0",
         "events.ban.type: unknown type 'export_ban' (did you mean 'export_control'?); expected "
         "one of export_control, facility_outage, demand_shock, substitution, "
-        "logistics_disruption, tariff, cooperation_agreement, stockpile_policy, price_floor",
+        "logistics_disruption, tariff, cooperation_agreement, stockpile_policy, price_floor, "
+        "offtake, investment_subsidy",
     ]

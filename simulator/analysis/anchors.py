@@ -102,6 +102,10 @@ def _event_label(eid: str, ev: Any) -> str:
         return f"stockpile policy {ev.stockpile}"
     if t == "price_floor":
         return f"price floor {ev.floor:g} USD/kg"
+    if t == "offtake":
+        return f"offtake of {ev.facility}"
+    if t == "investment_subsidy":
+        return "investment subsidy"
     return eid  # pragma: no cover - every type is handled above
 
 
@@ -229,7 +233,8 @@ def reduces_supply(scenario: Scenario, event_id: str, demand_id: str,
       tariff removes no supply, it moves the taxed buyers' orders to their other suppliers;
       a tariff on a plant's input re-sources that plant, it is no disruption of the plant's
       customers (China's tariff on US concentrate is none of US magnet users);
-    - every other type (demand shocks, agreements, stockpile policies, substitution): no.
+    - every other type (demand shocks, agreements, stockpile policies, substitution, price
+      floors, offtakes, investment subsidies): no.
     """
     sc = scenario
     ev, d = sc.events[event_id], sc.demand[demand_id]

@@ -28,13 +28,17 @@ selected buyer of a priced material cuts its cover target::
 
 so it orders less while the price is high (drawing its stock down) and rebuilds as the price
 falls. The price's scarcity measure counts the buyer's cover as it is now (a stock held low
-on purpose is not scarcity).
+on purpose is not scarcity). A buyer with tariffs on its lanes sees its landed price (the
+tier price times the share-weighted ``1 + rate`` of its lanes,
+:func:`~.events.logistics.landed_factor`) in both responses.
 """
 
 from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING
+
+from .events.logistics import landed_factor
 
 if TYPE_CHECKING:
     from ..scenario.models import Destocking as DestockingModel
@@ -50,9 +54,10 @@ def step_weight(step_days: int, time_constant_days: float | None) -> float:
     return -math.expm1(-step_days / time_constant_days)
 
 
-def price_pressure(index: PriceIndex, span: float) -> float:
-    """``(price / reference - 1) / span`` within [0, 1] (``span``: full multiple - 1)."""
-    excess = index.price / index.reference - 1.0
+def price_pressure(index: PriceIndex, span: float, landed: float = 1.0) -> float:
+    """``(price / reference - 1) / span`` within [0, 1] (``span``: full multiple - 1), with
+    the buyer's price the tier price times ``landed`` (its tariffs, :func:`landed_factor`)."""
+    excess = index.price * landed / index.reference - 1.0
     if excess <= 0.0:
         return 0.0
     excess /= span
@@ -75,11 +80,12 @@ class Thrift:
         self.share = 0.0
         """Share of the sector's demand thrifted or substituted away (0..max_share)."""
 
-    def update(self, fill: float) -> float:
-        """Move the share one step on last step's price and ``fill``; return it."""
+    def update(self, fill: float, landed: float = 1.0) -> float:
+        """Move the share one step on last step's price (times ``landed``, the sector's
+        tariffs) and ``fill``; return it."""
         pressure = 0.0
         if self.index is not None:
-            pressure = price_pressure(self.index, self.span)
+            pressure = price_pressure(self.index, self.span, landed)
         if fill < 1.0 and self.weight > 0.0:
             short = self.weight * (1.0 - fill)
             if short > pressure:
@@ -125,6 +131,7 @@ class Destocking:
         self.span = model.full_price_multiple - 1.0
         self.weight = step_weight(net.step_days, model.time_constant_days)
         self.warmup = net.warmup_days
+        self.step = net.step_days
 
     def update(self, now: int) -> None:
         """Move each buyer's cut one step towards its target on the step's price (from the
@@ -132,9 +139,11 @@ class Destocking:
         if now < self.warmup:
             return
         cuts, cap, span, weight = self.cuts, self.cap, self.span, self.weight
+        day = now - self.warmup
         for i, (b, index, normal) in enumerate(self.entries):
             cut = cuts[i]
-            target = cap * price_pressure(index, span)
+            landed = landed_factor(b, day, self.step) if b.tariffed else 1.0
+            target = cap * price_pressure(index, span, landed)
             if target != cut:
                 cut += weight * (target - cut)
                 cuts[i] = cut

@@ -9,7 +9,9 @@ whether it is ever completed (``completion_probability``); a completed project s
 ``lead_time_days`` later (the plant is then commissioned like any plant that starts during
 the run, with its ramp-up). A price that falls below the incentive before commitment resets
 the clock. Prices are known at step ends, so the commitment day is the first step end at
-which the price has held long enough (up to a step after ``sustained_days``).
+which the price has held long enough (up to a step after ``sustained_days``). Price floors
+raise the price a project sees, investment subsidies lower the incentive it needs
+(:mod:`.events.price_floor`, :mod:`.events.subsidy`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class Project:
     """One facility built on price: its trigger price index and its state."""
 
     __slots__ = ("above_since", "committed_day", "completed", "facility", "floors", "model",
-                 "price")
+                 "price", "subsidies")
 
     def __init__(self, facility: FacilityRT, model: Investment, price: PriceIndex):
         self.facility = facility
@@ -43,6 +45,8 @@ class Project:
         """Whether the committed project is built (drawn at commitment)."""
         self.floors: list = []
         """Price floors (events) that guarantee its output's price while active."""
+        self.subsidies: list = []
+        """Investment subsidies (events) that lower its incentive price while active."""
 
     def seen_price(self) -> float:
         """The price its investment decision sees: the market price, or a floor in force
@@ -52,6 +56,15 @@ class Project:
             if f.active and f.floor > price:
                 price = f.floor
         return price
+
+    def incentive(self) -> float:
+        """The incentive price its decision needs now: ``invest.incentive_price`` lowered by
+        the subsidies in force, in declaration order."""
+        incentive = self.model.incentive_price
+        for s in self.subsidies:
+            if s.active:
+                incentive = s.lower(incentive)
+        return incentive
 
 
 def price_index(market: Market, material: str, tier: str) -> PriceIndex:
@@ -79,7 +92,7 @@ class Investments:
         still = []
         for p in self.pending:
             m = p.model
-            if p.seen_price() >= m.incentive_price:
+            if p.seen_price() >= p.incentive():
                 if p.above_since is None:
                     p.above_since = day
                 if day - p.above_since >= m.sustained_days:

@@ -23,8 +23,8 @@ RESERVE_PRIORITY = -(10**6)
 class Pool:
     """Sellable stock of one material held by the producers of one country."""
 
-    __slots__ = ("capacity_tpd", "country", "cover_t", "gated", "material", "orders",
-                 "outflow_tpd", "producers", "stock", "target_t")
+    __slots__ = ("capacity_tpd", "country", "cover_t", "gated", "material", "offtakes",
+                 "orders", "outflow_tpd", "producers", "stock", "target_t")
 
     def __init__(self, country: str, material: str):
         self.country = country
@@ -47,6 +47,8 @@ class Pool:
         self.orders: list[tuple[Lane, float]] = []
         self.gated = False
         """True when some lane from this pool has export controls or capacity caps."""
+        self.offtakes: list = []
+        """Offtake contracts on its producers' output (served first when it rations)."""
 
 
 class Buyer:
@@ -267,6 +269,7 @@ class FacilityRT:
         "late_from",
         "late_rate",
         "late_rows",
+        "made_t",
         "online",
         "outputs",
         "ramp_days",
@@ -310,6 +313,9 @@ class FacilityRT:
         """The step's desired runs per day (what it makes per day once inputs land)."""
         self.late_rows: list[int] = []
         """Per output, the step's row in the recorded production (-1: none yet)."""
+        self.made_t: list[float] | None = None
+        """Per output, tonnes made since the start (kept only for plants under an offtake
+        contract)."""
 
     def capacity_over(self, day: int, days: int) -> float:
         """Mean of :meth:`capacity_factor` over ``days`` days from ``day``: a step's

@@ -18,9 +18,11 @@ from ..scenario.models import Scenario
 from .allocation import TieredProRata
 from .clock import Clock
 from .demand_response import Destocking, thrift_for
-from .events.logistics import step_multiplier
+from .events.logistics import landed_factor, step_multiplier
+from .events.offtake import ration_offtakes
 from .gate import gate, in_force
 from .investment import Investments
+from .late import LateLots
 from .market import Market
 from .network import (
     NEVER,
@@ -45,7 +47,7 @@ TRUSTED = 1.0 - 1e-6
 """A supplier whose smoothed fill rate is back above this is trusted fully again."""
 
 
-class World:
+class World(LateLots):
     """One replication's mutable state and the SimPy environment that drives it."""
 
     def __init__(self, scenario: Scenario, network: Network, streams: RandomStreams):
@@ -191,73 +193,6 @@ class World:
                 b.on_hand += q
                 self._produce_late(b.plant)
 
-    def _serve_late(self, b: Buyer, q: float) -> float:
-        """Tonnes of a lot of ``q`` t landing today that serve ``b``'s unmet demand in the
-        current step; updates its delivered tonnes and the step's recorded row."""
-        now = self.env.now
-        if now >= b.step_end:
-            b.short_from = None
-            return 0.0
-        start = max(float(now), b.short_from)  # type: ignore[arg-type]
-        served = min(q, b.short_rate * (b.step_end - start))
-        if served <= 0.0:
-            return 0.0
-        b.short_from = start + served / b.short_rate
-        self.delivered_t[b.material] += served
-        if b.short_row >= 0:
-            self.rec.ts[3][b.short_row] += served
-        want = b.short_rate * self.net.step_days
-        b.last_fill = min(1.0, b.last_fill + served / want)
-        return served
-
-    def _produce_late(self, f: FacilityRT) -> None:
-        """A plant whose inputs ran out in this step runs again from the day a lot lands, for
-        the rest of the step at the step's desired rate, as it would with daily steps
-        (docs/engine.md, "Timing"); what it makes is shipped at the next step."""
-        now = self.env.now
-        start = f.late_from
-        if start is None:
-            return
-        if now >= f.late_end:
-            self._stop_late(f)
-            return
-        if now > start:
-            start = float(now)
-        runs = f.late_rate * (f.late_end - start)
-        for buyer, coef in f.inputs:
-            avail = buyer.on_hand / coef
-            if avail < runs:
-                runs = avail
-        if runs <= 1e-12:
-            return
-        for buyer, coef in f.inputs:
-            q = runs * coef
-            left = buyer.on_hand - q
-            buyer.on_hand = left if left > 0.0 else 0.0
-            self.used_t[buyer.material] += q
-        rows = f.late_rows
-        pr_day, pr_key, pr_q = self.rec.pr
-        day = f.late_end - self.net.step_days - self.net.warmup_days
-        for k, (pool, mid, coef) in enumerate(f.outputs):
-            q = runs * coef
-            pool.stock += q
-            self.produced_t[mid] += q
-            if day >= 0:
-                if rows[k] < 0:
-                    rows[k] = len(pr_day)
-                    pr_day.append(day)
-                    pr_key.append(self.rec.output(f, mid))
-                    pr_q.append(0.0)
-                pr_q[rows[k]] += q
-        f.late_from = start + runs / f.late_rate
-        if f.late_from >= f.late_end - 1e-9:
-            self._stop_late(f)
-
-    def _stop_late(self, f: FacilityRT) -> None:
-        f.late_from = None
-        for buyer, _ in f.inputs:
-            buyer.short_from = None
-
     # -- production -------------------------------------------------------------------------
     def _room_cell(self, pool: Pool) -> list:
         """``[day, room]``: the pool's room (target - stock) as it stood at the first
@@ -327,10 +262,13 @@ class World:
                 buyer.on_hand = left if left > 0.0 else 0.0
                 used[buyer.material] += q
             late = f.late_rows if f.late_from is not None else None
+            made = f.made_t
             for k, (pool, mid, coef, _, key) in enumerate(outputs):
                 q = runs * coef
                 pool.stock += q
                 produced[mid] += q
+                if made is not None:  # (an offtake contract's share of it)
+                    made[k] += q
                 if day >= 0:
                     if late is not None:
                         late[k] = len(pr_day)
@@ -381,19 +319,20 @@ class World:
                 # sector's stream stays in step with other scenarios (common random numbers)
                 want = float(gamma(shape, want / shape))
             thrifted = 0.0
+            landed = landed_factor(b, day, step) if b.tariffed else 1.0  # (tariffs)
             if thrift is not None and day >= 0:  # on last step's price and fill (causal),
                 # from the start date (the warm-up's start-up transient is no signal)
-                share = thrift.update(b.last_fill)
+                share = thrift.update(b.last_fill, landed)
                 if share > 0.0:
                     rate *= 1.0 - share
                     full = want
                     want = full * (1.0 - share)
                     thrifted = full - want
             destroyed = 0.0
-            if index is not None and index.price > index.reference:
-                # short-run response to last step's price; a price below the reference
-                # creates no demand beyond the scenario's (docs/markets.md)
-                mult = (index.price / index.reference) ** -e_short
+            if index is not None and index.price * landed > index.reference:
+                # short-run response to last step's landed price; a price below the
+                # reference creates no demand beyond the scenario's (docs/markets.md)
+                mult = (index.price * landed / index.reference) ** -e_short
                 rate *= mult
                 full = want
                 want = full * mult
@@ -641,7 +580,9 @@ class World:
                 parts = [(i, lane, q, None, 0, 0) for i, (lane, q) in enumerate(orders)]
             wanted = [(lane, q) for _, lane, q, _, _, _ in parts]
             total = sum(q for _, q in wanted)
-            fills = wanted if total <= p.stock else self.allocation.ration(p, wanted, p.stock)
+            fills = wanted if total <= p.stock else (
+                ration_offtakes(self.allocation, p, wanted, p.stock) if p.offtakes
+                else self.allocation.ration(p, wanted, p.stock))
             got = [0.0] * len(orders)
             weight = self._day_fill_alpha if mid_step else None  # of what buyers see
             for (i, lane, _, licence, offset, extra), (_, q) in zip(parts, fills, strict=True):

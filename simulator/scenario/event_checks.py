@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import Path, Problem, did_you_mean
-from .events import AllExcept, DemandSelector, ExportControl
+from .events import AllExcept, DemandSelector, ExportControl, InvestmentSubsidy, Offtake
 from .models import Scenario
 from .partial import NO_GAPS, Gaps, Ref, Table, reference_checker
 
@@ -138,6 +138,14 @@ def check_events(s: Scenario, gaps: Gaps = NO_GAPS, ref: Ref | None = None) -> l
                         "(it has no invest): a floor only moves investment decisions")
             in_horizon((*base, "start"), ev.start)
             ordered((*base, "end"), ev.start, ev.end, "start", "end")
+        elif ev.type == "offtake":
+            _check_offtake(s, t, base, ev, err, ref)
+            in_horizon((*base, "start"), ev.start)
+            ordered((*base, "end"), ev.start, ev.end, "start", "end")
+        elif ev.type == "investment_subsidy":
+            _check_subsidy(s, t, base, ev, err, ref)
+            in_horizon((*base, "start"), ev.start)
+            ordered((*base, "end"), ev.start, ev.end, "start", "end")
         elif ev.type == "stockpile_policy":
             ref((*base, "stockpile"), ev.stockpile, t.stockpiles, "stockpile")
             for i, code in enumerate(ev.eligible_countries or []):
@@ -190,3 +198,71 @@ def _check_demand_selector(s: Scenario, t: _Tables, base: Path, sel: DemandSelec
     ]
     if not matched and t.all_demand:
         err(base, "selects no demand sector")
+
+
+def _recipe_of(s: Scenario, fid: str) -> str | None:
+    """The recipe id of facility ``fid`` (scenario or agreement plant), or None."""
+    if fid in s.facilities:
+        return s.facilities[fid].recipe
+    for ev in s.events.values():
+        if ev.type == "cooperation_agreement" and fid in ev.facilities:
+            return ev.facilities[fid].recipe
+    return None
+
+
+def _check_offtake(s: Scenario, t: _Tables, base: Path, ev: Offtake, err: Err,
+                   ref: Ref) -> None:
+    known = ref((*base, "facility"), ev.facility, t.facilities, "facility")
+    recipe = s.recipes.get(_recipe_of(s, ev.facility) or "") if known else None
+    if ev.material is not None:
+        if ref((*base, "material"), ev.material, t.materials, "material") \
+                and recipe is not None and ev.material not in recipe.outputs:
+            err((*base, "material"), f"facility {ev.facility!r} does not make "
+                f"{ev.material!r} (its outputs: {', '.join(recipe.outputs)})")
+    elif recipe is not None and len(recipe.outputs) > 1:
+        err((*base, "material"), f"facility {ev.facility!r} makes {len(recipe.outputs)} "
+            f"outputs ({', '.join(recipe.outputs)}): say which is contracted")
+    if bool(ev.shares) == bool(ev.volumes_tpy):
+        err(base, "give the buyers' shares or their volumes_tpy (one of them)")
+    for key in ("shares", "volumes_tpy"):
+        for code in getattr(ev, key):
+            ref((*base, key, code), code, t.countries, "country")
+    total = sum(ev.shares.values())
+    if total > 1.0 + 1e-9:
+        err((*base, "shares"), f"shares sum to {total:g}: a plant cannot sell more than "
+            "its output (at most 1)")
+
+
+def _check_subsidy(s: Scenario, t: _Tables, base: Path, ev: InvestmentSubsidy, err: Err,
+                   ref: Ref) -> None:
+    for i, fid in enumerate(ev.facilities):
+        if ref((*base, "facilities", i), fid, t.facilities, "facility") \
+                and fid in s.facilities and s.facilities[fid].invest is None:
+            err((*base, "facilities", i), f"facility {fid!r} is not built on price (it has "
+                "no invest): a subsidy only moves investment decisions")
+    if ev.country is not None:
+        ref((*base, "country"), ev.country, t.countries, "country")
+    if ev.stage is not None:
+        ref((*base, "stage"), ev.stage, t.stages, "stage")
+    if not ev.facilities and ev.country is None and ev.stage is None:
+        err(base, "select the plants: give facilities, country or stage")
+    elif t.facilities is not None and not t.facilities.unparsed and not subsidised(s, ev):
+        err(base, "selects no plant built on price (a facility with invest)")
+    if ev.share == 0.0 and ev.usd_per_kg == 0.0:
+        err(base, "lowers no incentive price: give share or usd_per_kg")
+
+
+def subsidised(s: Scenario, ev: InvestmentSubsidy) -> list[str]:
+    """Ids of the plants built on price that ``ev`` backs: those named, and those of its
+    ``country`` and ``stage`` (both, when both are given)."""
+    out = []
+    for fid, f in s.facilities.items():
+        if f.invest is None:
+            continue
+        recipe = s.recipes.get(f.recipe)
+        stage = recipe.stage if recipe is not None else None
+        by_class = (ev.country is not None or ev.stage is not None) and \
+            ev.country in (None, f.country) and ev.stage in (None, stage)
+        if fid in ev.facilities or by_class:
+            out.append(fid)
+    return out

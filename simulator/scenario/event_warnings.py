@@ -58,6 +58,36 @@ def event_warnings(s: Scenario) -> list[Problem]:
                  "sales are never controlled): the export control does nothing")
     out += _overlapping_controls(s)
     out += _idle_responses(s)
+    out += _unreached_offtakes(s)
+    return out
+
+
+def _unreached_offtakes(s: Scenario) -> list[Problem]:
+    """Offtake buyer countries none of whose buyers of the material may order from the
+    plant's country (no supplier, alternative or preferred sourcing between them)."""
+    plants = {fid: (f.country, f.recipe) for fid, f in s.facilities.items()}
+    preferred: set[frozenset[str]] = set()
+    for e in s.events.values():
+        if e.type == "cooperation_agreement":
+            plants.update({fid: (nf.country, nf.recipe) for fid, nf in e.facilities.items()})
+            if e.preferred_sourcing is not None:
+                preferred |= {frozenset((a, b)) for a in e.members for b in e.members}
+    out: list[Problem] = []
+    for eid, ev in s.events.items():
+        if ev.type != "offtake" or ev.facility not in plants:
+            continue
+        seller, recipe = plants[ev.facility]
+        outputs = list(s.recipes[recipe].outputs) if recipe in s.recipes else []
+        mid = ev.material or (outputs[0] if outputs else None)
+        for code in ev.shares or ev.volumes_tpy:
+            if code == seller or frozenset((code, seller)) in preferred:
+                continue
+            src = [x for x in s.sourcing.values() if x.country == code and x.material == mid]
+            if not any(seller in x.suppliers or seller in x.alternatives for x in src):
+                key = "shares" if ev.shares else "volumes_tpy"
+                out.append(Problem(("events", eid, key, code), WARNING + f"no buyer of {mid} "
+                                   f"in {code} orders from {seller} (sourcing): its "
+                                   "entitlement is always released to other buyers"))
     return out
 
 

@@ -308,6 +308,45 @@ class PriceFloor(EventBase):
     """End (exclusive); none = to the end of the horizon."""
 
 
+class Offtake(EventBase):
+    type: Literal["offtake"]
+    """Event type."""
+    facility: Id
+    """The selling plant (a facility, or a plant an agreement builds)."""
+    material: Id | None = None
+    """Which of its outputs is contracted (default: its recipe's only output)."""
+    shares: dict[CountryCode, Fraction] = Field(default_factory=dict)
+    """Buyer country -> share of the plant's output in each step (summing to at most 1; the
+    rest is sold by the allocation rule). Give ``shares`` or ``volumes_tpy``."""
+    volumes_tpy: dict[CountryCode, Tonnes] = Field(default_factory=dict)
+    """Buyer country -> contracted tonnes per year of the plant's output (scaled down pro
+    rata in a step in which the plant makes less than their sum)."""
+    start: Date | None = None
+    """First day of the contract (none: from the start of the warm-up)."""
+    end: Date | None = None
+    """End (exclusive); none = to the end of the horizon."""
+
+
+class InvestmentSubsidy(EventBase):
+    type: Literal["investment_subsidy"]
+    """Event type."""
+    facilities: list[Id] = Field(default_factory=list)
+    """Plants built on price (facilities with ``invest``) it backs."""
+    country: CountryCode | None = None
+    """Also every plant built on price in this country (and ``stage``, if given)."""
+    stage: Id | None = None
+    """Also every plant built on price of this stage (and ``country``, if given)."""
+    share: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Share of the incentive price the subsidy or co-financing covers (0.25: the project
+    needs only 75% of its incentive price)."""
+    usd_per_kg: Annotated[float, Field(ge=0, le=1e5)] = 0.0
+    """USD/kg taken off the incentive price (after ``share``)."""
+    start: Date
+    """First day the subsidy is offered."""
+    end: Date | None = None
+    """End (exclusive); none = to the end of the horizon."""
+
+
 Event = Annotated[
     ExportControl
     | FacilityOutage
@@ -317,6 +356,8 @@ Event = Annotated[
     | Tariff
     | CooperationAgreement
     | StockpilePolicy
-    | PriceFloor,
+    | PriceFloor
+    | Offtake
+    | InvestmentSubsidy,
     Field(discriminator="type"),
 ]

@@ -15,9 +15,11 @@ from . import (
     demand,
     export_control,
     logistics,
+    offtake,
     outage,
     price_floor,
     stockpile_policy,
+    subsidy,
 )
 from .base import REGISTRY, PolicyEvent
 
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from ..world import World
 
 __all__ = ["REGISTRY", "PolicyEvent", "agreement", "demand", "export_control", "install_events",
-           "logistics", "outage", "price_floor", "stockpile_policy"]
+           "logistics", "offtake", "outage", "price_floor", "stockpile_policy", "subsidy"]
 
 
 def install_events(world: World) -> list[PolicyEvent]:

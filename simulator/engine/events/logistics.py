@@ -1,5 +1,6 @@
 """Logistics disruptions (extra lead time, a tonnage cap on routes) and tariffs (order
-shares move away from taxed routes by a share elasticity; prohibitive rates stop a route)."""
+shares move away from taxed routes by a share elasticity; prohibitive rates stop a route;
+buyers' responses to price see the landed price, the tier price times ``1 + rate``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ..gate import days_in_force, in_force
 from .base import PolicyEvent
 
 if TYPE_CHECKING:
-    from ..network import Lane
+    from ..network import Buyer, Lane
     from ..world import World
 
 
@@ -130,3 +131,27 @@ def step_multiplier(lane: Lane, day: int, step: int) -> float:
                 mult *= t.multiplier
         total += mult
     return total / step
+
+
+def landed_factor(buyer: Buyer, day: int, step: int) -> float:
+    """The buyer's landed price over its tier price in the step ``[day, day + step)``: the
+    mean over the step's days of the share-weighted mean over its lanes of the product of
+    ``1 + rate`` of the tariffs in force on each (1 without any; a lane it does not order on,
+    e.g. one a prohibitive tariff closed, does not count)."""
+    total = 0.0
+    acc = 0.0
+    for lane in buyer.lanes:
+        share = lane.share
+        if share <= 0.0:
+            continue
+        total += share
+        if not lane.tariffs:
+            acc += share * step
+            continue
+        for d in range(day, day + step):
+            mult = 1.0
+            for t in lane.tariffs:
+                if in_force(t, d):
+                    mult *= 1.0 + t.model.rate
+            acc += share * mult
+    return acc / (total * step) if total > 0.0 else 1.0

@@ -1,0 +1,94 @@
+"""Lots that land mid-step (multi-day steps): a demand sector or a plant that ran out in the
+step is served, or runs again, from the day a lot lands, as it would with daily steps
+(docs/engine.md, "Timing"). A mixin of :class:`~.world.World`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import simpy
+
+    from .network import Buyer, FacilityRT, Network
+    from .recorder import Recorder
+
+
+class LateLots:
+    """What a lot landing mid-step does for a buyer that ran out earlier in the step."""
+
+    env: simpy.Environment
+    net: Network
+    rec: Recorder
+    produced_t: dict[str, float]
+    used_t: dict[str, float]
+    delivered_t: dict[str, float]
+
+    def _serve_late(self, b: Buyer, q: float) -> float:
+        """Tonnes of a lot of ``q`` t landing today that serve ``b``'s unmet demand in the
+        current step; updates its delivered tonnes and the step's recorded row."""
+        now = self.env.now
+        if now >= b.step_end:
+            b.short_from = None
+            return 0.0
+        start = max(float(now), b.short_from)  # type: ignore[arg-type]
+        served = min(q, b.short_rate * (b.step_end - start))
+        if served <= 0.0:
+            return 0.0
+        b.short_from = start + served / b.short_rate
+        self.delivered_t[b.material] += served
+        if b.short_row >= 0:
+            self.rec.ts[3][b.short_row] += served
+        want = b.short_rate * self.net.step_days
+        b.last_fill = min(1.0, b.last_fill + served / want)
+        return served
+
+    def _produce_late(self, f: FacilityRT) -> None:
+        """A plant whose inputs ran out in this step runs again from the day a lot lands, for
+        the rest of the step at the step's desired rate, as it would with daily steps
+        (docs/engine.md, "Timing"); what it makes is shipped at the next step."""
+        now = self.env.now
+        start = f.late_from
+        if start is None:
+            return
+        if now >= f.late_end:
+            self._stop_late(f)
+            return
+        if now > start:
+            start = float(now)
+        runs = f.late_rate * (f.late_end - start)
+        for buyer, coef in f.inputs:
+            avail = buyer.on_hand / coef
+            if avail < runs:
+                runs = avail
+        if runs <= 1e-12:
+            return
+        for buyer, coef in f.inputs:
+            q = runs * coef
+            left = buyer.on_hand - q
+            buyer.on_hand = left if left > 0.0 else 0.0
+            self.used_t[buyer.material] += q
+        rows = f.late_rows
+        made = f.made_t
+        pr_day, pr_key, pr_q = self.rec.pr
+        day = f.late_end - self.net.step_days - self.net.warmup_days
+        for k, (pool, mid, coef) in enumerate(f.outputs):
+            q = runs * coef
+            pool.stock += q
+            self.produced_t[mid] += q
+            if made is not None:  # (an offtake contract's share of it)
+                made[k] += q
+            if day >= 0:
+                if rows[k] < 0:
+                    rows[k] = len(pr_day)
+                    pr_day.append(day)
+                    pr_key.append(self.rec.output(f, mid))
+                    pr_q.append(0.0)
+                pr_q[rows[k]] += q
+        f.late_from = start + runs / f.late_rate
+        if f.late_from >= f.late_end - 1e-9:
+            self._stop_late(f)
+
+    def _stop_late(self, f: FacilityRT) -> None:
+        f.late_from = None
+        for buyer, _ in f.inputs:
+            buyer.short_from = None
