@@ -32,7 +32,9 @@ from .anchors import (
     event_windows,
     group_anchor,
     plant_starts,
+    replication_anchors,
     tts_anchors,
+    uncertain_starts,
 )
 from .kpis import fill_rate
 
@@ -161,6 +163,7 @@ def replication_metrics(
     event_id: str | None = None,
     anchors: Mapping[str, Anchor | None] | None = None,
     prices: pd.DataFrame | None = None,
+    seed: int | None = None,
 ) -> pd.DataFrame:
     """One row per replication x demand sector, columns :data:`METRIC_COLUMNS`.
 
@@ -180,7 +183,10 @@ def replication_metrics(
     - ``tts_anchor_event``, ``tts_anchor_date``: the event the time to survive counts from
       and its start (``""`` and NaT if none): ``anchors[demand_id]`` if given, else
       :func:`tts_anchors` (``event_id`` for every sector, or per sector the first event that
-      reduces its supply); a summed group gets :func:`group_anchor`;
+      reduces its supply); a summed group gets :func:`group_anchor`. An event whose start
+      is uncertain counts from the date drawn in each replication
+      (:func:`replication_anchors`), which needs the run's root ``seed`` (``ValueError``
+      without it);
     - ``time_to_survive_days``: first step at or after the anchor date with shortfall
       > 1e-9 t, minus the anchor date, in days (NaN: no shortfall, or no anchor);
     - ``time_to_recover_days``: first step k at or after the trough from which Q stays
@@ -213,22 +219,22 @@ def replication_metrics(
     rep = (ts["replication"].to_numpy(dtype=np.int64) if "replication" in ts.columns
            else np.zeros(n, dtype=np.int64))
     did_codes, did_vals = _sorted_codes(ts["demand_id"])
-    if anchors is None:
-        anchors = tts_anchors(scenario, event_id)
     first_of = np.unique(did_codes, return_index=True)[1]
-    group_anchors = [
-        group_anchor(scenario, anchors, str(did),
-                     {c: str(ts[c].iloc[first_of[k]]) for c in _LABELS})
-        for k, did in enumerate(did_vals)]
+    labels = [{c: str(ts[c].iloc[first_of[k]]) for c in _LABELS} for k in range(len(did_vals))]
+    reps, tables = _anchor_tables(scenario, rep, event_id, anchors, seed)
+    table = [[group_anchor(scenario, t, str(did), labels[k]) for k, did in enumerate(did_vals)]
+             for t in tables]  # [anchor table][demand code]
+    anchor_day = np.array([[np.nan if a is None else scenario.day_of(a.date) for a in row]
+                           for row in table], dtype=np.float64).reshape(len(table), -1)
+    which = np.searchsorted(reps, rep) if len(tables) > 1 else np.zeros(n, dtype=np.int64)
     params = _Params(
         step=int(scenario.simulation.step_days),
-        anchor_day=np.array([np.nan if a is None else scenario.day_of(a.date)
-                             for a in group_anchors], dtype=np.float64),
         threshold=float(threshold), level=float(recover_level),
         hold=float(recover_hold_days),
     )
     cols = {
         "rep": rep, "did": did_codes, "day": ts["day"].to_numpy(dtype=np.int64),
+        "anchor_day": anchor_day[which, did_codes],
         **{c: ts[c].to_numpy(dtype=np.float64)
            for c in ("demand_t", "delivered_t", "shortfall_t", "stockpile_t")},
         # tables written before the demand response have no destroyed_t: nothing destroyed
@@ -257,6 +263,8 @@ def replication_metrics(
         trough_date = (np.datetime64(scenario.start_date, "D")
                        + res["trough_day"].astype("timedelta64[D]")).astype("datetime64[ns]")
     groups = len(res["rep"])
+    g_table = (np.searchsorted(reps, res["rep"]) if len(tables) > 1
+               else np.zeros(groups, dtype=np.int64))
     out = pd.DataFrame({
         "replication": res["rep"].astype(np.int32),
         "demand_id": did_vals[res["did"]].astype(object),
@@ -270,11 +278,12 @@ def replication_metrics(
         "trough_fill_rate": res["trough_fill_rate"],
         "trough_day": res["trough_day"].astype(np.int32),
         "trough_date": trough_date,
-        "tts_anchor_event": np.array([a.event_id if a else "" for a in group_anchors],
-                                     dtype=object)[res["did"]],
+        "tts_anchor_event": np.array([[a.event_id if a else "" for a in row] for row in table],
+                                     dtype=object).reshape(len(table), -1)[g_table, res["did"]],
         "tts_anchor_date": pd.Series(
-            np.array([np.datetime64(a.date, "ns") if a else np.datetime64("NaT", "ns")
-                      for a in group_anchors], dtype="datetime64[ns]")[res["did"]],
+            np.array([[np.datetime64(a.date, "ns") if a else np.datetime64("NaT", "ns")
+                       for a in row] for row in table],
+                     dtype="datetime64[ns]").reshape(len(table), -1)[g_table, res["did"]],
             index=range(groups)),
         "time_to_survive_days": res["time_to_survive_days"],
         "time_to_recover_days": res["time_to_recover_days"],
@@ -289,6 +298,22 @@ def replication_metrics(
     out["units_short"] = out["cumulative_shortfall_t"].to_numpy() * 1000.0 / kg
     out["value_at_risk_usd"] = _value_at_risk(ts, scenario, prices, out)
     return out[METRIC_COLUMNS]
+
+
+def _anchor_tables(scenario: Scenario, rep: np.ndarray, event_id: str | None,
+                   anchors: Mapping[str, Anchor | None] | None, seed: int | None
+                   ) -> tuple[np.ndarray, list[Mapping[str, Anchor | None]]]:
+    """The replication ids and one anchor table per replication when event starts are
+    uncertain, else no ids and one table for all."""
+    if anchors is not None or not uncertain_starts(scenario):
+        return np.empty(0, dtype=np.int64), [anchors if anchors is not None
+                                             else tts_anchors(scenario, event_id)]
+    if seed is None:
+        raise ValueError(f"scenario {scenario.name!r} has uncertain event dates: the time to "
+                         "survive needs the run's seed to count from each replication's date")
+    reps = np.unique(rep)
+    by_rep = replication_anchors(scenario, seed, reps.tolist(), event_id)
+    return reps, [by_rep[int(r)] for r in reps]
 
 
 def _value_at_risk(ts: pd.DataFrame, scenario: Scenario, prices: pd.DataFrame | None,
@@ -354,7 +379,6 @@ _BLOCK_ROWS = 1 << 19
 @dataclass(frozen=True)
 class _Params:
     step: int
-    anchor_day: np.ndarray  # per demand_id code: the anchor's day, NaN without one
     threshold: float
     level: float
     hold: float
@@ -402,7 +426,7 @@ def _metrics_block(c: dict[str, np.ndarray], rows: np.ndarray, p: _Params
     trough = first(q == q_min[grp])
     trough_day = day[trough]
 
-    dday = p.anchor_day[c["did"][perm]]  # NaN (no anchor) compares False: never counted
+    dday = c["anchor_day"][perm]  # NaN (no anchor) compares False: never counted
     short = first((day >= dday) & (shortfall > SHORTFALL_EPS_T))
     tts = np.where(short < n, day_ext[short] - dday[starts], np.nan)
 
@@ -472,10 +496,15 @@ _ANCHOR_DATE = "tts_anchor_date"
 
 
 def _anchor_of(g: pd.DataFrame) -> tuple[str, str]:
-    """(event id, ISO date) of a demand sector's anchor in its metrics rows."""
-    event = str(g["tts_anchor_event"].iloc[0]) if "tts_anchor_event" in g else ""
+    """(event id, ISO date) of a demand sector's anchor in its metrics rows; when an
+    uncertain event date differs between replications, ``drawn <first> to <last>`` (and
+    the events joined by `` / `` if the anchor event differs too)."""
+    events = (list(dict.fromkeys(str(e) for e in g["tts_anchor_event"] if e))
+              if "tts_anchor_event" in g else [])
     date = pd.to_datetime(g[_ANCHOR_DATE]).dropna() if _ANCHOR_DATE in g else pd.Series([])
-    return event, (date.iloc[0].date().isoformat() if len(date) else "")
+    days = sorted({d.date().isoformat() for d in date})
+    when = "" if not days else days[0] if len(days) == 1 else f"drawn {days[0]} to {days[-1]}"
+    return " / ".join(events), when
 
 
 #: Columns of :func:`summarize` with the default percentiles.

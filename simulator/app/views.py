@@ -93,6 +93,7 @@ class RunView:
     timeseries: pd.DataFrame
     replications: int
     run_dir: Path | None = None
+    seed: int | None = None  # the run's root seed: each replication's uncertain event dates
 
     @classmethod
     def from_folder(cls, path: Path, group: Group | None = None) -> RunView:
@@ -103,7 +104,8 @@ class RunView:
             from ..report import load_run
 
             run = load_run(path)
-            return cls(run.name, run.scenario, run.timeseries, run.replications, run.path)
+            return cls(run.name, run.scenario, run.timeseries, run.replications, run.path,
+                       run.seed)
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
@@ -114,7 +116,8 @@ class RunView:
         columns = [c for c in RUN_TABLE_COLUMNS["timeseries"] if c in have]
         reps = pc.count_distinct(pq.read_table(table, columns=["replication"])["replication"])
         ts = pd.read_parquet(table, columns=columns, filters=[(group.by, "==", group.key)])
-        return cls(scenario.name, scenario, ts, int(reps.as_py()), Path(path))
+        return cls(scenario.name, scenario, ts, int(reps.as_py()), Path(path),
+                   _manifest_seed(Path(path)))
 
     def subset(self, group: Group) -> RunView:
         """Only ``group``'s rows: the overlay and the metrics of that group are unchanged
@@ -124,7 +127,18 @@ class RunView:
         keep = (col == group.key) if isinstance(col.dtype, pd.CategoricalDtype) \
             else (col.astype(str) == group.key)
         return RunView(self.name, self.scenario, ts[keep.to_numpy()], self.replications,
-                       self.run_dir)
+                       self.run_dir, self.seed)
+
+
+def _manifest_seed(path: Path) -> int | None:
+    """The root seed a run folder's ``manifest.json`` records (None if unreadable)."""
+    import json
+
+    try:
+        seed = json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("seed")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return int(seed) if isinstance(seed, int) else None
 
 
 def folder_scenario(path: Path) -> tuple[Any, Path]:
@@ -194,7 +208,7 @@ def _group_metrics(run: RunView, group: Group) -> pd.DataFrame:
     ts = run.subset(group).timeseries
     if group.by == "sector":
         ts = sector_timeseries(ts)
-    return replication_metrics(ts, run.scenario)
+    return replication_metrics(ts, run.scenario, seed=run.seed)
 
 
 def paired_rows(ref: RunView, run: RunView, group: Group) -> pd.DataFrame:

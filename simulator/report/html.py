@@ -291,11 +291,12 @@ def _build(run: RunData, max_panels: int, figures: bool) -> str:
     sc, m = run.scenario, run.manifest
     events = event_windows(sc) + plant_starts(sc)  # figures mark plants that start
     named = m.get("disruption")  # critmin run --disruption
-    anchor = {"event_id": named} if named in sc.events else {}
+    anchor: dict[str, Any] = {"event_id": named} if named in sc.events else {}
     try:  # values the shortfall in USD (a run folder older than prices.parquet has none)
         prices = run.table("prices")
     except RunFolderError:
         prices = None
+    anchor["seed"] = run.seed  # each replication's uncertain event dates
     metrics = replication_metrics(run.timeseries, sc, prices=prices, **anchor)
     summary = summarize(metrics)
     s_metrics = replication_metrics(sector_timeseries(run.timeseries), sc, **anchor)
