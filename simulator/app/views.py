@@ -36,6 +36,7 @@ __all__ = [
     "paired_rows",
     "png_bytes",
     "shown_path",
+    "timeline_figure",
     "timeline_png",
     "unique_names",
 ]
@@ -222,9 +223,17 @@ def paired_rows(ref: RunView, run: RunView, group: Group) -> pd.DataFrame:
 
 
 def timeline_png(scenario: Any) -> bytes:
-    """The scenario's events as bars on its calendar (open-ended ones run to the end)."""
+    """The scenario's events on its calendar (:func:`timeline_figure`) as PNG bytes."""
+    return png_bytes(timeline_figure(scenario))
+
+
+def timeline_figure(scenario: Any) -> Figure:
+    """The scenario's events as bars on its calendar (open-ended ones run to the end); an
+    event whose dates are drawn per replication is a hatched bar over every day it can be
+    in force, labelled ``uncertain: <low> to <high>``."""
     from ..analysis.metrics import event_windows
     from ..viz import PALETTE
+    from ..viz.events import event_caption, outer_span
 
     wins = event_windows(scenario)
     height = 0.9 + 0.32 * max(1, len(wins))
@@ -233,24 +242,32 @@ def timeline_png(scenario: Any) -> bytes:
         ax = fig.add_subplot()
         start, end = pd.Timestamp(scenario.start_date), pd.Timestamp(scenario.end_date)
         for i, w in enumerate(wins):
-            s = pd.Timestamp(w.start)
-            e = pd.Timestamp(w.end) if w.end is not None else end
+            first, last = outer_span(w)
+            s = pd.Timestamp(first)
+            e = pd.Timestamp(last) if last is not None else end
             color = PALETTE[1] if w.disruption else PALETTE[2]
-            ax.barh(i, (e - s).days, left=s, height=0.6, color=color, alpha=0.8)
-            ax.text(s, i, f" {w.id} ({w.type}, {w.start:%Y-%m-%d}"
-                    f"{'' if w.end is None else f' to {w.end:%Y-%m-%d}'})",
-                    va="center", ha="left", fontsize=8)
+            if w.uncertain:
+                ax.barh(i, (e - s).days, left=s, height=0.6, facecolor=color, alpha=0.35,
+                        hatch="////", edgecolor=color, lw=0)
+            else:
+                ax.barh(i, (e - s).days, left=s, height=0.6, color=color, alpha=0.8)
+            caption = event_caption(w).removeprefix(w.label).strip()
+            ax.text(s, i, f" {w.id} ({w.type}, {caption[1:-1]})", va="center", ha="left",
+                    fontsize=8)
         if not wins:
             ax.text(0.5, 0.5, "no events: this scenario runs undisturbed", ha="center",
                     va="center", transform=ax.transAxes, color="0.35")
         ax.set_xlim(start, end)
         ax.set_ylim(max(1, len(wins)) - 0.5, -0.5)
         ax.set_yticks([])
+        hatched = "; hatched: dates drawn per replication" if any(
+            w.uncertain for w in wins) else ""
         ax.set_title(f"{scenario.name}: events on the calendar (orange: can cut the supply "
-                     "of some demand sector; green: the others)", fontsize=9, loc="left")
+                     f"of some demand sector; green: the others{hatched})", fontsize=9,
+                     loc="left")
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
-        return png_bytes(fig)
+    return fig
 
 
 def _q(text: str | Path) -> str:

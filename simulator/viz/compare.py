@@ -49,7 +49,8 @@ def scenario_colors(names: Sequence[str]) -> dict[str, str]:
 
 def _event_key(ev: Any) -> tuple:
     return (getattr(ev, "id", ev.label), ev.label, pd.Timestamp(ev.start),
-            None if ev.end is None else pd.Timestamp(ev.end))
+            None if ev.end is None else pd.Timestamp(ev.end),
+            getattr(ev, "start_range", None), getattr(ev, "end_range", None))
 
 
 def _split_events(events: Mapping[str, Sequence[Any]], names: Sequence[str]

@@ -27,6 +27,7 @@ __all__ = [
     "event_caption",
     "event_legend_handles",
     "event_spans",
+    "outer_span",
     "shade_events",
 ]
 
@@ -39,9 +40,23 @@ def _as_ts(x: Any) -> pd.Timestamp | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else pd.Timestamp(x)
 
 
+def _ranges(ev: Any) -> tuple[Any, Any]:
+    """(start_range, end_range) of an event window (None when certain or not given)."""
+    return getattr(ev, "start_range", None), getattr(ev, "end_range", None)
+
+
+def outer_span(ev: Any) -> tuple[Any, Any]:
+    """(earliest start, latest end) an event can have in any replication (end None: open)."""
+    s_rng, e_rng = _ranges(ev)
+    start = s_rng[0] if s_rng is not None else ev.start
+    end = e_rng[1] if e_rng is not None else ev.end
+    return start, end
+
+
 def event_spans(events: Sequence[Any]) -> list[tuple[Any, Any]]:
-    """(start, end) of the disruptions among ``events`` (for :func:`focus_window`)."""
-    return [(e.start, e.end) for e in events if getattr(e, "disruption", True)]
+    """(start, end) of the disruptions among ``events`` (for :func:`focus_window`): the
+    whole window an uncertain one can fall in."""
+    return [outer_span(e) for e in events if getattr(e, "disruption", True)]
 
 
 # --------------------------------------------------------------------------- event drawing
@@ -51,9 +66,26 @@ def _short_date(d: Any) -> str:
 
 
 def event_caption(ev: Any) -> str:
-    """``label (start - end)`` of an event window; ``from start`` when open-ended."""
-    when = (f"{_short_date(ev.start)} to {_short_date(ev.end)}" if ev.end is not None
-            else f"from {_short_date(ev.start)}")
+    """``label (start to end)`` of an event window; ``from start`` when open-ended;
+    ``label (uncertain: low to high, 30-90 days)`` when its start is drawn per replication
+    (then its length, or its end), ``label (start, end uncertain: low to high)`` when only
+    its end is."""
+    s_rng, e_rng = _ranges(ev)
+    if s_rng is not None:
+        d_rng = getattr(ev, "duration_range", None)
+        tail = ("" if ev.end is None
+                else f", {d_rng[0]} days" if d_rng is not None and d_rng[0] == d_rng[1]
+                else f", {d_rng[0]}-{d_rng[1]} days" if d_rng is not None
+                else f", ends {_short_date(e_rng[0])} to {_short_date(e_rng[1])}"
+                if e_rng is not None else f", to {_short_date(ev.end)}")
+        when = f"uncertain: {_short_date(s_rng[0])} to {_short_date(s_rng[1])}{tail}"
+    elif e_rng is not None:
+        when = (f"{_short_date(ev.start)}, end uncertain: {_short_date(e_rng[0])} to "
+                f"{_short_date(e_rng[1])}")
+    elif ev.end is not None:
+        when = f"{_short_date(ev.start)} to {_short_date(ev.end)}"
+    else:
+        when = f"from {_short_date(ev.start)}"
     return f"{ev.label} ({when})"
 
 
@@ -63,13 +95,62 @@ def _visible(events: Sequence[Any], xlim: Window | None) -> list[Any]:
     lo, hi = xlim
     out = []
     for ev in events:
-        start, end = pd.Timestamp(ev.start), _as_ts(ev.end)
+        first, last = outer_span(ev)
+        start, end = pd.Timestamp(first), _as_ts(last)
         if start > hi or (end is not None and end < lo):
             continue
-        if not getattr(ev, "disruption", True) and start < lo:
+        s_rng = _ranges(ev)[0]
+        if not getattr(ev, "disruption", True) and (
+                pd.Timestamp(s_rng[1]) < lo if s_rng is not None else start < lo):
             continue  # a response that began before the window: a line we cannot draw
         out.append(ev)
     return out
+
+
+#: Hatching of the window an uncertain event date can fall in.
+UNCERTAIN_HATCH = "////"
+
+
+def _uncertain_span(ax: Axes, a: pd.Timestamp, b: pd.Timestamp, face: str,
+                    alpha: float) -> None:
+    """The window an uncertain event can fall in: a light hatched span."""
+    ax.axvspan(a, b, facecolor=mpl.colors.to_rgba(face, alpha * 0.6),
+               edgecolor=mpl.colors.to_rgba(face, min(1.0, alpha * 3)), hatch=UNCERTAIN_HATCH,
+               lw=0, zorder=0)
+
+
+def _draw_one(ax: Axes, ev: Any, xlim: Window, face: str, alpha: float, style: str,
+              color: str | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Draw one event on ``ax``; the (from, to) the number bubble centres on."""
+    lo, hi = xlim
+    s_rng, e_rng = _ranges(ev)
+    first, last = outer_span(ev)
+    start = max(pd.Timestamp(first), lo)
+    end = hi if last is None else min(pd.Timestamp(last), hi)
+    disruption = getattr(ev, "disruption", True)
+    if not disruption:
+        if s_rng is None:
+            ax.axvline(start, color=color or "0.3", lw=1.0, ls=(0, (4, 3)), zorder=0.5)
+            return start, start
+        a, b = max(pd.Timestamp(s_rng[0]), lo), min(pd.Timestamp(s_rng[1]), hi)
+        _uncertain_span(ax, a, b, color or "0.3", alpha)
+        return a, b
+    if style == "lines":
+        for edge in (start, end):
+            if lo < edge < hi:
+                ax.axvline(edge, color=color or "black", lw=0.9,
+                           ls=":" if s_rng is None and e_rng is None else "-.", zorder=3)
+        return start, end
+    if s_rng is None and e_rng is None:
+        ax.axvspan(start, end, color=face, alpha=alpha, lw=0, zorder=0)
+        return start, end
+    # in force in every replication: from the latest start to the earliest end
+    sure_a = pd.Timestamp(s_rng[1] if s_rng is not None else ev.start)
+    sure_b = hi if ev.end is None else pd.Timestamp(e_rng[0] if e_rng is not None else ev.end)
+    if sure_a < sure_b:
+        ax.axvspan(max(sure_a, lo), min(sure_b, hi), color=face, alpha=alpha, lw=0, zorder=0)
+    _uncertain_span(ax, start, end, face, alpha)
+    return start, end
 
 
 class DrawnEvents(list):
@@ -114,27 +195,18 @@ def shade_events(axes: Sequence[Axes], events: Sequence[Any], xlim: Window,
     placed = drawn.placed
     k = first_number
     for i, ev in enumerate(_visible(events, xlim)):
-        start = max(pd.Timestamp(ev.start), lo)
-        end = _as_ts(ev.end)
-        end = hi if end is None else min(end, hi)
         disruption = getattr(ev, "disruption", True)
         face = color or EVENT_FACE[i % 2]
         for ax in axes:
-            if disruption and style == "lines":
-                for edge in (start, end):
-                    if lo < edge < hi:
-                        ax.axvline(edge, color=color or "black", lw=0.9, ls=":", zorder=3)
-            elif disruption:
-                ax.axvspan(start, end, color=face, alpha=alpha, lw=0, zorder=0)
-                if owner_color is not None and ax is number_ax:
-                    ax.axvspan(start, end, ymin=0.985, ymax=1.0, color=owner_color, lw=0,
-                               zorder=0.4)
-            else:
-                ax.axvline(start, color=color or "0.3", lw=1.0, ls=(0, (4, 3)), zorder=0.5)
+            a, b = _draw_one(ax, ev, xlim, face, alpha, style, color)
+            if disruption and style != "lines" and owner_color is not None and ax is number_ax:
+                ax.axvspan(a, b, ymin=0.985, ymax=1.0, color=owner_color, lw=0, zorder=0.4)
         if numbered:
-            # over the middle of a closed window; at the start of an open-ended one (its
-            # middle would depend on the window drawn) or of a response
-            x = start + (end - start) / 2 if disruption and ev.end is not None else start
+            # over the middle of a closed window (or of the window an uncertain date can
+            # fall in); at the start of an open-ended one (its middle would depend on the
+            # window drawn) or of a response
+            closed = (disruption and ev.end is not None) or _ranges(ev)[0] is not None
+            x = a + (b - a) / 2 if closed else a
             frac = (x - lo).total_seconds() / width
             level = 0
             while any(abs(frac - f) < 0.028 and lv == level for f, lv in placed):
@@ -162,8 +234,15 @@ def event_legend_handles(drawn: Sequence[tuple[int, Any]], *, color: str | None 
     (without ``(n)`` unless ``numbered``; dates on a second line with ``wrap``)."""
     handles, labels = [], []
     for i, (k, ev) in enumerate(drawn):
-        if getattr(ev, "disruption", True) and style == "lines":
-            handles.append(Line2D([], [], color=color or "black", lw=0.9, ls=":"))
+        uncertain = any(r is not None for r in _ranges(ev))
+        if uncertain and style != "lines":
+            face = color or (EVENT_FACE[i % 2] if getattr(ev, "disruption", True) else "0.3")
+            handles.append(Patch(facecolor=mpl.colors.to_rgba(face, alpha * 1.5),
+                                 edgecolor=owner_color or mpl.colors.to_rgba(face, 0.6),
+                                 hatch=UNCERTAIN_HATCH, lw=1.5 if owner_color else 0))
+        elif getattr(ev, "disruption", True) and style == "lines":
+            handles.append(Line2D([], [], color=color or "black", lw=0.9,
+                                  ls="-." if uncertain else ":"))
         elif getattr(ev, "disruption", True) and owner_color is not None:
             handles.append(Patch(facecolor=mpl.colors.to_rgba(EVENT_FACE[i % 2], alpha * 2.5),
                                  edgecolor=owner_color, lw=1.5))

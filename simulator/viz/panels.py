@@ -311,8 +311,11 @@ def _origin_mix_figure(flows, production, scenario_name, replications, stages, d
     if drawn:
         eh, el = event_legend_handles(drawn, color="black", style="lines", numbered=False,
                                       wrap=True)
-        fig.legend(eh, el, loc="outside right lower", frameon=False,
-                   title="Events (dotted:\nstart and end)", fontsize=8, title_fontsize=8)
+        vague = any(getattr(ev, "uncertain", False) for _, ev in drawn)
+        title = ("Events (dotted: start and end;\ndash-dot: earliest start\nand latest end)"
+                 if vague else "Events (dotted:\nstart and end)")
+        fig.legend(eh, el, loc="outside right lower", frameon=False, title=title, fontsize=8,
+                   title_fontsize=8)
     if zoomed:
         fig.supxlabel(_window_note(xlim, full), fontsize=8, color="0.35")
     return fig
