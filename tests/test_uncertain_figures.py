@@ -16,7 +16,7 @@ from simulator.analysis import event_windows
 from simulator.runner import run_scenario
 from simulator.scenario import load_scenario
 from simulator.viz import fan_chart, overlay_figure
-from simulator.viz.fan import event_caption
+from simulator.viz.events import event_caption
 from tests.conftest import CHAIN, deep_update
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,16 +25,18 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..analysis.kpis import fill_rate, fill_rate_curve
 from .curves import _RC, PALETTE, TARGET, _date_axis, _step_days
+from .events import (
+    event_legend_handles,
+    event_spans,
+    shade_events,
+)
 from .fan import (
     _style,
     _window_note,
-    event_legend_handles,
-    event_spans,
     fill_rate_ylim,
     percent_axis,
     quantile_frame,
     resolve_window,
-    shade_events,
     shortfall_spans,
     wrap_notes,
 )

@@ -8,8 +8,8 @@ numbered; the legend lists them with their dates.
 By default the chart shows only the groups that ran short (largest shortfall first, at most
 ``max_groups``) and zooms the date axis onto the disruption when it is short compared with the
 horizon; both are stated on the figure. The helpers here (:func:`quantile_frame`,
-:func:`focus_window`, :func:`shade_events`...) are shared by the other figures of
-:mod:`simulator.viz`.
+:func:`focus_window`...) are shared by the other figures of :mod:`simulator.viz`; events are
+drawn by :mod:`simulator.viz.events`.
 """
 
 from __future__ import annotations
@@ -40,29 +40,19 @@ from .curves import (
     percentiles_by_row,
 )
 from .events import (
-    EVENT_FACE,
-    DrawnEvents,
     Window,
-    event_caption,
     event_legend_handles,
     event_spans,
     shade_events,
 )
 
 __all__ = [
-    "EVENT_FACE",
-    "DrawnEvents",
-    "Window",
-    "event_caption",
-    "event_legend_handles",
-    "event_spans",
     "fan_chart",
     "fill_rate_ylim",
     "focus_window",
     "percent_axis",
     "quantile_frame",
     "select_groups",
-    "shade_events",
     "stable_colors",
     "wrap_notes",
 ]

@@ -23,20 +23,22 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from ..analysis.concentration import origin_mix, stage_concentration
 from ..analysis.kpis import fill_rate_curve
 from .curves import _RC, PALETTE, TARGET, _date_axis, _step_days, _tonnes, group_colors
-from .fan import (
-    EPS_T,
+from .events import (
     DrawnEvents,
     Window,
+    event_legend_handles,
+    event_spans,
+    shade_events,
+)
+from .fan import (
+    EPS_T,
     _reps_text,
     _style,
     _window_note,
-    event_legend_handles,
-    event_spans,
     fill_rate_ylim,
     percent_axis,
     quantile_frame,
     resolve_window,
-    shade_events,
     shortfall_spans,
     spare_panel,
     wrap_notes,

@@ -13,16 +13,18 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .curves import _RC, PALETTE, _date_axis
-from .fan import (
+from .events import (
     Window,
+    event_legend_handles,
+    event_spans,
+    shade_events,
+)
+from .fan import (
     _reps_text,
     _style,
     _window_note,
-    event_legend_handles,
-    event_spans,
     quantile_frame,
     resolve_window,
-    shade_events,
 )
 
 __all__ = ["moving_spans", "price_figure", "price_overlay_figure"]
