@@ -8,6 +8,7 @@ import ast
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import simulator.engine as engine
@@ -73,3 +74,36 @@ def test_progress_counts_every_unit_once(tmp_path: Path) -> None:
     again = run_sweep(plan, tmp_path / "out", on_plan=lambda u, s: planned.append((u, s)),
                       on_done=done.append)
     assert planned[-1] == (0, 4) and len(done) == 8 and again.computed == []
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(),
+                    reason="needs the fork start method to patch workers")
+def test_a_dead_worker_is_named_like_a_runs(tmp_path: Path, monkeypatch) -> None:
+    """A pool worker killed on a point's replication: the sweep says which point and
+    replication, in the words ``critmin run`` uses, and keeps the points finished before."""
+    import os
+    import signal
+
+    from simulator.runner import ProcessPoolEvaluator
+
+    plan = plan_sweep(load_sweep(write_outage(tmp_path, GRID)))
+    bad = next(p for p in plan.points if p.values["events.mine_outage.duration_days"] == 30)
+    real = engine.run_replication
+
+    def run_replication(scenario, seed, replication):  # forked workers inherit it
+        if scenario.events["mine_outage"].duration_days == 30:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(scenario, seed=seed, replication=replication)
+
+    monkeypatch.setattr(engine, "run_replication", run_replication)
+    out = tmp_path / "out"
+    with ProcessPoolEvaluator(2, mp_context="fork") as ev, pytest.raises(SweepFailed) as info:
+        run_sweep(plan, out, evaluator=ev)
+    message = str(info.value)
+    assert message.startswith("a worker process died while running point "), message
+    assert f"point {bad.hash}: replication(s) " in message and "(seed 3)" in message
+    assert "killed by signal 9 (SIGKILL)" in message
+    assert json.loads((out / "sweep.json").read_text())["status"] == "failed"
+    for f in (out / "points").glob("*.parquet"):  # whatever was kept is whole
+        assert f.stem != bad.hash
+        assert sorted(pd.read_parquet(f)["replication"].unique()) == [0, 1]
