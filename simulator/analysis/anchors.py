@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..scenario.events import AllExcept
 from ..scenario.models import Scenario
 
@@ -26,6 +28,7 @@ __all__ = [
     "Anchor",
     "DateRange",
     "EventWindow",
+    "anchor_tables",
     "disruption_start",
     "drawn_starts",
     "event_windows",
@@ -420,6 +423,24 @@ def _anchors(scenario: Scenario, event_id: str | None, candidates: Mapping[str, 
         first = min(eids, key=start, default=None)
         out[did] = None if first is None else Anchor(first, start(first))
     return out
+
+
+def anchor_tables(scenario: Scenario, rep: np.ndarray, event_id: str | None,
+                   anchors: Mapping[str, Anchor | None] | None, seed: int | None
+                   ) -> tuple[np.ndarray, list[Mapping[str, Anchor | None]]]:
+    """For the metrics of rows of replications ``rep``: the replication ids and one anchor
+    table per replication (:func:`replication_anchors`) when event starts are uncertain
+    (``ValueError`` without the run's ``seed``), else no ids and one table for all
+    (``anchors`` if given, else :func:`tts_anchors`)."""
+    if anchors is not None or not uncertain_starts(scenario):
+        return np.empty(0, dtype=np.int64), [anchors if anchors is not None
+                                             else tts_anchors(scenario, event_id)]
+    if seed is None:
+        raise ValueError(f"scenario {scenario.name!r} has uncertain event dates: the time to "
+                         "survive needs the run's seed to count from each replication's date")
+    reps = np.unique(rep)
+    by_rep = replication_anchors(scenario, seed, reps.tolist(), event_id)
+    return reps, [by_rep[int(r)] for r in reps]
 
 
 def group_anchor(scenario: Scenario, anchors: Mapping[str, Anchor | None], demand_id: str,

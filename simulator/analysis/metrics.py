@@ -28,15 +28,14 @@ from ..scenario.models import Scenario
 from .anchors import (
     Anchor,
     EventWindow,
+    anchor_tables,
     disruption_start,
     event_windows,
     group_anchor,
     plant_starts,
-    replication_anchors,
-    tts_anchors,
-    uncertain_starts,
 )
 from .kpis import fill_rate
+from .value_at_risk import demand_units, value_at_risk
 
 __all__ = [
     "METRIC_COLUMNS",
@@ -221,7 +220,7 @@ def replication_metrics(
     did_codes, did_vals = _sorted_codes(ts["demand_id"])
     first_of = np.unique(did_codes, return_index=True)[1]
     labels = [{c: str(ts[c].iloc[first_of[k]]) for c in _LABELS} for k in range(len(did_vals))]
-    reps, tables = _anchor_tables(scenario, rep, event_id, anchors, seed)
+    reps, tables = anchor_tables(scenario, rep, event_id, anchors, seed)
     table = [[group_anchor(scenario, t, str(did), labels[k]) for k, did in enumerate(did_vals)]
              for t in tables]  # [anchor table][demand code]
     anchor_day = np.array([[np.nan if a is None else scenario.day_of(a.date) for a in row]
@@ -293,84 +292,11 @@ def replication_metrics(
         "resilience_loss_pct_days": res["resilience_loss_pct_days"],
         "stockpile_drawdown_t": res["stockpile_drawdown_t"],
     })
-    unit, kg = _units(scenario, out["demand_id"])
+    unit, kg = demand_units(scenario, out["demand_id"])
     out["unit"] = unit
     out["units_short"] = out["cumulative_shortfall_t"].to_numpy() * 1000.0 / kg
-    out["value_at_risk_usd"] = _value_at_risk(ts, scenario, prices, out)
+    out["value_at_risk_usd"] = value_at_risk(ts, scenario, prices, out)
     return out[METRIC_COLUMNS]
-
-
-def _anchor_tables(scenario: Scenario, rep: np.ndarray, event_id: str | None,
-                   anchors: Mapping[str, Anchor | None] | None, seed: int | None
-                   ) -> tuple[np.ndarray, list[Mapping[str, Anchor | None]]]:
-    """The replication ids and one anchor table per replication when event starts are
-    uncertain, else no ids and one table for all."""
-    if anchors is not None or not uncertain_starts(scenario):
-        return np.empty(0, dtype=np.int64), [anchors if anchors is not None
-                                             else tts_anchors(scenario, event_id)]
-    if seed is None:
-        raise ValueError(f"scenario {scenario.name!r} has uncertain event dates: the time to "
-                         "survive needs the run's seed to count from each replication's date")
-    reps = np.unique(rep)
-    by_rep = replication_anchors(scenario, seed, reps.tolist(), event_id)
-    return reps, [by_rep[int(r)] for r in reps]
-
-
-def _value_at_risk(ts: pd.DataFrame, scenario: Scenario, prices: pd.DataFrame | None,
-                   out: pd.DataFrame) -> np.ndarray:
-    """``value_at_risk_usd`` for the rows of ``out`` (see :func:`replication_metrics`)."""
-    nan = np.full(len(out), np.nan)
-    if prices is None or prices.empty or ts.empty:
-        return nan
-    priced_materials = pd.unique(prices["material"].astype(str))
-    ts = ts[ts["material"].astype(str).isin(priced_materials)]  # few rows: magnets are not
-    if ts.empty:
-        return nan
-    home = scenario.market.home
-    country = ts["country"].astype(str)
-    market = (country.where(country == home, "ex-" + str(home)) if home is not None
-              else pd.Series("world", index=ts.index))
-    rows = pd.DataFrame({
-        "replication": (ts["replication"].to_numpy(dtype=np.int64) if "replication" in ts
-                        else np.zeros(len(ts), dtype=np.int64)),
-        "day": ts["day"].to_numpy(dtype=np.int64),
-        "demand_id": ts["demand_id"].astype(str).to_numpy(),
-        "material": ts["material"].astype(str).to_numpy(),
-        "market": market.to_numpy(),
-        "shortfall_t": ts["shortfall_t"].to_numpy(dtype=np.float64)})
-    px = pd.DataFrame({
-        "replication": (prices["replication"].to_numpy(dtype=np.int64)
-                        if "replication" in prices else np.zeros(len(prices), dtype=np.int64)),
-        "day": prices["day"].to_numpy(dtype=np.int64),
-        "material": prices["material"].astype(str).to_numpy(),
-        "market": prices["market"].astype(str).to_numpy(),
-        "price": prices["price_usd_per_kg"].to_numpy(dtype=np.float64)})
-    priced = rows.merge(px, on=["replication", "day", "material", "market"], how="inner")
-    if priced.empty:
-        return nan
-    priced["usd"] = priced["shortfall_t"] * 1000.0 * priced["price"]
-    value = priced.groupby(["replication", "demand_id"], sort=False)["usd"].sum()
-    keys = pd.MultiIndex.from_arrays([out["replication"].to_numpy(dtype=np.int64),
-                                      out["demand_id"].astype(str).to_numpy()])
-    return value.reindex(keys).to_numpy(dtype=np.float64)
-
-
-def _units(scenario: Scenario, demand_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(unit name, kg per unit) per row: the demand sector's ``units`` ("" and NaN without,
-    and for a summed group whose members do not all share one unit and intensity)."""
-    table: dict[str, tuple[str, float]] = {}
-    for did in pd.unique(demand_ids):
-        d = scenario.demand.get(str(did))
-        if d is not None:
-            table[did] = (d.units.name, d.units.kg_per_unit) if d.units else ("", np.nan)
-            continue
-        members = {(m.units.name, m.units.kg_per_unit) if m.units else None
-                   for m in scenario.demand.values() if str(did) in (m.sector, m.country)}
-        only = next(iter(members)) if len(members) == 1 else None
-        table[did] = only if only is not None else ("", np.nan)
-    names = np.array([table[d][0] for d in demand_ids], dtype=object)
-    kg = np.array([table[d][1] for d in demand_ids], dtype=np.float64)
-    return names, kg
 
 
 _BLOCK_ROWS = 1 << 19
