@@ -121,3 +121,17 @@ def test_app_timeline_and_report_table_say_uncertain(scenario) -> None:
     row = table.split("my_stop")[1].split("</tr>")[0]
     stop = next(w for w in event_windows(scenario) if w.id == "my_stop")
     assert LABEL in row and stop.start.isoformat() not in row
+
+
+def test_a_plant_with_an_uncertain_start_is_marked_over_its_range(tmp_path) -> None:
+    from simulator.analysis import plant_starts
+
+    data = deep_update(CHAIN, {"name": "late_plant", "facilities": {"au_refinery": {
+        "country": "AU", "recipe": "refining", "capacity_tpy": 500,
+        "start_date": {"triangular": ["2024-06-01", "2024-09-01", "2025-06-01"]}}}})
+    path = tmp_path / "late_plant.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    (plant,) = plant_starts(load_scenario(path))
+    assert plant.start_range == (dt.date(2024, 6, 1), dt.date(2025, 6, 1))
+    assert event_caption(plant) == ("new plant au_refinery (AU) "
+                                    "(uncertain: 2024-06-01 to 2025-06-01)")
