@@ -135,3 +135,27 @@ def test_a_plant_with_an_uncertain_start_is_marked_over_its_range(tmp_path) -> N
     assert plant.start_range == (dt.date(2024, 6, 1), dt.date(2025, 6, 1))
     assert event_caption(plant) == ("new plant au_refinery (AU) "
                                     "(uncertain: 2024-06-01 to 2025-06-01)")
+
+
+def test_price_overlay_marks_the_events_of_every_scenario() -> None:
+    """The compared scenario's uncertain stop (not the reference's) is what the price overlay
+    zooms onto; it is drawn and named, not left unexplained."""
+    import pandas as pd
+
+    from simulator.analysis import EventWindow
+    from simulator.viz.prices import price_overlay_figure
+
+    days = pd.date_range("2024-01-01", "2026-01-01", freq="7D")
+    frame = pd.DataFrame({"replication": 0, "day": range(len(days)), "date": days,
+                          "material": "oxide", "market": "world",
+                          "price_usd_per_kg": 50.0})
+    stop = EventWindow("my_stop", "facility_outage", "outage my_refinery",
+                       dt.date(2024, 11, 1), dt.date(2024, 12, 16), True,
+                       (LOW, HIGH), (LOW + dt.timedelta(days=30), HIGH + dt.timedelta(days=60)),
+                       (30, 60))
+    fig = price_overlay_figure({"base": frame, "stop": frame}, "oxide",
+                               events={"base": [], "stop": [stop]}, window=None)
+    spans = [s for ax in fig.axes for s in _spans(ax)]
+    assert any(lo <= LOW and hi >= HIGH + dt.timedelta(days=60) for lo, hi in spans)
+    legend = " ".join(t.get_text() for lg in fig.legends for t in lg.get_texts())
+    assert f"stop only: outage my_refinery ({LABEL}, 30-60 days)" in legend
