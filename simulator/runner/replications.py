@@ -6,8 +6,9 @@
   picklable arguments): a few consecutive replications in, a list of compact
   :class:`ReplicationPayload` out (Arrow tables and small summaries, no large DataFrames).
 - :func:`run_scenario` submits batches to an evaluator (``SequentialEvaluator`` by default; a
-  process pool or Dask, see :mod:`simulator.runner.executors`), puts finished replications back
-  in replication order whatever order they complete in, and hands each to a sink: in memory
+  process pool or Dask, see :mod:`simulator.runner.executors`) through the driver that sweeps
+  use too (:class:`~simulator.runner.driver.Driver`), which puts finished replications back
+  in replication order whatever order they complete in; each goes to a sink: in memory
   (the returned :class:`RunResults` then holds the tables) or a
   :class:`~simulator.runner.store.RunWriter` that appends them to Parquet files as they come.
 
