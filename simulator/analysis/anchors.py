@@ -460,7 +460,8 @@ def group_anchor(scenario: Scenario, anchors: Mapping[str, Anchor | None], deman
 
 def disruption_start(scenario: Scenario, event_id: str | None = None) -> dt.date | None:
     """Start of event ``event_id`` (any type; ``KeyError`` if unknown), or the earliest
-    default anchor of the scenario's demand sectors (:func:`tts_anchors`), or ``None``."""
+    default anchor of the scenario's demand sectors (:func:`tts_anchors`), or ``None``; the
+    central date of an uncertain start (a replication's own: :func:`drawn_starts`)."""
     if event_id is not None:
         check_event(scenario, event_id)
         return event_start(scenario.events[event_id], scenario)
