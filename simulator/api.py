@@ -96,7 +96,7 @@ def simulate(scenario: Any, params: Mapping[str, Any] | None = None,
     kpi_parts, fills, shorts, days = [], [], [], None
     for r in ids:
         res = run_replication(sc, seed=seed, replication=r)
-        kpi_parts.append(replication_kpis(res.timeseries, sc, r, disruption))
+        kpi_parts.append(replication_kpis(res.timeseries, sc, r, disruption, seed))
         per_day = res.timeseries.groupby("day", sort=True)[["demand_t", "delivered_t",
                                                              "shortfall_t"]].sum()
         fills.append(fill_rate(per_day["delivered_t"], per_day["demand_t"]))

@@ -5,6 +5,8 @@
   judged on the static network (sourcing suppliers and alternatives, recipes, facilities);
 - :func:`tts_anchors`: per demand sector, the anchor of the time to survive: a named event,
   else the first event that can reduce that sector's supply (docs/metrics.md, "The anchor");
+  :func:`replication_anchors`: the same per replication, at each replication's drawn dates
+  when event dates are uncertain (:func:`drawn_starts`);
 - :func:`disruption_start`: the earliest anchor of the scenario (or a named event's start).
 """
 
@@ -16,19 +18,27 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..scenario.events import AllExcept
 from ..scenario.models import Scenario
 
 __all__ = [
     "SUPPLY_EVENT_TYPES",
     "Anchor",
+    "DateRange",
     "EventWindow",
+    "anchor_tables",
     "disruption_start",
+    "drawn_starts",
     "event_windows",
     "group_anchor",
     "plant_starts",
     "reduces_supply",
+    "replication_anchors",
+    "start_path",
     "tts_anchors",
+    "uncertain_starts",
 ]
 
 #: Event types that can reduce supply (a demand shock moves demand; agreements, stockpile
@@ -38,9 +48,18 @@ SUPPLY_EVENT_TYPES = ("export_control", "facility_outage", "logistics_disruption
 Lane = tuple[str, str, str]  # (buyer country, material, supplier country)
 
 
+DateRange = tuple[dt.date, dt.date]
+
+
 @dataclass(frozen=True)
 class EventWindow:
-    """One scenario event as a dated window (``end`` exclusive; ``None`` = open-ended)."""
+    """One scenario event as a dated window (``end`` exclusive; ``None`` = open-ended).
+
+    ``start`` and ``end`` are the dates the scenario holds (an uncertain date's central
+    value); ``start_range`` / ``end_range`` are the lowest and highest dates an uncertain
+    start / end can take in a replication (``None`` when certain) and ``duration_range``
+    the lowest and highest ``duration_days`` of an outage whose start or length is
+    uncertain."""
 
     id: str
     type: str
@@ -49,6 +68,24 @@ class EventWindow:
     end: dt.date | None
     disruption: bool = False
     """Whether it can reduce the supply of some demand sector (:func:`reduces_supply`)."""
+    start_range: DateRange | None = None
+    end_range: DateRange | None = None
+    duration_range: tuple[int, int] | None = None
+
+    @property
+    def uncertain(self) -> bool:
+        """Whether the window's start or end differs between replications."""
+        return self.start_range is not None or self.end_range is not None
+
+    @property
+    def earliest(self) -> dt.date:
+        """The earliest day the event can be in force."""
+        return self.start_range[0] if self.start_range is not None else self.start
+
+    @property
+    def latest_end(self) -> dt.date | None:
+        """The latest (exclusive) end it can have; ``None``: open-ended."""
+        return self.end_range[1] if self.end_range is not None else self.end
 
 
 @dataclass(frozen=True)
@@ -70,6 +107,58 @@ def event_start(ev: Any, scenario: Scenario) -> dt.date:
     if ev.type == "cooperation_agreement":
         return ev.signed
     return ev.start if ev.start is not None else scenario.start_date
+
+
+def start_path(event_id: str, ev: Any) -> str:
+    """The parameter path of an event's start (:func:`event_start`), e.g.
+    ``events.ban.effective``."""
+    field = {"export_control": "effective", "cooperation_agreement": "signed"}.get(ev.type,
+                                                                                 "start")
+    return f"events.{event_id}.{field}"
+
+
+def uncertain_starts(scenario: Scenario) -> dict[str, DateRange]:
+    """Events whose start is a distribution: event id -> (lowest, highest) date it can draw."""
+    return {eid: rng for eid, ev in scenario.events.items()
+            if (rng := _date_bounds(scenario, start_path(eid, ev))) is not None}
+
+
+def drawn_starts(scenario: Scenario, seed: int, replication: int) -> dict[str, dt.date]:
+    """The start of every event with an uncertain start in replication ``replication`` of
+    root ``seed``: the date the engine draws (the same stream, the same rounding)."""
+    from ..engine.rng import RandomStreams
+    from ..scenario.distributions import draw_param
+
+    streams = RandomStreams(seed, replication)
+    return {eid: dt.date.fromordinal(round(draw_param(scenario, start_path(eid, ev),
+                                                      streams.get)))
+            for eid, ev in scenario.events.items()
+            if start_path(eid, ev) in scenario.uncertainty}
+
+
+def _date_bounds(scenario: Scenario, path: str) -> DateRange | None:
+    dist = scenario.uncertainty.get(path)
+    if dist is None:
+        return None
+    low, high = dist.bounds()
+    return dt.date.fromordinal(round(low)), dt.date.fromordinal(round(high))
+
+
+def _ranges(scenario: Scenario, eid: str, ev: Any, start: dt.date, end: dt.date | None
+            ) -> tuple[DateRange | None, DateRange | None, tuple[int, int] | None]:
+    """(start_range, end_range, duration_range) of an event (see :class:`EventWindow`)."""
+    s_rng = _date_bounds(scenario, start_path(eid, ev))
+    e_rng = _date_bounds(scenario, f"events.{eid}.end")
+    d_rng = None
+    if ev.type == "facility_outage" and ev.end is None and ev.duration_days is not None:
+        dist = scenario.uncertainty.get(f"events.{eid}.duration_days")
+        d_lo, d_hi = ((round(dist.bounds()[0]), round(dist.bounds()[1])) if dist is not None
+                      else (ev.duration_days, ev.duration_days))
+        if s_rng is not None or dist is not None:
+            lo, hi = s_rng or (start, start)
+            e_rng = (lo + dt.timedelta(days=d_lo), hi + dt.timedelta(days=d_hi))
+            d_rng = (d_lo, d_hi)
+    return s_rng, e_rng if end is not None else None, d_rng
 
 
 def _event_end(ev: Any, start: dt.date) -> dt.date | None:
@@ -114,7 +203,8 @@ def event_windows(scenario: Scenario) -> list[EventWindow]:
 
     Start: :func:`event_start`. End: the event's ``end`` (exclusive), ``start +
     duration_days`` for an outage, else ``None``. An event with ``probability < 1`` is
-    listed at its scheduled dates."""
+    listed at its scheduled dates; one whose dates are distributions at their central
+    values, with the range they can take (``start_range``, ``end_range``)."""
     net = _Network(scenario)
     labels = {eid: _event_label(eid, ev) for eid, ev in scenario.events.items()}
     count = Counter(labels.values())
@@ -123,7 +213,9 @@ def event_windows(scenario: Scenario) -> list[EventWindow]:
         start = event_start(ev, scenario)
         hits = any(reduces_supply(scenario, eid, did, net) for did in scenario.demand)
         label = labels[eid] if count[labels[eid]] == 1 else f"{labels[eid]} ({eid})"
-        out.append(EventWindow(eid, ev.type, label, start, _event_end(ev, start), hits))
+        end = _event_end(ev, start)
+        out.append(EventWindow(eid, ev.type, label, start, end, hits,
+                               *_ranges(scenario, eid, ev, start, end)))
     return sorted(out, key=lambda w: w.start)
 
 
@@ -134,7 +226,8 @@ def plant_starts(scenario: Scenario) -> list[EventWindow]:
     from ..engine.network import facility_specs
 
     out = [EventWindow(spec.fid, "plant_start", f"new plant {spec.fid} ({spec.country})",
-                       spec.start_date, None)
+                       spec.start_date, None,
+                       start_range=_date_bounds(scenario, f"facilities.{spec.fid}.start_date"))
            for spec in facility_specs(scenario, scenario.events)
            if spec.start_date is not None and spec.capacity_tpy > 0
            and scenario.start_date < spec.start_date < scenario.end_date]
@@ -291,25 +384,68 @@ def check_event(scenario: Scenario, event_id: str) -> None:
                        f"(events: {known})")
 
 
-def tts_anchors(scenario: Scenario, event_id: str | None = None) -> dict[str, Anchor | None]:
+def tts_anchors(scenario: Scenario, event_id: str | None = None,
+                starts: Mapping[str, dt.date] | None = None) -> dict[str, Anchor | None]:
     """Per demand sector id, the anchor of its time to first shortfall.
 
     With ``event_id``: that event (any type) for every sector; ``KeyError`` listing the
     known ids if there is no such event. Otherwise the first event, by start date
     (:func:`event_windows` order), that :func:`reduces_supply` of the sector, at its
-    scheduled date even when ``probability < 1``; ``None`` when no event does."""
+    scheduled date even when ``probability < 1``; ``None`` when no event does. ``starts``
+    gives the dates of events whose start differs from the scenario's (one replication's
+    draws, :func:`drawn_starts`)."""
+    return _anchors(scenario, event_id, _candidates(scenario, event_id), starts or {})
+
+
+def replication_anchors(scenario: Scenario, seed: int, replications: Iterable[int],
+                        event_id: str | None = None) -> dict[int, dict[str, Anchor | None]]:
+    """:func:`tts_anchors` of each replication of root ``seed``, at the event dates drawn in
+    it (the same for every replication when no event start is uncertain)."""
+    candidates = _candidates(scenario, event_id)
+    return {int(r): _anchors(scenario, event_id, candidates,
+                             drawn_starts(scenario, seed, int(r))) for r in replications}
+
+
+def _candidates(scenario: Scenario, event_id: str | None) -> dict[str, list[str]]:
+    """Per demand sector, the events that can anchor it, in declaration order."""
     sc = scenario
     if event_id is not None:
         check_event(sc, event_id)
-        anchor = Anchor(event_id, event_start(sc.events[event_id], sc))
-        return dict.fromkeys(sc.demand, anchor)
+        return {did: [event_id] for did in sc.demand}
     net = _Network(sc)
-    order = sorted(sc.events, key=lambda eid: event_start(sc.events[eid], sc))
+    return {did: [eid for eid in sc.events if reduces_supply(sc, eid, did, net)]
+            for did in sc.demand}
+
+
+def _anchors(scenario: Scenario, event_id: str | None, candidates: Mapping[str, list[str]],
+             starts: Mapping[str, dt.date]) -> dict[str, Anchor | None]:
+    """The earliest candidate of each sector (ties: declaration order) at its start."""
+    def start(eid: str) -> dt.date:
+        return starts.get(eid) or event_start(scenario.events[eid], scenario)
+
     out: dict[str, Anchor | None] = {}
-    for did in sc.demand:
-        first = next((eid for eid in order if reduces_supply(sc, eid, did, net)), None)
-        out[did] = None if first is None else Anchor(first, event_start(sc.events[first], sc))
+    for did, eids in candidates.items():
+        first = min(eids, key=start, default=None)
+        out[did] = None if first is None else Anchor(first, start(first))
     return out
+
+
+def anchor_tables(scenario: Scenario, rep: np.ndarray, event_id: str | None,
+                   anchors: Mapping[str, Anchor | None] | None, seed: int | None
+                   ) -> tuple[np.ndarray, list[Mapping[str, Anchor | None]]]:
+    """For the metrics of rows of replications ``rep``: the replication ids and one anchor
+    table per replication (:func:`replication_anchors`) when event starts are uncertain
+    (``ValueError`` without the run's ``seed``), else no ids and one table for all
+    (``anchors`` if given, else :func:`tts_anchors`)."""
+    if anchors is not None or not uncertain_starts(scenario):
+        return np.empty(0, dtype=np.int64), [anchors if anchors is not None
+                                             else tts_anchors(scenario, event_id)]
+    if seed is None:
+        raise ValueError(f"scenario {scenario.name!r} has uncertain event dates: the time to "
+                         "survive needs the run's seed to count from each replication's date")
+    reps = np.unique(rep)
+    by_rep = replication_anchors(scenario, seed, reps.tolist(), event_id)
+    return reps, [by_rep[int(r)] for r in reps]
 
 
 def group_anchor(scenario: Scenario, anchors: Mapping[str, Anchor | None], demand_id: str,
@@ -329,7 +465,8 @@ def group_anchor(scenario: Scenario, anchors: Mapping[str, Anchor | None], deman
 
 def disruption_start(scenario: Scenario, event_id: str | None = None) -> dt.date | None:
     """Start of event ``event_id`` (any type; ``KeyError`` if unknown), or the earliest
-    default anchor of the scenario's demand sectors (:func:`tts_anchors`), or ``None``."""
+    default anchor of the scenario's demand sectors (:func:`tts_anchors`), or ``None``; the
+    central date of an uncertain start (a replication's own: :func:`drawn_starts`)."""
     if event_id is not None:
         check_event(scenario, event_id)
         return event_start(scenario.events[event_id], scenario)

@@ -24,13 +24,15 @@ ALL = "all"
 
 
 def replication_kpis(timeseries: pd.DataFrame, scenario: Scenario, replication: int,
-                     disruption: str | None = None) -> pd.DataFrame:
+                     disruption: str | None = None, seed: int | None = None
+                     ) -> pd.DataFrame:
     """Long KPI rows (:data:`POINT_COLUMNS`) of one replication's engine ``timeseries``: every
     :data:`KPIS` per demand sector (:func:`replication_metrics`, the
     time to survive counted from ``disruption`` or each sector's default anchor), and
-    :data:`TOTAL_KPIS` over all demand (``demand_id`` ``all``)."""
+    :data:`TOTAL_KPIS` over all demand (``demand_id`` ``all``); ``seed``: the run's root seed
+    (needed when event dates are uncertain)."""
     ts = timeseries.assign(replication=np.int32(replication))
-    m = replication_metrics(ts, scenario, event_id=disruption)
+    m = replication_metrics(ts, scenario, event_id=disruption, seed=seed)
     keys = ["demand_id", "country", "sector", "material"]
     long = m.melt(id_vars=keys, value_vars=list(KPIS), var_name="kpi", value_name="value")
     demand, delivered = float(m["demand_t"].sum()), float(m["delivered_t"].sum())

@@ -28,13 +28,14 @@ from ..scenario.models import Scenario
 from .anchors import (
     Anchor,
     EventWindow,
+    anchor_tables,
     disruption_start,
     event_windows,
     group_anchor,
     plant_starts,
-    tts_anchors,
 )
 from .kpis import fill_rate
+from .value_at_risk import demand_units, value_at_risk
 
 __all__ = [
     "METRIC_COLUMNS",
@@ -161,6 +162,7 @@ def replication_metrics(
     event_id: str | None = None,
     anchors: Mapping[str, Anchor | None] | None = None,
     prices: pd.DataFrame | None = None,
+    seed: int | None = None,
 ) -> pd.DataFrame:
     """One row per replication x demand sector, columns :data:`METRIC_COLUMNS`.
 
@@ -180,7 +182,10 @@ def replication_metrics(
     - ``tts_anchor_event``, ``tts_anchor_date``: the event the time to survive counts from
       and its start (``""`` and NaT if none): ``anchors[demand_id]`` if given, else
       :func:`tts_anchors` (``event_id`` for every sector, or per sector the first event that
-      reduces its supply); a summed group gets :func:`group_anchor`;
+      reduces its supply); a summed group gets :func:`group_anchor`. An event whose start
+      is uncertain counts from the date drawn in each replication
+      (:func:`replication_anchors`), which needs the run's root ``seed`` (``ValueError``
+      without it);
     - ``time_to_survive_days``: first step at or after the anchor date with shortfall
       > 1e-9 t, minus the anchor date, in days (NaN: no shortfall, or no anchor);
     - ``time_to_recover_days``: first step k at or after the trough from which Q stays
@@ -213,22 +218,22 @@ def replication_metrics(
     rep = (ts["replication"].to_numpy(dtype=np.int64) if "replication" in ts.columns
            else np.zeros(n, dtype=np.int64))
     did_codes, did_vals = _sorted_codes(ts["demand_id"])
-    if anchors is None:
-        anchors = tts_anchors(scenario, event_id)
     first_of = np.unique(did_codes, return_index=True)[1]
-    group_anchors = [
-        group_anchor(scenario, anchors, str(did),
-                     {c: str(ts[c].iloc[first_of[k]]) for c in _LABELS})
-        for k, did in enumerate(did_vals)]
+    labels = [{c: str(ts[c].iloc[first_of[k]]) for c in _LABELS} for k in range(len(did_vals))]
+    reps, tables = anchor_tables(scenario, rep, event_id, anchors, seed)
+    table = [[group_anchor(scenario, t, str(did), labels[k]) for k, did in enumerate(did_vals)]
+             for t in tables]  # [anchor table][demand code]
+    anchor_day = np.array([[np.nan if a is None else scenario.day_of(a.date) for a in row]
+                           for row in table], dtype=np.float64).reshape(len(table), -1)
+    which = np.searchsorted(reps, rep) if len(tables) > 1 else np.zeros(n, dtype=np.int64)
     params = _Params(
         step=int(scenario.simulation.step_days),
-        anchor_day=np.array([np.nan if a is None else scenario.day_of(a.date)
-                             for a in group_anchors], dtype=np.float64),
         threshold=float(threshold), level=float(recover_level),
         hold=float(recover_hold_days),
     )
     cols = {
         "rep": rep, "did": did_codes, "day": ts["day"].to_numpy(dtype=np.int64),
+        "anchor_day": anchor_day[which, did_codes],
         **{c: ts[c].to_numpy(dtype=np.float64)
            for c in ("demand_t", "delivered_t", "shortfall_t", "stockpile_t")},
         # tables written before the demand response have no destroyed_t: nothing destroyed
@@ -257,6 +262,8 @@ def replication_metrics(
         trough_date = (np.datetime64(scenario.start_date, "D")
                        + res["trough_day"].astype("timedelta64[D]")).astype("datetime64[ns]")
     groups = len(res["rep"])
+    g_table = (np.searchsorted(reps, res["rep"]) if len(tables) > 1
+               else np.zeros(groups, dtype=np.int64))
     out = pd.DataFrame({
         "replication": res["rep"].astype(np.int32),
         "demand_id": did_vals[res["did"]].astype(object),
@@ -270,11 +277,12 @@ def replication_metrics(
         "trough_fill_rate": res["trough_fill_rate"],
         "trough_day": res["trough_day"].astype(np.int32),
         "trough_date": trough_date,
-        "tts_anchor_event": np.array([a.event_id if a else "" for a in group_anchors],
-                                     dtype=object)[res["did"]],
+        "tts_anchor_event": np.array([[a.event_id if a else "" for a in row] for row in table],
+                                     dtype=object).reshape(len(table), -1)[g_table, res["did"]],
         "tts_anchor_date": pd.Series(
-            np.array([np.datetime64(a.date, "ns") if a else np.datetime64("NaT", "ns")
-                      for a in group_anchors], dtype="datetime64[ns]")[res["did"]],
+            np.array([[np.datetime64(a.date, "ns") if a else np.datetime64("NaT", "ns")
+                       for a in row] for row in table],
+                     dtype="datetime64[ns]").reshape(len(table), -1)[g_table, res["did"]],
             index=range(groups)),
         "time_to_survive_days": res["time_to_survive_days"],
         "time_to_recover_days": res["time_to_recover_days"],
@@ -284,68 +292,11 @@ def replication_metrics(
         "resilience_loss_pct_days": res["resilience_loss_pct_days"],
         "stockpile_drawdown_t": res["stockpile_drawdown_t"],
     })
-    unit, kg = _units(scenario, out["demand_id"])
+    unit, kg = demand_units(scenario, out["demand_id"])
     out["unit"] = unit
     out["units_short"] = out["cumulative_shortfall_t"].to_numpy() * 1000.0 / kg
-    out["value_at_risk_usd"] = _value_at_risk(ts, scenario, prices, out)
+    out["value_at_risk_usd"] = value_at_risk(ts, scenario, prices, out)
     return out[METRIC_COLUMNS]
-
-
-def _value_at_risk(ts: pd.DataFrame, scenario: Scenario, prices: pd.DataFrame | None,
-                   out: pd.DataFrame) -> np.ndarray:
-    """``value_at_risk_usd`` for the rows of ``out`` (see :func:`replication_metrics`)."""
-    nan = np.full(len(out), np.nan)
-    if prices is None or prices.empty or ts.empty:
-        return nan
-    priced_materials = pd.unique(prices["material"].astype(str))
-    ts = ts[ts["material"].astype(str).isin(priced_materials)]  # few rows: magnets are not
-    if ts.empty:
-        return nan
-    home = scenario.market.home
-    country = ts["country"].astype(str)
-    market = (country.where(country == home, "ex-" + str(home)) if home is not None
-              else pd.Series("world", index=ts.index))
-    rows = pd.DataFrame({
-        "replication": (ts["replication"].to_numpy(dtype=np.int64) if "replication" in ts
-                        else np.zeros(len(ts), dtype=np.int64)),
-        "day": ts["day"].to_numpy(dtype=np.int64),
-        "demand_id": ts["demand_id"].astype(str).to_numpy(),
-        "material": ts["material"].astype(str).to_numpy(),
-        "market": market.to_numpy(),
-        "shortfall_t": ts["shortfall_t"].to_numpy(dtype=np.float64)})
-    px = pd.DataFrame({
-        "replication": (prices["replication"].to_numpy(dtype=np.int64)
-                        if "replication" in prices else np.zeros(len(prices), dtype=np.int64)),
-        "day": prices["day"].to_numpy(dtype=np.int64),
-        "material": prices["material"].astype(str).to_numpy(),
-        "market": prices["market"].astype(str).to_numpy(),
-        "price": prices["price_usd_per_kg"].to_numpy(dtype=np.float64)})
-    priced = rows.merge(px, on=["replication", "day", "material", "market"], how="inner")
-    if priced.empty:
-        return nan
-    priced["usd"] = priced["shortfall_t"] * 1000.0 * priced["price"]
-    value = priced.groupby(["replication", "demand_id"], sort=False)["usd"].sum()
-    keys = pd.MultiIndex.from_arrays([out["replication"].to_numpy(dtype=np.int64),
-                                      out["demand_id"].astype(str).to_numpy()])
-    return value.reindex(keys).to_numpy(dtype=np.float64)
-
-
-def _units(scenario: Scenario, demand_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(unit name, kg per unit) per row: the demand sector's ``units`` ("" and NaN without,
-    and for a summed group whose members do not all share one unit and intensity)."""
-    table: dict[str, tuple[str, float]] = {}
-    for did in pd.unique(demand_ids):
-        d = scenario.demand.get(str(did))
-        if d is not None:
-            table[did] = (d.units.name, d.units.kg_per_unit) if d.units else ("", np.nan)
-            continue
-        members = {(m.units.name, m.units.kg_per_unit) if m.units else None
-                   for m in scenario.demand.values() if str(did) in (m.sector, m.country)}
-        only = next(iter(members)) if len(members) == 1 else None
-        table[did] = only if only is not None else ("", np.nan)
-    names = np.array([table[d][0] for d in demand_ids], dtype=object)
-    kg = np.array([table[d][1] for d in demand_ids], dtype=np.float64)
-    return names, kg
 
 
 _BLOCK_ROWS = 1 << 19
@@ -354,7 +305,6 @@ _BLOCK_ROWS = 1 << 19
 @dataclass(frozen=True)
 class _Params:
     step: int
-    anchor_day: np.ndarray  # per demand_id code: the anchor's day, NaN without one
     threshold: float
     level: float
     hold: float
@@ -402,7 +352,7 @@ def _metrics_block(c: dict[str, np.ndarray], rows: np.ndarray, p: _Params
     trough = first(q == q_min[grp])
     trough_day = day[trough]
 
-    dday = p.anchor_day[c["did"][perm]]  # NaN (no anchor) compares False: never counted
+    dday = c["anchor_day"][perm]  # NaN (no anchor) compares False: never counted
     short = first((day >= dday) & (shortfall > SHORTFALL_EPS_T))
     tts = np.where(short < n, day_ext[short] - dday[starts], np.nan)
 
@@ -472,10 +422,15 @@ _ANCHOR_DATE = "tts_anchor_date"
 
 
 def _anchor_of(g: pd.DataFrame) -> tuple[str, str]:
-    """(event id, ISO date) of a demand sector's anchor in its metrics rows."""
-    event = str(g["tts_anchor_event"].iloc[0]) if "tts_anchor_event" in g else ""
+    """(event id, ISO date) of a demand sector's anchor in its metrics rows; when an
+    uncertain event date differs between replications, ``drawn <first> to <last>`` (and
+    the events joined by `` / `` if the anchor event differs too)."""
+    events = (list(dict.fromkeys(str(e) for e in g["tts_anchor_event"] if e))
+              if "tts_anchor_event" in g else [])
     date = pd.to_datetime(g[_ANCHOR_DATE]).dropna() if _ANCHOR_DATE in g else pd.Series([])
-    return event, (date.iloc[0].date().isoformat() if len(date) else "")
+    days = sorted({d.date().isoformat() for d in date})
+    when = "" if not days else days[0] if len(days) == 1 else f"drawn {days[0]} to {days[-1]}"
+    return " / ".join(events), when
 
 
 #: Columns of :func:`summarize` with the default percentiles.

@@ -323,7 +323,8 @@ class Session:
         if job is not None:
             ts = job.partial_timeseries(group.by, group.key)
             if ts is not None:
-                runs.append(RunView(job.scenario.name, job.scenario, ts, job.record.done))
+                runs.append(RunView(job.scenario.name, job.scenario, ts, job.record.done,
+                                    seed=job.record.seed))
         elif run is not None and run is not ref:
             runs.append(self.view_of(run, group))
         if not runs:

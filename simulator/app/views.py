@@ -36,6 +36,7 @@ __all__ = [
     "paired_rows",
     "png_bytes",
     "shown_path",
+    "timeline_figure",
     "timeline_png",
     "unique_names",
 ]
@@ -93,6 +94,7 @@ class RunView:
     timeseries: pd.DataFrame
     replications: int
     run_dir: Path | None = None
+    seed: int | None = None  # the run's root seed: each replication's uncertain event dates
 
     @classmethod
     def from_folder(cls, path: Path, group: Group | None = None) -> RunView:
@@ -103,7 +105,8 @@ class RunView:
             from ..report import load_run
 
             run = load_run(path)
-            return cls(run.name, run.scenario, run.timeseries, run.replications, run.path)
+            return cls(run.name, run.scenario, run.timeseries, run.replications, run.path,
+                       run.seed)
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
@@ -114,7 +117,8 @@ class RunView:
         columns = [c for c in RUN_TABLE_COLUMNS["timeseries"] if c in have]
         reps = pc.count_distinct(pq.read_table(table, columns=["replication"])["replication"])
         ts = pd.read_parquet(table, columns=columns, filters=[(group.by, "==", group.key)])
-        return cls(scenario.name, scenario, ts, int(reps.as_py()), Path(path))
+        return cls(scenario.name, scenario, ts, int(reps.as_py()), Path(path),
+                   _manifest_seed(Path(path)))
 
     def subset(self, group: Group) -> RunView:
         """Only ``group``'s rows: the overlay and the metrics of that group are unchanged
@@ -124,7 +128,18 @@ class RunView:
         keep = (col == group.key) if isinstance(col.dtype, pd.CategoricalDtype) \
             else (col.astype(str) == group.key)
         return RunView(self.name, self.scenario, ts[keep.to_numpy()], self.replications,
-                       self.run_dir)
+                       self.run_dir, self.seed)
+
+
+def _manifest_seed(path: Path) -> int | None:
+    """The root seed a run folder's ``manifest.json`` records (None if unreadable)."""
+    import json
+
+    try:
+        seed = json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("seed")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return int(seed) if isinstance(seed, int) else None
 
 
 def folder_scenario(path: Path) -> tuple[Any, Path]:
@@ -194,7 +209,7 @@ def _group_metrics(run: RunView, group: Group) -> pd.DataFrame:
     ts = run.subset(group).timeseries
     if group.by == "sector":
         ts = sector_timeseries(ts)
-    return replication_metrics(ts, run.scenario)
+    return replication_metrics(ts, run.scenario, seed=run.seed)
 
 
 def paired_rows(ref: RunView, run: RunView, group: Group) -> pd.DataFrame:
@@ -208,9 +223,17 @@ def paired_rows(ref: RunView, run: RunView, group: Group) -> pd.DataFrame:
 
 
 def timeline_png(scenario: Any) -> bytes:
-    """The scenario's events as bars on its calendar (open-ended ones run to the end)."""
+    """The scenario's events on its calendar (:func:`timeline_figure`) as PNG bytes."""
+    return png_bytes(timeline_figure(scenario))
+
+
+def timeline_figure(scenario: Any) -> Figure:
+    """The scenario's events as bars on its calendar (open-ended ones run to the end); an
+    event whose dates are drawn per replication is a hatched bar over every day it can be
+    in force, labelled ``uncertain: <low> to <high>``."""
     from ..analysis.metrics import event_windows
     from ..viz import PALETTE
+    from ..viz.events import event_caption, outer_span
 
     wins = event_windows(scenario)
     height = 0.9 + 0.32 * max(1, len(wins))
@@ -219,24 +242,32 @@ def timeline_png(scenario: Any) -> bytes:
         ax = fig.add_subplot()
         start, end = pd.Timestamp(scenario.start_date), pd.Timestamp(scenario.end_date)
         for i, w in enumerate(wins):
-            s = pd.Timestamp(w.start)
-            e = pd.Timestamp(w.end) if w.end is not None else end
+            first, last = outer_span(w)
+            s = pd.Timestamp(first)
+            e = pd.Timestamp(last) if last is not None else end
             color = PALETTE[1] if w.disruption else PALETTE[2]
-            ax.barh(i, (e - s).days, left=s, height=0.6, color=color, alpha=0.8)
-            ax.text(s, i, f" {w.id} ({w.type}, {w.start:%Y-%m-%d}"
-                    f"{'' if w.end is None else f' to {w.end:%Y-%m-%d}'})",
-                    va="center", ha="left", fontsize=8)
+            if w.uncertain:
+                ax.barh(i, (e - s).days, left=s, height=0.6, facecolor=color, alpha=0.35,
+                        hatch="////", edgecolor=color, lw=0)
+            else:
+                ax.barh(i, (e - s).days, left=s, height=0.6, color=color, alpha=0.8)
+            caption = event_caption(w).removeprefix(w.label).strip()
+            ax.text(s, i, f" {w.id} ({w.type}, {caption[1:-1]})", va="center", ha="left",
+                    fontsize=8)
         if not wins:
             ax.text(0.5, 0.5, "no events: this scenario runs undisturbed", ha="center",
                     va="center", transform=ax.transAxes, color="0.35")
         ax.set_xlim(start, end)
         ax.set_ylim(max(1, len(wins)) - 0.5, -0.5)
         ax.set_yticks([])
+        hatched = "; hatched: dates drawn per replication" if any(
+            w.uncertain for w in wins) else ""
         ax.set_title(f"{scenario.name}: events on the calendar (orange: can cut the supply "
-                     "of some demand sector; green: the others)", fontsize=9, loc="left")
+                     f"of some demand sector; green: the others{hatched})", fontsize=9,
+                     loc="left")
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
-        return png_bytes(fig)
+    return fig
 
 
 def _q(text: str | Path) -> str:

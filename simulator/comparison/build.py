@@ -115,6 +115,7 @@ def compare_runs(
                 {"event_id": disruption} if disruption in inp.scenario.events else {"anchors": {}})
             prices_path = inp.run_dir / "prices.parquet"  # values the shortfall in USD
             prices = pd.read_parquet(prices_path) if prices_path.exists() else None
+            anchor["seed"] = inp.seed  # each replication's uncertain event dates
             level_metrics["demand"][inp.name] = replication_metrics(
                 inp.timeseries, inp.scenario, prices=prices, **anchor)
             level_metrics["sector"][inp.name] = replication_metrics(

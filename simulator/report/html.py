@@ -172,6 +172,13 @@ def _findings(metrics: pd.DataFrame, summary: pd.DataFrame, scenario: Scenario,
     return out
 
 
+def _when(date: Any, drawn: tuple[Any, Any] | None) -> str:
+    """An event date, or the range a date drawn per replication can take."""
+    if drawn is None:
+        return date.isoformat()
+    return f"uncertain: {drawn[0].isoformat()} to {drawn[1].isoformat()}"
+
+
 def _events_table(scenario: Scenario) -> str:
     wins = event_windows(scenario)
     if not wins:
@@ -179,8 +186,8 @@ def _events_table(scenario: Scenario) -> str:
     rows = []
     for i, w in enumerate(wins, 1):
         ev = scenario.events[w.id]
-        rows.append([i, w.id, w.type, w.label, w.start.isoformat(),
-                     w.end.isoformat() if w.end else "open-ended",
+        rows.append([i, w.id, w.type, w.label, _when(w.start, w.start_range),
+                     _when(w.end, w.end_range) if w.end else "open-ended",
                      f"{ev.probability:.0%}", "yes" if w.disruption else "no",
                      " ".join((ev.note or "").split())])
     return _table(["#", "Id", "Type", "Label", "Start", "End (exclusive)", "Probability",
@@ -291,11 +298,12 @@ def _build(run: RunData, max_panels: int, figures: bool) -> str:
     sc, m = run.scenario, run.manifest
     events = event_windows(sc) + plant_starts(sc)  # figures mark plants that start
     named = m.get("disruption")  # critmin run --disruption
-    anchor = {"event_id": named} if named in sc.events else {}
+    anchor: dict[str, Any] = {"event_id": named} if named in sc.events else {}
     try:  # values the shortfall in USD (a run folder older than prices.parquet has none)
         prices = run.table("prices")
     except RunFolderError:
         prices = None
+    anchor["seed"] = run.seed  # each replication's uncertain event dates
     metrics = replication_metrics(run.timeseries, sc, prices=prices, **anchor)
     summary = summarize(metrics)
     s_metrics = replication_metrics(sector_timeseries(run.timeseries), sc, **anchor)

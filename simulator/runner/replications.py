@@ -6,8 +6,9 @@
   picklable arguments): a few consecutive replications in, a list of compact
   :class:`ReplicationPayload` out (Arrow tables and small summaries, no large DataFrames).
 - :func:`run_scenario` submits batches to an evaluator (``SequentialEvaluator`` by default; a
-  process pool or Dask, see :mod:`simulator.runner.executors`), puts finished replications back
-  in replication order whatever order they complete in, and hands each to a sink: in memory
+  process pool or Dask, see :mod:`simulator.runner.executors`) through the driver that sweeps
+  use too (:class:`~simulator.runner.driver.Driver`), which puts finished replications back
+  in replication order whatever order they complete in; each goes to a sink: in memory
   (the returned :class:`RunResults` then holds the tables) or a
   :class:`~simulator.runner.store.RunWriter` that appends them to Parquet files as they come.
 
@@ -18,14 +19,10 @@ replications of the run.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import time
 import traceback
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
-from concurrent.futures import BrokenExecutor as _BrokenExecutor
 from typing import Protocol
 
 import numpy as np
@@ -35,6 +32,7 @@ import pyarrow as pa
 from ..engine import run_replication
 from ..scenario.models import Scenario
 from . import summaries as _summaries
+from .driver import Driver, Job, describe, format_ids
 from .errors import ReplicationFailed, RunFailed, RunInterrupted
 from .results import ReplicationFrames, ReplicationPayload, RunResults
 from .signals import SigintGuard, signal_of
@@ -54,11 +52,6 @@ __all__ = [
     "run_scenario",
     "tidy",
 ]
-
-#: Remote batches aim at about this many seconds of work (fewer round trips for fast models).
-TARGET_BATCH_SECONDS = 0.5
-MAX_BATCH = 64
-
 
 class Sink(Protocol):
     """Where :func:`run_scenario` hands finished replications, in replication order."""
@@ -106,7 +99,7 @@ def payload_of(frames: ReplicationFrames, scenario: Scenario, seed: int,
         tables={name: to_arrow(name, getattr(frames, name)) for name in TABLES},
         summaries=_summaries.replication_summaries(ts, scenario, disruption,
                                                    projects=frames.projects,
-                                                   prices=frames.prices),
+                                                   prices=frames.prices, seed=seed),
         curve=curve, sector_stats=stats,
         balance=frames.balance, event_count=frames.event_count, step_days=frames.step_days,
         wall_seconds=frames.wall_seconds,
@@ -189,159 +182,25 @@ def run_scenario(
         return results
 
     ev = evaluator if evaluator is not None else SequentialEvaluator()
-    driver = _Driver(scenario, seed, ids, ev, deliver, on_done, disruption, saved)
+    job: Job[int, ReplicationPayload] = Job(
+        units=ids,
+        task=lambda batch: (run_batch, (scenario, seed, batch, disruption)),
+        key=lambda p: p.replication,
+        label=lambda batch: f"replication(s) {format_ids(batch)} (seed {seed})")
+    driver = Driver(job, ev, deliver, on_done, saved)
     try:
         with SigintGuard() as guard:
             driver.run(guard)
     except KeyboardInterrupt as exc:
-        results.executor = _describe(ev)
+        results.executor = describe(ev)
         raise RunInterrupted(finish(), signal_of(exc)) from exc
     except RunFailed as exc:
-        results.executor = _describe(ev)
+        results.executor = describe(ev)
         results.error = exc.record()
         exc.partial = finish()
         raise
-    results.executor = _describe(ev)
+    results.executor = describe(ev)
     return finish()
-
-
-class _Driver:
-    """Submits batches, keeps a bounded window in flight, re-orders finished replications."""
-
-    def __init__(self, scenario: Scenario, seed: int, ids: list[int], evaluator,
-                 deliver: Callable[[ReplicationPayload], None],
-                 on_done: Callable[[ReplicationPayload], None] | None,
-                 disruption: str | None = None,
-                 saved: Mapping[int, Callable[[], ReplicationPayload]] | None = None):
-        self.scenario, self.seed, self.ids, self.ev = scenario, seed, ids, evaluator
-        self.disruption = disruption
-        self.deliver, self.on_done = deliver, on_done
-        self.position = {r: i for i, r in enumerate(ids)}
-        self.saved = {r: load for r, load in (saved or {}).items() if r in self.position}
-        self.queue = deque(r for r in ids if r not in self.saved)
-        self.buffer: dict[int, ReplicationPayload] = {}
-        self.next = 0  # index into ids of the next replication to deliver
-        self.in_flight: dict[Future, list[int]] = {}
-        self.rep_seconds = 0.0  # engine seconds of the replications run, and their number
-        self.rep_count = 0
-        self.last_seconds = 0.0
-
-    # -- bookkeeping --
-    def accept(self, payloads: Iterable[ReplicationPayload]) -> None:
-        for p in payloads:
-            self.buffer[p.replication] = p
-            self.rep_seconds += p.wall_seconds
-            self.last_seconds = p.wall_seconds
-            self.rep_count += 1
-            if self.on_done is not None:
-                self.on_done(p)
-
-    def _take(self, r: int) -> ReplicationPayload:
-        return self.buffer.pop(r) if r in self.buffer else self.saved.pop(r)()
-
-    def flush(self, everything: bool = False) -> None:
-        while self.next < len(self.ids) and (self.ids[self.next] in self.buffer
-                                             or self.ids[self.next] in self.saved):
-            self.deliver(self._take(self.ids[self.next]))
-            self.next += 1
-        if everything:
-            for r in sorted({*self.buffer, *self.saved}, key=self.position.__getitem__):
-                self.deliver(self._take(r))
-
-    def batch_size(self) -> int:
-        if getattr(self.ev, "in_process", True) or not self.rep_count:
-            return 1
-        mean = max(self.rep_seconds / self.rep_count, 1e-6)
-        balanced = len(self.queue) // (4 * max(1, self.ev.max_workers))
-        return int(max(1, min(MAX_BATCH, balanced, round(TARGET_BATCH_SECONDS / mean))))
-
-    # -- the loop --
-    def run(self, guard: SigintGuard) -> None:
-        try:
-            with guard.deferred():
-                self.flush()  # saved replications before the first one to run
-            self._calibrate(guard)
-            self._loop(guard)
-        except BaseException as exc:
-            with guard.deferred():  # a second stop signal waits until the workers are stopped
-                self._stop(exc)
-            if isinstance(exc, KeyboardInterrupt | RunFailed) or not isinstance(exc, Exception):
-                raise
-            detail = " ".join(str(exc).split()) or "(no message)"
-            raise RunFailed(f"{type(exc).__name__}: {detail}") from exc
-
-    def _inline(self, guard: SigintGuard) -> None:
-        batch = [self.queue.popleft()]
-        payloads = run_batch(self.scenario, self.seed, batch, self.disruption)
-        with guard.deferred():
-            self.accept(payloads)
-            self.flush()
-
-    def _calibrate(self, guard: SigintGuard) -> None:
-        """With an evaluator that allows it (``inline_below_s``), run the first replication
-        here; if the rest would take less than that, run them all here too (no pool)."""
-        limit = getattr(self.ev, "inline_below_s", None)
-        if limit is None or not self.queue:
-            return
-        self._inline(guard)
-        if self.last_seconds * len(self.queue) < limit:
-            while self.queue:
-                self._inline(guard)
-
-    def _loop(self, guard: SigintGuard) -> None:
-        in_process = getattr(self.ev, "in_process", True)
-        window = 1 if in_process else 2 * max(1, self.ev.max_workers)
-        while self.queue or self.in_flight:
-            size = self.batch_size()
-            ahead = max(4 * window * size, 16)
-            while (self.queue and len(self.in_flight) < window
-                   and self.position[self.queue[0]] - self.next < ahead):
-                batch = [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
-                self.in_flight[self.ev.submit(run_batch, self.scenario, self.seed, batch,
-                                              self.disruption)] = batch
-            done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
-            for fut in sorted(done, key=lambda f: self.position[self.in_flight[f][0]]):
-                with guard.deferred():
-                    batch = self.in_flight.pop(fut)
-                    self.accept(_result(fut, batch, self.seed))
-                    self.flush()
-
-    def _stop(self, exc: BaseException) -> None:
-        """Cancel what is pending, keep every replication that finished, deliver in order."""
-        with contextlib.suppress(Exception):
-            self.ev.abort()
-        finished = list(getattr(exc, "finished", ()))
-        if isinstance(exc, ReplicationFailed):
-            exc.finished = []
-        for fut, batch in list(self.in_flight.items()):
-            if fut.done() and not fut.cancelled():
-                try:
-                    finished.extend(_result(fut, batch, self.seed))
-                except RunFailed as other:
-                    finished.extend(getattr(other, "finished", ()))
-        self.in_flight.clear()
-        self.accept(p for p in finished if p.replication not in self.buffer)
-        self.flush(everything=True)
-
-
-def _result(fut: Future, batch: list[int], seed: int) -> list[ReplicationPayload]:
-    """A batch's payloads; executor failures become :exc:`RunFailed` naming the batch."""
-    try:
-        return fut.result()
-    except (RunFailed, KeyboardInterrupt):
-        raise
-    except _BrokenExecutor as exc:
-        raise RunFailed(f"a worker process died while running replication(s) "
-                        f"{format_ids(batch)} (seed {seed}): {exc}") from exc
-    except Exception as exc:
-        detail = " ".join(str(exc).split()) or "(no message)"
-        raise RunFailed(f"replication(s) {format_ids(batch)} (seed {seed}) failed on the "
-                        f"executor: {type(exc).__name__}: {detail}") from exc
-
-
-def _describe(ev) -> dict[str, object]:
-    describe = getattr(ev, "describe", None)
-    return describe() if describe else {"executor": type(ev).__name__, "workers": None}
 
 
 def _replication_ids(replications: int | Iterable[int]) -> list[int]:
@@ -355,20 +214,6 @@ def _replication_ids(replications: int | Iterable[int]) -> list[int]:
     if ids[0] < 0:
         raise ValueError("replication ids must be >= 0")
     return ids
-
-
-def format_ids(ids: Iterable[int]) -> str:
-    """``[0, 1, 2, 5, 7, 8]`` -> ``"0-2,5,7-8"``."""
-    out: list[str] = []
-    ids = sorted(ids)
-    i = 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        out.append(str(ids[i]) if i == j else f"{ids[i]}-{ids[j]}")
-        i = j + 1
-    return ",".join(out)
 
 
 # ---- frames ------------------------------------------------------------------------------

@@ -45,17 +45,18 @@ _GROUP = "sector"
 def replication_summaries(timeseries: pd.DataFrame, scenario: Scenario,
                           disruption: str | None = None,
                           projects: pd.DataFrame | None = None,
-                          prices: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                          prices: pd.DataFrame | None = None,
+                          seed: int | None = None) -> dict[str, pd.DataFrame]:
     """Per-replication tables for one (or more) replications' ``timeseries``; each is written
     as ``<name>.csv`` with the rows of every replication, in replication order.
     ``disruption`` anchors the time to survive (default: per sector, see docs/metrics.md);
     ``projects`` are the replication's plants built on price (``replication`` first, then
     :data:`~simulator.engine.investment.PROJECT_COLUMNS`); ``prices`` value the shortfall
-    (``value_at_risk_usd``)."""
+    (``value_at_risk_usd``); ``seed`` (the run's) dates uncertain events per replication."""
     out = {
         "kpis": sector_kpis(timeseries),
         "metrics": replication_metrics(timeseries, scenario, event_id=disruption,
-                                       prices=prices),
+                                       prices=prices, seed=seed),
     }
     if projects is not None:
         out["projects"] = projects

@@ -323,6 +323,13 @@ def set_number(data: Any, keys: Sequence[str | int], value: float) -> None:
     cur[keys[-1]] = round(value) if isinstance(old, int) and not isinstance(old, bool) else value
 
 
+def draw_param(scenario: Scenario, path: str,
+               get_stream: Callable[[str], np.random.Generator]) -> float:
+    """The value of uncertain parameter ``path`` in one replication: one draw from its own
+    stream ``param:<path>`` (a day number, ``date.toordinal``, for a date)."""
+    return scenario.uncertainty[path].draw(get_stream(STREAM_PREFIX + path))
+
+
 def realize(scenario: Scenario, get_stream: Callable[[str], np.random.Generator]) -> Scenario:
     """One replication's values of ``scenario``'s uncertain parameters.
 
@@ -344,5 +351,5 @@ def realize(scenario: Scenario, get_stream: Callable[[str], np.random.Generator]
         except KeyError as exc:
             raise ValueError(f"uncertain parameter {path!r} is not in the scenario "
                              f"(no key {exc.args[0]!r})") from None
-        set_number(data, keys, scenario.uncertainty[path].draw(get_stream(STREAM_PREFIX + path)))
+        set_number(data, keys, draw_param(scenario, path, get_stream))
     return type(scenario).model_validate(data)

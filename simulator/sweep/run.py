@@ -1,9 +1,11 @@
 """Run a planned sweep through an evaluator, resumably, one result file per finished point.
 
-Work units are (point, replication) pairs; each runs :func:`run_unit` (a top-level, picklable
-function) on the evaluator (:mod:`simulator.runner.executors`: sequential, process pool,
-Dask). Every point runs replications ``0..N-1`` with the sweep's seed, so replication ``r``
-draws the same random numbers at every point (common random numbers).
+Work units are (point, replication) pairs, run in batches by :func:`run_units` (a top-level,
+picklable function) on the evaluator (:mod:`simulator.runner.executors`: sequential, process
+pool, Dask) through the runner's driver (:class:`~simulator.runner.driver.Driver`, the one that
+runs ``critmin run``: ordering, batching, stop signals, failures). Every point runs
+replications ``0..N-1`` with the sweep's seed, so replication ``r`` draws the same random
+numbers at every point (common random numbers).
 
 Layout of the sweep folder::
 
@@ -26,9 +28,7 @@ import os
 import signal
 import time
 import traceback
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,22 +37,25 @@ import pandas as pd
 
 from ..analysis.long_kpis import POINT_COLUMNS, replication_kpis
 from ..atomic import atomic_write
+from ..runner.driver import Driver, Job, describe, format_ids
+from ..runner.errors import ReplicationFailed, RunFailed
 from ..scenario.models import Scenario
 from .points import Plan, finished_point, write_point
 
 __all__ = [
     "POINT_COLUMNS",
+    "PointFailed",
     "SweepFailed",
     "SweepInterrupted",
     "SweepRun",
+    "UnitRows",
     "atomic_write",
     "mark_complete",
     "replication_kpis",
     "run_sweep",
     "run_unit",
+    "run_units",
 ]
-
-#: Columns of a point file.
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -85,22 +88,65 @@ class SweepRun:
     executor: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class UnitRows:
+    """One finished unit: the KPI rows of replication ``replication`` of point ``point``."""
+
+    point: str
+    replication: int
+    rows: pd.DataFrame
+    wall_seconds: float
+
+
+class PointFailed(ReplicationFailed):
+    """Replication ``replication`` of point ``point`` raised (picklable, like its base)."""
+
+    def __init__(self, point: str, replication: int, seed: int, error_type: str, message: str,
+                 traceback_text: str = "", finished: Sequence[UnitRows] = ()):
+        super().__init__(replication, seed, error_type, message, traceback_text,
+                         finished)  # type: ignore[arg-type]
+        self.point = point
+        self.args = (f"point {point}: {self.args[0]}",)
+
+    def __reduce__(self):
+        return (type(self), (self.point, self.replication, self.seed, self.error_type,
+                             self.error_message, self.traceback_text, self.finished))
+
+
 def run_unit(scenario: Scenario, seed: int, replication: int,
              disruption: str | None = None) -> tuple[pd.DataFrame, float]:
-    """One replication of one point (the evaluators' unit of work): its KPI rows and wall
-    seconds. Raises SweepFailed naming the replication and seed when the engine raises."""
+    """One replication of one point: its KPI rows and wall seconds."""
     from ..engine import run_replication
 
     t0 = time.perf_counter()
-    try:
-        res = run_replication(scenario, seed=seed, replication=replication)
-        rows = replication_kpis(res.timeseries, scenario, replication, disruption)
-    except Exception as exc:
-        detail = " ".join(str(exc).split()) or "(no message)"
-        raise SweepFailed(f"replication {replication} (seed {seed}) failed: "
-                          f"{type(exc).__name__}: {detail}",
-                          "".join(traceback.format_exception(exc))) from None
+    res = run_replication(scenario, seed=seed, replication=replication)
+    rows = replication_kpis(res.timeseries, scenario, replication, disruption, seed)
     return rows, time.perf_counter() - t0
+
+
+def run_units(scenarios: dict[str, Scenario], seed: int, units: Sequence[tuple[str, int]],
+              disruption: str | None = None) -> list[UnitRows]:
+    """Run ``units`` ((point hash, replication) pairs) one after another: the unit of work of
+    every evaluator (top-level, picklable). A unit that raises is raised as
+    :exc:`PointFailed` naming it and the seed, carrying the units finished before it."""
+    done: list[UnitRows] = []
+    for h, r in units:
+        try:
+            rows, seconds = run_unit(scenarios[h], seed, r, disruption)
+        except Exception as exc:
+            raise PointFailed(h, r, seed, type(exc).__name__, str(exc),
+                              "".join(traceback.format_exception(exc)), done) from None
+        done.append(UnitRows(h, r, rows, seconds))
+    return done
+
+
+def _label(units: list[tuple[str, int]], seed: int) -> str:
+    """``point a1b2: replication(s) 0-1, point c3d4: replication(s) 0 (seed 5)``."""
+    by_point: dict[str, list[int]] = {}
+    for h, r in units:
+        by_point.setdefault(h, []).append(r)
+    return ", ".join(f"point {h}: replication(s) {format_ids(rs)}"
+                     for h, rs in by_point.items()) + f" (seed {seed})"
 
 
 def _point_file(out_dir: Path, h: str) -> Path:
@@ -166,7 +212,7 @@ def run_sweep(plan: Plan, out_dir: str | os.PathLike[str], *, evaluator: Any = N
         (run.skipped if finished_point(_point_file(out, h), plan.identity(h))
          else run.computed).append(h)
     write_manifest(plan, out, "running", {"started_at": started.isoformat()})
-    units = deque((h, r) for h in run.computed for r in range(reps))
+    units = [(h, r) for h in run.computed for r in range(reps)]
     run.units = len(units)
     if on_plan is not None:
         on_plan(len(units), len(run.skipped))
@@ -175,40 +221,42 @@ def run_sweep(plan: Plan, out_dir: str | os.PathLike[str], *, evaluator: Any = N
     done_points = len(run.skipped)
     t0 = time.perf_counter()
 
-    def accept(h: str, rows: pd.DataFrame, guard: SigintGuard) -> None:
+    def deliver(unit: UnitRows) -> None:  # in unit order, under the driver's guard
         nonlocal done_points
-        with guard.deferred():
-            parts.setdefault(h, []).append(rows)
-            if len(parts[h]) == reps:
-                frame = pd.concat(parts.pop(h), ignore_index=True)
-                frame = frame.sort_values(["replication", "demand_id", "kpi"],
-                                          kind="stable").reset_index(drop=True)
-                atomic_write(_point_file(out, h),
-                             lambda tmp: write_point(tmp, frame, plan.identity(h)))
-                done_points += 1
-            if on_done is not None:
-                on_done(1)
+        h = unit.point
+        parts.setdefault(h, []).append(unit.rows)
+        if len(parts[h]) == reps:
+            frame = pd.concat(parts.pop(h), ignore_index=True)
+            frame = frame.sort_values(["replication", "demand_id", "kpi"],
+                                      kind="stable").reset_index(drop=True)
+            atomic_write(_point_file(out, h),
+                         lambda tmp: write_point(tmp, frame, plan.identity(h)))
+            done_points += 1
 
+    seed, disruption = plan.spec.seed, plan.spec.disruption
+    job: Job[tuple[str, int], UnitRows] = Job(
+        units=units,
+        task=lambda batch: (run_units, ({h: scenario_of[h] for h, _ in batch}, seed, batch,
+                                        disruption)),
+        key=lambda u: (u.point, u.replication),
+        label=lambda batch: _label(batch, seed))
+    driver = Driver(job, ev, deliver, None if on_done is None else lambda _u: on_done(1))
     status = "failed"
     try:
         with SigintGuard() as guard:
-            _drive(ev, units, scenario_of, plan.spec.seed, accept, guard,
-                   plan.spec.disruption)
+            driver.run(guard)
         status = "computed"  # `complete` once write_outputs has written the rest
     except KeyboardInterrupt as exc:
         status = "interrupted"
-        with contextlib.suppress(Exception):
-            ev.abort()
         raise SweepInterrupted(done_points, len(plan.unique_hashes), out,
                                signal_of(exc)) from None
-    except BaseException:
-        with contextlib.suppress(Exception):
-            ev.abort()
-        raise
+    except RunFailed as exc:
+        if isinstance(exc.__cause__, OSError):
+            raise exc.__cause__ from None  # a full disk is not a failed replication
+        raise SweepFailed(str(exc), getattr(exc, "traceback_text", "")) from None
     finally:
         run.wall_seconds = time.perf_counter() - t0
-        describe = getattr(ev, "describe", None)
-        run.executor = describe() if describe else {"executor": type(ev).__name__}
+        run.executor = describe(ev)
         with contextlib.suppress(OSError):
             write_manifest(plan, out, status, {
                 "started_at": started.isoformat(),
@@ -216,44 +264,3 @@ def run_sweep(plan: Plan, out_dir: str | os.PathLike[str], *, evaluator: Any = N
                 "computed_points": len(run.computed), "skipped_points": len(run.skipped),
                 "wall_seconds": round(run.wall_seconds, 3), **run.executor})
     return run
-
-
-def _drive(ev: Any, units: deque[tuple[str, int]], scenario_of: dict[str, Scenario], seed: int,
-           accept: Callable[[str, pd.DataFrame, Any], None], guard: Any,
-           disruption: str | None = None) -> None:
-    """Submit units in order with a bounded window, hand results to ``accept``."""
-    limit = getattr(ev, "inline_below_s", None)
-    def inline() -> float:
-        h, r = units.popleft()
-        try:
-            rows, seconds = run_unit(scenario_of[h], seed, r, disruption)
-        except SweepFailed as exc:
-            raise SweepFailed(f"point {h}: {exc}", exc.traceback_text) from None
-        accept(h, rows, guard)
-        return seconds
-
-    if limit is not None and units:  # time one unit here; tiny sweeps never start a pool
-        seconds = inline()
-        if seconds * len(units) < limit:
-            while units:
-                inline()
-    window = 1 if getattr(ev, "in_process", True) else 2 * max(1, ev.max_workers)
-    in_flight: dict[Future, tuple[str, int]] = {}
-    while units or in_flight:
-        while units and len(in_flight) < window:
-            h, r = units.popleft()
-            in_flight[ev.submit(run_unit, scenario_of[h], seed, r, disruption)] = (h, r)
-        done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-        for fut in sorted(done, key=lambda f: in_flight[f]):
-            h, r = in_flight.pop(fut)
-            try:
-                rows, _ = fut.result()
-            except KeyboardInterrupt:
-                raise
-            except SweepFailed as exc:
-                raise SweepFailed(f"point {h}: {exc}", exc.traceback_text) from None
-            except Exception as exc:
-                detail = " ".join(str(exc).split()) or "(no message)"
-                raise SweepFailed(f"point {h}: replication {r} (seed {seed}) failed on the "
-                                  f"executor: {type(exc).__name__}: {detail}") from exc
-            accept(h, rows, guard)

@@ -25,16 +25,18 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..analysis.kpis import fill_rate, fill_rate_curve
 from .curves import _RC, PALETTE, TARGET, _date_axis, _step_days
+from .events import (
+    event_legend_handles,
+    event_spans,
+    shade_events,
+)
 from .fan import (
     _style,
     _window_note,
-    event_legend_handles,
-    event_spans,
     fill_rate_ylim,
     percent_axis,
     quantile_frame,
     resolve_window,
-    shade_events,
     shortfall_spans,
     wrap_notes,
 )
@@ -49,7 +51,8 @@ def scenario_colors(names: Sequence[str]) -> dict[str, str]:
 
 def _event_key(ev: Any) -> tuple:
     return (getattr(ev, "id", ev.label), ev.label, pd.Timestamp(ev.start),
-            None if ev.end is None else pd.Timestamp(ev.end))
+            None if ev.end is None else pd.Timestamp(ev.end),
+            getattr(ev, "start_range", None), getattr(ev, "end_range", None))
 
 
 def _split_events(events: Mapping[str, Sequence[Any]], names: Sequence[str]

@@ -8,8 +8,8 @@ numbered; the legend lists them with their dates.
 By default the chart shows only the groups that ran short (largest shortfall first, at most
 ``max_groups``) and zooms the date axis onto the disruption when it is short compared with the
 horizon; both are stated on the figure. The helpers here (:func:`quantile_frame`,
-:func:`focus_window`, :func:`shade_events`...) are shared by the other figures of
-:mod:`simulator.viz`.
+:func:`focus_window`...) are shared by the other figures of :mod:`simulator.viz`; events are
+drawn by :mod:`simulator.viz.events`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, PercentFormatter
 
@@ -40,28 +39,26 @@ from .curves import (
     group_colors,
     percentiles_by_row,
 )
+from .events import (
+    Window,
+    event_legend_handles,
+    event_spans,
+    shade_events,
+)
 
 __all__ = [
-    "EVENT_FACE",
-    "DrawnEvents",
-    "Window",
-    "event_legend_handles",
     "fan_chart",
     "fill_rate_ylim",
     "focus_window",
     "percent_axis",
     "quantile_frame",
     "select_groups",
-    "shade_events",
     "stable_colors",
     "wrap_notes",
 ]
 
 #: Shortfall below this many tonnes (summed over a group) is rounding, not a shortage.
 EPS_T = 1e-6
-#: Face colour of disruption windows (alternating shades tell adjacent windows apart).
-EVENT_FACE = ("0.55", "0.35")
-Window = tuple[pd.Timestamp, pd.Timestamp]
 
 
 # --------------------------------------------------------------------------- data helpers
@@ -116,10 +113,6 @@ def select_groups(curve: pd.DataFrame, by: str, groups: Sequence[str] | None = N
     return shown, rest, "; ".join(parts) or None
 
 
-def _as_ts(x: Any) -> pd.Timestamp | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else pd.Timestamp(x)
-
-
 def focus_window(dates: pd.Series | pd.DatetimeIndex, active: Sequence[tuple[Any, Any]],
                  *, before_days: int = 90, after_days: int = 180,
                  max_fraction: float = 0.6) -> Window | None:
@@ -149,11 +142,6 @@ def shortfall_spans(curve: pd.DataFrame, step_days: int) -> list[tuple[Any, Any]
     return [(short.min(), short.max() + pd.Timedelta(days=step_days))]
 
 
-def event_spans(events: Sequence[Any]) -> list[tuple[Any, Any]]:
-    """(start, end) of the disruptions among ``events`` (for :func:`focus_window`)."""
-    return [(e.start, e.end) for e in events if getattr(e, "disruption", True)]
-
-
 def fill_rate_ylim(low_pct: float) -> tuple[float, float]:
     """Y limits (in %) of a fill-rate axis whose lowest plotted value is ``low_pct``: from a
     round number below it (0 at most, 90 at least) to just above 100%."""
@@ -170,140 +158,6 @@ def percent_axis(ax: Axes, ylim: tuple[float, float]) -> None:
     ax.set_ylim(math.floor(ylim[0] / step) * step, ylim[1])  # the bottom on a tick
     ax.yaxis.set_major_locator(MultipleLocator(step))
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-
-
-# --------------------------------------------------------------------------- event drawing
-
-def _short_date(d: Any) -> str:
-    return pd.Timestamp(d).strftime("%Y-%m-%d")
-
-
-def event_caption(ev: Any) -> str:
-    """``label (start - end)`` of an event window; ``from start`` when open-ended."""
-    when = (f"{_short_date(ev.start)} to {_short_date(ev.end)}" if ev.end is not None
-            else f"from {_short_date(ev.start)}")
-    return f"{ev.label} ({when})"
-
-
-def _visible(events: Sequence[Any], xlim: Window | None) -> list[Any]:
-    if xlim is None:
-        return list(events)
-    lo, hi = xlim
-    out = []
-    for ev in events:
-        start, end = pd.Timestamp(ev.start), _as_ts(ev.end)
-        if start > hi or (end is not None and end < lo):
-            continue
-        if not getattr(ev, "disruption", True) and start < lo:
-            continue  # a response that began before the window: a line we cannot draw
-        out.append(ev)
-    return out
-
-
-class DrawnEvents(list):
-    """``(number, event)`` pairs drawn by :func:`shade_events`; ``rows`` is how many rows of
-    number markers sit above the axes (0 when unnumbered), for the title's padding."""
-
-    rows: int = 0
-    placed: list[tuple[float, int]]
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.placed = []
-
-    def title_pad(self) -> float:
-        return 4.0 + 11.0 * self.rows
-
-
-def shade_events(axes: Sequence[Axes], events: Sequence[Any], xlim: Window,
-                 *, color: str | None = None, number_ax: Axes | None = None,
-                 first_number: int = 1, alpha: float = 0.13, style: str = "span",
-                 numbered: bool = True, after: DrawnEvents | None = None,
-                 owner_color: str | None = None) -> DrawnEvents:
-    """Shade disruption windows and mark other events with a dashed line on every axes.
-
-    ``events`` have ``start``, ``end`` (None = open-ended), ``label`` and optionally
-    ``disruption`` (default True). With ``numbered``, each drawn event gets a number (from
-    ``first_number``) in a bubble above ``number_ax`` (default: the first axes); bubbles that
-    would touch are stacked. Returns the ``(number, event)`` pairs drawn, for
-    :func:`event_legend_handles`. ``color`` overrides the grey shading (scenario colours in
-    the comparison overlay). ``style="lines"`` marks a window's start and end with dotted
-    lines instead of shading it (for stacked areas, where shading would not show). ``after``:
-    the result of an earlier call on the same axes, so new bubbles avoid its bubbles.
-    ``owner_color`` keeps the grey shading but colours the number bubbles and a strip along
-    the top of ``number_ax`` (events of one scenario in a comparison)."""
-    lo, hi = xlim
-    width = max((hi - lo).total_seconds(), 1.0)
-    number_ax = number_ax if number_ax is not None else axes[0]
-    drawn = DrawnEvents()
-    if after is not None:
-        drawn.placed = list(after.placed)
-        drawn.rows = after.rows
-    placed = drawn.placed
-    k = first_number
-    for i, ev in enumerate(_visible(events, xlim)):
-        start = max(pd.Timestamp(ev.start), lo)
-        end = _as_ts(ev.end)
-        end = hi if end is None else min(end, hi)
-        disruption = getattr(ev, "disruption", True)
-        face = color or EVENT_FACE[i % 2]
-        for ax in axes:
-            if disruption and style == "lines":
-                for edge in (start, end):
-                    if lo < edge < hi:
-                        ax.axvline(edge, color=color or "black", lw=0.9, ls=":", zorder=3)
-            elif disruption:
-                ax.axvspan(start, end, color=face, alpha=alpha, lw=0, zorder=0)
-                if owner_color is not None and ax is number_ax:
-                    ax.axvspan(start, end, ymin=0.985, ymax=1.0, color=owner_color, lw=0,
-                               zorder=0.4)
-            else:
-                ax.axvline(start, color=color or "0.3", lw=1.0, ls=(0, (4, 3)), zorder=0.5)
-        if numbered:
-            # over the middle of a closed window; at the start of an open-ended one (its
-            # middle would depend on the window drawn) or of a response
-            x = start + (end - start) / 2 if disruption and ev.end is not None else start
-            frac = (x - lo).total_seconds() / width
-            level = 0
-            while any(abs(frac - f) < 0.028 and lv == level for f, lv in placed):
-                level += 1
-            placed.append((frac, level))
-            drawn.rows = max(drawn.rows, level + 1)
-            number_ax.annotate(
-                str(k), xy=(x, 1.0), xycoords=("data", "axes fraction"),
-                xytext=(0, 3 + 11 * level), textcoords="offset points", ha="center",
-                va="bottom", fontsize=7, color="white", fontweight="bold",
-                annotation_clip=False,
-                bbox={"boxstyle": "circle,pad=0.25", "fc": owner_color or color or "0.35",
-                      "lw": 0},
-            )
-        drawn.append((k, ev))
-        k += 1
-    return drawn
-
-
-def event_legend_handles(drawn: Sequence[tuple[int, Any]], *, color: str | None = None,
-                         alpha: float = 0.13, prefix: str = "", style: str = "span",
-                         numbered: bool = True, wrap: bool = False,
-                         owner_color: str | None = None) -> tuple[list[Any], list[str]]:
-    """Legend handles and labels ``(n) label (dates)`` for :func:`shade_events` output
-    (without ``(n)`` unless ``numbered``; dates on a second line with ``wrap``)."""
-    handles, labels = [], []
-    for i, (k, ev) in enumerate(drawn):
-        if getattr(ev, "disruption", True) and style == "lines":
-            handles.append(Line2D([], [], color=color or "black", lw=0.9, ls=":"))
-        elif getattr(ev, "disruption", True) and owner_color is not None:
-            handles.append(Patch(facecolor=mpl.colors.to_rgba(EVENT_FACE[i % 2], alpha * 2.5),
-                                 edgecolor=owner_color, lw=1.5))
-        elif getattr(ev, "disruption", True):
-            handles.append(Patch(color=color or EVENT_FACE[i % 2], alpha=alpha * 2.5, lw=0))
-        else:
-            handles.append(Line2D([], [], color=color or "0.3", lw=1.0, ls=(0, (4, 3))))
-        caption = event_caption(ev)
-        if wrap:
-            caption = caption.replace(" (", "\n(", 1)
-        labels.append(f"({k}) {prefix}{caption}" if numbered else f"{prefix}{caption}")
-    return handles, labels
 
 
 def _window_note(xlim: Window, full: Window) -> str:

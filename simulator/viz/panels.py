@@ -23,20 +23,22 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from ..analysis.concentration import origin_mix, stage_concentration
 from ..analysis.kpis import fill_rate_curve
 from .curves import _RC, PALETTE, TARGET, _date_axis, _step_days, _tonnes, group_colors
-from .fan import (
-    EPS_T,
+from .events import (
     DrawnEvents,
     Window,
+    event_legend_handles,
+    event_spans,
+    shade_events,
+)
+from .fan import (
+    EPS_T,
     _reps_text,
     _style,
     _window_note,
-    event_legend_handles,
-    event_spans,
     fill_rate_ylim,
     percent_axis,
     quantile_frame,
     resolve_window,
-    shade_events,
     shortfall_spans,
     spare_panel,
     wrap_notes,
@@ -311,8 +313,11 @@ def _origin_mix_figure(flows, production, scenario_name, replications, stages, d
     if drawn:
         eh, el = event_legend_handles(drawn, color="black", style="lines", numbered=False,
                                       wrap=True)
-        fig.legend(eh, el, loc="outside right lower", frameon=False,
-                   title="Events (dotted:\nstart and end)", fontsize=8, title_fontsize=8)
+        vague = any(getattr(ev, "uncertain", False) for _, ev in drawn)
+        title = ("Events (dotted: start and end;\ndash-dot: earliest start\nand latest end)"
+                 if vague else "Events (dotted:\nstart and end)")
+        fig.legend(eh, el, loc="outside right lower", frameon=False, title=title, fontsize=8,
+                   title_fontsize=8)
     if zoomed:
         fig.supxlabel(_window_note(xlim, full), fontsize=8, color="0.35")
     return fig

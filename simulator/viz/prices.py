@@ -13,16 +13,18 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .curves import _RC, PALETTE, _date_axis
-from .fan import (
+from .events import (
     Window,
+    event_legend_handles,
+    event_spans,
+    shade_events,
+)
+from .fan import (
     _reps_text,
     _style,
     _window_note,
-    event_legend_handles,
-    event_spans,
     quantile_frame,
     resolve_window,
-    shade_events,
 )
 
 __all__ = ["moving_spans", "price_figure", "price_overlay_figure"]
@@ -113,7 +115,8 @@ def price_overlay_figure(prices: Mapping[str, pd.DataFrame], material: str, *,
                          window: Window | str | None = "auto") -> Figure:
     """One material's price in each scenario of ``prices`` (name -> run ``prices`` table, in
     order; the first is the reference): one panel per market tier, per scenario the median
-    USD/kg and its P5-P95 band across replications, the reference's events shaded.
+    USD/kg and its P5-P95 band across replications, the events shaded as in the fill-rate
+    overlay (events only some scenarios have: a strip and a legend prefix naming them).
 
     Raises :exc:`KeyError` when no scenario prices ``material``."""
     with mpl.rc_context(_RC):
@@ -122,7 +125,7 @@ def price_overlay_figure(prices: Mapping[str, pd.DataFrame], material: str, *,
 
 def _price_overlay(prices: Mapping[str, pd.DataFrame], material: str,
                    events: Mapping[str, Sequence[Any]], window: Window | str | None) -> Figure:
-    from .compare import scenario_colors
+    from .compare import _owners_text, _split_events, scenario_colors
 
     names = list(prices)
     sel = {n: p[p["material"].astype(str) == material] for n, p in prices.items()}
@@ -162,16 +165,26 @@ def _price_overlay(prices: Mapping[str, pd.DataFrame], material: str,
         ax.set_title(f"market {market}", loc="left", fontsize=10)
         ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.9)
         _style(ax)
-        drawn = shade_events([ax], events.get(names[0], ()), xlim, number_ax=ax,
-                             numbered=False)
-    if drawn:  # what the shading and the dashed lines are (the reference's events)
-        eh, el = event_legend_handles(drawn, numbered=False)
-        fig.legend(eh, [f"{names[0]}: {label}" for label in el], loc="outside lower center",
-                   frameon=False, fontsize=8, ncols=1 if len(el) > 2 else len(el))
+    common, own = _split_events(events, names)
+    drawn = shade_events(list(axes), common, xlim, number_ax=axes[0])
+    eh, el = event_legend_handles(drawn)
+    for owners, group in own.items():
+        color = colors[owners[0]]
+        drawn = shade_events(list(axes), group, xlim, number_ax=axes[0], owner_color=color,
+                             after=drawn, first_number=len(el) + 1)
+        h, lab = event_legend_handles(drawn, owner_color=color,
+                                      prefix=_owners_text(owners, names))
+        eh, el = eh + h, el + lab
+    axes[0].set_title(f"market {markets[0]}", loc="left", fontsize=10,
+                      pad=drawn.title_pad())  # above the event numbers
+    if el:  # what the shading and the dashed lines are
+        fig.legend(eh, el, loc="outside lower center", frameon=False, fontsize=8,
+                   ncols=1 if len(el) > 2 else len(el))
     axes[-1].set_xlabel("Date")
     axes[-1].set_xlim(*xlim)
     _date_axis(axes[-1])
     if zoomed:
         axes[0].annotate(_window_note(xlim, full), (0.0, 1.0), xycoords="axes fraction",
-                         xytext=(0, 18), textcoords="offset points", fontsize=8, color="0.35")
+                         xytext=(0, drawn.title_pad() + 14), textcoords="offset points",
+                         fontsize=8, color="0.35")
     return fig

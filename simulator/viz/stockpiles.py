@@ -15,17 +15,19 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .curves import _RC, _date_axis, _tonnes, group_colors
-from .fan import (
+from .events import (
     DrawnEvents,
     Window,
+    event_legend_handles,
+    event_spans,
+    shade_events,
+)
+from .fan import (
     _reps_text,
     _style,
     _window_note,
-    event_legend_handles,
-    event_spans,
     quantile_frame,
     resolve_window,
-    shade_events,
     spare_panel,
     wrap_notes,
 )
