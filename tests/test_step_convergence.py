@@ -24,10 +24,12 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 STEPS = (1, 7, 14)
 
 
-def cumulative_shortfall(name: str, step: int, replications: int) -> float:
+def cumulative_shortfall(name: str, step: int, replications: int,
+                         end_date: str | None = None) -> float:
     """Mean total shortfall (t) over ``replications`` of ``scenarios/<name>.yaml`` run at
-    ``step`` days."""
-    scenario = load_scenario(SCENARIOS / f"{name}.yaml")
+    ``step`` days (to ``end_date`` if given)."""
+    scenario = load_scenario(SCENARIOS / f"{name}.yaml",
+                             [f"end_date={end_date}"] if end_date else ())
     scenario = scenario.model_copy(update={
         "simulation": scenario.simulation.model_copy(update={"step_days": step})})
     total = 0.0
@@ -38,17 +40,21 @@ def cumulative_shortfall(name: str, step: int, replications: int) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "replications", "daily", "fortnightly"), [
-    ("gallium_germanium_2023", 3, 0.05, 0.05),        # V3 (measured with 8: +1.4% / +2.5%)
-    ("china_heavy_ree_controls_2026", 2, 0.05, 0.05),  # V6's threat (+1.3% / +3.0%)
-    ("us_japan_framework", 2, 0.05, 0.05),             # V6 (+1.5% / +1.0%)
-    ("myanmar_kachin_2024", 1, 0.05, 0.05),            # V4 (-0.9% / -3.3%)
-    ("china_controls_2025_04", 4, 0.08, 0.08),         # V2 (+7.5% / -6.9%): the open gap
+@pytest.mark.parametrize(("name", "replications", "daily", "fortnightly", "end_date"), [
+    ("gallium_germanium_2023", 3, 0.05, 0.05, None),        # V3 (with 8: +1.4% / +2.5%)
+    ("china_heavy_ree_controls_2026", 2, 0.05, 0.05, None),  # V6's threat (+1.3% / +3.0%)
+    ("us_japan_framework", 2, 0.05, 0.05, None),             # V6 (+1.5% / +1.0%)
+    ("myanmar_kachin_2024", 1, 0.05, 0.05, None),            # V4 (-0.9% / -3.3%)
+    # V2 (+7.5% / -6.9%): the open gap. Its shortfall all falls before mid-2026 (0.0 t after
+    # 2026-07-01 of its 5,131 t to 2034, replication 0), so it runs to then: a quarter of
+    # the cost, the same sum
+    ("china_controls_2025_04", 4, 0.08, 0.08, "2026-07-01"),
 ])
 def test_cumulative_shortfall_converges_with_the_step(name: str, replications: int,
-                                                      daily: float, fortnightly: float) -> None:
-    weekly = cumulative_shortfall(name, 7, replications)
+                                                      daily: float, fortnightly: float,
+                                                      end_date: str | None) -> None:
+    weekly = cumulative_shortfall(name, 7, replications, end_date)
     assert weekly > 0
     for step, spread in ((1, daily), (14, fortnightly)):
-        other = cumulative_shortfall(name, step, replications)
+        other = cumulative_shortfall(name, step, replications, end_date)
         assert abs(other / weekly - 1) <= spread, (step, other, weekly)
