@@ -134,7 +134,9 @@ def test_compare_report_shows_units_prices_and_demand_destroyed(compared) -> Non
     assert page.index('id="price-findings"') < page.index('id="figures"')
     oxide = _table_rows(page, "oxide")
     assert {r[2] for r in oxide} == {"peak", "average"}
-    assert all("USD/kg" in c for r in oxide for c in r[3:5])
+    assert all(re.fullmatch(r"[0-9.,]+( \[[0-9.,]+,\s[0-9.,]+\])?", c) for r in oxide
+               for c in r[3:5])  # the unit is in the column head, not in every cell
+    assert "Price (USD/kg)" in text
     # the terminal table names the unit too
     assert "EV not built (/rep)" in stdout
 

@@ -254,19 +254,22 @@ def _price_section(table: pd.DataFrame, names: Sequence[str]) -> list[str]:
     for (mat, mkt, stat), grp in table.groupby(["material", "market", "stat"], sort=False):
         sub = grp.set_index("scenario").assign(metric="price_usd_per_kg")
         get = {n: (sub.loc[n] if n in sub.index else None) for n in names}
+        cells = [*(_cell(get[n]) for n in names),
+                 *(_cell(get[n], "diff_", signed=True) if get[n] is not None
+                   and isinstance(get[n]["diff_vs"], str) and get[n]["diff_vs"] else "-"
+                   for n in names[1:])]
         rows.append([mat, mkt, stat_label.get(str(stat), str(stat)),
-                     *(_cell(get[n]) for n in names),
-                     *(_cell(get[n], "diff_", signed=True) if get[n] is not None
-                       and isinstance(get[n]["diff_vs"], str) and get[n]["diff_vs"] else "-"
-                       for n in names[1:])])
+                     *(c.replace(" USD/kg", "") for c in cells)])  # the unit is in the head
     return ['<section id="price-findings"><h2>Prices beside the fill rates</h2>',
             "<p>Price per market tier (USD/kg, <code>prices.parquet</code>; docs/markets.md): "
             "in each replication its highest step and its average over the horizon; mean "
             "over replications [95% CI], and the paired difference against "
-            f"<strong>{_e(names[0])}</strong>. Prices change the other results only where a "
-            "scenario lets them (demand response, plants built on price).</p>",
+            f"<strong>{_e(names[0])}</strong>. A peak at <code>max_multiple</code> times the "
+            "tier's reference price is the ceiling of the price formation, not a forecast. "
+            "Prices change the other results only where a scenario lets them (demand "
+            "response, plants built on price).</p>",
             '<div class="scroll">' + _table(
-                ["Material", "Tier", "Price", *(f"{x} mean [95% CI]" for x in names),
+                ["Material", "Tier", "Price (USD/kg)", *(f"{x} mean [95% CI]" for x in names),
                  *(f"{x} - {names[0]} [95% CI]" for x in names[1:])], rows, numeric_from=3)
             + "</div></section>"]
 
