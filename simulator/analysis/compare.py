@@ -110,7 +110,7 @@ def unique_names(names: Sequence[str]) -> list[str]:
 
 PAIR_COLUMNS = [
     "level", "group", "metric", "reference", "scenario", "n", "mean_reference",
-    "mean_scenario", "diff_mean", "ci95_low", "ci95_high", "ci_excludes_zero",
+    "mean_scenario", "diff_mean", "ci95_low", "ci95_high", "ci_excludes_zero", "unit",
 ]
 
 
@@ -146,19 +146,26 @@ def pairs_table(level_metrics: Mapping[str, Mapping[str, pd.DataFrame]],
     """Every pair's paired differences (:data:`PAIR_COLUMNS`, ``pairs.csv`` of a
     comparison): ``level_metrics[level][scenario]`` are replication-metrics frames and
     ``metrics[level]`` the metrics to difference at that level; ``diff_mean`` is
-    ``scenario - reference`` (:func:`paired_differences`), rows in ``pairs`` order."""
+    ``scenario - reference`` (:func:`paired_differences`), rows in ``pairs`` order;
+    ``unit`` names what ``units_short`` counts (the reference's unit; ``""`` on other rows)."""
     frames = []
     for a, b in pairs:
         for level, per in level_metrics.items():
             d = paired_differences(per[a], per[b], metrics=metrics[level])
             if d.empty:
                 continue
+            first = per[a].drop_duplicates("demand_id")
+            units = (dict(zip(first["demand_id"].astype(str),
+                              first["unit"].fillna("").astype(str), strict=True))
+                     if "unit" in first else {})
+            unit = [units.get(str(g), "") if m == "units_short" else ""
+                    for g, m in zip(d["demand_id"], d["metric"], strict=True)]
             frames.append(pd.DataFrame({
                 "level": level, "group": d["demand_id"], "metric": d["metric"],
                 "reference": a, "scenario": b, "n": d["n"], "mean_reference": d["mean_a"],
                 "mean_scenario": d["mean_b"], "diff_mean": d["mean_diff"],
                 "ci95_low": d["ci95_low"], "ci95_high": d["ci95_high"],
-                "ci_excludes_zero": d["ci_excludes_zero"]}))
+                "ci_excludes_zero": d["ci_excludes_zero"], "unit": unit}))
     if not frames:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in PAIR_COLUMNS})
     return pd.concat(frames, ignore_index=True)[PAIR_COLUMNS]

@@ -67,7 +67,8 @@ METRIC_COLUMNS = [
 SUMMARY_METRICS = (
     "fill_rate", "trough_fill_rate", "time_to_survive_days", "time_to_recover_days",
     "days_below_threshold", "cumulative_shortfall_t", "resilience_loss_pct_days",
-    "stockpile_drawdown_t", "value_at_risk_usd",
+    "stockpile_drawdown_t", "value_at_risk_usd", "units_short", "demand_destroyed_t",
+    "demand_thrifted_t",
 )
 
 #: Time metrics where NaN means "never within the horizon" (sorted as +inf by percentiles).
@@ -436,7 +437,7 @@ def _anchor_of(g: pd.DataFrame) -> tuple[str, str]:
 #: Columns of :func:`summarize` with the default percentiles.
 SUMMARY_COLUMNS = [
     *_KEYS, "metric", "n", "n_valid", "mean", "ci95_low", "ci95_high", "p5", "p50", "p95",
-    "share_recovered", "tts_anchor_event", "tts_anchor_date",
+    "share_recovered", "tts_anchor_event", "tts_anchor_date", "unit",
 ]
 
 
@@ -454,7 +455,8 @@ def summarize(
     ``p<q>`` column per percentile, and ``share_recovered`` (``time_to_recover_days`` rows
     only: share of replications with ``recovered``; NaN on other rows), ``tts_anchor_event``
     and ``tts_anchor_date`` (ISO date) on ``time_to_survive_days`` rows: the event it counts
-    from (``""`` on other rows and without an anchor).
+    from (``""`` on other rows and without an anchor); ``unit`` on ``units_short`` rows: what
+    is counted (``""`` on other rows and without ``units``).
 
     Percentiles are over all ``n`` replications; for the time metrics a NaN (no shortfall /
     not recovered) counts as +inf, so e.g. ``p95 = inf`` means more than 5% of replications
@@ -463,7 +465,7 @@ def summarize(
     """
     pcols = [_pct_label(q) for q in percentiles]
     out_cols = [*_KEYS, "metric", "n", "n_valid", "mean", "ci95_low", "ci95_high", *pcols,
-                "share_recovered", "tts_anchor_event", "tts_anchor_date"]
+                "share_recovered", "tts_anchor_event", "tts_anchor_date", "unit"]
     unknown = [c for c in columns if c not in metrics.columns]
     if unknown:
         raise ValueError(f"metrics lacks column(s): {', '.join(unknown)}")
@@ -490,6 +492,8 @@ def summarize(
                 row["share_recovered"] = float(rec.mean())
             row["tts_anchor_event"], row["tts_anchor_date"] = (
                 _anchor_of(g) if tts and not no_anchor else ("", ""))
+            row["unit"] = (str(first["unit"]) if col == "units_short" and "unit" in g
+                           else "")
             rows.append(row)
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in out_cols})

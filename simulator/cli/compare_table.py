@@ -59,6 +59,12 @@ def print_table(kpis: pd.DataFrame, inputs: Sequence[Any], sectors: Sequence[str
             rows = sec[(sec["group"] == s) & (sec["metric"] == metric)].set_index("scenario")
             if rows.empty:
                 continue
+            label = _METRIC_LABELS.get(metric, metric)
+            if metric == "units_short":
+                unit = next((u for u in rows.get("unit", []) if isinstance(u, str) and u), "")
+                if not unit:
+                    continue  # the group declares no units
+                label = f"{unit} not built (/rep)"
             vals = [_cell(metric, rows.loc[nm, "mean"]) if nm in rows.index else "-"
                     for nm in names]
             diffs = []
@@ -72,7 +78,7 @@ def print_table(kpis: pd.DataFrame, inputs: Sequence[Any], sectors: Sequence[str
                 flag = r["diff_ci_excludes_zero"]
                 diffs.append(text + (" *" if isinstance(flag, bool | np.bool_) and flag
                                      else ""))
-            table.add_row(s if j == 0 else "", _METRIC_LABELS[metric], *vals, *diffs,
+            table.add_row(s if j == 0 else "", label, *vals, *diffs,
                           end_section=j == len(TABLE_METRICS) - 1)
     print_rich(table)
     if level == "sector":

@@ -30,6 +30,7 @@ from .tables import (
     auto_smooth_days,
     demands_of_interest,
     kpi_table,
+    price_table,
     sectors_of_interest,
 )
 
@@ -158,7 +159,8 @@ def compare_runs(
         }
         (folder / "compare.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         report = _write_report(folder, loaded, kpis, pairs, shown_sectors, shown_demands,
-                               notes, refs, price_figures)
+                               notes, refs, price_figures,
+                               price_table(_read_prices(loaded), loaded[0].name))
         published = staged.publish()
     return Comparison(
         folder=published,
@@ -198,11 +200,7 @@ def _price_overlays(loaded: list[CompareInput], events: dict[str, list], folder:
     from ..viz.curves import save_figure
     from ..viz.prices import price_overlay_figure
 
-    prices = {}
-    for i in loaded:
-        path = i.run_dir / "prices.parquet"
-        prices[i.name] = (pd.read_parquet(path) if path.exists()
-                          else pd.DataFrame(columns=["material"]))
+    prices = _read_prices(loaded)
     materials = sorted({str(m) for p in prices.values() if len(p) for m in p["material"]})
     out = {}
     for m in materials:
@@ -212,9 +210,21 @@ def _price_overlays(loaded: list[CompareInput], events: dict[str, list], folder:
     return out
 
 
+def _read_prices(loaded: list[CompareInput]) -> dict[str, pd.DataFrame]:
+    """Each run's ``prices.parquet`` by scenario name (an empty frame for a run folder
+    written before it existed)."""
+    prices = {}
+    for i in loaded:
+        path = i.run_dir / "prices.parquet"
+        prices[i.name] = (pd.read_parquet(path) if path.exists()
+                          else pd.DataFrame(columns=["material"]))
+    return prices
+
+
 def _write_report(folder: Path, loaded: list[CompareInput], kpis: pd.DataFrame,
                   pairs: pd.DataFrame, sectors: list[str], demands: list[str],
-                  notes: list[str], references: list[str], prices: dict[str, Path]) -> Path:
+                  notes: list[str], references: list[str], prices: dict[str, Path],
+                  price_stats: pd.DataFrame | None = None) -> Path:
     """``report.html`` on the comparison in ``folder``; its path."""
     from ..report.compare_html import CompareRun, write_compare_report
     from ..runner import package_version
@@ -227,4 +237,4 @@ def _write_report(folder: Path, loaded: list[CompareInput], kpis: pd.DataFrame,
         kpis, sectors, {s: folder / f"overlay_{slug(s)}.png" for s in sectors},
         notes, version=package_version(), demands=demands,
         demand_figures={d: folder / f"overlay_demand_{slug(d)}.png" for d in demands},
-        price_figures=prices, pairs=pairs, references=references)
+        price_figures=prices, pairs=pairs, references=references, price_table=price_stats)

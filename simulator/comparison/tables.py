@@ -15,18 +15,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KPI_COLUMNS",
+    "PRICE_COLUMNS",
     "SECTOR_METRICS",
     "TABLE_METRICS",
     "auto_smooth_days",
     "demands_of_interest",
     "kpi_table",
+    "price_table",
     "sectors_of_interest",
     "table_rows",
 ]
 
 #: Columns of the comparison's ``kpis.csv``.
 KPI_COLUMNS = [
-    "level", "group", "country", "sector", "material", "metric", "scenario", "role", "n",
+    "level", "group", "country", "sector", "material", "metric", "unit", "scenario", "role",
+    "n",
     "mean", "ci95_low", "ci95_high", "p5", "p50", "p95", "share_recovered",
     "tts_anchor_event", "tts_anchor_date", "diff_vs", "diff_n", "diff_mean", "diff_ci95_low",
     "diff_ci95_high", "diff_ci_excludes_zero",
@@ -35,10 +38,11 @@ KPI_COLUMNS = [
 #: Metrics of the sector level (summed over countries) in ``kpis.csv`` and ``pairs.csv``.
 SECTOR_METRICS = ("fill_rate", "trough_fill_rate", "time_to_survive_days",
                   "time_to_recover_days", "days_below_threshold", "cumulative_shortfall_t",
-                  "resilience_loss_pct_days")
+                  "resilience_loss_pct_days", "units_short", "demand_destroyed_t",
+                  "demand_thrifted_t")
 
 #: Metrics in the standard-output table of ``critmin compare``, in order.
-TABLE_METRICS = ("fill_rate", "trough_fill_rate", "cumulative_shortfall_t",
+TABLE_METRICS = ("fill_rate", "trough_fill_rate", "cumulative_shortfall_t", "units_short",
                  "days_below_threshold", "time_to_recover_days")
 
 
@@ -138,7 +142,7 @@ def kpi_table(inputs: Sequence[CompareInput], level_metrics: dict[str, dict[str,
                 summ["diff_vs"] = base
             frames.append(summ)
     out = pd.concat(frames, ignore_index=True)
-    text = ("diff_vs", "tts_anchor_event", "tts_anchor_date")
+    text = ("diff_vs", "tts_anchor_event", "tts_anchor_date", "unit")
     for c in KPI_COLUMNS:
         if c not in out.columns:
             out[c] = np.nan if c not in text else ""
@@ -150,11 +154,62 @@ def kpi_table(inputs: Sequence[CompareInput], level_metrics: dict[str, dict[str,
     return out[KPI_COLUMNS].reset_index(drop=True)
 
 
+#: Columns of :func:`price_table`.
+PRICE_COLUMNS = ["material", "market", "stat", "scenario", "n", "mean", "ci95_low",
+                 "ci95_high", "diff_vs", "diff_n", "diff_mean", "diff_ci95_low",
+                 "diff_ci95_high", "diff_ci_excludes_zero"]
+
+
+def price_table(prices: dict[str, pd.DataFrame], reference: str) -> pd.DataFrame:
+    """Per priced material x market tier x scenario, two per-replication statistics of
+    ``price_usd_per_kg`` (``prices.parquet`` frames by scenario): ``peak`` (the highest
+    step) and ``average`` (mean over the horizon's steps), each as a mean over replications
+    with its 95% CI and, for scenarios other than ``reference``, the paired difference
+    against it (same replication ids) with its 95% CI (:data:`PRICE_COLUMNS`; empty when no
+    run has prices)."""
+    from ..analysis.compare import paired_differences
+    from ..analysis.metrics import mean_ci95
+
+    keys = ["replication", "material", "market"]
+    stats: dict[str, pd.DataFrame] = {}
+    for name, p in prices.items():
+        if p is None or p.empty:
+            continue
+        g = p.assign(material=p["material"].astype(str), market=p["market"].astype(str)) \
+            .groupby(keys, observed=True, sort=True)["price_usd_per_kg"]
+        stats[name] = pd.DataFrame({"peak": g.max(), "average": g.mean()}).reset_index()
+    rows = []
+    ref = stats.get(reference)
+    for name, st in stats.items():
+        for (mat, mkt), grp in st.groupby(["material", "market"], sort=True):
+            for stat in ("peak", "average"):
+                n, mean, lo, hi = mean_ci95(grp[stat].to_numpy())
+                row = {"material": mat, "market": mkt, "stat": stat, "scenario": name,
+                       "n": n, "mean": mean, "ci95_low": lo, "ci95_high": hi, "diff_vs": ""}
+                if ref is not None and name != reference:
+                    other = ref[(ref["material"] == mat) & (ref["market"] == mkt)]
+                    frame = {
+                        k: f.assign(demand_id=f"{mat}/{mkt}")[["replication", "demand_id",
+                                                               stat]]
+                        for k, f in (("a", other), ("b", grp))}
+                    d = paired_differences(frame["a"], frame["b"], metrics=[stat])
+                    if len(d):
+                        r = d.iloc[0]
+                        row.update(diff_vs=reference, diff_n=r["n"], diff_mean=r["mean_diff"],
+                                   diff_ci95_low=r["ci95_low"], diff_ci95_high=r["ci95_high"],
+                                   diff_ci_excludes_zero=bool(r["ci_excludes_zero"]))
+                rows.append(row)
+    return pd.DataFrame(rows, columns=PRICE_COLUMNS)
+
+
 def table_rows(kpis: pd.DataFrame, sectors: Sequence[str], level: str = "sector"
                ) -> list[dict[str, Any]]:
     """The rows of ``kpis`` that the ``critmin compare`` table shows, in its order, every
-    column (``critmin compare --format csv|json``)."""
+    column (``critmin compare --format csv|json``); ``units_short`` only for groups with a
+    unit."""
     sec = kpis[(kpis["level"] == level) & kpis["metric"].isin(TABLE_METRICS)]
+    if "unit" in sec:
+        sec = sec[(sec["metric"] != "units_short") | (sec["unit"].fillna("") != "")]
     order = {m: i for i, m in enumerate(TABLE_METRICS)}
     rows = []
     for s in sectors:

@@ -27,7 +27,26 @@ REPORT_METRICS = {
     "days_below_threshold": "Days below 90%",
     "time_to_survive_days": "Time to first shortfall",
     "time_to_recover_days": "Time to recover",
+    "units_short": "Units not built",
+    "demand_destroyed_t": "Demand destroyed by price",
+    "demand_thrifted_t": "Demand thrifted or substituted away",
 }
+
+#: Rows shown only where some scenario has some (the demand response is off by default).
+_IF_ANY = ("demand_destroyed_t", "demand_thrifted_t")
+
+
+def _unit_of(rows: pd.DataFrame) -> str:
+    """The first unit named in ``rows``' ``unit`` column (``""`` when none is)."""
+    if "unit" not in rows:
+        return ""
+    named = [u for u in rows["unit"] if isinstance(u, str) and u]
+    return named[0] if named else ""
+
+
+def units_label(unit: str) -> str:
+    """The row label of ``units_short``: ``EV-equivalents not built``."""
+    return f"{unit} not built"
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,12 @@ def _sector_rows(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str
                 continue
             if metric == "time_to_survive_days":
                 label = anchor_label(sub)
+            elif metric == "units_short":
+                if not _unit_of(sub):
+                    continue  # the group has no units
+                label = units_label(_unit_of(sub))
+            elif metric in _IF_ANY and not (sub["mean"].fillna(0.0) > 0).any():
+                continue
             get = {n: (sub.loc[n] if n in sub.index else None) for n in names}
             rows.append([s, label, *(_cell(get[n]) for n in names),
                          *(_cell(get[n], "diff_", signed=True) for n in names[1:])])
@@ -139,8 +164,27 @@ def _findings(kpis: pd.DataFrame, groups: Sequence[str], level: str, ref: str,
             out.append(
                 f"<strong>{_e(s)}</strong>, {_e(n)}: fill rate "
                 f"{_e(_cell(f))} against {_e(_mean(fr.loc[ref]))} in {_e(ref)} "
-                f"({said}); shortfall {_e(_cell(t))} per replication.")
+                f"({said}); shortfall {_e(_cell(t))} per replication"
+                + _units_clause(sec, s, level, ref, n, pairs) + ".")
     return out
+
+
+def _units_clause(sec: pd.DataFrame, group: str, level: str, ref: str, name: str,
+                  pairs: pd.DataFrame | None) -> str:
+    """``, i.e. 1,230 [..] EV-equivalents not built (567 in ref; difference ...)``
+    for a group with units (``""`` without)."""
+    u = sec[(sec["group"] == group) & (sec["metric"] == "units_short")].set_index("scenario")
+    unit = _unit_of(u)
+    if not unit or name not in u.index or not math.isfinite(float(u.loc[name, "mean"])):
+        return ""
+    text = f", i.e. {_cell(u.loc[name])} {units_label(unit)}"
+    if ref in u.index:
+        diff = (_pair_row(pairs, level, group, "units_short", ref, name) if pairs is not None
+                else u.loc[name])
+        text += f" ({_mean(u.loc[ref])} in {ref}"
+        text += f"; difference {_cell(diff, 'diff_', signed=True)})" if diff is not None \
+            else ")"
+    return _e(text)
 
 
 def _pairs_rows(pairs: pd.DataFrame, level: str, groups: Sequence[str],
@@ -151,6 +195,13 @@ def _pairs_rows(pairs: pd.DataFrame, level: str, groups: Sequence[str],
             cells = [_cell(_pair_row(pairs, level, g, metric, a, b), "diff_", signed=True)
                      for a, b in columns]
             if all(c == "-" for c in cells):
+                continue
+            sub = pairs[(pairs["level"] == level) & (pairs["group"] == g)
+                        & (pairs["metric"] == metric)]
+            if metric == "units_short":
+                label = units_label(_unit_of(sub) or "units")
+            elif metric in _IF_ANY and not ((sub["mean_reference"].fillna(0.0) > 0)
+                                            | (sub["mean_scenario"].fillna(0.0) > 0)).any():
                 continue
             rows.append([g, label, *cells])
     return rows
@@ -194,6 +245,35 @@ def _findings_section(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequenc
     return parts
 
 
+def _price_section(table: pd.DataFrame, names: Sequence[str]) -> list[str]:
+    """The prices beside the fill rates: per material and tier, each scenario's peak and
+    average price (mean over replications [95% CI]) and the paired difference against the
+    first scenario."""
+    rows = []
+    stat_label = {"peak": "peak", "average": "average"}
+    for (mat, mkt, stat), grp in table.groupby(["material", "market", "stat"], sort=False):
+        sub = grp.set_index("scenario").assign(metric="price_usd_per_kg")
+        get = {n: (sub.loc[n] if n in sub.index else None) for n in names}
+        cells = [*(_cell(get[n]) for n in names),
+                 *(_cell(get[n], "diff_", signed=True) if get[n] is not None
+                   and isinstance(get[n]["diff_vs"], str) and get[n]["diff_vs"] else "-"
+                   for n in names[1:])]
+        rows.append([mat, mkt, stat_label.get(str(stat), str(stat)),
+                     *(c.replace(" USD/kg", "") for c in cells)])  # the unit is in the head
+    return ['<section id="price-findings"><h2>Prices beside the fill rates</h2>',
+            "<p>Price per market tier (USD/kg, <code>prices.parquet</code>; docs/markets.md): "
+            "in each replication its highest step and its average over the horizon; mean "
+            "over replications [95% CI], and the paired difference against "
+            f"<strong>{_e(names[0])}</strong>. A peak at <code>max_multiple</code> times the "
+            "tier's reference price is the ceiling of the price formation, not a forecast. "
+            "Prices change the other results only where a scenario lets them (demand "
+            "response, plants built on price).</p>",
+            '<div class="scroll">' + _table(
+                ["Material", "Tier", "Price (USD/kg)", *(f"{x} mean [95% CI]" for x in names),
+                 *(f"{x} - {names[0]} [95% CI]" for x in names[1:])], rows, numeric_from=3)
+            + "</div></section>"]
+
+
 def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
                          sectors: Sequence[str], figures: dict[str, Path],
                          notes: Sequence[str] = (), version: str = "unknown", *,
@@ -201,14 +281,17 @@ def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
                          demand_figures: dict[str, Path] | None = None,
                          price_figures: dict[str, Path] | None = None,
                          pairs: pd.DataFrame | None = None,
-                         references: Sequence[str] = ()) -> str:
+                         references: Sequence[str] = (),
+                         price_table: pd.DataFrame | None = None) -> str:
     """The comparison report as HTML text.
 
     ``kpis`` is the comparison's ``kpis.csv`` frame; ``figures`` maps a sector, and
     ``demand_figures`` a demand sector of ``demands`` (the hardest hit), to its overlay PNG
     (embedded); ``price_figures`` maps a priced material to its price overlay; ``pairs``
     (``pairs.csv``) gives the paired difference of every pair, shown against each of
-    ``references`` in turn (default: the first run), then the other pairs. Raises
+    ``references`` in turn (default: the first run), then the other pairs; ``price_table``
+    (:func:`~simulator.comparison.tables.price_table`) puts the prices beside the fill
+    rates in the findings. Raises
     ``FileNotFoundError`` when a figure file is missing."""
     demand_figures = demand_figures or {}
     names = [r.name for r in runs]
@@ -236,6 +319,8 @@ def build_compare_report(runs: Sequence[CompareRun], kpis: pd.DataFrame,
     parts.append("</header>")
 
     parts += _findings_section(kpis, names, sectors, demands, pairs, references)
+    if price_table is not None and not price_table.empty:
+        parts += _price_section(price_table, names)
 
     parts.append('<section id="figures"><h2>Fill rate by sector</h2>')
     for d in demands:

@@ -55,6 +55,9 @@ METRIC_HEADINGS = {
     "resilience_loss_pct_days": "Resilience loss (triangle area)",
     "stockpile_drawdown_t": "Stockpile drawdown",
     "value_at_risk_usd": "Value at risk (shortfall at market prices)",
+    "units_short": "Units not built",
+    "demand_destroyed_t": "Demand destroyed by price",
+    "demand_thrifted_t": "Demand thrifted or substituted away",
 }
 
 
@@ -98,7 +101,8 @@ def _time_cell(idx: dict, did: str, metric: str) -> str:
 
 
 _TABLE_HEAD = ["Fill rate mean [95% CI]", "Trough P50 (P5, P95)",
-               "Shortfall per replication mean [95% CI]", "Days below 90% P50 (P5, P95)",
+               "Shortfall per replication mean [95% CI]",
+               "Units not built per replication mean [95% CI]", "Days below 90% P50 (P5, P95)",
                "Time to first shortfall P50 (P5, P95)", "First shortfall counted from",
                "Time to recover P50 (P5, P95)"]
 
@@ -111,11 +115,30 @@ def _anchor_cell(idx: dict, did: str) -> str:
     return f"{r['tts_anchor_event']} ({r['tts_anchor_date']})"
 
 
+def _units_cell(idx: dict, did: str) -> str:
+    """Mean [95% CI] of ``units_short`` with its unit (``12,000 [9,000, 15,000]
+    EV-equivalents``); "-" for a demand sector without ``units``."""
+    r = idx.get((did, "units_short"))
+    if r is None or not r.get("unit") or not np.isfinite(r["mean"]):
+        return "-"
+    return f"{_mean_ci(idx, did, 'units_short')} {r['unit']}"
+
+
+#: Headings of the demand-response columns (shown when the run destroyed or thrifted some).
+RESPONSE_HEAD = ["Demand destroyed by price mean [95% CI]",
+                 "Demand thrifted or substituted mean [95% CI]"]
+
+
+def _response_cells(idx: dict, did: str) -> list[str]:
+    return [_mean_ci(idx, did, "demand_destroyed_t"), _mean_ci(idx, did, "demand_thrifted_t")]
+
+
 def _metric_cells(idx: dict, did: str) -> list[str]:
     return [
         _mean_ci(idx, did, "fill_rate"),
         _p50_range(idx, did, "trough_fill_rate"),
         _mean_ci(idx, did, "cumulative_shortfall_t"),
+        _units_cell(idx, did),
         _p50_range(idx, did, "days_below_threshold"),
         _time_cell(idx, did, "time_to_survive_days"),
         _anchor_cell(idx, did),
@@ -165,6 +188,8 @@ def _findings(metrics: pd.DataFrame, summary: pd.DataFrame, scenario: Scenario,
             lo = format_metric("cumulative_shortfall_t", max(sh["ci95_low"], 0.0))
             hi = format_metric("cumulative_shortfall_t", sh["ci95_high"])
             text += f" on average (95% CI {lo} to {hi})"
+        if _units_cell(idx, did) != "-":
+            text += f", i.e. {_e(_units_cell(idx, did))} not built"
         out.append(text + ".")
     never = metrics["demand_id"].nunique() - len(short)
     if never and out:
@@ -209,6 +234,13 @@ DEFINITIONS = {
                        "area of the resilience triangle in %·days.",
     "Stockpile drawdown": "largest fall of the reserves a demand sector can draw on "
                           "below their level at the start.",
+    "Units not built": "cumulative shortfall x 1000 / the sector's kg of material per unit "
+                       "(units in the scenario, e.g. 1.5 kg of NdFeB per EV-equivalent): "
+                       "units not built for want of the material, assuming each missing "
+                       "kilogram stops its share of a unit.",
+    "Demand destroyed, thrifted": "tonnes not bought because of price, and tonnes "
+                                  "thrifted or substituted away (docs/markets.md); "
+                                  "neither counts as shortfall.",
     "P5, P50, P95": "percentiles across replications; 95% CI: Student t interval of "
                     "the mean.",
 }
@@ -381,15 +413,22 @@ def _build(run: RunData, max_panels: int, figures: bool) -> str:
         parts.append("</section>")
 
     s_idx = _summary_index(s_summary)
-    rows = [[sec, *_metric_cells(s_idx, sec)]
+    response = bool((metrics[["demand_destroyed_t", "demand_thrifted_t"]] > 0).any().any())
+    rows = [[sec, *_metric_cells(s_idx, sec), *(_response_cells(s_idx, sec) if response else [])]
             for sec in sorted(s_summary["demand_id"].unique())] if len(s_summary) else []
     parts.append('<section id="sectors"><h2>Metrics per sector</h2>')
     parts.append("<p>Tonnes summed over every country and material of the sector. Means "
                  "with a 95% confidence interval (Student t over replications); percentiles "
                  "over replications. \"never\" in a time percentile: more than that share of "
                  "replications never ran short / never recovered within the horizon. Confidence "
-                 "intervals are clipped to the metric's range (0-100%, >= 0).</p>")
-    parts.append('<div class="scroll">' + _table(["Sector", *_TABLE_HEAD], rows) + "</div>")
+                 "intervals are clipped to the metric's range (0-100%, >= 0). Units not built: "
+                 "the shortfall over the sector's intensity (<code>units</code> in the "
+                 "scenario; \"-\": none declared).</p>")
+    if not response:
+        parts.append("<p>No demand was destroyed or thrifted by price in this run (the "
+                     "demand response is off, or prices never rose enough).</p>")
+    parts.append('<div class="scroll">' + _table(
+        ["Sector", *_TABLE_HEAD, *(RESPONSE_HEAD if response else [])], rows) + "</div>")
     parts.append("</section>")
 
     idx = _summary_index(summary)
@@ -403,11 +442,12 @@ def _build(run: RunData, max_panels: int, figures: bool) -> str:
     def demand_rows(ids: Sequence[str]) -> list[list[str]]:
         return [[d, f"{labels.loc[d, 'country']} {labels.loc[d, 'sector']}",
                  *_metric_cells(idx, d), _p50_range(idx, d, "stockpile_drawdown_t"),
-                 _mean_ci(idx, d, "value_at_risk_usd")]
+                 _mean_ci(idx, d, "value_at_risk_usd"),
+                 *(_response_cells(idx, d) if response else [])]
                 for d in ids]
 
     head = ["Demand id", "Country, sector", *_TABLE_HEAD, "Stockpile drawdown P50 (P5, P95)",
-            "Value at risk mean [95% CI]"]
+            "Value at risk mean [95% CI]", *(RESPONSE_HEAD if response else [])]
     if ids_short:
         parts.append(f"<p>{len(ids_short)} demand sector(s) ran short in at least one "
                      "replication:</p>")

@@ -26,12 +26,20 @@ def _num(v: float, decimals: int = 1) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _round_sig(v: float, digits: int) -> float:
+    """``v`` rounded to ``digits`` significant digits (5,022,493 -> 5,020,000 at 3)."""
+    if v == 0 or not np.isfinite(v):
+        return v
+    return round(v, digits - 1 - math.floor(math.log10(abs(v))))
+
+
 _FILL = ("fill_rate", "trough_fill_rate")
 
 
 #: Metrics that cannot be negative (confidence intervals are clipped at 0 for display).
 _NONNEG = ("cumulative_shortfall_t", "days_below_threshold", "time_to_survive_days",
-           "time_to_recover_days", "resilience_loss_pct_days", "stockpile_drawdown_t")
+           "time_to_recover_days", "resilience_loss_pct_days", "stockpile_drawdown_t",
+           "units_short", "demand_destroyed_t", "demand_thrifted_t")
 
 
 def _pct_decimals(v: float, signed: bool) -> int:
@@ -47,8 +55,9 @@ def _pct_decimals(v: float, signed: bool) -> int:
 
 def format_metric(metric: str, value: float, *, signed: bool = False,
                   unit: bool = True, decimals: int | None = None) -> str:
-    """A metric value for people: % for fill rates, t for tonnes, d for days; ``inf`` (never
-    within the horizon) as "never"; NaN as "-". ``signed`` adds + to positive values
+    """A metric value for people: % for fill rates, t for tonnes, d for days, whole units
+    (no suffix) for ``units_short``; ``inf`` (never within the horizon) as "never"; NaN as
+    "-". ``signed`` adds + to positive values
     (differences; fill rates then read in percentage points). ``unit=False`` leaves the unit
     off; ``decimals`` fixes the decimals of a fill rate."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -67,8 +76,12 @@ def format_metric(metric: str, value: float, *, signed: bool = False,
         return f"{sign}{text} pp" if signed else f"{text}%"
     if metric.endswith("_t"):
         text, suffix = _num(v, 1 if abs(v) < 1000 else 0), " t"
+    elif metric.endswith("_usd_per_kg"):  # a price
+        text, suffix = _num(v, 0 if abs(v) >= 100 else 1), " USD/kg"
     elif metric.endswith("_usd"):  # money: USD in millions (value at risk)
         text, suffix = _num(v / 1e6, 1 if abs(v) < 1e8 else 0), " M USD"
+    elif metric == "units_short":  # whole units (EVs, MW); the row or column names them
+        text, suffix = _num(_round_sig(v, 3), 1 if abs(v) < 10 else 0), ""
     elif metric == "resilience_loss_pct_days":
         text, suffix = _num(v, 0), " %·d"
     elif metric.endswith("_days") or metric == "days_below_threshold":

@@ -18,10 +18,12 @@ from ..scenario.models import Scenario
 
 __all__ = ["RUN_TABLE_COLUMNS", "RunData", "RunFolderError", "load_run", "sector_timeseries"]
 
-#: Columns read from ``timeseries.parquet`` (``inventory_t`` is not needed here).
+#: Columns read from ``timeseries.parquet`` (``inventory_t`` is not needed here; a run folder
+#: written before the demand response has no ``destroyed_t`` and ``thrifted_t``).
 RUN_TABLE_COLUMNS = {
     "timeseries": ["replication", "day", "date", "country", "sector", "demand_id", "material",
-                   "demand_t", "delivered_t", "shortfall_t", "stockpile_t"],
+                   "demand_t", "delivered_t", "shortfall_t", "stockpile_t", "destroyed_t",
+                   "thrifted_t"],
     "flows": None,
     "production": None,
     "stockpiles": None,
@@ -111,13 +113,15 @@ def _read_table(run_dir: Path, name: str, columns: Sequence[str] | None) -> pd.D
     path = run_dir / f"{name}.parquet"  # a file, or a folder of parts (streamed writes)
     if not path.exists():
         raise RunFolderError(f"not a run folder (no {name}.parquet): {run_dir}")
-    if columns is not None:
-        import pyarrow.parquet as pq
-
-        have = set(pq.read_schema(path).names) if path.is_file() else None
-        if have is not None:
-            columns = [c for c in columns if c in have]
     try:
+        if columns is not None:  # the columns this folder has (older runs have fewer)
+            import pyarrow.parquet as pq
+
+            first = (path if path.is_file()
+                     else next(iter(sorted(path.glob("**/*.parquet"))), None))
+            if first is not None:
+                have = set(pq.read_schema(first).names)
+                columns = [c for c in columns if c in have]
         return pd.read_parquet(path, columns=list(columns) if columns is not None else None)
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise DamagedRunFolder(f"{path}: cannot be read as Parquet ({exc})") from None
@@ -156,11 +160,14 @@ def sector_timeseries(timeseries: pd.DataFrame) -> pd.DataFrame:
     replication x step x sector with ``demand_id`` = the sector, ``country`` and
     ``material`` = ``"all"``. Stockpiles are set to 0 (reserves shared between countries
     would be counted twice), so ``stockpile_drawdown_t`` is only meaningful per demand
-    sector. Ready for :func:`~simulator.analysis.metrics.replication_metrics`."""
+    sector. Demand destroyed by price and thrifted (``destroyed_t``, ``thrifted_t``) are
+    summed too when the series has them. Ready for
+    :func:`~simulator.analysis.metrics.replication_metrics`."""
     keys = ["replication", "day", "sector"]
+    sums = [c for c in ("demand_t", "delivered_t", "shortfall_t", "destroyed_t", "thrifted_t")
+            if c in timeseries.columns]
     g = (timeseries.groupby(keys, observed=True, sort=True)
-         .agg(date=("date", "first"), demand_t=("demand_t", "sum"),
-              delivered_t=("delivered_t", "sum"), shortfall_t=("shortfall_t", "sum"))
+         .agg(date=("date", "first"), **{c: (c, "sum") for c in sums})
          .reset_index())
     g["sector"] = g["sector"].astype(str)
     g["demand_id"] = g["sector"]

@@ -3,8 +3,8 @@
 A worker returns, besides its replication's tables, only what the run-level outputs need:
 
 - :func:`replication_summaries`: named per-replication tables written as ``<name>.csv``
-  (``kpis``: the headline fill-rate KPIs; ``metrics``: every resilience metric of
-  :func:`~simulator.analysis.metrics.replication_metrics`);
+  (``kpis``: the headline fill-rate KPIs and units not built; ``metrics``: every
+  resilience metric of :func:`~simulator.analysis.metrics.replication_metrics`);
 - :class:`SectorCurve`: fill rate and shortfall per step per sector (float32), for the
   fill-rate figure;
 - the sector statistics behind the run's console table (also :func:`sector_curve`).
@@ -53,18 +53,33 @@ def replication_summaries(timeseries: pd.DataFrame, scenario: Scenario,
     ``projects`` are the replication's plants built on price (``replication`` first, then
     :data:`~simulator.engine.investment.PROJECT_COLUMNS`); ``prices`` value the shortfall
     (``value_at_risk_usd``); ``seed`` (the run's) dates uncertain events per replication."""
-    out = {
-        "kpis": sector_kpis(timeseries),
-        "metrics": replication_metrics(timeseries, scenario, event_id=disruption,
-                                       prices=prices, seed=seed),
-    }
+    metrics = replication_metrics(timeseries, scenario, event_id=disruption, prices=prices,
+                                  seed=seed)
+    out = {"kpis": _with_units(sector_kpis(timeseries), metrics), "metrics": metrics}
     if projects is not None:
         out["projects"] = projects
     return out
 
 
+#: Columns of the run's ``kpis.csv``: the headline KPIs and the units not built.
+RUN_KPI_COLUMNS = [*KPI_COLUMNS, "unit", "units_short"]
+
+
+def _with_units(kpis: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+    """``kpis`` with ``unit`` and ``units_short`` of the same replication and demand sector
+    from ``metrics`` (``""`` and NaN for a demand sector without ``units``)."""
+    if kpis.empty:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in RUN_KPI_COLUMNS})
+    keys = ["replication", "demand_id"]
+    units = metrics[[*keys, "unit", "units_short"]].astype({"demand_id": str})
+    out = kpis.astype({"demand_id": str}).merge(units, on=keys, how="left",
+                                                validate="one_to_one")
+    out["unit"] = out["unit"].fillna("")
+    return out[RUN_KPI_COLUMNS]
+
+
 #: Columns of each summary table when no replication finished.
-SUMMARY_COLUMNS: dict[str, list[str]] = {"kpis": KPI_COLUMNS, "metrics": METRIC_COLUMNS,
+SUMMARY_COLUMNS: dict[str, list[str]] = {"kpis": RUN_KPI_COLUMNS, "metrics": METRIC_COLUMNS,
                                          "projects": ["replication", *PROJECT_COLUMNS]}
 
 
