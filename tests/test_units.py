@@ -29,3 +29,27 @@ def test_units_short_is_the_shortfall_over_the_intensity() -> None:
     assert m.loc["jp_use", "unit"] == "EV"
     assert m.loc["jp_use", "units_short"] == pytest.approx(90 * R * 1000 / 1.5)
     assert m.loc["us_use", "unit"] == "" and math.isnan(m.loc["us_use", "units_short"])
+
+
+@pytest.mark.parametrize("where", ["inline", "uncertainty map"])
+def test_an_uncertain_intensity_is_refused_not_counted_at_its_centre(tmp_path, where) -> None:
+    """Units are counted after the run from the scenario's values, so ``kg_per_unit: {uniform:
+    [1, 2]}`` was loaded and silently counted at 1.5 in every replication; now it is a located
+    error."""
+    from pathlib import Path
+
+    from simulator.scenario import ScenarioError, load_scenario
+
+    tiny = (Path(__file__).parent / "fixtures" / "tiny.yaml").read_text()
+    units = ("{uniform: [1, 2]}" if where == "inline" else "1.5")
+    line = "jp_ev: {country: JP, sector: ev, material: oxide, rate_tpy: 1000, cover_days: 30"
+    assert line in tiny
+    text = tiny.replace(line, line + f", units: {{name: EV, kg_per_unit: {units}}}")
+    if where != "inline":
+        text += "uncertainty:\n  demand.jp_ev.units.kg_per_unit: {uniform: [1, 2]}\n"
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    msg = str(err.value)
+    assert "kg_per_unit" in msg and "cannot be uncertain" in msg, msg

@@ -156,6 +156,19 @@ def _dist_pos(doc: Doc, path: Path, value: Any) -> Position | None:
     return locate(doc.positions, path)
 
 
+#: Numeric keys that cannot be uncertain, with why: they are read after the run from the
+#: scenario's written values, so a distribution would silently count as its central value.
+FIXED_KEYS = {
+    "kg_per_unit": "units not built are counted after the run from the scenario's values, "
+                   "not drawn per replication: write a number (docs/metrics.md)",
+}
+
+
+def _fixed(path: Path) -> str | None:
+    """Why the parameter at ``path`` cannot be uncertain (None: it can)."""
+    return FIXED_KEYS.get(str(path[-1])) if path else None
+
+
 def collect_uncertainty(doc: Doc) -> Uncertainty:
     """Replace, in ``doc.data``, each distribution written where a number is expected by its
     central value; pop the explicit ``uncertainty`` map; collect both by dotted path."""
@@ -189,6 +202,12 @@ def collect_uncertainty(doc: Doc) -> Uncertainty:
                         path, "the horizon cannot be uncertain: only numbers and the dates of "
                         "events and facilities can", _dist_pos(doc, path, value)))
                     found.params[path[0]] = Param(path, None, None, False)
+                    return value
+                why = _fixed(path)
+                if why and is_distribution_data(value):
+                    found.problems.append(located(
+                        path, f"cannot be uncertain: {why}", _dist_pos(doc, path, value)))
+                    found.params[".".join(str(k) for k in path)] = Param(path, None, None, False)
                     return value
                 if place.numeric or (place.date and is_distribution_data(value)):
                     return inline(value, path, place)
@@ -236,6 +255,10 @@ def _explicit_entry(doc: Doc, found: Uncertainty, key: str, spec: Any) -> None:
     if resolved is None or problems:
         return
     keys, integer, current, date = resolved
+    why = _fixed(keys)
+    if why:
+        found.problems.append(located(epath, f"cannot be uncertain: {why}", pos))
+        return
     integer = integer or date
     dist: Distribution = DISTRIBUTIONS[next(iter(spec))].model_validate(spec)  # type: ignore
     canonical = ".".join(str(k) for k in keys)
