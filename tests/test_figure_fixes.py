@@ -81,3 +81,23 @@ def test_no_star_on_a_difference_that_is_rounding() -> None:
     assert row["mean_diff"] != 0.0 and not row["ci_excludes_zero"]
     real = metrics_frame({"fill_rate": np.full(5, 0.31)})
     assert paired_differences(a, real, metrics=("fill_rate",)).iloc[0]["ci_excludes_zero"]
+
+
+def test_fill_rates_read_with_one_precision() -> None:
+    """The compare findings read "fill rate 97.271% [94.544, 99.997]" next to
+    "97.5% [95.0, 100.0]": a bound just under 100% pulled the whole line to three decimals.
+    Fill rates now read with one decimal; a value under 100% that would round to 100.0 reads
+    ">99.9"; a difference gets more decimals only when one would show a non-zero as 0."""
+    from simulator.report import format_metric, format_range
+
+    assert format_range("fill_rate", 0.97271, 0.94544, 0.99997) == "97.3% [94.5, >99.9]"
+    assert format_range("fill_rate", 0.975, 0.95, 1.0) == "97.5% [95.0, 100.0]"
+    assert format_metric("fill_rate", 0.99997) == ">99.9%"
+    assert format_metric("fill_rate", 1.0) == "100.0%"
+    assert format_metric("trough_fill_rate", 0.98765) == "98.8%"
+    # differences: one decimal, unless that reads a non-zero difference as 0
+    assert format_range("fill_rate", -0.018, -0.031, -0.004, signed=True) \
+        == "-1.8 pp [-3.1, -0.4]"
+    assert format_range("fill_rate", 0.0002, -0.0001, 0.0005, signed=True) \
+        == "+0.02 pp [-0.01, +0.05]"
+    assert format_metric("fill_rate", 0.0, signed=True) == "0.0 pp"
