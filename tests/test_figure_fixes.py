@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from simulator.analysis.compare import paired_differences
@@ -101,3 +102,50 @@ def test_fill_rates_read_with_one_precision() -> None:
     assert format_range("fill_rate", 0.0002, -0.0001, 0.0005, signed=True) \
         == "+0.02 pp [-0.01, +0.05]"
     assert format_metric("fill_rate", 0.0, signed=True) == "0.0 pp"
+
+
+def test_an_open_ended_tariff_is_a_shaded_window_not_a_response_line() -> None:
+    """A tariff that cuts no demand sector's supply (China's on US concentrate) was drawn
+    as a dashed line at its start, the mark of responses (agreements, plants); it is a
+    policy event: shaded from its start to the figure's edge, like an export control."""
+    import matplotlib.dates as mdates
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Polygon, Rectangle
+
+    from simulator.viz.events import event_legend_handles, shade_events
+
+    s = load_scenario(ROOT / "scenarios" / "china_heavy_ree_controls_2026.yaml")
+    tariff = next(w for w in event_windows(s) if w.type == "tariff")
+    assert tariff.end is None and not tariff.disruption  # the case: no sector's supply cut
+    start = dt.date(2024, 3, 4)
+    tariff = EventWindow(tariff.id, "tariff", tariff.label, start, None, False)
+    deal = EventWindow("deal", "cooperation_agreement", "agreement US+JP",
+                       dt.date(2024, 4, 1), None, False)
+    fig = overlay_figure({"a": timeseries(2), "b": timeseries(2, 0.8)}, "ev",
+                         events={"a": [tariff, deal], "b": [tariff, deal]}, window=None)
+    top = fig.axes[0]
+    right = mdates.num2date(top.get_xlim()[1]).date()
+
+    def day(x) -> dt.date:
+        return x.date() if hasattr(x, "date") else mdates.num2date(x).date()
+
+    def spans(ax):
+        for p in ax.patches:
+            if isinstance(p, Polygon | Rectangle):
+                xs = (p.get_xy()[:, 0] if isinstance(p, Polygon)
+                      else [p.get_x(), p.get_x() + p.get_width()])
+                yield day(min(xs)), day(max(xs))
+
+    def dashed_at(ax):
+        return {day(ln.get_xdata()[0]) for ln in ax.lines
+                if len(ln.get_xdata()) == 2 and ln.get_xdata()[0] == ln.get_xdata()[1]
+                and ln.get_linestyle() != "-"}
+
+    for ax in fig.axes:
+        assert (start, right) in set(spans(ax)), list(spans(ax))
+        assert start not in dashed_at(ax)
+        assert deal.start in dashed_at(ax)  # responses keep their dashed line
+    drawn = shade_events([top], [tariff, deal], (pd.Timestamp(start) - pd.Timedelta(days=7),
+                                                 pd.Timestamp(right)))
+    handles, _labels = event_legend_handles(drawn)
+    assert isinstance(handles[0], Patch) and isinstance(handles[1], Line2D)
