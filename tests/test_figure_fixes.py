@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from simulator.analysis.compare import paired_differences
@@ -40,9 +41,9 @@ def test_a_scenario_equal_to_the_reference_says_so() -> None:
     base = timeseries(3, shock=0.6)
     fig = overlay_figure({"ref": base, "same": base.copy(), "other": timeseries(3, 0.9)},
                          "ev", window=None)
-    labels = [ln.get_label() for ln in fig.axes[0].get_lines()]
-    assert any(lb.startswith("same (same as ref: under its line)") for lb in labels)
-    assert not any("same as" in lb for lb in labels if lb.startswith("other"))
+    labels = [" ".join(ln.get_label().split()) for ln in fig.axes[0].get_lines()]
+    assert any(lb.startswith("same (= reference, drawn under it)") for lb in labels)
+    assert not any("= reference" in lb for lb in labels if lb.startswith("other"))
 
 
 def test_open_ended_event_is_numbered_at_its_start() -> None:
@@ -149,3 +150,28 @@ def test_an_open_ended_tariff_is_a_shaded_window_not_a_response_line() -> None:
                                                  pd.Timestamp(right)))
     handles, _labels = event_legend_handles(drawn)
     assert isinstance(handles[0], Patch) and isinstance(handles[1], Line2D)
+
+
+def test_an_equal_scenario_or_long_names_leave_the_panels_their_width() -> None:
+    """``china_heavy_ree_controls_2026-2 (same as china_heavy_ree_controls_2026: under its
+    line): low 93%`` was one legend line so wide the panels shrank to a third of the figure
+    and the title wrapped onto three lines. Legend labels are wrapped to a fixed width, so
+    the panels keep their usual width whatever the names."""
+    base, alt = timeseries(3, shock=0.6), timeseries(3, shock=0.9)
+    long = "china_heavy_ree_controls_2026"
+
+    def width(frames) -> float:
+        fig = overlay_figure(frames, "ev", window=None)
+        fig.draw_without_rendering()
+        return fig.axes[0].get_position().width
+
+    usual = width({"baseline": base, "us_japan_framework": alt})
+    equal = width({long: base, f"{long}-2": base.copy()})
+    longer = width({f"{long}_with_a_much_longer_name_still": base, f"{long}-2": alt})
+    assert equal == pytest.approx(usual, rel=0.04)
+    assert longer == pytest.approx(usual, rel=0.04)
+    fig = overlay_figure({long: base, f"{long}-2": base.copy()}, "ev", window=None)
+    label = next(ln.get_label() for ln in fig.axes[0].get_lines()
+                 if ln.get_label().startswith(f"{long}-2"))
+    assert "(= reference, drawn under it)" in " ".join(label.split())
+    assert fig.get_suptitle().count("\n") <= 1
