@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 __all__ = ["EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_IOERR", "EXIT_MISSING",
-           "EXIT_OK", "EXIT_UNAVAILABLE", "EXIT_USAGE"]
+           "EXIT_OK", "EXIT_UNAVAILABLE", "EXIT_USAGE", "exit_for_signal"]
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -21,3 +21,9 @@ EXIT_IOERR = 74
 """EX_IOERR: output cannot be written (full disk, permissions)."""
 EXIT_INTERRUPTED = 130
 """128 + SIGINT: Ctrl-C (SIGTERM and SIGHUP give 143 and 129)."""
+
+
+def exit_for_signal(signum: int) -> int:
+    """The exit code of a command stopped by signal ``signum``: ``128 + signum`` (130 for
+    SIGINT, 143 for SIGTERM, 129 for SIGHUP)."""
+    return 128 + int(signum)

@@ -130,7 +130,10 @@ def test_compare_and_sweep_formats(tmp_path) -> None:
     assert "Compare folder:" in out.stderr
     out = _critmin("compare", TINY, TINY, "-n", "2", "-j", "1", "--out", str(tmp_path / "d"),
                    "--format", "json")
-    assert json.loads(out.stdout)[0]["metric"] == "fill_rate"
+    rows = json.loads(out.stdout)
+    assert rows[0]["metric"] == "fill_rate"
+    assert {(r["scenario"], r["role"]) for r in rows} == {("tiny", "reference"),
+                                                          ("tiny-2", "alternative")}
     out = _critmin("sweep", TINY, "--param", "facilities.au_mine.capacity_tpy=1000,2000",
                    "-j", "1", "--out", str(tmp_path / "s"), "--format", "json")
     assert out.returncode == 0, out.stderr

@@ -89,7 +89,7 @@ def test_kpis_csv_columns_and_known_sign(compared):
         ["metric", "scenario"])
     # the reference has no difference columns; the alternative is compared with it
     base = sec.loc[("cumulative_shortfall_t", "tiny")]
-    assert base["role"] == "baseline" and pd.isna(base["diff_mean"])
+    assert base["role"] == "reference" and pd.isna(base["diff_mean"])
     assert base["mean"] == 0.0
     ban = sec.loc[("cumulative_shortfall_t", "tiny_ban")]
     assert ban["role"] == "alternative" and ban["diff_vs"] == "tiny"

@@ -56,6 +56,10 @@ def test_reference_orders_the_comparison(compared):
     kpis = pd.read_csv(out / "kpis.csv")
     alt = kpis[kpis["role"] == "alternative"]
     assert set(alt["diff_vs"]) == {"tiny_ban"}
+    # the reference's own rows say "reference" (they said "baseline", though the baseline
+    # scenario here is tiny, an alternative)
+    assert set(kpis["role"]) == {"reference", "alternative"}
+    assert set(kpis.loc[kpis["role"] == "reference", "scenario"]) == {"tiny_ban"}
     assert "paired differences vs tiny_ban" in res.stdout.replace("\n", " ")
 
 

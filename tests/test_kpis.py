@@ -159,3 +159,29 @@ def test_fill_rate_is_one_definition_used_everywhere() -> None:
     assert float(kpis.fill_rate(7.0, 7.0)) == 1.0
     for module in (metrics, summaries, compare):
         assert module.fill_rate is kpis.fill_rate, module.__name__
+
+
+def test_fill_rate_is_computed_in_one_place():
+    """The V3 and V6 replays divided delivered by demanded tonnes by hand (V6 with its own
+    copy of :func:`fill_rate`); every fill rate now comes from ``analysis.kpis.fill_rate``
+    (issue 13 QA)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "simulator"
+    by_hand = []
+    for path in sorted(root.rglob("*.py")):
+        if path == root / "analysis" / "kpis.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(root)}:{getattr(node, 'lineno', 0)}"
+            if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
+                    and "delivered" in ast.unparse(node.left)
+                    and "demand" in ast.unparse(node.right)):
+                by_hand.append(where)
+            if isinstance(node, ast.FunctionDef):
+                calls = {ast.unparse(c.func) for c in ast.walk(node) if isinstance(c, ast.Call)}
+                if {"np.divide", "np.ones_like"} <= calls:  # a copy of fill_rate
+                    by_hand.append(where)
+    assert not by_hand, by_hand

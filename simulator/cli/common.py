@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from ..exit_codes import EXIT_INTERNAL, EXIT_IOERR, EXIT_USAGE
+from ..exit_codes import EXIT_INTERNAL, EXIT_IOERR, EXIT_USAGE, exit_for_signal
 from ..scenario.errors import ScenarioError, ScenarioWarning
 
 __all__ = [
@@ -57,7 +57,7 @@ def interrupted(exc: BaseException) -> int:
 
     signum = signal_of(exc)
     err(f"critmin: interrupted by {signal_name(signum)}")
-    return 128 + signum
+    return exit_for_signal(signum)
 
 
 @contextlib.contextmanager

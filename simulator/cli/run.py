@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ..exit_codes import EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_USAGE
+from ..exit_codes import EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_USAGE, exit_for_signal
 from .common import (
     DISRUPTION_HELP,
     ExecutorName,
@@ -184,12 +184,12 @@ def _execute(sc: Any, ids: list[int], seed: int, evaluator: Any, out: Path,
     if done.late_signal is not None:
         err(f"critmin: interrupted by {signal_name(done.late_signal)} after all {n_done} "
             f"finished; kept in {run_dir} (manifest status: complete)")
-        raise typer.Exit(128 + done.late_signal)
+        raise typer.Exit(exit_for_signal(done.late_signal))
     if stopped is not None:
         if isinstance(stopped, RunInterrupted):
             err(f"critmin: interrupted by {signal_name(stopped.signum)} after {n_done}; "
                 f"{kept}")
-            raise typer.Exit(128 + stopped.signum)
+            raise typer.Exit(exit_for_signal(stopped.signum))
         if isinstance(stopped, ReplicationFailed):
             if os.environ.get("CRITMIN_DEBUG") == "1" and stopped.traceback_text:
                 err(stopped.traceback_text.rstrip())

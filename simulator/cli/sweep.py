@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ..exit_codes import EXIT_INTERNAL, EXIT_IOERR, EXIT_UNAVAILABLE
+from ..exit_codes import EXIT_INTERNAL, EXIT_IOERR, EXIT_UNAVAILABLE, exit_for_signal
 from .common import ExecutorName, check_disruption, err, guarded, progress_bar
 from .output import FORMAT_OPTION, OutputFormat, print_rich, print_rows, say
 from .root import app
@@ -191,7 +191,7 @@ def sweep(
             err(f"critmin: interrupted by {signal_name(exc.signum)} after {exc.done} of "
                 f"{exc.total} point(s); finished points kept in {exc.out_dir}; run the same "
                 "command again to resume")
-            raise typer.Exit(128 + exc.signum) from None
+            raise typer.Exit(exit_for_signal(exc.signum)) from None
         except SweepFailed as exc:
             err(f"critmin: {exc}")
             if os.environ.get("CRITMIN_DEBUG") == "1" and exc.traceback_text:
@@ -208,7 +208,7 @@ def sweep(
         err(f"critmin: interrupted by {signal_name(signal_of(exc))} before the outputs were "
             f"written; every point is kept in {folder}; run the same command again to write "
             "them")
-        raise typer.Exit(128 + signal_of(exc)) from None
+        raise typer.Exit(exit_for_signal(signal_of(exc))) from None
     except OSError as exc:
         err(f"critmin: error: cannot write the sweep outputs: {exc}")
         err(f"critmin: every point is kept in {folder} (sweep.json status: computed); run the "

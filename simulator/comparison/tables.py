@@ -127,7 +127,7 @@ def kpi_table(inputs: Sequence[CompareInput], level_metrics: dict[str, dict[str,
             summ = summ.rename(columns={"demand_id": "group"})
             summ.insert(0, "level", level)
             summ["scenario"] = inp.name
-            summ["role"] = "baseline" if inp.name == base else "alternative"
+            summ["role"] = "reference" if inp.name == base else "alternative"
             if inp.name != base:
                 pd_ = paired_differences(per[base], mt,
                                          metrics=cols or list(summ["metric"].unique()))

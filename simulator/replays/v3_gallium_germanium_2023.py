@@ -23,6 +23,7 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..analysis.kpis import fill_rate
 from ..engine import ReplicationResult
 from ..scenario import Scenario
 from ..viz.curves import PALETTE
@@ -128,8 +129,7 @@ def _fill(result: ReplicationResult, ids: list[str], start: dt.date, first: str,
     sel = ts[ts["demand_id"].isin(ids)]
     month = _month(start, sel["day"])
     mask = (month >= pd.Timestamp(first)) & (month <= pd.Timestamp(last))
-    want = float(sel.loc[mask, "demand_t"].sum())
-    return float(sel.loc[mask, "delivered_t"].sum()) / want if want else 1.0
+    return float(fill_rate(sel.loc[mask, "delivered_t"].sum(), sel.loc[mask, "demand_t"].sum()))
 
 
 # ------------------------------------------------------------------------------ replay
@@ -244,7 +244,7 @@ def _lowest_fill(result: ReplicationResult, ids: list[str], start: dt.date) -> f
     ts = result.timeseries
     sel = ts[ts["demand_id"].isin(ids)]
     g = sel[["demand_t", "delivered_t"]].groupby(_month(start, sel["day"])).sum()
-    return float((g["delivered_t"] / g["demand_t"]).min())
+    return float(fill_rate(g["delivered_t"], g["demand_t"]).min())
 
 
 # ------------------------------------------------------------------------------ figure

@@ -44,6 +44,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from ..analysis.kpis import fill_rate
 from ..engine import ReplicationResult, run_replication
 from ..scenario import Scenario, load_scenario
 from ..viz.curves import PALETTE, percentiles_by_row
@@ -166,20 +167,12 @@ def group_curves(results: dict[str, Runs]) -> pd.DataFrame:
                  .reset_index())
             roll = g.groupby("replication")[["demand_t", "delivered_t"]].rolling(
                 WINDOW_STEPS, min_periods=1).sum().reset_index(level=0, drop=True)
-            g["fill"] = _ratio(g["delivered_t"], g["demand_t"])
-            g["fill_13w"] = _ratio(roll["delivered_t"], roll["demand_t"])
+            g["fill"] = fill_rate(g["delivered_t"], g["demand_t"])
+            g["fill_13w"] = fill_rate(roll["delivered_t"], roll["demand_t"])
             g.insert(0, "group", group)
             g.insert(0, "scenario", key)
             parts.append(g)
     return pd.concat(parts, ignore_index=True)
-
-
-def _ratio(num: pd.Series, den: pd.Series) -> np.ndarray:
-    num = np.asarray(num, dtype=np.float64)
-    den = np.asarray(den, dtype=np.float64)
-    out = np.ones_like(num)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
 
 
 def replication_metrics(curves: pd.DataFrame, effective: pd.Timestamp) -> pd.DataFrame:
@@ -201,7 +194,7 @@ def replication_metrics(curves: pd.DataFrame, effective: pd.Timestamp) -> pd.Dat
         short = np.nonzero(after["fill"].to_numpy() < TARGET)[0]
         rows.append({
             "scenario": key, "group": group, "replication": int(rep),
-            "fill_rate": float(after["delivered_t"].sum() / after["demand_t"].sum()),
+            "fill_rate": float(fill_rate(after["delivered_t"].sum(), after["demand_t"].sum())),
             "weeks_to_short": (np.nan if len(short) == 0
                                else (after["date"].iloc[short[0]] - effective).days / 7),
             "trough": float(fill[i]), "trough_date": trough_date,

@@ -43,12 +43,11 @@ _NONNEG = ("cumulative_shortfall_t", "days_below_threshold", "time_to_survive_da
 
 
 def _pct_decimals(v: float, signed: bool) -> int:
-    """Enough decimals that a small difference, or a fill rate just under 100%, shows."""
+    """Decimals of a fill rate in percent: one; a difference (``signed``) gets up to three
+    when one would read a non-zero difference as 0."""
     pct = v * 100.0
     decimals = 1
-    while decimals < 3 and pct != 0 and (
-            (signed and round(pct, decimals) == 0)
-            or (not signed and v < 1 and round(pct, decimals) >= 100)):
+    while signed and decimals < 3 and pct != 0 and round(pct, decimals) == 0:
         decimals += 1
     return decimals
 
@@ -59,7 +58,11 @@ def format_metric(metric: str, value: float, *, signed: bool = False,
     (no suffix) for ``units_short``; ``inf`` (never within the horizon) as "never"; NaN as
     "-". ``signed`` adds + to positive values
     (differences; fill rates then read in percentage points). ``unit=False`` leaves the unit
-    off; ``decimals`` fixes the decimals of a fill rate."""
+    off; ``decimals`` fixes the decimals of a fill rate.
+
+    Fill rates read with one decimal (``97.3%``), and a rate short of 100% that would round
+    to it as ``>99.9%``; a difference gets up to three decimals when one would read a
+    non-zero difference as 0 (``+0.02 pp``)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     v = float(value)
@@ -71,6 +74,8 @@ def format_metric(metric: str, value: float, *, signed: bool = False,
         text = f"{v * 100.0:.{d}f}"
         if float(text) == 0:
             text, sign = text.lstrip("-"), ""
+        elif not signed and v < 1 and float(text) >= 100:  # short of 100%: never "100.0"
+            text = f">{100 - 10 ** -d:.{d}f}"
         if not unit:
             return f"{sign}{text}"
         return f"{sign}{text} pp" if signed else f"{text}%"
@@ -96,7 +101,8 @@ def format_metric(metric: str, value: float, *, signed: bool = False,
 def format_range(metric: str, mid: float, lo: float, hi: float, *, signed: bool = False,
                  brackets: str = "[]", clip: bool = True) -> str:
     """``mid [lo, hi]`` with the unit once (``72.6 t [30.5, 114.8]``) and, for fill rates, the
-    same decimals throughout. With ``clip`` (not for differences), bounds are clipped to the
+    same decimals throughout (:func:`format_metric`'s rule; a difference's the most any of
+    the three needs). With ``clip`` (not for differences), bounds are clipped to the
     metric's range (fill rates 0-100%, others >= 0). Just ``mid`` when a bound is NaN."""
     vals = [float(x) if x is not None else math.nan for x in (mid, lo, hi)]
     if clip and not signed:

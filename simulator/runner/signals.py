@@ -25,6 +25,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..exit_codes import exit_for_signal
+
 __all__ = ["STOP_SIGNALS", "Held", "SigintGuard", "StopSignal", "confirm_stop",
            "hold_stop_signals", "sigint_confirms", "signal_name", "signal_of", "stop_signals"]
 
@@ -58,7 +60,7 @@ class StopSignal(KeyboardInterrupt):
 
     @property
     def exit_code(self) -> int:
-        return 128 + self.signum
+        return exit_for_signal(self.signum)
 
 
 def signal_of(exc: BaseException | None) -> int:

@@ -12,6 +12,7 @@ median and P5-P95 across replications, in percentage points.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,7 +42,12 @@ from .fan import (
     wrap_notes,
 )
 
-__all__ = ["overlay_figure", "scenario_colors", "signed_tick"]
+__all__ = ["legend_label", "overlay_figure", "scenario_colors", "signed_tick"]
+
+#: Characters a line of the scenario legend holds: longer labels wrap (a long name after
+#: an underscore or hyphen), so the legend right of the panels, and the panels, keep their
+#: width whatever the names.
+LEGEND_CHARS = 32
 
 
 def scenario_colors(names: Sequence[str]) -> dict[str, str]:
@@ -82,6 +88,38 @@ def _owners_text(owners: Sequence[str], names: Sequence[str]) -> str:
     if len(missing) == 1:
         return f"all but {missing[0]}: "
     return f"{', '.join(owners)}: "
+
+
+def _name_lines(name: str, width: int) -> list[str]:
+    """``name`` in lines of at most ``width`` characters, cut after ``_``, ``-``, ``.`` or a
+    space where it can be (mid-word only for a longer piece)."""
+    lines = [""]
+    for piece in re.findall(r"[^_\-. ]*[_\-. ]?", name):
+        while len(piece) > width:
+            if lines[-1]:
+                lines.append("")
+            lines[-1], piece = piece[:width], piece[width:]
+            lines.append("")
+        if len(lines[-1]) + len(piece) > width:
+            lines.append("")
+        lines[-1] += piece
+    return [ln for ln in lines if ln] or [name]
+
+
+def legend_label(name: str, role: str, stat: str, width: int = LEGEND_CHARS) -> str:
+    """A scenario's legend label, ``name (role): stat`` (no role: ``name: stat``), in lines
+    of at most ``width`` characters: the name (over several lines if longer), then the role
+    and the stat, each after the text before it if it fits there, else on a line of its
+    own."""
+    lines = _name_lines(name, width)
+    for sep, part in ((" ", role), (": ", stat)):
+        if not part:
+            continue
+        if len(lines[-1]) + len(sep) + len(part) <= width:
+            lines[-1] += sep + part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
 
 
 def signed_tick(value: float, _pos: object = None) -> str:
@@ -178,14 +216,14 @@ def _overlay(timeseries, group, by, events, replications, window, smooth_days=0)
         x = q.index.to_numpy()
         low = float(np.nanmin(q["p50"]))
         low_seen = min(low_seen, float(np.nanmin(q["p5"])))
-        role = " (reference)" if n == names[0] and paired else ""
+        role = "(reference)" if n == names[0] and paired else ""
         if n == names[0]:
             reference = q["p50"]
         elif reference is not None and q["p50"].equals(reference):
-            role = f" (same as {names[0]}: under its line)"
+            role = "(= reference, drawn under it)"
         # the baseline on top, so where the scenarios agree its colour shows
         top.plot(x, q["p50"], color=colors[n], lw=2.0, drawstyle="steps-post",
-                 label=f"{n}{role}: low {math.floor(low + 1e-9):d}%",
+                 label=legend_label(n, role, f"low {math.floor(low + 1e-9):d}%"),
                  zorder=2.6 if n == names[0] else 2.2)
         if c["replication"].nunique() > 1:
             top.fill_between(x, q["p5"], q["p95"], color=colors[n], alpha=0.16, lw=0,

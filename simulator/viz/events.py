@@ -1,4 +1,4 @@
-"""Events on date axes: disruption windows shaded, responses marked, numbered, in legends.
+"""Events on date axes: event windows shaded, responses marked, numbered, in legends.
 
 Events are :class:`~simulator.analysis.anchors.EventWindow` objects (anything with ``label``,
 ``start``, ``end`` and optionally ``disruption``, ``start_range``, ``end_range``,
@@ -27,13 +27,27 @@ __all__ = [
     "event_caption",
     "event_legend_handles",
     "event_spans",
+    "is_window",
     "outer_span",
     "shade_events",
 ]
 
-#: Face colour of disruption windows (alternating shades tell adjacent windows apart).
+#: Face colour of event windows (alternating shades tell adjacent windows apart).
 EVENT_FACE = ("0.55", "0.35")
 Window = tuple[pd.Timestamp, pd.Timestamp]
+
+#: Event types drawn as windows (shaded from start to end, an open-ended one to the figure's
+#: edge) even when they cut no demand sector's supply: policy events and shocks. Every other
+#: event that cuts none (agreements, stockpile policies, offtakes, subsidies, price floors,
+#: substitution) and new plants are responses: a dashed line at their start.
+WINDOW_TYPES = ("export_control", "facility_outage", "logistics_disruption", "tariff",
+                "demand_shock")
+
+
+def is_window(ev: Any) -> bool:
+    """Whether ``ev`` is drawn as a window (a disruption, or a policy event or shock that
+    cuts no one's supply) rather than marked at its start as a response."""
+    return bool(getattr(ev, "disruption", True)) or getattr(ev, "type", None) in WINDOW_TYPES
 
 
 def _as_ts(x: Any) -> pd.Timestamp | None:
@@ -100,7 +114,7 @@ def _visible(events: Sequence[Any], xlim: Window | None) -> list[Any]:
         if start > hi or (end is not None and end < lo):
             continue
         s_rng = _ranges(ev)[0]
-        if not getattr(ev, "disruption", True) and (
+        if not is_window(ev) and (
                 pd.Timestamp(s_rng[1]) < lo if s_rng is not None else start < lo):
             continue  # a response that began before the window: a line we cannot draw
         out.append(ev)
@@ -127,8 +141,7 @@ def _draw_one(ax: Axes, ev: Any, xlim: Window, face: str, alpha: float, style: s
     first, last = outer_span(ev)
     start = max(pd.Timestamp(first), lo)
     end = hi if last is None else min(pd.Timestamp(last), hi)
-    disruption = getattr(ev, "disruption", True)
-    if not disruption:
+    if not is_window(ev):
         if s_rng is None:
             ax.axvline(start, color=color or "0.3", lw=1.0, ls=(0, (4, 3)), zorder=0.5)
             return start, start
@@ -173,10 +186,11 @@ def shade_events(axes: Sequence[Axes], events: Sequence[Any], xlim: Window,
                  first_number: int = 1, alpha: float = 0.13, style: str = "span",
                  numbered: bool = True, after: DrawnEvents | None = None,
                  owner_color: str | None = None) -> DrawnEvents:
-    """Shade disruption windows and mark other events with a dashed line on every axes.
+    """Shade event windows and mark responses with a dashed line on every axes.
 
-    ``events`` have ``start``, ``end`` (None = open-ended), ``label`` and optionally
-    ``disruption`` (default True). With ``numbered``, each drawn event gets a number (from
+    ``events`` have ``start``, ``end`` (None = open-ended: shaded to the edge), ``label``
+    and optionally ``disruption`` (default True) and ``type``; :func:`is_window` tells a
+    window from a response. With ``numbered``, each drawn event gets a number (from
     ``first_number``) in a bubble above ``number_ax`` (default: the first axes); bubbles that
     would touch are stacked. Returns the ``(number, event)`` pairs drawn, for
     :func:`event_legend_handles`. ``color`` overrides the grey shading (scenario colours in
@@ -195,17 +209,17 @@ def shade_events(axes: Sequence[Axes], events: Sequence[Any], xlim: Window,
     placed = drawn.placed
     k = first_number
     for i, ev in enumerate(_visible(events, xlim)):
-        disruption = getattr(ev, "disruption", True)
+        window = is_window(ev)
         face = color or EVENT_FACE[i % 2]
         for ax in axes:
             a, b = _draw_one(ax, ev, xlim, face, alpha, style, color)
-            if disruption and style != "lines" and owner_color is not None and ax is number_ax:
+            if window and style != "lines" and owner_color is not None and ax is number_ax:
                 ax.axvspan(a, b, ymin=0.985, ymax=1.0, color=owner_color, lw=0, zorder=0.4)
         if numbered:
             # over the middle of a closed window (or of the window an uncertain date can
             # fall in); at the start of an open-ended one (its middle would depend on the
             # window drawn) or of a response
-            closed = (disruption and ev.end is not None) or _ranges(ev)[0] is not None
+            closed = (window and ev.end is not None) or _ranges(ev)[0] is not None
             x = a + (b - a) / 2 if closed else a
             frac = (x - lo).total_seconds() / width
             level = 0
@@ -236,17 +250,17 @@ def event_legend_handles(drawn: Sequence[tuple[int, Any]], *, color: str | None 
     for i, (k, ev) in enumerate(drawn):
         uncertain = any(r is not None for r in _ranges(ev))
         if uncertain and style != "lines":
-            face = color or (EVENT_FACE[i % 2] if getattr(ev, "disruption", True) else "0.3")
+            face = color or (EVENT_FACE[i % 2] if is_window(ev) else "0.3")
             handles.append(Patch(facecolor=mpl.colors.to_rgba(face, alpha * 1.5),
                                  edgecolor=owner_color or mpl.colors.to_rgba(face, 0.6),
                                  hatch=UNCERTAIN_HATCH, lw=1.5 if owner_color else 0))
-        elif getattr(ev, "disruption", True) and style == "lines":
+        elif is_window(ev) and style == "lines":
             handles.append(Line2D([], [], color=color or "black", lw=0.9,
                                   ls="-." if uncertain else ":"))
-        elif getattr(ev, "disruption", True) and owner_color is not None:
+        elif is_window(ev) and owner_color is not None:
             handles.append(Patch(facecolor=mpl.colors.to_rgba(EVENT_FACE[i % 2], alpha * 2.5),
                                  edgecolor=owner_color, lw=1.5))
-        elif getattr(ev, "disruption", True):
+        elif is_window(ev):
             handles.append(Patch(color=color or EVENT_FACE[i % 2], alpha=alpha * 2.5, lw=0))
         else:
             handles.append(Line2D([], [], color=color or "0.3", lw=1.0, ls=(0, (4, 3))))
