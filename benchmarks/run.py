@@ -44,11 +44,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=None)
     parser.add_argument("--memory", action="store_true",
                         help="add section 6: peak RSS against the number of replications")
-    parser.add_argument("--memory-n", nargs="+", type=int, default=[1000, 10000],
-                        help="baseline replications for section 6 (default 1000 10000)")
-    parser.add_argument("--memory-synthetic-n", nargs="*", type=int, default=[100_000],
+    parser.add_argument("--memory-n", nargs="*", type=int, default=[1000, 10000],
+                        help="baseline replications for section 6 (default 1000 10000; "
+                             "none to skip)")
+    parser.add_argument("--memory-synthetic-n", nargs="*", type=int,
+                        default=[1000, 10_000, 100_000],
                         help="synthetic-network replications on Dask for section 6 "
-                             "(default 100000; none to skip)")
+                             "(default 1000 10000 100000; none to skip)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="repeats per timing (median); default 3 quick, 7 full")
     parser.add_argument("-n", "--replications", type=int, default=None,

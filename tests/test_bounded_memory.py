@@ -206,3 +206,54 @@ def test_large_runs_write_fewer_row_groups_with_the_same_rows(tmp_path, monkeypa
     for name in ("timeseries", "flows"):
         pd.testing.assert_frame_equal(pd.read_parquet(large / f"{name}.parquet"),
                                       pd.read_parquet(small / f"{name}.parquet"))
+
+
+def _large_run(results, sc, folder: Path, monkeypatch, compact_every: int) -> Path:
+    from simulator.runner import write_run
+    from simulator.runner.tables import TABLES, to_arrow
+
+    monkeypatch.setattr(store, "ROW_GROUP_MIN_ROWS", 1)
+    monkeypatch.setattr(store, "LARGE_RUN_AFTER", 3)
+    one = sum(to_arrow(t, getattr(results, t).query("replication == 0")).nbytes
+              for t in TABLES)
+    monkeypatch.setattr(store, "ROW_GROUP_BYTES_LARGE", int(6.5 * one))
+    monkeypatch.setattr(store, "COMPACT_EVERY", compact_every)
+    return write_run(results, sc, out_root=folder)
+
+
+def test_waiting_replications_are_combined_with_the_same_files(tmp_path, monkeypatch):
+    """Replications waiting for a large row group are combined every COMPACT_EVERY (their
+    own tables cost the parent ~3x their Arrow bytes); the Parquet files do not change."""
+    import pyarrow.parquet as pq
+
+    from simulator.runner import run_scenario
+
+    sc = load_scenario(TINY, overrides=["events.breakdowns={type: facility_outage, "
+                                        "facilities: [my_refinery], random: "
+                                        "{failures_per_year: 6, mean_repair_days: 10}}"])
+    results = run_scenario(sc, 20, seed=4)
+    loose = _large_run(results, sc, tmp_path / "loose", monkeypatch, 10**9)
+    combined = _large_run(results, sc, tmp_path / "combined", monkeypatch, 2)
+    assert pq.ParquetFile(combined / "timeseries.parquet").metadata.num_row_groups < 20
+    for name in ("timeseries", "flows", "production", "stockpiles", "prices"):
+        a, b = loose / f"{name}.parquet", combined / f"{name}.parquet"
+        assert a.exists() == b.exists(), name
+        if a.exists():
+            assert hashlib.sha256(a.read_bytes()).digest() == \
+                hashlib.sha256(b.read_bytes()).digest(), name
+
+
+def test_a_writer_holds_few_tables_while_a_row_group_fills(tmp_path, tiny, monkeypatch):
+    from simulator.runner import RunWriter
+
+    sc, p = tiny
+    monkeypatch.setattr(store, "LARGE_RUN_AFTER", 0)
+    monkeypatch.setattr(store, "ROW_GROUP_BYTES_LARGE", 1 << 40)  # never full
+    monkeypatch.setattr(store, "COMPACT_EVERY", 8)
+    with RunWriter(sc, out_root=tmp_path) as writer:
+        for _ in range(100):
+            writer.add_tables(dict(p.tables))
+        # 100 replications wait: 12 combined parts of 8 and 4 on their own, not 100
+        assert len(writer._pending) == 100 // 8 + 100 % 8
+        held = {name for t in writer._pending for name in t}
+        assert held == set(p.tables)

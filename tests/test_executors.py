@@ -165,6 +165,23 @@ def test_dask_local_cluster_gives_identical_files(reference, tiny, tmp_path, mon
     assert m["scheduler"].startswith("LocalCluster")
 
 
+
+def _profiling(dask_worker) -> bool:
+    return "profile" in dask_worker.periodic_callbacks
+
+
+def test_dask_local_cluster_workers_do_not_profile():
+    """Each Dask worker's statistical profiler keeps a call tree per second for 1,000 s: it
+    grew every worker by ~40 MiB per 1,000 synthetic replications. critmin's LocalCluster
+    has no dashboard to show it, so its workers run without it (the caller's config stays)."""
+    pytest.importorskip("distributed")
+    import dask
+
+    before = dask.config.get("distributed.worker.profile.enabled")
+    with DaskEvaluator(workers=1) as ev:
+        assert ev._client.run(_profiling) == {a: False for a in ev._client.nthreads()}
+    assert dask.config.get("distributed.worker.profile.enabled") == before
+
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}

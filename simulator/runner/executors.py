@@ -235,6 +235,15 @@ def _probe_scheduler(address: str, timeout: float) -> None:
                                   f"{str(answer)[:80]!r})")
 
 
+#: Dask settings of the workers of the ``LocalCluster`` a :class:`DaskEvaluator` starts. Each
+#: worker's statistical profiler samples the running task's stack every 10 ms and keeps one
+#: call tree per second for the last 1,000 seconds (``distributed.admin.low-level-log-length``),
+#: twice (whole worker and per task prefix): with the engine's deep, varied stacks that grew
+#: each worker by ~40 MiB per 1,000 synthetic replications. Nothing reads it (the cluster
+#: has no dashboard), so it is off.
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {"distributed.worker.profile.enabled": False}
+
+
 class DaskEvaluator(Evaluator):
     """Runs calls on a ``dask.distributed`` cluster via ``Client.get_executor()``.
 
@@ -278,12 +287,15 @@ class DaskEvaluator(Evaluator):
             else:
                 import logging
 
+                import dask
+
                 # worker processes talk TCP on loopback only; threads talk in-process
                 local = {"host": "127.0.0.1"} if self._processes else {}
-                self._cluster = distributed.LocalCluster(
-                    n_workers=self._n_workers or available_cores(), threads_per_worker=1,
-                    processes=self._processes, dashboard_address=None,
-                    silence_logs=logging.CRITICAL, **local)
+                with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the nannies pass it on
+                    self._cluster = distributed.LocalCluster(
+                        n_workers=self._n_workers or available_cores(), threads_per_worker=1,
+                        processes=self._processes, dashboard_address=None,
+                        silence_logs=logging.CRITICAL, **local)
                 self._client = distributed.Client(self._cluster, set_as_default=False)
         except ExecutorUnavailable:
             self._close()

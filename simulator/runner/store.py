@@ -75,6 +75,13 @@ ROW_GROUP_MIN_ROWS = 10_000
 #: the files of runs up to this size are unchanged). 64 MiB: 9 baseline replications.
 LARGE_RUN_AFTER = 1_000
 ROW_GROUP_BYTES_LARGE = 64 << 20
+#: Replications waiting for their row group are combined into one table per file every this
+#: many: a replication's own tables cost the parent ~3x their Arrow bytes (Arrow and pandas
+#: objects per column; on Dask, views that keep the whole received message alive), so a
+#: 64 MiB group of small replications (2,600 of a 4-facility network) held ~250 MiB and left
+#: the heap fragmented. Combined, waiting replications cost their Arrow bytes; the files are
+#: the same (:func:`~simulator.runner.tables.combine_tables` of combined parts in order).
+COMPACT_EVERY = 64
 
 
 def _parquet_options(table: str) -> dict:
@@ -199,6 +206,7 @@ class RunWriter:
         self.journal: Journal | None = None
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: list[dict[str, pa.Table]] = []
+        self._loose = 0  # replications at the end of _pending not yet combined
         self._pending_rows = 0
         self._pending_bytes = 0
         self._added = 0  # replications handed to add_tables
@@ -270,6 +278,7 @@ class RunWriter:
 
     def add_tables(self, tables: dict[str, pa.Table]) -> None:
         self._pending.append(tables)
+        self._loose += 1
         self._pending_rows += tables["timeseries"].num_rows
         self._added += 1
         if self._added <= LARGE_RUN_AFTER:
@@ -279,6 +288,16 @@ class RunWriter:
             full = self._pending_bytes >= ROW_GROUP_BYTES_LARGE
         if full:
             self._flush()
+        elif self._loose >= COMPACT_EVERY:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Combine the replications added since the last call into one table per file."""
+        loose = self._pending[-self._loose:]
+        del self._pending[-self._loose:]
+        self._pending.append({name: combine_tables([t[name] for t in loose], name)
+                              for name in TABLES})
+        self._loose = 0
 
     def _flush(self) -> None:
         if not self._pending:
@@ -294,7 +313,7 @@ class RunWriter:
                     self.tmp / f"{name}.parquet", schema(name), **_parquet_options(name))
             writer.write_table(table, row_group_size=max(1, table.num_rows))
         self._pending.clear()
-        self._pending_rows = self._pending_bytes = 0
+        self._loose = self._pending_rows = self._pending_bytes = 0
 
     # -- finishing --
     def close(self, results: RunResults, *, executor: dict | None = None,
