@@ -27,10 +27,21 @@ from .views import (
 )
 from .views import paired_rows as _paired_rows
 
-__all__ = ["LIVE_EVERY_S", "Session", "View"]
+__all__ = ["LIVE_EVERY_S", "LIVE_SHARE", "Session", "View", "live_redraw_due"]
 
 #: While a run goes, the overlay is redrawn at most this often (drawing takes CPU from it).
 LIVE_EVERY_S = 2.0
+#: ... and at most this share of the time (a redraw costs ~1 s of CPU that the run's
+#: workers share on a small machine: redrawn every 2 s, 20 baseline replications took
+#: 12.5-14 s from Run to curve on 2 cores, 10.3 s with no live redraw).
+LIVE_SHARE = 0.25
+
+
+def live_redraw_due(since_last_s: float, last_cost_s: float) -> bool:
+    """Whether a live overlay drawn ``since_last_s`` ago, which took ``last_cost_s`` to draw,
+    is due again: after ``LIVE_EVERY_S`` and after the drawing's share of the time would
+    stay within ``LIVE_SHARE``."""
+    return since_last_s >= max(LIVE_EVERY_S, last_cost_s * (1.0 / LIVE_SHARE - 1.0))
 
 
 @dataclass
@@ -71,6 +82,7 @@ class Session:
         self._cache: tuple[Any, View] | None = None
         self._evaluator: Any = None
         self._rendered = 0.0
+        self._render_cost = 0.0
         self._seen = 0
         self._followed = False
 
@@ -300,8 +312,8 @@ class Session:
             key = (group, ref and ref.number, run and run.number,
                    job.record.done if live and job else None)
             if self._cache is not None and (self._cache[0] == key or (
-                    live and self._cache[0][:3] == key[:3]
-                    and time.monotonic() - self._rendered < LIVE_EVERY_S)):
+                    live and self._cache[0][:3] == key[:3] and not live_redraw_due(
+                        time.monotonic() - self._rendered, self._render_cost))):
                 return self._cache[1]
             self._rendered = time.monotonic()
         try:
@@ -311,6 +323,7 @@ class Session:
                              f"{type(exc).__name__}: {' '.join(str(exc).split())}")
         with self.lock:
             self._cache = (key, view)
+            self._render_cost = time.monotonic() - self._rendered
         return view
 
     def _render(self, group: Group | None, ref: RunRecord | None, run: RunRecord | None,
