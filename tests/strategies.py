@@ -437,12 +437,7 @@ def offtake(draw: st.DrawFn, data: dict, at: int | None = None) -> dict:
     ev: dict[str, Any] = {"type": "offtake",
                           "facility": draw(st.sampled_from(sorted(data["facilities"]))),
                           "start": date(start)}
-    if draw(st.booleans()):
-        raw = [draw(st.floats(0, 1)) for _ in buyers]
-        total = max(1.0, sum(raw))
-        ev["shares"] = {c: x / total * 0.999 for c, x in zip(buyers, raw, strict=True)}
-    else:
-        ev["volumes_tpy"] = {c: draw(st.floats(0, 5000)) for c in buyers}
+    ev.update(offtake_terms(draw, buyers))
     _set(ev, end=_maybe_end(draw, start))
     return ev
 
@@ -548,3 +543,12 @@ def future_facility(draw: st.DrawFn, data: dict, at: int,
 
 def all_pairs(items: list) -> list:
     return list(itertools.permutations(items, 2))
+
+
+def offtake_terms(draw: Any, buyers: list[str]) -> dict[str, dict[str, float]]:
+    """An offtake's terms for ``buyers``: shares summing to at most 0.999, or volumes."""
+    if draw(st.booleans()):
+        raw = [draw(st.floats(0, 1)) for _ in buyers]
+        total = max(1.0, sum(raw))
+        return {"shares": {c: x / total * 0.999 for c, x in zip(buyers, raw, strict=True)}}
+    return {"volumes_tpy": {c: draw(st.floats(0, 5000)) for c in buyers}}

@@ -17,7 +17,7 @@ from simulator.scenario.checks import check_scenario
 from simulator.scenario.event_warnings import event_warnings
 from simulator.scenario.models import Scenario
 from tests.conftest import deep_update, make_scenario
-from tests.strategies import scenario_data, scenario_of
+from tests.strategies import offtake_terms, scenario_data, scenario_of
 from tests.test_events import date
 
 NET = {
@@ -171,13 +171,7 @@ def with_offtake(draw: st.DrawFn) -> dict:
     fid = draw(st.sampled_from(sorted(data["facilities"])))
     buyers = draw(st.lists(st.sampled_from(sorted(data["countries"])), min_size=1,
                            max_size=3, unique=True))
-    ev: dict = {"type": "offtake", "facility": fid}
-    if draw(st.booleans()):
-        raw = [draw(st.floats(0, 1)) for _ in buyers]
-        total = max(1.0, sum(raw))
-        ev["shares"] = {c: x / total * 0.999 for c, x in zip(buyers, raw, strict=True)}
-    else:
-        ev["volumes_tpy"] = {c: draw(st.floats(0, 5000)) for c in buyers}
+    ev: dict = {"type": "offtake", "facility": fid, **offtake_terms(draw, buyers)}
     if draw(st.booleans()):
         ev["start"] = date(draw(st.integers(-30, 300)))
     data["events"]["deal"] = ev

@@ -7,7 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import Path, Problem, did_you_mean
-from .events import AllExcept, DemandSelector, ExportControl, InvestmentSubsidy, Offtake
+from .events import (
+    AllExcept,
+    DemandSelector,
+    ExportControl,
+    FacilityOutage,
+    InvestmentSubsidy,
+    Offtake,
+)
 from .models import Scenario
 from .partial import NO_GAPS, Gaps, Ref, Table, reference_checker
 
@@ -82,12 +89,7 @@ def check_events(s: Scenario, gaps: Gaps = NO_GAPS, ref: Ref | None = None) -> l
         elif ev.type == "facility_outage":
             for i, fid in enumerate(ev.facilities):
                 ref((*base, "facilities", i), fid, t.facilities, "facility")
-            if ev.country is not None:
-                ref((*base, "country"), ev.country, t.countries, "country")
-            if ev.stage is not None:
-                ref((*base, "stage"), ev.stage, t.stages, "stage")
-            if not ev.facilities and ev.country is None and ev.stage is None:
-                err(base, "select facilities: give facilities, country or stage")
+            _check_plant_selection(t, base, ev, err, ref, "select facilities")
             if ev.random is None and ev.start is None:
                 err(base, "a scheduled outage needs a start date (or give random)")
             if ev.duration_days is not None and ev.end is not None:
@@ -233,6 +235,20 @@ def _check_offtake(s: Scenario, t: _Tables, base: Path, ev: Offtake, err: Err,
             "its output (at most 1)")
 
 
+def _check_plant_selection(t: _Tables, base: Path, ev: FacilityOutage | InvestmentSubsidy,
+                           err: Err, ref: Ref, what: str) -> bool:
+    """Check the ``country`` and ``stage`` an event selects plants by; False (and an error
+    saying ``what``) when it selects by nothing."""
+    if ev.country is not None:
+        ref((*base, "country"), ev.country, t.countries, "country")
+    if ev.stage is not None:
+        ref((*base, "stage"), ev.stage, t.stages, "stage")
+    if not ev.facilities and ev.country is None and ev.stage is None:
+        err(base, f"{what}: give facilities, country or stage")
+        return False
+    return True
+
+
 def _check_subsidy(s: Scenario, t: _Tables, base: Path, ev: InvestmentSubsidy, err: Err,
                    ref: Ref) -> None:
     for i, fid in enumerate(ev.facilities):
@@ -240,13 +256,8 @@ def _check_subsidy(s: Scenario, t: _Tables, base: Path, ev: InvestmentSubsidy, e
                 and fid in s.facilities and s.facilities[fid].invest is None:
             err((*base, "facilities", i), f"facility {fid!r} is not built on price (it has "
                 "no invest): a subsidy only moves investment decisions")
-    if ev.country is not None:
-        ref((*base, "country"), ev.country, t.countries, "country")
-    if ev.stage is not None:
-        ref((*base, "stage"), ev.stage, t.stages, "stage")
-    if not ev.facilities and ev.country is None and ev.stage is None:
-        err(base, "select the plants: give facilities, country or stage")
-    elif t.facilities is not None and not t.facilities.unparsed and not subsidised(s, ev):
+    if _check_plant_selection(t, base, ev, err, ref, "select the plants") \
+            and t.facilities is not None and not t.facilities.unparsed and not subsidised(s, ev):
         err(base, "selects no plant built on price (a facility with invest)")
     if ev.share == 0.0 and ev.usd_per_kg == 0.0:
         err(base, "lowers no incentive price: give share or usd_per_kg")
