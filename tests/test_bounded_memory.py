@@ -93,11 +93,17 @@ def _streamed(folder: Path, sc, p, n: int, seed: int = 1) -> tuple[int, RunResul
 def test_aggregation_peak_memory_does_not_grow(tmp_path, tiny, monkeypatch):
     sc, p = tiny
     monkeypatch.setattr(spill_mod, "BLOCK_BYTES", 1 << 20)
-    small, _ = _streamed(tmp_path / "a", sc, p, 200)
+    # A first stream pays one-time costs (imports, caches: ~3.4 MiB), and the first chunk of
+    # the spill (256 replications) allocates its buffers once (~3 MiB): both sizes compared
+    # are past them, after a warm-up, or the difference measures those steps, not growth
+    # (200 against 2,000 with no warm-up passed alone only because the init landed in the
+    # smaller run, and failed in the full suite once another test had paid it).
+    _streamed(tmp_path / "warm", sc, p, 300)
+    small, _ = _streamed(tmp_path / "a", sc, p, 300)
     large, _ = _streamed(tmp_path / "b", sc, p, 2000)
-    # The in-memory path keeps ~15 KB per tiny replication (27 MB for the extra 1,800); what
+    # The in-memory path keeps ~15 KB per tiny replication (25 MB for the extra 1,700); what
     # grows here is a few ints per replication and one group's rows while it is summarised.
-    assert large - small < 3 * 2**20, (small / 2**20, large / 2**20)
+    assert large - small < 1 * 2**20, (small / 2**20, large / 2**20)
 
 
 def test_streamed_summaries_are_the_in_memory_bytes(tmp_path, tiny):
