@@ -330,7 +330,9 @@ class World(LateLots):
                 want = want / shape * draws[drawn]
                 drawn += 1
             thrifted = 0.0
-            landed = landed_factor(b, day, step) if b.tariffed else 1.0  # (tariffs)
+            landed = 1.0  # the buyer's tariffs on its price, when a response reads it
+            if b.tariffed and (thrift is not None or index is not None):
+                landed = landed_factor(b, day, step)
             if thrift is not None and day >= 0:  # on last step's price and fill (causal),
                 # from the start date (the warm-up's start-up transient is no signal)
                 share = thrift.update(b.last_fill, landed)
