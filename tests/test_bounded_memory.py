@@ -106,9 +106,9 @@ def test_aggregation_peak_memory_does_not_grow(tmp_path, tiny, monkeypatch):
     assert large - small < 1 * 2**20, (small / 2**20, large / 2**20)
 
 
-def test_streamed_summaries_are_the_in_memory_bytes(tmp_path, tiny):
+@pytest.mark.parametrize("n", [300, 20])  # 300: more than a chunk of 256 and the figure's
+def test_streamed_summaries_are_the_in_memory_bytes(tmp_path, tiny, n):  # 101 curves; 20: less
     sc, p = tiny
-    n = 300  # more than one chunk of 256 and more than the figure's 101 curves
     _, streamed = _streamed(tmp_path / "s", sc, p, n, seed=7)
     mem = tmp_path / "m"
     mem.mkdir()

@@ -203,6 +203,10 @@ class Spill:
         self._written: set[str] = set()
         self._dtypes: dict[str, pd.Series] = {}
         self._sector_summary: pd.DataFrame | None = None
+        # The kpis, metrics and sector_stats rows of the first chunk, until a second one comes:
+        # a run of up to CHUNK replications is summarised from them as the in-memory results
+        # are, and writes no group file.
+        self._whole: dict[str, pd.DataFrame] | None = {}
         self.closed = False
 
     def add(self, p: Any) -> None:
@@ -222,21 +226,30 @@ class Spill:
             if not parts:
                 continue
             table = pd.concat(parts, ignore_index=True)
+            if name in ("kpis", "metrics", "sector_stats"):
+                self._group(name, table)
             if name == "sector_stats":
-                self.stats.append(table)
                 continue
             if name == "balance":
                 table = table[["replication", *[c for c in table.columns if c != "replication"]]]
-            if name == "kpis":
-                self.kpis.append(table)
-            elif name == "metrics":
-                self.metrics.append(table)
             self._dtypes.setdefault(name, table.dtypes)
             with (self.csv_folder / f"{name}.csv").open("a", encoding="utf-8", newline="") as f:
                 write_csv(table, f, header=name not in self._written)
             self._written.add(name)
         self._buffer.clear()
         self.curves.flush()
+
+    def _group(self, name: str, table: pd.DataFrame) -> None:
+        """The first chunk stays in memory; a second one sends both to the group files."""
+        spills = {"kpis": self.kpis, "metrics": self.metrics, "sector_stats": self.stats}
+        if self._whole is not None:
+            if name not in self._whole:
+                self._whole[name] = table
+                return
+            for kept, rows in self._whole.items():
+                spills[kept].append(rows)
+            self._whole = None
+        spills[name].append(table)
 
     def finish(self) -> None:
         """Flush, and write the CSVs no replication wrote (as the in-memory results do)."""
@@ -247,11 +260,18 @@ class Spill:
                 self._written.add(name)
 
     def summaries(self) -> dict[str, pd.DataFrame]:
-        """``summary.csv`` and ``metrics_summary.csv``, exact, one demand sector at a time."""
+        """``summary.csv`` and ``metrics_summary.csv``, exact: from the rows in memory when one
+        chunk was written, else one demand sector at a time (read back from the group files)."""
         from ..analysis.kpis import kpi_percentiles
         from ..analysis.metrics import summarize
 
         self.flush()
+        if self._whole is not None:  # one chunk: summarised whole, as the in-memory path does
+            kpis, metrics = self._whole.get("kpis"), self._whole.get("metrics")
+            return {"summary": pd.DataFrame() if kpis is None or not len(kpis)
+                    else kpi_percentiles(kpis),
+                    "metrics_summary": pd.DataFrame() if metrics is None or not len(metrics)
+                    else summarize(metrics)}
         return {"summary": _rows_of(kpi_percentiles(g) for _, g in self.kpis.groups()),
                 "metrics_summary": _rows_of(summarize(g) for _, g in self.metrics.groups())}
 
@@ -259,6 +279,10 @@ class Spill:
         """As :func:`~simulator.runner.summaries.combine_sector_stats` over every replication."""
         if self._sector_summary is None:
             self.flush()
+            if self._whole is not None:
+                whole = self._whole.get("sector_stats")
+                self._sector_summary = combine_sector_stats([] if whole is None else [whole])
+                return self._sector_summary
             parts = [combine_sector_stats([g]) for _, g in self.stats.groups()]
             self._sector_summary = (combine_sector_stats([]) if not parts
                                     else pd.concat(parts, ignore_index=True))
