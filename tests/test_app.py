@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 pytest.importorskip("dash", reason="the app extra is not installed: pip install 'critmin[app]'")
@@ -207,6 +208,30 @@ def test_overlay_is_the_png_critmin_compare_writes(two_runs, tmp_path):
     assert view.png == png and view.rows is not None
     assert any(c.startswith("# the overlay above") and "--demand jp_ev" in c
                for c in view.commands)
+
+
+def test_the_last_run_is_drawn_from_memory_as_its_folder_reads(tmp_path, monkeypatch):
+    """After a run, its curve is drawn from the time series the session kept (replications
+    finish out of order on 2 workers) without reading the folder back: the same rows."""
+    session = Session(TINY.parent, tmp_path, workers=2)
+    try:
+        session.open(TINY)
+        rec, _ = session.start_run(8, 5)
+        assert rec is not None
+        _wait(session)
+        groups = [Group("demand_id", "jp_ev", ""), Group("sector", "ev", "")]
+        want = [RunView.from_folder(rec.run_dir, g) for g in groups]
+        with monkeypatch.context() as m:
+            m.setattr(RunView, "from_folder", None)  # reading the folder would fail here
+            got = [session.view_of(rec, g) for g in groups]
+        for g, a, b in zip(groups, got, want, strict=True):
+            pd.testing.assert_frame_equal(a.timeseries.reset_index(drop=True),
+                                          b.timeseries.reset_index(drop=True))
+            assert (a.name, a.replications, a.run_dir, a.seed) == \
+                (b.name, b.replications, b.run_dir, b.seed) == ("tiny", 8, rec.run_dir, 5)
+            assert overlay_png([a], g) == overlay_png([b], g)
+    finally:
+        session.close()
 
 
 def test_cancel_keeps_the_finished_replications(tmp_path):

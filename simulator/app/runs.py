@@ -79,7 +79,7 @@ class RunJob:
     out_root: Path
     evaluator: Any
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _parts: list[Any] = field(default_factory=list, repr=False)
+    _parts: list[tuple[int, Any]] = field(default_factory=list, repr=False)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     _raised: bool = field(default=False, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
@@ -99,6 +99,12 @@ class RunJob:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def kept(self) -> int:
+        """Replications whose time series this job keeps in memory."""
+        with self._lock:
+            return len(self._parts)
+
     def join(self, timeout: float | None = None) -> None:
         if self._thread is not None:
             self._thread.join(timeout)
@@ -113,14 +119,15 @@ class RunJob:
         return self.record.status in ("interrupted", "failed")
 
     def partial_timeseries(self, by: str, key: str) -> pd.DataFrame | None:
-        """The rows with ``by == key`` of the replications finished so far, or None."""
+        """The rows with ``by == key`` of the replications finished so far, in replication
+        order (the order of the run folder's ``timeseries.parquet``), or None."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         from ..runner.tables import from_arrow
 
         with self._lock:
-            parts = list(self._parts)
+            parts = [table for _, table in sorted(self._parts, key=lambda p: p[0])]
         if not parts:
             return None
         table = pa.concat_tables(parts)
@@ -129,7 +136,7 @@ class RunJob:
 
     def _on_done(self, payload: Any) -> None:
         with self._lock:
-            self._parts.append(payload.tables["timeseries"])
+            self._parts.append((payload.replication, payload.tables["timeseries"]))
             self.record.done += 1
         if self._cancel.is_set() and not self._raised:
             self._raised = True

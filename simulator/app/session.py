@@ -290,11 +290,23 @@ class Session:
             return rec
 
     def view_of(self, rec: RunRecord, group: Group) -> RunView:
-        """``group``'s rows of a run folder (kept per run and group)."""
+        """``group``'s rows of a run folder (kept per run and group); for the session's last
+        run, the rows it kept in memory (the folder's rows, without reading them back)."""
         key = (rec.number, group.value)
         if key not in self._subsets:
             assert rec.run_dir is not None
-            self._subsets[key] = RunView.from_folder(rec.run_dir, group)
+            job = self.job
+            ts = (job.partial_timeseries(group.by, group.key) if job is not None
+                  and job.record is rec and not job.running and job.kept == rec.done
+                  else None)
+            if ts is not None and job is not None:  # the columns the folder's view reads
+                from ..report.rundata import RUN_TABLE_COLUMNS
+
+                ts = ts[[c for c in RUN_TABLE_COLUMNS["timeseries"] if c in ts.columns]]
+                self._subsets[key] = RunView(rec.scenario_name, job.scenario, ts, rec.done,
+                                             rec.run_dir, rec.seed)
+            else:
+                self._subsets[key] = RunView.from_folder(rec.run_dir, group)
         return self._subsets[key]
 
     def latest(self) -> RunRecord | None:
