@@ -230,6 +230,19 @@ def test_the_last_run_is_drawn_from_memory_as_its_folder_reads(tmp_path, monkeyp
             assert (a.name, a.replications, a.run_dir, a.seed) == \
                 (b.name, b.replications, b.run_dir, b.seed) == ("tiny", 8, rec.run_dir, 5)
             assert overlay_png([a], g) == overlay_png([b], g)
+        # the folder, figures drawn on a worker, is the one `critmin run` writes, byte for byte
+        from simulator.cli import main
+
+        with pytest.raises(SystemExit) as stop:
+            main(["run", str(TINY), "-n", "8", "--seed", "5", "-j", "1",
+                  "--out", str(tmp_path / "cli")])
+        assert stop.value.code == 0
+        (cli_dir,) = (tmp_path / "cli" / "tiny").iterdir()
+        names = sorted(p.name for p in rec.run_dir.iterdir())
+        assert names == sorted(p.name for p in cli_dir.iterdir()) == sorted(RUN_FILES)
+        for name in names:
+            if name != "manifest.json":
+                assert (rec.run_dir / name).read_bytes() == (cli_dir / name).read_bytes(), name
     finally:
         session.close()
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["RunJob", "RunRecord", "new_evaluator", "warm"]
+__all__ = ["RunJob", "RunRecord", "new_evaluator", "prepare_worker", "warm"]
 
 
 def new_evaluator(workers: int | None) -> Any:
@@ -35,12 +35,20 @@ def new_evaluator(workers: int | None) -> Any:
 def warm(evaluator: Any, scenario: Any) -> None:
     """Start the evaluator's workers now (an empty batch each), so a run does not wait for
     them to start and import the engine."""
-    from ..runner import run_batch
-
     if getattr(evaluator, "in_process", True):
         return
     for _ in range(int(getattr(evaluator, "max_workers", 1))):
-        evaluator.submit(run_batch, scenario, 0, [])
+        evaluator.submit(prepare_worker, scenario)
+
+
+def prepare_worker(scenario: Any) -> None:
+    """Import what a worker runs: the engine (an empty batch) and the figures (a run's
+    figures are drawn on a worker, :class:`~simulator.report.run_figures.FiguresOnWorkers`)."""
+    from ..report import run_figures  # noqa: F401
+    from ..runner import run_batch
+    from ..viz import curves  # noqa: F401
+
+    run_batch(scenario, 0, [])
 
 
 @dataclass(eq=False)
@@ -143,14 +151,14 @@ class RunJob:
             raise KeyboardInterrupt
 
     def _run(self) -> None:
-        from ..report.run_figures import draw_run_figures
+        from ..report.run_figures import FiguresOnWorkers
         from ..runner import ExecutorUnavailable, RunFailed, RunInterrupted, RunWriter, run_scenario
 
         rec = self.record
         stopped: BaseException | None = None
         try:
             with RunWriter(self.scenario, out_root=self.out_root, overrides=rec.overrides,
-                           figures=draw_run_figures) as writer:
+                           figures=FiguresOnWorkers(self.evaluator)) as writer:
                 try:
                     results = run_scenario(self.scenario, rec.replications, seed=rec.seed,
                                            on_done=self._on_done, evaluator=self.evaluator,

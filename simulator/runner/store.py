@@ -66,7 +66,10 @@ DATA_FILES = (
     "projects.csv", "summary.csv", "metrics_summary.csv", "manifest.json",
 )
 FigureWriter = Callable[[Path, RunResults, Scenario], object]
-"""Draws a run's figures into its staging folder: ``figures(folder, results, scenario)``."""
+"""Draws a run's figures into its staging folder: ``figures(folder, results, scenario)``. It is
+called before the tables are finished; if it returns an object with a ``result()`` method (a
+``concurrent.futures.Future``: figures drawn elsewhere), that is waited for, and its exception
+raised, before the manifest is written."""
 #: A Parquet row group holds whole consecutive replications, at least this many timeseries
 #: rows (unless it is the last).
 ROW_GROUP_MIN_ROWS = 10_000
@@ -328,6 +331,8 @@ class RunWriter:
         assert self.tmp is not None, "use RunWriter as a context manager"
         if results.started_at is None:
             raise ValueError("results.started_at is not set")
+        drawing = (self.figures(self.tmp, results, self.scenario)  # (may draw elsewhere
+                   if self.figures is not None else None)          # while this goes on)
         self._flush()
         for name in TABLES:
             writer = self._writers.pop(name, None)
@@ -340,8 +345,8 @@ class RunWriter:
             _write_streamed(self.tmp, results.spill, resolved)
         else:
             _write_contents(self.tmp, results, resolved)
-        if self.figures is not None:  # (a streamed run's curves are read from its spill)
-            self.figures(self.tmp, results, self.scenario)
+        if callable(getattr(drawing, "result", None)):
+            drawing.result()
         if results.spill is not None:
             results.spill.close()
         manifest = self._manifest(results, executor or results.executor, seed, replications)
