@@ -28,6 +28,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from ..analysis.kpis import fill_rate
 from ..engine import ReplicationResult
 from ..scenario import Scenario
 from ..viz.curves import PALETTE
@@ -107,9 +108,11 @@ def _period(s: pd.Series, first: pd.Timestamp, last: pd.Timestamp) -> pd.Series:
 
 
 def _ratio(num: pd.Series, den: pd.Series, first: str, last: str) -> float:
+    """Monthly ``num`` over ``den`` summed from ``first`` to ``last`` (1.0 when ``den`` sums
+    to 0: :func:`~simulator.analysis.kpis.fill_rate` for delivered over demanded tonnes)."""
     a, b = pd.Timestamp(first), pd.Timestamp(last)
-    d = float(_period(den, a, b).sum())
-    return float(_period(num.reindex(den.index, fill_value=0.0), a, b).sum()) / d if d else 1.0
+    return float(fill_rate(_period(num.reindex(den.index, fill_value=0.0), a, b).sum(),
+                           _period(den, a, b).sum()))
 
 
 def _first_below(rel: pd.Series, bound: float, after: pd.Timestamp) -> pd.Timestamp | None:
