@@ -182,6 +182,7 @@ def prepare_resume(run_dir: Path) -> Resume:
     """Check the unfinished run in the staging folder ``run_dir``: its state, that no live
     process writes it, that its scenario file (with the overrides) is unchanged. Raises
     :class:`ResumeRefused` (exit 66, 65 or 2) and ScenarioError."""
+    from .fingerprint import model_fingerprint
     from .runner.journal import ResumeError, pid_alive, read_progress, read_state
     from .scenario import load_scenario, scenario_sha256
 
@@ -201,5 +202,11 @@ def prepare_resume(run_dir: Path) -> Resume:
             f"{path} (with its --set overrides) is not the scenario the run in {run_dir} "
             f"started with (scenario sha256 {scenario_sha256(sc)[:12]}, was "
             f"{state['scenario_sha256'][:12]}); refusing to resume: put the file back or "
+            "start a new run", EXIT_INVALID)
+    if state.get("model") != model_fingerprint():
+        raise ResumeRefused(
+            f"--resume: the run in {run_dir} was started by another version of critmin's "
+            f"model (fingerprint {state.get('model') or 'not recorded'}, now "
+            f"{model_fingerprint()}): its saved replications would mix with this version's; "
             "start a new run", EXIT_INVALID)
     return Resume(run_dir, sc, state, read_progress(run_dir))

@@ -158,6 +158,21 @@ def test_resume_refuses_a_changed_scenario(tmp_path, monkeypatch):
     assert len((staging / "journal.jsonl").read_text().splitlines()) == 2
 
 
+def test_resume_refuses_a_run_started_by_another_model(tmp_path, monkeypatch):
+    """Saved replications of another version of the model would mix with this one's."""
+    import simulator.fingerprint
+
+    staging = _killed_run(tmp_path, monkeypatch)
+    state = json.loads((staging / "run.json").read_text())
+    assert state["model"] == simulator.fingerprint.model_fingerprint()
+    monkeypatch.setattr(simulator.fingerprint, "model_fingerprint", lambda: "0123456789abcdef")
+    result = _cli("run", "--resume", str(staging))
+    assert result.exit_code == 65, result.output
+    assert "another version of critmin's model" in " ".join(result.output.split())
+    assert state["model"] in result.output and "0123456789abcdef" in result.output
+    assert len((staging / "journal.jsonl").read_text().splitlines()) == 2  # untouched
+
+
 def test_resume_takes_no_scenario_options(tmp_path, monkeypatch):
     staging = _killed_run(tmp_path, monkeypatch)
     result = _cli("run", "--resume", str(staging), "-n", "7")

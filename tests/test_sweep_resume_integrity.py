@@ -87,3 +87,22 @@ def test_point_file_without_identity_is_recomputed(swept):
     frame = pd.read_parquet(files[0])  # the right numbers, but nothing says whose they are
     frame.to_parquet(files[0], index=False)
     _resumed(folder, files[0], "identity")
+
+
+def test_points_computed_by_another_model_are_recomputed(swept, monkeypatch):
+    """A point file records the model that computed it; after a change to the model, resuming
+    recomputes every point and says why."""
+    import simulator.sweep.points
+
+    folder, files = swept
+    old = simulator.sweep.points.model_fingerprint()
+    monkeypatch.setattr(simulator.sweep.points, "model_fingerprint", lambda: "0123456789abcdef")
+    res = sweep(folder)
+    assert res.exit_code == 0, res.output
+    warnings = [line for line in res.output.splitlines() if line.startswith("critmin: warning")]
+    assert len(warnings) == 3, res.output
+    for f in files:
+        assert any(str(f) in w for w in warnings), (f, warnings)
+    assert all(f"another model ('{old}', not '0123456789abcdef')" in w for w in warnings)
+    assert "3 run, 0 already finished" in res.output
+    assert _shortfalls(folder) == pytest.approx(EXPECTED)

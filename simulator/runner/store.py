@@ -44,6 +44,7 @@ import pyarrow.parquet as pq
 
 from ..analysis.kpis import kpi_percentiles
 from ..analysis.metrics import summarize
+from ..fingerprint import model_fingerprint
 from ..scenario.models import Scenario
 from .journal import JOURNAL, PARTS, STATE, Journal, read_progress, update_state
 from .replications import ReplicationPayload, RunResults, format_ids
@@ -228,6 +229,7 @@ class RunWriter:
             self.tmp = _make_temp_dir(self.parent, self.name)
             self.journal = Journal.create(self.tmp, {
                 **self.state, "scenario_sha256": self.sha, "name": self.name,
+                "model": model_fingerprint(),
                 "started_at": _iso(self.started_at), "pid": os.getpid()})
         else:
             self.tmp = _adopt(self.resume, self.parent, self.name)
@@ -368,6 +370,7 @@ class RunWriter:
         requested = list(results.requested_ids)
         return {
             "critmin_version": self.version or package_version(),
+            "model_fingerprint": model_fingerprint(),
             "status": "complete" if results.complete else "interrupted",
             "error": results.error,
             "scenario": {"name": sc.name, "sha256": self.sha,

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..fingerprint import model_fingerprint
 from ..scenario.document import child_types, model_fields, union_arms
 from ..scenario.errors import Problem, ScenarioError, did_you_mean, format_path
 from ..scenario.loader import ParsedScenario, scenario_sha256
@@ -82,7 +83,7 @@ class Plan:
         return {"format": FORMAT, "point": point,
                 "scenario_sha256": p.scenario_sha256 or scenario_sha256(p.scenario),
                 "seed": self.spec.seed, "replications": self.spec.replications,
-                "disruption": self.spec.disruption}
+                "disruption": self.spec.disruption, "model": model_fingerprint()}
 
 
 def format_value(value: Any) -> str:
