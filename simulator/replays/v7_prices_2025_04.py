@@ -8,7 +8,7 @@ domestic Dy price stayed flat near USD 224/kg: a two-tier market.
 
 The engine's market defaults were calibrated on this episode (in sample), so these checks
 show the calibration holds, not that the market layer is validated; the out-of-sample test
-(NdPr 2021-23) is still to be built. ``python -m simulator.replays.v7_prices_2025_04`` prints
+(NdPr 2021-23, replay V8) fails: no rally. ``python -m simulator.replays.v7_prices_2025_04`` prints
 the checks and writes the figure.
 """
 
