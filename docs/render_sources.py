@@ -48,6 +48,9 @@ How to read it:
   reasonable), **derived** (the note gives the calculation from other rows) or **calibration**
   (the value was fitted so that a replay matches history; the note names the replay, and that
   replay's check is then a calibration target, not an independent validation).
+- A path that starts with a file name and a colon (`ndpr_2021_2023.yaml:events.*.multiplier`)
+  documents a number of that shipped scenario (one that `extends` the baseline), not of the
+  baseline; those rows are listed last, one section per file.
 - Figures cited "via DATA.md" come from the project's fact sheet, which records secondary
   reports of primary data; "unverified" figures there are labelled assumptions here.
 
@@ -77,7 +80,9 @@ def render(rows: list[dict[str, str]]) -> str:
     """The Markdown page: the introduction, then one table per top-level YAML section."""
     sections: dict[str, list[dict[str, str]]] = {}
     for row in rows:
-        sections.setdefault(row["path"].split(".", 1)[0], []).append(row)
+        scenario, sep, _ = row["path"].partition(":")
+        key = scenario if sep else row["path"].split(".", 1)[0]
+        sections.setdefault(key, []).append(row)
     order = [s for s in SECTION_TITLES if s in sections] + [
         s for s in sections if s not in SECTION_TITLES
     ]
@@ -88,7 +93,9 @@ def render(rows: list[dict[str, str]]) -> str:
                f"{counts['derived']} are derived, {counts['calibration']} calibrated to a "
                f"replay, {counts['assumption']} are assumptions.\n")
     for section in order:
-        out.append(f"## {SECTION_TITLES.get(section, section)}\n")
+        title = (f"Replay scenario `{section}` (its own numbers)" if section.endswith(".yaml")
+                 else SECTION_TITLES.get(section, section))
+        out.append(f"## {title}\n")
         out.append("| path | figure | value | unit | source | year | note |")
         out.append("|---|---|---|---|---|---|---|")
         for row in sections[section]:
