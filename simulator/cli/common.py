@@ -4,6 +4,7 @@ exit codes (:func:`guarded`), progress bars, and checks of shared options."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import sys
@@ -81,6 +82,14 @@ def _scenario_warnings_to_stderr() -> Iterator[None]:
         yield
 
 
+def describe_os_error(exc: OSError) -> str:
+    """One line for an I/O error; a full disk (also as pyarrow words it) says so plainly."""
+    where = f" (writing {exc.filename})" if exc.filename else ""
+    if exc.errno == errno.ENOSPC or "No space left on device" in str(exc):
+        return f"No space left on device{where}: the disk is full; free some space"
+    return str(exc)
+
+
 def guarded(func: F) -> F:
     """Map a command's exceptions to exit codes with one-line messages (no tracebacks)."""
 
@@ -97,7 +106,7 @@ def guarded(func: F) -> F:
         except (typer.Exit, typer.Abort, typer.BadParameter):
             raise
         except OSError as exc:  # unwritable --out, full disk...: not a bug
-            err(f"critmin: error: {exc}")
+            err(f"critmin: error: {describe_os_error(exc)}")
             raise typer.Exit(EXIT_IOERR) from None
         except Exception as exc:
             if os.environ.get("CRITMIN_DEBUG") == "1":
