@@ -61,9 +61,14 @@ def _wait(session: Session, timeout: float = 120.0) -> None:
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory) -> tuple[Session, Path, Path]:
-    """The tiny chain as written (the reference) and with its refinery cut, 4 replications."""
+    """The tiny chain as written (the reference) and with its refinery cut, 4 replications;
+    Japan's EV demand counted in units (10 kg of oxide per unit, a test value)."""
     folder = tmp_path_factory.mktemp("app")
-    shutil.copy(TINY, folder / "tiny.yaml")
+    text = TINY.read_text()
+    old = "jp_ev: {country: JP, sector: ev, material: oxide, rate_tpy: 1000, cover_days: 30}"
+    assert old in text
+    (folder / "tiny.yaml").write_text(text.replace(
+        old, old[:-1] + ", units: {name: test units, kg_per_unit: 10}}"))
     session = Session(folder, folder / "results", workers=1)
     session.open(folder / "tiny.yaml")
     ref, problems = session.start_run(4, 3)
@@ -185,9 +190,15 @@ def test_differences_equal_analysis_compare(two_runs):
                                   replication_metrics(tb, b.scenario),
                                   metrics=list(METRIC_LABELS))
         want = want[want["demand_id"] == group.key].reset_index(drop=True)
-        assert got.equals(want), (got, want)
-    fill = got.set_index("metric").loc["fill_rate"]
+        # the sector ev is Japan's EV demand alone, so it has its units too
+        assert got.equals(want.assign(unit="test units")), (got, want)
+    rows = got.set_index("metric")
+    fill, units = rows.loc["fill_rate"], rows.loc["units_short"]
     assert fill["mean_diff"] < -0.05 and fill["n_pairs"] == 4
+    # units not built = shortfall t x 1000 / 10 kg per unit
+    short = rows.loc["cumulative_shortfall_t"]
+    assert units["mean_diff"] == pytest.approx(short["mean_diff"] * 100)
+    assert units["mean_diff"] > 0
 
 
 def test_overlay_is_the_png_critmin_compare_writes(two_runs, tmp_path):
@@ -206,6 +217,9 @@ def test_overlay_is_the_png_critmin_compare_writes(two_runs, tmp_path):
     session.group = Group("demand_id", "jp_ev", "")
     view = session.render()
     assert view.png == png and view.rows is not None
+    from simulator.app.layout import diff_table
+
+    assert "test units not built (per replication)" in str(diff_table(view))
     assert any(c.startswith("# the overlay above") and "--demand jp_ev" in c
                for c in view.commands)
 
@@ -230,6 +244,7 @@ def test_the_last_run_is_drawn_from_memory_as_its_folder_reads(tmp_path, monkeyp
             assert (a.name, a.replications, a.run_dir, a.seed) == \
                 (b.name, b.replications, b.run_dir, b.seed) == ("tiny", 8, rec.run_dir, 5)
             assert overlay_png([a], g) == overlay_png([b], g)
+            assert "units_short" not in set(paired_rows(a, b, g)["metric"])  # no units here
         # the folder, figures drawn on a worker, is the one `critmin run` writes, byte for byte
         from simulator.cli import main
 

@@ -146,6 +146,7 @@ def problems_list(problems: list[str], ok: str = "") -> html.Div:
 def diff_table(view: View) -> html.Div | str:
     """Means and the paired difference with its 95% CI, per metric."""
     from ..report import format_metric, format_range
+    from ..report.compare_html import units_label
 
     rows: pd.DataFrame | None = view.rows
     if rows is None or rows.empty or len(view.names) < 2:
@@ -158,7 +159,9 @@ def diff_table(view: View) -> html.Div | str:
         diff = format_range(r.metric, r.mean_diff, r.ci95_low, r.ci95_high, signed=True,
                             clip=False)
         cls = "sig" if r.ci_excludes_zero else ""
-        body.append(html.Tr([html.Td(METRIC_LABELS.get(r.metric, r.metric)),
+        label = (f"{units_label(r.unit)} (per replication)" if r.metric == "units_short"
+                 else METRIC_LABELS.get(r.metric, r.metric))
+        body.append(html.Tr([html.Td(label),
                              html.Td(format_metric(r.metric, r.mean_a)),
                              html.Td(format_metric(r.metric, r.mean_b)),
                              html.Td(diff + (" *" if r.ci_excludes_zero else ""),

@@ -48,6 +48,7 @@ METRIC_LABELS = {
     "cumulative_shortfall_t": "Shortfall (t per replication)",
     "days_below_threshold": "Days below 90% fill rate",
     "time_to_recover_days": "Days to recover (replications that recovered)",
+    "units_short": "Units not built (per replication)",
 }
 
 
@@ -214,12 +215,20 @@ def _group_metrics(run: RunView, group: Group) -> pd.DataFrame:
 
 def paired_rows(ref: RunView, run: RunView, group: Group) -> pd.DataFrame:
     """Per metric of :data:`METRIC_LABELS`: means and the paired difference ``run - ref``
-    with its 95% CI (:func:`~simulator.analysis.compare.paired_differences` columns)."""
+    with its 95% CI (:func:`~simulator.analysis.compare.paired_differences` columns), and
+    ``unit``: the units not built are counted in (``EV-equivalents``); their row only when
+    the group has units (``units`` of its demand sector, or shared by all its members)."""
     from ..analysis.compare import paired_differences
 
-    diffs = paired_differences(_group_metrics(ref, group), _group_metrics(run, group),
-                               metrics=list(METRIC_LABELS))
-    return diffs[diffs["demand_id"] == group.key].reset_index(drop=True)
+    a, b = _group_metrics(ref, group), _group_metrics(run, group)
+    diffs = paired_differences(a, b, metrics=list(METRIC_LABELS))
+    diffs = diffs[diffs["demand_id"] == group.key].reset_index(drop=True)
+    named = [u for u in (*a.loc[a["demand_id"] == group.key, "unit"],
+                         *b.loc[b["demand_id"] == group.key, "unit"]) if u]
+    unit = named[0] if named and len(set(named)) == 1 else ""
+    if not unit:
+        diffs = diffs[diffs["metric"] != "units_short"].reset_index(drop=True)
+    return diffs.assign(unit=unit)
 
 
 def timeline_png(scenario: Any) -> bytes:
