@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import copy
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from simulator.scenario.checks import check_scenario
 from simulator.scenario.models import Scenario
+
+# With PYTHONDONTWRITEBYTECODE set (some sandboxes and CI images), every `python -m simulator`
+# the tests start compiled the whole package from source again (~0.15-0.2 s CPU of each
+# ~1 s start; the suite starts a few hundred). Subprocesses keep their bytecode in a cache
+# under the temp folder instead: the source tree still gets no __pycache__.
+if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
+    os.environ["PYTHONPYCACHEPREFIX"] = str(
+        Path(tempfile.gettempdir()) / f"critmin-tests-pycache-{os.getuid()}")
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
 
 CHAIN: dict[str, Any] = {
     "name": "chain",
