@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from heapq import heappush
 
 import simpy
 
@@ -510,17 +511,22 @@ class World(LateLots):
             # position and the lead time at the current shares; the lead is recomputed if the
             # shares change.
             settled = True
+            prebuy = False
             lead = 0.0
             position = b.on_hand
             for lane in lanes:
+                fill = lane.fill_seen
                 if lane.observed:
                     lane.observed = False
-                elif lane.fill_seen < 1.0:
-                    lane.fill_seen += a * (1.0 - lane.fill_seen)
-                    if lane.fill_seen > TRUSTED:
-                        lane.fill_seen = 1.0
-                if lane.fill_seen < 1.0 or lane.policy_mult != 1.0:
+                elif fill < 1.0:
+                    fill += a * (1.0 - fill)
+                    if fill > TRUSTED:
+                        fill = 1.0
+                    lane.fill_seen = fill
+                if fill < 1.0 or lane.policy_mult != 1.0:
                     settled = False
+                if lane.prebuy_t > 0.0:
+                    prebuy = True
                 position += lane.on_order + lane.held_t
                 share = lane.share
                 if share > 0.0:
@@ -536,14 +542,20 @@ class World(LateLots):
                 lead = lead_of(lanes)
             q = b.usage_per_day * (b.cover_days + lead) - position
             if q > 1e-9:
-                place(q)
+                if prebuy:
+                    place(q)
+                else:  # as place, with no pre-buying due
+                    for lane in lanes:
+                        share = lane.share
+                        if share > 0.0:
+                            lane.pool.orders.append((lane, q * share))
 
         return order
 
     def _allocator(self, p: Pool):
         warmup = self.net.warmup_days
         a = self._fill_alpha
-        send = self.clock.send
+        arrivals, arrival_days = self.clock.arrivals, self.clock.arrival_days
         rec = self.rec
         fl_day, fl_route, fl_q = rec.fl
         country = p.country
@@ -570,8 +582,10 @@ class World(LateLots):
                 recording = now >= warmup
                 day = now - warmup
                 w = self._day_fill_alpha if mid_step else a
-                for lane, q in orders:
-                    p.stock -= q
+                stock = p.stock
+                for lot in orders:
+                    lane, q = lot
+                    stock -= q
                     lane.on_order += q
                     if recording and lane.foreign:
                         route = lane.route
@@ -581,10 +595,16 @@ class World(LateLots):
                         fl_day.append(day)
                         fl_route.append(route)
                         fl_q.append(q)
-                    send((lane, q), now + lane.lead_days + lane.extra_transit_days)
+                    when = now + lane.lead_days + lane.extra_transit_days  # Clock.send
+                    lots = arrivals.get(when)
+                    if lots is None:
+                        lots = arrivals[when] = []
+                        heappush(arrival_days, when)
+                    lots.append(lot)
                     if lane.fill_seen != 1.0:
                         lane.fill_seen += w * (1.0 - lane.fill_seen)
                     lane.observed = True
+                p.stock = stock
                 return
             day = now - warmup
             if p.gated:
