@@ -352,8 +352,10 @@ class World(LateLots):
                 want = full * mult
                 destroyed = full - want
             b.usage_per_day = rate
-            got = min(b.on_hand, want)
-            b.on_hand -= got
+            on_hand = b.on_hand
+            got = want if want < on_hand else on_hand  # min(on_hand, want)
+            on_hand -= got
+            b.on_hand = on_hand
             b.last_fill = got / want if want > 0 else 1.0
             delivered[material] += got
             if backfill:  # lots landing later in the step may serve the rest
@@ -375,7 +377,7 @@ class World(LateLots):
                 ts_key.append(key)
                 ts_demand.append(want)
                 ts_delivered.append(got)
-                ts_inventory.append(b.on_hand)
+                ts_inventory.append(on_hand)
                 ts_stockpile.append(held)
                 ts_destroyed.append(destroyed)
                 ts_thrifted.append(thrifted)
