@@ -456,6 +456,7 @@ class World(LateLots):
             if b.cover_days != cover[0]:
                 cover[0] = b.cover_days
                 memo.clear()
+                b.lead = None
 
         def lead_of(lanes: list[Lane]) -> float:
             """Share-weighted planned lead time (:func:`planned`, memoised)."""
@@ -509,12 +510,11 @@ class World(LateLots):
                         if mult != lane.policy_mult:
                             lane.policy_mult = mult
                             b.dirty = True
-            # One pass: suppliers' fill views (unobserved ones drift back to trusted), the
-            # position and the lead time at the current shares; the lead is recomputed if the
-            # shares change.
+            # One pass: suppliers' fill views (unobserved ones drift back to trusted) and the
+            # position; then the lead time at the (new) shares, kept while neither the shares
+            # nor the lanes' days change (``b.lead``).
             settled = True
             prebuy = False
-            lead = 0.0
             position = b.on_hand
             for lane in lanes:
                 fill = lane.fill_seen
@@ -530,18 +530,12 @@ class World(LateLots):
                 if lane.prebuy_t > 0.0:
                     prebuy = True
                 position += lane.on_order + lane.held_t
-                share = lane.share
-                if share > 0.0:
-                    days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
-                            + lane.extra_transit_days)
-                    used = memo.get(days)
-                    if used is None:
-                        used = memo[days] = planned(days)
-                    lead += share * used
             if b.dirty or not settled or b.short_since is not None:
                 b.reshare(now - warmup)
                 b.dirty = not settled
-                lead = lead_of(lanes)
+            lead = b.lead
+            if lead is None:
+                lead = b.lead = lead_of(lanes)
             q = b.usage_per_day * (b.cover_days + lead) - position
             if q > 1e-9:
                 if prebuy:
