@@ -312,6 +312,8 @@ class World(LateLots):
             e_short = self.market.elasticity_of(d.sector)
             if e_short == 0.0:
                 index = None
+        responds = thrift is not None or index is not None
+        bid = id(b)
 
         def consume(now: int) -> None:
             nonlocal key, draws, drawn
@@ -332,7 +334,7 @@ class World(LateLots):
                 drawn += 1
             thrifted = 0.0
             landed = 1.0  # the buyer's tariffs on its price, when a response reads it
-            if b.tariffed and (thrift is not None or index is not None):
+            if responds and b.tariffed:
                 landed = landed_factor(b, day, step)
             if thrift is not None and day >= 0:  # on last step's price and fill (causal),
                 # from the start date (the warm-up's start-up transient is no signal)
@@ -370,7 +372,7 @@ class World(LateLots):
                 if held_cell[0] != now:  # the step's holdings per buyer, once per step
                     held_cell[0] = now
                     held_cell[1] = held_by_buyer(stockpiles)
-                held = held_cell[1].get(id(b), 0.0)
+                held = held_cell[1].get(bid, 0.0)
                 if key < 0:
                     key = rec.demand_key(d)
                 ts_day.append(day)
