@@ -72,16 +72,20 @@ def run_replication(scenario: Scenario, seed: int = 0, replication: int = 0) -> 
     world = World(scenario, build_network(scenario, happens), streams)
     # The run allocates many short-lived, acyclic objects (lots, records) that reference
     # counting frees; the cyclic collector only costs time here (~20%), so it is paused for
-    # the run and restored afterwards.
+    # the run and the building of the frames, and restored afterwards. The recorded rows
+    # are dropped once they are frames: the world is cyclic garbage from then on, and the
+    # collector would otherwise walk every recorded number each time it looks at it.
     collecting = gc.isenabled()
     gc.disable()
     try:
         world.run()
+        balance = check_mass_balance(world)
+        ts, flows, production, stockpiles = world.rec.frames()
+        prices = world.rec.prices()
+        world.rec.release()
     finally:
         if collecting:
             gc.enable()
-    balance = check_mass_balance(world)
-    ts, flows, production, stockpiles = world.rec.frames()
     return ReplicationResult(ts, flows, production, stockpiles, balance, world.event_count,
-                             scenario.simulation.step_days, world.rec.prices(),
+                             scenario.simulation.step_days, prices,
                              project_frame(world.investments))

@@ -49,8 +49,11 @@ class Clock:
         self.count = 0
         self._agenda: list[tuple[int, int, object]] = []
         self._seq = count()
-        self._arrival_days: list[int] = []
-        self._arrivals: dict[int, list] = {}
+        self.arrival_days: list[int] = []
+        """Heap of the days in :attr:`arrivals`."""
+        self.arrivals: dict[int, list] = {}
+        """Lots by arrival day, in the order sent (:meth:`send`; a hot loop may add to it
+        directly, pushing a new day on :attr:`arrival_days`)."""
 
     # -- scheduling ---------------------------------------------------------------------------
     def at(self, day: int, action: Action) -> None:
@@ -67,10 +70,10 @@ class Clock:
 
     def send(self, lot: object, day: int) -> None:
         """Put ``lot`` on the list of lots that arrive on simulation day ``day`` (> now)."""
-        lots = self._arrivals.get(day)
+        lots = self.arrivals.get(day)
         if lots is None:
-            lots = self._arrivals[day] = []
-            heappush(self._arrival_days, day)
+            lots = self.arrivals[day] = []
+            heappush(self.arrival_days, day)
         lots.append(lot)
 
     # -- the process --------------------------------------------------------------------------
@@ -78,7 +81,7 @@ class Clock:
         """The clock's SimPy process (start it with ``env.process(clock.run())``)."""
         env = self.env
         step = self.step_days
-        agenda, arrival_days, arrivals = self._agenda, self._arrival_days, self._arrivals
+        agenda, arrival_days, arrivals = self._agenda, self.arrival_days, self.arrivals
         next_step = int(env.now)
         while True:
             day = next_step

@@ -61,6 +61,7 @@ class Buyer:
         "label",
         "lanes",
         "last_fill",
+        "lead",
         "material",
         "on_hand",
         "plant",
@@ -109,6 +110,10 @@ class Buyer:
         self.tariffed = False
         """Whether a tariff applies to one of its lanes (its multipliers are updated at
         each order)."""
+        self.lead: float | None = None
+        """The share-weighted lead time its orders plan for, as last computed; ``None``
+        when it must be recomputed (:meth:`reshare`, and whatever changes a lane's days,
+        sets it so: :func:`stale_lead`)."""
 
     def reshare(self, day: int) -> None:
         """Recompute lane shares from base shares, policy multipliers and observed fills.
@@ -122,6 +127,7 @@ class Buyer:
         zero, the base shares of the suppliers that exist and are not taxed at a prohibitive
         rate stand (buyers keep trying); with none, the buyer orders nothing.
         """
+        self.lead = None
         adapt = self.switching
         primary = 0.0
         lost = 0.0
@@ -172,6 +178,12 @@ class Buyer:
                     if lane.base_share > 0.0 or lane.share < (
                             lane.pool.capacity_tpd / self.usage_per_day):
                         lane.share += excess * lane.share / free
+
+
+def stale_lead(lane: Lane) -> None:
+    """``lane``'s lead, extra cover, licence or transit days changed: its buyer's planned
+    lead time must be recomputed."""
+    lane.buyer.lead = None
 
 
 class Lane:

@@ -60,6 +60,13 @@ class Recorder:
         self._outputs: dict[tuple[str, str, str, str], int] = {}
         self._stockpiles: dict[tuple[str, str, str], int] = {}
 
+    def release(self) -> None:
+        """Drop the recorded rows (once :meth:`frames` and :meth:`prices` are built): numbers
+        freed now, not walked by the cyclic garbage collector with the rest of the world."""
+        for column in (*self.ts, *self.fl, *self.pr, *self.sp, *self.px, self.destroyed,
+                       self.thrifted):
+            column.clear()
+
     def route(self, origin: str, destination: str, material: str) -> int:
         """Key of a (origin, destination, material) route for :attr:`fl` rows."""
         return self._routes.setdefault((origin, destination, material), len(self._routes))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from heapq import heappush
 
 import simpy
 
@@ -311,6 +312,8 @@ class World(LateLots):
             e_short = self.market.elasticity_of(d.sector)
             if e_short == 0.0:
                 index = None
+        responds = thrift is not None or index is not None
+        bid = id(b)
 
         def consume(now: int) -> None:
             nonlocal key, draws, drawn
@@ -331,7 +334,7 @@ class World(LateLots):
                 drawn += 1
             thrifted = 0.0
             landed = 1.0  # the buyer's tariffs on its price, when a response reads it
-            if b.tariffed and (thrift is not None or index is not None):
+            if responds and b.tariffed:
                 landed = landed_factor(b, day, step)
             if thrift is not None and day >= 0:  # on last step's price and fill (causal),
                 # from the start date (the warm-up's start-up transient is no signal)
@@ -351,8 +354,10 @@ class World(LateLots):
                 want = full * mult
                 destroyed = full - want
             b.usage_per_day = rate
-            got = min(b.on_hand, want)
-            b.on_hand -= got
+            on_hand = b.on_hand
+            got = want if want < on_hand else on_hand  # min(on_hand, want)
+            on_hand -= got
+            b.on_hand = on_hand
             b.last_fill = got / want if want > 0 else 1.0
             delivered[material] += got
             if backfill:  # lots landing later in the step may serve the rest
@@ -367,14 +372,14 @@ class World(LateLots):
                 if held_cell[0] != now:  # the step's holdings per buyer, once per step
                     held_cell[0] = now
                     held_cell[1] = held_by_buyer(stockpiles)
-                held = held_cell[1].get(id(b), 0.0)
+                held = held_cell[1].get(bid, 0.0)
                 if key < 0:
                     key = rec.demand_key(d)
                 ts_day.append(day)
                 ts_key.append(key)
                 ts_demand.append(want)
                 ts_delivered.append(got)
-                ts_inventory.append(b.on_hand)
+                ts_inventory.append(on_hand)
                 ts_stockpile.append(held)
                 ts_destroyed.append(destroyed)
                 ts_thrifted.append(thrifted)
@@ -453,6 +458,7 @@ class World(LateLots):
             if b.cover_days != cover[0]:
                 cover[0] = b.cover_days
                 memo.clear()
+                b.lead = None
 
         def lead_of(lanes: list[Lane]) -> float:
             """Share-weighted planned lead time (:func:`planned`, memoised)."""
@@ -506,44 +512,48 @@ class World(LateLots):
                         if mult != lane.policy_mult:
                             lane.policy_mult = mult
                             b.dirty = True
-            # One pass: suppliers' fill views (unobserved ones drift back to trusted), the
-            # position and the lead time at the current shares; the lead is recomputed if the
-            # shares change.
+            # One pass: suppliers' fill views (unobserved ones drift back to trusted) and the
+            # position; then the lead time at the (new) shares, kept while neither the shares
+            # nor the lanes' days change (``b.lead``).
             settled = True
-            lead = 0.0
+            prebuy = False
             position = b.on_hand
             for lane in lanes:
+                fill = lane.fill_seen
                 if lane.observed:
                     lane.observed = False
-                elif lane.fill_seen < 1.0:
-                    lane.fill_seen += a * (1.0 - lane.fill_seen)
-                    if lane.fill_seen > TRUSTED:
-                        lane.fill_seen = 1.0
-                if lane.fill_seen < 1.0 or lane.policy_mult != 1.0:
+                elif fill < 1.0:
+                    fill += a * (1.0 - fill)
+                    if fill > TRUSTED:
+                        fill = 1.0
+                    lane.fill_seen = fill
+                if fill < 1.0 or lane.policy_mult != 1.0:
                     settled = False
+                if lane.prebuy_t > 0.0:
+                    prebuy = True
                 position += lane.on_order + lane.held_t
-                share = lane.share
-                if share > 0.0:
-                    days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
-                            + lane.extra_transit_days)
-                    used = memo.get(days)
-                    if used is None:
-                        used = memo[days] = planned(days)
-                    lead += share * used
             if b.dirty or not settled or b.short_since is not None:
                 b.reshare(now - warmup)
                 b.dirty = not settled
-                lead = lead_of(lanes)
+            lead = b.lead
+            if lead is None:
+                lead = b.lead = lead_of(lanes)
             q = b.usage_per_day * (b.cover_days + lead) - position
             if q > 1e-9:
-                place(q)
+                if prebuy:
+                    place(q)
+                else:  # as place, with no pre-buying due
+                    for lane in lanes:
+                        share = lane.share
+                        if share > 0.0:
+                            lane.pool.orders.append((lane, q * share))
 
         return order
 
     def _allocator(self, p: Pool):
         warmup = self.net.warmup_days
         a = self._fill_alpha
-        send = self.clock.send
+        arrivals, arrival_days = self.clock.arrivals, self.clock.arrival_days
         rec = self.rec
         fl_day, fl_route, fl_q = rec.fl
         country = p.country
@@ -570,8 +580,10 @@ class World(LateLots):
                 recording = now >= warmup
                 day = now - warmup
                 w = self._day_fill_alpha if mid_step else a
-                for lane, q in orders:
-                    p.stock -= q
+                stock = p.stock
+                for lot in orders:
+                    lane, q = lot
+                    stock -= q
                     lane.on_order += q
                     if recording and lane.foreign:
                         route = lane.route
@@ -581,10 +593,16 @@ class World(LateLots):
                         fl_day.append(day)
                         fl_route.append(route)
                         fl_q.append(q)
-                    send((lane, q), now + lane.lead_days + lane.extra_transit_days)
+                    when = now + lane.lead_days + lane.extra_transit_days  # Clock.send
+                    lots = arrivals.get(when)
+                    if lots is None:
+                        lots = arrivals[when] = []
+                        heappush(arrival_days, when)
+                    lots.append(lot)
                     if lane.fill_seen != 1.0:
                         lane.fill_seen += w * (1.0 - lane.fill_seen)
                     lane.observed = True
+                p.stock = stock
                 return
             day = now - warmup
             if p.gated:

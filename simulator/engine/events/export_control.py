@@ -20,6 +20,7 @@ import numpy as np
 from ...scenario.events import AllExcept
 from ...scenario.events import ExportControl as ExportControlModel
 from ..gate import days_in_force
+from ..network import stale_lead
 from .base import PolicyEvent
 
 if TYPE_CHECKING:
@@ -136,6 +137,7 @@ class ExportControl(PolicyEvent):
     def _prebuy(self, lane: Lane, on: bool) -> None:
         days = self.model.prebuy_cover_days
         lane.extra_cover_days += days if on else -days
+        stale_lead(lane)
         lane.prebuy_t = lane.share * lane.buyer.usage_per_day * days if on else 0.0
 
     def start(self, day: int) -> None:
@@ -240,6 +242,7 @@ def refresh_licence_days(lane: Lane) -> None:
     ctrl = deciding_control(lane)
     lane.licence_days = (ctrl.expected_delay(lane.buyer.country)
                          if ctrl is not None and ctrl.mode == "licence" else 0.0)
+    stale_lead(lane)
 
 
 def controlled_materials(world: World, ev: ExportControlModel) -> dict[str, float]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ...scenario.events import LogisticsDisruption as LogisticsDisruptionModel
 from ...scenario.events import Tariff as TariffModel
 from ..gate import days_in_force, in_force
+from ..network import stale_lead
 from .base import PolicyEvent
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ class LogisticsDisruption(PolicyEvent):
             lane.pool.gated = True
         if self.active:
             lane.extra_transit_days += self.model.extra_days
+            stale_lead(lane)
 
     def use(self, q: float) -> None:
         """Take ``q`` t from the step's budget."""
@@ -79,6 +81,7 @@ class LogisticsDisruption(PolicyEvent):
         self.active = True
         for lane in self.lanes:
             lane.extra_transit_days += self.model.extra_days
+            stale_lead(lane)
         if self.model.extra_days > 0:  # buyers order for the longer transit today
             self.world.replan(self.lanes)
 
@@ -88,6 +91,7 @@ class LogisticsDisruption(PolicyEvent):
         self.active = False
         for lane in self.lanes:
             lane.extra_transit_days -= self.model.extra_days
+            stale_lead(lane)
 
 
 def tariff_multiplier(ev: TariffModel) -> float:
