@@ -97,6 +97,21 @@ def monthly_flows(result: ReplicationResult, start: dt.date, *, origin: str | No
     return sel["tonnes"].groupby(dates.dt.to_period("M").dt.to_timestamp()).sum()
 
 
+def month_of(start: pd.Timestamp, day: pd.Series) -> pd.Series:
+    """The calendar month (its first day) of each scenario ``day`` counted from ``start``."""
+    dates = pd.Timestamp(start) + pd.to_timedelta(day.astype("int64"), unit="D")
+    return dates.dt.to_period("M").dt.to_timestamp()
+
+
+def monthly_prices(prices: pd.DataFrame, material: str, start: pd.Timestamp) -> pd.DataFrame:
+    """Mean USD/kg of ``material`` per calendar month (rows, ``month``) and market
+    (columns), from a run's ``prices`` table."""
+    p = prices[prices["material"] == material]
+    month = month_of(start, p["day"]).rename("month")
+    return (p.groupby([month, p["market"]], observed=True)["price_usd_per_kg"]
+            .mean().unstack())
+
+
 def relative(series: pd.Series, baseline: pd.Series) -> pd.Series:
     """``series / baseline`` month by month (months missing in ``series`` count as 0)."""
     aligned = series.reindex(baseline.index, fill_value=0.0)

@@ -24,7 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..viz.curves import PALETTE
-from .base import Check, Replay, at_most, run_pair
+from .base import Check, Replay, at_most, monthly_prices, run_pair
 
 KEY = "v7"
 TITLE = "V7 Dy/Tb oxide prices under the April 2025 licences (two-tier market)"
@@ -70,12 +70,8 @@ _RC = {"svg.hashsalt": "critmin", "svg.fonttype": "path", "font.size": 9}
 
 
 def _monthly(prices: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
-    """Mean USD/kg per calendar month (rows) and market (columns)."""
-    p = prices[prices["material"] == MATERIAL]
-    dates = start + pd.to_timedelta(p["day"].astype("int64"), unit="D")
-    month = dates.dt.to_period("M").dt.to_timestamp()
-    return (p.groupby([month.rename("month"), p["market"]], observed=True)["price_usd_per_kg"]
-            .mean().unstack())
+    """Mean USD/kg of this replay's material per calendar month and market."""
+    return monthly_prices(prices, MATERIAL, start)
 
 
 def run_replay(root: Path, replications: int = REPLICATIONS) -> Replay:

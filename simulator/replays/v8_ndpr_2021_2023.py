@@ -26,7 +26,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..viz.curves import PALETTE
-from .base import Check, Replay, at_most, run_pair
+from .base import Check, Replay, at_most, monthly_prices, run_pair
 
 KEY = "v8"
 TITLE = "V8 NdPr oxide prices 2020-2023 (out of sample)"
@@ -90,17 +90,9 @@ EXPECTED_FAILURES: dict[str, str] = {
 _RC = {"svg.hashsalt": "critmin", "svg.fonttype": "path", "font.size": 9}
 
 
-def _month(start: pd.Timestamp, day: pd.Series) -> pd.Series:
-    dates = start + pd.to_timedelta(day.astype("int64"), unit="D")
-    return dates.dt.to_period("M").dt.to_timestamp()
-
-
 def _monthly(prices: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
-    """Mean USD/kg per calendar month (rows) and market (columns)."""
-    p = prices[prices["material"] == MATERIAL]
-    month = _month(start, p["day"]).rename("month")
-    return (p.groupby([month, p["market"]], observed=True)["price_usd_per_kg"]
-            .mean().unstack())
+    """Mean USD/kg of this replay's material per calendar month and market."""
+    return monthly_prices(prices, MATERIAL, start)
 
 
 def _yearly_balance(result, start: pd.Timestamp) -> pd.DataFrame:
