@@ -252,3 +252,39 @@ def test_stockpiles_parquet_one_row_per_replication_step_and_stockpile(tmp_path)
     m = json.loads((run_dir / "manifest.json").read_text())
     assert "stockpiles.parquet" in {f["name"] for f in m["files"]}
 
+
+
+def test_figures_drawn_elsewhere_never_land_after_a_failed_close(tmp_path, tiny, results,
+                                                                 monkeypatch):
+    """A figures hook that draws in another worker (a future) while the tables are written:
+    when writing fails (a full disk), close waits for the drawing before the staging folder
+    is removed, so no figure re-creates it afterwards."""
+    import errno
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from simulator.atomic import atomic_write
+
+    sc, res = tiny, results
+    pool = ThreadPoolExecutor(1)
+    started = threading.Event()
+
+    def slow_figure(folder: Path) -> list[Path]:
+        started.set()
+        time.sleep(0.5)
+        return [atomic_write(folder / "fill_rate.png", lambda p: p.write_bytes(b"png"))]
+
+    def figures(folder, _results, _scenario):
+        return pool.submit(slow_figure, folder)
+
+    def full_disk(*_args, **_kwargs):
+        assert started.wait(5)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store_mod, "_write_contents", full_disk)
+    with pytest.raises(OSError), store_mod.RunWriter(sc, out_root=tmp_path,
+                                                    figures=figures) as writer:
+        writer.close(res)
+    pool.shutdown(wait=True)
+    assert not any(tmp_path.rglob("fill_rate.png")), list(tmp_path.rglob("*"))

@@ -335,18 +335,24 @@ class RunWriter:
             raise ValueError("results.started_at is not set")
         drawing = (self.figures(self.tmp, results, self.scenario)  # (may draw elsewhere
                    if self.figures is not None else None)          # while this goes on)
-        self._flush()
-        for name in TABLES:
-            writer = self._writers.pop(name, None)
-            if writer is None:  # no rows (or no replication): an empty table with the schema
-                writer = pq.ParquetWriter(self.tmp / f"{name}.parquet", schema(name),
-                                          **_parquet_options(name))
-            writer.close()
-        resolved = dump_scenario_yaml(self.scenario)
-        if results.spill is not None:
-            _write_streamed(self.tmp, results.spill, resolved)
-        else:
-            _write_contents(self.tmp, results, resolved)
+        try:
+            self._flush()
+            for name in TABLES:
+                writer = self._writers.pop(name, None)
+                if writer is None:  # no rows (or no replication): an empty table, the schema
+                    writer = pq.ParquetWriter(self.tmp / f"{name}.parquet", schema(name),
+                                              **_parquet_options(name))
+                writer.close()
+            resolved = dump_scenario_yaml(self.scenario)
+            if results.spill is not None:
+                _write_streamed(self.tmp, results.spill, resolved)
+            else:
+                _write_contents(self.tmp, results, resolved)
+        except BaseException:  # (a full disk): the figures must not land in the folder
+            if callable(getattr(drawing, "result", None)):  # after it is removed
+                with contextlib.suppress(Exception):
+                    drawing.result()
+            raise
         if callable(getattr(drawing, "result", None)):
             drawing.result()
         if results.spill is not None:
