@@ -514,7 +514,7 @@ class World(LateLots):
                             b.dirty = True
             # One pass: suppliers' fill views (unobserved ones drift back to trusted) and the
             # position; then the lead time at the (new) shares, kept while neither the shares
-            # nor the lanes' days change (``b.lead``).
+            # nor the lanes' days nor the buyer's cover change (``b.lead``).
             settled = True
             prebuy = False
             position = b.on_hand
@@ -536,7 +536,7 @@ class World(LateLots):
                 b.reshare(now - warmup)
                 b.dirty = not settled
             lead = b.lead
-            if lead is None:
+            if lead is None or b.cover_days != cover[0]:  # (destocking moves the cover)
                 lead = b.lead = lead_of(lanes)
             q = b.usage_per_day * (b.cover_days + lead) - position
             if q > 1e-9:
