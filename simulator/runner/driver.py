@@ -154,7 +154,15 @@ class Driver(Generic[K, R]):
                    and self.position[self.queue[0]] - self.next < ahead):
                 batch = [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
                 fn, args = self.job.task(batch)
-                self.in_flight[self.ev.submit(fn, *args)] = batch
+                try:
+                    fut = self.ev.submit(fn, *args)
+                except _BrokenExecutor as exc:  # the workers died: a call in flight says
+                    self.queue.extendleft(reversed(batch))  # which unit killed them
+                    if not self.in_flight:
+                        raise RunFailed(f"a worker process died before running "
+                                        f"{self.job.label(batch)}: {exc}") from exc
+                    break
+                self.in_flight[fut] = batch
             done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
             for fut in sorted(done, key=lambda f: self.position[self.in_flight[f][0]]):
                 with guard.deferred():
