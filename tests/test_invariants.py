@@ -944,3 +944,32 @@ def test_regression_reserve_purchases_respect_a_prohibitive_tariff():
                 events={"duty": {"type": "tariff", "importers": ["JP"], "exporters": ["CN"],
                                  "rate": 2.0, "start": date(0)}})
     assert cn_to_jp(run_valid(data, seed=1)) == 0.0
+
+
+def two_reserves(fast_t: float) -> dict:
+    """No production; JP uses 1 t/day with 1 day of cover. Reserve ``b_cover`` (400 t, more
+    than the year's use) releases up to 2 t/day when JP's cover is under 1 day; ``a_fast``
+    (``fast_t``) up to 1 t/day when JP was short in the step. ``a_fast`` takes its turn
+    first."""
+    return tiny(facilities={"au_mine": {"capacity_tpy": 0}, "cn_mine": {"capacity_tpy": 0}},
+                demand={"jp_use": {"rate_tpy": 365, "cover_days": 1}},
+                stockpiles={
+                    "a_fast": {"country": "JP", "material": "ore", "holdings_t": fast_t,
+                               "release": {"trigger": "fill_rate", "threshold": 1.0,
+                                           "max_release_tpy": 365}},
+                    "b_cover": {"country": "JP", "material": "ore", "holdings_t": 400.0,
+                                "release": {"trigger": "days_of_cover", "threshold": 1.0,
+                                            "max_release_tpy": 730}}})
+
+
+def test_regression_a_cover_reserve_releases_before_the_buyer_is_short():
+    """Found by the reserve property in CI. A ``days_of_cover`` reserve released only to
+    buyers short in their last step: with 400 t for 366 t of use it released 2 t every
+    third day and JP got 2/3 of its need (244 of 366 t at 6563d80). It must fill all of
+    it; and adding 50 t in a second reserve must not lower that (it fell to 227 t: the
+    other reserve's 1-t releases kept JP's cover at 1 day on the days it was short)."""
+    for fast_t in (0.0, 50.0):
+        r = run_valid(two_reserves(fast_t), seed=1)
+        ts = r.timeseries
+        assert ts["demand_t"].sum() == pytest.approx(366.0)
+        assert ts["delivered_t"].sum() == pytest.approx(366.0), fast_t

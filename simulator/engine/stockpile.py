@@ -22,6 +22,10 @@ class ReleaseTrigger:
 
     name: ClassVar[str] = ""
 
+    def needy(self, b: Buyer) -> bool:
+        """Whether a buyer that may draw gets a share of a release (if it has a need)."""
+        return True
+
     def level(self, buyers: list[Buyer]) -> float | None:
         use = sum(b.usage_per_day for b in buyers)
         if use <= 0.0:
@@ -37,12 +41,19 @@ class FillRate(ReleaseTrigger):
 
     name = "fill_rate"
 
+    def needy(self, b: Buyer) -> bool:
+        """Only the buyers that were short in their last step: the trigger is a shortage."""
+        return b.last_fill < FULL
+
     def total(self, buyers: list[Buyer]) -> float:
         return sum(b.last_fill * b.usage_per_day for b in buyers)
 
 
 class DaysOfCover(ReleaseTrigger):
-    """The watched buyers' inventory in days of their use."""
+    """The watched buyers' inventory in days of their use. Every buyer that may draw shares a
+    release by its need, short in its last step or not: the trigger acts before a shortage
+    (gating on the last step's fill let a release by another stockpile on the day before
+    shut this one out, so a larger reserve could lower the fill rate)."""
 
     name = "days_of_cover"
 
@@ -137,16 +148,18 @@ def release(sp: StockpileRT, step: int) -> float | None:
     released (possibly 0), else ``None``.
 
     The trigger compares the watched buyers' level with the threshold; the release goes to
-    the eligible buyers that were short in their last step, pro rata to what brings each to
-    ``cover_days + step`` days of use (its cover after the next step's use).
+    the eligible buyers the trigger calls needy (:meth:`ReleaseTrigger.needy`), pro rata to
+    what brings each to ``cover_days + step`` days of use (its cover after the next step's
+    use).
     """
     level = sp.trigger.level(sp.buyers if sp.watch is None else sp.watch)
     if level is None or level >= sp.threshold:
         return None
     if sp.holdings <= 0.0:
         return 0.0
+    needy = sp.trigger.needy
     needs = [max(0.0, b.usage_per_day * (b.cover_days + step) - b.on_hand)
-             if b.last_fill < FULL else 0.0 for b in sp.buyers]
+             if needy(b) else 0.0 for b in sp.buyers]
     total_need = sum(needs)
     amount = min(sp.holdings, sp.max_release_tpd * step, total_need)
     if amount > 0.0:
