@@ -408,6 +408,52 @@ def logistics_disruption(draw: st.DrawFn, data: dict, at: int | None = None,
 
 
 @st.composite
+def lane_days_event(draw: st.DrawFn, data: dict,
+                    routes: list[tuple[str, str, str]] | None = None) -> dict:
+    """An event that changes the days of a lane a buyer orders on, and ends or is announced
+    inside the run: a shipping delay on one of ``routes`` (origin, destination, material;
+    default: the sourced imports), or an announced licence regime with pre-buying (what
+    ``stale_lead`` must follow; random events rarely hit both)."""
+    sourced = sorted((sup, src["country"], src["material"])
+                     for src in data["sourcing"].values() for sup in src["suppliers"])
+    routes = routes or [r for r in sourced if r[0] != r[1]] or sourced
+    origin, destination, material = draw(st.sampled_from(routes))
+    H = horizon(data)
+    start = draw(st.integers(0, max(0, H - 2)))
+    if draw(st.booleans()):
+        return {"type": "logistics_disruption", "origin": origin, "destination": destination,
+                "materials": [material], "start": date(start),
+                "end": date(start + draw(st.integers(1, max(1, min(120, H - 1 - start))))),
+                "extra_days": draw(st.integers(1, 30))}
+    effective = start + draw(st.integers(1, 60))
+    ev: dict[str, Any] = {"type": "export_control", "exporter": origin, "mode": "licence",
+                          "materials": [material], "destinations": [destination],
+                          "announced": date(start), "effective": date(effective),
+                          "prebuy_cover_days": draw(st.floats(1, 60)),
+                          "licence": {"approval_probability": draw(st.floats(0.5, 1)),
+                                      "delay_days": draw(st.integers(1, 45))}}
+    _set(ev, end=_maybe_end(draw, effective))
+    return ev
+
+
+@st.composite
+def with_lane_days_events(draw: st.DrawFn) -> dict:
+    """A random scenario with random events plus one or two :func:`lane_days_event` on
+    routes that carry material in the run without them (most random routes carry none)."""
+    from simulator.engine import run_replication
+
+    switching = draw(st.sampled_from([False, False, None]))  # re-sharing hides a stale lead
+    data = draw(scenario_data(max_events=3, switching=switching))
+    flows = run_replication(scenario_of(data), seed=0, replication=0).flows
+    moved = flows[flows["tonnes"] > 0].groupby(["origin", "destination", "material"]).size()
+    routes = sorted(r for r in map(tuple, moved.index) if r[0] != r[1]) or None  # imports
+    for i in range(draw(st.integers(1, 2))):
+        data["events"][f"days{i}"] = draw(lane_days_event(data, routes))
+    scenario_of(data)
+    return data
+
+
+@st.composite
 def tariff(draw: st.DrawFn, data: dict, at: int | None = None) -> dict:
     start = _start(draw, data, at)
     ev: dict[str, Any] = {

@@ -45,6 +45,7 @@ from tests.strategies import (
     scenario_data,
     scenario_of,
     with_events,
+    with_lane_days_events,
 )
 
 FRAMES = ("timeseries", "flows", "production", "stockpiles")
@@ -215,12 +216,7 @@ def test_same_inputs_same_outputs_with_events(data, seed, rep):
     assert a.event_count == b.event_count
 
 
-@invariant(20, scenario_data(max_events=5), seeds, replications)
-def test_the_buyers_lead_time_memo_changes_nothing(data, seed, rep):
-    """Buyers keep their planned lead time between steps (``Buyer.lead``) until their shares
-    or a lane's days change (``stale_lead``). With the memo off (recomputed at every order),
-    every output is the same: code that changes a lane's days without ``stale_lead`` fails
-    here, with the events that change them drawn at random."""
+def _memo_changes_nothing(data: dict, seed: int, rep: int) -> None:
     from simulator.engine.network import Buyer
 
     note(dump(data))
@@ -233,6 +229,27 @@ def test_the_buyers_lead_time_memo_changes_nothing(data, seed, rep):
     for name in (*FRAMES, "balance"):
         pd.testing.assert_frame_equal(getattr(memo, name), getattr(fresh, name),
                                       check_exact=True)
+
+
+@invariant(20, scenario_data(max_events=5), seeds, replications)
+def test_the_buyers_lead_time_memo_changes_nothing(data, seed, rep):
+    """Buyers keep their planned lead time between steps (``Buyer.lead``) until their shares
+    or a lane's days change (``stale_lead``). With the memo off (recomputed at every order),
+    every output is the same: code that changes a lane's days without ``stale_lead`` fails
+    here, with the events that change them drawn at random."""
+    _memo_changes_nothing(data, seed, rep)
+
+
+@invariant(30, with_lane_days_events(), seeds, replications)
+def test_the_buyers_lead_time_memo_follows_lanes_whose_days_change(data, seed, rep):
+    """As above, each example with a shipping delay or an announced licence with pre-buying
+    on an import route that carries material, mostly without switching (a re-share
+    recomputes the lead and hides a stale one). Random events alone rarely reach this:
+    with the ``stale_lead`` calls of logistics.py removed, 160 examples of the property
+    above passed; of these examples 3 in 40 differ, but three runs of this test's 30 passed
+    too, so the shipped-scenario test below is the one that always finds it (open: a
+    strategy that reaches the case reliably)."""
+    _memo_changes_nothing(data, seed, rep)
 
 
 @pytest.mark.parametrize("name", ["china_controls_2025_04", "us_japan_framework"])
@@ -693,13 +710,19 @@ def test_a_prohibitive_tariff_stops_its_routes(case, seed, rep):
 def test_a_ban_never_raises_the_flows_on_its_routes(case, seed, rep):
     """Over the whole run, the banned routes (exporter -> controlled destinations, controlled
     materials) carry no more with the ban than without. (Announced bans are excluded: their
-    pre-buying legitimately raises flows before the ban.)"""
+    pre-buying legitimately raises flows before the ban.)
+
+    Up to 0.1%: the catch-up after a ban ends moves the buyer's usage forecast, which weighs
+    its later orders and so its pro-rata share of a pool it shares. The thorough run found
+    +2.8e-5 t of 0.5427 t (AU ore to a starved US plant, banned 45 days, step 14: one lot
+    of 0.15 t at the end of the ban, then at day 196 a 0.5% larger share of the last lot
+    before an AU plant started competing). A lane that escapes a ban moves whole lots."""
     data, ban = case
     note(f"base: {dump(data)}\nban: {dump(ban)}")
     routes = ec_routes(ban, data)
     free = route_tonnes(run(data, seed, rep), routes)
     banned = route_tonnes(run(with_events(data, zz_ban=ban), seed, rep), routes)
-    assert banned <= free + 1e-6 * max(free, 1.0), f"{banned} t with the ban, {free} t without"
+    assert banned <= free + 1e-3 * max(free, 1.0), f"{banned} t with the ban, {free} t without"
 
 
 @st.composite
