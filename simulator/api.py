@@ -25,7 +25,8 @@ __all__ = ["DEMAND_KPIS", "simulate", "write_run_folder"]
 
 #: KPIs returned per demand sector, as ``"<kpi>__<demand_id>"``.
 DEMAND_KPIS = ("fill_rate", "trough_fill_rate", "cumulative_shortfall_t",
-               "days_below_threshold", "time_to_survive_days", "time_to_recover_days")
+               "days_below_threshold", "time_to_survive_days", "time_to_recover_days",
+               "units_short", "value_at_risk_usd")
 
 
 def _json(value: Any) -> Any:
@@ -70,8 +71,8 @@ def simulate(scenario: Any, params: Mapping[str, Any] | None = None,
 
     Returns a flat dict, every value averaged over the replications (NaN times left out):
 
-    - ``fill_rate``, ``cumulative_shortfall_t``, ``demand_t``, ``delivered_t``: whole
-      scenario; ``"<kpi>__<demand_id>"`` for each of :data:`DEMAND_KPIS` and demand sector;
+    - ``fill_rate``, ``cumulative_shortfall_t``, ``demand_t``, ``delivered_t``,
+      ``value_at_risk_usd`` (NaN without prices): whole scenario; ``"<kpi>__<demand_id>"`` for each of :data:`DEMAND_KPIS` and demand sector;
     - ``day`` (step start days), ``fill_rate_series`` and ``shortfall_t_series`` (whole
       scenario, per step): numpy arrays;
     - ``replications``: how many were run.
@@ -96,7 +97,8 @@ def simulate(scenario: Any, params: Mapping[str, Any] | None = None,
     kpi_parts, fills, shorts, days = [], [], [], None
     for r in ids:
         res = run_replication(sc, seed=seed, replication=r)
-        kpi_parts.append(replication_kpis(res.timeseries, sc, r, disruption, seed))
+        kpi_parts.append(replication_kpis(res.timeseries, sc, r, disruption, seed,
+                                           res.prices))
         per_day = res.timeseries.groupby("day", sort=True)[["demand_t", "delivered_t",
                                                              "shortfall_t"]].sum()
         fills.append(fill_rate(per_day["delivered_t"], per_day["demand_t"]))

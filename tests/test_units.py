@@ -53,3 +53,35 @@ def test_an_uncertain_intensity_is_refused_not_counted_at_its_centre(tmp_path, w
         load_scenario(path)
     msg = str(err.value)
     assert "kg_per_unit" in msg and "cannot be uncertain" in msg, msg
+
+
+def test_sweep_rows_count_units_not_built_and_value_at_risk() -> None:
+    """The same 60-day ban as a sweep point's rows (``replication_kpis``): ``units_short``
+    with its ``unit`` per sector, and ``value_at_risk_usd`` per sector and in total: the
+    shortfall of each step at that step's price (reference USD 20/kg, raised by the ban), as
+    a sum over the run's own rows; no total of units (they differ between sectors), and NaN
+    value without prices."""
+    from simulator.analysis.long_kpis import replication_kpis
+
+    ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"], "mode": "ban",
+           "effective": date(100), "end": date(200)}
+    data = deep_update(BASE, {
+        "demand": {"jp_use": {"units": {"name": "EV", "kg_per_unit": 1.5}}},
+        "market": {"prices": {"ore": {"domestic": 20.0}}},
+        "events": {"ban": ban}})
+    s = make_scenario(data)
+    res = run_replication(s, seed=1)
+    rows = replication_kpis(res.timeseries, s, 0, prices=res.prices)
+    get = rows.set_index(["demand_id", "kpi"])
+    assert get.loc[("jp_use", "units_short"), "value"] == pytest.approx(90 * R * 1000 / 1.5)
+    assert get.loc[("jp_use", "units_short"), "unit"] == "EV"
+    assert (rows.loc[rows["kpi"] != "units_short", "unit"] == "").all()
+    ts = res.timeseries.merge(res.prices, on="day")
+    expected = float((ts["shortfall_t"] * 1000 * ts["price_usd_per_kg"]).sum())
+    assert expected > 90 * R * 1000 * 20  # the ban raised JP's price above the reference
+    assert get.loc[("jp_use", "value_at_risk_usd"), "value"] == pytest.approx(expected)
+    assert get.loc[("all", "value_at_risk_usd"), "value"] == pytest.approx(expected)
+    assert ("all", "units_short") not in get.index  # units differ between sectors
+    unpriced = replication_kpis(res.timeseries, s, 0)
+    assert math.isnan(unpriced.set_index(["demand_id", "kpi"])
+                      .loc[("all", "value_at_risk_usd"), "value"])

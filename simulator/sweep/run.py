@@ -120,7 +120,8 @@ def run_unit(scenario: Scenario, seed: int, replication: int,
 
     t0 = time.perf_counter()
     res = run_replication(scenario, seed=seed, replication=replication)
-    rows = replication_kpis(res.timeseries, scenario, replication, disruption, seed)
+    rows = replication_kpis(res.timeseries, scenario, replication, disruption, seed,
+                            res.prices)
     return rows, time.perf_counter() - t0
 
 

@@ -30,7 +30,7 @@ __all__ = ["PERCENTILES", "SUMMARY_STATS", "point_summary", "sweep_table"]
 PERCENTILES = (5, 10, 50, 90, 95)
 SUMMARY_STATS = ["n", "n_valid", "mean", "ci95_low", "ci95_high",
                  *[f"p{q}" for q in PERCENTILES]]
-_KEYS = ["demand_id", "country", "sector", "material", "kpi"]
+_KEYS = ["demand_id", "country", "sector", "material", "kpi", "unit"]
 
 
 def _param_frame(plan: Plan) -> pd.DataFrame:
@@ -64,10 +64,11 @@ def sweep_table(plan: Plan, out_dir: str | Path) -> pd.DataFrame:
         frames.append(part.assign(point=np.int32(row.point)))
     if not frames:
         return params.iloc[:0].assign(replication=np.int32(0), demand_id="", country="",
-                                      sector="", material="", kpi="", value=0.0).iloc[:0]
+                                      sector="", material="", kpi="", unit="",
+                                      value=0.0).iloc[:0]
     long = pd.concat(frames, ignore_index=True)
     out = params.merge(long, on="point", how="inner", sort=False)
-    for col in ("demand_id", "country", "sector", "material", "kpi"):
+    for col in ("demand_id", "country", "sector", "material", "kpi", "unit"):
         out[col] = out[col].astype(str)
     return out.sort_values(["point", "replication", "demand_id", "kpi"],
                            kind="stable").reset_index(drop=True)
