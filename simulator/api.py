@@ -72,7 +72,8 @@ def simulate(scenario: Any, params: Mapping[str, Any] | None = None,
     Returns a flat dict, every value averaged over the replications (NaN times left out):
 
     - ``fill_rate``, ``cumulative_shortfall_t``, ``demand_t``, ``delivered_t``,
-      ``value_at_risk_usd`` (NaN without prices): whole scenario; ``"<kpi>__<demand_id>"`` for each of :data:`DEMAND_KPIS` and demand sector;
+      ``value_at_risk_usd`` (NaN without prices): whole scenario; ``"<kpi>__<demand_id>"``
+      for each of :data:`DEMAND_KPIS` and demand sector;
     - ``day`` (step start days), ``fill_rate_series`` and ``shortfall_t_series`` (whole
       scenario, per step): numpy arrays;
     - ``replications``: how many were run.
