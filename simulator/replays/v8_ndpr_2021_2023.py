@@ -17,6 +17,7 @@ not touched here: whatever these checks give is the out-of-sample result.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib as mpl
@@ -118,12 +119,15 @@ def _yearly_balance(result, start: pd.Timestamp) -> pd.DataFrame:
     return out
 
 
-def run_replay(root: Path, replications: int = REPLICATIONS) -> Replay:
+def run_replay(root: Path, replications: int = REPLICATIONS,
+               overrides: Sequence[str] = ()) -> Replay:
     """Run the scenario and its baseline ``replications`` times (seed 0) and check the
-    medians across replications against DATA.md."""
+    medians across replications against DATA.md. ``overrides`` (``--set`` assignments)
+    run a variant, e.g. ``["market.producer_stock_weight=1"]`` (docs/replays, V8 page)."""
     runs, bases, balances = [], [], []
     for rep in range(replications):
-        scenario, result, _, base = run_pair(root, SCENARIO, replication=rep)
+        scenario, result, _, base = run_pair(root, SCENARIO, replication=rep,
+                                             overrides=overrides)
         start = pd.Timestamp(scenario.start_date)
         runs.append(_monthly(result.prices, start))
         bases.append(_monthly(base.prices, start))
