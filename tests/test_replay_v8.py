@@ -130,8 +130,8 @@ docs/markets.md); the scenario is deterministic, so one replication is the media
 
 def test_producer_stocks_give_no_rally_either() -> None:
     """Known gap, pinned (docs/replays/v8-ndpr-2021-2023.md): counting the producers' stocks
-    does not give the rally. China's producers hold 2.2x their normal stock in mid-2020 (the
-    co-product surplus) and still 1.7x at their lowest, in December 2022: the price starts
+    does not give the rally. With China's producers' co-product surplus, total stocks are 2.2x
+    normal in mid-2020 and still 1.7x at their lowest, in December 2022: the price starts
     ~15% below its reference and rises ~5%. If a check passes, the model changed: report
     it, do not tune."""
     variant = v8.run_replay(ROOT, replications=1, overrides=PRODUCER_STOCKS)
