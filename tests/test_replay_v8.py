@@ -121,3 +121,26 @@ def test_docs_gallery_shows_this_run(replay) -> None:
     gallery = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gallery)
     gallery.assert_in_sync("v8_ndpr_2021_2023", replay)
+
+
+def test_producer_stocks_give_no_rally_either(replay) -> None:
+    """Known gap, pinned (docs/replays/v8-ndpr-2021-2023.md): counting the producers' stocks
+    does not give the rally. With China's producers' co-product surplus, total stocks are 2.2x
+    normal in mid-2020 and still 1.7x at their lowest, in December 2022: the price starts
+    ~15% below its reference and rises ~5%. If a check passes, the model changed: report
+    it, do not tune."""
+    variant = v8.run_replay(ROOT, replications=1, overrides=v8.PRODUCER_STOCKS)
+    failing = {c.name.replace("(median of 1)", "(median of 4)")
+               for c in variant.checks if not c.passed}
+    assert failing == set(v8.EXPECTED_FAILURES), variant.table().to_string()
+    home = variant.tables["usd"][v8.HOME]
+    assert home.loc[v8.REFERENCE_MONTH] == pytest.approx(38.3, abs=0.3)
+    assert _check(variant, "NdPr oxide China, peak 2021-22 (").simulated == pytest.approx(
+        40.4, abs=0.3)
+    assert _check(variant, "NdPr oxide China, peak 2021-22 vs").simulated == pytest.approx(
+        1.054, abs=0.01)
+    assert _check(variant, "NdPr oxide China, mid-2023").simulated == pytest.approx(
+        40.0, abs=0.3)
+    assert np.isfinite(home.to_numpy()).all() and (home > 0).all()
+    drawn = replay.tables["producer_stocks"][v8.HOME]  # the figure's variant line
+    assert drawn.to_numpy() == pytest.approx(home.to_numpy(), rel=1e-12)

@@ -3,10 +3,12 @@
 Each priced material has one price per **tier**: the home market (``market.home``, the
 controlling exporter, e.g. China) and the export tier (every other country), or one world
 tier without a home. Once per step, after allocation, each price moves towards a target set
-by the **scarcity** its tier's buyers see:
+by the **scarcity** its tier's buyers (and, weighted, its producers) see:
 
     supply_days = sum over buyers of on_hand + usage * step_days * fill
+                  + w * sum over the tier's producer pools of stock
     normal_days = sum over buyers of usage * (cover_days + step_days)
+                  + w * sum over the tier's producer pools of normal output cover
     scarcity    = supply_days / normal_days           (1 in steady state)
     target      = reference * scarcity ** (-1 / elasticity)          (scarcity < 1)
                   reference * scarcity ** (-1 / surplus_elasticity)  (scarcity > 1)
@@ -14,10 +16,12 @@ by the **scarcity** its tier's buyers see:
     log price  += (1 - exp(-step_days / adjustment_days)) * (log target - log price)
 
 where ``usage`` is a buyer's expected use (t/day), ``on_hand`` its stock after the step's use
-and ``fill`` the share of the step's need it got. The tiers are linked by trade: the export
-price never falls below the home price times the ratio of their reference prices (buyers
-abroad can always bid for the home market's material; a control that cuts them off raises
-only the export price). Prices are recorded in USD/kg.
+and ``fill`` the share of the step's need it got; ``w`` is ``producer_stock_weight`` (default
+0: buyers only; 1: total stocks-to-use) and a pool's stock is what its producers hold after
+the step's shipments, its normal cover their output cover (both t). The tiers are linked
+by trade: the export price never falls below the home price times the ratio of their
+reference prices (buyers abroad can always bid for the home market's material; a control
+that cuts them off raises only the export price). Prices are recorded in USD/kg.
 
 Demand response (short run): a demand sector with elasticity ``e_short > 0`` buys, each step,
 ``demand * min(1, (price / reference) ** -e_short)`` of its material, at the price of its
@@ -35,7 +39,7 @@ from typing import TYPE_CHECKING
 from ..scenario.models import Market as MarketModel
 
 if TYPE_CHECKING:
-    from .network import Buyer, Network
+    from .network import Buyer, Network, Pool
     from .recorder import Recorder
 
 WORLD = "world"
@@ -60,26 +64,37 @@ def price_factor(scarcity: float, model: MarketModel) -> float:
 
 
 class PriceIndex:
-    """The price of one material in one tier (USD/kg) and the buyers whose scarcity sets it."""
+    """The price of one material in one tier (USD/kg) and the buyers (and, with a
+    producer-stock weight, the producers' pools) whose scarcity sets it."""
 
-    __slots__ = ("buyers", "key", "market", "material", "price", "reference")
+    __slots__ = ("buyers", "key", "market", "material", "pools", "price", "reference",
+                 "weight")
 
-    def __init__(self, material: str, market: str, reference: float, buyers: list[Buyer]):
+    def __init__(self, material: str, market: str, reference: float, buyers: list[Buyer],
+                 pools: list[Pool] | None = None, weight: float = 0.0):
         self.material = material
         self.market = market
         self.reference = reference
         self.price = reference
         self.buyers = buyers
+        self.pools = pools if weight > 0.0 and pools else []
+        """The material's pools in the tier's countries (empty when their weight is 0)."""
+        self.weight = weight
         self.key = -1
 
     def scarcity(self, step: int) -> float:
-        """Supply its buyers have over what they normally have (1 in steady state; 1 with
-        no buyers)."""
+        """Supply its buyers (and, weighted, its producers) have over what they normally
+        have (1 in steady state; 1 with neither)."""
         supply = normal = 0.0
         for b in self.buyers:
             use = b.usage_per_day
             supply += b.on_hand + use * step * b.last_fill
             normal += use * (b.cover_days + step)
+        if self.pools:
+            w = self.weight
+            for p in self.pools:
+                supply += w * p.stock
+                normal += w * p.cover_t
         return supply / normal if normal > 0.0 else 1.0
 
 
@@ -95,16 +110,21 @@ class Market:
         home_tier, export_tier = tier_names(model.home)
         self.pairs: list[tuple[PriceIndex, PriceIndex | None, float]] = []
         """(home or world index, export index or None, export / home reference ratio)."""
+        w = model.producer_stock_weight
         for mid, ref in model.prices.items():
             mine = [b for b in buyers if b.material == mid]
+            made = [p for p in net.pools.values() if p.material == mid]
             export_ref = ref.export if ref.export is not None else ref.domestic
             if model.home is None:
-                self.pairs.append((PriceIndex(mid, home_tier, ref.domestic, mine), None, 1.0))
+                self.pairs.append((PriceIndex(mid, home_tier, ref.domestic, mine, made, w),
+                                   None, 1.0))
                 continue
             home = PriceIndex(mid, home_tier, ref.domestic,
-                              [b for b in mine if b.country == model.home])
+                              [b for b in mine if b.country == model.home],
+                              [p for p in made if p.country == model.home], w)
             abroad = PriceIndex(mid, export_tier, export_ref,  # type: ignore[arg-type]
-                                [b for b in mine if b.country != model.home])
+                                [b for b in mine if b.country != model.home],
+                                [p for p in made if p.country != model.home], w)
             self.pairs.append((home, abroad, export_ref / ref.domestic))
         self.index_of: dict[int, PriceIndex] = {}
         """Buyer id -> the price index of its material in its tier."""

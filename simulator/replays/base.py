@@ -8,6 +8,7 @@ validation gallery and the tests read the same numbers.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,14 +66,16 @@ def at_least(name: str, simulated: float, bound: float, unit: str = "",
     return Check(name, simulated, f">= {bound:g}{unit}", simulated >= bound, source)
 
 
-def run_pair(root: Path, scenario_file: str, seed: int = 0, replication: int = 0
+def run_pair(root: Path, scenario_file: str, seed: int = 0, replication: int = 0,
+             overrides: Sequence[str] = ()
              ) -> tuple[Scenario, ReplicationResult, Scenario, ReplicationResult]:
     """Load and run ``scenarios/<scenario_file>`` and the scenario it extends' baseline.
 
     The baseline is the same scenario with every event removed, so the two differ only by
-    the events (and share random streams).
+    the events (and share random streams). ``overrides`` are ``--set`` assignments
+    (``"market.producer_stock_weight=1"``) applied to both: a variant, not the replay.
     """
-    scenario = load_scenario(root / "scenarios" / scenario_file)
+    scenario = load_scenario(root / "scenarios" / scenario_file, list(overrides))
     baseline = scenario.model_copy(update={"events": {}})
     return (scenario, run_replication(scenario, seed, replication), baseline,
             run_replication(baseline, seed, replication))

@@ -17,6 +17,7 @@ not touched here: whatever these checks give is the out-of-sample result.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib as mpl
@@ -25,6 +26,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..engine import run_replication
+from ..scenario import load_scenario
 from ..viz.curves import PALETTE
 from .base import Check, Replay, at_most, monthly_prices, run_pair
 
@@ -65,6 +68,10 @@ HISTORY_2023 = (CNY_2023[0] / CNY_PER_USD[1], CNY_2023[1] / CNY_PER_USD[0])
 """USD 55-64/kg incl. VAT."""
 RECOVERY_BAND = (50.0, 70.0)
 """Check 3: USD 50-70/kg, the converted 55-64 widened for VAT (ex-VAT 49-57) and the rate."""
+PRODUCER_STOCKS = ("market.producer_stock_weight=1",)
+"""The variant the figure also draws: prices that count producers' stocks (docs/markets.md);
+not the replay (the scenario keeps the default, 0). The scenario has no random draw, so one
+replication is its median."""
 RISE_FLOOR = 1.10
 """A 'peak' needs the price at least 10% above mid-2020, or there is nothing to time."""
 
@@ -118,12 +125,15 @@ def _yearly_balance(result, start: pd.Timestamp) -> pd.DataFrame:
     return out
 
 
-def run_replay(root: Path, replications: int = REPLICATIONS) -> Replay:
+def run_replay(root: Path, replications: int = REPLICATIONS,
+               overrides: Sequence[str] = ()) -> Replay:
     """Run the scenario and its baseline ``replications`` times (seed 0) and check the
-    medians across replications against DATA.md."""
+    medians across replications against DATA.md. ``overrides`` (``--set`` assignments)
+    run a variant, e.g. ``["market.producer_stock_weight=1"]`` (docs/replays, V8 page)."""
     runs, bases, balances = [], [], []
     for rep in range(replications):
-        scenario, result, _, base = run_pair(root, SCENARIO, replication=rep)
+        scenario, result, _, base = run_pair(root, SCENARIO, replication=rep,
+                                             overrides=overrides)
         start = pd.Timestamp(scenario.start_date)
         runs.append(_monthly(result.prices, start))
         bases.append(_monthly(base.prices, start))
@@ -165,6 +175,10 @@ def run_replay(root: Path, replications: int = REPLICATIONS) -> Replay:
     ]
     tables = {"usd": usd, "low": low, "high": high, "balance": balance,
               "replications": pd.DataFrame({"replications": [replications]})}
+    if not overrides:  # the figure also draws the variant with producers' stocks counted
+        variant = load_scenario(root / "scenarios" / SCENARIO, PRODUCER_STOCKS)
+        tables["producer_stocks"] = _monthly(run_replication(variant, 0, 0).prices,
+                                             pd.Timestamp(variant.start_date))
     return Replay(KEY, TITLE, SCENARIO, checks, tables)
 
 
@@ -187,6 +201,11 @@ def replay_figure(replay: Replay) -> Figure:
                       "replications")
         ax.plot(usd.index + mid, usd[EXPORT], "--", color=PALETTE[0], lw=1.2,
                 label="simulated: outside China (export tier), median")
+        if "producer_stocks" in replay.tables:
+            variant = replay.tables["producer_stocks"]
+            ax.plot(variant.index + mid, variant[HOME], ":", color=PALETTE[3], lw=2,
+                    label="variant (not the replay): China, producers' stocks counted "
+                          "(producer_stock_weight 1)")
         ax.plot([pd.Timestamp("2020-07-15")], [HISTORY_2020], "o", color="k", ms=7,
                 label="history: mid-2020, ~45 USD/kg (the reference price)")
         ax.fill_between([PEAK_DATES[0], PEAK_DATES[1]], *HISTORY_PEAK, color="k",

@@ -325,6 +325,12 @@ class Market(Model):
     """Time constant (days) of the price's move towards its target (log-linear)."""
     max_multiple: Annotated[float, Field(gt=1, le=1000)] = 10.0
     """Cap on the target price as a multiple of the reference (and floor as its inverse)."""
+    producer_stock_weight: Annotated[float, Field(ge=0, le=1)] = 0.0
+    """Share (0-1) of the producers' stocks that the scarcity counts beside the buyers':
+    the stock of the material in the pools of the tier's countries (t, after shipping)
+    over their normal output cover (t). 0 (default): buyers' cover only (calibrated on V7);
+    1: total stocks over normal stocks, the stocks-to-use driver of commodity prices (a
+    modelling assumption, docs/markets.md)."""
     prices: dict[Id, ReferencePrice] = Field(default_factory=dict)
     """Material id -> reference prices (USD/kg)."""
     demand_response: DemandResponses = Field(default_factory=DemandResponses)
