@@ -23,8 +23,9 @@ import numpy as np
 
 from simulator.engine import run_replication
 from simulator.engine.network import build_network
+from simulator.engine.ordering import TRUSTED
 from simulator.engine.stockpile import FULL
-from simulator.engine.world import TRUSTED, USAGE_SMOOTHING_DAYS
+from simulator.engine.world import USAGE_SMOOTHING_DAYS
 from simulator.scenario.models import Scenario
 
 TOLERANCE = 1e-6

@@ -1,0 +1,324 @@
+"""Ordering and allocation, a mixin of :class:`~.world.World`: each buyer's periodic review
+(order-up-to, split by its suppliers' shares), each pool's allocation of the step's orders
+(gated by policies, rationed when short), lots sent on their lanes, and the orders a policy
+asks for between steps (docs/engine.md, "One step")."""
+
+from __future__ import annotations
+
+from heapq import heappush
+from typing import TYPE_CHECKING, Any
+
+from .events.logistics import step_multiplier
+from .events.offtake import ration_offtakes
+from .gate import gate, in_force
+
+if TYPE_CHECKING:
+    import simpy
+
+    from .allocation import TieredProRata
+    from .clock import Clock
+    from .network import Buyer, Lane, Network, Pool
+    from .recorder import Recorder
+
+FULL = 1.0 - 1e-9
+"""A lot that got at least this share of its order was not short."""
+TRUSTED = 1.0 - 1e-6
+"""A supplier whose smoothed fill rate is back above this is trusted fully again."""
+
+
+class Ordering:
+    """Buyers' orders and pools' allocations (the World's state they use is declared here)."""
+
+    env: simpy.Environment
+    net: Network
+    rec: Recorder
+    clock: Clock
+    allocation: TieredProRata
+    _fill_alpha: float
+    _day_fill_alpha: float
+    _alpha: float
+    _top_ups: dict[int, Any]
+    _allocators: dict[int, list]
+    _replan_lanes: list[Lane]
+
+    def _orderer(self, b: Buyer):
+        step = self.net.step_days
+        warmup = self.net.warmup_days
+        a = self._fill_alpha
+
+        cover = [b.cover_days]
+        """The cover ``planned`` and ``memo`` hold for (destocking changes ``b.cover_days``)."""
+
+        def planned(days: float) -> float:
+            """Lead time (days) to order for: the lane's as it is, at least one step. A lot
+            that lands mid-step waits for the next step's use, so rounding the lead up to
+            whole steps would hold up to a step more stock than a daily run (the results
+            would depend on the step); the buyer plans the exact lead unless its cover is
+            shorter than that wait, then as much more as keeps its stock after each step's
+            use from going below zero (``rounded - cover``; docs/engine.md, "Timing")."""
+            rounded = -(-days // step) * step
+            short = rounded - cover[0]
+            used = short if short > days else days
+            return used if used > step else step
+
+        memo: dict[float, float] = {}
+        """:func:`planned` by lane days (a lane's days change only with policies; the memo is
+        cleared when the buyer's cover changes)."""
+
+        def follow_cover() -> None:
+            if b.cover_days != cover[0]:
+                cover[0] = b.cover_days
+                memo.clear()
+                b.lead = None
+
+        def lead_of(lanes: list[Lane]) -> float:
+            """Share-weighted planned lead time (:func:`planned`, memoised)."""
+            follow_cover()
+            lead = 0.0
+            for lane in lanes:
+                if lane.share > 0.0:
+                    days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
+                            + lane.extra_transit_days)
+                    used = memo.get(days)
+                    if used is None:
+                        used = memo[days] = planned(days)
+                    lead += lane.share * used
+            return lead
+
+        def place(q: float) -> None:
+            """Order ``q`` t: pre-buying first, to the lane it is meant for, the rest by
+            share."""
+            lanes = b.lanes
+            for lane in lanes:
+                if lane.prebuy_t > 0.0:
+                    x = min(q, lane.prebuy_t)
+                    lane.prebuy_t -= x
+                    lane.pool.orders.append((lane, x))
+                    q -= x
+            if q > 1e-9:
+                for lane in lanes:
+                    if lane.share > 0.0:
+                        lane.pool.orders.append((lane, q * lane.share))
+
+        def top_up(now: int) -> None:
+            """Mid-step: order what a longer planned lead time asks for now (the position
+            and the shares stay those of the step)."""
+            position = b.on_hand
+            for lane in b.lanes:
+                position += lane.on_order + lane.held_t
+            q = b.usage_per_day * (b.cover_days + lead_of(b.lanes)) - position
+            if q > 1e-9:
+                place(q)
+
+        self._top_ups[id(b)] = top_up
+
+        def order(now: int) -> None:
+            lanes = b.lanes
+            if b.cover_days != cover[0]:  # (destocking)
+                follow_cover()
+            if b.tariffed:  # tariffs act from their own day: the step's mean multiplier
+                for lane in lanes:
+                    if lane.tariffs:
+                        mult = step_multiplier(lane, now - warmup, step)
+                        if mult != lane.policy_mult:
+                            lane.policy_mult = mult
+                            b.dirty = True
+            # One pass: suppliers' fill views (unobserved ones drift back to trusted) and the
+            # position; then the lead time at the (new) shares, kept while neither the shares
+            # nor the lanes' days nor the buyer's cover change (``b.lead``).
+            settled = True
+            prebuy = False
+            position = b.on_hand
+            for lane in lanes:
+                fill = lane.fill_seen
+                if lane.observed:
+                    lane.observed = False
+                elif fill < 1.0:
+                    fill += a * (1.0 - fill)
+                    if fill > TRUSTED:
+                        fill = 1.0
+                    lane.fill_seen = fill
+                if fill < 1.0 or lane.policy_mult != 1.0:
+                    settled = False
+                if lane.prebuy_t > 0.0:
+                    prebuy = True
+                position += lane.on_order + lane.held_t
+            if b.dirty or not settled or b.short_since is not None:
+                b.reshare(now - warmup)
+                b.dirty = not settled
+            lead = b.lead
+            if lead is None or b.cover_days != cover[0]:  # (destocking moves the cover)
+                lead = b.lead = lead_of(lanes)
+            q = b.usage_per_day * (b.cover_days + lead) - position
+            if q > 1e-9:
+                if prebuy:
+                    place(q)
+                else:  # as place, with no pre-buying due
+                    for lane in lanes:
+                        share = lane.share
+                        if share > 0.0:
+                            lane.pool.orders.append((lane, q * share))
+
+        return order
+
+    def _allocator(self, p: Pool):
+        warmup = self.net.warmup_days
+        a = self._fill_alpha
+        arrivals, arrival_days = self.clock.arrivals, self.clock.arrival_days
+        rec = self.rec
+        fl_day, fl_route, fl_q = rec.fl
+        country = p.country
+        step = self.net.step_days
+        alpha = self._alpha
+        self._allocators[id(p)] = allocate_on = []
+
+        def allocate(now: int, mid_step: bool = False) -> None:
+            """Allocate the step's orders (``mid_step``: orders placed between steps, which
+            leave the smoothed outflow alone and are vetted on their own day)."""
+            orders = p.orders
+            if not orders:
+                if not mid_step:
+                    p.outflow_tpd -= alpha * p.outflow_tpd
+                return
+            p.orders = []
+            total = 0.0
+            for _, q in orders:
+                total += q
+            if not mid_step:
+                p.outflow_tpd += alpha * (total / step - p.outflow_tpd)
+            if not p.gated and total <= p.stock:  # the common case: every order filled
+                # as _ship / dispatch, inlined
+                recording = now >= warmup
+                day = now - warmup
+                w = self._day_fill_alpha if mid_step else a
+                stock = p.stock
+                for lot in orders:
+                    lane, q = lot
+                    stock -= q
+                    lane.on_order += q
+                    if recording and lane.foreign:
+                        route = lane.route
+                        if route < 0:
+                            route = lane.route = rec.route(country, lane.buyer.country,
+                                                           p.material)
+                        fl_day.append(day)
+                        fl_route.append(route)
+                        fl_q.append(q)
+                    when = now + lane.lead_days + lane.extra_transit_days  # Clock.send
+                    lots = arrivals.get(when)
+                    if lots is None:
+                        lots = arrivals[when] = []
+                        heappush(arrival_days, when)
+                    lots.append(lot)
+                    if lane.fill_seen != 1.0:
+                        lane.fill_seen += w * (1.0 - lane.fill_seen)
+                    lane.observed = True
+                p.stock = stock
+                return
+            day = now - warmup
+            if p.gated:
+                parts = gate(orders, day, 1 if mid_step else step)
+            else:
+                parts = [(i, lane, q, None, 0, 0) for i, (lane, q) in enumerate(orders)]
+            wanted = [(lane, q) for _, lane, q, _, _, _ in parts]
+            total = sum(q for _, q in wanted)
+            fills = wanted if total <= p.stock else (
+                ration_offtakes(self.allocation, p, wanted, p.stock) if p.offtakes
+                else self.allocation.ration(p, wanted, p.stock))
+            got = [0.0] * len(orders)
+            weight = self._day_fill_alpha if mid_step else None  # of what buyers see
+            for (i, lane, _, licence, offset, extra), (_, q) in zip(parts, fills, strict=True):
+                if q > 0.0:
+                    got[i] += q
+                    if licence is None:
+                        p.stock -= q
+                        lane.on_order += q
+                        self.dispatch(lane, q, now + offset, extra)
+                    else:
+                        licence.apply(self, p, lane, q, day + offset,  # type: ignore[attr-defined]
+                                      weight)
+                    for cap in lane.caps:
+                        if in_force(cap, day + offset):
+                            cap.use(q)
+            for (lane, want), q in zip(orders, got, strict=True):
+                if want > 0.0:  # (a lot of a share so small that it rounds to 0 t is not seen)
+                    self.observe(lane, q / want, day, weight)
+
+        allocate_on.append(allocate)
+        return allocate
+
+    def observe(self, lane: Lane, seen: float, day: int, weight: float | None = None) -> None:
+        """The buyer sees ``lane`` fill ``seen`` (0..1) of an order: update its view (an
+        order of a step weighs a step's smoothing, ``weight`` anything else)."""
+        lane.fill_seen += (self._fill_alpha if weight is None else weight) * (
+            seen - lane.fill_seen)
+        lane.observed = True
+        if seen < FULL and day >= 0 and lane.buyer.short_since is None:
+            lane.buyer.short_since = day
+
+    def dispatch(self, lane: Lane, q: float, now: int, extra_days: int | None = None) -> None:
+        """Send a lot already counted in ``lane.on_order`` on simulation day ``now``: record
+        it, schedule its arrival after the lane's lead time plus ``extra_days`` of logistics
+        delay (default: the delays in force now)."""
+        if extra_days is None:
+            day = now - self.net.warmup_days
+            extra_days = sum(ev.model.extra_days for ev in lane.delays if in_force(ev, day))
+        if lane.foreign and now >= self.net.warmup_days:
+            route = lane.route
+            if route < 0:
+                pool = lane.pool
+                route = lane.route = self.rec.route(pool.country, lane.buyer.country,
+                                                    pool.material)
+            fl_day, fl_route, fl_q = self.rec.fl
+            fl_day.append(now - self.net.warmup_days)
+            fl_route.append(route)
+            fl_q.append(q)
+        self.clock.send((lane, q), now + lane.lead_days + extra_days)
+
+    def order_now(self, lanes: list[Lane]) -> None:
+        """Place the pre-buying still due on ``lanes`` now, and let their pools allocate it
+        at once (an announcement acts on its own day, not at the next step)."""
+        pools: list[Pool] = []
+        for lane in lanes:
+            if lane.prebuy_t > 1e-9:
+                lane.pool.orders.append((lane, lane.prebuy_t))
+                lane.prebuy_t = 0.0
+                if lane.pool not in pools:
+                    pools.append(lane.pool)
+        now = int(self.env.now)
+        for pool in pools:
+            self._allocators[id(pool)][0](now, True)
+
+    def replan_today(self, lanes: list[Lane]) -> None:
+        """:meth:`replan` ``lanes`` once today, after the day's other policy actions: many
+        denied lots released on one day make one order per buyer, as with daily steps."""
+        if not self._replan_lanes:
+            self.clock.at(int(self.env.now), self._replan_pending)
+        self._replan_lanes.extend(lanes)
+
+    def _replan_pending(self, _now: int) -> None:
+        lanes, self._replan_lanes = self._replan_lanes, []
+        self.replan(lanes)
+
+    def replan(self, lanes: list[Lane]) -> None:
+        """A policy lengthened the lead time buyers plan for on ``lanes`` (a licence review,
+        a logistics delay): between steps, their buyers order the difference today and the
+        pools allocate it at once, as with daily steps (on a step day the step's own
+        ordering does it)."""
+        now = int(self.env.now)
+        if now % self.net.step_days == 0:
+            return
+        buyers: dict[int, Buyer] = {}
+        for lane in lanes:
+            buyers.setdefault(id(lane.buyer), lane.buyer)
+        pools: dict[int, Pool] = {}
+        for key, b in buyers.items():
+            top_up = self._top_ups.get(key)
+            if top_up is None:  # not an ordering buyer (a stockpile's account)
+                continue
+            top_up(now)
+            for lane in b.lanes:
+                if lane.pool.orders:
+                    pools.setdefault(id(lane.pool), lane.pool)
+        for key in pools:
+            self._allocators[key][0](now, True)
