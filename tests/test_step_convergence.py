@@ -11,8 +11,10 @@ day), V4 -0.9% / -3.3%. V2 is +7.5% / -6.9% (16 replications: +7.7% / -7.6%), op
 every licence approved and fixed review times it is +1.5% / -6.3%: weekly converges for a
 deterministic cut, and the 14-day part is mostly its 7-day lanes planned as a whole 14-day
 step (a known limit: planning them as they are brings V2 to -1.6% but V4 to +11.8%). The
-daily part comes with random review times (+3.4%) and denials (+2.2%; both +7.7%); its
-mechanism is not found.
+daily part comes with random review times (+3.4%) and denials (+2.2%; both +7.7%) and
+depends on the weekday its strict regime starts: a step files its licensed order as one
+application, and with every date a day earlier (on a weekly step day) weekly goes from
+5,915 t to 6,496 t while daily stays 6,356 t (-2.2%).
 """
 
 from __future__ import annotations
