@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from simulator.engine import run_replication
-from simulator.engine.network import build_network
+from simulator.engine.builder import build_network
 from simulator.engine.ordering import TRUSTED
 from simulator.engine.stockpile import FULL
 from simulator.engine.world import USAGE_SMOOTHING_DAYS

@@ -388,7 +388,7 @@ def report(s: Scenario, ss: SteadyState, engine: tuple | None = None) -> tuple[s
         )
         bal = result.balance.set_index("material")
         try:  # initial holdings as the engine builds them
-            from simulator.engine.network import build_network
+            from simulator.engine.builder import build_network
 
             start: dict[str, float] = defaultdict(float)
             for sp in build_network(s).stockpiles:

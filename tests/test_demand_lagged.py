@@ -17,7 +17,7 @@ from hypothesis import note
 from hypothesis import strategies as st
 
 from simulator.engine import run_replication
-from simulator.engine.network import build_network
+from simulator.engine.builder import build_network
 from simulator.engine.rng import RandomStreams
 from simulator.engine.world import World
 from tests.conftest import deep_update, make_scenario

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from simulator.engine import run_replication
-from simulator.engine.network import build_network
+from simulator.engine.builder import build_network
 from tests.conftest import CHAIN, make_scenario
 
 CODES = ["AU", "CN", "JP", "US"]

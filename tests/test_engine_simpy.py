@@ -10,7 +10,7 @@ import simpy
 
 from simulator.engine import run_replication
 from simulator.engine.balance import check_mass_balance
-from simulator.engine.network import build_network
+from simulator.engine.builder import build_network
 from simulator.engine.rng import RandomStreams
 from simulator.engine.world import World
 from simulator.scenario import load_scenario

@@ -418,7 +418,7 @@ def test_a_plant_that_starts_later_brings_no_starting_stock():
     """Pools start with the output cover of the plants running at the start of the warm-up
     only: a second mine starting mid-horizon adds nothing to the starting stock, so the
     material on hand at the start is the same with or without it."""
-    from simulator.engine.network import build_network
+    from simulator.engine.builder import build_network
 
     later = {"facilities": {"au_mine_2": {"country": "AU", "recipe": "mining",
                                           "capacity_tpy": 36500, "start_date": date(200),
@@ -432,7 +432,7 @@ def test_a_plant_that_starts_later_brings_no_starting_stock():
     assert pool_two.target_t == pool_one.target_t
     assert pool_two.capacity_tpd == pool_one.capacity_tpd
     # ...from its start day the pool plans for it
-    from simulator.engine.network import commission
+    from simulator.engine.builder import commission
 
     commission(next(f for f in two.facilities if f.fid == "au_mine_2"))
     assert pool_two.target_t == pytest.approx(pool_one.target_t + 100.0 * (30 + 1))

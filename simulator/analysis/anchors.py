@@ -223,7 +223,7 @@ def plant_starts(scenario: Scenario) -> list[EventWindow]:
     """Plants that start inside the horizon (scheduled facilities and the plants cooperation
     agreements build), as open-ended windows of type ``plant_start`` (not events: figures
     mark them), sorted by start date; plants of no capacity are left out."""
-    from ..engine.network import facility_specs
+    from ..engine.builder import facility_specs
 
     out = [EventWindow(spec.fid, "plant_start", f"new plant {spec.fid} ({spec.country})",
                        spec.start_date, None,

@@ -13,8 +13,8 @@ import pandas as pd
 from ..scenario.distributions import realize
 from ..scenario.models import Scenario
 from .balance import MassBalanceError, check_mass_balance
+from .builder import build_network
 from .investment import PROJECT_COLUMNS, project_frame
-from .network import build_network
 from .recorder import PRICE_COLUMNS
 from .rng import RandomStreams
 from .world import World

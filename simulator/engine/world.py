@@ -17,6 +17,7 @@ import simpy
 
 from ..scenario.models import Scenario
 from .allocation import TieredProRata
+from .builder import commission
 from .clock import Clock
 from .demand_response import Destocking, thrift_for
 from .events.logistics import landed_factor, step_multiplier
@@ -30,7 +31,6 @@ from .network import (
     Lane,
     Network,
     Pool,
-    commission,
 )
 from .ordering import Ordering
 from .recorder import Recorder

@@ -22,8 +22,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..engine import ReplicationResult
+from ..engine.builder import build_network
 from ..engine.events.export_control import exporter_origin_share
-from ..engine.network import build_network
 from ..scenario import Scenario
 from .base import Check, Replay, at_least, at_most, monthly_flows, relative, run_pair
 from .figures import relative_series_figure
