@@ -301,8 +301,9 @@ def _not_a_scenario(source: _Source, reason: str, origin: Position | None) -> Sc
     return ScenarioError([Problem((), msg, source.display, 1, 1)])
 
 
-_PARSE_CACHE_MAX_CHARS = 200_000
-"""Texts up to this size (ten times the largest shipped scenario) are parsed once per process."""
+_PARSE_CACHE_MAX_CHARS = 100_000
+"""Texts up to this size (three times the largest shipped scenario) are parsed once per process
+and kept: some 0.5 MB each for the baseline, 16 of them at most."""
 
 
 def _parse(text: str, display: str) -> tuple[Any, Positions]:
@@ -323,7 +324,7 @@ def _parse_uncached(text: str, display: str) -> tuple[Any, Positions]:
 
 # keyed by the text itself, not by file name and time stamp: an edited file is parsed anew,
 # and problems raised while parsing are not cached (they are raised on every call)
-_parse_cached = functools.lru_cache(maxsize=32)(_parse_uncached)
+_parse_cached = functools.lru_cache(maxsize=16)(_parse_uncached)
 
 
 def _is_scenario_key(key: str) -> bool:
