@@ -453,3 +453,33 @@ def test_extends_null_removes_an_inherited_entry(tmp_path: Path) -> None:
     assert problems_of(child) == [
         f"{VALID}:38:5: demand.jp_magnets.material: JP consumes 'oxide' but no sourcing "
         "entry covers (JP, oxide) and JP produces none"]
+
+
+def test_a_base_parsed_once_per_process_is_located_and_copied_per_load(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    """The per-process parse cache (loader._parse): a base extended by several files, under
+    two display names, gives each load its own positions and data; an edited file is parsed
+    anew, and what one load changes never reaches the next."""
+    from simulator.scenario import loader
+
+    loader._parse_cached.cache_clear()
+    (tmp_path / "sub").mkdir()
+    base = write(tmp_path, VALID_TEXT.replace("capacity_tpy: 900", "capacity_tpy: -2"),
+                 "sub/base.yaml")
+    write(tmp_path, "extends: sub/base.yaml\n", "a.yaml")
+    write(tmp_path, "extends: base.yaml\n", "sub/b.yaml")
+    monkeypatch.chdir(tmp_path)
+    where = "facilities.cn_refinery.capacity_tpy: Input should be greater than or equal to 0"
+    for _ in range(2):
+        assert problems_of("a.yaml") == [f"sub/base.yaml:32:5: {where}"]
+        assert problems_of("sub/b.yaml") == [f"sub/base.yaml:32:5: {where}"]
+        assert problems_of(base) == [f"{base}:32:5: {where}"]
+    assert loader._parse_cached.cache_info().hits >= 4
+    base.write_text("\n\n" + VALID_TEXT.replace("capacity_tpy: 900", "capacity_tpy: -2"))
+    assert problems_of("a.yaml") == [f"sub/base.yaml:34:5: {where}"]
+    base.write_text(VALID_TEXT)
+    data = resolve_scenario_data("a.yaml", ["facilities.cn_mine.capacity_tpy=1"])
+    data["countries"].clear()
+    assert resolve_scenario_data("a.yaml")["facilities"]["cn_mine"]["capacity_tpy"] != 1
+    assert resolve_scenario_data("a.yaml")["countries"]
+    assert load_scenario("a.yaml") == load_scenario("sub/b.yaml")

@@ -120,3 +120,29 @@ def test_no_pyplot_import():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_date_ticks_kept_per_view_interval_are_matplotlibs_ticks() -> None:
+    """AutoDateTicks / MonthTicks (the date axes' locators) keep the ticks of the last view
+    interval: the same ticks as matplotlib's locators, recomputed when the limits change, and
+    a copy each time (a caller may change it)."""
+    from simulator.viz.curves import AutoDateTicks, MonthTicks
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    for lo, hi in [("2024-01-01", "2026-01-01"), ("2025-03-01", "2025-05-01"),
+                   ("2024-01-01", "2026-01-01"), ("2020-01-01", "2049-01-01")]:
+        ax.set_xlim(pd.Timestamp(lo), pd.Timestamp(hi))
+        for mine, theirs in [(AutoDateTicks(minticks=4, maxticks=12),
+                              mdates.AutoDateLocator(minticks=4, maxticks=12)),
+                             (MonthTicks(), mdates.MonthLocator())]:
+            mine.set_axis(ax.xaxis)
+            theirs.set_axis(ax.xaxis)
+            first = mine()
+            first[:] = 0
+            np.testing.assert_array_equal(mine(), theirs())
+    kept = AutoDateTicks()
+    kept.set_axis(ax.xaxis)
+    before = kept()
+    ax.set_xlim(pd.Timestamp("2030-01-01"), pd.Timestamp("2030-03-01"))
+    assert not np.array_equal(kept(), before)

@@ -21,7 +21,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from ..runner.store import package_version
+        from ..version import package_version
 
         typer.echo(f"critmin {package_version()} (Python {sys.version.split()[0]})")
         raise typer.Exit()

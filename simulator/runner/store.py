@@ -46,6 +46,7 @@ from ..analysis.kpis import kpi_percentiles
 from ..analysis.metrics import summarize
 from ..fingerprint import model_fingerprint
 from ..scenario.models import Scenario
+from ..version import package_version
 from .journal import JOURNAL, PARTS, STATE, Journal, read_progress, update_state
 from .replications import ReplicationPayload, RunResults, format_ids
 from .spill import Spill, write_csv
@@ -95,16 +96,6 @@ def _parquet_options(table: str) -> dict:
     on): less encoding work in the parent process, which writes every replication."""
     return {"compression": "zstd", "use_dictionary": list(LABEL_COLUMNS[table]),
             "write_statistics": ["replication", "day", "date"]}
-
-
-def package_version() -> str:
-    """critmin's installed version, else ``simulator.__version__``, else ``0+unknown``."""
-    try:
-        return importlib.metadata.version("critmin")
-    except importlib.metadata.PackageNotFoundError:
-        import simulator
-
-        return str(getattr(simulator, "__version__", "0+unknown"))
 
 
 def _dist_version(name: str) -> str | None:

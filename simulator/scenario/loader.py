@@ -16,6 +16,7 @@ The uncertainty stages live in :mod:`.uncertain_params`, the translation of pyda
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import io
 import json
@@ -49,7 +50,7 @@ from .files import InputError, read_input
 from .models import Scenario
 from .overrides import apply_overrides, describe
 from .partial import NO_GAPS, Partial, failed_units, partial_scenario
-from .positions import Position, file_pos, load_yaml, locate, located, to_plain
+from .positions import Position, Positions, file_pos, load_yaml, locate, located, to_plain
 from .uncertain_params import (
     UNCERTAINTY,
     bound_problems,
@@ -300,6 +301,32 @@ def _not_a_scenario(source: _Source, reason: str, origin: Position | None) -> Sc
     return ScenarioError([Problem((), msg, source.display, 1, 1)])
 
 
+_PARSE_CACHE_MAX_CHARS = 100_000
+"""Texts up to this size (three times the largest shipped scenario) are parsed once per process
+and kept: some 0.5 MB each for the baseline, 16 of them at most."""
+
+
+def _parse(text: str, display: str) -> tuple[Any, Positions]:
+    """``text`` as plain data and the positions of its keys in ``display``: a fresh copy each
+    call (callers change it), parsed once per process for a given text and display name. A
+    base scenario that several scenarios extend (a compare, a sweep, the tests) is parsed once;
+    the pure-Python YAML parse is most of loading a scenario, the copy a few percent of it."""
+    if len(text) > _PARSE_CACHE_MAX_CHARS:
+        return _parse_uncached(text, display)
+    data, positions = _parse_cached(text, display)
+    return copy.deepcopy(data), dict(positions)  # positions hold immutable tuples
+
+
+def _parse_uncached(text: str, display: str) -> tuple[Any, Positions]:
+    mkpos = file_pos(display)
+    return to_plain(load_yaml(text, display, mkpos), mkpos)
+
+
+# keyed by the text itself, not by file name and time stamp: an edited file is parsed anew,
+# and problems raised while parsing are not cached (they are raised on every call)
+_parse_cached = functools.lru_cache(maxsize=16)(_parse_uncached)
+
+
 def _is_scenario_key(key: str) -> bool:
     return key in _SCENARIO_KEYS or bool(did_you_mean(key, _SCENARIO_KEYS))
 
@@ -309,9 +336,8 @@ def _resolve_text(text: str, source: _Source, base: FsPath, chain: tuple[_Source
     """Parse ``text`` and merge it onto the file it extends (if any); ``origin`` is where it
     was extended from. A file that is not YAML and mentions no scenario key, or a mapping with
     no scenario key, gets one problem that names it without echoing its contents."""
-    mkpos = file_pos(source.display)
     try:
-        data, positions = to_plain(load_yaml(text, source.display, mkpos), mkpos)
+        data, positions = _parse(text, source.display)
     except ScenarioError:
         if _KEY_MENTION.search(text):
             raise

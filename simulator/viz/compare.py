@@ -304,7 +304,7 @@ def _overlay(timeseries, group, by, events, replications, window, smooth_days=0)
                       pad=last.title_pad())
     # The scenario legend sits right of the panels: wrap the title and the note to the
     # panels' width as laid out, so neither runs under the legend.
-    fig.draw_without_rendering()
+    fig.get_layout_engine().execute(fig)  # the layout alone, as drawing would compute it
     panel_in = top.get_position().width * fig.get_size_inches()[0]
     fig.suptitle("\n".join(textwrap.wrap(title, _chars(panel_in + 0.6, 1.2 * _font_pt()))),
                  fontweight="bold", x=0.01, ha="left")

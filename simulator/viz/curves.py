@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
@@ -152,13 +153,42 @@ def _step_days(curve: pd.DataFrame) -> int:
     return int(np.min(np.diff(days))) if len(days) > 1 else 1
 
 
+class _LastTicks:
+    """Mixin for a date locator: the ticks of the last view interval are kept. Constrained
+    layout and drawing ask each axis for its ticks dozens of times per figure, and a date
+    locator builds its date rules anew each time (a sixth of drawing a date figure); the
+    ticks depend on the view interval alone, so they are the same ticks."""
+
+    _last: tuple[tuple[float, ...], np.ndarray] | None = None
+
+    def __call__(self) -> Any:
+        axis = getattr(self, "axis", None)
+        if axis is None:
+            return super().__call__()  # type: ignore[misc]
+        view = tuple(float(v) for v in axis.get_view_interval())
+        if self._last is None or self._last[0] != view:
+            ticks = super().__call__()  # type: ignore[misc]
+            if not isinstance(ticks, np.ndarray):
+                return ticks  # [] for an unset axis: not kept
+            self._last = (view, ticks)
+        return self._last[1].copy()
+
+
+class AutoDateTicks(_LastTicks, mdates.AutoDateLocator):
+    """:class:`matplotlib.dates.AutoDateLocator` that keeps its last ticks (:class:`_LastTicks`)."""
+
+
+class MonthTicks(_LastTicks, mdates.MonthLocator):
+    """:class:`matplotlib.dates.MonthLocator` that keeps its last ticks (:class:`_LastTicks`)."""
+
+
 def _date_axis(ax) -> None:
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
+    locator = AutoDateTicks(minticks=4, maxticks=12)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
     lo, hi = ax.get_xlim()
     if hi - lo < 6 * 366:
-        ax.xaxis.set_minor_locator(mdates.MonthLocator())
+        ax.xaxis.set_minor_locator(MonthTicks())
 
 
 def save_figure(fig: Figure, path_without_suffix: str | Path) -> list[Path]:
@@ -171,6 +201,15 @@ def save_figure(fig: Figure, path_without_suffix: str | Path) -> list[Path]:
     with mpl.rc_context(_RC):
         atomic_write(png, lambda tmp: fig.savefig(tmp, format="png", dpi=150,
                                                   metadata={"Software": None}))
-        atomic_write(svg, lambda tmp: fig.savefig(tmp, format="svg",
-                                                  metadata={"Date": None, "Creator": "critmin"}))
+        # the SVG keeps the layout just computed for the PNG: a layout engine (constrained
+        # layout) would lay the figure out again, a third to nearly half of saving it
+        engine = fig.get_layout_engine()
+        if engine is not None:
+            fig.set_layout_engine("none")
+        try:
+            atomic_write(svg, lambda tmp: fig.savefig(
+                tmp, format="svg", metadata={"Date": None, "Creator": "critmin"}))
+        finally:
+            if engine is not None:
+                fig.set_layout_engine(engine)
     return [png, svg]

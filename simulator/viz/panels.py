@@ -22,7 +22,16 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..analysis.concentration import origin_mix, stage_concentration
 from ..analysis.kpis import fill_rate_curve
-from .curves import _RC, PALETTE, TARGET, _date_axis, _step_days, _tonnes, group_colors
+from .curves import (
+    _RC,
+    PALETTE,
+    TARGET,
+    AutoDateTicks,
+    _date_axis,
+    _step_days,
+    _tonnes,
+    group_colors,
+)
 from .events import (
     DrawnEvents,
     Window,
@@ -184,7 +193,7 @@ def _small_multiples(timeseries, scenario_name, replications, events, only_short
 
 def _panel_date_axis(ax: Any, max_ticks: int = 5) -> None:
     """Concise date ticks for a narrow panel (fewer ticks than the full-width figures)."""
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=max_ticks)
+    locator = AutoDateTicks(minticks=3, maxticks=max_ticks)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
 
