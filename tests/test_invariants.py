@@ -718,14 +718,14 @@ def test_a_ban_never_raises_the_flows_on_its_routes(case, seed, rep):
     planned while starved (a bullwhip), and in a rationed pool a larger order gets a larger
     share (``test_regression_after_a_ban_ends_starved_buyers_over_order`` pins one case); that
     such a ban ships nothing while in force is ``test_a_ban_ships_nothing_on_its_routes_while_
-    in_force``. Up to 0.1% of the flow (at least 1 t): rounding of shares."""
+    in_force``."""
     data, ban = case
     ban = {k: v for k, v in ban.items() if k != "end"}
     note(f"base: {dump(data)}\nban: {dump(ban)}")
     routes = ec_routes(ban, data)
     free = route_tonnes(run(data, seed, rep), routes)
     banned = route_tonnes(run(with_events(data, zz_ban=ban), seed, rep), routes)
-    assert banned <= free + 1e-3 * max(free, 1.0), f"{banned} t with the ban, {free} t without"
+    assert banned <= free + 1e-6 * max(free, 1.0), f"{banned} t with the ban, {free} t without"
 
 
 def test_regression_after_a_ban_ends_starved_buyers_over_order():
