@@ -106,14 +106,16 @@ def test_unknown_material_and_home_are_errors() -> None:
 @settings(max_examples=15, deadline=None, derandomize=False,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenario_data(), st.integers(0, 2**32 - 1), st.floats(0.1, 3.0),
-       st.floats(1.0, 200.0))
+       st.floats(1.0, 200.0), st.sampled_from([0.0, 1.0]) | st.floats(0.0, 1.0))
 def test_prices_are_positive_finite_linked_and_change_nothing(
-        data: dict, seed: int, elasticity: float, adjustment_days: float) -> None:
-    """Every material priced, the first country as home: prices are positive and finite,
-    the export price is never below the home price times the reference ratio, and every
-    other output is bit-identical to the run without a market."""
+        data: dict, seed: int, elasticity: float, adjustment_days: float,
+        producer_stock_weight: float) -> None:
+    """Every material priced, the first country as home, producers' stocks weighed or not:
+    prices are positive and finite, the export price is never below the home price times the
+    reference ratio, and every other output is bit-identical to the run without a market."""
     home = next(iter(data["countries"]))
     market = {"home": home, "elasticity": elasticity, "adjustment_days": adjustment_days,
+              "producer_stock_weight": producer_stock_weight,
               "prices": {m: {"domestic": 10.0, "export": 13.0} for m in data["materials"]}}
     priced = run_replication(scenario_of({**data, "market": market}), seed=seed)
     plain = run_replication(scenario_of({**data, "market": {**market, "enabled": False}}),

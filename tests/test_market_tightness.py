@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from simulator.engine import run_replication
@@ -16,7 +14,6 @@ from simulator.engine.market import PriceIndex
 from simulator.engine.network import Buyer, Pool
 from simulator.scenario.models import Market as MarketModel
 from tests.conftest import deep_update, make_scenario
-from tests.strategies import scenario_data, scenario_of
 from tests.test_events import BASE, date
 
 OUTAGE = {"out": {"type": "facility_outage", "facilities": ["au_mine"], "capacity_lost": 1.0,
@@ -101,23 +98,3 @@ def test_the_weight_is_a_share() -> None:
         MarketModel(producer_stock_weight=1.5)
     with pytest.raises(ValidationError):
         MarketModel(producer_stock_weight=-0.1)
-
-
-@settings(max_examples=10, deadline=None, derandomize=False,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(scenario_data(), st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
-def test_producer_stocks_keep_prices_positive_finite_and_change_no_tonnes(
-        data: dict, seed: int, weight: float) -> None:
-    """Random networks and events, every material priced: with any weight the prices are
-    positive and finite and every other output is bit-identical to the run without a
-    market."""
-    home = next(iter(data["countries"]))
-    market = {"home": home, "producer_stock_weight": weight,
-              "prices": {m: {"domestic": 10.0, "export": 13.0} for m in data["materials"]}}
-    priced = run_replication(scenario_of({**data, "market": market}), seed=seed)
-    plain = run_replication(scenario_of({**data, "market": {**market, "enabled": False}}),
-                            seed=seed)
-    for name in ("timeseries", "flows", "production", "stockpiles"):
-        assert getattr(priced, name).equals(getattr(plain, name)), name
-    p = priced.prices["price_usd_per_kg"].to_numpy()
-    assert len(p) and np.isfinite(p).all() and (p > 0).all()

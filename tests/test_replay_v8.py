@@ -42,6 +42,16 @@ def test_checks_are_reported_with_sources(replay) -> None:
     assert list(table.columns) == ["name", "simulated", "target", "passed", "source"]
 
 
+def assert_pinned(replay, *, peak: tuple[float, float], ratio: tuple[float, float],
+                  mid_2023: tuple[float, float]) -> None:
+    """The peak (USD/kg), peak over July 2020 and mid-2023 (USD/kg) checks' simulated values,
+    each as (value, absolute tolerance)."""
+    for name, (value, tol) in (("NdPr oxide China, peak 2021-22 (", peak),
+                               ("NdPr oxide China, peak 2021-22 vs", ratio),
+                               ("NdPr oxide China, mid-2023", mid_2023)):
+        assert _check(replay, name).simulated == pytest.approx(value, abs=tol), name
+
+
 def test_failing_checks_are_exactly_the_documented_gaps(replay) -> None:
     """Known gap: the model gives no rally. If this fails because a check now passes, the
     model changed: update EXPECTED_FAILURES and the page's discussion, do not tune."""
@@ -51,12 +61,7 @@ def test_failing_checks_are_exactly_the_documented_gaps(replay) -> None:
 
 def test_measured_values(replay) -> None:
     """What the model gives now (known gap: history peaked at USD 150-170/kg)."""
-    assert _check(replay, "NdPr oxide China, peak 2021-22 (").simulated == pytest.approx(
-        45.19, abs=0.5)
-    assert _check(replay, "NdPr oxide China, peak 2021-22 vs").simulated == pytest.approx(
-        1.0, abs=0.02)
-    assert _check(replay, "NdPr oxide China, mid-2023").simulated == pytest.approx(
-        45.14, abs=0.5)
+    assert_pinned(replay, peak=(45.19, 0.5), ratio=(1.0, 0.02), mid_2023=(45.14, 0.5))
     assert _check(replay, "baseline").simulated < 0.01
 
 
@@ -135,12 +140,7 @@ def test_producer_stocks_give_no_rally_either(replay) -> None:
     assert failing == set(v8.EXPECTED_FAILURES), variant.table().to_string()
     home = variant.tables["usd"][v8.HOME]
     assert home.loc[v8.REFERENCE_MONTH] == pytest.approx(38.3, abs=0.3)
-    assert _check(variant, "NdPr oxide China, peak 2021-22 (").simulated == pytest.approx(
-        40.4, abs=0.3)
-    assert _check(variant, "NdPr oxide China, peak 2021-22 vs").simulated == pytest.approx(
-        1.054, abs=0.01)
-    assert _check(variant, "NdPr oxide China, mid-2023").simulated == pytest.approx(
-        40.0, abs=0.3)
+    assert_pinned(variant, peak=(40.4, 0.3), ratio=(1.054, 0.01), mid_2023=(40.0, 0.3))
     assert np.isfinite(home.to_numpy()).all() and (home > 0).all()
     drawn = replay.tables["producer_stocks"][v8.HOME]  # the figure's variant line
     assert drawn.to_numpy() == pytest.approx(home.to_numpy(), rel=1e-12)
