@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from simulator.engine import run_replication, world
+from simulator.engine import ordering, run_replication
 from simulator.engine.events.offtake import ration_offtakes
 from simulator.scenario.checks import check_scenario
 from simulator.scenario.event_warnings import event_warnings
@@ -197,7 +197,7 @@ def test_an_offtake_never_breaks_mass_balance(data, seed) -> None:
         rationed.append(len(orders))
         return fills
 
-    with mock.patch.object(world, "ration_offtakes", checked):
+    with mock.patch.object(ordering, "ration_offtakes", checked):
         r = run_replication(scenario_of(data), seed=seed)
     event("rationed under a contract" if rationed else "never rationed under a contract")
     assert (r.flows["tonnes"] >= 0).all()
