@@ -740,8 +740,8 @@ def test_regression_after_a_ban_ends_starved_buyers_over_order():
     ban = {"type": "export_control", "exporter": "AU", "mode": "ban", "elements": ["Nd"],
            "destinations": "all", "effective": "2024-01-01", "end": "2024-01-30"}
     routes = ec_routes(ban, data)
-    free = route_tonnes(run(data, 0, 0), routes)
-    banned_r = run(with_events(data, zz_ban=ban), 0, 0)
+    free = route_tonnes(run_valid(data), routes)
+    banned_r = run_valid(with_events(data, zz_ban=ban))
     assert route_tonnes(banned_r, routes, 0, 29) == 0.0
     assert free == pytest.approx(0.0026, abs=5e-5)
     assert route_tonnes(banned_r, routes) == pytest.approx(0.0036, abs=5e-5)
