@@ -133,10 +133,14 @@ def test_compare_report_shows_units_prices_and_demand_destroyed(compared) -> Non
     # prices beside the fill rates: a table in the page before the fill-rate figures
     assert page.index('id="price-findings"') < page.index('id="figures"')
     oxide = _table_rows(page, "oxide")
-    assert {r[2] for r in oxide} == {"peak", "average"}
-    assert all(re.fullmatch(r"[0-9.,]+( \[[0-9.,]+,\s[0-9.,]+\])?", c) for r in oxide
+    assert {r[2] for r in oxide} == {"peak", "average", "share of steps at the ceiling"}
+    prices = [r for r in oxide if r[2] != "share of steps at the ceiling"]
+    assert all(re.fullmatch(r"[0-9.,]+( \[[0-9.,]+,\s[0-9.,]+\])?", c) for r in prices
                for c in r[3:5])  # the unit is in the column head, not in every cell
-    assert "Price (USD/kg)" in text
+    shares = [c for r in oxide if r[2] == "share of steps at the ceiling" for c in r[3:5]]
+    assert shares and all(re.fullmatch(r">?[0-9.]+%( \[[0-9.]+,\s[0-9.]+\])?", c)
+                          for c in shares), shares
+    assert "Price (USD/kg; share: % of steps)" in text
     # the terminal table names the unit too
     assert "EV not built (/rep)" in stdout
 
@@ -201,6 +205,38 @@ def test_price_table_known_answers() -> None:
         assert r["diff_ci95_low"] == pytest.approx(1.0)
         assert r["diff_ci95_high"] == pytest.approx(1.0)
     assert price_table({"a": a.iloc[0:0]}, "a").empty
+
+
+def test_price_table_counts_the_steps_at_the_ceiling() -> None:
+    """With a ceiling of 3 USD/kg: prices [1, 3] and [2, 6] are at it (within 2%) half the
+    steps each (mean 0.5); one dearer by 1 USD/kg, [2, 4] and [3, 7], half and all (mean
+    0.75, +0.25 paired). A scenario without ceilings has no such row."""
+    from simulator.comparison.tables import price_table
+
+    a = pd.DataFrame({"replication": [0, 0, 1, 1], "day": [0, 7, 0, 7],
+                      "material": "oxide", "market": "world",
+                      "price_usd_per_kg": [1.0, 3.0, 2.0, 6.0]})
+    b = a.assign(price_usd_per_kg=a["price_usd_per_kg"] + 1.0)
+    caps = {"a": {("oxide", "world"): 3.0}, "b": {("oxide", "world"): 3.0}}
+    t = price_table({"a": a, "b": b}, "a", caps).set_index(["scenario", "stat"])
+    assert t.loc[("a", "at_ceiling"), "mean"] == pytest.approx(0.5)
+    assert t.loc[("b", "at_ceiling"), "mean"] == pytest.approx(0.75)
+    assert t.loc[("b", "at_ceiling"), "diff_mean"] == pytest.approx(0.25)
+    assert t.loc[("b", "peak"), "mean"] == 5.5  # the other statistics as without ceilings
+    t = price_table({"a": a, "b": b}, "a", {"b": caps["b"]}).set_index(["scenario", "stat"])
+    assert ("a", "at_ceiling") not in t.index and t.loc[("b", "at_ceiling"), "diff_vs"] == ""
+
+
+def test_price_ceilings_are_the_reference_times_the_cap() -> None:
+    from simulator.engine.market import price_ceilings
+    from simulator.scenario.models import Market as MarketModel
+
+    m = MarketModel.model_validate({"home": "CN", "max_multiple": 10, "prices": {
+        "ndpr_oxide": {"domestic": 52}, "dytb_oxide": {"domestic": 334, "export": 417}}})
+    assert price_ceilings(m) == {("ndpr_oxide", "CN"): 520, ("ndpr_oxide", "ex-CN"): 520,
+                                 ("dytb_oxide", "CN"): 3340, ("dytb_oxide", "ex-CN"): 4170}
+    world = MarketModel.model_validate({"max_multiple": 4, "prices": {"x": {"domestic": 5}}})
+    assert price_ceilings(world) == {("x", "world"): 20}
 
 
 def test_sector_sums_carry_demand_destroyed_and_thrifted() -> None:

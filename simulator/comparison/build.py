@@ -160,7 +160,8 @@ def compare_runs(
         (folder / "compare.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         report = _write_report(folder, loaded, kpis, pairs, shown_sectors, shown_demands,
                                notes, refs, price_figures,
-                               price_table(_read_prices(loaded), loaded[0].name))
+                               price_table(_read_prices(loaded), loaded[0].name,
+                                           _price_ceilings(loaded)))
         published = staged.publish()
     return Comparison(
         folder=published,
@@ -208,6 +209,14 @@ def _price_overlays(loaded: list[CompareInput], events: dict[str, list], folder:
         save_figure(fig, folder / f"overlay_prices_{slug(m)}")
         out[m] = folder / f"overlay_prices_{slug(m)}.png"
     return out
+
+
+def _price_ceilings(loaded: list[CompareInput]) -> dict[str, dict[tuple[str, str], float]]:
+    """Each scenario's price ceilings by (material, tier), USD/kg (none with the market off)."""
+    from ..engine.market import price_ceilings
+
+    return {i.name: price_ceilings(i.scenario.market) for i in loaded
+            if i.scenario.market.enabled}
 
 
 def _read_prices(loaded: list[CompareInput]) -> dict[str, pd.DataFrame]:

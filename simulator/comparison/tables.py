@@ -160,13 +160,24 @@ PRICE_COLUMNS = ["material", "market", "stat", "scenario", "n", "mean", "ci95_lo
                  "diff_ci95_high", "diff_ci_excludes_zero"]
 
 
-def price_table(prices: dict[str, pd.DataFrame], reference: str) -> pd.DataFrame:
-    """Per priced material x market tier x scenario, two per-replication statistics of
+#: A price within this fraction of its ceiling counts as at the ceiling (the price closes on
+#: a capped target exponentially, so it reaches the cap itself only in the limit).
+AT_CEILING = 0.98
+
+
+def price_table(prices: dict[str, pd.DataFrame], reference: str,
+                ceilings: dict[str, dict[tuple[str, str], float]] | None = None
+                ) -> pd.DataFrame:
+    """Per priced material x market tier x scenario, per-replication statistics of
     ``price_usd_per_kg`` (``prices.parquet`` frames by scenario): ``peak`` (the highest
-    step) and ``average`` (mean over the horizon's steps), each as a mean over replications
-    with its 95% CI and, for scenarios other than ``reference``, the paired difference
-    against it (same replication ids) with its 95% CI (:data:`PRICE_COLUMNS`; empty when no
-    run has prices)."""
+    step) and ``average`` (mean over the horizon's steps), and, where ``ceilings`` gives the
+    scenario's ceiling for the material and tier (USD/kg, e.g.
+    :func:`simulator.engine.market.price_ceilings`), ``at_ceiling``: the share of steps with
+    the price within 2% of it (:data:`AT_CEILING`), where the price says more about the cap,
+    a modelling assumption, than about the market. Each is a mean over replications with its
+    95% CI and, for scenarios other than ``reference``, the paired difference against it
+    (same replication ids) with its 95% CI (:data:`PRICE_COLUMNS`; empty when no run has
+    prices)."""
     from ..analysis.compare import paired_differences
     from ..analysis.metrics import mean_ci95
 
@@ -175,18 +186,27 @@ def price_table(prices: dict[str, pd.DataFrame], reference: str) -> pd.DataFrame
     for name, p in prices.items():
         if p is None or p.empty:
             continue
-        g = p.assign(material=p["material"].astype(str), market=p["market"].astype(str)) \
-            .groupby(keys, observed=True, sort=True)["price_usd_per_kg"]
-        stats[name] = pd.DataFrame({"peak": g.max(), "average": g.mean()}).reset_index()
+        p = p.assign(material=p["material"].astype(str), market=p["market"].astype(str))
+        cap = (ceilings or {}).get(name, {})
+        if cap:
+            top = pd.Series([cap.get((m, k), np.inf) for m, k in
+                             zip(p["material"], p["market"], strict=True)], index=p.index)
+            p = p.assign(at_ceiling=(p["price_usd_per_kg"] >= AT_CEILING * top).astype(float))
+        g = p.groupby(keys, observed=True, sort=True)
+        price = g["price_usd_per_kg"]
+        frame = {"peak": price.max(), "average": price.mean()}
+        if cap:
+            frame["at_ceiling"] = g["at_ceiling"].mean()
+        stats[name] = pd.DataFrame(frame).reset_index()
     rows = []
     ref = stats.get(reference)
     for name, st in stats.items():
         for (mat, mkt), grp in st.groupby(["material", "market"], sort=True):
-            for stat in ("peak", "average"):
+            for stat in [c for c in ("peak", "average", "at_ceiling") if c in grp]:
                 n, mean, lo, hi = mean_ci95(grp[stat].to_numpy())
                 row = {"material": mat, "market": mkt, "stat": stat, "scenario": name,
                        "n": n, "mean": mean, "ci95_low": lo, "ci95_high": hi, "diff_vs": ""}
-                if ref is not None and name != reference:
+                if ref is not None and name != reference and stat in ref:
                     other = ref[(ref["material"] == mat) & (ref["market"] == mkt)]
                     frame = {
                         k: f.assign(demand_id=f"{mat}/{mkt}")[["replication", "demand_id",

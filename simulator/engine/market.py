@@ -50,6 +50,19 @@ def tier_names(home: str | None) -> tuple[str, str | None]:
     return (WORLD, None) if home is None else (home, f"ex-{home}")
 
 
+def price_ceilings(model: MarketModel) -> dict[tuple[str, str], float]:
+    """(material, tier) -> the highest price the formation can reach (USD/kg): the tier's
+    reference price times ``max_multiple``."""
+    home_tier, export_tier = tier_names(model.home)
+    out = {}
+    for mid, ref in model.prices.items():
+        out[(mid, home_tier)] = ref.domestic * model.max_multiple
+        if export_tier is not None:
+            export = ref.export if ref.export is not None else ref.domestic
+            out[(mid, export_tier)] = export * model.max_multiple
+    return out
+
+
 def price_factor(scarcity: float, model: MarketModel) -> float:
     """Target price over the reference price at ``scarcity`` (supply over normal supply):
     ``scarcity ** (-1 / elasticity)`` below 1, ``** (-1 / surplus_elasticity)`` above, kept

@@ -250,9 +250,11 @@ def _price_section(table: pd.DataFrame, names: Sequence[str]) -> list[str]:
     average price (mean over replications [95% CI]) and the paired difference against the
     first scenario."""
     rows = []
-    stat_label = {"peak": "peak", "average": "average"}
+    stat_label = {"peak": "peak", "average": "average",
+                  "at_ceiling": "share of steps at the ceiling"}
     for (mat, mkt, stat), grp in table.groupby(["material", "market", "stat"], sort=False):
-        sub = grp.set_index("scenario").assign(metric="price_usd_per_kg")
+        metric = "share_at_ceiling" if stat == "at_ceiling" else "price_usd_per_kg"
+        sub = grp.set_index("scenario").assign(metric=metric)
         get = {n: (sub.loc[n] if n in sub.index else None) for n in names}
         cells = [*(_cell(get[n]) for n in names),
                  *(_cell(get[n], "diff_", signed=True) if get[n] is not None
@@ -265,11 +267,14 @@ def _price_section(table: pd.DataFrame, names: Sequence[str]) -> list[str]:
             "in each replication its highest step and its average over the horizon; mean "
             "over replications [95% CI], and the paired difference against "
             f"<strong>{_e(names[0])}</strong>. A peak at <code>max_multiple</code> times the "
-            "tier's reference price is the ceiling of the price formation, not a forecast. "
+            "tier's reference price is the ceiling of the price formation, not a forecast; "
+            "the share of steps at the ceiling (within 2% of it) says how long a price is "
+            "set by that assumption rather than by the market. "
             "Prices change the other results only where a scenario lets them (demand "
             "response, plants built on price).</p>",
             '<div class="scroll">' + _table(
-                ["Material", "Tier", "Price (USD/kg)", *(f"{x} mean [95% CI]" for x in names),
+                ["Material", "Tier", "Price (USD/kg; share: % of steps)",
+                 *(f"{x} mean [95% CI]" for x in names),
                  *(f"{x} - {names[0]} [95% CI]" for x in names[1:])], rows, numeric_from=3)
             + "</div></section>"]
 

@@ -33,7 +33,7 @@ def _round_sig(v: float, digits: int) -> float:
     return round(v, digits - 1 - math.floor(math.log10(abs(v))))
 
 
-_FILL = ("fill_rate", "trough_fill_rate")
+_FILL = ("fill_rate", "trough_fill_rate", "share_at_ceiling")  # shares, read as %
 
 
 #: Metrics that cannot be negative (confidence intervals are clipped at 0 for display).
