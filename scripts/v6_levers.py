@@ -55,6 +55,8 @@ VARIANTS: list[tuple[str, str, list[str], bool]] = [
       "facilities.us_mp_separation_10x.capacity_tpy=0"], False),
     ("without the US-Australia framework (`probability=0`)", ALLIES,
      ["events.us_australia_framework.probability=0"], False),
+    ("without the DoD offtake of 10X (`shares={US: 0}`)", ALLIES,
+     ['events.mp_10x_dod_offtake.shares={"US": 0}'], False),
 ]
 
 
