@@ -220,7 +220,7 @@ def replication_metrics(
            else np.zeros(n, dtype=np.int64))
     did_codes, did_vals = _sorted_codes(ts["demand_id"])
     first_of = np.unique(did_codes, return_index=True)[1]
-    firsts = {c: ts[c].to_numpy()[first_of] for c in _LABELS}
+    firsts = {c: ts[c].take(first_of).to_numpy() for c in _LABELS}
     labels = [{c: str(firsts[c][k]) for c in _LABELS} for k in range(len(did_vals))]
     reps, tables = anchor_tables(scenario, rep, event_id, anchors, seed)
     table = [[group_anchor(scenario, t, str(did), labels[k]) for k, did in enumerate(did_vals)]

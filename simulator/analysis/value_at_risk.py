@@ -20,7 +20,8 @@ def value_at_risk(ts: pd.DataFrame, scenario: Scenario, prices: pd.DataFrame | N
     if prices is None or prices.empty or ts.empty:
         return nan
     priced_materials = pd.unique(prices["material"].astype(str))
-    ts = ts[ts["material"].astype(str).isin(priced_materials)]  # few rows: magnets are not
+    # few rows: magnets are not priced (isin on the labels, not on a string copy of them)
+    ts = ts[ts["material"].isin(priced_materials)]
     if ts.empty:
         return nan
     home = scenario.market.home
