@@ -267,3 +267,37 @@ def test_shipped_baseline_counts_evs_and_wind_only() -> None:
     with_units = {u for u in units if u[1] is not None}
     assert with_units == {("ev", "EV-equivalents", 1.5), ("wind", "MW of wind", 425.0)}
     assert {"defense", "electronics", "industrial"} <= {u[0] for u in units if u[1] is None}
+
+
+def test_price_figures_mark_the_ceiling_only_when_prices_come_near_it() -> None:
+    """A tier whose P95 reaches half its ceiling gets a dotted line at the ceiling (one grey
+    line when every scenario shares it, one per scenario otherwise); a tier far below its
+    ceiling gets none, so its own scale stays readable."""
+    from simulator.viz.prices import price_figure, price_overlay_figure
+
+    days = np.arange(0, 70, 7)
+    frame = pd.DataFrame({"replication": 0, "day": days,
+                          "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D"),
+                          "material": "oxide", "market": "ex-CN",
+                          "price_usd_per_kg": np.linspace(10.0, 60.0, len(days))})
+    frame = pd.concat([frame, frame.assign(market="CN", price_usd_per_kg=10.0)])
+
+    def ceiling_lines(ax):
+        return sorted(round(line.get_ydata()[0]) for line in ax.get_lines()
+                      if line.get_linestyle() == ":")
+
+    caps = {("oxide", "ex-CN"): 100.0, ("oxide", "CN"): 100.0}
+    fig = price_overlay_figure({"a": frame, "b": frame}, "oxide", window=None,
+                               ceilings={"a": caps, "b": caps})
+    by_tier = {ax.get_title(loc="left"): ax for ax in fig.axes if ax.get_title(loc="left")}
+    assert ceiling_lines(by_tier["market ex-CN"]) == [100]  # 60 >= 50: shown, once
+    assert ceiling_lines(by_tier["market CN"]) == []  # 10 < 50: not drawn
+    labels = by_tier["market ex-CN"].get_legend_handles_labels()[1]
+    assert "ceiling 100 (assumption)" in labels
+    fig = price_overlay_figure({"a": frame, "b": frame}, "oxide", window=None,
+                               ceilings={"a": caps, "b": {("oxide", "ex-CN"): 110.0}})
+    by_tier = {ax.get_title(loc="left"): ax for ax in fig.axes if ax.get_title(loc="left")}
+    assert ceiling_lines(by_tier["market ex-CN"]) == [100, 110]
+    fig = price_figure(frame, "a", 1, window=None, ceilings=caps)
+    assert ceiling_lines(fig.axes[0]) == [100]
+    assert ceiling_lines(price_figure(frame, "a", 1, window=None).axes[0]) == []

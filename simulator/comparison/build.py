@@ -202,10 +202,11 @@ def _price_overlays(loaded: list[CompareInput], events: dict[str, list], folder:
     from ..viz.prices import price_overlay_figure
 
     prices = _read_prices(loaded)
+    ceilings = _price_ceilings(loaded)
     materials = sorted({str(m) for p in prices.values() if len(p) for m in p["material"]})
     out = {}
     for m in materials:
-        fig = price_overlay_figure(prices, m, events=events)
+        fig = price_overlay_figure(prices, m, events=events, ceilings=ceilings)
         save_figure(fig, folder / f"overlay_prices_{slug(m)}")
         out[m] = folder / f"overlay_prices_{slug(m)}.png"
     return out

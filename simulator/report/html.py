@@ -290,13 +290,19 @@ def _figures(run: RunData, events: Sequence[Any], max_panels: int) -> list[str]:
     except RunFolderError:  # a run folder written before prices.parquet existed
         prices = None
     if prices is not None and len(prices):
+        from ..engine.market import price_ceilings
         from ..viz.prices import price_figure
 
-        add(lambda: price_figure(prices, sc.name, n, events=events), "fig-prices",
+        caps = price_ceilings(sc.market) if sc.market.enabled else {}
+        add(lambda: price_figure(prices, sc.name, n, events=events, ceilings=caps),
+            "fig-prices",
             "Prices by material and market tier",
             "Price of each priced material in each market tier (<code>prices.parquet</code>, "
             "USD/kg; docs/markets.md): median and P5-P95 across replications, event windows "
-            "shaded and numbered. Prices are outputs: they do not change the other results.")
+            "shaded and numbered; a dotted line marks a tier's ceiling (<code>max_multiple"
+            "</code> times its reference price, an assumption) where prices come near it. "
+            "Prices change the other results only where a scenario lets them (demand "
+            "response, plants built on price).")
     prod = run.table("production")
     if len(prod):
         add(lambda: origin_mix_figure(run.table("flows"), prod, sc.name, n, stages=sc.stages,

@@ -40,11 +40,14 @@ def moving_spans(prices: pd.DataFrame, tolerance: float = 0.01) -> list[tuple[An
 
 
 def price_figure(prices: pd.DataFrame, scenario_name: str, replications: int | None = None,
-                 *, events: Sequence[Any] = (), window: Window | str | None = "auto") -> Figure:
+                 *, events: Sequence[Any] = (), window: Window | str | None = "auto",
+                 ceilings: Mapping[tuple[str, str], float] | None = None) -> Figure:
     """One panel per priced material (USD/kg, its own scale): per market tier, the median
     price and its P5-P95 band across replications, event windows shaded and numbered.
     ``window="auto"`` zooms onto the events and the dates on which prices moved when they
-    are short against the horizon (as :func:`~simulator.viz.fan.fan_chart`).
+    are short against the horizon (as :func:`~simulator.viz.fan.fan_chart`). ``ceilings``
+    ((material, tier) -> USD/kg, :func:`simulator.engine.market.price_ceilings`) draws a
+    tier's ceiling as a dotted line where its P95 comes within half of it.
 
     ``prices`` is a run's ``prices`` table (replication, day, date, material, market,
     price_usd_per_kg). Raises :exc:`ValueError` when it has no rows (no ``market.prices``).
@@ -52,11 +55,23 @@ def price_figure(prices: pd.DataFrame, scenario_name: str, replications: int | N
     if prices.empty:
         raise ValueError("no prices in this run (the scenario sets no market.prices)")
     with mpl.rc_context(_RC):
-        return _price_figure(prices, scenario_name, replications, events, window)
+        return _price_figure(prices, scenario_name, replications, events, window,
+                             ceilings or {})
+
+
+#: A tier's price ceiling is drawn when its P95 comes within this fraction of it.
+CEILING_SHOWN_FROM = 0.5
+
+
+def _ceiling_line(ax: Any, ceiling: float | None, p95_max: float, color: Any,
+                  label: str) -> None:
+    if ceiling is not None and p95_max >= CEILING_SHOWN_FROM * ceiling:
+        ax.axhline(ceiling, color=color, lw=1.0, ls=":", label=label)
 
 
 def _price_figure(prices: pd.DataFrame, name: str, replications: int | None,
-                  events: Sequence[Any], window: Window | str | None) -> Figure:
+                  events: Sequence[Any], window: Window | str | None,
+                  ceilings: Mapping[tuple[str, str], float]) -> Figure:
     materials = sorted(str(m) for m in prices["material"].unique())
     markets = sorted(str(m) for m in prices["market"].unique())
     colors = {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(markets)}
@@ -85,6 +100,9 @@ def _price_figure(prices: pd.DataFrame, name: str, replications: int | None,
             if one["replication"].nunique() > 1:
                 ax.fill_between(x, q["p5"], q["p95"], color=colors[market], alpha=0.18,
                                 lw=0, step="post")
+            cap = ceilings.get((material, market))
+            _ceiling_line(ax, cap, float(q["p95"].max()), colors[market],
+                          f"{market}: ceiling {cap:,.0f} (assumption)" if cap else "")
         ax.set_ylim(bottom=0)
         ax.set_title(material, loc="left", fontsize=10, pad=16)  # clear of the event bubbles
         ax.set_ylabel("USD/kg")
@@ -112,19 +130,24 @@ def _price_figure(prices: pd.DataFrame, name: str, replications: int | None,
 
 def price_overlay_figure(prices: Mapping[str, pd.DataFrame], material: str, *,
                          events: Mapping[str, Sequence[Any]] | None = None,
-                         window: Window | str | None = "auto") -> Figure:
+                         window: Window | str | None = "auto",
+                         ceilings: Mapping[str, Mapping[tuple[str, str], float]] | None = None
+                         ) -> Figure:
     """One material's price in each scenario of ``prices`` (name -> run ``prices`` table, in
     order; the first is the reference): one panel per market tier, per scenario the median
     USD/kg and its P5-P95 band across replications, the events shaded as in the fill-rate
     overlay (events only some scenarios have: a strip and a legend prefix naming them).
+    ``ceilings`` (scenario -> (material, tier) -> USD/kg) draws each scenario's ceiling as a
+    dotted line in its color where its P95 comes within half of it.
 
     Raises :exc:`KeyError` when no scenario prices ``material``."""
     with mpl.rc_context(_RC):
-        return _price_overlay(prices, material, events or {}, window)
+        return _price_overlay(prices, material, events or {}, window, ceilings or {})
 
 
 def _price_overlay(prices: Mapping[str, pd.DataFrame], material: str,
-                   events: Mapping[str, Sequence[Any]], window: Window | str | None) -> Figure:
+                   events: Mapping[str, Sequence[Any]], window: Window | str | None,
+                   ceilings: Mapping[str, Mapping[tuple[str, str], float]]) -> Figure:
     from .compare import _owners_text, _split_events, scenario_colors
 
     names = list(prices)
@@ -145,6 +168,7 @@ def _price_overlay(prices: Mapping[str, pd.DataFrame], material: str,
                  "scenarios price it" + (f"; not {', '.join(unpriced)}" if unpriced else "")
                  + ")", fontweight="bold", x=0.01, ha="left")
     for ax, market in zip(axes, markets, strict=True):
+        peaks: dict[str, float] = {}  # scenario -> highest P95 shown
         for n in names:
             one = sel[n][sel[n]["market"].astype(str) == market]
             one = one[(pd.to_datetime(one["date"]) >= xlim[0])
@@ -160,6 +184,17 @@ def _price_overlay(prices: Mapping[str, pd.DataFrame], material: str,
             if one["replication"].nunique() > 1:
                 ax.fill_between(x, q["p5"], q["p95"], color=colors[n], alpha=0.16, lw=0,
                                 step="post")
+            peaks[n] = float(q["p95"].max())
+        caps = {n: ceilings.get(n, {}).get((material, market)) for n in peaks}
+        caps = {n: c for n, c in caps.items() if c is not None}
+        if len(set(caps.values())) == 1:  # one ceiling: one grey line
+            cap = next(iter(caps.values()))
+            _ceiling_line(ax, cap, max(peaks[n] for n in caps), "0.35",
+                          f"ceiling {cap:,.0f} (assumption)")
+        else:
+            for n, cap in caps.items():
+                _ceiling_line(ax, cap, peaks[n], colors[n], f"{n}: ceiling {cap:,.0f} "
+                              "(assumption)")
         ax.set_ylim(bottom=0)
         ax.set_ylabel("USD/kg")
         ax.set_title(f"market {market}", loc="left", fontsize=10)
