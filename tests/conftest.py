@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -76,3 +78,29 @@ def make_scenario(data: dict | None = None, **patch: Any) -> Scenario:
 @pytest.fixture
 def chain() -> Scenario:
     return make_scenario()
+
+
+def critmin_in_process(*args: str, cwd: str | os.PathLike[str] | None = None,
+                       ) -> subprocess.CompletedProcess[str]:
+    """``critmin ARGS`` run in this process: the real app, its exit code and its two streams
+    (typer's CliRunner), as ``subprocess.run(..., capture_output=True, text=True)`` returns
+    them, without a new interpreter (~1 s CPU of imports each). For tests whose point is
+    not a real process (signals, kills, what the interpreter prints, memory): those keep
+    ``python -m simulator``. An exception the app does not turn into an exit code is raised.
+    """
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+
+    with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
+        result = CliRunner().invoke(app, list(args), prog_name="critmin")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["critmin", *args], result.exit_code, result.stdout,
+                                       result.stderr)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` run first (stable order otherwise): with two xdist workers, a
+    long test collected last would run alone while the other worker idles at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
