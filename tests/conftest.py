@@ -93,7 +93,8 @@ def critmin_in_process(*args: str, cwd: str | os.PathLike[str] | None = None,
     from simulator.cli import app
 
     with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
-        result = CliRunner().invoke(app, list(args), prog_name="critmin")
+        result = CliRunner(env={"CRITMIN_DEBUG": None}).invoke(app, list(args),
+                                                              prog_name="critmin")
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return subprocess.CompletedProcess(["critmin", *args], result.exit_code, result.stdout,

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import critmin_in_process
+
+from tests.conftest import critmin_in_process
 
 
 def test_version() -> None:
