@@ -102,6 +102,8 @@ def critmin_in_process(*args: str, cwd: str | os.PathLike[str] | None = None,
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``slow`` run first (stable order otherwise): with two xdist workers, a
-    long test collected last would run alone while the other worker idles at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Modules with a test marked ``slow`` run first, each kept whole (a module-scoped fixture
+    is set up once), in collection order otherwise: with two xdist workers, a long test
+    collected last would run alone while the other worker idles at the end."""
+    slow = {item.module for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module not in slow)

@@ -142,6 +142,7 @@ def test_run_formats(tmp_path) -> None:
     assert [r["sector"] for r in _csv(out.stdout)] == ["ev"]
 
 
+@pytest.mark.slow
 def test_compare_and_sweep_formats(tmp_path) -> None:
     """`critmin compare` and `critmin sweep` printed only rich tables."""
     out = _critmin("compare", TINY, TINY, "-n", "2", "-j", "1", "--out", str(tmp_path / "c"),
@@ -164,6 +165,7 @@ def test_compare_and_sweep_formats(tmp_path) -> None:
     assert "Sweep folder:" in out.stderr
 
 
+@pytest.mark.slow
 def test_report_of_a_one_step_run_prints_no_matplotlib_warning(tmp_path) -> None:
     """A run whose horizon is one step has one date: every figure set identical x limits and
     matplotlib printed 'simulator/viz/fan.py:438: UserWarning: Attempting to set identical

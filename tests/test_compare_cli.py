@@ -56,6 +56,7 @@ def compared(scenarios) -> tuple[subprocess.CompletedProcess, Path]:
     return res, scenarios / "cmp"
 
 
+@pytest.mark.slow
 def test_compare_scenario_files(compared):
     res, out = compared
     assert res.returncode == 0, res.stderr

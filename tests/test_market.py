@@ -142,6 +142,7 @@ def test_price_factor_is_the_power_law_within_its_cap() -> None:
     assert price_factor(1e-40, steep) == 10.0
 
 
+@pytest.mark.slow
 def test_run_folders_hold_prices(tmp_path) -> None:
     """`critmin run` writes prices.parquet: the replay V7 scenario's two tiers, and an empty
     table with the same columns for a scenario with the market off."""
@@ -170,6 +171,7 @@ def test_run_folders_hold_prices(tmp_path) -> None:
             assert p.empty
 
 
+@pytest.mark.slow
 def test_report_shows_prices(tmp_path) -> None:
     """`critmin report` on a run with prices draws the price figure."""
     from tests.conftest import critmin_in_process
@@ -185,6 +187,7 @@ def test_report_shows_prices(tmp_path) -> None:
     assert 'id="fig-prices"' in html and "prices.parquet" in html
 
 
+@pytest.mark.slow
 def test_compare_overlays_prices(tmp_path) -> None:
     """`critmin compare` draws one price overlay per priced material, in its report too; a
     scenario without a market is named as such."""
