@@ -87,6 +87,8 @@ def critmin_in_process(*args: str, cwd: str | os.PathLike[str] | None = None,
     them, without a new interpreter (~1 s CPU of imports each). For tests whose point is
     not a real process (signals, kills, what the interpreter prints, memory): those keep
     ``python -m simulator``. An exception the app does not turn into an exit code is raised.
+    Give ``-j 1`` to runs that are not tiny: a pool the default ``-j`` starts from here is a
+    forkserver's (pytest-xdist runs threads), whose workers import the package again.
     """
     from typer.testing import CliRunner
 

@@ -177,8 +177,9 @@ def test_report_shows_prices(tmp_path) -> None:
     from tests.conftest import critmin_in_process
 
     scenario = Path(__file__).resolve().parents[1] / "scenarios" / "prices_2025_04.yaml"
-    run = critmin_in_process("run", str(scenario), "-n", "2", "--out", str(tmp_path),
-                             "--set", "end_date=2026-01-01")
+    # -j 1: in-process, a pool the default -j may start would be a forkserver's (threads)
+    run = critmin_in_process("run", str(scenario), "-n", "2", "-j", "1", "--out",
+                             str(tmp_path), "--set", "end_date=2026-01-01")
     assert run.returncode == 0, run.stderr
     (folder,) = (tmp_path / "prices_2025_04").iterdir()
     rep = critmin_in_process("report", str(folder))
@@ -198,8 +199,8 @@ def test_compare_overlays_prices(tmp_path) -> None:
 
     root = Path(__file__).resolve().parents[1] / "scenarios"
     out = critmin_in_process("compare", str(root / "china_controls_2025_04.yaml"),
-                             str(root / "prices_2025_04.yaml"), "-n", "2", "--out",
-                             str(tmp_path), "--set", "end_date=2025-10-01")
+                             str(root / "prices_2025_04.yaml"), "-n", "2", "-j", "1",
+                             "--out", str(tmp_path), "--set", "end_date=2025-10-01")
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "overlay_prices_dytb_oxide.png").is_file()
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
