@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 DEMO_SCENARIOS ?= scenarios/china_heavy_ree_controls_2026.yaml scenarios/us_japan_framework.yaml \
                   scenarios/baseline.yaml
 DEMO_ARGS ?= -n 20 --seed 0 --reference china_heavy_ree_controls_2026 --reference baseline
-PYTEST_ARGS ?= -q -n 2 --dist worksteal
+PYTEST_ARGS ?= -q -n 2
 
 .DEFAULT_GOAL := help
 APP_ARGS ?=
