@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,11 +19,16 @@ from simulator.scenario.models import Scenario
 # With PYTHONDONTWRITEBYTECODE set (some sandboxes and CI images), every `python -m simulator`
 # the tests start compiled the whole package from source again (~0.15-0.2 s CPU of each
 # ~1 s start; the suite starts a few hundred). Subprocesses keep their bytecode in a cache
-# under the temp folder instead: the source tree still gets no __pycache__.
+# under the temp folder instead: the source tree still gets no __pycache__. So does this
+# process (each xdist worker), for what it imports from here on: pytest rewrote the asserts
+# of every test module, and Python compiled the package, again in each worker at every run
+# (collection 8.7 -> 3.7 s CPU per worker once the cache is warm).
 if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
     os.environ["PYTHONPYCACHEPREFIX"] = str(
         Path(tempfile.gettempdir()) / f"critmin-tests-pycache-{os.getuid()}")
     del os.environ["PYTHONDONTWRITEBYTECODE"]
+    sys.pycache_prefix = os.environ["PYTHONPYCACHEPREFIX"]
+    sys.dont_write_bytecode = False
 
 CHAIN: dict[str, Any] = {
     "name": "chain",
@@ -76,3 +84,34 @@ def make_scenario(data: dict | None = None, **patch: Any) -> Scenario:
 @pytest.fixture
 def chain() -> Scenario:
     return make_scenario()
+
+
+def critmin_in_process(*args: str, cwd: str | os.PathLike[str] | None = None,
+                       ) -> subprocess.CompletedProcess[str]:
+    """``critmin ARGS`` run in this process: the real app, its exit code and its two streams
+    (typer's CliRunner), as ``subprocess.run(..., capture_output=True, text=True)`` returns
+    them, without a new interpreter (~1 s CPU of imports each). For tests whose point is
+    not a real process (signals, kills, what the interpreter prints, memory): those keep
+    ``python -m simulator``. An exception the app does not turn into an exit code is raised.
+    Give ``-j 1`` to runs that are not tiny: a pool the default ``-j`` starts from here is a
+    forkserver's (pytest-xdist runs threads), whose workers import the package again.
+    """
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+
+    with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
+        result = CliRunner(env={"CRITMIN_DEBUG": None}).invoke(app, list(args),
+                                                              prog_name="critmin")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["critmin", *args], result.exit_code, result.stdout,
+                                       result.stderr)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules with a test marked ``slow`` run first, each kept whole (a module-scoped fixture
+    is set up once), in collection order otherwise: with two xdist workers, a long test
+    collected last would run alone while the other worker idles at the end."""
+    slow = {item.module for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module not in slow)

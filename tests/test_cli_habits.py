@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import critmin_in_process
+
 
 def test_version() -> None:
     """`critmin --version` was "No such option" (exit 2)."""
@@ -20,6 +22,12 @@ def test_version() -> None:
 
 
 def _critmin(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
+    """In-process: these habits are the app's (exit codes, streams, formats), not the
+    interpreter's; the one about matplotlib's warnings runs a real process."""
+    return critmin_in_process(*args, cwd=cwd)
+
+
+def _critmin_process(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True,
                           text=True, timeout=120, cwd=cwd)
 
@@ -134,6 +142,7 @@ def test_run_formats(tmp_path) -> None:
     assert [r["sector"] for r in _csv(out.stdout)] == ["ev"]
 
 
+@pytest.mark.slow
 def test_compare_and_sweep_formats(tmp_path) -> None:
     """`critmin compare` and `critmin sweep` printed only rich tables."""
     out = _critmin("compare", TINY, TINY, "-n", "2", "-j", "1", "--out", str(tmp_path / "c"),
@@ -156,16 +165,17 @@ def test_compare_and_sweep_formats(tmp_path) -> None:
     assert "Sweep folder:" in out.stderr
 
 
+@pytest.mark.slow
 def test_report_of_a_one_step_run_prints_no_matplotlib_warning(tmp_path) -> None:
     """A run whose horizon is one step has one date: every figure set identical x limits and
     matplotlib printed 'simulator/viz/fan.py:438: UserWarning: Attempting to set identical
     low and high xlims ...' (in run and report)."""
-    out = _critmin("run", TINY, "-n", "2", "-j", "1", "--out", str(tmp_path),
-                   "--set", "end_date=2024-01-08", "--set", "simulation.warmup_days=0")
+    out = _critmin_process("run", TINY, "-n", "2", "-j", "1", "--out", str(tmp_path),
+                           "--set", "end_date=2024-01-08", "--set", "simulation.warmup_days=0")
     assert out.returncode == 0, out.stderr
     assert "Warning" not in out.stderr, out.stderr
     run_dir = next(tmp_path.glob("tiny/*/"))
-    out = _critmin("report", str(run_dir))
+    out = _critmin_process("report", str(run_dir))
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""
 
@@ -175,21 +185,14 @@ def test_run_country_shows_that_countrys_demand_sectors(tmp_path) -> None:
     issue: Japan's EV curve needed a second, full compare run); csv gives their numbers,
     which match kpis.csv; an unknown code exits 2 naming the countries with demand."""
     import io
-    import subprocess
-    import sys
-    from pathlib import Path
 
     import pandas as pd
 
-    root = Path(__file__).resolve().parents[1]
-    base = [sys.executable, "-m", "simulator", "run", str(root / "tests/fixtures/tiny.yaml"),
-            "-n", "2", "-j", "1", "--out", str(tmp_path)]
-    table = subprocess.run([*base, "--country", "jp"], capture_output=True, text=True,
-                           timeout=300)
+    base = ["run", TINY, "-n", "2", "-j", "1", "--out", str(tmp_path)]
+    table = _critmin(*base, "--country", "jp")
     assert table.returncode == 0, table.stderr
     assert "demand sectors of JP" in table.stdout and "jp_ev (oxide)" in table.stdout
-    out = subprocess.run([*base, "--country", "JP", "--format", "csv"], capture_output=True,
-                         text=True, timeout=300)
+    out = _critmin(*base, "--country", "JP", "--format", "csv")
     assert out.returncode == 0, out.stderr
     rows = pd.read_csv(io.StringIO(out.stdout))
     assert list(rows.columns) == ["country", "demand_id", "sector", "material",
@@ -198,6 +201,5 @@ def test_run_country_shows_that_countrys_demand_sectors(tmp_path) -> None:
     (folder,) = sorted((tmp_path / "tiny").iterdir())[-1:]
     kpis = pd.read_csv(folder / "kpis.csv")
     assert rows["fill_rate_min"].iloc[0] == pytest.approx(kpis["fill_rate"].min())
-    bad = subprocess.run([*base, "--country", "FR"], capture_output=True, text=True,
-                         timeout=300)
+    bad = _critmin(*base, "--country", "FR")
     assert bad.returncode == 2 and "no demand in FR (countries with demand: JP)" in bad.stderr

@@ -29,6 +29,7 @@ def runs(tmp_path_factory) -> list[Path]:
     return sorted(p for p in out.glob("*/*") if p.is_dir())
 
 
+@pytest.mark.slow
 def test_full_disk_leaves_no_half_written_folder(runs, tmp_path, monkeypatch) -> None:
     import simulator.viz.curves as curves
 

@@ -4,10 +4,8 @@ codes."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +14,7 @@ from typer.testing import CliRunner
 
 from simulator.cli import app
 from simulator.comparison import KPI_COLUMNS
+from tests.conftest import critmin_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
@@ -37,11 +36,9 @@ events:
 
 
 def critmin(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    env.pop("CRITMIN_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "simulator", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    """``critmin ARGS`` in ``cwd``, in-process (what is checked is the app's files, streams
+    and exit codes, not a new interpreter's)."""
+    return critmin_in_process(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +56,7 @@ def compared(scenarios) -> tuple[subprocess.CompletedProcess, Path]:
     return res, scenarios / "cmp"
 
 
+@pytest.mark.slow
 def test_compare_scenario_files(compared):
     res, out = compared
     assert res.returncode == 0, res.stderr

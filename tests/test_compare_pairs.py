@@ -47,6 +47,7 @@ def _pair(pairs: pd.DataFrame, ref: str, other: str, metric: str = "fill_rate",
     return hit.iloc[0]
 
 
+@pytest.mark.slow
 def test_reference_orders_the_comparison(compared):
     res, out = compared
     assert res.returncode == 0, res.stderr

@@ -182,6 +182,7 @@ def run_console(block: Block, cwd: Path, env: dict[str, str]) -> None:
     assert not missing, f"{block.where}: shown output not printed: {missing}\n{output[-3000:]}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", [
     pytest.param(p, marks=pytest.mark.xfail(reason=PENDING[p], strict=False))
     if p in PENDING else p for p in RUN_PAGES])

@@ -24,6 +24,7 @@ def test_examples_exist():
                                           "sweep_api.py"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_runs(script: Path):
     for package in re.findall(r"\(requires: (\w+)\)", script.read_text(encoding="utf-8")):

@@ -119,6 +119,7 @@ def test_gallery_number_format() -> None:
         "0", "0.894", "7.90", "22.6", "203", "-2,853", "2,701"]
 
 
+@pytest.mark.slow
 def test_site_builds_without_warnings(tmp_path: Path) -> None:
     pytest.importorskip("sphinx")
     pytest.importorskip("myst_parser")

@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import simpy
 
 from simulator.engine import run_replication
@@ -44,6 +45,7 @@ def test_engine_reads_no_private_simpy_attribute() -> None:
     assert not found, "\n".join(found)
 
 
+@pytest.mark.slow
 def test_world_runs_under_env_run_in_pieces() -> None:
     """The world is an ordinary SimPy model: ``env.run(until=...)`` in several pieces gives
     exactly what one ``World.run()`` gives."""

@@ -190,6 +190,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_workers_and_replication_alone(tiny, tmp_path):
     """-j 2 equals the library's sequential run; --replication 3 equals replication 3 of -n 5."""
     common = ["--seed", str(SEED), *[a for s in SHORT for a in ("--set", s)]]
@@ -299,6 +300,7 @@ def test_format_ids():
     assert format_ids([5, 0, 1, 2, 7, 8]) == "0-2,5,7-8"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin",
                     reason="needs a pseudo-terminal")
 def test_progress_bar_only_on_a_terminal(tmp_path):

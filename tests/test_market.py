@@ -142,6 +142,7 @@ def test_price_factor_is_the_power_law_within_its_cap() -> None:
     assert price_factor(1e-40, steep) == 10.0
 
 
+@pytest.mark.slow
 def test_run_folders_hold_prices(tmp_path) -> None:
     """`critmin run` writes prices.parquet: the replay V7 scenario's two tiers, and an empty
     table with the same columns for a scenario with the market off."""
@@ -170,40 +171,36 @@ def test_run_folders_hold_prices(tmp_path) -> None:
             assert p.empty
 
 
+@pytest.mark.slow
 def test_report_shows_prices(tmp_path) -> None:
     """`critmin report` on a run with prices draws the price figure."""
-    import subprocess
-    import sys
+    from tests.conftest import critmin_in_process
 
     scenario = Path(__file__).resolve().parents[1] / "scenarios" / "prices_2025_04.yaml"
-    run = subprocess.run([sys.executable, "-m", "simulator", "run", str(scenario), "-n", "2",
-                          "--out", str(tmp_path), "--set", "end_date=2026-01-01"],
-                         capture_output=True, text=True, timeout=300)
+    # -j 1: in-process, a pool the default -j may start would be a forkserver's (threads)
+    run = critmin_in_process("run", str(scenario), "-n", "2", "-j", "1", "--out",
+                             str(tmp_path), "--set", "end_date=2026-01-01")
     assert run.returncode == 0, run.stderr
     (folder,) = (tmp_path / "prices_2025_04").iterdir()
-    rep = subprocess.run([sys.executable, "-m", "simulator", "report", str(folder)],
-                         capture_output=True, text=True, timeout=300)
+    rep = critmin_in_process("report", str(folder))
     assert rep.returncode == 0, rep.stderr
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert 'id="fig-prices"' in html and "prices.parquet" in html
 
 
+@pytest.mark.slow
 def test_compare_overlays_prices(tmp_path) -> None:
     """`critmin compare` draws one price overlay per priced material, in its report too; a
     scenario without a market is named as such."""
-    import subprocess
-    import sys
-
     from matplotlib.figure import Figure
 
     from simulator.viz.prices import price_overlay_figure
+    from tests.conftest import critmin_in_process
 
     root = Path(__file__).resolve().parents[1] / "scenarios"
-    out = subprocess.run([sys.executable, "-m", "simulator", "compare",
-                          str(root / "china_controls_2025_04.yaml"),
-                          str(root / "prices_2025_04.yaml"), "-n", "2", "--out",
-                          str(tmp_path), "--set", "end_date=2025-10-01"],
-                         capture_output=True, text=True, timeout=600)
+    out = critmin_in_process("compare", str(root / "china_controls_2025_04.yaml"),
+                             str(root / "prices_2025_04.yaml"), "-n", "2", "-j", "1",
+                             "--out", str(tmp_path), "--set", "end_date=2025-10-01")
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "overlay_prices_dytb_oxide.png").is_file()
     html = (tmp_path / "report.html").read_text(encoding="utf-8")

@@ -33,6 +33,7 @@ def replay() -> Replay:
     return v2.run_replay(ROOT)
 
 
+@pytest.mark.slow
 def test_every_check_passes_but_the_documented_gaps(replay: Replay) -> None:
     table = replay.table()
     failing = set(table.loc[~table["passed"], "name"])
@@ -106,6 +107,7 @@ def test_replay_figures_writes_a_png_per_replay_module(tmp_path: Path, monkeypat
     assert all((tmp_path / w).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for w in written)
 
 
+@pytest.mark.slow
 def test_replay_figures_command_line_runs_a_real_replay(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, str(SCRIPT), "--out", str(tmp_path), "--only", "v2"],

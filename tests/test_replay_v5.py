@@ -21,6 +21,7 @@ def replay() -> Replay:
     return v5.run_replay(ROOT)
 
 
+@pytest.mark.slow
 def test_every_check_passes(replay: Replay) -> None:
     table = replay.table()
     assert replay.passed, "\n" + table.to_string()

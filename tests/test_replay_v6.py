@@ -20,6 +20,7 @@ def replay():
     return v6.run_replay(ROOT)
 
 
+@pytest.mark.slow
 def test_every_check_passes_but_the_documented_gaps(replay) -> None:
     table = replay.table()
     failing = set(table.loc[~table["passed"], "name"])

@@ -8,18 +8,20 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import critmin_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
 
 
 def critmin(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True,
-                          text=True, timeout=300)
+    """In-process: the exit codes and messages are the app's (its error mapping turns an
+    unexpected exception into 70; the helper raises it instead)."""
+    return critmin_in_process(*args)
 
 
 @pytest.fixture(scope="module")

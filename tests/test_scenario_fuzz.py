@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
@@ -150,6 +151,7 @@ def mutated_data(draw: st.DrawFn) -> Any:
     return data
 
 
+@pytest.mark.slow
 @FUZZ
 @given(mutated_text())
 def test_mutated_text_loads_or_fails_located(text: str) -> None:

@@ -95,6 +95,7 @@ def test_run_on_dask_keeps_finished_replications_on_sigterm(tmp_path):
     assert m["replications_completed"] >= 1
 
 
+@pytest.mark.slow
 def test_sweep_keeps_finished_points_on_sigterm_and_resumes(tmp_path):
     args = ["sweep", str(TINY), "--param", "demand.jp_ev.rate_tpy=500:1200:100", "-j", "2",
             "--out", "swp", *SLOW]

@@ -48,6 +48,7 @@ def test_morris_ranks_known_factors(tmp_path):
     assert (tmp_path / "out" / "morris.png").exists()
 
 
+@pytest.mark.slow
 def test_sobol_ranks_known_factors(tmp_path):
     plan, res = _run(tmp_path, "sobol", 16)
     assert len(plan.points) == 16 * (3 + 2)

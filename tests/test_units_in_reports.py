@@ -71,6 +71,7 @@ def _pair(pairs: pd.DataFrame, metric: str, level: str = "sector", group: str = 
     return hit.iloc[0]
 
 
+@pytest.mark.slow
 def test_compare_pairs_units_not_built_with_a_ci(compared) -> None:
     """units_short is the shortfall x 1000 / kg per unit in every replication, so its paired
     difference and CI are the shortfall's times 1000 / 2 = 500; the unit is named."""

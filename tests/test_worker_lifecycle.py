@@ -91,6 +91,7 @@ def test_dead_worker_names_its_own_replications(monkeypatch):
     assert info.value.partial.replication_ids == [0]
 
 
+@pytest.mark.slow
 def test_cli_sigkilled_worker_is_named(tmp_path):
     """`critmin run -j 2`; one pool worker is SIGKILLed mid-run: exit 70 naming that worker
     (pid, signal) and the replications it was running; the finished ones are kept in the
