@@ -201,6 +201,11 @@ def test_worker_exception_on_dask(monkeypatch):
         run_scenario(tiny, 10, seed=1, evaluator=ev)
     exc = info.value
     assert (exc.replication, exc.seed) == (4, 1)
-    assert 4 not in exc.partial.replication_ids and 0 in exc.partial.replication_ids
+    # which replications finished before the failure stopped the run depends on the
+    # scheduler (under load a run kept [1, 3]): the failed one is never among them, and what
+    # was kept is what finished, each with its rows
+    kept = list(exc.partial.replication_ids)
+    assert 4 not in kept and set(kept) <= set(range(10))
+    assert sorted(set(exc.partial.kpis["replication"])) == sorted(kept)
     assert exc.partial.executor["executor"] == "dask"
 
