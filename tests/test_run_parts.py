@@ -171,3 +171,29 @@ def test_the_workbench_reads_one_group_of_a_folder_of_parts(tmp_path, monkeypatc
     assert view.replications == ref.replications == N
     assert len(view.timeseries) > 0
     pd.testing.assert_frame_equal(view.timeseries, ref.timeseries)
+
+
+def test_a_run_folder_with_one_file_per_table_still_reads(tmp_path, scenario, results, single):
+    """Run folders written before the parts held one Parquet file per table."""
+    import shutil
+
+    from simulator.app.views import Group, RunView
+
+    old = tmp_path / single.name
+    shutil.copytree(single, old)
+    for table in TABLES:
+        folder = old / f"{table}.parquet"
+        part = (folder / "part-00000.parquet").rename(tmp_path / "part")
+        folder.rmdir()
+        part.rename(folder)  # the single file, where the folder was
+    manifest = json.loads((old / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        entry["name"] = entry["name"].removesuffix("/part-00000.parquet")
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    assert (old / "timeseries.parquet").is_file()
+    run, ref = load_run(old, tables=("stockpiles",)), load_run(single, tables=("stockpiles",))
+    pd.testing.assert_frame_equal(run.timeseries, ref.timeseries)
+    pd.testing.assert_frame_equal(run.table("stockpiles"), ref.table("stockpiles"))
+    group = Group("demand_id", "jp_ev", "jp_ev")
+    pd.testing.assert_frame_equal(RunView.from_folder(old, group).timeseries,
+                                  RunView.from_folder(single, group).timeseries)
