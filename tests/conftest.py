@@ -57,6 +57,15 @@ CHAIN: dict[str, Any] = {
 }
 
 
+def run_file_digests(run_dir: Path) -> dict[str, str]:
+    """sha256 of every file in a run folder but its manifest, by path in the folder (a table is
+    a folder of parts: ``timeseries.parquet/part-00000.parquet``...)."""
+    import hashlib
+
+    return {p.relative_to(run_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(run_dir.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+
+
 def deep_update(base: dict, patch: dict) -> dict:
     """Recursively merge ``patch`` into a copy of ``base`` (a ``None`` value deletes a key)."""
     out = copy.deepcopy(base)

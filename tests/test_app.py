@@ -44,6 +44,7 @@ from simulator.scenario import (
     resolve_scenario_data,
     scenario_sha256,
 )
+from tests.conftest import run_file_digests
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
@@ -255,9 +256,7 @@ def test_the_last_run_is_drawn_from_memory_as_its_folder_reads(tmp_path, monkeyp
         (cli_dir,) = (tmp_path / "cli" / "tiny").iterdir()
         names = sorted(p.name for p in rec.run_dir.iterdir())
         assert names == sorted(p.name for p in cli_dir.iterdir()) == sorted(RUN_FILES)
-        for name in names:
-            if name != "manifest.json":
-                assert (rec.run_dir / name).read_bytes() == (cli_dir / name).read_bytes(), name
+        assert run_file_digests(rec.run_dir) == run_file_digests(cli_dir)
     finally:
         session.close()
 

@@ -44,8 +44,8 @@ def test_run_writes_results(tmp_path):
     runs = list((tmp_path / "results" / "tiny").iterdir())  # default --out is ./results
     assert len(runs) == 1
     run_dir = runs[0]
-    for name in ("manifest.json", "timeseries.parquet", "kpis.csv", "fill_rate.png",
-                 "fill_rate.svg", "scenario.resolved.yaml"):
+    for name in ("manifest.json", "timeseries.parquet/part-00000.parquet", "kpis.csv",
+                 "fill_rate.png", "fill_rate.svg", "scenario.resolved.yaml"):
         assert (run_dir / name).is_file(), name
     assert f"Run folder: {Path('results') / 'tiny' / run_dir.name}" in res.stdout
     assert "fill_rate.png" in res.stdout and "fill_rate.svg" in res.stdout

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
@@ -36,6 +35,7 @@ from simulator.runner.executors import Evaluator
 from simulator.runner.replications import ReplicationPayload, format_ids
 from simulator.runner.summaries import SectorCurve, curve_frame
 from simulator.scenario import load_scenario
+from tests.conftest import run_file_digests
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
@@ -59,8 +59,7 @@ def tiny():
 
 
 def digests(run_dir: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(run_dir.iterdir()) if p.name != "manifest.json"}
+    return run_file_digests(run_dir)
 
 
 def streamed(scenario, evaluator, out: Path, replications=N, seed=SEED) -> Path:
@@ -115,12 +114,15 @@ def test_sequential_run_folder(reference, tiny):
     assert m["replications"] == N and m["replications_completed"] == N
     assert m["replication_ids"] == m["completed_ids"] == f"0-{N - 1}"
     assert m["error"] is None
-    meta = pq.ParquetFile(reference / "timeseries.parquet").metadata
+    # a small run: each table one part file
+    assert [p.name for p in (reference / "timeseries.parquet").iterdir()] == \
+        ["part-00000.parquet"]
+    meta = pq.ParquetFile(reference / "timeseries.parquet" / "part-00000.parquet").metadata
     assert meta.num_row_groups > 1  # streamed in several row groups
     ts = pd.read_parquet(reference / "timeseries.parquet")
     assert sorted(ts["replication"].unique()) == list(range(N))
     # one stockpile, one demand sector: as many stockpile rows, in the same row groups
-    sp = pq.ParquetFile(reference / "stockpiles.parquet").metadata
+    sp = pq.ParquetFile(reference / "stockpiles.parquet" / "part-00000.parquet").metadata
     assert sp.num_rows == len(ts) and sp.num_row_groups == meta.num_row_groups
     order = ts.sort_values(["replication", "day", "country", "sector", "demand_id"],
                            key=lambda s: s.astype(str) if s.dtype == "category" else s,

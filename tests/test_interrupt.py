@@ -47,7 +47,7 @@ def _first_row_group_on_disk(out: Path, proc: subprocess.Popen, timeout: float =
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
-        for f in out.glob("tiny/.*.tmp-*/timeseries.parquet"):
+        for f in out.glob("tiny/.*.tmp-*/timeseries.parquet/part-*.parquet"):
             if f.stat().st_size > 1000:  # magic bytes plus at least one row group
                 return
         time.sleep(0.05)

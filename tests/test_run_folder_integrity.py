@@ -45,9 +45,9 @@ def _damage(kind: str, folder: Path) -> str:
         (folder / "manifest.json").write_text("{not json", encoding="utf-8")
         return "manifest.json"
     if kind == "truncated_parquet":
-        path = folder / "timeseries.parquet"
+        path = folder / "timeseries.parquet" / "part-00000.parquet"  # a folder of parts
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-        return "timeseries.parquet"
+        return "timeseries.parquet/part-00000.parquet"
     if kind == "edited_kpis":
         path = folder / "kpis.csv"
         path.write_text(path.read_text(encoding="utf-8").replace("0.", "0.9", 1),
@@ -79,7 +79,8 @@ def test_an_intact_folder_reads_and_its_manifest_lists_every_file(run_dir: Path,
                                                                   tmp_path: Path) -> None:
     folder = _copy(run_dir, tmp_path)
     listed = {f["name"] for f in json.loads((folder / "manifest.json").read_text())["files"]}
-    assert {"timeseries.parquet", "kpis.csv", "prices.parquet"} <= listed
+    assert {"timeseries.parquet/part-00000.parquet", "kpis.csv",
+            "prices.parquet/part-00000.parquet"} <= listed
     out = critmin("report", str(folder))
     assert out.returncode == 0, out.stderr
 
@@ -91,4 +92,5 @@ def test_every_damaged_file_is_named_at_once(run_dir: Path, tmp_path: Path) -> N
     _damage("edited_kpis", folder)
     out = critmin("report", str(folder))
     assert out.returncode == 65, (out.returncode, out.stderr)
-    assert "timeseries.parquet" in out.stderr and "kpis.csv" in out.stderr, out.stderr
+    assert "timeseries.parquet/part-00000.parquet" in out.stderr and "kpis.csv" in out.stderr, \
+        out.stderr

@@ -19,6 +19,7 @@ from simulator.runner import RunInterrupted, run_one, run_scenario, write_run
 from simulator.runner import store as store_mod
 from simulator.runner.store import DATA_FILES
 from simulator.scenario import load_scenario, scenario_sha256
+from tests.conftest import run_file_digests
 
 TINY = Path(__file__).parent / "fixtures" / "tiny.yaml"
 RUN_DIR = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}(-\d+)?$")
@@ -37,6 +38,7 @@ FILES = {"scenario.resolved.yaml", "manifest.json", "timeseries.parquet", "flows
          "fill_rate.png",
          "fill_rate.svg"}
 assert set(RUN_FILES) == FILES and RUN_FILES[-1] == DATA_FILES[-1] == "manifest.json"
+PARQUET = {n for n in FILES if n.endswith(".parquet")}  # folders of part files
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +128,9 @@ def test_write_run_layout_and_manifest(tmp_path, tiny, results):
     for key in ("python", "numpy", "simpy"):
         assert m["environment"][key]
     listed = {f["name"]: f for f in m["files"]}
-    assert set(listed) == FILES - {"manifest.json"}
+    # a table is a folder of parts, listed part by part (a small run: one part)
+    assert set(listed) == {f"{n}/part-00000.parquet" if n in PARQUET else n
+                           for n in FILES - {"manifest.json"}}
     for name, entry in listed.items():
         assert entry["sha256"] == digest(run_dir / name)
         assert entry["bytes"] == (run_dir / name).stat().st_size
@@ -136,7 +140,7 @@ def test_parquet_columns_exact_and_no_index(tmp_path, tiny, results):
     run_dir = write_run(results, tiny, out_root=tmp_path)
     for name, cols in (("timeseries", TS_COLUMNS), ("flows", FLOW_COLUMNS),
                        ("production", PRODUCTION_COLUMNS)):
-        schema = pq.read_schema(run_dir / f"{name}.parquet")
+        schema = pq.read_schema(run_dir / f"{name}.parquet" / "part-00000.parquet")
         assert schema.names == cols
         back = pd.read_parquet(run_dir / f"{name}.parquet")
         assert len(back) == len(getattr(results, name))
@@ -144,7 +148,8 @@ def test_parquet_columns_exact_and_no_index(tmp_path, tiny, results):
     # tiny has no stockpiles: an empty table with the schema
     sp = pq.read_table(run_dir / "stockpiles.parquet")
     assert sp.schema.names == STOCKPILE_COLUMNS and sp.num_rows == 0
-    assert pq.ParquetFile(run_dir / "stockpiles.parquet").metadata.num_row_groups == 0
+    assert pq.ParquetFile(run_dir / "stockpiles.parquet" / "part-00000.parquet"
+                          ).metadata.num_row_groups == 0
     assert len(results.stockpiles) == 0
     assert list(results.stockpiles.columns) == STOCKPILE_COLUMNS
     kpis = pd.read_csv(run_dir / "kpis.csv")
@@ -159,15 +164,16 @@ def test_the_runner_draws_nothing(tmp_path, tiny, results):
     run_dir = write_run(results, tiny, out_root=tmp_path)
     assert {p.name for p in run_dir.iterdir()} == set(DATA_FILES)
     listed = {f["name"] for f in json.loads((run_dir / "manifest.json").read_text())["files"]}
-    assert listed == set(DATA_FILES) - {"manifest.json"}
+    assert listed == {f"{n}/part-00000.parquet" if n in PARQUET else n
+                      for n in set(DATA_FILES) - {"manifest.json"}}
 
 
 def test_same_seed_gives_identical_files(tmp_path, tiny):
     a = write_run_folder(run_scenario(tiny, replications=2, seed=5), tiny, out_root=tmp_path)
     b = write_run_folder(run_scenario(tiny, replications=2, seed=5), tiny, out_root=tmp_path)
     assert a != b  # a second run in the same second gets its own folder
-    for name in sorted(FILES - {"manifest.json"}):
-        assert digest(a / name) == digest(b / name), name
+    assert run_file_digests(a) == run_file_digests(b)
+    assert len(run_file_digests(a)) == len(FILES) - 1  # each table one part
 
 
 def test_failed_write_leaves_nothing(tmp_path, tiny, results, monkeypatch):
@@ -232,7 +238,7 @@ def test_stockpiles_parquet_one_row_per_replication_step_and_stockpile(tmp_path)
     sc = load_scenario(TINY, overrides=["demand.jp_ev.rate_tpy=2500", RESERVE])
     results = run_scenario(sc, replications=2, seed=3)
     run_dir = write_run(results, sc, out_root=tmp_path)
-    schema = pq.read_schema(run_dir / "stockpiles.parquet")
+    schema = pq.read_schema(run_dir / "stockpiles.parquet" / "part-00000.parquet")
     assert schema.names == STOCKPILE_COLUMNS
     assert str(schema.field("stockpile").type) == "dictionary<values=string, indices=int32, " \
         "ordered=0>"
@@ -250,7 +256,7 @@ def test_stockpiles_parquet_one_row_per_replication_step_and_stockpile(tmp_path)
     assert rep0["holdings_t"].iloc[0] > 500.0 and rep0["holdings_t"].iloc[-1] == 0.0
     assert (rep0["bought_t"] == 0.0).all()
     m = json.loads((run_dir / "manifest.json").read_text())
-    assert "stockpiles.parquet" in {f["name"] for f in m["files"]}
+    assert "stockpiles.parquet/part-00000.parquet" in {f["name"] for f in m["files"]}
 
 
 

@@ -54,7 +54,8 @@ def _wait_for(proc: subprocess.Popen, found, timeout: float = 120) -> None:
 
 def _row_group_on_disk(out: Path):
     def found() -> bool:
-        return any(f.stat().st_size > 1000 for f in out.glob("tiny/.*.tmp-*/timeseries.parquet"))
+        return any(f.stat().st_size > 1000
+                   for f in out.glob("tiny/.*.tmp-*/timeseries.parquet/part-*.parquet"))
     return found
 
 

@@ -112,9 +112,11 @@ class RunView:
         import pyarrow.parquet as pq
 
         from ..report.rundata import RUN_TABLE_COLUMNS
+        from ..runner.store import table_files
 
         scenario, table = folder_scenario(path)
-        have = set(pq.read_schema(table).names)
+        files = table_files(table)  # a folder of parts (or one file: older run folders)
+        have = set(pq.read_schema(files[0]).names) if files else set()
         columns = [c for c in RUN_TABLE_COLUMNS["timeseries"] if c in have]
         reps = pc.count_distinct(pq.read_table(table, columns=["replication"])["replication"])
         ts = pd.read_parquet(table, columns=columns, filters=[(group.by, "==", group.key)])

@@ -43,7 +43,9 @@ class DamagedRunFolder(ValueError):
 
 def verify_manifest(run_dir: Path) -> dict[str, Any]:
     """The run folder's manifest (``{}`` without one), after checking that every file it
-    lists is there with the size and sha256 it records.
+    lists is there with the size and sha256 it records (each part file of a table's folder is
+    listed by its path in the run folder), and that a table's folder holds no file it does not
+    list.
 
     Raises :class:`DamagedRunFolder` naming every file that does not match, one per line."""
     from ..runner.store import file_sha256
@@ -59,10 +61,12 @@ def verify_manifest(run_dir: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict):
         raise DamagedRunFolder(f"{path}: not a run manifest")
     problems: list[str] = []
+    listed: set[Path] = set()
     for entry in manifest.get("files", []) or []:
         if not isinstance(entry, dict) or "name" not in entry:
             raise DamagedRunFolder(f"{path}: a file entry is not a run manifest's")
-        target = run_dir / str(entry["name"])
+        target = run_dir / str(entry["name"])  # a path in the folder: a table's part files
+        listed.add(target)                     # are <table>.parquet/part-00000.parquet...
         if not target.is_file():
             problems.append(f"{target}: listed in manifest.json but missing")
         elif "bytes" in entry and target.stat().st_size != entry["bytes"]:
@@ -71,6 +75,13 @@ def verify_manifest(run_dir: Path) -> dict[str, Any]:
         elif "sha256" in entry and file_sha256(target) != entry["sha256"]:
             problems.append(f"{target}: its sha256 differs from manifest.json (edited or "
                             "damaged since the run)")
+    # A table's folder of parts: a part added to it would be read with the others (files
+    # Parquet readers skip, hidden or starting with "_", aside).
+    for folder in sorted({t.parent for t in listed} - {run_dir}):
+        if folder.is_dir():
+            problems.extend(f"{f}: not listed in manifest.json (added since the run)"
+                            for f in sorted(folder.iterdir())
+                            if f not in listed and not f.name.startswith((".", "_")))
     if problems:
         raise DamagedRunFolder("\n".join(problems))
     return manifest
@@ -110,17 +121,18 @@ class RunData:
 
 
 def _read_table(run_dir: Path, name: str, columns: Sequence[str] | None) -> pd.DataFrame:
-    path = run_dir / f"{name}.parquet"  # a file, or a folder of parts (streamed writes)
+    path = run_dir / f"{name}.parquet"  # a folder of parts (a file in older run folders)
     if not path.exists():
         raise RunFolderError(f"not a run folder (no {name}.parquet): {run_dir}")
     try:
         if columns is not None:  # the columns this folder has (older runs have fewer)
             import pyarrow.parquet as pq
 
-            first = (path if path.is_file()
-                     else next(iter(sorted(path.glob("**/*.parquet"))), None))
-            if first is not None:
-                have = set(pq.read_schema(first).names)
+            from ..runner.store import table_files
+
+            files = table_files(path)
+            if files:
+                have = set(pq.read_schema(files[0]).names)
                 columns = [c for c in columns if c in have]
         return pd.read_parquet(path, columns=list(columns) if columns is not None else None)
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError

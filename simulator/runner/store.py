@@ -8,13 +8,16 @@ or not at all.
 
 :class:`RunWriter` is the sink :func:`~simulator.runner.run_scenario` streams into: each finished
 replication's tables are appended to ``timeseries.parquet``, ``flows.parquet``,
-``production.parquet`` and ``stockpiles.parquet`` as Parquet row groups (consecutive replications
-grouped until a group holds :data:`ROW_GROUP_MIN_ROWS` timeseries rows; with the baseline, one
-replication per row group; after :data:`LARGE_RUN_AFTER` replications, groups of about
-:data:`ROW_GROUP_BYTES_LARGE` of Arrow data, because a Parquet writer keeps every row group's
-metadata until the file is closed: ~35 KB per row group over the five tables). The parent's
-memory then grows by ~4 MiB per 1,000 baseline replications beyond the first 1,000 (less for
-smaller networks), not 35.
+``production.parquet``, ``stockpiles.parquet`` and ``prices.parquet`` as Parquet row groups
+(consecutive replications grouped until a group holds :data:`ROW_GROUP_MIN_ROWS` timeseries
+rows; with the baseline, one replication per row group; after :data:`LARGE_RUN_AFTER`
+replications, groups of about :data:`ROW_GROUP_BYTES_LARGE` of Arrow data). Each table is a
+folder of part files, ``part-00000.parquet``, ``part-00001.parquet``... in replication order,
+each a complete Parquet file with the table's schema, a new one begun when the open one holds
+:data:`PART_ROW_GROUPS` row groups: a Parquet writer keeps every row group's metadata until its
+file is closed (~35 KB per row group over the five tables), so the parent's memory does not
+grow with the number of replications. ``pandas.read_parquet`` and
+``pyarrow.parquet.read_table`` read such a folder as the whole table, in order.
 :meth:`RunWriter.close` then writes the ledgers and KPIs, lets its ``figures`` hook draw into the
 staging folder (:func:`simulator.report.run_figures.draw_run_figures`, passed by the command line,
 the workbench and :func:`simulator.api.write_run_folder`: the runner returns data, presentation
@@ -53,8 +56,8 @@ from .spill import Spill, write_csv
 from .summaries import SUMMARY_COLUMNS
 from .tables import LABEL_COLUMNS, TABLES, combine_tables, schema, to_arrow
 
-__all__ = ["DATA_FILES", "ROW_GROUP_MIN_ROWS", "FigureWriter", "RunWriter", "package_version",
-           "write_run"]
+__all__ = ["DATA_FILES", "PART_ROW_GROUPS", "ROW_GROUP_MIN_ROWS", "FigureWriter", "RunWriter",
+           "package_version", "table_files", "write_run"]
 
 #: Files the store writes in every run folder (manifest.json last, written after the others);
 #: a ``figures`` hook adds its own before the manifest
@@ -87,6 +90,28 @@ ROW_GROUP_BYTES_LARGE = 64 << 20
 #: the heap fragmented. Combined, waiting replications cost their Arrow bytes; the files are
 #: the same (:func:`~simulator.runner.tables.combine_tables` of combined parts in order).
 COMPACT_EVERY = 64
+#: Each table is a folder of part files (``timeseries.parquet/part-00000.parquet``, ...); a
+#: part is closed, and the next begun, when it holds this many row groups. A Parquet writer
+#: keeps every row group's metadata until its file is closed (~7 KB per row group and table),
+#: so the parent holds at most this many row groups' (~9 MiB over the five tables), whatever
+#: the number of replications. 256: one part for runs up to 256 baseline replications (a row
+#: group per replication), ~2,300 baseline replications per part after :data:`LARGE_RUN_AFTER`.
+PART_ROW_GROUPS = 256
+
+
+def part_name(index: int) -> str:
+    """The file name of a table's ``index``-th part: ``part-00000.parquet``... (zero-padded:
+    lexical order is replication order, which is the order Parquet readers take the parts)."""
+    return f"part-{index:05d}.parquet"
+
+
+def table_files(path: Path) -> list[Path]:
+    """The Parquet files of a run table ``<run folder>/<table>.parquet``, in replication
+    order: its part files, or the path itself for a run folder written when a table was one
+    file. Empty if it is neither."""
+    if path.is_file():
+        return [path]
+    return sorted(path.glob("part-*.parquet")) if path.is_dir() else []
 
 
 def _parquet_options(table: str) -> dict:
@@ -199,7 +224,9 @@ class RunWriter:
         self.resume = resume
         self.figures = figures
         self.journal: Journal | None = None
-        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._writers: dict[str, pq.ParquetWriter] = {}  # each table's open part
+        self._groups: dict[str, int] = {}  # row groups in each table's open part
+        self._parts: dict[str, int] = {}  # parts begun per table
         self._pending: list[dict[str, pa.Table]] = []
         self._loose = 0  # replications at the end of _pending not yet combined
         self._pending_rows = 0
@@ -303,13 +330,27 @@ class RunWriter:
             table = combine_tables([t[name] for t in self._pending], name)
             if table.num_rows == 0:  # no empty row groups (a scenario without stockpiles)
                 continue
+            if self._groups.get(name, 0) >= PART_ROW_GROUPS:  # the part is full: close it
+                self._writers.pop(name).close()
             writer = self._writers.get(name)
             if writer is None:
-                writer = self._writers[name] = pq.ParquetWriter(
-                    self.tmp / f"{name}.parquet", schema(name), **_parquet_options(name))
-            writer.write_table(table, row_group_size=max(1, table.num_rows))
+                writer = self._open_part(name)
+            writer.write_table(table, row_group_size=max(1, table.num_rows))  # one row group
+            self._groups[name] += 1
         self._pending.clear()
         self._loose = self._pending_rows = self._pending_bytes = 0
+
+    def _open_part(self, name: str) -> pq.ParquetWriter:
+        """Begin the next part file of table ``name`` (the writer of its open part)."""
+        assert self.tmp is not None
+        folder = self.tmp / f"{name}.parquet"
+        folder.mkdir(exist_ok=True)
+        index = self._parts.get(name, 0)
+        self._parts[name] = index + 1
+        self._groups[name] = 0
+        writer = self._writers[name] = pq.ParquetWriter(
+            folder / part_name(index), schema(name), **_parquet_options(name))
+        return writer
 
     # -- finishing --
     def close(self, results: RunResults, *, executor: dict | None = None,
@@ -329,11 +370,11 @@ class RunWriter:
         try:
             self._flush()
             for name in TABLES:
+                if name not in self._parts:  # no rows (or no replication): one empty part,
+                    self._open_part(name)      # the schema
                 writer = self._writers.pop(name, None)
-                if writer is None:  # no rows (or no replication): an empty table, the schema
-                    writer = pq.ParquetWriter(self.tmp / f"{name}.parquet", schema(name),
-                                              **_parquet_options(name))
-                writer.close()
+                if writer is not None:
+                    writer.close()
             resolved = dump_scenario_yaml(self.scenario)
             if results.spill is not None:
                 _write_streamed(self.tmp, results.spill, resolved)
@@ -392,12 +433,25 @@ class RunWriter:
             "events_per_replication": list(results.event_counts),
             "step_days": results.step_days,
             "parquet_row_group_min_rows": ROW_GROUP_MIN_ROWS,
+            "parquet_part_row_groups": PART_ROW_GROUPS,
             "environment": self.environment,
             "files": [
-                {"name": p.name, "bytes": p.stat().st_size, "sha256": file_sha256(p)}
-                for p in sorted(self.tmp.iterdir()) if p.name not in (STATE, JOURNAL, PARTS)
+                {"name": p.relative_to(self.tmp).as_posix(), "bytes": p.stat().st_size,
+                 "sha256": file_sha256(p)}
+                for p in _folder_files(self.tmp)
             ],
         }
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The files a run folder's manifest lists: each file, and each file in a table's folder
+    of parts, by name (the journal's files aside)."""
+    files = []
+    for p in sorted(folder.iterdir()):
+        if p.name in (STATE, JOURNAL, PARTS):
+            continue
+        files.extend(sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p])
+    return files
 
 
 def write_run(
