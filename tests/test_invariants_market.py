@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from tests.strategies import (
     EVENT_TYPES,
+    date,
     dump,
     event_data,
     first_day,
@@ -125,12 +126,22 @@ def with_market(draw: st.DrawFn, max_events: int = 3) -> dict:
 @st.composite
 def with_added_event(draw: st.DrawFn) -> tuple[dict, dict, int]:
     """A random network with a random market and events, and an event of any type (an
-    agreement with its plants) that starts on day t."""
+    agreement with its plants; a price floor where a plant is built on price) that starts
+    on day t."""
     data = draw(with_market())
+    planned = sorted(f for f, fac in data["facilities"].items() if "invest" in fac)
     kind = draw(st.sampled_from([k for k in EVENT_TYPES
-                                 if k != "stockpile_policy" or data["stockpiles"]]))
+                                 if k != "stockpile_policy" or data["stockpiles"]]
+                                + ["price_floor"] * 4 * bool(planned)))
     t = draw(st.integers(1, horizon(data) - 1))
-    ev = draw(event_data(data, kind, at=t, eid="added"))
+    if kind == "price_floor":  # a floor under the plant built on price (DoD-MP's kind)
+        reference = data["market"]["prices"][data["facilities"][planned[0]]["invest"]["material"]]
+        ev = {"type": "price_floor", "facilities": planned, "start": date(t),
+              "floor": reference["domestic"] * draw(st.floats(0.5, 5.0))}
+        if draw(st.booleans()):
+            ev["end"] = date(draw(st.integers(t + 1, horizon(data) + 30)))
+    else:
+        ev = draw(event_data(data, kind, at=t, eid="added"))
     assert first_day(ev) == t
     return data, ev, t
 
