@@ -58,8 +58,7 @@ def price_ceilings(model: MarketModel) -> dict[tuple[str, str], float]:
     for mid, ref in model.prices.items():
         out[(mid, home_tier)] = ref.domestic * model.max_multiple
         if export_tier is not None:
-            export = ref.export if ref.export is not None else ref.domestic
-            out[(mid, export_tier)] = export * model.max_multiple
+            out[(mid, export_tier)] = ref.export_reference * model.max_multiple
     return out
 
 
@@ -127,7 +126,7 @@ class Market:
         for mid, ref in model.prices.items():
             mine = [b for b in buyers if b.material == mid]
             made = [p for p in net.pools.values() if p.material == mid]
-            export_ref = ref.export if ref.export is not None else ref.domestic
+            export_ref = ref.export_reference
             if model.home is None:
                 self.pairs.append((PriceIndex(mid, home_tier, ref.domestic, mine, made, w),
                                    None, 1.0))

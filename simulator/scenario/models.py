@@ -241,6 +241,11 @@ class ReferencePrice(Model):
     export: Price | None = None
     """USD/kg everywhere else (default: the domestic price)."""
 
+    @property
+    def export_reference(self) -> float:
+        """USD/kg outside the home market: ``export``, else the domestic price."""
+        return self.domestic if self.export is None else self.export
+
 
 class Thrifting(Model):
     """Lagged thrifting and substitution: a share of a sector's demand that goes away, with a
