@@ -38,13 +38,17 @@ from tests.strategies import (
 from tests.test_invariants import (
     assert_same_before,
     ec_routes,
+    fill_rate,
     invariant,
     plain,
     replications,
     route_tonnes,
     run,
     seeds,
+    served_sectors,
     with_ban,
+    with_two_licences,
+    with_two_reserves,
 )
 
 PRICE_KEYS = ["day", "material", "market", "price_usd_per_kg"]
@@ -240,6 +244,43 @@ def test_with_markets_a_ban_never_raises_the_flows_on_its_routes(case, seed, rep
     free = route_tonnes(run(data, seed, rep), routes)
     banned = route_tonnes(run(with_events(data, zz_ban=ban), seed, rep), routes)
     assert banned <= free + 1e-6 * max(free, 1.0), f"{banned} t with the ban, {free} t without"
+
+
+@st.composite
+def reserves_with_market(draw: st.DrawFn) -> tuple[dict, dict]:
+    small, bigger = draw(with_two_reserves())
+    small["market"] = draw(market_data(small))
+    bigger["market"] = copy.deepcopy(small["market"])
+    for fid, fac in small["facilities"].items():  # the same plant built on price in both
+        bigger["facilities"][fid] = copy.deepcopy(fac)
+    return small, bigger
+
+
+@invariant(25, reserves_with_market(), seeds, replications)
+def test_with_markets_a_larger_reserve_never_lowers_the_fill_rate_it_serves(case, seed, rep):
+    small, bigger = case
+    note(f"small: {dump(small)}\nbigger holdings: {bigger['stockpiles']['sp0']['holdings_t']}")
+    served = served_sectors(small, "sp0")
+    a = fill_rate(run(small, seed, rep), served)
+    b = fill_rate(run(bigger, seed, rep), served)
+    assert b >= a - 1e-6 * a, f"fill rate {b} with the larger reserve, {a} with the smaller"
+
+
+@st.composite
+def licences_with_market(draw: st.DrawFn) -> tuple[dict, dict, dict]:
+    data, high, low = draw(with_two_licences())
+    data["market"] = draw(market_data(data))
+    return data, high, low
+
+
+@invariant(25, licences_with_market(), seeds, replications)
+def test_with_markets_lower_licence_approval_never_raises_the_controlled_flows(case, seed, rep):
+    data, high, low = case
+    note(f"base: {dump(data)}\nlicence: {dump(high)}\nlower: {dump(low['licence'])}")
+    routes = ec_routes(high, data)
+    a = route_tonnes(run(with_events(data, zz_lic=high), seed, rep), routes)
+    b = route_tonnes(run(with_events(data, zz_lic=low), seed, rep), routes)
+    assert b <= a + 1e-6 * max(a, 1.0), f"{b} t at the lower approval, {a} t at the higher"
 
 
 for _name, _test in list(globals().items()):
