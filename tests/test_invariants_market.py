@@ -184,7 +184,7 @@ def raw_demand(r) -> pd.DataFrame:
 
 
 # -- properties ----------------------------------------------------------------------------------
-@invariant(30, with_added_event(), seeds, replications)
+@invariant(20, with_added_event(), seeds, replications)
 def test_causality_with_markets_an_event_changes_nothing_before_it_starts(case, seed, rep):
     data, ev, t = case
     note(f"base: {dump(data)}\nadded (first day {t}): {dump(ev)}")
@@ -195,7 +195,7 @@ def test_causality_with_markets_an_event_changes_nothing_before_it_starts(case, 
     assert_prices_same_before(a, b, t, step)
 
 
-@invariant(25, with_future_plant(), seeds, replications)
+@invariant(15, with_future_plant(), seeds, replications)
 def test_causality_with_markets_a_plant_changes_nothing_before_its_start_date(case, seed,
                                                                               rep):
     data, extended, t = case
@@ -215,7 +215,7 @@ def non_demand_event(draw: st.DrawFn) -> tuple[dict, dict]:
     return data, draw(event_data(data, kind, eid="added"))
 
 
-@invariant(25, non_demand_event(), seeds, replications)
+@invariant(15, non_demand_event(), seeds, replications)
 def test_with_markets_an_event_never_shifts_the_demand_draws(case, seed, rep):
     """Prices, thrifting and destocking move what a sector buys, never what it draws: the
     step's demand before any response (``demand_t + destroyed_t + thrifted_t``) is the same
@@ -234,7 +234,7 @@ def ban_with_market(draw: st.DrawFn) -> tuple[dict, dict]:
     return data, {k: v for k, v in ban.items() if k != "end"}
 
 
-@invariant(25, ban_with_market(), seeds, replications)
+@invariant(15, ban_with_market(), seeds, replications)
 def test_with_markets_a_ban_never_raises_the_flows_on_its_routes(case, seed, rep):
     """As ``test_a_ban_never_raises_the_flows_on_its_routes``, with prices feeding back into
     demand, cover and investment: a ban in force to the end carries no more on its routes."""
@@ -256,7 +256,7 @@ def reserves_with_market(draw: st.DrawFn) -> tuple[dict, dict]:
     return small, bigger
 
 
-@invariant(25, reserves_with_market(), seeds, replications)
+@invariant(15, reserves_with_market(), seeds, replications)
 def test_with_markets_a_larger_reserve_never_lowers_the_fill_rate_it_serves(case, seed, rep):
     small, bigger = case
     note(f"small: {dump(small)}\nbigger holdings: {bigger['stockpiles']['sp0']['holdings_t']}")
@@ -273,7 +273,7 @@ def licences_with_market(draw: st.DrawFn) -> tuple[dict, dict, dict]:
     return data, high, low
 
 
-@invariant(25, licences_with_market(), seeds, replications)
+@invariant(15, licences_with_market(), seeds, replications)
 def test_with_markets_lower_licence_approval_never_raises_the_controlled_flows(case, seed, rep):
     data, high, low = case
     note(f"base: {dump(data)}\nlicence: {dump(high)}\nlower: {dump(low['licence'])}")
