@@ -766,7 +766,11 @@ def test_a_ban_never_raises_the_flows_on_its_routes(case, seed, rep):
     such a ban ships nothing while in force is ``test_a_ban_ships_nothing_on_its_routes_while_
     in_force``."""
     data, ban = case
-    ban = {k: v for k, v in ban.items() if k != "end"}
+    assert_a_ban_ships_no_more(data, {k: v for k, v in ban.items() if k != "end"}, seed, rep)
+
+
+def assert_a_ban_ships_no_more(data: dict, ban: dict, seed: int, rep: int) -> None:
+    """The routes of ``ban`` carry no more over the run with it than without it."""
     note(f"base: {dump(data)}\nban: {dump(ban)}")
     routes = ec_routes(ban, data)
     free = route_tonnes(run(data, seed, rep), routes)
@@ -830,7 +834,12 @@ def fill_rate(r, demand_ids: set[str]) -> float:
 
 @invariant(40, with_two_reserves(), seeds, replications)
 def test_a_larger_reserve_never_lowers_the_fill_rate_of_the_sectors_it_serves(case, seed, rep):
-    small, bigger = case
+    assert_a_larger_reserve_fills_no_less(*case, seed, rep)
+
+
+def assert_a_larger_reserve_fills_no_less(small: dict, bigger: dict, seed: int,
+                                          rep: int) -> None:
+    """The sectors ``sp0`` serves get no lower a fill rate with ``bigger``'s holdings."""
     note(f"small: {dump(small)}\nbigger holdings: {bigger['stockpiles']['sp0']['holdings_t']}")
     served = served_sectors(small, "sp0")
     a = fill_rate(run(small, seed, rep), served)
@@ -853,7 +862,12 @@ def with_two_licences(draw: st.DrawFn):
 
 @invariant(40, with_two_licences(), seeds, replications)
 def test_lower_licence_approval_never_raises_the_controlled_flows(case, seed, rep):
-    data, high, low = case
+    assert_lower_approval_ships_no_more(*case, seed, rep)
+
+
+def assert_lower_approval_ships_no_more(data: dict, high: dict, low: dict, seed: int,
+                                        rep: int) -> None:
+    """The routes of licence ``high`` carry no more with ``low``'s approval rates."""
     note(f"base: {dump(data)}\nlicence: {dump(high)}\nlower: {dump(low['licence'])}")
     routes = ec_routes(high, data)
     a = route_tonnes(run(with_events(data, zz_lic=high), seed, rep), routes)

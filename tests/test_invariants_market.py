@@ -36,16 +36,15 @@ from tests.strategies import (
     with_events,
 )
 from tests.test_invariants import (
+    assert_a_ban_ships_no_more,
+    assert_a_larger_reserve_fills_no_less,
+    assert_lower_approval_ships_no_more,
     assert_same_before,
-    ec_routes,
-    fill_rate,
     invariant,
     plain,
     replications,
-    route_tonnes,
     run,
     seeds,
-    served_sectors,
     with_ban,
     with_two_licences,
     with_two_reserves,
@@ -238,12 +237,7 @@ def ban_with_market(draw: st.DrawFn) -> tuple[dict, dict]:
 def test_with_markets_a_ban_never_raises_the_flows_on_its_routes(case, seed, rep):
     """As ``test_a_ban_never_raises_the_flows_on_its_routes``, with prices feeding back into
     demand, cover and investment: a ban in force to the end carries no more on its routes."""
-    data, ban = case
-    note(f"base: {dump(data)}\nban: {dump(ban)}")
-    routes = ec_routes(ban, data)
-    free = route_tonnes(run(data, seed, rep), routes)
-    banned = route_tonnes(run(with_events(data, zz_ban=ban), seed, rep), routes)
-    assert banned <= free + 1e-6 * max(free, 1.0), f"{banned} t with the ban, {free} t without"
+    assert_a_ban_ships_no_more(*case, seed, rep)
 
 
 @st.composite
@@ -258,12 +252,7 @@ def reserves_with_market(draw: st.DrawFn) -> tuple[dict, dict]:
 
 @invariant(15, reserves_with_market(), seeds, replications)
 def test_with_markets_a_larger_reserve_never_lowers_the_fill_rate_it_serves(case, seed, rep):
-    small, bigger = case
-    note(f"small: {dump(small)}\nbigger holdings: {bigger['stockpiles']['sp0']['holdings_t']}")
-    served = served_sectors(small, "sp0")
-    a = fill_rate(run(small, seed, rep), served)
-    b = fill_rate(run(bigger, seed, rep), served)
-    assert b >= a - 1e-6 * a, f"fill rate {b} with the larger reserve, {a} with the smaller"
+    assert_a_larger_reserve_fills_no_less(*case, seed, rep)
 
 
 @st.composite
@@ -275,12 +264,7 @@ def licences_with_market(draw: st.DrawFn) -> tuple[dict, dict, dict]:
 
 @invariant(15, licences_with_market(), seeds, replications)
 def test_with_markets_lower_licence_approval_never_raises_the_controlled_flows(case, seed, rep):
-    data, high, low = case
-    note(f"base: {dump(data)}\nlicence: {dump(high)}\nlower: {dump(low['licence'])}")
-    routes = ec_routes(high, data)
-    a = route_tonnes(run(with_events(data, zz_lic=high), seed, rep), routes)
-    b = route_tonnes(run(with_events(data, zz_lic=low), seed, rep), routes)
-    assert b <= a + 1e-6 * max(a, 1.0), f"{b} t at the lower approval, {a} t at the higher"
+    assert_lower_approval_ships_no_more(*case, seed, rep)
 
 
 for _name, _test in list(globals().items()):
