@@ -238,6 +238,8 @@ def test_price_ceilings_are_the_reference_times_the_cap() -> None:
                                  ("dytb_oxide", "CN"): 3340, ("dytb_oxide", "ex-CN"): 4170}
     world = MarketModel.model_validate({"max_multiple": 4, "prices": {"x": {"domestic": 5}}})
     assert price_ceilings(world) == {("x", "world"): 20}
+    off = world.model_copy(update={"enabled": False})
+    assert price_ceilings(off) == {}  # no prices are formed, so no ceiling is drawn
 
 
 def test_sector_sums_carry_demand_destroyed_and_thrifted() -> None:

@@ -143,8 +143,9 @@ def compare_runs(
              "demand": list(kpis.loc[kpis["level"] == "demand", "metric"].unique())})
         pairs.to_csv(folder / "pairs.csv", index=False, lineterminator="\n",
                      float_format="%.10g")
+        prices, ceilings = _read_prices(loaded), _price_ceilings(loaded)
         figures, price_figures = _draw_overlays(loaded, folder, shown_sectors, shown_demands,
-                                                smooth)
+                                                smooth, prices, ceilings)
         info = {
             "inputs": [{"name": i.name, "source": i.source, "path": str(i.path),
                         "run_dir": str(staged.final(i.run_dir)), "seed": i.seed,
@@ -160,8 +161,7 @@ def compare_runs(
         (folder / "compare.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         report = _write_report(folder, loaded, kpis, pairs, shown_sectors, shown_demands,
                                notes, refs, price_figures,
-                               price_table(_read_prices(loaded), loaded[0].name,
-                                           _price_ceilings(loaded)))
+                               price_table(prices, loaded[0].name, ceilings))
         published = staged.publish()
     return Comparison(
         folder=published,
@@ -171,9 +171,12 @@ def compare_runs(
 
 
 def _draw_overlays(loaded: list[CompareInput], folder: Path, sectors: list[str],
-                   demands: list[str], smooth: int) -> tuple[list[Path], dict[str, Path]]:
+                   demands: list[str], smooth: int, prices: dict[str, pd.DataFrame],
+                   ceilings: dict[str, dict[tuple[str, str], float]]
+                   ) -> tuple[list[Path], dict[str, Path]]:
     """``overlay_<sector>``, ``overlay_demand_<id>`` and ``overlay_prices_<material>`` (PNG
-    and SVG) in ``folder``: the paths written, and material -> price overlay PNG."""
+    and SVG) in ``folder``: the paths written, and material -> price overlay PNG (``prices``
+    and ``ceilings``: :func:`_read_prices`, :func:`_price_ceilings`)."""
     from ..analysis.metrics import event_windows, plant_starts
     from ..viz.compare import overlay_figure
     from ..viz.curves import save_figure
@@ -189,20 +192,19 @@ def _draw_overlays(loaded: list[CompareInput], folder: Path, sectors: list[str],
         fig = overlay_figure(ts, d, by="demand_id", events=events, replications=reps,
                              smooth_days=smooth)
         written += save_figure(fig, folder / f"overlay_demand_{slug(d)}")
-    prices = _price_overlays(loaded, events, folder)
-    written += [p for path in prices.values() for p in (path, path.with_suffix(".svg"))]
-    return written, prices
+    pngs = _price_overlays(prices, ceilings, events, folder)
+    written += [p for path in pngs.values() for p in (path, path.with_suffix(".svg"))]
+    return written, pngs
 
 
-def _price_overlays(loaded: list[CompareInput], events: dict[str, list], folder: Path
-                    ) -> dict[str, Path]:
+def _price_overlays(prices: dict[str, pd.DataFrame],
+                    ceilings: dict[str, dict[tuple[str, str], float]],
+                    events: dict[str, list], folder: Path) -> dict[str, Path]:
     """``overlay_prices_<material>.png`` for every material some compared run prices
     (``prices.parquet``; run folders written before it existed have none); material -> PNG."""
     from ..viz.curves import save_figure
     from ..viz.prices import price_overlay_figure
 
-    prices = _read_prices(loaded)
-    ceilings = _price_ceilings(loaded)
     materials = sorted({str(m) for p in prices.values() if len(p) for m in p["material"]})
     out = {}
     for m in materials:
@@ -216,8 +218,7 @@ def _price_ceilings(loaded: list[CompareInput]) -> dict[str, dict[tuple[str, str
     """Each scenario's price ceilings by (material, tier), USD/kg (none with the market off)."""
     from ..engine.market import price_ceilings
 
-    return {i.name: price_ceilings(i.scenario.market) for i in loaded
-            if i.scenario.market.enabled}
+    return {i.name: price_ceilings(i.scenario.market) for i in loaded}
 
 
 def _read_prices(loaded: list[CompareInput]) -> dict[str, pd.DataFrame]:

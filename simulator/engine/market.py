@@ -52,9 +52,11 @@ def tier_names(home: str | None) -> tuple[str, str | None]:
 
 def price_ceilings(model: MarketModel) -> dict[tuple[str, str], float]:
     """(material, tier) -> the highest price the formation can reach (USD/kg): the tier's
-    reference price times ``max_multiple``."""
+    reference price times ``max_multiple``; none when the market is off."""
     home_tier, export_tier = tier_names(model.home)
-    out = {}
+    out: dict[tuple[str, str], float] = {}
+    if not model.enabled:
+        return out
     for mid, ref in model.prices.items():
         out[(mid, home_tier)] = ref.domestic * model.max_multiple
         if export_tier is not None:

@@ -293,7 +293,7 @@ def _figures(run: RunData, events: Sequence[Any], max_panels: int) -> list[str]:
         from ..engine.market import price_ceilings
         from ..viz.prices import price_figure
 
-        caps = price_ceilings(sc.market) if sc.market.enabled else {}
+        caps = price_ceilings(sc.market)
         add(lambda: price_figure(prices, sc.name, n, events=events, ceilings=caps),
             "fig-prices",
             "Prices by material and market tier",
