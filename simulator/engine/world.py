@@ -307,7 +307,9 @@ class World(LateLots, Ordering):
             e_short = self.market.elasticity_of(d.sector)
             if e_short == 0.0:
                 index = None
-        responds = thrift is not None or index is not None
+        t_index = thrift.index if thrift is not None else None  # None: shortage only
+        t_down = thrift is not None and thrift.down > 0.0
+        reads_price = t_index is not None or index is not None  # then tariffs matter
         bid = id(b)
 
         def consume(now: int) -> None:
@@ -329,11 +331,14 @@ class World(LateLots, Ordering):
                 drawn += 1
             thrifted = 0.0
             landed = 1.0  # the buyer's tariffs on its price, when a response reads it
-            if responds and b.tariffed:
+            if reads_price and b.tariffed:
                 landed = landed_factor(b, day, step)
             if thrift is not None and day >= 0:  # on last step's price and fill (causal),
                 # from the start date (the warm-up's start-up transient is no signal)
-                share = thrift.update(b.last_fill, landed)
+                share = thrift.share
+                if (b.last_fill < 1.0 or (t_index is not None and t_index.price * landed
+                                          > t_index.reference) or (share > 0.0 and t_down)):
+                    share = thrift.update(b.last_fill, landed)  # else no pressure: no move
                 if share > 0.0:
                     rate *= 1.0 - share
                     full = want
