@@ -222,13 +222,22 @@ def pd_dates(days):
 
 def test_the_shipped_baseline_prices_the_oxides_and_changes_no_tonnes() -> None:
     """The baseline prices NdPr and Dy/Tb oxide (sources.csv) at their reference in its
-    steady state, and turning the market off changes no other output."""
+    steady state; its prices alone change no tonnes (the market off changes no other output
+    once thrifting is off too), and its thrifting, on by default, removes practically
+    nothing in a steady state without a shock."""
     from simulator.scenario import load_scenario
 
     root = Path(__file__).resolve().parents[1] / "scenarios"
-    on = load_scenario(root / "baseline.yaml", ["end_date=2024-07-01"])
+    default = load_scenario(root / "baseline.yaml", ["end_date=2024-07-01"])
+    thrift = default.market.demand_response.default.thrifting
+    assert thrift.max_share > 0.0 and thrift.time_constant_days == 1095  # on by default
+    on = load_scenario(root / "baseline.yaml", [
+        "end_date=2024-07-01", "market.demand_response.default.thrifting.max_share=0"])
     off = load_scenario(root / "baseline.yaml", ["end_date=2024-07-01", "market.enabled=false"])
     a, b = run_replication(on, seed=0), run_replication(off, seed=0)
+    steady = run_replication(default, seed=0).timeseries
+    assert steady["thrifted_t"].sum() < 1e-3  # t, over half a year of the whole world
+    assert steady["demand_t"].sum() == pytest.approx(a.timeseries["demand_t"].sum(), rel=1e-9)
     assert set(a.prices["material"]) == {"ndpr_oxide", "dytb_oxide"}
     ref = {("ndpr_oxide", "CN"): 52, ("ndpr_oxide", "ex-CN"): 52, ("dytb_oxide", "CN"): 334,
            ("dytb_oxide", "ex-CN"): 417}
