@@ -6,9 +6,10 @@ consume, stockpile release, order, allocate) with arrays over facilities, buyers
 pools instead of one SimPy event per entity and per lot. It covers what the shipped baseline
 uses: facilities with start dates and ramp-up, shared pools with pull targets, demand with
 growth, switching between suppliers, tiered pro-rata rationing (``domestic``, ``priority``)
-and stockpile releases. No policy events, no demand variability (it refuses scenarios that
-have them). It records the per-step delivered tonnes of every demand sector, as the engine
-records its time series.
+and stockpile releases. No policy events, no demand variability, no demand response to price
+or shortage (it refuses scenarios that have them; the shipped baseline thrifts, so it runs the
+baseline with :data:`WITHOUT_DEMAND_RESPONSE`). It records the per-step delivered tonnes of
+every demand sector, as the engine records its time series.
 
 :func:`check` compares its totals with the engine's ledger: produced and delivered tonnes
 per material over the run must agree within :data:`TOLERANCE` (relative to the material's
@@ -31,6 +32,20 @@ from simulator.scenario.models import Scenario
 TOLERANCE = 1e-6
 """Largest relative difference allowed between reference and engine totals per material."""
 
+WITHOUT_DEMAND_RESPONSE = ("market.demand_response.default.thrifting.max_share=0",)
+"""``--set`` overrides that turn off the shipped baseline's demand response (its thrifting),
+which the reference does not model."""
+
+
+def responds(s: Scenario) -> bool:
+    """True when demand or buyers' cover responds to price or shortage (the market's
+    ``demand_response`` or ``destocking``)."""
+    if not s.market.enabled:
+        return False
+    r = s.market.demand_response
+    return s.market.destocking.max_cover_cut > 0 or any(
+        x.elasticity > 0 or x.thrifting.max_share > 0 for x in (r.default, *r.sectors.values()))
+
 
 class Arrays:
     """The compiled network as index arrays (built once, outside the timed loop)."""
@@ -39,6 +54,9 @@ class Arrays:
         if s.events or s.uncertainty or any(d.cv > 0 for d in s.demand.values()):
             raise ValueError("the reference covers scenarios without events, uncertainty "
                              "or demand variability")
+        if responds(s):
+            raise ValueError("the reference covers scenarios without a demand response "
+                             "(see WITHOUT_DEMAND_RESPONSE)")
         net = build_network(s)
         self.net = net
         self.step = step = net.step_days
@@ -325,8 +343,8 @@ def run(repeats: int, name: str = "baseline") -> dict:
 
     from .common import SCENARIOS, section, table, timed
 
-    section(f"2. Engine vs a numpy/Python time-stepped reference ({name})")
-    s = load_scenario(SCENARIOS / f"{name}.yaml")
+    section(f"2. Engine vs a numpy/Python time-stepped reference ({name}, thrifting off)")
+    s = load_scenario(SCENARIOS / f"{name}.yaml", WITHOUT_DEMAND_RESPONSE)
     arrays = Arrays(s)
     totals = simulate(arrays)
     worst = check(s, totals)

@@ -15,6 +15,7 @@ from simulator.engine.builder import build_network
 from simulator.engine.rng import RandomStreams
 from simulator.engine.world import World
 from simulator.scenario import load_scenario
+from simulator.scenario.distributions import realize
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "simulator" / "engine"
@@ -52,7 +53,10 @@ def test_world_runs_under_env_run_in_pieces() -> None:
     scenario = load_scenario(ROOT / "scenarios" / "china_controls_2025_04.yaml")
     whole = run_replication(scenario, seed=0, replication=1)
 
-    world = World(scenario, build_network(scenario), RandomStreams(0, 1))
+    streams = RandomStreams(0, 1)
+    realised = realize(scenario, streams.get)  # as run_replication draws its uncertainty
+    assert realised.market.demand_response.default.thrifting.max_share > 0.0  # it thrifts
+    world = World(realised, build_network(realised), streams)
     world.start()
     end = world.net.warmup_days + scenario.horizon_days
     for until in (1, 400, 401, 2000, end):
