@@ -253,6 +253,23 @@ def test_value_at_risk_is_the_shortfall_at_the_buyers_tier_price() -> None:
     """value_at_risk_usd = sum over steps of shortfall (t) x 1000 x the step's price of the
     sector's material in its country's tier (JP: ex-AU; AU's own users: AU), by hand from
     the run's tables; NaN without prices."""
+    from simulator.analysis.metrics import replication_metrics
+
+    ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+           "destinations": ["JP"], "mode": "ban", "effective": date(100), "end": date(160)}
+    r = _run({"events": {"ban": ban}})
+    data = deep_update(deep_update(BASE, {"simulation": {"step_days": 1, "warmup_days": 364},
+                                          **PRICED}), {"events": {"ban": ban}})
+    sc = make_scenario(data)
+    m = replication_metrics(r.timeseries, sc, prices=r.prices).set_index("demand_id")
+    ts = r.timeseries[r.timeseries["demand_id"] == "jp_use"].set_index("day")
+    px = _prices(r, "ex-AU")
+    by_hand = float((ts["shortfall_t"] * 1000 * px.reindex(ts.index)).sum())
+    assert ts["shortfall_t"].sum() > 0 and by_hand > 0
+    assert m.loc["jp_use", "value_at_risk_usd"] == pytest.approx(by_hand, rel=1e-12)
+    assert m.loc["au_use", "value_at_risk_usd"] == 0.0  # priced, never short
+    plain = replication_metrics(r.timeseries, sc)
+    assert plain["value_at_risk_usd"].isna().all()
 
 
 # -- demand response (issue 12 item 2, step a: short-run price elasticity) -------------------
@@ -339,19 +356,17 @@ def test_metrics_report_destroyed_demand_apart_from_shortfall() -> None:
 
     ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
            "destinations": ["JP"], "mode": "ban", "effective": date(100), "end": date(160)}
-    r = _run({"events": {"ban": ban}})
-    data = deep_update(deep_update(BASE, {"simulation": {"step_days": 1, "warmup_days": 364},
-                                          **PRICED}), {"events": {"ban": ban}})
-    sc = make_scenario(data)
-    m = replication_metrics(r.timeseries, sc, prices=r.prices).set_index("demand_id")
-    ts = r.timeseries[r.timeseries["demand_id"] == "jp_use"].set_index("day")
-    px = _prices(r, "ex-AU")
-    by_hand = float((ts["shortfall_t"] * 1000 * px.reindex(ts.index)).sum())
-    assert ts["shortfall_t"].sum() > 0 and by_hand > 0
-    assert m.loc["jp_use", "value_at_risk_usd"] == pytest.approx(by_hand, rel=1e-12)
-    assert m.loc["au_use", "value_at_risk_usd"] == 0.0  # priced, never short
-    plain = replication_metrics(r.timeseries, sc)
-    assert plain["value_at_risk_usd"].isna().all()
+    data = deep_update(deep_update(BASE, {"simulation": {"step_days": 7}, **PRICED}),
+                       {"events": {"ban": ban},
+                        "market": {"demand_response": {"default": {"elasticity": 0.5}}}})
+    scenario = make_scenario(data)
+    r = run_replication(scenario, seed=1)
+    m = replication_metrics(r.timeseries, scenario).set_index("demand_id")
+    jp = r.timeseries[r.timeseries["demand_id"] == "jp_use"]
+    assert m.loc["jp_use", "demand_destroyed_t"] == pytest.approx(jp["destroyed_t"].sum())
+    assert m.loc["jp_use", "demand_destroyed_t"] > 0
+    assert m.loc["jp_use", "demand_t"] == pytest.approx(jp["demand_t"].sum())
+    assert m.loc["jp_use", "cumulative_shortfall_t"] == pytest.approx(jp["shortfall_t"].sum())
 
 
     data = deep_update(deep_update(BASE, {"simulation": {"step_days": 7}, **PRICED}),
