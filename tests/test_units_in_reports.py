@@ -53,7 +53,7 @@ def compared(tmp_path_factory) -> tuple[str, Path]:
     (d / "tiny_units.yaml").write_text(UNITS)
     (d / "tiny_units_ban.yaml").write_text(UNITS_BAN)
     res = critmin("compare", "tiny_units_ban.yaml", "tiny_units.yaml", "-n", "3", "--seed",
-                  "2", "--out", "cmp", "-j", "1", cwd=d)
+                  "2", "--out", "cmp", "-j", "1", "--demand", "jp_ev", cwd=d)
     assert res.returncode == 0, res.stderr
     return res.stdout, d / "cmp"
 
@@ -304,3 +304,18 @@ def test_price_figures_mark_the_ceiling_only_when_prices_come_near_it() -> None:
     fig = price_figure(frame, "a", 1, window=None, ceilings=caps)
     assert ceiling_lines(fig.axes[0]) == [100]
     assert ceiling_lines(price_figure(frame, "a", 1, window=None).axes[0]) == []
+
+
+def test_compare_report_values_the_shortfall_of_valued_sectors(compared) -> None:
+    """The hardest-hit country x sector table gives each scenario's value at risk (M USD
+    per replication) where the material is valued, and its paired difference."""
+    _, out = compared
+    page = (out / "report.html").read_text()
+    rows = [r for r in _table_rows(page, "jp_ev") if r[1] == "Value at risk per replication"]
+    assert rows, "no value-at-risk row for jp_ev"
+    kpis = pd.read_csv(out / "kpis.csv")
+    var = kpis[(kpis["group"] == "jp_ev") & (kpis["metric"] == "value_at_risk_usd")]
+    ban = var[var["scenario"] == "tiny_units_ban"].iloc[0]
+    assert ban["mean"] > 0
+    assert rows[0][2].startswith(format_metric("value_at_risk_usd", ban["mean"]))
+    assert rows[0][2].split(" [")[0].endswith("M USD")

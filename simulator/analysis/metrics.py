@@ -201,8 +201,10 @@ def replication_metrics(
       its members share one unit and intensity);
     - ``value_at_risk_usd`` = sum_k shortfall_t(k) x 1000 x price(k) (USD): the shortfall
       valued at the price of the sector's material in its country's market tier that step,
-      from ``prices`` (the run's ``prices.parquet``); NaN without prices or when its material
-      is not priced (magnets and concentrates in the shipped scenarios).
+      from ``prices`` (the run's ``prices.parquet``); an unpriced material at its content of
+      priced materials through its recipes (magnets: their NdPr and Dy/Tb oxide;
+      :func:`~simulator.analysis.value_at_risk.priced_content`); NaN without prices or when
+      neither applies (mixed oxides, concentrates).
     """
     if recover_hold_days < 0:
         raise ValueError("recover_hold_days must be >= 0")

@@ -28,12 +28,15 @@ REPORT_METRICS = {
     "time_to_survive_days": "Time to first shortfall",
     "time_to_recover_days": "Time to recover",
     "units_short": "Units not built",
+    "value_at_risk_usd": "Value at risk per replication",
     "demand_destroyed_t": "Demand destroyed by price",
     "demand_thrifted_t": "Demand thrifted or substituted away",
 }
 
-#: Rows shown only where some scenario has some (the demand response is off by default).
+#: Rows shown only where some scenario has some (a demand response may be off).
 _IF_ANY = ("demand_destroyed_t", "demand_thrifted_t")
+#: Rows shown only where some scenario has a value (NaN: not valued, e.g. no prices).
+_IF_VALUED = ("value_at_risk_usd",)
 
 
 def _unit_of(rows: pd.DataFrame) -> str:
@@ -116,7 +119,8 @@ def _sector_rows(kpis: pd.DataFrame, names: Sequence[str], sectors: Sequence[str
                 if not _unit_of(sub):
                     continue  # the group has no units
                 label = units_label(_unit_of(sub))
-            elif metric in _IF_ANY and not (sub["mean"].fillna(0.0) > 0).any():
+            elif ((metric in _IF_ANY and not (sub["mean"].fillna(0.0) > 0).any())
+                  or (metric in _IF_VALUED and not sub["mean"].notna().any())):
                 continue
             get = {n: (sub.loc[n] if n in sub.index else None) for n in names}
             rows.append([s, label, *(_cell(get[n]) for n in names),

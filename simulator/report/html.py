@@ -54,7 +54,7 @@ METRIC_HEADINGS = {
     "cumulative_shortfall_t": "Cumulative shortfall",
     "resilience_loss_pct_days": "Resilience loss (triangle area)",
     "stockpile_drawdown_t": "Stockpile drawdown",
-    "value_at_risk_usd": "Value at risk (shortfall at market prices)",
+    "value_at_risk_usd": "Value at risk (shortfall at prices; products at priced content)",
     "units_short": "Units not built",
     "demand_destroyed_t": "Demand destroyed by price",
     "demand_thrifted_t": "Demand thrifted or substituted away",

@@ -39,7 +39,7 @@ _FILL = ("fill_rate", "trough_fill_rate", "share_at_ceiling")  # shares, read as
 #: Metrics that cannot be negative (confidence intervals are clipped at 0 for display).
 _NONNEG = ("cumulative_shortfall_t", "days_below_threshold", "time_to_survive_days",
            "time_to_recover_days", "resilience_loss_pct_days", "stockpile_drawdown_t",
-           "units_short", "demand_destroyed_t", "demand_thrifted_t")
+           "units_short", "demand_destroyed_t", "demand_thrifted_t", "value_at_risk_usd")
 
 
 def _pct_decimals(v: float, signed: bool) -> int:

@@ -1,0 +1,68 @@
+"""Value at risk of products that are not priced, at their content of priced materials
+(simulator/analysis/value_at_risk.py, docs/metrics.md): a magnet at its NdPr and Dy/Tb
+oxide, through the recipes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulator.analysis.metrics import replication_metrics
+from simulator.analysis.value_at_risk import priced_content
+from simulator.engine import run_replication
+from simulator.scenario import load_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def test_a_magnet_holds_0_372_t_ndpr_oxide_and_0_024_t_dytb_oxide() -> None:
+    """By hand from baseline.yaml's recipes: a tonne of magnet takes 0.31 t of NdPr metal
+    and 0.02 t of Dy/Tb metal, a tonne of metal 1.2 t of its oxide."""
+    content = priced_content(load_scenario(SCENARIOS / "baseline.yaml"))
+    assert content["ndfeb_magnet"] == pytest.approx({"ndpr_oxide": 0.31 * 1.2,
+                                                     "dytb_oxide": 0.02 * 1.2}, rel=1e-12)
+    assert content["ndpr_metal"] == {"ndpr_oxide": 1.2}
+    assert content["ndpr_oxide"] == {"ndpr_oxide": 1.0}
+    # co-products (separation) and mine outputs have no content to value
+    assert "other_reo" not in content and "ree_concentrate" not in content
+
+
+def test_no_content_when_recipes_disagree_or_the_market_is_off() -> None:
+    base = load_scenario(SCENARIOS / "baseline.yaml")
+    odd = base.recipes["magnet_sintering"].model_copy(update={"inputs": {"ndpr_metal": 0.5}})
+    two = base.model_copy(update={"recipes": {**base.recipes, "magnet_odd": odd}})
+    content = priced_content(two)
+    assert "ndfeb_magnet" not in content and "ndpr_metal" in content
+    # the integrated plant of us_allies_response takes the same oxide: they agree
+    assert "ndfeb_magnet" in priced_content(load_scenario(SCENARIOS / "us_allies_response.yaml"))
+    off = load_scenario(SCENARIOS / "baseline.yaml", ["market.enabled=false"])
+    assert priced_content(off) == {}
+
+
+def test_a_magnet_users_value_at_risk_is_its_shortfall_at_its_oxide_content() -> None:
+    """Under the heavy-REE threat (replication 0, to mid-2028), Japan's EV makers' value at
+    risk is the sum over steps of shortfall (t) x 1000 x (0.372 x NdPr oxide + 0.024 x Dy/Tb
+    oxide price, ex-China tier, that step), by hand from the run's tables; China's own
+    users' rows use China's tier; a sector never short has 0."""
+    scenario = load_scenario(SCENARIOS / "china_heavy_ree_controls_2026.yaml",
+                             ["end_date=2028-07-01"])
+    r = run_replication(scenario, seed=0)
+    m = replication_metrics(r.timeseries, scenario, prices=r.prices).set_index("demand_id")
+    px = r.prices.pivot_table(index=["day", "market"], columns="material",
+                              values="price_usd_per_kg")
+    magnet = (0.372 * px["ndpr_oxide"] + 0.024 * px["dytb_oxide"]).rename("price")
+    ts = r.timeseries
+    jp = ts[ts["demand_id"] == "jp_magnet_ev"].set_index("day")
+    price = magnet.xs("ex-CN", level="market").reindex(jp.index)
+    by_hand = float((jp["shortfall_t"] * 1000.0 * price).sum())
+    assert jp["shortfall_t"].sum() > 100.0 and np.isfinite(by_hand)
+    assert m.loc["jp_magnet_ev", "value_at_risk_usd"] == pytest.approx(by_hand, rel=1e-12)
+    assert m.loc["cn_magnet_ev", "value_at_risk_usd"] == 0.0  # valued, never short
+    # mixed oxides (co-products) stay unvalued
+    others = m[m["material"].astype(str) == "other_reo"]["value_at_risk_usd"]
+    assert len(others) and others.isna().all()
+    # at the reference prices a tonne of magnet is worth 0.372 x 52 + 0.024 x 417 USD/kg
+    first = magnet.xs("ex-CN", level="market").iloc[0]
+    assert first == pytest.approx(0.372 * 52 + 0.024 * 417, rel=0.02)
