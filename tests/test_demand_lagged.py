@@ -115,12 +115,13 @@ def test_thrifted_share_is_permanent_without_recovery_and_returns_with_it() -> N
 
 
 def test_shortage_drives_thrifting_without_prices() -> None:
-    """Market off (ore unpriced), shortage_weight 1: the share moves each step towards
-    max_share x (1 - last step's fill) as a first-order lag, by hand from the recorded
-    fills; it starts only once JP runs short (day 115 of the ban)."""
-    r = run_replication(make_scenario(_data({
-        "events": {"ban": _ban(100, 160)},
-        "market": {"enabled": False, **_thrifting(shortage_weight=1.0)}})), seed=1)
+    """Ore unpriced (no market.prices), shortage_weight 1: the share moves each step
+    towards max_share x (1 - last step's fill) as a first-order lag, by hand from the
+    recorded fills; it starts only once JP runs short (day 115 of the ban)."""
+    data = _data({"events": {"ban": _ban(100, 160)},
+                  "market": _thrifting(shortage_weight=1.0)})
+    data["market"]["prices"] = {}
+    r = run_replication(make_scenario(data), seed=1)
     jp = _jp(r)
     assert r.prices.empty
     fill = (jp["delivered_t"] / jp["demand_t"]).to_numpy()
@@ -229,6 +230,25 @@ def test_parameters_take_set_paths_and_distributions() -> None:
                       ["market.demand_response.default.thrifting.max_share=1.5"])
     with pytest.raises(ScenarioError, match=r"destocking\.buyers"):
         load_scenario("scenarios/baseline.yaml", ["market.destocking.buyers=plants"])
+
+
+def test_market_off_is_the_rule_only_run_thrifting_included() -> None:
+    """``market.enabled: false`` turns the whole market layer off, the shipped baseline's
+    thrifting included: the April 2025 replay then thrifts nothing and gives exactly the
+    run with thrifting off and prices off (issue 12: "reproduces today's rule-only
+    behaviour"); with the market on it thrifts."""
+    from simulator.scenario import load_scenario
+
+    path = "scenarios/china_controls_2025_04.yaml"
+    off = run_replication(load_scenario(path, ["market.enabled=false"]), seed=0)
+    plain = run_replication(load_scenario(path, [
+        "market.enabled=false", "market.demand_response.default.thrifting.max_share=0"]),
+        seed=0)
+    assert off.timeseries["thrifted_t"].sum() == 0.0 and off.prices.empty
+    for name in ("timeseries", "flows", "production", "stockpiles"):
+        assert getattr(off, name).equals(getattr(plain, name)), name
+    on = run_replication(load_scenario(path), seed=0)
+    assert on.timeseries["thrifted_t"].sum() > 100.0
 
 
 def test_responses_no_price_can_drive_are_warnings() -> None:

@@ -297,9 +297,12 @@ class World(LateLots, Ordering):
         key = -1
         backfill = self._backfill
         ts_destroyed, ts_thrifted = rec.destroyed, rec.thrifted
-        responses = self.scenario.market.demand_response
-        thrift = thrift_for(responses.sectors.get(d.sector, responses.default).thrifting,
-                            self.market, b, step)  # lagged thrifting (demand_response.py)
+        market = self.scenario.market
+        responses = market.demand_response
+        thrift = None  # lagged thrifting (demand_response.py); none with the market off
+        if market.enabled:
+            thrift = thrift_for(responses.sectors.get(d.sector, responses.default).thrifting,
+                                self.market, b, step)
         index = None  # the sector's price index when it responds to price (docs/markets.md)
         e_short = 0.0
         if self.market is not None:

@@ -316,7 +316,9 @@ class Market(Model):
     neither)."""
 
     enabled: bool = True
-    """False: no prices are formed or recorded."""
+    """False: the whole market layer is off, the rule-only run: no prices are formed or
+    recorded, and no demand responds (thrifting on shortage included) and no buyer
+    destocks."""
     home: CountryCode | None = None
     """The country whose domestic market is a tier of its own (the controlling exporter:
     ``CN``); every other country is the export tier. None: one world tier."""
