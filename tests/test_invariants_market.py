@@ -267,6 +267,31 @@ def test_with_markets_lower_licence_approval_never_raises_the_controlled_flows(c
     assert_lower_approval_ships_no_more(*case, seed, rep)
 
 
+@st.composite
+def with_market_no_plant(draw: st.DrawFn) -> dict:
+    """A random network with random events and a random market without a plant built on
+    price (one is an error with the market off: nothing could call for it)."""
+    data = draw(scenario_data(max_events=3))
+    data["market"] = draw(market_data(data, plant=False))
+    return data
+
+
+@invariant(15, with_market_no_plant(), seeds, replications)
+def test_a_market_switched_off_is_the_run_without_one(data, seed, rep):
+    """``market.enabled: false`` is the rule-only run (issue 12): whatever the market holds
+    (prices, thrifting on price or shortage, elasticity, destocking), every output is
+    bit-identical to the same network with no ``market:`` at all."""
+    note(dump(data))
+    off = copy.deepcopy(data)
+    off["market"]["enabled"] = False
+    none = copy.deepcopy(data)
+    del none["market"]
+    a, b = run(off, seed, rep), run(none, seed, rep)
+    assert a.prices.empty
+    for name in ("timeseries", "flows", "production", "stockpiles"):
+        assert plain(getattr(a, name)).equals(plain(getattr(b, name))), name
+
+
 for _name, _test in list(globals().items()):
     if _name.startswith("test_") and hasattr(_test, "thorough"):
         globals()[f"{_name}_thorough"] = _test.thorough
