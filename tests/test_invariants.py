@@ -1078,3 +1078,52 @@ def test_regression_a_cover_reserve_releases_before_the_buyer_is_short():
         ts = r.timeseries
         assert ts["demand_t"].sum() == pytest.approx(366.0)
         assert ts["delivered_t"].sum() == pytest.approx(366.0), fast_t
+
+
+def test_regression_a_release_serves_a_short_sector_as_a_landing_lot_does():
+    """Found by the reserve-monotonicity property (a clean-clone run, 2026-12-06): weekly
+    steps, CN's magnet users (1 t/yr, no cover) buy from an AU plant that starts with a
+    year of stock; a CN reserve of 1 t releases when their fill falls below 1. On day 0 they
+    run short before any lot lands. Without the reserve the lot ordered that day lands the
+    same day and serves the rest of the week (a lot landing mid-step serves a short sector
+    at once); with it, the release went to stock instead, so they ordered nothing and the
+    week stayed short: 0.981 fill with the 1 t reserve against 1.0 without. A release is
+    stock arriving on its day and must serve the step's unmet demand as a lot does."""
+    week = {"name": "random", "start_date": "2024-01-01", "end_date": "2025-01-01",
+            "simulation": {"step_days": 7, "warmup_days": 0},
+            "stages": ["s0", "s1", "s2"],
+            "countries": {c: {"name": c} for c in ("AU", "CN")},
+            "materials": {"ore": {"stage": "s0"}, "oxide": {"stage": "s1"},
+                          "magnet": {"stage": "s2"}},
+            "recipes": {"make_ore": {"stage": "s0", "outputs": {"ore": 1.0}},
+                        "make_oxide": {"stage": "s1", "inputs": {"ore": 1.0},
+                                       "outputs": {"oxide": 0.7}},
+                        "make_magnet": {"stage": "s2", "inputs": {"oxide": 0.4},
+                                        "outputs": {"magnet": 1.0}}},
+            "facilities": {"f0": {"country": "AU", "recipe": "make_ore", "capacity_tpy": 0.0,
+                                  "input_cover_days": 0.0, "output_cover_days": 0.0},
+                           "f1": {"country": "AU", "recipe": "make_oxide",
+                                  "capacity_tpy": 0.0, "input_cover_days": 0.0,
+                                  "output_cover_days": 0.0},
+                           "f2": {"country": "AU", "recipe": "make_magnet",
+                                  "capacity_tpy": 7.0, "input_cover_days": 0.0,
+                                  "output_cover_days": 53.0}},
+            "demand": {"d1": {"country": "CN", "sector": "ev", "material": "magnet",
+                              "rate_tpy": 1.0, "cover_days": 0.0}},
+            "sourcing": {"s0": {"country": "AU", "material": "ore", "suppliers": {"AU": 1.0}},
+                         "s1": {"country": "AU", "material": "oxide",
+                                "suppliers": {"AU": 1.0}},
+                         "s2": {"country": "CN", "material": "magnet",
+                                "suppliers": {"AU": 1.0}}},
+            "stockpiles": {"sp0": {"country": "CN", "material": "magnet",
+                                   "release": {"trigger": "fill_rate", "threshold": 1.0,
+                                               "max_release_tpy": 1.0},
+                                   "holdings_t": 0.0, "target_t": 0.0}},
+            "lead_times": {"domestic_days": 0, "default_days": 0}}
+    bigger = deep_update(week, {"stockpiles": {"sp0": {"holdings_t": 1.0}}})
+    a, b = run_valid(week), run_valid(bigger)
+    assert fill_rate(a, {"d1"}) == pytest.approx(1.0, rel=1e-12)
+    assert fill_rate(b, {"d1"}) >= fill_rate(a, {"d1"}) * (1 - 1e-12)
+    day0 = b.timeseries[b.timeseries["day"] == 0]
+    assert float(day0["shortfall_t"].sum()) == pytest.approx(0.0, abs=1e-12)
+    assert float(b.stockpiles.loc[b.stockpiles["day"] == 0, "released_t"].sum()) > 0

@@ -397,6 +397,7 @@ class World(LateLots, Ordering):
         assert account is not None
         key = self.rec.stockpile(sp)
         sp_day, sp_key, sp_held, sp_released, sp_bought = self.rec.sp
+        backfill = self._backfill
 
         def tend(now: int) -> None:
             bought = account.on_hand  # purchases that arrived join the reserve
@@ -404,6 +405,12 @@ class World(LateLots, Ordering):
             account.on_hand = 0.0
             released = release(sp, step)
             sp.releasing = released is not None
+            if released and backfill:  # released tonnes arrive today: like a landing
+                for b in sp.buyers:    # lot, they first serve a demand sector's shortfall
+                    # of this step (a plant's buyer keeps them for the next step: see
+                    # docs/engine.md, "Stockpiles")
+                    if b.short_from is not None and b.plant is None and b.on_hand > 0.0:
+                        b.on_hand -= self._serve_late(b, b.on_hand)
             if now >= warmup:  # the step's row: holdings at its end (nothing moves them
                 # until the next step's turn), tonnes released and bought in the step
                 sp_day.append(now - warmup)
