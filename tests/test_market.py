@@ -369,19 +369,6 @@ def test_metrics_report_destroyed_demand_apart_from_shortfall() -> None:
     assert m.loc["jp_use", "cumulative_shortfall_t"] == pytest.approx(jp["shortfall_t"].sum())
 
 
-    data = deep_update(deep_update(BASE, {"simulation": {"step_days": 7}, **PRICED}),
-                       {"events": {"ban": ban},
-                        "market": {"demand_response": {"default": {"elasticity": 0.5}}}})
-    scenario = make_scenario(data)
-    r = run_replication(scenario, seed=1)
-    m = replication_metrics(r.timeseries, scenario).set_index("demand_id")
-    jp = r.timeseries[r.timeseries["demand_id"] == "jp_use"]
-    assert m.loc["jp_use", "demand_destroyed_t"] == pytest.approx(jp["destroyed_t"].sum())
-    assert m.loc["jp_use", "demand_destroyed_t"] > 0
-    assert m.loc["jp_use", "demand_t"] == pytest.approx(jp["demand_t"].sum())
-    assert m.loc["jp_use", "cumulative_shortfall_t"] == pytest.approx(jp["shortfall_t"].sum())
-
-
 @pytest.mark.parametrize("name", ["china_heavy_ree_controls_2026", "china_controls_2025_04"])
 def test_the_shipped_thrifting_cuts_every_countrys_shortage(name: str) -> None:
     """Under the shipped shocks, the baseline's thrifting cuts the total shortage and every
