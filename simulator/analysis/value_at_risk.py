@@ -73,69 +73,102 @@ def _same(a: dict[str, float], b: dict[str, float]) -> bool:
 
 
 def value_at_risk(ts: pd.DataFrame, scenario: Scenario, prices: pd.DataFrame | None,
-                   out: pd.DataFrame) -> np.ndarray:
+                  out: pd.DataFrame) -> np.ndarray:
     """``value_at_risk_usd`` for the rows of ``out`` (``replication``, ``demand_id``): each
     row's shortfall valued at its material's price in its country's market tier, step by
     step (:func:`~simulator.analysis.metrics.replication_metrics`); a material that is not
     priced at its content of priced materials (:func:`priced_content`) at their prices in
-    that tier and step."""
+    that tier and step. A step without a price adds nothing; a sector with no priced step
+    is NaN."""
     nan = np.full(len(out), np.nan)
     if prices is None or prices.empty or ts.empty:
         return nan
-    contents = {m: c for m, c in priced_content(scenario).items()
-                if set(c) <= set(pd.unique(prices["material"].astype(str)))}
-    # (isin on the labels, not on a string copy of them)
-    ts = ts[ts["material"].isin(list(contents))]
+    have = set(pd.unique(prices["material"].astype(str)))
+    contents = {m: c for m, c in priced_content(scenario).items() if set(c) <= have}
+    ts = ts[ts["material"].isin(list(contents))]  # (isin on the labels: no string copy)
     if ts.empty:
         return nan
+    n = len(ts)
+    rep = (ts["replication"].to_numpy(dtype=np.int64) if "replication" in ts
+           else np.zeros(n, dtype=np.int64))
+    day = ts["day"].to_numpy(dtype=np.int64)
+    p_rep = (prices["replication"].to_numpy(dtype=np.int64) if "replication" in prices
+             else np.zeros(len(prices), dtype=np.int64))
+    p_day = prices["day"].to_numpy(dtype=np.int64)
+    span = int(max(day.max(), p_day.max())) + 1
+    series = _price_series(prices, p_rep * span + p_day)
+    key = rep * span + day
+    short = ts["shortfall_t"].to_numpy(dtype=np.float64)
+    usd = np.zeros(n)
+    found = np.zeros(n, dtype=bool)
     home = scenario.market.home
-    country = ts["country"].astype(str)
-    market = (country.where(country == home, "ex-" + str(home)) if home is not None
-              else pd.Series("world", index=ts.index))
-    rows = pd.DataFrame({
-        "replication": (ts["replication"].to_numpy(dtype=np.int64) if "replication" in ts
-                        else np.zeros(len(ts), dtype=np.int64)),
-        "day": ts["day"].to_numpy(dtype=np.int64),
-        "demand_id": ts["demand_id"].astype(str).to_numpy(),
-        "material": ts["material"].astype(str).to_numpy(),
-        "market": market.to_numpy(),
-        "shortfall_t": ts["shortfall_t"].to_numpy(dtype=np.float64)})
-    px = pd.DataFrame({
-        "replication": (prices["replication"].to_numpy(dtype=np.int64)
-                        if "replication" in prices else np.zeros(len(prices), dtype=np.int64)),
-        "day": prices["day"].to_numpy(dtype=np.int64),
-        "material": prices["material"].astype(str).to_numpy(),
-        "market": prices["market"].astype(str).to_numpy(),
-        "price": prices["price_usd_per_kg"].to_numpy(dtype=np.float64)})
-    px = _with_content_prices(px, {m: c for m, c in contents.items() if c != {m: 1.0}})
-    priced = rows.merge(px, on=["replication", "day", "material", "market"], how="inner")
-    if priced.empty:
+    cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray] | None] = {}
+    for (material, country), idx in ts.groupby(["material", "country"], observed=True,
+                                               sort=False).indices.items():
+        market = "world" if home is None else (home if country == home else f"ex-{home}")
+        if (material, market) not in cache:
+            cache[(material, market)] = _content_prices(series, contents[material], market)
+        lookup = cache[(material, market)]
+        if lookup is None:
+            continue
+        keys, price = lookup
+        pos = np.searchsorted(keys, key[idx])
+        pos[pos >= len(keys)] = 0
+        hit = keys[pos] == key[idx]
+        rows = idx[hit]
+        usd[rows] = short[rows] * 1000.0 * price[pos[hit]]
+        found[rows] = True
+    if not found.any():
         return nan
-    priced["usd"] = priced["shortfall_t"] * 1000.0 * priced["price"]
-    value = priced.groupby(["replication", "demand_id"], sort=False)["usd"].sum()
-    keys = pd.MultiIndex.from_arrays([out["replication"].to_numpy(dtype=np.int64),
-                                      out["demand_id"].astype(str).to_numpy()])
-    return value.reindex(keys).to_numpy(dtype=np.float64)
+    rep_codes, rep_uniques = pd.factorize(rep)
+    id_codes, id_uniques = pd.factorize(ts["demand_id"])
+    combined = rep_codes.astype(np.int64) * len(id_uniques) + id_codes
+    size = len(rep_uniques) * len(id_uniques)
+    total = np.bincount(combined[found], weights=usd[found], minlength=size)
+    valued = np.bincount(combined[found], minlength=size) > 0
+    rep_at = {int(r): k for k, r in enumerate(rep_uniques)}
+    id_at = {str(d): k for k, d in enumerate(id_uniques)}
+    result = nan.copy()
+    out_rep = out["replication"].to_numpy(dtype=np.int64)
+    for k, (r, d) in enumerate(zip(out_rep, out["demand_id"].astype(str), strict=True)):
+        a, b = rep_at.get(int(r)), id_at.get(d)
+        if a is not None and b is not None and valued[a * len(id_uniques) + b]:
+            result[k] = total[a * len(id_uniques) + b]
+    return result
 
 
-def _with_content_prices(px: pd.DataFrame, contents: dict[str, dict[str, float]]
-                         ) -> pd.DataFrame:
-    """``px`` with a row per (replication, day, market) for each material of ``contents``:
-    its price is the sum of its priced contents' prices times their tonnes per tonne."""
-    if not contents:
-        return px
-    wide = px.pivot_table(index=["replication", "day", "market"], columns="material",
-                          values="price", aggfunc="first")
-    frames = [px]
-    for material, content in contents.items():
-        price = sum(wide[m] * q for m, q in content.items())
-        frames.append(pd.DataFrame({
-            "replication": wide.index.get_level_values("replication"),
-            "day": wide.index.get_level_values("day"),
-            "material": material,
-            "market": wide.index.get_level_values("market"),
-            "price": np.asarray(price, dtype=np.float64)}).dropna(subset=["price"]))
-    return pd.concat(frames, ignore_index=True)
+def _price_series(prices: pd.DataFrame, keys: np.ndarray
+                  ) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+    """(material, market) -> (sorted step keys, prices at them)."""
+    value = prices["price_usd_per_kg"].to_numpy(dtype=np.float64)
+    out = {}
+    for (material, market), idx in prices.groupby(["material", "market"], observed=True,
+                                                  sort=False).indices.items():
+        order = np.argsort(keys[idx], kind="stable")
+        out[(str(material), str(market))] = (keys[idx][order], value[idx][order])
+    return out
+
+
+def _content_prices(series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
+                    content: dict[str, float], market: str
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(keys, price) of a material of ``content`` (t of each priced material per t) in
+    ``market``: the content's prices summed, at the steps all of them are priced."""
+    keys: np.ndarray | None = None
+    price: np.ndarray | None = None
+    for material, qty in content.items():
+        got = series.get((material, market))
+        if got is None:
+            return None
+        k, p = got
+        if keys is None:
+            keys, price = k, qty * p
+            continue
+        keys, a, b = np.intersect1d(keys, k, assume_unique=True, return_indices=True)
+        price = price[a] + qty * p[b]  # type: ignore[index]
+    if keys is None or price is None:
+        return None
+    return keys, price
 
 
 def demand_units(scenario: Scenario, demand_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
