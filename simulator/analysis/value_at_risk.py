@@ -3,6 +3,8 @@ of :func:`~simulator.analysis.metrics.replication_metrics` (docs/metrics.md)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -68,8 +70,7 @@ def priced_content(scenario: Scenario) -> dict[str, dict[str, float]]:
 
 
 def _same(a: dict[str, float], b: dict[str, float]) -> bool:
-    return a.keys() == b.keys() and all(abs(a[k] - b[k]) <= SAME * max(abs(a[k]), abs(b[k]))
-                                        for k in a)
+    return a.keys() == b.keys() and all(math.isclose(a[k], b[k], rel_tol=SAME) for k in a)
 
 
 def value_at_risk(ts: pd.DataFrame, scenario: Scenario, prices: pd.DataFrame | None,

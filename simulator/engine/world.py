@@ -338,10 +338,12 @@ class World(LateLots, Ordering):
                 landed = landed_factor(b, day, step)
             if thrift is not None and day >= 0:  # on last step's price and fill (causal),
                 # from the start date (the warm-up's start-up transient is no signal)
-                share = thrift.share
+                share = thrift.share  # Thrift.update leaves it as it is when neither
+                # price (above its reference) nor shortage presses and it cannot recover:
+                # skip the call then (the sector's usual step; bit-identical)
                 if (b.last_fill < 1.0 or (t_index is not None and t_index.price * landed
                                           > t_index.reference) or (share > 0.0 and t_down)):
-                    share = thrift.update(b.last_fill, landed)  # else no pressure: no move
+                    share = thrift.update(b.last_fill, landed)
                 if share > 0.0:
                     rate *= 1.0 - share
                     full = want
@@ -407,8 +409,8 @@ class World(LateLots, Ordering):
             sp.releasing = released is not None
             if released and backfill:  # released tonnes arrive today: like a landing
                 for b in sp.buyers:    # lot, they first serve a demand sector's shortfall
-                    # of this step (a plant's buyer keeps them for the next step: see
-                    # docs/engine.md, "Stockpiles")
+                    # of this step (a plant's buyer keeps them for the next step:
+                    # docs/engine.md, "A day, in order", step 4)
                     if b.short_from is not None and b.plant is None and b.on_hand > 0.0:
                         b.on_hand -= self._serve_late(b, b.on_hand)
             if now >= warmup:  # the step's row: holdings at its end (nothing moves them
