@@ -216,3 +216,76 @@ def test_the_short_cover_guard_follows_a_cover_that_changes() -> None:
     world._top_ups[id(b)](0)
     ((_, q),) = pool.orders
     assert q == pytest.approx(R * (3 + 25))
+
+
+def _second_supplier_and_a_licence(step: int, start: int) -> dict:
+    """JP (10 t/day, 14 days of cover) buys 80% from AU and 20% from US on 7-day lanes,
+    switching off; from day ``start`` AU's exports need a licence decided after 28 days."""
+    lic = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+           "destinations": ["JP"], "mode": "licence", "effective": date(start),
+           "licence": {"approval_probability": 1.0, "delay_days": 28}}
+    return deep_update(BASE, {
+        "simulation": {"step_days": step, "warmup_days": 364},
+        "facilities": {"us_mine": {"country": "US", "recipe": "mining", "capacity_tpy": 36500}},
+        "sourcing": {"jp_ore": {"suppliers": {"AU": 0.8, "US": 0.2}}},
+        "switching": {"enabled": False}, "lead_times": {"default_days": 7},
+        "demand": {"jp_use": {"cover_days": 14}}, "events": {"lic": lic}})
+
+
+@pytest.mark.parametrize("start", [29, 30, 31, 32, 33, 34])
+def test_a_late_lot_does_not_let_the_steps_other_supply_serve_the_days_before_it(
+        start: int) -> None:
+    """By hand (daily, licence from day 31): the top-up for AU's longer wait (224 t, 44.8 t of
+    it from US, landing on day 38) and US's 2 t a day keep JP going to day 60; days 61-65
+    are short by 7.2 t and 4 x 8 t (US's 2 t a day arrive), 39.2 t, until AU's first licensed
+    lots land on day ``start + 35``. At weekly steps US's week of supply lands on the step's
+    first day and stands for 2 t a day: it must not serve the days before AU's lot lands
+    mid-step. Before, it did: weekly 33.4-37.2 t against 39.2 t. Now the weekly run is 39.2 t
+    when the licence starts late in the week and within 1.4 t (a weekly order is cut by the
+    step's whole shortfall at its start, a daily one day by day) when it starts early."""
+    assert _shortfall(_second_supplier_and_a_licence(1, start)) == pytest.approx(39.2)
+    weekly = _shortfall(_second_supplier_and_a_licence(7, start))
+    if start >= 33:
+        assert weekly == pytest.approx(39.2)
+    else:
+        assert abs(weekly - 39.2) <= 1.4
+
+
+def _licence_ending_mid_step(step: int, end: int) -> dict:
+    """AU's exports to JP (14 days of cover, a 7-day lane) need a licence decided after 28
+    days from before the warm-up until day ``end``."""
+    lic = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+           "destinations": ["JP"], "mode": "licence", "effective": "2023-06-01",
+           "end": date(end), "licence": {"approval_probability": 1.0, "delay_days": 28}}
+    return deep_update(BASE, {"simulation": {"step_days": step, "warmup_days": 364},
+                              "lead_times": {"default_days": 7},
+                              "demand": {"jp_use": {"cover_days": 14}},
+                              "events": {"lic": lic}})
+
+
+@pytest.mark.parametrize("end", [31, 33])
+def test_a_policy_that_eases_mid_step_cuts_the_rest_of_the_steps_order(end: int) -> None:
+    """When the licence ends on day ``end`` the buyer's wait falls from 35 to 7 days: a daily
+    run orders nothing for 28 days and JP keeps its 14 days of cover (140 t after each day's
+    use). A weekly order placed on day 28 for days 28-34 was sized for the long wait; its
+    part for the days from ``end`` shipped at once, unlicensed, and JP held 40 t (20 t) more
+    for three weeks. That part is now cut by what a daily run would not have ordered."""
+    daily = run_replication(make_scenario(_licence_ending_mid_step(1, end)), seed=1)
+    weekly = run_replication(make_scenario(_licence_ending_mid_step(7, end)), seed=1)
+    d = daily.timeseries.set_index("day")["inventory_t"]
+    w = weekly.timeseries.set_index("day")["inventory_t"]
+    for day in (42, 49, 56):  # a weekly row is the stock after the step's use: day + 6
+        assert w.loc[day] == pytest.approx(d.loc[day + 6]) == pytest.approx(14 * R)
+
+
+@pytest.mark.parametrize(("arrivals", "expected"), [
+    ([(0.0, 30.0, 0)], 30.0),                      # stock for 3 of 7 days
+    ([(0.0, 0.0, 0), (0.0, 14.0, 7), (3.0, 200.0, 1)], 46.0),  # 2 t/day, then a lot on day 3
+    ([(0.0, 5.0, 0), (5.0, 100.0, 7)], 25.0),      # a week's lot from day 5: days 5 and 6
+    ([(0.0, 100.0, 0)], 70.0),                     # enough stock
+])
+def test_a_step_serves_what_a_daily_run_would(arrivals: list, expected: float) -> None:
+    """``served``: 10 t/day over a 7-day step, unmet demand lost; each case by hand, day by
+    day (a lot of span n brings q/n on each of its n days)."""
+    from simulator.engine.late import served
+    assert served(arrivals, 10.0, 7) == pytest.approx(expected)

@@ -60,13 +60,24 @@ def deciding(lane: Lane, day: int):
     return best
 
 
-def gate(orders: list[tuple[Lane, float]], day: int, step: int) -> list[Part]:
+def gate(orders: list[tuple[Lane, float]], day: int, step: int,
+         cuts: list[float] | None = None) -> list[Part]:
     """Vet a pool's orders for the step starting on scenario ``day``: the parts that may
-    ship, in the order of ``orders`` (refused parts have 0 t)."""
+    ship, in the order of ``orders`` (refused parts have 0 t).
+
+    A policy that shortens a lane's wait from a day inside the step (a licence regime that
+    eases or ends, a logistics delay that ends) shrinks the parts after it by what the
+    buyer would not have ordered from that day with daily steps: its use over the days of
+    wait saved (a daily run's order-up-to level drops by that much on the day). The tonnes
+    cut from each order are added to ``cuts`` (by order index), if given: they were never
+    ordered. (A policy that lengthens the wait mid-step asks for a top-up on its day
+    instead: :meth:`~.ordering.Ordering.replan`.)"""
     parts: list[Part] = []
     capped: dict[int, list[int]] = {}  # id(cap) -> indices of the parts it limits
     caps: dict[int, object] = {}
     for i, (lane, q) in enumerate(orders):
+        planned = 0.0
+        cut = 0.0
         for offset, days in segments(lane, day, step):
             d = day + offset
             part = q if days == step else q * days / step
@@ -80,6 +91,18 @@ def gate(orders: list[tuple[Lane, float]], day: int, step: int) -> list[Part]:
             for ev in lane.delays:
                 if in_force(ev, d):
                     extra += ev.model.extra_days
+            if offset == 0:
+                planned = wait(lane, licence, extra, step)
+            elif part > 0.0:  # the wait planned for at the step's start, less
+                saved = planned - wait(lane, licence, extra, step)  # today's
+                if saved > 0.0:
+                    more = lane.buyer.usage_per_day * lane.share * saved - cut
+                    if more > 0.0:
+                        more = min(more, part)
+                        part -= more
+                        cut += more
+            if cut and cuts is not None:
+                cuts[i] = cut
             for cap in lane.caps:
                 if in_force(cap, d):
                     capped.setdefault(id(cap), []).append(len(parts))
@@ -95,6 +118,15 @@ def gate(orders: list[tuple[Lane, float]], day: int, step: int) -> list[Part]:
                 i, lane, q, licence, offset, extra = parts[j]
                 parts[j] = (i, lane, q * scale, licence, offset, extra)
     return parts
+
+
+def wait(lane: Lane, licence: object, extra_days: int, step: int) -> float:
+    """Days a buyer plans to wait for a lot on ``lane`` under ``licence`` (or none) and
+    ``extra_days`` of logistics delay: as :func:`~.ordering` plans it, at least a step."""
+    days = lane.lead_days + lane.extra_cover_days + extra_days
+    if licence is not None:
+        days += licence.expected_delay(lane.buyer.country)  # type: ignore[attr-defined]
+    return days if days > step else float(step)
 
 
 def days_in_force(event: object, day: int, step: int) -> int:

@@ -13,6 +13,35 @@ if TYPE_CHECKING:
     from .recorder import Recorder
 
 
+FULL = 1.0 - 1e-12
+"""A step whose demand got this share of its want is no longer short."""
+
+
+def served(arrivals: list[tuple[float, float, int]], rate: float, days: int) -> float:
+    """Tonnes a demand of ``rate`` t/day over ``days`` days gets from ``arrivals`` with
+    daily steps: ``(day, tonnes, span)`` each, the tonnes arriving evenly over ``span``
+    days from ``day`` (``span`` 0: at once; a step's order stands for a lot a day over the
+    step's days). Unmet demand is lost, so the demand served by the end is
+    ``min over t of (supply before t + rate * (days - t))`` and at most ``rate * days``
+    (the supply less the stock left, which is smallest at a day a lot starts or ends)."""
+    points = {float(days)}
+    for day, _, span in arrivals:
+        if day < days:
+            points.add(day)
+            if span and day + span < days:
+                points.add(day + span)
+    best = rate * days
+    for t in points:
+        supply = 0.0
+        for day, q, span in arrivals:
+            if day < t:
+                supply += q if not span or t >= day + span else q * (t - day) / span
+        value = supply + rate * (days - t)
+        if value < best:
+            best = value
+    return best
+
+
 class LateLots:
     """What a lot landing mid-step does for a buyer that ran out earlier in the step."""
 
@@ -23,24 +52,30 @@ class LateLots:
     used_t: dict[str, float]
     delivered_t: dict[str, float]
 
-    def _serve_late(self, b: Buyer, q: float) -> float:
-        """Tonnes of a lot of ``q`` t landing today that serve ``b``'s unmet demand in the
-        current step; updates its delivered tonnes and the step's recorded row."""
+    def _serve_late(self, b: Buyer, q: float, span: int = 1) -> float:
+        """Tonnes of a lot of ``q`` t landing today, standing for ``span`` days of orders,
+        that serve ``b``'s unmet demand in the current step; updates its delivered tonnes and
+        the step's recorded row (see :func:`served`)."""
         now = self.env.now
         if now >= b.step_end:
             b.short_from = None
             return 0.0
-        start = max(float(now), b.short_from)  # type: ignore[arg-type]
-        served = min(q, b.short_rate * (b.step_end - start))
-        if served <= 0.0:
+        step = self.net.step_days
+        b.step_arrivals.append((float(now - (b.step_end - step)), q, span))
+        rate = b.short_rate
+        want = rate * step
+        total = served(b.step_arrivals, rate, step)
+        more = total - b.step_served
+        if more <= 0.0:
             return 0.0
-        b.short_from = start + served / b.short_rate
-        self.delivered_t[b.material] += served
+        b.step_served = total
+        if total >= want * FULL:
+            b.short_from = None
+        self.delivered_t[b.material] += more
         if b.short_row >= 0:
-            self.rec.ts[3][b.short_row] += served
-        want = b.short_rate * self.net.step_days
-        b.last_fill = min(1.0, b.last_fill + served / want)
-        return served
+            self.rec.ts[3][b.short_row] += more
+        b.last_fill = min(1.0, b.last_fill + more / want)
+        return more
 
     def _produce_late(self, f: FacilityRT) -> None:
         """A plant whose inputs ran out in this step runs again from the day a lot lands, for

@@ -68,7 +68,10 @@ class Buyer:
         "short_rate",
         "short_row",
         "short_since",
+        "step_arrivals",
         "step_end",
+        "step_lots",
+        "step_served",
         "switching",
         "tariffed",
         "usage_per_day",
@@ -98,6 +101,14 @@ class Buyer:
         """Demand sectors: this step's row in the recorded time series (-1: warm-up)."""
         self.step_end = 0
         """Demand sectors: the simulation day the current step ends (exclusive)."""
+        self.step_lots: list[tuple[float, int]] | None = None
+        """Demand sectors at multi-day steps: (tonnes, span days) of the lots that landed on
+        the current step's first day, before its use (``None``: not tracked)."""
+        self.step_arrivals: list[tuple[float, float, int]] = []
+        """Demand sectors that ran out in the current step: its supply as (day in the step,
+        tonnes, span days), the stock it carried in first (see :mod:`.late`)."""
+        self.step_served = 0.0
+        """Demand sectors that ran out in the current step: tonnes its demand got in it."""
         self.short_since: int | None = None
         """Day (>= 0) a supplier first failed to fill this buyer's order; alternatives'
         qualification delays count from here."""

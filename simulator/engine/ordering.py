@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .events.logistics import step_multiplier
 from .events.offtake import ration_offtakes
-from .gate import gate, in_force
+from .gate import gate, in_force, segments
 
 if TYPE_CHECKING:
     import simpy
@@ -192,8 +192,8 @@ class Ordering:
                 day = now - warmup
                 w = self._day_fill_alpha if mid_step else a
                 stock = p.stock
-                for lot in orders:
-                    lane, q = lot
+                span = 1 if mid_step else step  # days of orders a lot stands for
+                for lane, q in orders:
                     stock -= q
                     lane.on_order += q
                     if recording and lane.foreign:
@@ -209,15 +209,17 @@ class Ordering:
                     if lots is None:
                         lots = arrivals[when] = []
                         heappush(arrival_days, when)
-                    lots.append(lot)
+                    lots.append((lane, q, span))
                     if lane.fill_seen != 1.0:
                         lane.fill_seen += w * (1.0 - lane.fill_seen)
                     lane.observed = True
                 p.stock = stock
                 return
             day = now - warmup
+            cuts = None
             if p.gated:
-                parts = gate(orders, day, 1 if mid_step else step)
+                cuts = [0.0] * len(orders)
+                parts = gate(orders, day, 1 if mid_step else step, cuts)
             else:
                 parts = [(i, lane, q, None, 0, 0) for i, (lane, q) in enumerate(orders)]
             wanted = [(lane, q) for _, lane, q, _, _, _ in parts]
@@ -230,16 +232,24 @@ class Ordering:
             for (i, lane, _, licence, offset, extra), (_, q) in zip(parts, fills, strict=True):
                 if q > 0.0:
                     got[i] += q
+                    days = 1  # the days of orders the part stands for: its segment's
+                    if not mid_step:
+                        for off, n in segments(lane, day, step):
+                            if off == offset:
+                                days = n
                     if licence is None:
                         p.stock -= q
                         lane.on_order += q
-                        self.dispatch(lane, q, now + offset, extra)
+                        self.dispatch(lane, q, now + offset, extra, days)
                     else:
                         licence.apply(self, p, lane, q, day + offset,  # type: ignore[attr-defined]
-                                      weight)
+                                      weight, days)
                     for cap in lane.caps:
                         if in_force(cap, day + offset):
                             cap.use(q)
+            if cuts is not None and any(cuts):  # tonnes a daily run would not have ordered
+                orders = [(lane, want - c if want - c > 1e-9 else 0.0)
+                          for (lane, want), c in zip(orders, cuts, strict=True)]
             for (lane, want), q in zip(orders, got, strict=True):
                 if want > 0.0:  # (a lot of a share so small that it rounds to 0 t is not seen)
                     self.observe(lane, q / want, day, weight)
@@ -256,10 +266,12 @@ class Ordering:
         if seen < FULL and day >= 0 and lane.buyer.short_since is None:
             lane.buyer.short_since = day
 
-    def dispatch(self, lane: Lane, q: float, now: int, extra_days: int | None = None) -> None:
+    def dispatch(self, lane: Lane, q: float, now: int, extra_days: int | None = None,
+                 span: int = 1) -> None:
         """Send a lot already counted in ``lane.on_order`` on simulation day ``now``: record
         it, schedule its arrival after the lane's lead time plus ``extra_days`` of logistics
-        delay (default: the delays in force now)."""
+        delay (default: the delays in force now). ``span``: the days of orders it stands
+        for (a step's order: a daily run gets it as that many lots, a day apart)."""
         if extra_days is None:
             day = now - self.net.warmup_days
             extra_days = sum(ev.model.extra_days for ev in lane.delays if in_force(ev, day))
@@ -273,7 +285,7 @@ class Ordering:
             fl_day.append(now - self.net.warmup_days)
             fl_route.append(route)
             fl_q.append(q)
-        self.clock.send((lane, q), now + lane.lead_days + extra_days)
+        self.clock.send((lane, q, span), now + lane.lead_days + extra_days)
 
     def order_now(self, lanes: list[Lane]) -> None:
         """Place the pre-buying still due on ``lanes`` now, and let their pools allocate it

@@ -180,13 +180,16 @@ class World(LateLots, Ordering):
         A lot that lands mid-step at a demand sector whose stock ran out in this step first
         serves the rest of the step's demand from the later of its arrival and the stock-out
         (demand spread evenly over the step's days), as it would with daily steps."""
-        for lane, q in lots:
+        step_day = self._backfill and self.env.now % self.net.step_days == 0
+        for lane, q, span in lots:
             lane.on_order -= q
             b = lane.buyer
+            if step_day and b.step_lots is not None:  # supply of the step about to start
+                b.step_lots.append((q, span))
             if b.short_from is None:
                 b.on_hand += q
             elif b.plant is None:
-                b.on_hand += q - self._serve_late(b, q)
+                b.on_hand += q - self._serve_late(b, q, span)
             else:
                 b.on_hand += q
                 self._produce_late(b.plant)
@@ -296,6 +299,8 @@ class World(LateLots, Ordering):
         in_step = sum(growth ** (k / 365.0) for k in range(step)) / step
         key = -1
         backfill = self._backfill
+        if backfill:
+            b.step_lots = []
         ts_destroyed, ts_thrifted = rec.destroyed, rec.thrifted
         market = self.scenario.market
         responses = market.demand_response
@@ -366,13 +371,20 @@ class World(LateLots, Ordering):
             b.last_fill = got / want if want > 0 else 1.0
             delivered[material] += got
             if backfill:  # lots landing later in the step may serve the rest
+                lots = b.step_lots
                 if got < want:
                     b.short_rate = want / step
                     b.short_from = now + got / b.short_rate
                     b.step_end = now + step
                     b.short_row = len(ts_day) if day >= 0 else -1
+                    b.step_served = got  # = what its supply so far serves (see .late)
+                    carried = got
+                    for q, _ in lots:
+                        carried -= q
+                    b.step_arrivals = [(0.0, carried, 0), *((0.0, q, n) for q, n in lots)]
                 else:
                     b.short_from = None
+                lots.clear()
             if day >= 0:
                 if held_cell[0] != now:  # the step's holdings per buyer, once per step
                     held_cell[0] = now
@@ -412,7 +424,7 @@ class World(LateLots, Ordering):
                     # of this step (a plant's buyer keeps them for the next step:
                     # docs/engine.md, "A day, in order", step 4)
                     if b.short_from is not None and b.plant is None and b.on_hand > 0.0:
-                        b.on_hand -= self._serve_late(b, b.on_hand)
+                        b.on_hand -= self._serve_late(b, b.on_hand, 0)
             if now >= warmup:  # the step's row: holdings at its end (nothing moves them
                 # until the next step's turn), tonnes released and bought in the step
                 sp_day.append(now - warmup)

@@ -178,9 +178,11 @@ class ExportControl(PolicyEvent):
         return p, delay, reapply
 
     def apply(self, world: World, pool: Pool, lane: Lane, q: float, day: int,
-              weight: float | None = None) -> None:
-        """File a licence application for a lot of ``q`` t allocated on ``lane``; a denial
-        weighs ``weight`` in its buyer's view of the supplier (default: a step's order)."""
+              weight: float | None = None, span: int = 1) -> None:
+        """File a licence application for a lot of ``q`` t allocated on ``lane`` that stands
+        for ``span`` days of orders (an approved lot lands as a daily run's lots would, over
+        that many days); a denial weighs ``weight`` in its buyer's view of the supplier
+        (default: a step's order)."""
         assert self.licence is not None
         p, delay, reapply = self.terms(lane.buyer.country)
         jitter = self.licence.delay_jitter_days
@@ -203,7 +205,7 @@ class ExportControl(PolicyEvent):
             world.licence_queue_t[material] -= q
             banned = any(c.active and c.mode == "ban" for c in lane.controls)
             if approved and not banned:
-                world.dispatch(lane, q, int(world.env.now))
+                world.dispatch(lane, q, int(world.env.now), None, span)
             else:  # denied, or a ban has started since: the lot is cancelled (it stays in
                 # the exporter's stock); its buyer's view of this supplier drops, so it buys
                 # elsewhere if it can
