@@ -68,6 +68,8 @@ class LateLots:
         more = total - b.step_served
         if more <= 0.0:
             return 0.0
+        if more > b.on_hand + q:  # (rounding: what it has, at most)
+            more = b.on_hand + q
         b.step_served = total
         if total >= want * FULL:
             b.short_from = None

@@ -189,7 +189,8 @@ class World(LateLots, Ordering):
             if b.short_from is None:
                 b.on_hand += q
             elif b.plant is None:
-                b.on_hand += q - self._serve_late(b, q, span)
+                left = b.on_hand + q - self._serve_late(b, q, span)
+                b.on_hand = left if left > 0.0 else 0.0  # (rounding: never below zero)
             else:
                 b.on_hand += q
                 self._produce_late(b.plant)
@@ -424,7 +425,8 @@ class World(LateLots, Ordering):
                     # of this step (a plant's buyer keeps them for the next step:
                     # docs/engine.md, "A day, in order", step 4)
                     if b.short_from is not None and b.plant is None and b.on_hand > 0.0:
-                        b.on_hand -= self._serve_late(b, b.on_hand, 0)
+                        left = b.on_hand - self._serve_late(b, b.on_hand, 0)
+                        b.on_hand = left if left > 0.0 else 0.0
             if now >= warmup:  # the step's row: holdings at its end (nothing moves them
                 # until the next step's turn), tonnes released and bought in the step
                 sp_day.append(now - warmup)
