@@ -70,7 +70,6 @@ class Buyer:
         "short_since",
         "step_arrivals",
         "step_end",
-        "step_lots",
         "step_served",
         "switching",
         "tariffed",
@@ -101,9 +100,6 @@ class Buyer:
         """Demand sectors: this step's row in the recorded time series (-1: warm-up)."""
         self.step_end = 0
         """Demand sectors: the simulation day the current step ends (exclusive)."""
-        self.step_lots: list[tuple[float, int]] | None = None
-        """Demand sectors at multi-day steps: (tonnes, span days) of the lots that landed on
-        the current step's first day, before its use (``None``: not tracked)."""
         self.step_arrivals: list[tuple[float, float, int]] = []
         """Demand sectors that ran out in the current step: its supply as (day in the step,
         tonnes, span days), the stock it carried in first (see :mod:`.late`)."""

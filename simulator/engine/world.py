@@ -77,6 +77,8 @@ class World(LateLots, Ordering):
         """``[day, {id(buyer): t}]``: stockpile holdings that serve each buyer on ``day``."""
         self.clock = Clock(self.env, network.step_days, [], self._land)
         self._backfill = network.step_days > 1
+        self._landed: tuple[int, list] = (-1, [])
+        """(simulation day, lots) of the last day lots landed (multi-day steps)."""
         self.market: Market | None = None
         self.investments: Investments | None = None
         self.events: list = []
@@ -180,12 +182,11 @@ class World(LateLots, Ordering):
         A lot that lands mid-step at a demand sector whose stock ran out in this step first
         serves the rest of the step's demand from the later of its arrival and the stock-out
         (demand spread evenly over the step's days), as it would with daily steps."""
-        step_day = self._backfill and self.env.now % self.net.step_days == 0
+        if self._backfill:  # a step's consumption reads the lots of its first day
+            self._landed = (int(self.env.now), lots)
         for lane, q, span in lots:
             lane.on_order -= q
             b = lane.buyer
-            if step_day and b.step_lots is not None:  # supply of the step about to start
-                b.step_lots.append((q, span))
             if b.short_from is None:
                 b.on_hand += q
             elif b.plant is None:
@@ -300,8 +301,6 @@ class World(LateLots, Ordering):
         in_step = sum(growth ** (k / 365.0) for k in range(step)) / step
         key = -1
         backfill = self._backfill
-        if backfill:
-            b.step_lots = []
         ts_destroyed, ts_thrifted = rec.destroyed, rec.thrifted
         market = self.scenario.market
         responses = market.demand_response
@@ -372,20 +371,24 @@ class World(LateLots, Ordering):
             b.last_fill = got / want if want > 0 else 1.0
             delivered[material] += got
             if backfill:  # lots landing later in the step may serve the rest
-                lots = b.step_lots
                 if got < want:
                     b.short_rate = want / step
                     b.short_from = now + got / b.short_rate
                     b.step_end = now + step
                     b.short_row = len(ts_day) if day >= 0 else -1
                     b.step_served = got  # = what its supply so far serves (see .late)
-                    carried = got
-                    for q, _ in lots:
-                        carried -= q
-                    b.step_arrivals = [(0.0, carried, 0), *((0.0, q, n) for q, n in lots)]
+                    # its supply in the step: the stock it carried in, and the lots that
+                    # landed today, each standing for the days of orders it was placed for
+                    arrivals = [(0.0, got, 0)]
+                    landed_day, landed = self._landed
+                    if landed_day == now:
+                        for lane, q, n in landed:
+                            if lane.buyer is b:
+                                arrivals.append((0.0, q, n))
+                                arrivals[0] = (0.0, arrivals[0][1] - q, 0)
+                    b.step_arrivals = arrivals
                 else:
                     b.short_from = None
-                lots.clear()
             if day >= 0:
                 if held_cell[0] != now:  # the step's holdings per buyer, once per step
                     held_cell[0] = now
