@@ -122,7 +122,8 @@ def gate(orders: list[tuple[Lane, float]], day: int, step: int,
 
 def wait(lane: Lane, licence: object, extra_days: int, step: int) -> float:
     """Days a buyer plans to wait for a lot on ``lane`` under ``licence`` (or none) and
-    ``extra_days`` of logistics delay: as :func:`~.ordering` plans it, at least a step."""
+    ``extra_days`` of logistics delay: at least a step, as the buyer's order-up-to level
+    counts it (:class:`~.ordering.Ordering`)."""
     days = lane.lead_days + lane.extra_cover_days + extra_days
     if licence is not None:
         days += licence.expected_delay(lane.buyer.country)  # type: ignore[attr-defined]

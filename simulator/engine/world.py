@@ -180,8 +180,9 @@ class World(LateLots, Ordering):
         """Lots arriving today land in their buyers' inventories, in the order they were sent.
 
         A lot that lands mid-step at a demand sector whose stock ran out in this step first
-        serves the rest of the step's demand from the later of its arrival and the stock-out
-        (demand spread evenly over the step's days), as it would with daily steps."""
+        serves the rest of the step's demand as much as a daily run would have served it
+        (each lot of the step standing for the days of orders it was placed for:
+        :func:`~.late.served`); a plant whose inputs ran out runs again."""
         if self._backfill:  # a step's consumption reads the lots of its first day
             self._landed = (int(self.env.now), lots)
         for lane, q, span in lots:
