@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .network import Lane
 
-Part = tuple[int, "Lane", float, object, int, int]
+Part = tuple[int, "Lane", float, object, int, int, int]
 """(order index, lane, tonnes, licence control or None, day offset in the step, extra
-transit days)."""
+transit days, days of orders the part stands for: its segment's)."""
 
 
 def in_force(event: object, day: int) -> bool:
@@ -101,13 +101,13 @@ def gate(orders: list[tuple[Lane, float]], day: int, step: int,
                         more = min(more, part)
                         part -= more
                         cut += more
-            if cut and cuts is not None:
-                cuts[i] = cut
             for cap in lane.caps:
                 if in_force(cap, d):
                     capped.setdefault(id(cap), []).append(len(parts))
                     caps[id(cap)] = cap
-            parts.append((i, lane, part, licence, offset, extra))
+            parts.append((i, lane, part, licence, offset, extra, days))
+        if cut and cuts is not None:
+            cuts[i] = cut
     for key, idx in capped.items():
         cap = caps[key]
         budget = cap.budget(day, step)  # type: ignore[attr-defined]
@@ -115,15 +115,16 @@ def gate(orders: list[tuple[Lane, float]], day: int, step: int,
         if want > budget:
             scale = budget / want
             for j in idx:
-                i, lane, q, licence, offset, extra = parts[j]
-                parts[j] = (i, lane, q * scale, licence, offset, extra)
+                i, lane, q, licence, offset, extra, days = parts[j]
+                parts[j] = (i, lane, q * scale, licence, offset, extra, days)
     return parts
 
 
 def wait(lane: Lane, licence: object, extra_days: int, step: int) -> float:
     """Days a buyer plans to wait for a lot on ``lane`` under ``licence`` (or none) and
-    ``extra_days`` of logistics delay: at least a step, as the buyer's order-up-to level
-    counts it (:class:`~.ordering.Ordering`)."""
+    ``extra_days`` of logistics delay: the lane's days, at least a step (the buyer's planned
+    lead in :class:`~.ordering.Ordering`, without its rule for a cover shorter than a step's
+    wait)."""
     days = lane.lead_days + lane.extra_cover_days + extra_days
     if licence is not None:
         days += licence.expected_delay(lane.buyer.country)  # type: ignore[attr-defined]

@@ -93,7 +93,9 @@ class Buyer:
         account)."""
         self.short_from: float | None = None
         """Demand sectors: when (simulation day, fractional) this step's stock ran out, if it
-        did; lots landing before :attr:`step_end` serve the rest of the step from then."""
+        did and the step is still short; lots landing before :attr:`step_end` then serve what
+        a daily run would (:attr:`step_arrivals`, :func:`.late.served`). Facility inputs:
+        their plant's :attr:`FacilityRT.late_from`."""
         self.short_rate = 0.0
         """Demand sectors: this step's demand in t/day (what a late lot serves per day)."""
         self.short_row = -1

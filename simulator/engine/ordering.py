@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .events.logistics import step_multiplier
 from .events.offtake import ration_offtakes
-from .gate import gate, in_force, segments
+from .gate import gate, in_force
 
 if TYPE_CHECKING:
     import simpy
@@ -221,22 +221,19 @@ class Ordering:
                 cuts = [0.0] * len(orders)
                 parts = gate(orders, day, 1 if mid_step else step, cuts)
             else:
-                parts = [(i, lane, q, None, 0, 0) for i, (lane, q) in enumerate(orders)]
-            wanted = [(lane, q) for _, lane, q, _, _, _ in parts]
+                span = 1 if mid_step else step
+                parts = [(i, lane, q, None, 0, 0, span) for i, (lane, q) in enumerate(orders)]
+            wanted = [(lane, q) for _, lane, q, _, _, _, _ in parts]
             total = sum(q for _, q in wanted)
             fills = wanted if total <= p.stock else (
                 ration_offtakes(self.allocation, p, wanted, p.stock) if p.offtakes
                 else self.allocation.ration(p, wanted, p.stock))
             got = [0.0] * len(orders)
             weight = self._day_fill_alpha if mid_step else None  # of what buyers see
-            for (i, lane, _, licence, offset, extra), (_, q) in zip(parts, fills, strict=True):
+            for (i, lane, _, licence, offset, extra, days), (_, q) in zip(parts, fills,
+                                                                          strict=True):
                 if q > 0.0:
                     got[i] += q
-                    days = 1  # the days of orders the part stands for: its segment's
-                    if not mid_step:
-                        for off, n in segments(lane, day, step):
-                            if off == offset:
-                                days = n
                     if licence is None:
                         p.stock -= q
                         lane.on_order += q

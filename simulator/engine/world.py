@@ -380,14 +380,13 @@ class World(LateLots, Ordering):
                     b.step_served = got  # = what its supply so far serves (see .late)
                     # its supply in the step: the stock it carried in, and the lots that
                     # landed today, each standing for the days of orders it was placed for
-                    arrivals = [(0.0, got, 0)]
                     landed_day, landed = self._landed
-                    if landed_day == now:
-                        for lane, q, n in landed:
-                            if lane.buyer is b:
-                                arrivals.append((0.0, q, n))
-                                arrivals[0] = (0.0, arrivals[0][1] - q, 0)
-                    b.step_arrivals = arrivals
+                    lots = ([(0.0, q, n) for lane, q, n in landed if lane.buyer is b]
+                            if landed_day == now else [])
+                    carried = got
+                    for _, q, _ in lots:
+                        carried -= q
+                    b.step_arrivals = [(0.0, carried, 0), *lots]
                 else:
                     b.short_from = None
             if day >= 0:
