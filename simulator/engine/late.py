@@ -99,11 +99,14 @@ class LateLots:
                 runs = avail
         if runs <= 1e-12:
             return
+        share = runs / (f.late_rate * self.net.step_days)  # of the step's desired runs
         for buyer, coef in f.inputs:
             q = runs * coef
             left = buyer.on_hand - q
             buyer.on_hand = left if left > 0.0 else 0.0
             self.used_t[buyer.material] += q
+            fill = buyer.last_fill + share
+            buyer.last_fill = fill if fill < 1.0 else 1.0
         rows = f.late_rows
         made = f.made_t
         pr_day, pr_key, pr_q = self.rec.pr

@@ -418,6 +418,8 @@ class World(LateLots, Ordering):
         backfill = self._backfill
 
         def tend(now: int) -> None:
+            if now < warmup:  # holdings are as declared on the start date: the warm-up's
+                return        # filling pipelines must not draw on them, nor buying add
             bought = account.on_hand  # purchases that arrived join the reserve
             sp.holdings += bought
             account.on_hand = 0.0
@@ -427,9 +429,13 @@ class World(LateLots, Ordering):
                 for b in sp.buyers:    # lot, they first serve a demand sector's shortfall
                     # of this step (a plant's buyer keeps them for the next step:
                     # docs/engine.md, "A day, in order", step 4)
-                    if b.short_from is not None and b.plant is None and b.on_hand > 0.0:
+                    if b.short_from is None or b.on_hand <= 0.0:
+                        continue
+                    if b.plant is None:
                         left = b.on_hand - self._serve_late(b, b.on_hand, 0)
                         b.on_hand = left if left > 0.0 else 0.0
+                    else:
+                        self._produce_late(b.plant)
             if now >= warmup:  # the step's row: holdings at its end (nothing moves them
                 # until the next step's turn), tonnes released and bought in the step
                 sp_day.append(now - warmup)
