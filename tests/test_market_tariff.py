@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -140,3 +141,59 @@ def test_a_higher_tariff_never_raises_the_taxed_lanes_flow(r1, r2, share_e, dema
         return float(f["tonnes"].sum())
 
     assert taxed(high) <= taxed(low) * (1 + 1e-9) + 1e-9
+
+
+class _Tariff:
+    """A dated tariff as ``landed_factor`` reads it (``start_day``/``end_day``, ``model``)."""
+
+    def __init__(self, rate: float, start_day: int):
+        self.start_day, self.end_day = start_day, None
+        self.model = type("Model", (), {"rate": rate})()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(1e-6, 1.0), min_size=1, max_size=5), st.integers(0, 4),
+       st.sampled_from([1, 7, 14, 28]), st.floats(-0.9, 5.0))
+def test_a_tariff_not_yet_in_force_leaves_the_landed_factor_exactly_one(
+        shares, taxed, step, rate):
+    """Whatever the buyer's shares, a tariff that starts after the step leaves its landed
+    factor exactly 1, as for a buyer with no tariff at all. Found by the causality property
+    (clean-clone run, 2026-12-06): a buyer with a tariff due later summed ``share * 1.0``
+    day by day over ``total * step``, 1 +- 1e-16, so a tariff starting on day 168 changed
+    the destocking, and so the prices and flows, of earlier steps in the last bits."""
+    from simulator.engine.events.logistics import landed_factor
+
+    lanes = [type("Lane", (), {"share": s, "tariffs": []})() for s in shares]
+    lanes[taxed % len(lanes)].tariffs.append(_Tariff(rate, start_day=100 + step))
+    buyer = type("Buyer", (), {"lanes": lanes})()
+    assert landed_factor(buyer, 100, step) == 1.0  # type: ignore[arg-type]
+
+
+def _two_suppliers(tariff: bool) -> dict:
+    """JP buys ore from AU (0.4) and CN (0.6) at weekly steps; AU's mine loses 90% from day
+    30, so JP's shares move and the price rises (destocking reads it); a tariff on CN's
+    ore from day 140."""
+    patch: dict = {
+        "simulation": {"step_days": 7, "warmup_days": 28},
+        "facilities": {"cn_mine": {"country": "CN", "recipe": "mining", "capacity_tpy": 36500}},
+        "sourcing": {"jp_ore": {"suppliers": {"AU": 0.4, "CN": 0.6}}},
+        "events": {"au_out": {"type": "facility_outage", "facilities": ["au_mine"],
+                              "start": date(30), "duration_days": 170, "capacity_lost": 0.9}},
+        "market": {"prices": {"ore": {"domestic": 10.0}},
+                   "destocking": {"max_cover_cut": 0.5, "time_constant_days": 30}}}
+    if tariff:
+        patch["events"]["tariff"] = {"type": "tariff", "importers": ["JP"],
+                                     "exporters": ["CN"], "rate": -0.5, "start": date(140)}
+    return deep_update(BASE, patch)
+
+
+def test_a_tariff_changes_nothing_before_its_start_bit_for_bit() -> None:
+    """The causality property on a hand-made network: every row of a step that ends on or
+    before the tariff's first day (140) is bit-identical with and without it (before: the
+    timeseries differed in the last bits from the first step JP's shares moved)."""
+    a = run_replication(make_scenario(_two_suppliers(False)), seed=1)
+    b = run_replication(make_scenario(_two_suppliers(True)), seed=1)
+    for name in ("timeseries", "flows", "production", "prices"):
+        x, y = getattr(a, name), getattr(b, name)
+        x, y = x[x["day"] + 7 <= 140].reset_index(drop=True), y[y["day"] + 7 <= 140]
+        pd.testing.assert_frame_equal(x, y.reset_index(drop=True), check_exact=True, obj=name)

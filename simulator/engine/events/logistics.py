@@ -150,12 +150,17 @@ def landed_factor(buyer: Buyer, day: int, step: int) -> float:
             continue
         total += share
         if not lane.tariffs:
-            acc += share * step
+            acc += share
             continue
+        days = 0.0  # the lane's multipliers summed over the step's days
         for d in range(day, day + step):
             mult = 1.0
             for t in lane.tariffs:
                 if in_force(t, d):
                     mult *= 1.0 + t.model.rate
-            acc += share * mult
-    return acc / (total * step) if total > 0.0 else 1.0
+            days += mult
+        acc += share * (days / step)
+    # While no tariff is in force ``days`` is exactly ``step`` and ``acc`` is ``total`` bit
+    # for bit, so the factor is exactly 1: a tariff that starts later changes nothing before
+    # it (summing ``share * mult`` day by day over ``total * step`` left it 1 +- 1e-16).
+    return acc / total if total > 0.0 else 1.0
