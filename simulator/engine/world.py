@@ -427,8 +427,8 @@ class World(LateLots, Ordering):
             sp.releasing = released is not None
             if released and backfill:  # released tonnes arrive today: like a landing
                 for b in sp.buyers:    # lot, they first serve a demand sector's shortfall
-                    # of this step (a plant's buyer keeps them for the next step:
-                    # docs/engine.md, "A day, in order", step 4)
+                    # of this step, or run a plant that ran out in it from that day
+                    # (docs/engine.md, "A day, in order", step 4)
                     if b.short_from is None or b.on_hand <= 0.0:
                         continue
                     if b.plant is None:
