@@ -34,8 +34,9 @@ FIGURE = Path("docs") / "replays" / "v7-prices-2025-04.png"
 REPLICATIONS = 16
 """Replications (seed 0). Few large licence lots decide V2's months, so replications fall in
 two groups (Japan's Dy/Tb metal plant cut off for weeks, or not): July runs from 1.2x to
-5.8x March. The median of 4 moved by 2x with one-day changes to the engine; of 16 it is
-stable to a few percent (docs/replays/v7-prices-2025-04.md)."""
+5.8x March. A median of 4 sits wherever the first four fall; of 16, July's is 3.25x, 2.63x
+and 3.88x over replications 0-15, 16-31 and 32-47 (3.22x over all 48), each inside the
+check's 3.27x +- 1 (docs/replays/v7-prices-2025-04.md)."""
 MATERIAL = "dytb_oxide"
 HOME, EXPORT = "CN", "ex-CN"
 MARCH = pd.Timestamp("2025-03-01")
