@@ -848,6 +848,25 @@ def assert_a_larger_reserve_fills_no_less(small: dict, bigger: dict, seed: int,
     assert b >= a - 1e-6 * a, f"fill rate {b} with the larger reserve, {a} with the smaller"
 
 
+@invariant(25, scenario_data(min_stockpiles=1), seeds, replications)
+def test_a_stockpile_starts_the_horizon_with_its_declared_holdings(data, seed, rep):
+    """Holdings are declared for the start date: the first recorded step's holdings are
+    the declared ``holdings_t`` less that step's releases plus its purchases, whatever the
+    warm-up did (pipelines filling, events dated in it). Before 2026-12-06 a reserve that
+    watched a plant released during the warm-up (tests/test_release_timing.py)."""
+    for sp in data["stockpiles"].values():
+        sp.pop("holdings_days", None)
+        sp.setdefault("holdings_t", 100.0)
+    note(dump(data))
+    r = run(data, seed, rep)
+    sp = plain(r.stockpiles)
+    first = sp[sp["day"] == sp["day"].min()].set_index("stockpile")
+    for pid, declared in data["stockpiles"].items():
+        row = first.loc[pid]
+        assert row["holdings_t"] == pytest.approx(
+            declared["holdings_t"] - row["released_t"] + row["bought_t"], abs=1e-9), pid
+
+
 @st.composite
 def with_two_licences(draw: st.DrawFn):
     data = draw(scenario_data(max_events=3))
