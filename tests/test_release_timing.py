@@ -57,3 +57,30 @@ def test_a_release_runs_a_plant_that_ran_out_in_the_step() -> None:
     assert made[1] == pytest.approx([70.0, 130.6, 200.6, 270.6, 280.6], abs=0.1)
     for weekly, daily in zip(made[7], made[1], strict=True):
         assert abs(weekly - daily) <= 10.0  # a day's output
+
+
+def test_a_plant_that_runs_on_a_release_counts_it_in_its_fill() -> None:
+    """With ore priced, a reserve that releases the plant's whole use (10 t/day) keeps the
+    plant running through the licence's wait, so the price of ore stays where it was before
+    the licence (within 1%); without the reserve it climbs to 9x. A plant that ran on
+    released (or late) input must count those runs in its input buyers' fill, which the
+    price's scarcity reads: when releases began to run plants at once (2026-12-06) but the
+    fill still said what the plant had at the step's start, the released ore was used and
+    counted nowhere, and the price climbed to 3.7x with the plant fully supplied."""
+    def priced(reserve: bool) -> dict:
+        data = deep_update(_chain(7), {"events": {"lic": {"effective": date(98)}},
+                                       "market": {"prices": {"ore": {"domestic": 10.0}}}})
+        if reserve:
+            data = deep_update(data, {"stockpiles": {"jp_ore": {
+                "country": "JP", "material": "ore", "holdings_t": 2000.0, "target_t": 0.0,
+                "release": {"trigger": "fill_rate", "threshold": 1.0,
+                            "max_release_tpy": 3650}}}})
+        return data
+
+    prices = {}
+    for reserve in (False, True):
+        r = run_replication(make_scenario(priced(reserve)), seed=1)
+        prices[reserve] = r.prices.set_index("day")["price_usd_per_kg"]
+    before = prices[True].loc[105]
+    assert prices[False].loc[147] > 5 * before
+    assert prices[True].loc[112:147].max() == pytest.approx(before, rel=0.01)
