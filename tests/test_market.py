@@ -392,3 +392,22 @@ def test_the_shipped_thrifting_cuts_every_countrys_shortage(name: str) -> None:
     assert on["shortfall_t"].sum() < off["shortfall_t"].sum()
     worse = on["shortfall_t"] - off["shortfall_t"]
     assert worse.max() <= 0.5, worse.idxmax()  # t (April 2025: JP 0.02 t more short)
+
+
+@pytest.mark.parametrize("step", [1, 7, 14])
+@pytest.mark.parametrize("lead", [5, 10, 14, 24])
+def test_no_event_no_premium_whatever_the_lane_and_the_step(lead: int, step: int) -> None:
+    """With no event the price stays at its reference, at any step and lead time. A buyer
+    whose lane is not a whole number of steps plans its lead as it is, so in steady state it
+    holds less than ``cover_days`` after a step's use (engine.md, step 5); the normal supply
+    the scarcity compares with must say so. It did not: with a 10-day lane at weekly steps
+    the export price sat at 20.5 USD/kg against its reference of 12 for the whole run, with
+    nobody short (17.3 with a 24-day lane at 14-day steps; found 2026-12-06 on the licence
+    test chain of tests/test_step_timing.py: 15.0 against 10)."""
+    data = deep_update(BASE, {"simulation": {"step_days": step, "warmup_days": 364},
+                              "lead_times": {"default_days": lead}, **PRICED})
+    r = run_replication(make_scenario(data), seed=1)
+    assert r.timeseries["shortfall_t"].sum() == 0.0
+    ref = PRICED["market"]["prices"]["ore"]["export"]
+    p = r.prices.loc[r.prices["market"] != "AU", "price_usd_per_kg"]
+    assert p.max() == pytest.approx(ref, rel=0.01)

@@ -103,7 +103,7 @@ class PriceIndex:
         for b in self.buyers:
             use = b.usage_per_day
             supply += b.on_hand + use * step * b.last_fill
-            normal += use * (b.cover_days + step)
+            normal += use * (b.cover_days + b.lead_slack + step)
         if self.pools:
             w = self.weight
             for p in self.pools:

@@ -60,6 +60,7 @@ class Buyer:
         "lanes",
         "last_fill",
         "lead",
+        "lead_slack",
         "material",
         "on_hand",
         "plant",
@@ -121,6 +122,11 @@ class Buyer:
         """The share-weighted lead time its orders plan for, as last computed; ``None``
         when it must be recomputed (:meth:`reshare`, and whatever changes a lane's days,
         sets it so: :func:`stale_lead`)."""
+        self.lead_slack = 0.0
+        """Days (<= 0) by which its stock after a step's use falls short of ``cover_days``
+        in steady state: the share-weighted planned lead less the lead rounded up to whole
+        steps (0 at daily steps and whenever its lanes are whole steps; computed with
+        :attr:`lead`). The market's normal supply counts it (docs/markets.md)."""
 
     def reshare(self, day: int) -> None:
         """Recompute lane shares from base shares, policy multipliers and observed fills.

@@ -61,9 +61,10 @@ class Ordering:
             used = short if short > days else days
             return used if used > step else step
 
-        memo: dict[float, float] = {}
-        """:func:`planned` by lane days (a lane's days change only with policies; the memo is
-        cleared when the buyer's cover changes)."""
+        memo: dict[float, tuple[float, float]] = {}
+        """(:func:`planned`, its excess over the days rounded up to whole steps) by lane days
+        (a lane's days change only with policies; the memo is cleared when the buyer's cover
+        changes)."""
 
         def follow_cover() -> None:
             if b.cover_days != cover[0]:
@@ -72,17 +73,21 @@ class Ordering:
                 b.lead = None
 
         def lead_of(lanes: list[Lane]) -> float:
-            """Share-weighted planned lead time (:func:`planned`, memoised)."""
+            """Share-weighted planned lead time (:func:`planned`, memoised); sets the
+            buyer's :attr:`~.network.Buyer.lead_slack` with it."""
             follow_cover()
-            lead = 0.0
+            lead = slack = 0.0
             for lane in lanes:
                 if lane.share > 0.0:
                     days = (lane.lead_days + lane.extra_cover_days + lane.licence_days
                             + lane.extra_transit_days)
-                    used = memo.get(days)
-                    if used is None:
-                        used = memo[days] = planned(days)
-                    lead += lane.share * used
+                    got = memo.get(days)
+                    if got is None:
+                        used = planned(days)
+                        got = memo[days] = (used, used - -(-days // step) * step)
+                    lead += lane.share * got[0]
+                    slack += lane.share * got[1]
+            b.lead_slack = slack if slack < 0.0 else 0.0
             return lead
 
         def place(q: float) -> None:
