@@ -7,7 +7,7 @@ by the **scarcity** its tier's buyers (and, weighted, its producers) see:
 
     supply_days = sum over buyers of on_hand + usage * step_days * fill
                   + w * sum over the tier's producer pools of stock
-    normal_days = sum over buyers of usage * (cover_days + step_days)
+    normal_days = sum over buyers of usage * (cover_days + lead_slack + step_days)
                   + w * sum over the tier's producer pools of normal output cover
     scarcity    = supply_days / normal_days           (1 in steady state)
     target      = reference * scarcity ** (-1 / elasticity)          (scarcity < 1)
@@ -15,10 +15,12 @@ by the **scarcity** its tier's buyers (and, weighted, its producers) see:
                   within [reference / max_multiple, reference * max_multiple]
     log price  += (1 - exp(-step_days / adjustment_days)) * (log target - log price)
 
-where ``usage`` is a buyer's expected use (t/day), ``on_hand`` its stock after the step's use
-and ``fill`` the share of the step's need it got; ``w`` is ``producer_stock_weight`` (default
-0: buyers only; 1: total stocks-to-use) and a pool's stock is what its producers hold after
-the step's shipments, its normal cover their output cover (both t). The tiers are linked
+where ``usage`` is a buyer's expected use (t/day), ``on_hand`` its stock after the step's use,
+``fill`` the share of the step's need it got and ``lead_slack`` (<= 0) how far short of its
+cover its stock after a step's use is in steady state (lanes that are not whole steps);
+``w`` is ``producer_stock_weight`` (default 0: buyers only; 1: total stocks-to-use) and a
+pool's stock is what its producers hold after the step's shipments, its normal cover their
+output cover (both t). The tiers are linked
 by trade: the export price never falls below the home price times the ratio of their
 reference prices (buyers abroad can always bid for the home market's material; a control
 that cuts them off raises only the export price). Prices are recorded in USD/kg.
