@@ -13,6 +13,7 @@ import pytest
 
 from simulator.engine import run_replication
 from tests.conftest import deep_update, make_scenario
+from tests.test_events import BASE
 from tests.test_step_timing import _chain, date
 
 RESERVE_T = 200.0
@@ -84,3 +85,22 @@ def test_a_plant_that_runs_on_a_release_counts_it_in_its_fill() -> None:
     before = prices[True].loc[105]
     assert prices[False].loc[147] > 5 * before
     assert prices[True].loc[112:147].max() == pytest.approx(before, rel=0.01)
+
+
+@pytest.mark.parametrize("step", [1, 7])
+def test_a_cover_reserve_does_not_release_in_a_quiet_world(step: int) -> None:
+    """Network of tests/test_events.py (JP buys 10 t/day of ore with 10 days of cover) on a
+    10-day lane, no event, and a reserve that releases when JP's stock falls below 9 days.
+    Daily, JP holds 10 days after each day's use and nothing is released. At weekly steps it
+    plans the 10-day lane as it is and so holds 4 days less after a week's use (the lot due
+    mid-week makes up for them); the trigger must count those days as a daily run would.
+    Before, it read 6 days and the reserve released all its 500 t with nobody short."""
+    data = deep_update(BASE, {
+        "simulation": {"step_days": step, "warmup_days": 364},
+        "lead_times": {"default_days": 10},
+        "stockpiles": {"jp_res": {"country": "JP", "material": "ore", "holdings_t": 500.0,
+                                  "release": {"trigger": "days_of_cover", "threshold": 9.0,
+                                              "max_release_tpy": 3650}}}})
+    r = run_replication(make_scenario(data), seed=1)
+    assert r.timeseries["shortfall_t"].sum() == 0.0
+    assert r.stockpiles["released_t"].sum() == 0.0

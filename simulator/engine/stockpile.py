@@ -50,7 +50,10 @@ class FillRate(ReleaseTrigger):
 
 
 class DaysOfCover(ReleaseTrigger):
-    """The watched buyers' inventory in days of their use. Every buyer that may draw shares a
+    """The watched buyers' inventory in days of their use, as a daily run would count it:
+    plus the days a buyer whose lanes are not whole steps normally lacks after a step's use
+    (``-lead_slack``; without them a 10-day lane at weekly steps read 4 days short and a
+    reserve released everything with no event). Every buyer that may draw shares a
     release by its need, short in its last step or not: the trigger acts before a shortage
     (gating on the last step's fill let a release by another stockpile on the day before
     shut this one out, so a larger reserve could lower the fill rate)."""
@@ -58,7 +61,7 @@ class DaysOfCover(ReleaseTrigger):
     name = "days_of_cover"
 
     def total(self, buyers: list[Buyer]) -> float:
-        return sum(b.on_hand for b in buyers)
+        return sum(b.on_hand - b.usage_per_day * b.lead_slack for b in buyers)
 
 
 TRIGGERS: dict[str, ReleaseTrigger] = {t.name: t() for t in (FillRate, DaysOfCover)}
@@ -149,8 +152,8 @@ def release(sp: StockpileRT, step: int) -> float | None:
 
     The trigger compares the watched buyers' level with the threshold; the release goes to
     the eligible buyers the trigger calls needy (:meth:`ReleaseTrigger.needy`), pro rata to
-    what brings each to ``cover_days + step`` days of use (its cover after the next step's
-    use).
+    what brings each to ``cover_days + lead_slack + step`` days of use (what it normally
+    holds after the next step's use; ``lead_slack`` <= 0 for lanes that are not whole steps).
     """
     level = sp.trigger.level(sp.buyers if sp.watch is None else sp.watch)
     if level is None or level >= sp.threshold:
@@ -158,7 +161,7 @@ def release(sp: StockpileRT, step: int) -> float | None:
     if sp.holdings <= 0.0:
         return 0.0
     needy = sp.trigger.needy
-    needs = [max(0.0, b.usage_per_day * (b.cover_days + step) - b.on_hand)
+    needs = [max(0.0, b.usage_per_day * (b.cover_days + b.lead_slack + step) - b.on_hand)
              if needy(b) else 0.0 for b in sp.buyers]
     total_need = sum(needs)
     amount = min(sp.holdings, sp.max_release_tpd * step, total_need)
