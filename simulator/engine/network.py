@@ -126,7 +126,8 @@ class Buyer:
         """Days (<= 0) by which its stock after a step's use falls short of ``cover_days``
         in steady state: the share-weighted planned lead less the lead rounded up to whole
         steps (0 at daily steps and whenever its lanes are whole steps; computed with
-        :attr:`lead`). The market's normal supply counts it (docs/markets.md)."""
+        :attr:`lead`). The market's normal supply, a ``days_of_cover`` reserve's trigger and a
+        release's need count it (docs/markets.md, docs/engine.md step 4)."""
 
     def reshare(self, day: int) -> None:
         """Recompute lane shares from base shares, policy multipliers and observed fills.
