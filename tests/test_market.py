@@ -411,3 +411,19 @@ def test_no_event_no_premium_whatever_the_lane_and_the_step(lead: int, step: int
     ref = PRICED["market"]["prices"]["ore"]["export"]
     p = r.prices.loc[r.prices["market"] != "AU", "price_usd_per_kg"]
     assert p.max() == pytest.approx(ref, rel=0.01)
+
+
+def test_no_premium_for_a_buyer_with_a_same_day_lane_and_a_longer_one() -> None:
+    """The same with JP buying half from a domestic mine on a 0-day lane (planned as a step,
+    it lacks nothing after a step's use) and half on a 10-day lane (4 days short at weekly
+    steps). The buyer's slack is the lanes' own, weighted: netting the 0-day lane's surplus
+    of planning against the other's shortfall held the export price at 15.4 against 12."""
+    data = deep_update(BASE, {
+        "simulation": {"step_days": 7, "warmup_days": 364},
+        "facilities": {"jp_mine": {"country": "JP", "recipe": "mining", "capacity_tpy": 36500}},
+        "sourcing": {"jp_ore": {"suppliers": {"AU": 0.5, "JP": 0.5}}},
+        "lead_times": {"default_days": 10, "domestic_days": 0}, **PRICED})
+    r = run_replication(make_scenario(data), seed=1)
+    assert r.timeseries["shortfall_t"].sum() == 0.0
+    p = r.prices.loc[r.prices["market"] != "AU", "price_usd_per_kg"]
+    assert p.max() == pytest.approx(PRICED["market"]["prices"]["ore"]["export"], rel=0.01)

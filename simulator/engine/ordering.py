@@ -49,22 +49,27 @@ class Ordering:
         cover = [b.cover_days]
         """The cover ``planned`` and ``memo`` hold for (destocking changes ``b.cover_days``)."""
 
-        def planned(days: float) -> float:
-            """Lead time (days) to order for: the lane's as it is, at least one step. A lot
-            that lands mid-step waits for the next step's use, so rounding the lead up to
-            whole steps would hold up to a step more stock than a daily run (the results
-            would depend on the step); the buyer plans the exact lead unless its cover is
-            shorter than that wait, then as much more as keeps its stock after each step's
-            use from going below zero (``rounded - cover``; docs/engine.md, "Timing")."""
+        def planned(days: float) -> tuple[float, float]:
+            """(lead time to order for, slack) in days. The lead is the lane's as it is, at
+            least one step. A lot that lands mid-step waits for the next step's use, so
+            rounding the lead up to whole steps would hold up to a step more stock than a
+            daily run (the results would depend on the step); the buyer plans the exact lead
+            unless its cover is shorter than that wait, then as much more as keeps its stock
+            after each step's use from going below zero (``rounded - cover``; docs/engine.md,
+            "Timing"). The slack (<= 0) is what its stock after a step's use then lacks of
+            its cover: the planned lead less the rounded one (a 0-day lane, planned as a
+            step, lacks nothing)."""
             rounded = -(-days // step) * step
             short = rounded - cover[0]
             used = short if short > days else days
-            return used if used > step else step
+            if used < step:
+                used = step
+            slack = used - rounded
+            return used, (slack if slack < 0.0 else 0.0)
 
         memo: dict[float, tuple[float, float]] = {}
-        """(:func:`planned`, its excess over the days rounded up to whole steps) by lane days
-        (a lane's days change only with policies; the memo is cleared when the buyer's cover
-        changes)."""
+        """:func:`planned` by lane days (a lane's days change only with policies; the memo is
+        cleared when the buyer's cover changes)."""
 
         def follow_cover() -> None:
             if b.cover_days != cover[0]:
@@ -83,11 +88,10 @@ class Ordering:
                             + lane.extra_transit_days)
                     got = memo.get(days)
                     if got is None:
-                        used = planned(days)
-                        got = memo[days] = (used, used - -(-days // step) * step)
+                        got = memo[days] = planned(days)
                     lead += lane.share * got[0]
                     slack += lane.share * got[1]
-            b.lead_slack = slack if slack < 0.0 else 0.0
+            b.lead_slack = slack
             return lead
 
         def place(q: float) -> None:
