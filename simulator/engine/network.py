@@ -124,8 +124,9 @@ class Buyer:
         sets it so: :func:`stale_lead`)."""
         self.lead_slack = 0.0
         """Days (<= 0) by which its stock after a step's use falls short of ``cover_days``
-        in steady state: the share-weighted planned lead less the lead rounded up to whole
-        steps (0 at daily steps and whenever its lanes are whole steps; computed with
+        in steady state: per lane, the planned lead less the lead rounded up to whole steps
+        (at most 0), weighted by the shares (0 at daily steps and whenever its lanes are
+        whole steps; computed with
         :attr:`lead`). The market's normal supply, a ``days_of_cover`` reserve's trigger and a
         release's need count it (docs/markets.md, docs/engine.md step 4)."""
 
