@@ -177,6 +177,32 @@ def test_runs_are_run_folders_and_the_first_is_the_reference(two_runs):
     session.pin(1)
 
 
+def test_a_tweaked_period_or_step_is_paired_like_with_like(tmp_path):
+    """A tweak of ``end_date`` pairs the runs over the period both cover (a longer run of the
+    same scenario differs by nothing there; the workbench used to count the extra year's
+    shortfall as the tweak's effect) and says so; a tweak of the step is flagged."""
+    session = Session(TINY.parent, tmp_path, workers=1)
+    session.open(TINY)
+    for path in (SHORT, "end_date", "simulation.step_days"):
+        session.add_param(path)
+    session.group = Group("demand_id", "jp_ev", "")
+    by_run = {}
+    for number, values in enumerate(({}, {"end_date": "2027-01-01"},
+                                     {"simulation.step_days": "14"}), start=1):
+        session.set_values({SHORT: "1000", **values})
+        rec, problems = session.start_run(2, 3)
+        assert rec is not None, problems
+        _wait(session)
+        by_run[number] = session.render()  # against the first run, the reference
+    longer = by_run[2]
+    assert "different periods" in longer.note and "2024-01-01 to 2026-01-01" in longer.note
+    assert "different steps" not in longer.note
+    rows = longer.rows.set_index("metric")
+    assert rows.loc["cumulative_shortfall_t", "mean_a"] > 100.0
+    assert (rows["mean_diff"].fillna(0.0) == 0.0).all(), rows
+    assert "different steps" in by_run[3].note and "14 days" in by_run[3].note
+
+
 def test_differences_equal_analysis_compare(two_runs):
     _session, ref_dir, run_dir = two_runs
     a, b = RunView.from_folder(ref_dir), RunView.from_folder(run_dir)

@@ -25,6 +25,7 @@ from .views import (
     shown_path,
     unique_names,
 )
+from .views import frame_note as _frame_note
 from .views import paired_rows as _paired_rows
 
 __all__ = ["LIVE_EVERY_S", "LIVE_SHARE", "Session", "View", "live_redraw_due"]
@@ -372,6 +373,7 @@ class Session:
                          "final when the run folder is written.")
         elif ref is not None and run is not None and run is not ref:
             view.note = f"{run.label} against the reference {ref.label}."
+            view.note += _frame_note(runs[0], runs[1], view.names)
             if run.seed != ref.seed:
                 view.note += (f" Warning: the seeds differ ({ref.seed} and {run.seed}): "
                               "replications are paired by number but share no random "

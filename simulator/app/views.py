@@ -22,6 +22,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..analysis.compare import unique_names
+from ..analysis.period import (
+    Period,
+    common_period,
+    disjoint_message,
+    frame_notes,
+    period_of,
+    within,
+)
 
 __all__ = [
     "Group",
@@ -30,6 +38,7 @@ __all__ = [
     "cli_compare_command",
     "cli_run_command",
     "data_uri",
+    "frame_note",
     "groups",
     "hardest_hit",
     "overlay_png",
@@ -205,11 +214,13 @@ def overlay_png(runs: Sequence[RunView], group: Group) -> bytes:
     return png_bytes(fig)
 
 
-def _group_metrics(run: RunView, group: Group) -> pd.DataFrame:
+def _group_metrics(run: RunView, group: Group, period: Period | None = None) -> pd.DataFrame:
     from ..analysis.metrics import replication_metrics
     from ..report import sector_timeseries
 
     ts = run.subset(group).timeseries
+    if period is not None:
+        ts = within(ts, period)
     if group.by == "sector":
         ts = sector_timeseries(ts)
     return replication_metrics(ts, run.scenario, seed=run.seed)
@@ -219,10 +230,15 @@ def paired_rows(ref: RunView, run: RunView, group: Group) -> pd.DataFrame:
     """Per metric of :data:`METRIC_LABELS`: means and the paired difference ``run - ref``
     with its 95% CI (:func:`~simulator.analysis.compare.paired_differences` columns), and
     ``unit``: the units not built are counted in (``EV-equivalents``); their row only when
-    the group has units (``units`` of its demand sector, or shared by all its members)."""
-    from ..analysis.compare import paired_differences
+    the group has units (``units`` of its demand sector, or shared by all its members).
+    Both runs are measured over the period both cover (:func:`frame_note`); none when they
+    share no day."""
+    from ..analysis.compare import PAIRED_COLUMNS, paired_differences
 
-    a, b = _group_metrics(ref, group), _group_metrics(run, group)
+    period = common_period({"a": period_of(ref.scenario), "b": period_of(run.scenario)})
+    if period is None:
+        return pd.DataFrame(columns=[*PAIRED_COLUMNS, "unit"])
+    a, b = _group_metrics(ref, group, period), _group_metrics(run, group, period)
     diffs = paired_differences(a, b, metrics=list(METRIC_LABELS))
     diffs = diffs[diffs["demand_id"] == group.key].reset_index(drop=True)
     named = [u for u in (*a.loc[a["demand_id"] == group.key, "unit"],
@@ -231,6 +247,18 @@ def paired_rows(ref: RunView, run: RunView, group: Group) -> pd.DataFrame:
     if not unit:
         diffs = diffs[diffs["metric"] != "units_short"].reset_index(drop=True)
     return diffs.assign(unit=unit)
+
+
+def frame_note(ref: RunView, run: RunView, names: Sequence[str]) -> str:
+    """What the workbench says when the two runs it pairs do not cover the same period or
+    use different steps (the notes of ``critmin compare``); empty when they match."""
+    periods = {n: period_of(r.scenario) for n, r in zip(names, (ref, run), strict=True)}
+    common = common_period(periods)
+    if common is None:
+        return f" Warning: {disjoint_message(periods)}."
+    notes = frame_notes(periods, {n: int(r.scenario.simulation.step_days)
+                                  for n, r in zip(names, (ref, run), strict=True)}, common)
+    return "".join(f" {n[0].upper()}{n[1:]}." for n in notes)
 
 
 def timeline_png(scenario: Any) -> bytes:

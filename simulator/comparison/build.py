@@ -14,7 +14,15 @@ from typing import Any
 
 import pandas as pd
 
-from ..exit_codes import EXIT_USAGE
+from ..analysis.period import (
+    Period,
+    common_period,
+    disjoint_message,
+    frame_notes,
+    period_of,
+    within,
+)
+from ..exit_codes import EXIT_INVALID, EXIT_USAGE
 from .folder import StagedFolder, default_out, shown_path, slug
 from .inputs import (
     CompareError,
@@ -103,7 +111,15 @@ def compare_runs(
         refs = resolve_references(loaded, references or [])
         loaded = ([i for i in loaded if i.name == refs[0]]
                   + [i for i in loaded if i.name != refs[0]])
-        notes = pairing_notes(loaded) + [
+        periods = {i.name: period_of(i.scenario) for i in loaded}
+        common = common_period(periods)
+        if common is None:  # (checked before running; run folders alone reach here)
+            raise CompareError(f"critmin: error: {disjoint_message(periods)}", EXIT_INVALID)
+        loaded = [dataclasses.replace(i, timeseries=within(i.timeseries, common))
+                  for i in loaded]  # every metric over the period all the runs cover
+        notes = pairing_notes(loaded) + frame_notes(
+            periods, {i.name: int(i.scenario.simulation.step_days) for i in loaded},
+            common) + [
             f"note: {i.name} has no event {disruption!r}: its time to first shortfall is not "
             "computed" for i in loaded if disruption is not None
             and disruption not in i.scenario.events]
@@ -115,7 +131,8 @@ def compare_runs(
             anchor: dict[str, Any] = {} if disruption is None else (
                 {"event_id": disruption} if disruption in inp.scenario.events else {"anchors": {}})
             prices_path = inp.run_dir / "prices.parquet"  # values the shortfall in USD
-            prices = pd.read_parquet(prices_path) if prices_path.exists() else None
+            prices = (within(pd.read_parquet(prices_path), common) if prices_path.exists()
+                      else None)
             anchor["seed"] = inp.seed  # each replication's uncertain event dates
             level_metrics["demand"][inp.name] = replication_metrics(
                 inp.timeseries, inp.scenario, prices=prices, **anchor)
@@ -143,7 +160,7 @@ def compare_runs(
              "demand": list(kpis.loc[kpis["level"] == "demand", "metric"].unique())})
         pairs.to_csv(folder / "pairs.csv", index=False, lineterminator="\n",
                      float_format="%.10g")
-        prices, ceilings = _read_prices(loaded), _price_ceilings(loaded)
+        prices, ceilings = _read_prices(loaded, common), _price_ceilings(loaded)
         figures, price_figures = _draw_overlays(loaded, folder, shown_sectors, shown_demands,
                                                 smooth, prices, ceilings)
         info = {
@@ -151,6 +168,7 @@ def compare_runs(
                         "run_dir": str(staged.final(i.run_dir)), "seed": i.seed,
                         "replications": i.replications, "status": i.status} for i in loaded],
             "reference": loaded[0].name,
+            "period": {"start": common.start.isoformat(), "end": common.end.isoformat()},
             "references": refs,
             "sectors": shown_sectors,
             "demands": shown_demands,
@@ -221,13 +239,13 @@ def _price_ceilings(loaded: list[CompareInput]) -> dict[str, dict[tuple[str, str
     return {i.name: price_ceilings(i.scenario.market) for i in loaded}
 
 
-def _read_prices(loaded: list[CompareInput]) -> dict[str, pd.DataFrame]:
-    """Each run's ``prices.parquet`` by scenario name (an empty frame for a run folder
-    written before it existed)."""
+def _read_prices(loaded: list[CompareInput], period: Period) -> dict[str, pd.DataFrame]:
+    """Each run's ``prices.parquet`` by scenario name, its rows inside ``period`` (an empty
+    frame for a run folder written before it existed)."""
     prices = {}
     for i in loaded:
         path = i.run_dir / "prices.parquet"
-        prices[i.name] = (pd.read_parquet(path) if path.exists()
+        prices[i.name] = (within(pd.read_parquet(path), period) if path.exists()
                           else pd.DataFrame(columns=["material"]))
     return prices
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis.period import common_period, disjoint_message, period_of
 from ..exit_codes import EXIT_INVALID, EXIT_MISSING, EXIT_USAGE
 
 __all__ = [
@@ -69,7 +70,11 @@ def check_options(scenarios: Sequence[Any], paths: Sequence[Path], *,
                   disruption: str | None = None, sectors: Sequence[str] = (),
                   references: Sequence[str] = (), demands: Sequence[str] = ()) -> None:
     """Check the options against every compared scenario before anything runs; raises
-    :class:`CompareError` (exit 2) naming what is unknown."""
+    :class:`CompareError` naming what is unknown (exit 2), or when the scenarios share no
+    period (exit 65)."""
+    periods = {f"{sc.name} ({i + 1})": period_of(sc) for i, sc in enumerate(scenarios)}
+    if len(scenarios) > 1 and common_period(periods) is None:
+        raise CompareError(f"critmin: error: {disjoint_message(periods)}", EXIT_INVALID)
     problem = missing_event(scenarios, disruption)
     if problem:
         raise CompareError(f"critmin: error: --disruption: {problem}", EXIT_USAGE)
