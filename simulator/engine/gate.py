@@ -38,13 +38,22 @@ def in_force(event: object, day: int) -> bool:
 
 def segments(lane: Lane, day: int, step: int) -> list[tuple[int, int]]:
     """(offset, days) of the pieces of the step ``[day, day + step)`` within which no policy
-    on ``lane`` starts or ends."""
+    on ``lane`` starts or ends, nor a licence regime in force starts a new application
+    window (``application_days``: each window's part is filed on its own first day)."""
     cuts = set()
     for group in (lane.controls, lane.caps, lane.delays):
         for ev in group:
             for edge in (ev.start_day, ev.end_day):
                 if edge is not None and day < edge < day + step:
                     cuts.add(edge - day)
+    for ev in lane.controls:
+        window = ev.window_days  # type: ignore[attr-defined]
+        if window and window < step + day % window and ev.start_day < day + step and (
+                ev.end_day is None or ev.end_day > day):
+            edge = day - day % window + window
+            while edge < day + step:
+                cuts.add(edge - day)
+                edge += window
     if not cuts:
         return [(0, step)]
     bounds = [0, *sorted(cuts), step]

@@ -97,7 +97,7 @@ class LateLots:
             avail = buyer.on_hand / coef
             if avail < runs:
                 runs = avail
-        if runs <= 1e-12:
+        if runs <= 1e-12 * f.late_rate * self.net.step_days:  # (relative: no tonnes)
             return
         share = runs / (f.late_rate * self.net.step_days)  # of the step's desired runs
         for buyer, coef in f.inputs:

@@ -14,6 +14,11 @@ NEVER = 10**9
 """Start day of a plant built on price whose project has not been committed (or never
 will be)."""
 
+DUST = 1e-9
+"""An order or purchase below this share of its measure (a step's use, what was wanted) is
+rounding, not material, and is not placed. Relative, never in tonnes: the same world written
+in kilograms behaves as in tonnes (tests/test_tonnes_units.py)."""
+
 #: Priority of a stockpile's purchasing account: below every commercial buyer, in every
 #: allocation tier (reserve purchases are served after every commercial buyer).
 RESERVE_PRIORITY = -(10**6)

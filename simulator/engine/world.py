@@ -25,6 +25,7 @@ from .investment import Investments
 from .late import LateLots
 from .market import Market
 from .network import (
+    DUST,
     NEVER,
     DemandRT,
     FacilityRT,
@@ -249,7 +250,7 @@ class World(LateLots, Ordering):
                     runs = avail
                 buyer.usage_per_day = rate * coef
             if backfill:  # lots landing later in the step may let it run then
-                if runs < desired - 1e-12:
+                if runs < desired * (1.0 - 1e-12):
                     f.late_rate = desired / step
                     f.late_from = now + runs / f.late_rate
                     f.late_end = now + step
@@ -447,7 +448,7 @@ class World(LateLots, Ordering):
                 return
             pipeline = sum(lane.on_order for lane in account.lanes)
             q = min(sp.buy_tpd * step, sp.target_t - sp.holdings - pipeline)
-            if q > 1e-9:
+            if q > DUST * sp.buy_tpd * step:
                 if account.tariffed:  # purchases follow tariffs as every buyer's orders do
                     for lane in account.lanes:
                         if lane.tariffs:

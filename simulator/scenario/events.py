@@ -20,6 +20,7 @@ from .base import (
     Fraction,
     Id,
     Model,
+    PosDayCount,
     PosDays,
     PosFactor,
     Price,
@@ -58,6 +59,12 @@ class LicenceTerms(Model):
     favour (the denial lowered its view of the exporter)."""
     delay_jitter_days: DayCount = 0
     """Each application waits ``delay_days`` plus a uniform draw from 0..jitter days."""
+    application_days: PosDayCount = 7
+    """Days of a buyer's orders on a lane that one application covers: every lot ordered on
+    the lane in the same window of this many days (counted from the start date) shares one
+    decision (approval and review time), until that application is denied; a lot ordered
+    after the denial is a new application. So the licence decisions do not depend on the
+    step. Modelling assumption: a week's shipments per contract (docs/events.md)."""
 
 
 class LicenceOverride(Model):

@@ -15,12 +15,11 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from ...scenario.events import AllExcept
 from ...scenario.events import ExportControl as ExportControlModel
 from ..gate import days_in_force
 from ..network import stale_lead
+from .applications import Applications
 from .base import PolicyEvent
 
 if TYPE_CHECKING:
@@ -47,8 +46,12 @@ class ExportControl(PolicyEvent):
         self.accrued_to: int | None = None
         """Scenario day up to which the quota has accrued (exclusive)."""
         self.licence = ev.licence
+        self.window_days = ev.licence.application_days if ev.mode == "licence" else 0
+        """Days of orders one licence application covers (0: not a licence regime)."""
         self.streams = world.streams
-        self.lane_rngs: dict[int, np.random.Generator] = {}
+        self.applications: dict[int, Applications] = {}
+        """Lane id -> its licence applications (one stream per control and lane: common
+        random numbers per lane)."""
         self.stream_names: set[str] = set()
         self.materials = controlled_materials(world, ev)
         self.destinations = destination_set(ev, list(world.scenario.countries))
@@ -179,23 +182,27 @@ class ExportControl(PolicyEvent):
 
     def apply(self, world: World, pool: Pool, lane: Lane, q: float, day: int,
               weight: float | None = None, span: int = 1) -> None:
-        """File a licence application for a lot of ``q`` t allocated on ``lane`` that stands
+        """File a lot of ``q`` t allocated on ``lane`` on scenario ``day`` under its window's
+        application (:mod:`.applications`); the lot stands
         for ``span`` days of orders (an approved lot lands as a daily run's lots would, over
         that many days); a denial weighs ``weight`` in its buyer's view of the supplier
         (default: a step's order)."""
         assert self.licence is not None
         p, delay, reapply = self.terms(lane.buyer.country)
         jitter = self.licence.delay_jitter_days
-        rng = self.lane_rngs.get(id(lane))
-        if rng is None:  # one stream per control and lane: common random numbers per lane
+        apps = self.applications.get(id(lane))
+        if apps is None:
             name = f"licence:{self.eid}:{lane.pool.country}:{lane.buyer.label}"
             if name in self.stream_names:  # a plant's second input from this exporter
                 name += f":{lane.buyer.material}"
             self.stream_names.add(name)
-            rng = self.lane_rngs[id(lane)] = self.streams.get(name)
+            apps = self.applications[id(lane)] = Applications(
+                self.streams, name, self.licence.application_days,
+                world.scenario.horizon_days, world.net.warmup_days)
+        window, attempt, u, v = apps.draw(day)
+        approved = u < p
         if jitter:
-            delay += int(rng.integers(0, jitter + 1))
-        approved = bool(rng.random() < p)
+            delay += min(int(v * (jitter + 1)), jitter)
         material = pool.material
         pool.stock -= q
         lane.on_order += q
@@ -209,6 +216,8 @@ class ExportControl(PolicyEvent):
             else:  # denied, or a ban has started since: the lot is cancelled (it stays in
                 # the exporter's stock); its buyer's view of this supplier drops, so it buys
                 # elsewhere if it can
+                if not approved:
+                    apps.denied(window, attempt)
                 lane.on_order -= q
                 pool.stock += q
                 world.observe(lane, 0.0, today, weight)

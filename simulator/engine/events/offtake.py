@@ -111,7 +111,7 @@ class Offtake(PolicyEvent):
             if total > made:
                 scale = made / total if total > 0.0 else 0.0
                 due = {c: q * scale for c, q in due.items()}
-        return {c: q - self.used[c] for c, q in due.items() if q - self.used[c] > 1e-12}
+        return {c: q - self.used[c] for c, q in due.items() if q - self.used[c] > 1e-12 * q}
 
 
 def ration_offtakes(rule: TieredProRata, pool: Pool, orders: list[tuple[Lane, float]],

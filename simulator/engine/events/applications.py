@@ -1,0 +1,85 @@
+"""Licence applications: the decision a licensed lot shares (docs/events.md, ``licence``).
+
+A buyer's lots on a controlled lane are grouped into applications by **window**: every lot
+ordered in the same ``application_days`` window (counted from the start date) belongs to
+that window's current application and shares its decision, approval and review time. When
+an application is denied, the next lot ordered in its window is a new application (its next
+**attempt**). A step's order, a mid-step top-up and a re-order after a denial are therefore
+decided as one application per window whatever the step, and a lot of a few grams does not
+draw a decision of its own.
+
+Decisions are drawn from the lane's stream as a table indexed by (window, attempt), so the
+decision of window *w* does not depend on how many lots came before it, nor on the horizon
+or the warm-up's length (common random numbers across those changes too).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..rng import RandomStreams
+
+ATTEMPTS = 16
+"""Attempts per window drawn in the table; later attempts draw from ``<stream>:more``."""
+
+
+class Applications:
+    """The applications of one licence regime on one lane."""
+
+    __slots__ = ("ahead", "behind", "horizon_days", "more", "name", "state", "streams",
+                 "warmup_days", "window")
+
+    def __init__(self, streams: RandomStreams, name: str, window_days: int,
+                 horizon_days: int, warmup_days: int):
+        self.streams = streams
+        self.name = name
+        self.window = window_days
+        self.horizon_days = horizon_days
+        self.warmup_days = warmup_days
+        self.ahead: np.ndarray | None = None
+        """Draws of the windows from the start date on: (window, attempt, [approval,
+        review])."""
+        self.behind: np.ndarray | None = None
+        """Draws of the warm-up's windows (stream ``<name>:warm-up``), latest first."""
+        self.more: np.random.Generator | None = None
+        self.state: dict[int, list] = {}
+        """Window -> [current attempt, whether its denial has been decided]."""
+
+    def draw(self, day: int) -> tuple[int, int, float, float]:
+        """The application a lot ordered on scenario ``day`` joins: ``(window, attempt,
+        u_approval, u_review)``, two uniform draws in [0, 1)."""
+        w = day // self.window
+        state = self.state.get(w)
+        if state is None:
+            state = self.state[w] = [0, False]
+        elif state[1]:  # the window's application was denied: this lot starts another
+            state[0] += 1
+            state[1] = False
+        attempt = state[0]
+        if attempt >= ATTEMPTS:
+            if self.more is None:
+                self.more = self.streams.get(f"{self.name}:more")
+            u, v = self.more.random(2)
+            return w, attempt, float(u), float(v)
+        if w >= 0:
+            if self.ahead is None:
+                rows = self.horizon_days // self.window + 2
+                self.ahead = self.streams.get(self.name).random((rows, ATTEMPTS, 2))
+            row = self.ahead[w]
+        else:
+            if self.behind is None:
+                rows = self.warmup_days // self.window + 2
+                self.behind = self.streams.get(f"{self.name}:warm-up").random(
+                    (rows, ATTEMPTS, 2))
+            row = self.behind[-w - 1]
+        return w, attempt, float(row[attempt, 0]), float(row[attempt, 1])
+
+    def denied(self, window: int, attempt: int) -> None:
+        """The application (``window``, ``attempt``) has been denied: the window's next lot
+        starts a new one."""
+        state = self.state[window]
+        if state[0] == attempt:
+            state[1] = True
