@@ -6,7 +6,8 @@ allocation the exporter's pools vet orders from controlled destinations: a ban r
 quota lets through at most the allowance accrued so far (``quota_tpy`` spread evenly, unused
 allowance carried forward); a licence takes the allocated lot out of stock into a queue where
 it waits ``delay_days`` (+ jitter) and is then approved (shipped, its lead time starting then)
-or denied (returned to the exporter's stock). Lots already shipped are not affected; licence
+or denied (returned to the exporter's stock), as its window's application is
+(:mod:`.applications`). Lots already shipped are not affected; licence
 applications already filed are decided on their own schedule even if the control ends.
 """
 
