@@ -131,3 +131,19 @@ def test_shipped_scenarios_have_no_warnings() -> None:
     files = sorted(str(p) for p in (ROOT / "scenarios").glob("*.yaml"))
     code, _, err = validate("--strict", *files)
     assert (code, err) == (0, "")
+
+
+def test_a_step_longer_than_the_shortest_lane_warns(tmp_path: Path) -> None:
+    """At 14-day steps the tiny chain's 7-day lanes are planned as a whole step: shortfalls
+    come out lower than at shorter steps (V2: 5% below daily), which a comparison with a
+    weekly run would read as an effect. Weekly steps, no longer than any lane, do not warn."""
+    from simulator.scenario import load_scenario_with_warnings
+
+    _, found = load_scenario_with_warnings(TINY, ["simulation.step_days=14"])
+    assert [p.path for p in found] == [("simulation", "step_days")]
+    assert "longer than the shortest lane (7 days" in found[0].message
+    assert load_scenario_with_warnings(TINY, ["simulation.step_days=7"])[1] == []
+    f = tmp_path / "fortnightly.yaml"
+    f.write_text(f"extends: {TINY}\nname: fortnightly\nsimulation: {{step_days: 14}}\n")
+    code, _, err = validate(str(f))
+    assert code == 0 and "simulation.step_days: warning: 14 days is longer" in err

@@ -59,7 +59,30 @@ def event_warnings(s: Scenario) -> list[Problem]:
     out += _overlapping_controls(s)
     out += _idle_responses(s)
     out += _unreached_offtakes(s)
+    out += _step_longer_than_a_lane(s)
     return out
+
+
+def _step_longer_than_a_lane(s: Scenario) -> list[Problem]:
+    """A step longer than the shortest lane a buyer orders on: such lanes are planned as a
+    whole step (docs/engine.md, "At 14-day steps"), so buyers hold more stock than at
+    shorter steps and a cut supply runs them short later."""
+    step = s.simulation.step_days
+    if step <= 1:
+        return []
+    lanes = [(s.lead_time_days(c, c), c, c) for c in sorted(s.countries)]
+    for src in s.sourcing.values():
+        for supplier in (*src.suppliers, *src.alternatives):
+            lanes.append((s.lead_time_days(supplier, src.country), supplier, src.country))
+    days, origin, destination = min(lanes)
+    if step <= days:
+        return []
+    lane = "domestic lanes" if origin == destination else f"{origin} -> {destination}"
+    return [Problem(("simulation", "step_days"), WARNING + (
+        f"{step} days is longer than the shortest lane ({days} days: {lane}); buyers plan "
+        "such lanes as a whole step and hold more stock than at shorter steps, so shortfalls "
+        "come out lower (V2 at 14-day steps: 5% below daily; docs/engine.md, "
+        "\"Convergence\"); compare runs at the same step, no longer than the shortest lane"))]
 
 
 def _unreached_offtakes(s: Scenario) -> list[Problem]:
