@@ -81,3 +81,15 @@ def test_a_windows_decision_does_not_depend_on_the_others_or_the_horizon() -> No
     c = Applications(RandomStreams(3, 2), "licence:x", 7, 365, 28)
     assert c.draw(200) == a.draw(200) and c.draw(-20) == a.draw(-20)
     assert a.draw(-20)[2:] != a.draw(20)[2:]  # the warm-up draws from its own stream
+
+
+def test_a_step_past_the_horizon_files_in_a_window_beyond_it() -> None:
+    """A 28-day step that starts before the end date files its last window's part after it
+    (every shipped licence scenario crashed at 28-day steps: the table stopped at the
+    horizon); the extra windows draw as a longer horizon would have."""
+    short = Applications(RandomStreams(0, 0), "licence:x", 7, 100, 0)
+    long = Applications(RandomStreams(0, 0), "licence:x", 7, 1000, 0)
+    assert short.draw(5) == long.draw(5)
+    assert short.draw(126) == long.draw(126)  # window 18, past the 16 rows drawn at first
+    assert short.draw(-3) == long.draw(-3)
+    assert short.draw(-50) == long.draw(-50)  # before a warm-up of 0 days (7 weeks early)

@@ -29,8 +29,8 @@ ATTEMPTS = 16
 class Applications:
     """The applications of one licence regime on one lane."""
 
-    __slots__ = ("ahead", "behind", "horizon_days", "more", "name", "state", "streams",
-                 "warmup_days", "window")
+    __slots__ = ("ahead", "ahead_rng", "behind", "behind_rng", "horizon_days", "more", "name",
+                 "state", "streams", "warmup_days", "window")
 
     def __init__(self, streams: RandomStreams, name: str, window_days: int,
                  horizon_days: int, warmup_days: int):
@@ -44,6 +44,8 @@ class Applications:
         review])."""
         self.behind: np.ndarray | None = None
         """Draws of the warm-up's windows (stream ``<name>:warm-up``), latest first."""
+        self.ahead_rng: np.random.Generator | None = None
+        self.behind_rng: np.random.Generator | None = None
         self.more: np.random.Generator | None = None
         self.state: dict[int, list] = {}
         """Window -> [current attempt, whether its denial has been decided]."""
@@ -65,15 +67,16 @@ class Applications:
             u, v = self.more.random(2)
             return w, attempt, float(u), float(v)
         if w >= 0:
-            if self.ahead is None:
-                rows = self.horizon_days // self.window + 2
-                self.ahead = self.streams.get(self.name).random((rows, ATTEMPTS, 2))
+            if self.ahead_rng is None:
+                self.ahead_rng = self.streams.get(self.name)
+            self.ahead = _rows(self.ahead, self.ahead_rng, w,
+                               self.horizon_days // self.window + 2)
             row = self.ahead[w]
         else:
-            if self.behind is None:
-                rows = self.warmup_days // self.window + 2
-                self.behind = self.streams.get(f"{self.name}:warm-up").random(
-                    (rows, ATTEMPTS, 2))
+            if self.behind_rng is None:
+                self.behind_rng = self.streams.get(f"{self.name}:warm-up")
+            self.behind = _rows(self.behind, self.behind_rng, -w - 1,
+                                self.warmup_days // self.window + 2)
             row = self.behind[-w - 1]
         return w, attempt, float(row[attempt, 0]), float(row[attempt, 1])
 
@@ -83,3 +86,18 @@ class Applications:
         state = self.state[window]
         if state[0] == attempt:
             state[1] = True
+
+
+def _rows(table: np.ndarray | None, rng: np.random.Generator, index: int,
+          expected: int) -> np.ndarray:
+    """``table`` with at least ``index + 1`` rows: ``expected`` rows drawn at first, more
+    drawn from where ``rng`` stopped when a step runs past the horizon (a 28-day step files
+    its last window's part after the end date), so a row's draws never depend on how many
+    were drawn before it."""
+    import numpy as np
+
+    if table is None:
+        table = rng.random((max(expected, index + 1), ATTEMPTS, 2))
+    elif index >= len(table):
+        table = np.concatenate([table, rng.random((index + 1 - len(table), ATTEMPTS, 2))])
+    return table
