@@ -1153,3 +1153,36 @@ def test_regression_a_release_serves_a_short_sector_as_a_landing_lot_does():
     day0 = b.timeseries[b.timeseries["day"] == 0]
     assert float(day0["shortfall_t"].sum()) == pytest.approx(0.0, abs=1e-12)
     assert float(b.stockpiles.loc[b.stockpiles["day"] == 0, "released_t"].sum()) > 0
+
+
+def test_regression_a_plant_wanting_a_subnormal_amount_does_not_divide_by_zero():
+    """A plant with a 5e-324-day output cover and no input wants a subnormal number of runs;
+    with the relative shortage test (2026-12-06) its late-run rate, that over the step's days,
+    underflowed to 0 and the engine divided by it (found by the market invariants in a clean
+    clone). A shortage with no rate to run at is no late run."""
+    plant = {"country": "AU", "recipe": "make_magnet", "capacity_tpy": 183.0,
+             "investment_decision": "2024-01-01", "construction_days": 0, "ramp_up_days": 0,
+             "output_cover_days": 5e-324}
+    idle = {"input_cover_days": 0.0, "output_cover_days": 0.0, "capacity_tpy": 0.0}
+    data = {
+        "name": "subnormal", "start_date": "2024-01-01", "end_date": "2025-01-01",
+        "simulation": {"step_days": 7, "warmup_days": 1}, "stages": ["s0", "s1", "s2"],
+        "countries": {c: {"name": c} for c in ("AU", "CN")},
+        "materials": {"ore": {"stage": "s0"}, "oxide": {"stage": "s1"},
+                      "magnet": {"stage": "s2"}},
+        "recipes": {"make_ore": {"stage": "s0", "outputs": {"ore": 1.0}},
+                    "make_oxide": {"stage": "s1", "inputs": {"ore": 1.0},
+                                   "outputs": {"oxide": 0.7}},
+                    "make_magnet": {"stage": "s2", "inputs": {"oxide": 0.4},
+                                    "outputs": {"magnet": 1.0}}},
+        "facilities": {"f0": {"country": "AU", "recipe": "make_ore", **idle},
+                       "f1": {"country": "AU", "recipe": "make_oxide", **idle}},
+        "demand": {"d0": {"country": "AU", "sector": "ev", "material": "oxide",
+                          "rate_tpy": 0.0, "cover_days": 0.0}},
+        "sourcing": {"s1": {"country": "AU", "material": "oxide", "suppliers": {"AU": 1.0}}},
+        "lead_times": {"domestic_days": 0, "default_days": 0},
+        "events": {"deal": {"type": "cooperation_agreement", "members": ["AU", "CN"],
+                            "signed": "2024-01-01", "facilities": {"plant": plant}}},
+    }
+    r = run_valid(data)
+    assert r.production["tonnes"].sum() == 0.0
