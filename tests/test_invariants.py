@@ -1106,6 +1106,17 @@ def test_regression_a_cover_reserve_releases_before_the_buyer_is_short():
         assert ts["delivered_t"].sum() == pytest.approx(366.0), fast_t
 
 
+#: The random networks' ore -> oxide -> magnet chain, for hand-made regression networks.
+CHAIN3 = {
+    "stages": ["s0", "s1", "s2"],
+    "materials": {"ore": {"stage": "s0"}, "oxide": {"stage": "s1"}, "magnet": {"stage": "s2"}},
+    "recipes": {"make_ore": {"stage": "s0", "outputs": {"ore": 1.0}},
+                "make_oxide": {"stage": "s1", "inputs": {"ore": 1.0}, "outputs": {"oxide": 0.7}},
+                "make_magnet": {"stage": "s2", "inputs": {"oxide": 0.4},
+                                "outputs": {"magnet": 1.0}}},
+}
+
+
 def test_regression_a_release_serves_a_short_sector_as_a_landing_lot_does():
     """Found by the reserve-monotonicity property (a clean-clone run, 2026-12-06): weekly
     steps, CN's magnet users (1 t/yr, no cover) buy from an AU plant that starts with a
@@ -1117,15 +1128,7 @@ def test_regression_a_release_serves_a_short_sector_as_a_landing_lot_does():
     stock arriving on its day and must serve the step's unmet demand as a lot does."""
     week = {"name": "random", "start_date": "2024-01-01", "end_date": "2025-01-01",
             "simulation": {"step_days": 7, "warmup_days": 0},
-            "stages": ["s0", "s1", "s2"],
-            "countries": {c: {"name": c} for c in ("AU", "CN")},
-            "materials": {"ore": {"stage": "s0"}, "oxide": {"stage": "s1"},
-                          "magnet": {"stage": "s2"}},
-            "recipes": {"make_ore": {"stage": "s0", "outputs": {"ore": 1.0}},
-                        "make_oxide": {"stage": "s1", "inputs": {"ore": 1.0},
-                                       "outputs": {"oxide": 0.7}},
-                        "make_magnet": {"stage": "s2", "inputs": {"oxide": 0.4},
-                                        "outputs": {"magnet": 1.0}}},
+            "countries": {c: {"name": c} for c in ("AU", "CN")}, **CHAIN3,
             "facilities": {"f0": {"country": "AU", "recipe": "make_ore", "capacity_tpy": 0.0,
                                   "input_cover_days": 0.0, "output_cover_days": 0.0},
                            "f1": {"country": "AU", "recipe": "make_oxide",
@@ -1166,15 +1169,8 @@ def test_regression_a_plant_wanting_a_subnormal_amount_does_not_divide_by_zero()
     idle = {"input_cover_days": 0.0, "output_cover_days": 0.0, "capacity_tpy": 0.0}
     data = {
         "name": "subnormal", "start_date": "2024-01-01", "end_date": "2025-01-01",
-        "simulation": {"step_days": 7, "warmup_days": 1}, "stages": ["s0", "s1", "s2"],
-        "countries": {c: {"name": c} for c in ("AU", "CN")},
-        "materials": {"ore": {"stage": "s0"}, "oxide": {"stage": "s1"},
-                      "magnet": {"stage": "s2"}},
-        "recipes": {"make_ore": {"stage": "s0", "outputs": {"ore": 1.0}},
-                    "make_oxide": {"stage": "s1", "inputs": {"ore": 1.0},
-                                   "outputs": {"oxide": 0.7}},
-                    "make_magnet": {"stage": "s2", "inputs": {"oxide": 0.4},
-                                    "outputs": {"magnet": 1.0}}},
+        "simulation": {"step_days": 7, "warmup_days": 1},
+        "countries": {c: {"name": c} for c in ("AU", "CN")}, **CHAIN3,
         "facilities": {"f0": {"country": "AU", "recipe": "make_ore", **idle},
                        "f1": {"country": "AU", "recipe": "make_oxide", **idle}},
         "demand": {"d0": {"country": "AU", "sector": "ev", "material": "oxide",
