@@ -893,11 +893,16 @@ def test_lower_licence_approval_never_raises_the_controlled_flows(case, seed, re
 
 def assert_lower_approval_ships_no_more(data: dict, high: dict, low: dict, seed: int,
                                         rep: int) -> None:
-    """The routes of licence ``high`` carry no more with ``low``'s approval rates."""
+    """The routes of licence ``high`` carry no more with ``low``'s approval rates while the
+    regime is in force. (Not after it: a buyer kept shorter re-orders for more than it would
+    have used, the bullwhip of docs/engine.md's "Known simplifications", so over the whole
+    horizon a lower approval can carry more: hypothesis found 643.5 t against 625.9 t, 0 t
+    against 31 t during the regime, once decisions came one per application window.)"""
     note(f"base: {dump(data)}\nlicence: {dump(high)}\nlower: {dump(low['licence'])}")
     routes = ec_routes(high, data)
-    a = route_tonnes(run(with_events(data, zz_lic=high), seed, rep), routes)
-    b = route_tonnes(run(with_events(data, zz_lic=low), seed, rep), routes)
+    end = end_day(high, horizon(data))
+    a = route_tonnes(run(with_events(data, zz_lic=high), seed, rep), routes, hi=end)
+    b = route_tonnes(run(with_events(data, zz_lic=low), seed, rep), routes, hi=end)
     assert b <= a + 1e-6 * max(a, 1.0), f"{b} t at the lower approval, {a} t at the higher"
 
 

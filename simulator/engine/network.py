@@ -16,8 +16,19 @@ will be)."""
 
 DUST = 1e-9
 """An order or purchase below this share of its measure (a step's use, what was wanted) is
-rounding, not material, and is not placed. Relative, never in tonnes: the same world written
-in kilograms behaves as in tonnes (tests/test_tonnes_units.py)."""
+rounding, not material, and is not placed. Relative, so the same world written in kilograms
+behaves as in tonnes (tests/test_tonnes_units.py); but never below :data:`DUST_T`."""
+
+DUST_T = 1e-200
+"""Tonnes below which an order is floating-point dust whatever the unit (products of such
+quantities underflow to subnormal numbers, whose rounding depends on the path taken)."""
+
+
+def dust(measure: float) -> float:
+    """The smallest order worth placing against ``measure`` (t): :data:`DUST` of it, and at
+    least :data:`DUST_T`."""
+    d = DUST * measure
+    return d if d > DUST_T else DUST_T
 
 #: Priority of a stockpile's purchasing account: below every commercial buyer, in every
 #: allocation tier (reserve purchases are served after every commercial buyer).

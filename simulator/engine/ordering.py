@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .events.logistics import step_multiplier
 from .events.offtake import ration_offtakes
 from .gate import gate, in_force
-from .network import DUST
+from .network import dust
 
 if TYPE_CHECKING:
     import simpy
@@ -105,7 +105,7 @@ class Ordering:
                     lane.prebuy_t -= x
                     lane.pool.orders.append((lane, x))
                     q -= x
-            if q > DUST * b.usage_per_day * step:
+            if q > dust(b.usage_per_day * step):
                 for lane in lanes:
                     if lane.share > 0.0:
                         lane.pool.orders.append((lane, q * lane.share))
@@ -117,7 +117,7 @@ class Ordering:
             for lane in b.lanes:
                 position += lane.on_order + lane.held_t
             q = b.usage_per_day * (b.cover_days + lead_of(b.lanes)) - position
-            if q > DUST * b.usage_per_day * step:
+            if q > dust(b.usage_per_day * step):
                 place(q)
 
         self._top_ups[id(b)] = top_up
@@ -160,7 +160,7 @@ class Ordering:
             if lead is None or b.cover_days != cover[0]:  # (destocking moves the cover)
                 lead = b.lead = lead_of(lanes)
             q = b.usage_per_day * (b.cover_days + lead) - position
-            if q > DUST * b.usage_per_day * step:
+            if q > dust(b.usage_per_day * step):
                 if prebuy:
                     place(q)
                 else:  # as place, with no pre-buying due
@@ -255,7 +255,7 @@ class Ordering:
                         if in_force(cap, day + offset):
                             cap.use(q)
             if cuts is not None and any(cuts):  # tonnes a daily run would not have ordered
-                orders = [(lane, want - c if want - c > DUST * want else 0.0)
+                orders = [(lane, want - c if want - c > dust(want) else 0.0)
                           for (lane, want), c in zip(orders, cuts, strict=True)]
             for (lane, want), q in zip(orders, got, strict=True):
                 if want > 0.0:  # (a lot of a share so small that it rounds to 0 t is not seen)
@@ -299,7 +299,7 @@ class Ordering:
         at once (an announcement acts on its own day, not at the next step)."""
         pools: list[Pool] = []
         for lane in lanes:
-            if lane.prebuy_t > DUST * lane.buyer.usage_per_day * self.net.step_days:
+            if lane.prebuy_t > dust(lane.buyer.usage_per_day * self.net.step_days):
                 lane.pool.orders.append((lane, lane.prebuy_t))
                 lane.prebuy_t = 0.0
                 if lane.pool not in pools:

@@ -25,13 +25,13 @@ from .investment import Investments
 from .late import LateLots
 from .market import Market
 from .network import (
-    DUST,
     NEVER,
     DemandRT,
     FacilityRT,
     Lane,
     Network,
     Pool,
+    dust,
 )
 from .ordering import Ordering
 from .recorder import Recorder
@@ -449,7 +449,7 @@ class World(LateLots, Ordering):
                 return
             pipeline = sum(lane.on_order for lane in account.lanes)
             q = min(sp.buy_tpd * step, sp.target_t - sp.holdings - pipeline)
-            if q > DUST * sp.buy_tpd * step:
+            if q > dust(sp.buy_tpd * step):
                 if account.tariffed:  # purchases follow tariffs as every buyer's orders do
                     for lane in account.lanes:
                         if lane.tariffs:
