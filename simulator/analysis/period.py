@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Period", "common_period", "disjoint_message", "frame_notes", "period_of",
-           "within"]
+__all__ = ["Period", "common_period", "compare_frame", "disjoint_message", "frame_notes",
+           "period_of", "within"]
 
 
 @dataclass(frozen=True)
@@ -79,3 +79,15 @@ def frame_notes(periods: Mapping[str, Period], steps: Mapping[str, int],
                      "between 1-, 7- and 14-day steps on the shipped replays; docs/engine.md, "
                      "\"Convergence\"); compare runs at the same simulation.step_days")
     return notes
+
+
+def compare_frame(scenarios: Mapping[str, Any]) -> tuple[Period | None, list[str]]:
+    """For compared runs' scenarios (name -> scenario): the period they all cover and the
+    notes on what they do not share (:func:`frame_notes`); ``(None, [why])`` when they share
+    no day (:func:`disjoint_message`)."""
+    periods = {name: period_of(sc) for name, sc in scenarios.items()}
+    common = common_period(periods)
+    if common is None:
+        return None, [disjoint_message(periods)]
+    steps = {name: int(sc.simulation.step_days) for name, sc in scenarios.items()}
+    return common, frame_notes(periods, steps, common)

@@ -22,14 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..analysis.compare import unique_names
-from ..analysis.period import (
-    Period,
-    common_period,
-    disjoint_message,
-    frame_notes,
-    period_of,
-    within,
-)
+from ..analysis.period import Period, compare_frame, within
 
 __all__ = [
     "Group",
@@ -235,7 +228,7 @@ def paired_rows(ref: RunView, run: RunView, group: Group) -> pd.DataFrame:
     share no day."""
     from ..analysis.compare import PAIRED_COLUMNS, paired_differences
 
-    period = common_period({"a": period_of(ref.scenario), "b": period_of(run.scenario)})
+    period, _ = compare_frame({"a": ref.scenario, "b": run.scenario})
     if period is None:
         return pd.DataFrame(columns=[*PAIRED_COLUMNS, "unit"])
     a, b = _group_metrics(ref, group, period), _group_metrics(run, group, period)
@@ -252,12 +245,9 @@ def paired_rows(ref: RunView, run: RunView, group: Group) -> pd.DataFrame:
 def frame_note(ref: RunView, run: RunView, names: Sequence[str]) -> str:
     """What the workbench says when the two runs it pairs do not cover the same period or
     use different steps (the notes of ``critmin compare``); empty when they match."""
-    periods = {n: period_of(r.scenario) for n, r in zip(names, (ref, run), strict=True)}
-    common = common_period(periods)
+    common, notes = compare_frame(dict(zip(names, (ref.scenario, run.scenario), strict=True)))
     if common is None:
-        return f" Warning: {disjoint_message(periods)}."
-    notes = frame_notes(periods, {n: int(r.scenario.simulation.step_days)
-                                  for n, r in zip(names, (ref, run), strict=True)}, common)
+        return f" Warning: {notes[0]}."
     return "".join(f" {n[0].upper()}{n[1:]}." for n in notes)
 
 

@@ -14,14 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis.period import (
-    Period,
-    common_period,
-    disjoint_message,
-    frame_notes,
-    period_of,
-    within,
-)
+from ..analysis.period import Period, compare_frame, within
 from ..exit_codes import EXIT_INVALID, EXIT_USAGE
 from .folder import StagedFolder, default_out, shown_path, slug
 from .inputs import (
@@ -111,15 +104,12 @@ def compare_runs(
         refs = resolve_references(loaded, references or [])
         loaded = ([i for i in loaded if i.name == refs[0]]
                   + [i for i in loaded if i.name != refs[0]])
-        periods = {i.name: period_of(i.scenario) for i in loaded}
-        common = common_period(periods)
+        common, frame = compare_frame({i.name: i.scenario for i in loaded})
         if common is None:  # (checked before running; run folders alone reach here)
-            raise CompareError(f"critmin: error: {disjoint_message(periods)}", EXIT_INVALID)
+            raise CompareError(f"critmin: error: {frame[0]}", EXIT_INVALID)
         loaded = [dataclasses.replace(i, timeseries=within(i.timeseries, common))
                   for i in loaded]  # every metric over the period all the runs cover
-        notes = pairing_notes(loaded) + frame_notes(
-            periods, {i.name: int(i.scenario.simulation.step_days) for i in loaded},
-            common) + [
+        notes = pairing_notes(loaded) + frame + [
             f"note: {i.name} has no event {disruption!r}: its time to first shortfall is not "
             "computed" for i in loaded if disruption is not None
             and disruption not in i.scenario.events]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis.period import common_period, disjoint_message, period_of
+from ..analysis.period import compare_frame
 from ..exit_codes import EXIT_INVALID, EXIT_MISSING, EXIT_USAGE
 
 __all__ = [
@@ -72,9 +72,9 @@ def check_options(scenarios: Sequence[Any], paths: Sequence[Path], *,
     """Check the options against every compared scenario before anything runs; raises
     :class:`CompareError` naming what is unknown (exit 2), or when the scenarios share no
     period (exit 65)."""
-    periods = {f"{sc.name} ({i + 1})": period_of(sc) for i, sc in enumerate(scenarios)}
-    if len(scenarios) > 1 and common_period(periods) is None:
-        raise CompareError(f"critmin: error: {disjoint_message(periods)}", EXIT_INVALID)
+    common, frame = compare_frame({f"{sc.name} ({i + 1})": sc for i, sc in enumerate(scenarios)})
+    if len(scenarios) > 1 and common is None:
+        raise CompareError(f"critmin: error: {frame[0]}", EXIT_INVALID)
     problem = missing_event(scenarios, disruption)
     if problem:
         raise CompareError(f"critmin: error: --disruption: {problem}", EXIT_USAGE)

@@ -48,8 +48,7 @@ def segments(lane: Lane, day: int, step: int) -> list[tuple[int, int]]:
                     cuts.add(edge - day)
     for ev in lane.controls:
         window = ev.window_days  # type: ignore[attr-defined]
-        if window and window < step + day % window and ev.start_day < day + step and (
-                ev.end_day is None or ev.end_day > day):
+        if window and ev.start_day < day + step and (ev.end_day is None or ev.end_day > day):
             edge = day - day % window + window
             while edge < day + step:
                 cuts.add(edge - day)

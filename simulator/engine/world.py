@@ -250,8 +250,8 @@ class World(LateLots, Ordering):
                     runs = avail
                 buyer.usage_per_day = rate * coef
             if backfill:  # lots landing later in the step may let it run then
-                late_rate = desired / step  # (0 when desired is subnormal: no late run)
-                if runs < desired * (1.0 - 1e-12) and late_rate > 0.0:
+                # (a subnormal shortage has no rate to run at: desired / step is 0)
+                if runs < desired * (1.0 - 1e-12) and (late_rate := desired / step) > 0.0:
                     f.late_rate = late_rate
                     f.late_from = now + runs / f.late_rate
                     f.late_end = now + step

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import numpy as np
+import numpy as np
 
+if TYPE_CHECKING:
     from ..rng import RandomStreams
 
 ATTEMPTS = 16
@@ -29,23 +29,17 @@ ATTEMPTS = 16
 class Applications:
     """The applications of one licence regime on one lane."""
 
-    __slots__ = ("ahead", "ahead_rng", "behind", "behind_rng", "horizon_days", "more", "name",
-                 "state", "streams", "warmup_days", "window")
+    __slots__ = ("ahead", "behind", "more", "name", "state", "streams", "window")
 
     def __init__(self, streams: RandomStreams, name: str, window_days: int,
                  horizon_days: int, warmup_days: int):
         self.streams = streams
         self.name = name
         self.window = window_days
-        self.horizon_days = horizon_days
-        self.warmup_days = warmup_days
-        self.ahead: np.ndarray | None = None
-        """Draws of the windows from the start date on: (window, attempt, [approval,
-        review])."""
-        self.behind: np.ndarray | None = None
-        """Draws of the warm-up's windows (stream ``<name>:warm-up``), latest first."""
-        self.ahead_rng: np.random.Generator | None = None
-        self.behind_rng: np.random.Generator | None = None
+        self.ahead = _Draws(streams, name, horizon_days // window_days + 2)
+        """Draws of the windows from the start date on."""
+        self.behind = _Draws(streams, f"{name}:warm-up", warmup_days // window_days + 2)
+        """Draws of the warm-up's windows, latest first."""
         self.more: np.random.Generator | None = None
         self.state: dict[int, list] = {}
         """Window -> [current attempt, whether its denial has been decided]."""
@@ -66,18 +60,7 @@ class Applications:
                 self.more = self.streams.get(f"{self.name}:more")
             u, v = self.more.random(2)
             return w, attempt, float(u), float(v)
-        if w >= 0:
-            if self.ahead_rng is None:
-                self.ahead_rng = self.streams.get(self.name)
-            self.ahead = _rows(self.ahead, self.ahead_rng, w,
-                               self.horizon_days // self.window + 2)
-            row = self.ahead[w]
-        else:
-            if self.behind_rng is None:
-                self.behind_rng = self.streams.get(f"{self.name}:warm-up")
-            self.behind = _rows(self.behind, self.behind_rng, -w - 1,
-                                self.warmup_days // self.window + 2)
-            row = self.behind[-w - 1]
+        row = self.ahead.row(w) if w >= 0 else self.behind.row(-w - 1)
         return w, attempt, float(row[attempt, 0]), float(row[attempt, 1])
 
     def denied(self, window: int, attempt: int) -> None:
@@ -88,16 +71,26 @@ class Applications:
             state[1] = True
 
 
-def _rows(table: np.ndarray | None, rng: np.random.Generator, index: int,
-          expected: int) -> np.ndarray:
-    """``table`` with at least ``index + 1`` rows: ``expected`` rows drawn at first, more
-    drawn from where ``rng`` stopped when a step runs past the horizon (a 28-day step files
-    its last window's part after the end date), so a row's draws never depend on how many
-    were drawn before it."""
-    import numpy as np
+class _Draws:
+    """One stream's uniform draws as rows of (attempt, [approval, review]): ``expected``
+    rows drawn at first use, more from where the stream stopped when a step runs past them
+    (a 28-day step files its last window's part after the end date), so a row's draws never
+    depend on how many were drawn before it."""
 
-    if table is None:
-        table = rng.random((max(expected, index + 1), ATTEMPTS, 2))
-    elif index >= len(table):
-        table = np.concatenate([table, rng.random((index + 1 - len(table), ATTEMPTS, 2))])
-    return table
+    __slots__ = ("expected", "name", "streams", "table")
+
+    def __init__(self, streams: RandomStreams, name: str, expected: int):
+        self.streams = streams
+        self.name = name
+        self.expected = expected
+        self.table: np.ndarray | None = None
+
+    def row(self, index: int) -> np.ndarray:
+        table = self.table
+        if table is None:
+            table = self.table = self.streams.get(self.name).random(
+                (max(self.expected, index + 1), ATTEMPTS, 2))
+        elif index >= len(table):
+            more = self.streams.get(self.name).random((index + 1 - len(table), ATTEMPTS, 2))
+            table = self.table = np.concatenate([table, more])
+        return table[index]
