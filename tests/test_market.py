@@ -220,9 +220,9 @@ def pd_dates(days):
     return pd.Timestamp("2024-01-01") + pd.to_timedelta(days.astype("int64"), unit="D")
 
 
-def test_the_shipped_baseline_prices_the_oxides_and_changes_no_tonnes() -> None:
-    """The baseline prices NdPr and Dy/Tb oxide (sources.csv) at their reference in its
-    steady state; its prices alone change no tonnes (the market off changes no other output
+def test_the_shipped_baseline_prices_oxides_and_metals_and_changes_no_tonnes() -> None:
+    """The baseline prices NdPr and Dy/Tb oxide and metal (sources.csv) at their reference in
+    its steady state; its prices alone change no tonnes (the market off changes no other output
     once thrifting is off too), and its thrifting, on by default, removes practically
     nothing in a steady state without a shock."""
     from simulator.scenario import load_scenario
@@ -238,9 +238,11 @@ def test_the_shipped_baseline_prices_the_oxides_and_changes_no_tonnes() -> None:
     steady = run_replication(default, seed=0).timeseries
     assert steady["thrifted_t"].sum() < 1e-3  # t, over half a year of the whole world
     assert steady["demand_t"].sum() == pytest.approx(a.timeseries["demand_t"].sum(), rel=1e-9)
-    assert set(a.prices["material"]) == {"ndpr_oxide", "dytb_oxide"}
+    assert set(a.prices["material"]) == {"ndpr_oxide", "dytb_oxide", "ndpr_metal",
+                                         "dytb_metal"}
     ref = {("ndpr_oxide", "CN"): 52, ("ndpr_oxide", "ex-CN"): 52, ("dytb_oxide", "CN"): 334,
-           ("dytb_oxide", "ex-CN"): 417}
+           ("dytb_oxide", "ex-CN"): 417, ("ndpr_metal", "CN"): 65, ("ndpr_metal", "ex-CN"): 65,
+           ("dytb_metal", "CN"): 418, ("dytb_metal", "ex-CN"): 521}
     for (m, tier), price in ref.items():
         got = a.prices[(a.prices["material"] == m) & (a.prices["market"] == tier)]
         assert got["price_usd_per_kg"].to_numpy() == pytest.approx(price, rel=0.02), (m, tier)

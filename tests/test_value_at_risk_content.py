@@ -23,10 +23,28 @@ def test_a_magnet_holds_0_372_t_ndpr_oxide_and_0_024_t_dytb_oxide() -> None:
     content = priced_content(load_scenario(SCENARIOS / "baseline.yaml"))
     assert content["ndfeb_magnet"] == pytest.approx({"ndpr_oxide": 0.31 * 1.2,
                                                      "dytb_oxide": 0.02 * 1.2}, rel=1e-12)
-    assert content["ndpr_metal"] == {"ndpr_oxide": 1.2}
+    assert content["ndpr_metal"] == {"ndpr_metal": 1.0}  # priced: itself
     assert content["ndpr_oxide"] == {"ndpr_oxide": 1.0}
     # co-products (separation) and mine outputs have no content to value
     assert "other_reo" not in content and "ree_concentrate" not in content
+
+
+def test_a_magnet_is_valued_alike_whether_the_metals_are_priced_or_not() -> None:
+    """An unpriced product is valued at its content of the basic priced materials (those not
+    made from other priced materials: the oxides), through priced intermediates, so pricing
+    the metals, or making magnets from oxide in one integrated plant, does not change what a
+    tonne of magnet is worth: paired comparisons value both runs alike. With the metals
+    valued at their own prices, the baseline's sintering (from metal) and us_allies_response's
+    integrated plant (from oxide) disagreed, and that scenario's magnets had no value."""
+    base = load_scenario(SCENARIOS / "baseline.yaml")
+    oxides = {m: p for m, p in base.market.prices.items() if m.endswith("_oxide")}
+    assert set(base.market.prices) - set(oxides) == {"ndpr_metal", "dytb_metal"}
+    unpriced = base.model_copy(update={"market": base.market.model_copy(
+        update={"prices": oxides})})
+    assert priced_content(base)["ndfeb_magnet"] == priced_content(unpriced)["ndfeb_magnet"]
+    allied = priced_content(load_scenario(SCENARIOS / "us_allies_response.yaml"))
+    assert allied["ndfeb_magnet"] == pytest.approx(priced_content(base)["ndfeb_magnet"],
+                                                   rel=1e-12)
 
 
 def test_no_content_when_recipes_disagree_or_the_market_is_off() -> None:

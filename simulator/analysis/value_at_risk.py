@@ -20,10 +20,13 @@ def priced_content(scenario: Scenario) -> dict[str, dict[str, float]]:
     """Material -> its content of priced materials (t per t), for each material the run can
     value: a priced material is itself (``{m: 1}``); an unpriced one is the content of its
     recipe's inputs per tonne of it, when every recipe that makes it has that one output
-    and they all agree (a magnet: ``0.31 x ndpr_metal + 0.02 x dytb_metal`` per tonne, and
-    ``ndpr_metal`` 1.2 t of NdPr oxide per tonne, so 0.372 t of NdPr oxide and 0.024 t of
-    Dy/Tb oxide). Co-products (whose cost has no rule to split it), mine outputs and
-    materials made from unpriced, underivable inputs are left out."""
+    and they all agree, counted in the **basic** priced materials: a priced input made
+    from other priced materials counts as its own content of them (a magnet: ``0.31 x
+    ndpr_metal + 0.02 x dytb_metal`` per tonne, ``ndpr_metal`` 1.2 t of NdPr oxide per
+    tonne, so 0.372 t of NdPr oxide and 0.024 t of Dy/Tb oxide, whether the metals are
+    priced or not, and alike for a plant making magnets from oxide in one step). Co-products
+    (whose cost has no rule to split it), mine outputs and materials made from unpriced,
+    underivable inputs are left out."""
     if not scenario.market.enabled:
         return {}
     priced = set(scenario.market.prices)
@@ -33,9 +36,15 @@ def priced_content(scenario: Scenario) -> dict[str, dict[str, float]]:
             makers.setdefault(material, []).append(recipe)
     memo: dict[str, dict[str, float] | None] = {}
 
-    def content(material: str, seen: frozenset[str]) -> dict[str, float] | None:
-        if material in priced:
+    def through(material: str, seen: frozenset[str]) -> dict[str, float] | None:
+        """An input's content: a priced one is its own content when it has one, else itself."""
+        made_of = expand(material, seen)
+        if material in priced and made_of is None:
             return {material: 1.0}
+        return made_of
+
+    def expand(material: str, seen: frozenset[str]) -> dict[str, float] | None:
+        """Content through the recipes that make ``material`` (None if there is none)."""
         if material in memo:
             return memo[material]
         if material in seen:  # a cycle of recipes: no finite content
@@ -48,7 +57,7 @@ def priced_content(scenario: Scenario) -> dict[str, dict[str, float]]:
                 break
             out: dict[str, float] = {}
             for inp, qty in recipe.inputs.items():
-                sub = content(inp, seen | {material})
+                sub = through(inp, seen | {material})
                 if sub is None:
                     out = {}
                     break
@@ -63,7 +72,7 @@ def priced_content(scenario: Scenario) -> dict[str, dict[str, float]]:
 
     result = {}
     for material in scenario.materials:
-        c = content(material, frozenset())
+        c = {material: 1.0} if material in priced else expand(material, frozenset())
         if c is not None:
             result[material] = c
     return result
