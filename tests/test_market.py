@@ -429,3 +429,31 @@ def test_no_premium_for_a_buyer_with_a_same_day_lane_and_a_longer_one() -> None:
     assert r.timeseries["shortfall_t"].sum() == 0.0
     p = r.prices.loc[r.prices["market"] != "AU", "price_usd_per_kg"]
     assert p.max() == pytest.approx(PRICED["market"]["prices"]["ore"]["export"], rel=0.01)
+
+
+def test_a_metal_is_never_cheaper_than_its_reference_plus_its_oxides_rise() -> None:
+    """Cost pass-through: a priced product made from priced inputs costs at least its
+    reference plus what its inputs cost more than at their references (same tier, per its
+    recipe). Under the heavy-REE threat the ex-China Dy/Tb oxide went to its ceiling (about
+    USD 4,100/kg) while Dy/Tb metal, made from 1.2 kg of it per kg, sold at 1,100: its
+    buyers, the magnet plants, were no scarcer than before, so nothing lifted it. A metal
+    plant does not sell below what its oxide costs it."""
+    from simulator.scenario import load_scenario
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    scenario = load_scenario(root / "china_heavy_ree_controls_2026.yaml",
+                             ["end_date=2027-07-01"])
+    px = run_replication(scenario, seed=0).prices.pivot_table(
+        index=["day", "market"], columns="material", values="price_usd_per_kg")
+    refs = {("CN", "ndpr"): (52, 65), ("ex-CN", "ndpr"): (52, 65),
+            ("CN", "dytb"): (334, 418), ("ex-CN", "dytb"): (417, 521)}
+    for (tier, el), (oxide_ref, metal_ref) in refs.items():
+        p = px.xs(tier, level="market")
+        floor = metal_ref + 1.2 * (p[f"{el}_oxide"] - oxide_ref)
+        assert (p[f"{el}_metal"] >= floor * (1 - 1e-12)).all(), (tier, el)
+    dytb = px.xs("ex-CN", level="market")
+    assert dytb["dytb_oxide"].max() > 4 * 417  # the threat did lift the oxide
+    assert dytb["dytb_metal"].max() > 1.2 * 4 * 417
+    # before the threat (no event on Dy/Tb) every price is its reference
+    early = px[px.index.get_level_values("day") < 600]
+    assert early.loc[(slice(None), "ex-CN"), "dytb_metal"].to_numpy() == pytest.approx(521)

@@ -23,7 +23,11 @@ pool's stock is what its producers hold after the step's shipments, its normal c
 output cover (both t). The tiers are linked
 by trade: the export price never falls below the home price times the ratio of their
 reference prices (buyers abroad can always bid for the home market's material; a control
-that cuts them off raises only the export price). Prices are recorded in USD/kg.
+that cuts them off raises only the export price). A priced product made only from priced
+inputs (a metal from its oxide) passes its inputs' cost on: in each tier its price never
+falls below its reference plus what its inputs, per its recipe, cost more than at their
+references (the cheapest recipe; none for co-products or routes with unpriced inputs).
+Prices are recorded in USD/kg.
 
 Demand response (short run): a demand sector with elasticity ``e_short > 0`` buys, each step,
 ``demand * min(1, (price / reference) ** -e_short)`` of its material, at the price of its
@@ -41,6 +45,7 @@ from typing import TYPE_CHECKING
 from ..scenario.models import Market as MarketModel
 
 if TYPE_CHECKING:
+    from ..scenario.models import Recipe
     from .network import Buyer, Network, Pool
     from .recorder import Recorder
 
@@ -84,7 +89,7 @@ class PriceIndex:
     producer-stock weight, the producers' pools) whose scarcity sets it."""
 
     __slots__ = ("buyers", "key", "market", "material", "pools", "price", "reference",
-                 "weight")
+                 "routes", "weight")
 
     def __init__(self, material: str, market: str, reference: float, buyers: list[Buyer],
                  pools: list[Pool] | None = None, weight: float = 0.0):
@@ -97,6 +102,21 @@ class PriceIndex:
         """The material's pools in the tier's countries (empty when their weight is 0)."""
         self.weight = weight
         self.key = -1
+        self.routes: list[tuple[float, list[tuple[PriceIndex, float]]]] = []
+        """Its recipes' costs in its tier: ``(reference less the inputs' cost at their
+        references, [(input's price index, t of input per t)])``; empty: no cost floor."""
+
+    def cost_floor(self) -> float:
+        """The least its price may be: its reference plus what its inputs cost more than at
+        their references, by its cheapest recipe (0 without routes)."""
+        floor = math.inf if self.routes else 0.0
+        for base, inputs in self.routes:
+            cost = base
+            for index, coef in inputs:
+                cost += coef * index.price
+            if cost < floor:
+                floor = cost
+        return floor
 
     def scarcity(self, step: int) -> float:
         """Supply its buyers (and, weighted, its producers) have over what they normally
@@ -117,7 +137,8 @@ class PriceIndex:
 class Market:
     """The priced materials of one replication; :meth:`update` is the clock's last phase."""
 
-    def __init__(self, model: MarketModel, net: Network, buyers: list[Buyer], rec: Recorder):
+    def __init__(self, model: MarketModel, net: Network, buyers: list[Buyer], rec: Recorder,
+                 recipes: dict[str, Recipe] | None = None):
         self.model = model
         self.step = net.step_days
         self.warmup = net.warmup_days
@@ -142,6 +163,7 @@ class Market:
                                 [b for b in mine if b.country != model.home],
                                 [p for p in made if p.country != model.home], w)
             self.pairs.append((home, abroad, export_ref / ref.domestic))
+        self._cost_routes(recipes or {})
         self.index_of: dict[int, PriceIndex] = {}
         """Buyer id -> the price index of its material in its tier."""
         for home, abroad, _ in self.pairs:
@@ -150,6 +172,43 @@ class Market:
                     index.key = rec.price_key(index.material, index.market)
                     for b in index.buyers:
                         self.index_of[id(b)] = index
+
+    def _cost_routes(self, recipes: dict[str, Recipe]) -> None:
+        """Give each index the routes of its cost floor, and order :attr:`pairs` so that
+        inputs move before the products made from them. A material gets routes only when
+        every recipe that makes it has it as its one output and only priced inputs."""
+        tiers: dict[tuple[str, str], PriceIndex] = {}
+        for home, abroad, _ in self.pairs:
+            for index in (home, abroad):
+                if index is not None:
+                    tiers[(index.material, index.market)] = index
+        priced = {home.material for home, _, _ in self.pairs}
+        makers: dict[str, list[Recipe]] = {}
+        for recipe in recipes.values():
+            for mid in recipe.outputs:
+                makers.setdefault(mid, []).append(recipe)
+        made_from: dict[str, set[str]] = {}
+        for mid in priced:
+            routes = makers.get(mid, [])
+            if not routes or any(len(r.outputs) != 1 or not r.inputs
+                                 or not set(r.inputs) <= priced for r in routes):
+                continue
+            made_from[mid] = {inp for r in routes for inp in r.inputs}
+            for (material, tier), index in tiers.items():
+                if material != mid:
+                    continue
+                for r in routes:
+                    per_t = [(tiers[(inp, tier)], qty / r.outputs[mid])
+                             for inp, qty in r.inputs.items()]
+                    base = index.reference - sum(coef * i.reference for i, coef in per_t)
+                    index.routes.append((base, per_t))
+
+        def depth(mid: str, seen: frozenset[str]) -> int:
+            if mid not in made_from or mid in seen:
+                return 0
+            return 1 + max(depth(inp, seen | {mid}) for inp in made_from[mid])
+
+        self.pairs.sort(key=lambda pair: depth(pair[0].material, frozenset()))
 
     def elasticity_of(self, sector: str) -> float:
         """The short-run price elasticity of demand of ``sector`` (``demand_response``)."""
@@ -166,11 +225,15 @@ class Market:
         date)."""
         day = now - self.warmup
         px_day, px_key, px_price = self.rec.px
-        for home, abroad, ratio in self.pairs:
+        for home, abroad, ratio in self.pairs:  # (inputs before their products)
             self._move(home)
+            if home.routes and (cost := home.cost_floor()) > home.price:
+                home.price = cost
             if abroad is not None:
                 self._move(abroad)
                 floor = home.price * ratio
+                if abroad.routes and (cost := abroad.cost_floor()) > floor:
+                    floor = cost
                 if abroad.price < floor:
                     abroad.price = floor
             if day >= 0:

@@ -127,7 +127,7 @@ class World(LateLots, Ordering):
         net = self.net
         market = self.scenario.market
         if market.enabled and market.prices:  # prices form after the step's trade
-            self.market = Market(market, net, net.buyers, self.rec)
+            self.market = Market(market, net, net.buyers, self.rec, self.scenario.recipes)
         self.clock.phases = [
             [self._producer(f) for f in net.facilities],  # sorted by stage
             [self._consumer(d) for d in net.demands],
