@@ -63,13 +63,15 @@ def _wait(session: Session, timeout: float = 120.0) -> None:
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory) -> tuple[Session, Path, Path]:
     """The tiny chain as written (the reference) and with its refinery cut, 4 replications;
-    Japan's EV demand counted in units (10 kg of oxide per unit, a test value)."""
+    Japan's EV demand counted in units (10 kg of oxide per unit, a test value) and the oxide
+    priced (USD 10/kg, one world tier, a test value)."""
     folder = tmp_path_factory.mktemp("app")
     text = TINY.read_text()
     old = "jp_ev: {country: JP, sector: ev, material: oxide, rate_tpy: 1000, cover_days: 30}"
     assert old in text
     (folder / "tiny.yaml").write_text(text.replace(
-        old, old[:-1] + ", units: {name: test units, kg_per_unit: 10}}"))
+        old, old[:-1] + ", units: {name: test units, kg_per_unit: 10}}")
+        + "market: {prices: {oxide: {domestic: 10}}}\n")
     session = Session(folder, folder / "results", workers=1)
     session.open(folder / "tiny.yaml")
     ref, problems = session.start_run(4, 3)
@@ -251,6 +253,38 @@ def test_overlay_is_the_png_critmin_compare_writes(two_runs, tmp_path):
                for c in view.commands)
 
 
+def test_the_price_panel_is_the_price_overlay_critmin_compare_writes(two_runs, tmp_path):
+    """Tweaking market parameters needs the prices in view: the workbench shows, for the
+    priced material chosen, the PNG ``critmin compare`` writes (overlay_prices_<material>),
+    reference first; a scenario without prices says so instead."""
+    from simulator.app.layout import price_options, prices_src
+    from simulator.cli import main
+
+    session, ref_dir, run_dir = two_runs
+    with pytest.raises(SystemExit) as stop:
+        main(["compare", str(ref_dir), str(run_dir), "--out", str(tmp_path / "cmp")])
+    assert stop.value.code == 0
+    view = session.render()
+    assert view.price_materials == ("oxide",) and view.price_material == "oxide"
+    assert view.prices_png == (tmp_path / "cmp" / "overlay_prices_oxide.png").read_bytes()
+    assert prices_src(view).startswith("data:image/png;base64,")
+    assert price_options(view) == [{"label": "oxide", "value": "oxide"}]
+    # the refinery cut made the oxide scarce: the tweak's price rose, the reference's did not
+    cut = pd.read_parquet(run_dir / "prices.parquet")["price_usd_per_kg"]
+    ref = pd.read_parquet(ref_dir / "prices.parquet")["price_usd_per_kg"]
+    assert cut.max() > 1.5 * 10 and ref.max() == pytest.approx(10, rel=0.01)
+    session.price_material = "nothing priced"  # a stale choice falls back to the first
+    assert session.render().price_material == "oxide"
+    session.price_material = None
+    plain = Session(TINY.parent, tmp_path / "results", workers=1)
+    plain.open(TINY)
+    rec, problems = plain.start_run(1, 3)
+    assert rec is not None, problems
+    _wait(plain)
+    shown = plain.render()
+    assert shown.prices_png is None and shown.price_note.startswith("No prices")
+
+
 def test_the_last_run_is_drawn_from_memory_as_its_folder_reads(tmp_path, monkeypatch):
     """After a run, its curve is drawn from the time series the session kept (replications
     finish out of order on 2 workers) without reading the folder back: the same rows."""
@@ -382,7 +416,8 @@ def _free_port() -> int:
                            "chromium-driver)")
 def test_workbench_in_headless_chromium(tmp_path, monkeypatch):
     """Open the baseline, run it short (the reference), cut China's magnet plants, run
-    again: the overlay changes and the paired difference shown is not zero."""
+    again: the overlay changes, the paired difference shown is not zero and the prices are
+    drawn."""
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -457,6 +492,10 @@ def test_workbench_in_headless_chromium(tmp_path, monkeypatch):
         assert "-100.0 pp" in diff or " pp [" in diff
         assert "+0 t" not in diff.splitlines()[3]  # the shortfall row: not zero
         assert "critmin compare" in text("commands")
+        # the baseline prices its oxides and metals: the price panel shows the first
+        wait.until(lambda d: (d.find_element(By.ID, "prices").get_attribute("src") or "")
+                   .startswith("data:image/png;base64,"))
+        assert "ndpr_oxide, USD/kg" in text("price-note")
         # offline: everything the page loaded came from the app
         urls = driver.execute_script(
             "return performance.getEntriesByType('resource').map(e => e.name)")

@@ -12,7 +12,15 @@ from typing import Any
 from dash import ALL, Dash, Input, Output, State, ctx, no_update
 
 from ..scenario import ScenarioError
-from .layout import diff_table, figure_src, group_options, param_rows, problems_list
+from .layout import (
+    diff_table,
+    figure_src,
+    group_options,
+    param_rows,
+    price_options,
+    prices_src,
+    problems_list,
+)
 from .session import Session
 from .views import Group, data_uri, shown_path, timeline_png
 
@@ -20,7 +28,10 @@ __all__ = ["register"]
 
 VIEW = [Output("overlay", "src"), Output("diff-table", "children"),
         Output("commands", "children"), Output("view-note", "children"),
-        Output("group-select", "value")]
+        Output("group-select", "value"), Output("prices", "src"),
+        Output("price-select", "options"), Output("price-select", "value"),
+        Output("price-note", "children")]
+PRICES = [VIEW[5], VIEW[8]]
 
 
 def _dup(outputs: list[Output]) -> list[Output]:
@@ -31,7 +42,8 @@ def _dup(outputs: list[Output]) -> list[Output]:
 def _view(session: Session) -> tuple[Any, ...]:
     view = session.render()
     group = session.group.value if session.group else None
-    return (figure_src(view), diff_table(view), "\n".join(view.commands), view.note, group)
+    return (figure_src(view), diff_table(view), "\n".join(view.commands), view.note, group,
+            prices_src(view), price_options(view), view.price_material, view.price_note)
 
 
 def _values(ids: list[dict[str, str]], values: list[Any]) -> dict[str, str | None]:
@@ -96,12 +108,13 @@ def register(app: Dash, session: Session) -> None:
         path = typed if by_path else selected
         if not path:
             return ("No scenario: put .yaml files in the scenarios folder or type a path.",
-                    *[no_update] * 15)
+                    *[no_update] * (10 + len(VIEW)))
         try:
             sc = session.open(Path(path))
         except ScenarioError as exc:
             return (f"Cannot open {path}:", no_update, no_update, no_update, no_update,
-                    problems_list([str(p) for p in exc.problems]), *[no_update] * 10)
+                    problems_list([str(p) for p in exc.problems]),
+                    *[no_update] * (5 + len(VIEW)))
         listed = {str(Path(f).resolve()): str(f) for f in session.scenario_files()}
         select = listed.get(str(Path(path).resolve())) if by_path else no_update
         info = [f"{sc.name}  ({shown_path(path)}, {sc.start_date} to {sc.end_date}, "
@@ -207,12 +220,13 @@ def register(app: Dash, session: Session) -> None:
     def pin(number, _clicks, _submit, folder):
         if ctx.triggered_id in ("ref-path-btn", "ref-path"):
             if not folder:
-                return no_update, no_update, "Type a run folder first.", *[no_update] * 5
+                return (no_update, no_update, "Type a run folder first.",
+                        *[no_update] * len(VIEW))
             try:
                 rec = session.open_folder(Path(folder))
             except (OSError, ScenarioError) as exc:
                 return (no_update, no_update, f"Cannot pin {folder}: {exc}",
-                        *[no_update] * 5)
+                        *[no_update] * len(VIEW))
             session.pin(rec.number)
         elif number is not None:
             session.pin(int(number))
@@ -226,6 +240,15 @@ def register(app: Dash, session: Session) -> None:
             session.group = Group.parse(value)
             session.group_chosen = True
         return _view(session)[:4]
+
+    @app.callback(
+        *_dup(PRICES), Input("price-select", "value"), prevent_initial_call=True,
+    )
+    def choose_price(value):
+        if value and value != session.price_material:
+            session.price_material = value
+        view = _view(session)
+        return view[5], view[8]
 
     @app.callback(
         Output("save-msg", "children"), Output("commands", "children", allow_duplicate=True),

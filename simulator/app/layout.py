@@ -97,6 +97,12 @@ def layout(session: Session) -> html.Div:
         html.Div(id="view-note", className="note"),
         html.Img(id="overlay", alt="fill-rate overlay", className="figure"),
         html.Div(id="diff-table"),
+        html.H3("Prices"),
+        html.Div([html.Label("Material", htmlFor="price-select"),
+                  dcc.Dropdown(id="price-select", clearable=False, className="grow")],
+                 className="row"),
+        html.Div(id="price-note", className="note"),
+        html.Img(id="prices", alt="price overlay", className="figure"),
         html.H3("The same from the command line"),
         html.Pre(id="commands", className="commands"),
         html.H3("Events"),
@@ -176,3 +182,11 @@ def diff_table(view: View) -> html.Div | str:
 
 def figure_src(view: View) -> str:
     return data_uri(view.png) if view.png else ""
+
+
+def prices_src(view: View) -> str:
+    return data_uri(view.prices_png) if view.prices_png else ""
+
+
+def price_options(view: View) -> list[dict[str, str]]:
+    return [{"label": m, "value": m} for m in view.price_materials]

@@ -22,6 +22,8 @@ from .views import (
     groups,
     hardest_hit,
     overlay_png,
+    price_materials,
+    prices_png,
     shown_path,
     unique_names,
 )
@@ -54,6 +56,11 @@ class View:
     commands: list[str] = field(default_factory=list)
     note: str = ""
     names: tuple[str, ...] = ()
+    prices_png: bytes | None = None
+    """The price overlay of :attr:`price_material` (finished runs only)."""
+    price_materials: tuple[str, ...] = ()
+    price_material: str | None = None
+    price_note: str = ""
 
 
 class Session:
@@ -78,6 +85,8 @@ class Session:
         self.group: Group | None = None
         self.group_chosen = False
         """True once the analyst picked a curve: runs then no longer choose it."""
+        self.price_material: str | None = None
+        """The material whose prices the price panel shows (None: the first priced)."""
         self.saved: Path | None = None
         self._subsets: dict[tuple[int, str], RunView] = {}
         self._cache: tuple[Any, View] | None = None
@@ -310,6 +319,24 @@ class Session:
                 self._subsets[key] = RunView.from_folder(rec.run_dir, group)
         return self._subsets[key]
 
+    def _prices(self, view: View, runs: list[RunView]) -> None:
+        """Fill ``view``'s price panel: the overlay of the chosen priced material (the first
+        priced one by default) for the finished runs shown."""
+        materials = price_materials(runs)
+        if not materials:
+            view.price_note = ("No prices: the scenario prices no material (market.prices; "
+                               "docs/markets.md).")
+            return
+        material = self.price_material if self.price_material in materials else materials[0]
+        view.price_materials, view.price_material = tuple(materials), material
+        try:
+            view.prices_png = prices_png(runs, material)
+        except KeyError:
+            view.price_note = f"No price of {material} in these run folders."
+            return
+        view.price_note = (f"{material}, USD/kg, per market tier: the median across "
+                           "replications and its P5-P95 band, as critmin compare draws it.")
+
     def latest(self) -> RunRecord | None:
         """The run to show against the reference: the newest with a folder."""
         done = [r for r in self.runs if r.run_dir is not None and r.source != "run folder"]
@@ -323,7 +350,7 @@ class Session:
             live = job is not None and job.running
             run = None if live else self.latest()
             key = (group, ref and ref.number, run and run.number,
-                   job.record.done if live and job else None)
+                   job.record.done if live and job else None, self.price_material)
             if self._cache is not None and (self._cache[0] == key or (
                     live and self._cache[0][:3] == key[:3] and not live_redraw_due(
                         time.monotonic() - self._rendered, self._render_cost))):
@@ -367,6 +394,8 @@ class Session:
         if len(runs) == 2 and job is None:
             view.rows = _paired_rows(runs[0], runs[1], group)
         view.commands = self.commands(ref, run if job is None else None, group)
+        if job is None:
+            self._prices(view, runs)
         if job is not None:
             view.note = (f"Live: {job.record.done} of {job.record.replications} "
                          "replication(s) finished; the figure and the paired differences are "

@@ -37,6 +37,8 @@ __all__ = [
     "overlay_png",
     "paired_rows",
     "png_bytes",
+    "price_materials",
+    "prices_png",
     "shown_path",
     "timeline_figure",
     "timeline_png",
@@ -205,6 +207,39 @@ def overlay_png(runs: Sequence[RunView], group: Group) -> bytes:
     fig = overlay_figure(ts, group.key, by=group.by, events=events, replications=reps,
                          smooth_days=_smooth_days(runs[0].scenario))
     return png_bytes(fig)
+
+
+def price_materials(runs: Sequence[RunView]) -> list[str]:
+    """The materials any of ``runs`` prices (``market.prices`` with the market on), in the
+    order the first scenario lists them."""
+    out: list[str] = []
+    for run in runs:
+        market = run.scenario.market
+        if market.enabled:
+            out += [m for m in market.prices if m not in out]
+    return out
+
+
+def prices_png(runs: Sequence[RunView], material: str) -> bytes:
+    """The price overlay ``critmin compare`` writes for ``material`` (``overlay_prices_*``;
+    reference first), from the runs' ``prices.parquet`` over the period they all cover.
+    Raises :exc:`KeyError` when no run has a price of ``material`` (or none a folder)."""
+    from ..analysis.metrics import event_windows, plant_starts
+    from ..engine.market import price_ceilings
+    from ..viz.prices import price_overlay_figure
+
+    names = unique_names([r.name for r in runs])
+    period, _ = compare_frame({n: r.scenario for n, r in zip(names, runs, strict=True)})
+    prices = {}
+    for n, r in zip(names, runs, strict=True):
+        path = r.run_dir / "prices.parquet" if r.run_dir is not None else None
+        prices[n] = (within(pd.read_parquet(path), period)
+                     if path is not None and path.exists() and period is not None
+                     else pd.DataFrame(columns=["material", "market", "date"]))
+    events = {n: event_windows(r.scenario) + plant_starts(r.scenario)
+              for n, r in zip(names, runs, strict=True)}
+    ceilings = {n: price_ceilings(r.scenario.market) for n, r in zip(names, runs, strict=True)}
+    return png_bytes(price_overlay_figure(prices, material, events=events, ceilings=ceilings))
 
 
 def _group_metrics(run: RunView, group: Group, period: Period | None = None) -> pd.DataFrame:
