@@ -134,6 +134,7 @@ def main() -> None:
                             d.find_element(By.ID, "save-path").get_attribute("value"))
             page.run(first + 1, args.n)
             page.wait.until(lambda d: "paired difference" in page.text("diff-table"))
+            page.wait.until(lambda d: "USD/kg, per market tier" in page.text("price-note"))
             driver.execute_script("window.scrollTo(0, 0)")
             time.sleep(0.5)
             args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -264,9 +264,9 @@ def test_the_price_panel_is_the_price_overlay_critmin_compare_writes(two_runs, t
     with pytest.raises(SystemExit) as stop:
         main(["compare", str(ref_dir), str(run_dir), "--out", str(tmp_path / "cmp")])
     assert stop.value.code == 0
-    view = session.render()
-    assert view.price_materials == ("oxide",) and view.price_material == "oxide"
-    assert view.prices_png == (tmp_path / "cmp" / "overlay_prices_oxide.png").read_bytes()
+    view = session.render_prices()
+    assert view.materials == ("oxide",) and view.material == "oxide"
+    assert view.png == (tmp_path / "cmp" / "overlay_prices_oxide.png").read_bytes()
     assert prices_src(view).startswith("data:image/png;base64,")
     assert price_options(view) == [{"label": "oxide", "value": "oxide"}]
     # the refinery cut made the oxide scarce: the tweak's price rose, the reference's did not
@@ -274,15 +274,40 @@ def test_the_price_panel_is_the_price_overlay_critmin_compare_writes(two_runs, t
     ref = pd.read_parquet(ref_dir / "prices.parquet")["price_usd_per_kg"]
     assert cut.max() > 1.5 * 10 and ref.max() == pytest.approx(10, rel=0.01)
     session.price_material = "nothing priced"  # a stale choice falls back to the first
-    assert session.render().price_material == "oxide"
+    assert session.render_prices().material == "oxide"
     session.price_material = None
     plain = Session(TINY.parent, tmp_path / "results", workers=1)
     plain.open(TINY)
     rec, problems = plain.start_run(1, 3)
     assert rec is not None, problems
     _wait(plain)
-    shown = plain.render()
-    assert shown.prices_png is None and shown.price_note.startswith("No prices")
+    shown = plain.render_prices()
+    assert shown.png is None and shown.note.startswith("No prices")
+
+
+def test_the_price_panel_opens_on_the_price_that_moved_most(tmp_path):
+    """Unless the analyst chose one, the panel shows the priced material whose price rose
+    most over its first recorded price in any tier of the runs shown (under the heavy-REE
+    licences: Dy/Tb oxide, not the NdPr oxide listed first)."""
+    from simulator.app.views import most_moved
+
+    def folder(name: str, rows: list[tuple[int, str, str, float]]) -> RunView:
+        d = tmp_path / name
+        d.mkdir()
+        pd.DataFrame(rows, columns=["day", "material", "market", "price_usd_per_kg"]) \
+            .to_parquet(d / "prices.parquet")
+        return RunView(name, None, pd.DataFrame(), 1, d)
+
+    calm = folder("calm", [(0, "ndpr_oxide", "ex-CN", 52.0), (7, "ndpr_oxide", "ex-CN", 55.0),
+                           (0, "dytb_oxide", "ex-CN", 417.0), (7, "dytb_oxide", "ex-CN", 417.0)])
+    shock = folder("shock", [(0, "ndpr_oxide", "CN", 52.0), (7, "ndpr_oxide", "CN", 52.0),
+                             (0, "dytb_oxide", "ex-CN", 417.0),
+                             (7, "dytb_oxide", "ex-CN", 1500.0)])
+    both = ["ndpr_oxide", "dytb_oxide"]
+    assert most_moved([calm, shock], both) == "dytb_oxide"
+    assert most_moved([calm], both) == "ndpr_oxide"  # +6% against 0%
+    still = folder("still", [(0, "ndpr_oxide", "CN", 52.0), (0, "dytb_oxide", "CN", 334.0)])
+    assert most_moved([still], both) == "ndpr_oxide"  # nothing moved: the first
 
 
 def test_the_last_run_is_drawn_from_memory_as_its_folder_reads(tmp_path, monkeypatch):
@@ -492,10 +517,10 @@ def test_workbench_in_headless_chromium(tmp_path, monkeypatch):
         assert "-100.0 pp" in diff or " pp [" in diff
         assert "+0 t" not in diff.splitlines()[3]  # the shortfall row: not zero
         assert "critmin compare" in text("commands")
-        # the baseline prices its oxides and metals: the price panel shows the first
+        # the baseline prices its oxides and metals: the price panel shows one
         wait.until(lambda d: (d.find_element(By.ID, "prices").get_attribute("src") or "")
                    .startswith("data:image/png;base64,"))
-        assert "ndpr_oxide, USD/kg" in text("price-note")
+        assert "USD/kg, per market tier" in text("price-note")
         # offline: everything the page loaded came from the app
         urls = driver.execute_script(
             "return performance.getEntriesByType('resource').map(e => e.name)")

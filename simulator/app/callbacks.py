@@ -28,10 +28,7 @@ __all__ = ["register"]
 
 VIEW = [Output("overlay", "src"), Output("diff-table", "children"),
         Output("commands", "children"), Output("view-note", "children"),
-        Output("group-select", "value"), Output("prices", "src"),
-        Output("price-select", "options"), Output("price-select", "value"),
-        Output("price-note", "children")]
-PRICES = [VIEW[5], VIEW[8]]
+        Output("group-select", "value")]
 
 
 def _dup(outputs: list[Output]) -> list[Output]:
@@ -42,8 +39,7 @@ def _dup(outputs: list[Output]) -> list[Output]:
 def _view(session: Session) -> tuple[Any, ...]:
     view = session.render()
     group = session.group.value if session.group else None
-    return (figure_src(view), diff_table(view), "\n".join(view.commands), view.note, group,
-            prices_src(view), price_options(view), view.price_material, view.price_note)
+    return (figure_src(view), diff_table(view), "\n".join(view.commands), view.note, group)
 
 
 def _values(ids: list[dict[str, str]], values: list[Any]) -> dict[str, str | None]:
@@ -242,13 +238,16 @@ def register(app: Dash, session: Session) -> None:
         return _view(session)[:4]
 
     @app.callback(
-        *_dup(PRICES), Input("price-select", "value"), prevent_initial_call=True,
+        Output("prices", "src"), Output("price-select", "options"),
+        Output("price-select", "value"), Output("price-note", "children"),
+        Input("overlay", "src"), Input("price-select", "value"), prevent_initial_call=True,
     )
-    def choose_price(value):
-        if value and value != session.price_material:
+    def prices(_src, value):
+        """The price panel, after the curve (it follows the overlay) or a material choice."""
+        if ctx.triggered_id == "price-select" and value:
             session.price_material = value
-        view = _view(session)
-        return view[5], view[8]
+        view = session.render_prices()
+        return prices_src(view), price_options(view), view.material, view.note
 
     @app.callback(
         Output("save-msg", "children"), Output("commands", "children", allow_duplicate=True),

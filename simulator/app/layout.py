@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 from dash import dcc, html
 
-from .session import Session, View
+from .session import PriceView, Session, View
 from .views import METRIC_LABELS, data_uri, groups
 
 __all__ = ["diff_table", "layout", "param_rows", "problems_list"]
@@ -184,9 +184,9 @@ def figure_src(view: View) -> str:
     return data_uri(view.png) if view.png else ""
 
 
-def prices_src(view: View) -> str:
-    return data_uri(view.prices_png) if view.prices_png else ""
+def prices_src(view: PriceView) -> str:
+    return data_uri(view.png) if view.png else ""
 
 
-def price_options(view: View) -> list[dict[str, str]]:
-    return [{"label": m, "value": m} for m in view.price_materials]
+def price_options(view: PriceView) -> list[dict[str, str]]:
+    return [{"label": m, "value": m} for m in view.materials]

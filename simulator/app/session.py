@@ -21,6 +21,7 @@ from .views import (
     folder_scenario,
     groups,
     hardest_hit,
+    most_moved,
     overlay_png,
     price_materials,
     prices_png,
@@ -30,7 +31,7 @@ from .views import (
 from .views import frame_note as _frame_note
 from .views import paired_rows as _paired_rows
 
-__all__ = ["LIVE_EVERY_S", "LIVE_SHARE", "Session", "View", "live_redraw_due"]
+__all__ = ["LIVE_EVERY_S", "LIVE_SHARE", "PriceView", "Session", "View", "live_redraw_due"]
 
 #: While a run goes, the overlay is redrawn at most this often (drawing takes CPU from it).
 LIVE_EVERY_S = 2.0
@@ -56,11 +57,16 @@ class View:
     commands: list[str] = field(default_factory=list)
     note: str = ""
     names: tuple[str, ...] = ()
-    prices_png: bytes | None = None
-    """The price overlay of :attr:`price_material` (finished runs only)."""
-    price_materials: tuple[str, ...] = ()
-    price_material: str | None = None
-    price_note: str = ""
+
+
+@dataclass
+class PriceView:
+    """What the price panel shows: the price overlay of one priced material."""
+
+    png: bytes | None = None
+    materials: tuple[str, ...] = ()
+    material: str | None = None
+    note: str = ""
 
 
 class Session:
@@ -90,6 +96,7 @@ class Session:
         self.saved: Path | None = None
         self._subsets: dict[tuple[int, str], RunView] = {}
         self._cache: tuple[Any, View] | None = None
+        self._price_cache: tuple[Any, PriceView] | None = None
         self._evaluator: Any = None
         self._rendered = 0.0
         self._render_cost = 0.0
@@ -319,23 +326,59 @@ class Session:
                 self._subsets[key] = RunView.from_folder(rec.run_dir, group)
         return self._subsets[key]
 
-    def _prices(self, view: View, runs: list[RunView]) -> None:
-        """Fill ``view``'s price panel: the overlay of the chosen priced material (the first
-        priced one by default) for the finished runs shown."""
+    def render_prices(self) -> PriceView:
+        """The price panel: the chosen priced material's overlay (by default the one whose
+        price moved most) for the reference and the latest finished run; drawn apart from
+        the curve, so that the curve is on screen first."""
+        with self.lock:
+            ref = self.reference
+            run = None if self.running else self.latest()
+            key = (ref and ref.number, run and run.number, self.running, self.price_material)
+            if self._price_cache is not None and self._price_cache[0] == key:
+                return self._price_cache[1]
+            chosen = self.price_material
+        records = [r for r in (ref, run) if r is not None and r.run_dir is not None]
+        records = list(dict.fromkeys(records))  # (the reference alone: once)
+        if self.running:
+            view = PriceView(note="Prices are drawn when the run finishes.")
+        elif not records:
+            view = PriceView(note="No finished run yet.")
+        else:
+            try:
+                view = self._prices([self.price_view_of(r) for r in records], chosen)
+            except Exception as exc:  # a figure that cannot be drawn is a message
+                view = PriceView(note=f"Cannot draw the prices: {type(exc).__name__}: "
+                                      f"{' '.join(str(exc).split())}")
+        with self.lock:
+            self._price_cache = (key, view)
+        return view
+
+    def price_view_of(self, rec: RunRecord) -> RunView:
+        """A run folder as the price overlay needs it (its scenario and folder only; the
+        scenario of the curve's view of that run when there is one)."""
+        assert rec.run_dir is not None
+        with self.lock:
+            shown = [v for (number, _), v in self._subsets.items() if number == rec.number]
+        scenario = shown[0].scenario if shown else folder_scenario(rec.run_dir)[0]
+        return RunView(rec.scenario_name, scenario, pd.DataFrame(), rec.done, rec.run_dir,
+                       rec.seed)
+
+    @staticmethod
+    def _prices(runs: list[RunView], chosen: str | None) -> PriceView:
         materials = price_materials(runs)
         if not materials:
-            view.price_note = ("No prices: the scenario prices no material (market.prices; "
-                               "docs/markets.md).")
-            return
-        material = self.price_material if self.price_material in materials else materials[0]
-        view.price_materials, view.price_material = tuple(materials), material
+            return PriceView(note="No prices: the scenario prices no material "
+                                  "(market.prices; docs/markets.md).")
+        material = chosen if chosen in materials else most_moved(runs, materials)
+        view = PriceView(materials=tuple(materials), material=material)
         try:
-            view.prices_png = prices_png(runs, material)
+            view.png = prices_png(runs, material)
         except KeyError:
-            view.price_note = f"No price of {material} in these run folders."
-            return
-        view.price_note = (f"{material}, USD/kg, per market tier: the median across "
-                           "replications and its P5-P95 band, as critmin compare draws it.")
+            view.note = f"No price of {material} in these run folders."
+            return view
+        view.note = (f"{material}, USD/kg, per market tier: the median across replications "
+                     "and its P5-P95 band, as critmin compare draws it.")
+        return view
 
     def latest(self) -> RunRecord | None:
         """The run to show against the reference: the newest with a folder."""
@@ -350,7 +393,7 @@ class Session:
             live = job is not None and job.running
             run = None if live else self.latest()
             key = (group, ref and ref.number, run and run.number,
-                   job.record.done if live and job else None, self.price_material)
+                   job.record.done if live and job else None)
             if self._cache is not None and (self._cache[0] == key or (
                     live and self._cache[0][:3] == key[:3] and not live_redraw_due(
                         time.monotonic() - self._rendered, self._render_cost))):
@@ -394,8 +437,6 @@ class Session:
         if len(runs) == 2 and job is None:
             view.rows = _paired_rows(runs[0], runs[1], group)
         view.commands = self.commands(ref, run if job is None else None, group)
-        if job is None:
-            self._prices(view, runs)
         if job is not None:
             view.note = (f"Live: {job.record.done} of {job.record.replications} "
                          "replication(s) finished; the figure and the paired differences are "

@@ -34,6 +34,7 @@ __all__ = [
     "frame_note",
     "groups",
     "hardest_hit",
+    "most_moved",
     "overlay_png",
     "paired_rows",
     "png_bytes",
@@ -218,6 +219,29 @@ def price_materials(runs: Sequence[RunView]) -> list[str]:
         if market.enabled:
             out += [m for m in market.prices if m not in out]
     return out
+
+
+def most_moved(runs: Sequence[RunView], materials: Sequence[str]) -> str:
+    """Of ``materials``, the one whose price moved most in any of ``runs``' folders: the
+    highest peak over its first recorded price, in any tier (the first on a tie, or with no
+    prices read)."""
+    best, moved = materials[0], 1.0
+    for r in runs:
+        path = r.run_dir / "prices.parquet" if r.run_dir is not None else None
+        if path is None or not path.exists():
+            continue
+        px = pd.read_parquet(path, columns=["day", "material", "market", "price_usd_per_kg"])
+        px = px[px["material"].astype(str).isin(list(materials))]
+        if px.empty:
+            continue
+        first = px[px["day"] == px["day"].min()].groupby(
+            ["material", "market"], observed=True)["price_usd_per_kg"].min()
+        peak = px.groupby(["material", "market"], observed=True)["price_usd_per_kg"].max()
+        ratio = (peak / first).groupby(level="material", observed=True).max()
+        for m in materials:  # (in order: the first wins a tie)
+            if m in ratio.index and ratio[m] > moved * (1 + 1e-9):
+                best, moved = m, float(ratio[m])
+    return best
 
 
 def prices_png(runs: Sequence[RunView], material: str) -> bytes:
