@@ -253,3 +253,37 @@ def test_a_plant_takes_at_least_a_day_to_build():
     with pytest.raises(pydantic.ValidationError, match="lead_time_days"):
         Scenario.model_validate(_data({"lead_time_days": 0}))
     assert make_scenario(_data({"lead_time_days": 1}))
+
+
+def _planned_metal_plant(incentive: float):
+    """The heavy-REE threat to mid-2028 with a planned Japanese Dy/Tb metal plant built on
+    the ex-China Dy/Tb metal price (100 t/yr, 90 days sustained, a year to build)."""
+    from pathlib import Path
+
+    from simulator.scenario import load_scenario
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    plant = ('{"country": "JP", "recipe": "metal_dytb", "capacity_tpy": 100, "invest": '
+             f'{{"material": "dytb_metal", "incentive_price": {incentive}, '
+             '"sustained_days": 90, "lead_time_days": 365}}')
+    return load_scenario(root / "china_heavy_ree_controls_2026.yaml",
+                         ["end_date=2028-07-01", f"facilities.jp_dytb_metal_planned={plant}"])
+
+
+def test_a_plant_is_not_built_on_a_price_that_only_passes_its_inputs_cost_on():
+    """A metal's price passes its oxide's cost on (markets.md, "Cost pass-through"); a metal
+    plant that buys that oxide earns no more for it. Its investment decision sees the price
+    net of its inputs' cost rise since their references: under the heavy-REE threat the
+    ex-China Dy/Tb metal price rises tenfold with its oxide, but the metal plant's margin
+    does not, and a plant needing USD 600/kg (reference 521) is not committed; seeing the
+    gross price it was, within months of the licences. A plant needing less than the
+    reference is committed as before."""
+    import math
+
+    r = run_replication(_planned_metal_plant(600), seed=0)
+    px = r.prices[(r.prices["material"] == "dytb_metal") & (r.prices["market"] == "ex-CN")]
+    assert px["price_usd_per_kg"].max() > 5 * 600  # the gross price was far above it
+    (row,) = r.projects.itertuples()
+    assert math.isnan(row.committed_day)
+    (row,) = run_replication(_planned_metal_plant(500), seed=0).projects.itertuples()
+    assert row.committed_day < 200  # the reference 521 >= 500 from the start

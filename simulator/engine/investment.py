@@ -50,12 +50,14 @@ class Project:
 
     def seen_price(self) -> float:
         """The price its investment decision sees: the market price, or a floor in force
-        above it."""
+        above it, less what of it only passes its inputs' cost rise on
+        (:meth:`~.market.PriceIndex.passed_on`: a plant buying those inputs does not earn
+        it)."""
         price = self.price.price
         for f in self.floors:
             if f.active and f.floor > price:
                 price = f.floor
-        return price
+        return price - self.price.passed_on()
 
     def incentive(self) -> float:
         """The incentive price its decision needs now: ``invest.incentive_price`` lowered by

@@ -106,6 +106,12 @@ class PriceIndex:
         """Its recipes' costs in its tier: ``(reference less the inputs' cost at their
         references, [(input's price index, t of input per t)])``; empty: no cost floor."""
 
+    def passed_on(self) -> float:
+        """How much of its price is its inputs' cost rise since their references (by its
+        cheapest recipe; negative when they cost less, 0 without routes): what a plant
+        making it from those inputs does not earn."""
+        return self.cost_floor() - self.reference if self.routes else 0.0
+
     def cost_floor(self) -> float:
         """The least its price may be: its reference plus what its inputs cost more than at
         their references, by its cheapest recipe (0 without routes)."""
