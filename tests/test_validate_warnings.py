@@ -167,3 +167,20 @@ def test_the_step_warning_names_every_lane_shorter_than_the_step() -> None:
     _, found = load_scenario_with_warnings(v2, ["simulation.step_days=21"])
     [problem] = [p for p in found if p.path == ("simulation", "step_days")]
     assert "14 days: " in problem.message and "AU -> MY" in problem.message
+
+
+def test_a_reference_price_below_its_inputs_cost_warns() -> None:
+    """A priced product's reference below what its priced inputs cost at theirs (per its
+    recipe) means its makers lose money at the references, and its cost floor
+    (markets.md, "Cost pass-through") can pass its ceiling: warned at the price, per tier.
+    The shipped baseline (NdPr metal 65 against 1.2 x 52 = 62.4) does not warn."""
+    from simulator.scenario import load_scenario_with_warnings
+
+    base = ROOT / "scenarios" / "baseline.yaml"
+    _, found = load_scenario_with_warnings(base, ["market.prices.ndpr_metal.export=60"])
+    [problem] = [p for p in found if p.path[:2] == ("market", "prices")]
+    assert problem.path == ("market", "prices", "ndpr_metal", "export")
+    assert "below what its inputs cost at their references" in problem.message
+    assert "1.2 x ndpr_oxide 52 = 62.4" in problem.message
+    _, found = load_scenario_with_warnings(base)
+    assert not [p for p in found if p.path[:2] == ("market", "prices")]

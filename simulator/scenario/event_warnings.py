@@ -60,6 +60,46 @@ def event_warnings(s: Scenario) -> list[Problem]:
     out += _idle_responses(s)
     out += _unreached_offtakes(s)
     out += _step_longer_than_a_lane(s)
+    out += _references_below_cost(s)
+    return out
+
+
+def _references_below_cost(s: Scenario) -> list[Problem]:
+    """Priced products whose reference price, in a tier, is below what their priced inputs
+    cost at their references (by the cheapest recipe; only materials every recipe of which
+    makes them alone from priced inputs, as the engine's cost floor)."""
+    market = s.market
+    if not market.enabled:
+        return []
+    prices = market.prices
+    makers: dict[str, list] = defaultdict(list)
+    for rid, recipe in s.recipes.items():
+        for mid in recipe.outputs:
+            makers[mid].append((rid, recipe))
+    tiers = [("domestic", lambda r: r.domestic)]
+    if market.home is not None:
+        tiers.append(("export", lambda r: r.export_reference))
+    out: list[Problem] = []
+    for mid, ref in prices.items():
+        routes = makers.get(mid, [])
+        if not routes or any(len(r.outputs) != 1 or not r.inputs
+                             or not set(r.inputs) <= set(prices) for _, r in routes):
+            continue
+        for key, of in tiers:
+            costs = []
+            for rid, r in routes:
+                parts = [(qty / r.outputs[mid], inp, of(prices[inp]))
+                         for inp, qty in r.inputs.items()]
+                costs.append((sum(c * p for c, _, p in parts), rid, parts))
+            cost, rid, parts = min(costs, key=lambda c: c[0])
+            if of(ref) < cost * (1.0 - 1e-9):
+                terms = " + ".join(f"{c:g} x {inp} {p:g}" for c, inp, p in parts)
+                given = key if key == "domestic" or ref.export is not None else "domestic"
+                out.append(Problem(("market", "prices", mid, given), WARNING + (
+                    f"{key} reference {of(ref):g} USD/kg is below what its inputs cost at "
+                    f"their references ({rid}: {terms} = {cost:g}): its makers lose money at "
+                    "the references, and its cost floor (docs/markets.md, \"Cost "
+                    "pass-through\") can pass its ceiling")))
     return out
 
 
