@@ -249,6 +249,7 @@ def prices_png(runs: Sequence[RunView], material: str) -> bytes:
     reference first), from the runs' ``prices.parquet`` over the period they all cover.
     Raises :exc:`KeyError` when no run has a price of ``material`` (or none a folder)."""
     from ..analysis.metrics import event_windows, plant_starts
+    from ..analysis.tiers import tier_notes
     from ..engine.market import price_ceilings
     from ..viz.prices import price_overlay_figure
 
@@ -263,7 +264,9 @@ def prices_png(runs: Sequence[RunView], material: str) -> bytes:
     events = {n: event_windows(r.scenario) + plant_starts(r.scenario)
               for n, r in zip(names, runs, strict=True)}
     ceilings = {n: price_ceilings(r.scenario.market) for n, r in zip(names, runs, strict=True)}
-    return png_bytes(price_overlay_figure(prices, material, events=events, ceilings=ceilings))
+    notes = tier_notes([r.scenario for r in runs])
+    return png_bytes(price_overlay_figure(prices, material, events=events, ceilings=ceilings,
+                                          tier_notes=notes))
 
 
 def _group_metrics(run: RunView, group: Group, period: Period | None = None) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.period import Period, compare_frame, within
+from ..analysis.tiers import tier_notes
 from ..exit_codes import EXIT_INVALID, EXIT_USAGE
 from .folder import StagedFolder, default_out, shown_path, slug
 from .inputs import (
@@ -200,23 +201,27 @@ def _draw_overlays(loaded: list[CompareInput], folder: Path, sectors: list[str],
         fig = overlay_figure(ts, d, by="demand_id", events=events, replications=reps,
                              smooth_days=smooth)
         written += save_figure(fig, folder / f"overlay_demand_{slug(d)}")
-    pngs = _price_overlays(prices, ceilings, events, folder)
+    pngs = _price_overlays(prices, ceilings, events, folder,
+                           tier_notes([i.scenario for i in loaded]))
     written += [p for path in pngs.values() for p in (path, path.with_suffix(".svg"))]
     return written, pngs
 
 
 def _price_overlays(prices: dict[str, pd.DataFrame],
                     ceilings: dict[str, dict[tuple[str, str], float]],
-                    events: dict[str, list], folder: Path) -> dict[str, Path]:
+                    events: dict[str, list], folder: Path,
+                    notes: dict[str, str]) -> dict[str, Path]:
     """``overlay_prices_<material>.png`` for every material some compared run prices
-    (``prices.parquet``; run folders written before it existed have none); material -> PNG."""
+    (``prices.parquet``; run folders written before it existed have none), with ``notes``
+    on their export tiers (:func:`~simulator.analysis.tiers.tier_notes`); material -> PNG."""
     from ..viz.curves import save_figure
     from ..viz.prices import price_overlay_figure
 
     materials = sorted({str(m) for p in prices.values() if len(p) for m in p["material"]})
     out = {}
     for m in materials:
-        fig = price_overlay_figure(prices, m, events=events, ceilings=ceilings)
+        fig = price_overlay_figure(prices, m, events=events, ceilings=ceilings,
+                                   tier_notes=notes)
         save_figure(fig, folder / f"overlay_prices_{slug(m)}")
         out[m] = folder / f"overlay_prices_{slug(m)}.png"
     return out

@@ -290,11 +290,14 @@ def _figures(run: RunData, events: Sequence[Any], max_panels: int) -> list[str]:
     except RunFolderError:  # a run folder written before prices.parquet existed
         prices = None
     if prices is not None and len(prices):
+        from ..analysis.tiers import tier_notes
         from ..engine.market import price_ceilings
         from ..viz.prices import price_figure
 
         caps = price_ceilings(sc.market)
-        add(lambda: price_figure(prices, sc.name, n, events=events, ceilings=caps),
+        notes = tier_notes([sc])
+        add(lambda: price_figure(prices, sc.name, n, events=events, ceilings=caps,
+                                 tier_notes=notes),
             "fig-prices",
             "Prices by material and market tier",
             "Price of each priced material in each market tier (<code>prices.parquet</code>, "

@@ -41,13 +41,16 @@ def moving_spans(prices: pd.DataFrame, tolerance: float = 0.01) -> list[tuple[An
 
 def price_figure(prices: pd.DataFrame, scenario_name: str, replications: int | None = None,
                  *, events: Sequence[Any] = (), window: Window | str | None = "auto",
-                 ceilings: Mapping[tuple[str, str], float] | None = None) -> Figure:
+                 ceilings: Mapping[tuple[str, str], float] | None = None,
+                 tier_notes: Mapping[str, str] | None = None) -> Figure:
     """One panel per priced material (USD/kg, its own scale): per market tier, the median
     price and its P5-P95 band across replications, event windows shaded and numbered.
     ``window="auto"`` zooms onto the events and the dates on which prices moved when they
     are short against the horizon (as :func:`~simulator.viz.fan.fan_chart`). ``ceilings``
     ((material, tier) -> USD/kg, :func:`simulator.engine.market.price_ceilings`) draws a
-    tier's ceiling as a dotted line where its P95 comes within half of it.
+    tier's ceiling as a dotted line where its P95 comes within half of it. ``tier_notes``
+    (material -> text, :func:`simulator.analysis.tiers.tier_notes`) adds a line to that
+    material's legend: whose price its export tier is when a control hits only some buyers.
 
     ``prices`` is a run's ``prices`` table (replication, day, date, material, market,
     price_usd_per_kg). Raises :exc:`ValueError` when it has no rows (no ``market.prices``).
@@ -56,7 +59,7 @@ def price_figure(prices: pd.DataFrame, scenario_name: str, replications: int | N
         raise ValueError("no prices in this run (the scenario sets no market.prices)")
     with mpl.rc_context(_RC):
         return _price_figure(prices, scenario_name, replications, events, window,
-                             ceilings or {})
+                             ceilings or {}, tier_notes or {})
 
 
 #: A tier's price ceiling is drawn when its P95 comes within this fraction of it.
@@ -69,9 +72,18 @@ def _ceiling_line(ax: Any, ceiling: float | None, p95_max: float, color: Any,
         ax.axhline(ceiling, color=color, lw=1.0, ls=":", label=label)
 
 
+def _note_in_legend(ax: Any, note: str | None) -> None:
+    """The axes' legend, with ``note`` as a last line of its own (no handle)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if note:
+        handles, labels = [*handles, Patch(alpha=0.0, lw=0)], [*labels, note]
+    ax.legend(handles, labels, loc="best", fontsize=8, frameon=True, framealpha=0.9)
+
+
 def _price_figure(prices: pd.DataFrame, name: str, replications: int | None,
                   events: Sequence[Any], window: Window | str | None,
-                  ceilings: Mapping[tuple[str, str], float]) -> Figure:
+                  ceilings: Mapping[tuple[str, str], float],
+                  tier_notes: Mapping[str, str]) -> Figure:
     materials = sorted(str(m) for m in prices["material"].unique())
     markets = sorted(str(m) for m in prices["market"].unique())
     colors = {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(markets)}
@@ -106,7 +118,7 @@ def _price_figure(prices: pd.DataFrame, name: str, replications: int | None,
         ax.set_ylim(bottom=0)
         ax.set_title(material, loc="left", fontsize=10, pad=16)  # clear of the event bubbles
         ax.set_ylabel("USD/kg")
-        ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.9)
+        _note_in_legend(ax, tier_notes.get(material))
         _style(ax)
         drawn = shade_events([ax], events, xlim, number_ax=ax)
     for ax in axes[len(materials):]:
@@ -131,23 +143,26 @@ def _price_figure(prices: pd.DataFrame, name: str, replications: int | None,
 def price_overlay_figure(prices: Mapping[str, pd.DataFrame], material: str, *,
                          events: Mapping[str, Sequence[Any]] | None = None,
                          window: Window | str | None = "auto",
-                         ceilings: Mapping[str, Mapping[tuple[str, str], float]] | None = None
-                         ) -> Figure:
+                         ceilings: Mapping[str, Mapping[tuple[str, str], float]] | None = None,
+                         tier_notes: Mapping[str, str] | None = None) -> Figure:
     """One material's price in each scenario of ``prices`` (name -> run ``prices`` table, in
     order; the first is the reference): one panel per market tier, per scenario the median
     USD/kg and its P5-P95 band across replications, the events shaded as in the fill-rate
     overlay (events only some scenarios have: a strip and a legend prefix naming them).
     ``ceilings`` (scenario -> (material, tier) -> USD/kg) draws each scenario's ceiling as a
-    dotted line in its color where its P95 comes within half of it.
+    dotted line in its color where its P95 comes within half of it. ``tier_notes``
+    (material -> text) adds a line to the export tier's legend (as :func:`price_figure`).
 
     Raises :exc:`KeyError` when no scenario prices ``material``."""
     with mpl.rc_context(_RC):
-        return _price_overlay(prices, material, events or {}, window, ceilings or {})
+        return _price_overlay(prices, material, events or {}, window, ceilings or {},
+                              (tier_notes or {}).get(material))
 
 
 def _price_overlay(prices: Mapping[str, pd.DataFrame], material: str,
                    events: Mapping[str, Sequence[Any]], window: Window | str | None,
-                   ceilings: Mapping[str, Mapping[tuple[str, str], float]]) -> Figure:
+                   ceilings: Mapping[str, Mapping[tuple[str, str], float]],
+                   note: str | None) -> Figure:
     from .compare import _owners_text, _split_events, scenario_colors
 
     names = list(prices)
@@ -198,7 +213,7 @@ def _price_overlay(prices: Mapping[str, pd.DataFrame], material: str,
         ax.set_ylim(bottom=0)
         ax.set_ylabel("USD/kg")
         ax.set_title(f"market {market}", loc="left", fontsize=10)
-        ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.9)
+        _note_in_legend(ax, note if market.startswith("ex-") else None)
         _style(ax)
     common, own = _split_events(events, names)
     drawn = shade_events(list(axes), common, xlim, number_ax=axes[0])

@@ -1,0 +1,57 @@
+"""Figures say whose price the export tier is when a control hits only some of its buyers
+(docs/markets.md, "Tiers"): under the heavy-REE threat (licences for the US and Japan only)
+the ex-China Dy/Tb oxide price goes to its ceiling while Germany's and Korea's buyers are
+served as before, and a chart titled "market ex-CN" read as every buyer outside China's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simulator.analysis.tiers import partial_controls, tier_notes
+from simulator.scenario import load_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def test_a_control_of_some_destinations_is_noted_on_the_materials_it_selects() -> None:
+    threat = load_scenario(SCENARIOS / "china_heavy_ree_controls_2026.yaml")
+    controls = partial_controls(threat)
+    # elements [Dy, Tb]: the Dy/Tb oxide and metal are priced; magnets are not
+    assert set(controls) == {"dytb_oxide", "dytb_metal"}
+    assert controls["dytb_oxide"] == [("cn_heavy_ree_licences_2026", ("JP", "US"))]
+    assert tier_notes([threat])["dytb_oxide"] == (
+        "ex-CN: the price in JP, US (only they are controlled)")
+
+
+def test_controls_of_every_destination_need_no_note() -> None:
+    """The April 2025 licences applied to every destination: the export price is every
+    buyer's, as the tier says."""
+    assert partial_controls(load_scenario(SCENARIOS / "china_controls_2025_04.yaml")) == {}
+    assert tier_notes([load_scenario(SCENARIOS / "baseline.yaml")]) == {}
+
+
+def test_the_price_figures_say_whose_price_the_export_tier_is(tmp_path) -> None:
+    """The run report's price figure and compare's price overlay (which the workbench
+    shows) carry the note in the legend of the export tier's panel."""
+    import pandas as pd
+
+    from simulator.engine import run_replication
+    from simulator.viz.prices import price_figure, price_overlay_figure
+
+    threat = load_scenario(SCENARIOS / "china_heavy_ree_controls_2026.yaml",
+                           ["end_date=2027-03-01"])
+    prices = run_replication(threat, seed=0).prices
+    prices = prices.assign(replication=0, date=pd.Timestamp("2024-01-01")
+                           + pd.to_timedelta(prices["day"], unit="D"))
+    notes = tier_notes([threat])
+
+    def legend_texts(fig) -> list[str]:
+        return [t.get_text() for ax in fig.axes if ax.get_legend()
+                for t in ax.get_legend().get_texts()]
+
+    note = notes["dytb_oxide"]
+    assert note in legend_texts(price_figure(prices, "threat", 1, tier_notes=notes))
+    fig = price_overlay_figure({"threat": prices}, "dytb_oxide", tier_notes=notes)
+    assert note in legend_texts(fig)
+    plain = price_overlay_figure({"threat": prices}, "ndpr_oxide", tier_notes=notes)
+    assert not [t for t in legend_texts(plain) if "controls only" in t]
