@@ -457,3 +457,20 @@ def test_a_metal_is_never_cheaper_than_its_reference_plus_its_oxides_rise() -> N
     # before the threat (no event on Dy/Tb) every price is its reference
     early = px[px.index.get_level_values("day") < 600]
     assert early.loc[(slice(None), "ex-CN"), "dytb_metal"].to_numpy() == pytest.approx(521)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ref=st.floats(0.01, 1e5), refs=st.lists(st.floats(0.01, 1e5), min_size=1, max_size=3),
+       coefs=st.lists(st.floats(0.001, 10.0), min_size=3, max_size=3))
+def test_the_cost_floor_at_the_references_is_the_reference_exactly(ref, refs, coefs) -> None:
+    """With its inputs at their references, a product's cost floor is its reference to the
+    bit, so pass-through never lifts a price (nor, through it, thrifting or a plant's
+    decision) without an event; ``reference - cost + cost`` rounds away from it (e.g.
+    0.3 + 0.1 - 0.1)."""
+    from simulator.engine.market import PriceIndex
+
+    product = PriceIndex("metal", "world", ref, [])
+    inputs = [PriceIndex(f"oxide{i}", "world", r, []) for i, r in enumerate(refs)]
+    product.routes = [[(index, coef) for index, coef in zip(inputs, coefs, strict=False)]]
+    assert product.cost_floor() == ref
+    assert product.passed_on() == 0.0

@@ -102,27 +102,28 @@ class PriceIndex:
         """The material's pools in the tier's countries (empty when their weight is 0)."""
         self.weight = weight
         self.key = -1
-        self.routes: list[tuple[float, list[tuple[PriceIndex, float]]]] = []
-        """Its recipes' costs in its tier: ``(reference less the inputs' cost at their
-        references, [(input's price index, t of input per t)])``; empty: no cost floor."""
+        self.routes: list[list[tuple[PriceIndex, float]]] = []
+        """Its recipes in its tier, each ``[(input's price index, t of input per t)]``;
+        empty: no cost floor."""
 
     def passed_on(self) -> float:
-        """How much of its price is its inputs' cost rise since their references (by its
-        cheapest recipe; negative when they cost less, 0 without routes): what a plant
-        making it from those inputs does not earn."""
-        return self.cost_floor() - self.reference if self.routes else 0.0
+        """What its inputs cost more than at their references, per tonne of it, by its
+        cheapest recipe (negative when they cost less; 0 without routes, and exactly 0 with
+        the inputs at their references): the part of its price a plant making it from those
+        inputs does not earn."""
+        rise = math.inf if self.routes else 0.0
+        for inputs in self.routes:
+            more = 0.0
+            for index, coef in inputs:
+                more += coef * (index.price - index.reference)
+            if more < rise:
+                rise = more
+        return rise
 
     def cost_floor(self) -> float:
-        """The least its price may be: its reference plus what its inputs cost more than at
-        their references, by its cheapest recipe (0 without routes)."""
-        floor = math.inf if self.routes else 0.0
-        for base, inputs in self.routes:
-            cost = base
-            for index, coef in inputs:
-                cost += coef * index.price
-            if cost < floor:
-                floor = cost
-        return floor
+        """The least its price may be: its reference plus :meth:`passed_on` (its reference
+        itself with the inputs at theirs)."""
+        return self.reference + self.passed_on()
 
     def scarcity(self, step: int) -> float:
         """Supply its buyers (and, weighted, its producers) have over what they normally
@@ -204,10 +205,8 @@ class Market:
                 if material != mid:
                     continue
                 for r in routes:
-                    per_t = [(tiers[(inp, tier)], qty / r.outputs[mid])
-                             for inp, qty in r.inputs.items()]
-                    base = index.reference - sum(coef * i.reference for i, coef in per_t)
-                    index.routes.append((base, per_t))
+                    index.routes.append([(tiers[(inp, tier)], qty / r.outputs[mid])
+                                         for inp, qty in r.inputs.items()])
 
         def depth(mid: str, seen: frozenset[str]) -> int:
             if mid not in made_from or mid in seen:
