@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from ..scenario.events import AllExcept
 from ..scenario.models import Scenario
 
 __all__ = [
@@ -285,22 +284,6 @@ class _Network:
                 for fid, stage, _ in self.producers.get((s, x), [])}
 
 
-def _controlled(sc: Scenario, ev: Any) -> set[str]:
-    """Materials an export control covers: listed, or containing a listed element."""
-    return set(ev.materials) | {mid for mid, mat in sc.materials.items()
-                                if sum(mat.elements.get(e, 0.0) for e in ev.elements) > 0}
-
-
-def _destinations(sc: Scenario, ev: Any) -> set[str]:
-    if ev.destinations == "all":
-        dest = set(sc.countries)
-    elif isinstance(ev.destinations, AllExcept):
-        dest = set(sc.countries) - set(ev.destinations.all_except)
-    else:
-        dest = set(ev.destinations)
-    return dest - {ev.exporter}
-
-
 def _tariff_bites(ev: Any) -> bool:
     """Whether a tariff lowers its routes' share (the engine's multiplier is below 1)."""
     return ev.rate >= ev.prohibitive_rate or ev.elasticity * ev.rate > 0
@@ -334,7 +317,7 @@ def reduces_supply(scenario: Scenario, event_id: str, demand_id: str,
     net = network if network is not None else _Network(sc)
     lanes = net.lanes(d.country, d.material)
     if ev.type == "export_control":
-        mats, dests = _controlled(sc, ev), _destinations(sc, ev)
+        mats, dests = ev.selected_materials(sc.materials), ev.destination_set(sc.countries)
         for b, x, s in lanes:
             if b not in dests or x not in mats:
                 continue

@@ -8,7 +8,6 @@ others. :func:`tier_notes` says so, per priced material, for figures and reports
 
 from __future__ import annotations
 
-from ..scenario.events import AllExcept
 from ..scenario.models import Scenario
 
 __all__ = ["partial_controls", "tier_notes"]
@@ -27,17 +26,10 @@ def partial_controls(scenario: Scenario) -> dict[str, list[tuple[str, tuple[str,
     for eid, ev in scenario.events.items():
         if ev.type != "export_control" or ev.exporter != home:
             continue
-        dests = ev.destinations
-        if dests == "all":
-            chosen = set(others)
-        elif isinstance(dests, AllExcept):
-            chosen = others - set(dests.all_except)
-        else:
-            chosen = set(dests) & others
+        chosen = ev.destination_set(others)
         if not chosen or chosen == others:
             continue
-        selected = set(ev.materials) | {mid for mid, m in scenario.materials.items()
-                                        if any(m.elements.get(e, 0) > 0 for e in ev.elements)}
+        selected = ev.selected_materials(scenario.materials)
         for mid in market.prices:
             if mid in selected:
                 out.setdefault(mid, []).append((eid, tuple(sorted(chosen))))

@@ -43,6 +43,7 @@ import math
 from typing import TYPE_CHECKING
 
 from ..scenario.models import Market as MarketModel
+from ..scenario.models import cost_routes
 
 if TYPE_CHECKING:
     from ..scenario.models import Recipe
@@ -181,32 +182,21 @@ class Market:
                         self.index_of[id(b)] = index
 
     def _cost_routes(self, recipes: dict[str, Recipe]) -> None:
-        """Give each index the routes of its cost floor, and order :attr:`pairs` so that
-        inputs move before the products made from them. A material gets routes only when
-        every recipe that makes it has it as its one output and only priced inputs."""
+        """Give each index the routes of its cost floor (``cost_routes`` of the scenario
+        models), and order :attr:`pairs` so that inputs move before their products."""
         tiers: dict[tuple[str, str], PriceIndex] = {}
         for home, abroad, _ in self.pairs:
             for index in (home, abroad):
                 if index is not None:
                     tiers[(index.material, index.market)] = index
         priced = {home.material for home, _, _ in self.pairs}
-        makers: dict[str, list[Recipe]] = {}
-        for recipe in recipes.values():
-            for mid in recipe.outputs:
-                makers.setdefault(mid, []).append(recipe)
         made_from: dict[str, set[str]] = {}
-        for mid in priced:
-            routes = makers.get(mid, [])
-            if not routes or any(len(r.outputs) != 1 or not r.inputs
-                                 or not set(r.inputs) <= priced for r in routes):
-                continue
-            made_from[mid] = {inp for r in routes for inp in r.inputs}
+        for mid, routes in cost_routes(recipes, priced).items():
+            made_from[mid] = {inp for _, r in routes for inp in r.inputs}
             for (material, tier), index in tiers.items():
-                if material != mid:
-                    continue
-                for r in routes:
-                    index.routes.append([(tiers[(inp, tier)], qty / r.outputs[mid])
-                                         for inp, qty in r.inputs.items()])
+                if material == mid:
+                    index.routes = [[(tiers[(inp, tier)], qty / r.outputs[mid])
+                                     for inp, qty in r.inputs.items()] for _, r in routes]
 
         def depth(mid: str, seen: frozenset[str]) -> int:
             if mid not in made_from or mid in seen:

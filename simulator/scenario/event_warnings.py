@@ -14,8 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .errors import Path, Problem
-from .events import AllExcept, ExportControl
-from .models import Scenario
+from .models import Scenario, cost_routes
 
 WARNING = "warning: "
 _STRENGTH = {"ban": 3, "quota": 2, "licence": 1}
@@ -53,7 +52,7 @@ def event_warnings(s: Scenario) -> list[Problem]:
             what = " and ".join(f"{k} {v}" for k, v in (("country", ev.country),
                                                           ("stage", ev.stage)) if v)
             warn(base, f"selects no facility ({what}): the outage does nothing")
-        elif ev.type == "export_control" and not _destinations(s, ev):
+        elif ev.type == "export_control" and not ev.destination_set(s.countries):
             warn((*base, "destinations"), "controls no destination (the exporter's own "
                  "sales are never controlled): the export control does nothing")
     out += _overlapping_controls(s)
@@ -72,19 +71,12 @@ def _references_below_cost(s: Scenario) -> list[Problem]:
     if not market.enabled:
         return []
     prices = market.prices
-    makers: dict[str, list] = defaultdict(list)
-    for rid, recipe in s.recipes.items():
-        for mid in recipe.outputs:
-            makers[mid].append((rid, recipe))
     tiers = [("domestic", lambda r: r.domestic)]
     if market.home is not None:
         tiers.append(("export", lambda r: r.export_reference))
     out: list[Problem] = []
-    for mid, ref in prices.items():
-        routes = makers.get(mid, [])
-        if not routes or any(len(r.outputs) != 1 or not r.inputs
-                             or not set(r.inputs) <= set(prices) for _, r in routes):
-            continue
+    for mid, routes in cost_routes(s.recipes, set(prices)).items():
+        ref = prices[mid]
         for key, of in tiers:
             costs = []
             for rid, r in routes:
@@ -205,18 +197,6 @@ def _outage_hits(s: Scenario, ev: object) -> bool:
                for c, r in plants if r in s.recipes)
 
 
-def _destinations(s: Scenario, ev: ExportControl) -> frozenset[str]:
-    """The countries an export control controls (never the exporter)."""
-    dests = ev.destinations
-    if dests == "all":
-        chosen = set(s.countries)
-    elif isinstance(dests, AllExcept):
-        chosen = set(s.countries) - set(dests.all_except)
-    else:
-        chosen = set(dests)
-    return frozenset(chosen - {ev.exporter})
-
-
 @dataclass(frozen=True)
 class _Control:
     eid: str
@@ -237,10 +217,9 @@ def _overlapping_controls(s: Scenario) -> list[Problem]:
     for eid, ev in s.events.items():
         if ev.type != "export_control":
             continue
-        mats = set(ev.materials) | {mid for mid, m in s.materials.items()
-                                    if any(m.elements.get(e, 0) > 0 for e in ev.elements)}
+        mats = ev.selected_materials(s.materials)
         end = ev.end or s.end_date
-        dests = _destinations(s, ev)
+        dests = ev.destination_set(s.countries)
         if ev.effective < end and dests:
             by_exporter[ev.exporter].append(_Control(
                 eid, ev.mode, ev.effective, end, frozenset(mats), dests))

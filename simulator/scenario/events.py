@@ -6,7 +6,8 @@ with ``probability < 1`` happens in a replication with that probability (stream 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -122,6 +123,23 @@ class ExportControl(EventBase):
     extraterritorial: Extraterritorial | None = None
     """Also control re-exports from third countries of products containing the
     exporter's material."""
+
+    def destination_set(self, countries: Iterable[str]) -> frozenset[str]:
+        """The countries it controls among ``countries`` (never the exporter)."""
+        dests = self.destinations
+        if dests == "all":
+            chosen = set(countries)
+        elif isinstance(dests, AllExcept):
+            chosen = set(countries) - set(dests.all_except)
+        else:
+            chosen = set(dests)
+        return frozenset(chosen - {self.exporter})
+
+    def selected_materials(self, materials: Mapping[str, Any]) -> set[str]:
+        """The material ids it controls: listed, or (of ``materials``, id -> material)
+        containing a listed element."""
+        return set(self.materials) | {mid for mid, m in materials.items()
+                                      if any(m.elements.get(e, 0) > 0 for e in self.elements)}
 
 
 class OutageSchedule(Model):

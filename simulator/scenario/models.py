@@ -88,6 +88,21 @@ class Recipe(Model):
     """Free text."""
 
 
+def cost_routes(recipes: dict[str, Recipe], priced: set[str]
+                ) -> dict[str, list[tuple[str, Recipe]]]:
+    """Priced material -> ``(recipe id, recipe)`` of every recipe that makes it, for the
+    materials whose cost follows their inputs (the market's cost pass-through,
+    docs/markets.md): every recipe making it has it as its one output and only priced
+    inputs (co-products, mine outputs and routes with unpriced inputs have no such cost)."""
+    makers: dict[str, list[tuple[str, Recipe]]] = {}
+    for rid, recipe in recipes.items():
+        for mid in recipe.outputs:
+            makers.setdefault(mid, []).append((rid, recipe))
+    return {mid: routes for mid, routes in makers.items()
+            if mid in priced and all(len(r.outputs) == 1 and r.inputs and set(r.inputs) <= priced
+                                     for _, r in routes)}
+
+
 class Investment(Model):
     """When a planned plant is built: committed once a price has stayed at or above its
     incentive price long enough, started after a lead time, or never (docs/markets.md,

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
-from ...scenario.events import AllExcept
 from ...scenario.events import ExportControl as ExportControlModel
 from ..gate import days_in_force
 from ..network import stale_lead
@@ -55,7 +54,7 @@ class ExportControl(PolicyEvent):
         random numbers per lane)."""
         self.stream_names: set[str] = set()
         self.materials = controlled_materials(world, ev)
-        self.destinations = destination_set(ev, list(world.scenario.countries))
+        self.destinations = set(ev.destination_set(world.scenario.countries))
         self.origin = (exporter_origin_share(world.net, world, ev.exporter)
                        if ev.extraterritorial else {})
         self.direct: list[Lane] = []
@@ -265,16 +264,6 @@ def controlled_materials(world: World, ev: ExportControlModel) -> dict[str, floa
         if content > 0 and mid not in out:
             out[mid] = content
     return out
-
-
-def destination_set(ev: ExportControlModel, countries: list[str]) -> set[str]:
-    if ev.destinations == "all":
-        dest = set(countries)
-    elif isinstance(ev.destinations, AllExcept):
-        dest = set(countries) - set(ev.destinations.all_except)
-    else:
-        dest = set(ev.destinations)
-    return dest - {ev.exporter}
 
 
 def exporter_origin_share(net: Network, world: World, exporter: str) -> dict:
