@@ -868,17 +868,22 @@ def test_a_stockpile_starts_the_horizon_with_its_declared_holdings(data, seed, r
 
 
 @st.composite
-def with_two_licences(draw: st.DrawFn):
+def with_two_licences(draw: st.DrawFn, extremes: bool = False):
     """A network and a licence regime that starts in the horizon (first announced or in
-    force from day >= 0), at two approval rates. Flows are recorded from the start date, so
-    a regime in the warm-up can move tonnes into the record: hypothesis found one in force
-    on the warm-up's only day whose denied lot shipped on day 0 while the approved one had
-    shipped on day -1 (0.0019 t against 0 recorded; the same shipped in all)."""
+    force from day >= 0), at two approval rates (``extremes``: every application approved,
+    and none). Flows are recorded from the start date, so a regime in the warm-up can
+    move tonnes into the record: hypothesis found one in force on the warm-up's only day
+    whose denied lot shipped on day 0 while the approved one had shipped on day -1 (0.0019 t
+    against 0 recorded; the same shipped in all)."""
     data = draw(scenario_data(max_events=3))
     at = draw(st.integers(0, horizon(data) - 1))
     lic = draw(export_control(data, at=at, mode="licence"))
+    if extremes:
+        lic["licence"]["approval_probability"] = 1.0
+        for terms in lic["licence"].get("by_destination", {}).values():
+            terms.pop("approval_probability", None)
     lower = copy.deepcopy(lic)
-    u = draw(st.sampled_from([0.0, 0.5]) | st.floats(0, 1))
+    u = 0.0 if extremes else draw(st.sampled_from([0.0, 0.5]) | st.floats(0, 1))
     lower["licence"]["approval_probability"] *= u
     for terms in lower["licence"].get("by_destination", {}).values():
         if terms.get("approval_probability") is not None:
@@ -886,9 +891,42 @@ def with_two_licences(draw: st.DrawFn):
     return data, lic, lower
 
 
-@invariant(40, with_two_licences(), seeds, replications)
-def test_lower_licence_approval_never_raises_the_controlled_flows(case, seed, rep):
+@invariant(40, with_two_licences(extremes=True), seeds, replications)
+def test_a_licence_that_approves_nothing_never_ships_more_than_one_that_approves_all(
+        case, seed, rep):
+    """Replication by replication, between the extremes only. (Between two approvals in
+    between a replication is not ordered, nor is it against a certain licence, though the
+    mean over replications is: the next property. A denial holds its buyer's re-order for
+    ``reapply_days`` while it counts the denied tonnes as coming, so a higher approval's
+    denials can fall at worse times: hypothesis found 0.081 t at 70% against 0.107 t at 35%
+    in a 59-day regime, the 70% run's denial on day 35 holding its orders to day 65. And a
+    plant short of its licensed input leaves its own buyers' orders unfilled; they order
+    the gap again each step, its smoothed order book grows and it orders more input: the
+    bullwhip of docs/engine.md's "Known simplifications". With markets hypothesis found a
+    year-long regime carrying 1,638 t at 50% against 1,539 t at 100%, in 1 of 24
+    replications of that network; the mean of the 24 was 1,356 t against 1,966 t.)"""
     assert_lower_approval_ships_no_more(*case, seed, rep)
+
+
+@invariant(10, with_two_licences(), seeds)
+def test_lower_licence_approval_never_raises_the_controlled_flows_on_average(case, seed):
+    """Two approval rates: over 24 paired replications the lower one's mean tonnes on the
+    regime's routes while it is in force are not above the higher one's (a one-sided paired
+    test at 5 standard errors: a true difference of 0 fails it about once in 3 million)."""
+    assert_lower_approval_ships_no_more_on_average(*case, seed)
+
+
+def assert_lower_approval_ships_no_more_on_average(data: dict, high: dict, low: dict,
+                                                  seed: int, n: int = 24) -> None:
+    note(f"base: {dump(data)}\nlicence: {dump(high)}\nlower: {dump(low['licence'])}")
+    routes = ec_routes(high, data)
+    end = end_day(high, horizon(data))
+    diff = np.array([
+        route_tonnes(run(with_events(data, zz_lic=low), seed, rep), routes, hi=end)
+        - route_tonnes(run(with_events(data, zz_lic=high), seed, rep), routes, hi=end)
+        for rep in range(n)])
+    se = diff.std(ddof=1) / np.sqrt(n)
+    assert diff.mean() <= 5 * se + 1e-9, f"{diff.mean()} t more on average at the lower approval"
 
 
 def assert_lower_approval_ships_no_more(data: dict, high: dict, low: dict, seed: int,

@@ -39,6 +39,7 @@ from tests.test_invariants import (
     assert_a_ban_ships_no_more,
     assert_a_larger_reserve_fills_no_less,
     assert_lower_approval_ships_no_more,
+    assert_lower_approval_ships_no_more_on_average,
     assert_same_before,
     invariant,
     plain,
@@ -256,15 +257,21 @@ def test_with_markets_a_larger_reserve_never_lowers_the_fill_rate_it_serves(case
 
 
 @st.composite
-def licences_with_market(draw: st.DrawFn) -> tuple[dict, dict, dict]:
-    data, high, low = draw(with_two_licences())
+def licences_with_market(draw: st.DrawFn, extremes: bool = False) -> tuple[dict, dict, dict]:
+    data, high, low = draw(with_two_licences(extremes=extremes))
     data["market"] = draw(market_data(data))
     return data, high, low
 
 
-@invariant(15, licences_with_market(), seeds, replications)
-def test_with_markets_lower_licence_approval_never_raises_the_controlled_flows(case, seed, rep):
+@invariant(15, licences_with_market(extremes=True), seeds, replications)
+def test_with_markets_a_licence_that_approves_nothing_never_ships_more(case, seed, rep):
     assert_lower_approval_ships_no_more(*case, seed, rep)
+
+
+@invariant(5, licences_with_market(), seeds)
+def test_with_markets_lower_licence_approval_never_raises_the_controlled_flows_on_average(
+        case, seed):
+    assert_lower_approval_ships_no_more_on_average(*case, seed)
 
 
 @st.composite

@@ -238,6 +238,8 @@ class Ordering:
             fills = wanted if total <= p.stock else (
                 ration_offtakes(self.allocation, p, wanted, p.stock) if p.offtakes
                 else self.allocation.ration(p, wanted, p.stock))
+            if len(parts) > len(orders) and total > p.stock:
+                fills = earliest_first(parts, fills)
             got = [0.0] * len(orders)
             weight = self._day_fill_alpha if mid_step else None  # of what buyers see
             for (i, lane, _, licence, offset, extra, days), (_, q) in zip(parts, fills,
@@ -341,3 +343,33 @@ class Ordering:
                     pools.setdefault(id(lane.pool), lane.pool)
         for key in pools:
             self._allocators[key][0](now, True)
+
+
+def earliest_first(parts: list, fills: list[tuple[Lane, float]]) -> list[tuple[Lane, float]]:
+    """A short pool's fills with each order's total given to its parts earliest first.
+
+    A step's order cut into parts at days inside the step (:func:`~.gate.gate`) stands for
+    that step's daily orders; what the pool holds now would go to the first of them in a
+    daily run (its buyer orders the whole gap that day). Rationing the parts pro rata kept a
+    later part's share back until its day (under a licence regime longer windows than the
+    step: filed a week later, past the end date at the horizon's end), so a lower approval,
+    whose denied lots were re-ordered and shipped mid-step, could ship more than a higher
+    one. Each order's total fill is unchanged; parts are in order of their days."""
+    out = list(fills)
+    n = len(parts)
+    k = 0
+    while k < n:
+        i = parts[k][0]
+        j = k + 1
+        while j < n and parts[j][0] == i:
+            j += 1
+        if j - k > 1:
+            left = sum(q for _, q in fills[k:j])
+            for m in range(k, j):
+                want = parts[m][2]
+                q = want if want < left else left
+                out[m] = (fills[m][0], q)
+                left -= q
+        k = j
+    return out
+
