@@ -197,7 +197,10 @@ def test_a_tweaked_period_or_step_is_paired_like_with_like(tmp_path):
         _wait(session)
         by_run[number] = session.render()  # against the first run, the reference
     longer = by_run[2]
-    assert "different periods" in longer.note and "2024-01-01 to 2026-01-01" in longer.note
+    # (2024-2025 is 104 weeks and 3 days: the shorter run's last step has 3 days, the
+    # longer run's a whole week, so the pair ends at the last whole step)
+    assert "different periods" in longer.note and "2024-01-01 to 2025-12-29" in longer.note
+    assert "in whole steps" in longer.note
     assert "different steps" not in longer.note
     rows = longer.rows.set_index("metric")
     assert rows.loc["cumulative_shortfall_t", "mean_a"] > 100.0

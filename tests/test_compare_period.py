@@ -75,12 +75,15 @@ def test_a_longer_run_of_the_same_scenario_differs_by_nothing(folders, tmp_path)
     numeric = done.pairs[["diff_mean", "ci95_low", "ci95_high"]].to_numpy(dtype=float)
     assert np.all(np.nan_to_num(numeric) == 0.0), done.pairs[done.pairs["diff_mean"] != 0]
     period = [n for n in done.notes if "period" in n]
-    assert len(period) == 1 and "2024-01-01 to 2026-01-01" in period[0], done.notes
+    # 2024-2025 is 104 weeks and 3 days: the run to 2026 has a 3-day last step, the run to
+    # 2027 a whole week there, so the pair ends at the last whole step
+    assert len(period) == 1 and "2024-01-01 to 2025-12-29" in period[0], done.notes
+    assert "in whole steps" in period[0]
     assert "tiny (2024-01-01 to 2027-01-01)" in period[0] or "2027-01-01" in period[0]
     assert period[0] in said
     info = json.loads((done.folder / "compare.json").read_text(encoding="utf-8"))
-    assert info["period"] == {"start": "2024-01-01", "end": "2026-01-01"}
-    assert "2024-01-01 to 2026-01-01" in done.report.read_text(encoding="utf-8")
+    assert info["period"] == {"start": "2024-01-01", "end": "2025-12-29"}
+    assert "2024-01-01 to 2025-12-29" in done.report.read_text(encoding="utf-8")
     ts = pd.read_csv(done.folder / "kpis.csv")
     mean = ts[(ts["metric"] == "cumulative_shortfall_t") & (ts["level"] == "demand")]["mean"]
     assert mean.nunique() == 1
@@ -113,7 +116,7 @@ def test_runs_at_different_steps_are_flagged(folders, tmp_path) -> None:
     assert "7 days" in warning[0] and "14 days" in warning[0] and warning[0] in said
     assert "different steps" in done.report.read_text(encoding="utf-8")
     same = compare_runs([folders["to_2026"], folders["to_2027"]], out=tmp_path / "d")
-    assert not [n for n in same.notes if "step" in n]
+    assert not [n for n in same.notes if "different steps" in n]
 
 
 def test_runs_that_share_no_period_are_not_compared(folders, tmp_path) -> None:

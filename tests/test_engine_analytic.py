@@ -62,13 +62,21 @@ def test_three_node_chain_steady_state_by_hand(chain):
     """JP uses 1000 t/yr oxide; refining yields 0.8, so MY refines 1000 and AU mines 1250."""
     r = run_replication(chain)
     last_year = lambda df: df[df["day"] >= 364 + 7]  # noqa: E731 - after transients
-    prod = last_year(r.production).groupby("facility", observed=True)["tonnes"]
+    assert chain.horizon_days == 731  # 104 weeks and 3 days: the last step has 3 days
+    whole = r.production[r.production["day"] < 728]
+    prod = last_year(whole).groupby("facility", observed=True)["tonnes"]
     per_step = prod.mean()
     # (pools plan on their smoothed outflow, 28-day time constant: after a year the start's
     # transient is below 1e-6 of the flow)
     assert per_step["my_refinery"] == pytest.approx(1000 * 7 / 365, rel=1e-6)
     assert per_step["au_mine"] == pytest.approx(1250 * 7 / 365, rel=1e-6)
-    flows = last_year(r.flows).groupby(["origin", "destination"], observed=True)["tonnes"].mean()
+    # the last step runs its 3 days before the end date, not 7
+    end = r.production[r.production["day"] == 728].set_index("facility")["tonnes"]
+    assert end["my_refinery"] == pytest.approx(1000 * 3 / 365, rel=1e-6)
+    assert end["au_mine"] == pytest.approx(1250 * 3 / 365, rel=1e-6)
+    assert r.timeseries["demand_t"].sum() == pytest.approx(1000 * 731 / 365, rel=1e-12)
+    flows = last_year(r.flows[r.flows["day"] < 728]).groupby(
+        ["origin", "destination"], observed=True)["tonnes"].mean()
     assert flows[("AU", "MY")] == pytest.approx(1250 * 7 / 365, rel=1e-6)
     assert flows[("MY", "JP")] == pytest.approx(1000 * 7 / 365, rel=1e-6)
     assert r.timeseries["shortfall_t"].sum() == 0.0
@@ -81,7 +89,10 @@ def test_binding_mine_capacity_caps_fill_rate(chain):
 
     s = mk(CHAIN, end_date="2027-01-01", facilities={"au_mine": {"capacity_tpy": 1000}})
     ts = run_replication(s).timeseries
-    tail = ts[ts["day"] >= 730]  # after the starting inventories have drained (~18 months)
+    assert s.horizon_days == 1096  # 156 weeks and 4 days
+    # after the starting inventories have drained (~18 months), whole steps (the last one's
+    # 4 days use the week's lot that landed on its first day: no shortfall in them)
+    tail = ts[(ts["day"] >= 730) & (ts["day"] < 1092)]
     assert tail["delivered_t"].sum() / tail["demand_t"].sum() == pytest.approx(0.8, rel=1e-6)
 
 

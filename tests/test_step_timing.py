@@ -289,3 +289,26 @@ def test_a_step_serves_what_a_daily_run_would(arrivals: list, expected: float) -
     day (a lot of span n brings q/n on each of its n days)."""
     from simulator.engine.late import served
     assert served(arrivals, 10.0, 7) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("step", [1, 7, 14, 28])
+def test_the_last_step_counts_only_its_days_before_the_end_date(step: int) -> None:
+    """2024 has 366 days: the last step of a weekly run has 2 of them (days 364-365), of a
+    28-day run 2 too (days 364-365 of 364-391). Its demand sector uses, and its mine makes,
+    only those days' worth, so the year's totals do not depend on the step. Before
+    2026-12-07 the last step counted whole: JP's demand was 3,710 t weekly, 3,780 t at 14
+    days and 3,920 t at 28 days against 3,660 t daily, and the extra days' shortfall with
+    it. Here the mine makes 5 t/day, half JP's use, so JP is short every day: 5 t a day
+    after its opening stock, whatever the step."""
+    data = deep_update(BASE, {"simulation": {"step_days": step},
+                              "facilities": {"au_mine": {"capacity_tpy": 1825}}})
+    r = run_replication(make_scenario(data), seed=1)
+    ts = r.timeseries
+    assert ts["demand_t"].sum() == pytest.approx(366 * R, rel=1e-12)
+    assert r.production["tonnes"].sum() == pytest.approx(366 * R / 2, rel=1e-9)
+    last = ts[ts["day"] == ts["day"].max()].iloc[0]
+    assert last["demand_t"] == pytest.approx(R * (366 - last["day"]), rel=1e-12)
+    assert last["shortfall_t"] >= 0.0
+    daily = run_replication(make_scenario(deep_update(data, {"simulation": {"step_days": 1}})),
+                            seed=1).timeseries
+    assert ts["shortfall_t"].sum() == pytest.approx(daily["shortfall_t"].sum(), rel=0.05)

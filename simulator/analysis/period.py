@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 __all__ = ["Period", "common_period", "compare_frame", "disjoint_message", "frame_notes",
-           "period_of", "within"]
+           "period_of", "whole_steps", "within"]
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,11 @@ def frame_notes(periods: Mapping[str, Period], steps: Mapping[str, int],
     notes = []
     if len(set(periods.values())) > 1:
         spans = ", ".join(f"{name}: {p.label}" for name, p in periods.items())
+        cut = common.end < min(p.end for p in periods.values())
         notes.append(f"note: the runs cover different periods ({spans}); every metric, "
-                     f"difference and figure covers the period all of them cover, "
-                     f"{common.label}")
+                     f"difference and figure covers the period all of them cover"
+                     + (" in whole steps (a run's last step counts only its days before "
+                        "its end date)" if cut else "") + f", {common.label}")
     if len(set(steps.values())) > 1:
         each = ", ".join(f"{name}: {days} days" for name, days in steps.items())
         notes.append(f"warning: the runs use different steps ({each}): part of each "
@@ -90,4 +92,24 @@ def compare_frame(scenarios: Mapping[str, Any]) -> tuple[Period | None, list[str
     if common is None:
         return None, [disjoint_message(periods)]
     steps = {name: int(sc.simulation.step_days) for name, sc in scenarios.items()}
+    common = whole_steps(common, periods, steps)
     return common, frame_notes(periods, steps, common)
+
+
+def whole_steps(common: Period, periods: Mapping[str, Period], steps: Mapping[str, int]
+                ) -> Period:
+    """``common`` ended at its last whole step when a compared run goes on past its end.
+
+    A run's last step counts only its days before the run's end date (docs/engine.md,
+    "Timing"), so a run that ends on ``common.end`` has a short last row where a longer
+    run of the same step has a whole one: over ``common`` they would differ by the longer
+    run's extra days. Ending the period at a step boundary pairs the same days. Runs at
+    different steps, or a period shorter than a step, keep ``common``."""
+    if len(set(steps.values())) != 1 or all(p.end == common.end for p in periods.values()):
+        return common
+    step = next(iter(steps.values()))
+    days = (common.end - common.start).days
+    whole = days - days % step
+    if whole == days or whole == 0:
+        return common
+    return Period(common.start, common.start + dt.timedelta(days=whole))

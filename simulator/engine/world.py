@@ -78,6 +78,9 @@ class World(LateLots, Ordering):
         """``[day, {id(buyer): t}]``: stockpile holdings that serve each buyer on ``day``."""
         self.clock = Clock(self.env, network.step_days, [], self._land)
         self._backfill = network.step_days > 1
+        self.horizon_end = network.warmup_days + scenario.horizon_days
+        """Simulation day of the end date (exclusive): a last step that runs past it
+        runs only its days before it (:meth:`days_in_horizon`)."""
         self._landed: tuple[int, list] = (-1, [])
         """(simulation day, lots) of the last day lots landed (multi-day steps)."""
         self.market: Market | None = None
@@ -177,6 +180,15 @@ class World(LateLots, Ordering):
         self.start()
         self.env.run(until=self.net.warmup_days + self.scenario.horizon_days)
 
+    def days_in_horizon(self, day: int) -> int:
+        """Days of the step starting on scenario ``day`` before the end date: the step's,
+        but fewer for a last step that runs past it. Its plants run and its demand sectors
+        use only those days, so totals do not depend on the step (2024 at 28-day steps
+        counted 392 days of demand before 2026-12-07)."""
+        step = self.net.step_days
+        left = self.scenario.horizon_days - day
+        return step if left >= step else max(left, 0)
+
     def _land(self, lots: list[tuple[Lane, float]]) -> None:
         """Lots arriving today land in their buyers' inventories, in the order they were sent.
 
@@ -219,6 +231,9 @@ class World(LateLots, Ordering):
         inputs = f.inputs
         full_rate = f.capacity_tpd * step
         backfill = self._backfill and bool(inputs)
+        last = self.scenario.horizon_days - step
+        """Scenario day after which a step runs past the end date (it runs only its days
+        before it: :meth:`days_in_horizon`)."""
 
         def produce(now: int) -> None:
             day = now - warmup
@@ -235,9 +250,13 @@ class World(LateLots, Ordering):
                 if need > need_runs:
                     need_runs = need
             desired = need_runs if need_runs < cap_runs else cap_runs
+            span = step
+            if day > last:  # the last step runs past the end date: only its days before it
+                span = self.days_in_horizon(day)
+                desired *= span / step
             runs = desired
             rate = f.desired_runs_per_day
-            rate += alpha * (desired / step - rate)
+            rate += alpha * (desired / span - rate)
             f.desired_runs_per_day = rate
             for buyer, coef in inputs:
                 avail = buyer.on_hand / coef
@@ -251,7 +270,7 @@ class World(LateLots, Ordering):
                 buyer.usage_per_day = rate * coef
             if backfill:  # lots landing later in the step may let it run then
                 # (a subnormal shortage has no rate to run at: desired / step is 0)
-                if runs < desired * (1.0 - 1e-12) and (late_rate := desired / step) > 0.0:
+                if runs < desired * (1.0 - 1e-12) and (late_rate := desired / span) > 0.0:
                     f.late_rate = late_rate
                     f.late_from = now + runs / f.late_rate
                     f.late_end = now + step
@@ -322,6 +341,7 @@ class World(LateLots, Ordering):
         t_down = thrift is not None and thrift.down > 0.0
         reads_price = t_index is not None or index is not None  # then tariffs matter
         bid = id(b)
+        last = self.scenario.horizon_days - step  # (as in _producer)
 
         def consume(now: int) -> None:
             nonlocal key, draws, drawn
@@ -332,7 +352,8 @@ class World(LateLots, Ordering):
                 rate = d.rate_tpd
                 if growth != 1.0:
                     rate *= growth ** (day / 365.0) * in_step
-            want = rate * step
+            span = step if day <= last else self.days_in_horizon(day)
+            want = rate * span
             if stream is not None:  # drawn every step, also at zero demand, so the
                 # sector's stream stays in step with other scenarios (common random numbers)
                 if drawn == len(draws):
@@ -375,7 +396,7 @@ class World(LateLots, Ordering):
             delivered[material] += got
             if backfill:  # lots landing later in the step may serve the rest
                 if got < want:
-                    b.short_rate = want / step
+                    b.short_rate = want / span
                     b.short_from = now + got / b.short_rate
                     b.step_end = now + step
                     b.short_row = len(ts_day) if day >= 0 else -1
