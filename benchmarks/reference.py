@@ -62,7 +62,6 @@ class Arrays:
         self.step = step = net.step_days
         self.warmup = net.warmup_days
         self.n_steps = -(-(net.warmup_days + s.horizon_days) // step)
-        self.horizon = s.horizon_days
         self.materials = list(s.materials)
         mat = {m: i for i, m in enumerate(self.materials)}
         pools = list(net.pools.values())
@@ -191,7 +190,6 @@ def simulate(a: Arrays) -> dict:
     for k in range(a.n_steps):
         now = k * step
         day = now - warmup
-        span = min(step, a.horizon - day)  # the last step: its days before the end date
         # 1. arrive
         slot = k % ring
         lots = pipeline[slot]
@@ -212,13 +210,13 @@ def simulate(a: Arrays) -> dict:
             cap_runs = a.cap_tpd[rows] * step * factor
             need = np.where(has_out[rows], room[out_p[rows]] * a.out_weight[rows]
                             / a.out_coef[rows], 0.0).max(axis=1)
-            desired = np.minimum(cap_runs, need) * (span / step)
+            desired = np.minimum(cap_runs, need)
             avail = np.where(has_in[rows], on_hand[in_b[rows]] / a.in_coef[rows], np.inf)
             runs = np.minimum(desired, avail.min(axis=1))
             with np.errstate(divide="ignore", invalid="ignore"):
                 fill = np.where(desired[:, None] > 0,
                                 np.minimum(1.0, avail / desired[:, None]), 1.0)
-            desired_rpd[rows] += a.alpha * (desired / span - desired_rpd[rows])
+            desired_rpd[rows] += a.alpha * (desired / step - desired_rpd[rows])
             ib, hi = in_b[rows][has_in[rows]], has_in[rows]
             last_fill[ib] = fill[hi]
             usage[ib] = (desired_rpd[rows][:, None] * a.in_coef[rows])[hi]
@@ -235,7 +233,7 @@ def simulate(a: Arrays) -> dict:
         rate = a.dem_rate * np.where(growth != 1.0, growth ** (day / 365.0) * a.dem_in_step,
                                      1.0)
         usage[db] = rate
-        want = rate * span
+        want = rate * step
         got = np.minimum(on_hand[db], want)
         on_hand[db] -= got
         last_fill[db] = np.where(want > 0, got / np.where(want > 0, want, 1.0), 1.0)

@@ -294,12 +294,13 @@ def test_a_step_serves_what_a_daily_run_would(arrivals: list, expected: float) -
 @pytest.mark.parametrize("step", [1, 7, 14, 28])
 def test_the_last_step_counts_only_its_days_before_the_end_date(step: int) -> None:
     """2024 has 366 days: the last step of a weekly run has 2 of them (days 364-365), of a
-    28-day run 2 too (days 364-365 of 364-391). Its demand sector uses, and its mine makes,
-    only those days' worth, so the year's totals do not depend on the step. Before
-    2026-12-07 the last step counted whole: JP's demand was 3,710 t weekly, 3,780 t at 14
-    days and 3,920 t at 28 days against 3,660 t daily, and the extra days' shortfall with
-    it. Here the mine makes 5 t/day, half JP's use, so JP is short every day: 5 t a day
-    after its opening stock, whatever the step."""
+    28-day run 2 too (days 364-365 of 364-391). Its rows count those days at the step's
+    rates (the step is simulated whole, then its demand and production rows are scaled),
+    so the year's totals do not depend on the step. Before 2026-12-07 the last step counted
+    whole: JP's demand was 3,710 t weekly, 3,780 t at 14 days and 3,920 t at 28 days
+    against 3,660 t daily, and the extra days' shortfall with it. Here the mine makes 5
+    t/day, half JP's use, so JP is short every day: 5 t a day after its opening stock,
+    whatever the step."""
     data = deep_update(BASE, {"simulation": {"step_days": step},
                               "facilities": {"au_mine": {"capacity_tpy": 1825}}})
     r = run_replication(make_scenario(data), seed=1)

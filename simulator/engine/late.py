@@ -51,7 +51,6 @@ class LateLots:
     produced_t: dict[str, float]
     used_t: dict[str, float]
     delivered_t: dict[str, float]
-    horizon_end: int
 
     def _serve_late(self, b: Buyer, q: float, span: int = 1) -> float:
         """Tonnes of a lot of ``q`` t landing today, standing for ``span`` days of orders,
@@ -64,9 +63,8 @@ class LateLots:
         step = self.net.step_days
         b.step_arrivals.append((float(now - (b.step_end - step)), q, span))
         rate = b.short_rate
-        days = step - max(0, b.step_end - self.horizon_end)  # (the last step's: fewer)
-        want = rate * days
-        total = served(b.step_arrivals, rate, days)
+        want = rate * step
+        total = served(b.step_arrivals, rate, step)
         more = total - b.step_served
         if more <= 0.0:
             return 0.0
@@ -94,16 +92,14 @@ class LateLots:
             return
         if now > start:
             start = float(now)
-        end = min(f.late_end, self.horizon_end)  # (a last step runs only to the end date)
-        runs = f.late_rate * (end - start)
+        runs = f.late_rate * (f.late_end - start)
         for buyer, coef in f.inputs:
             avail = buyer.on_hand / coef
             if avail < runs:
                 runs = avail
         if runs <= 1e-12 * f.late_rate * self.net.step_days:  # (relative: no tonnes)
             return
-        share = runs / (f.late_rate * (end - f.late_end + self.net.step_days))  # of the
-        # step's desired runs (over the step's days before the end date)
+        share = runs / (f.late_rate * self.net.step_days)  # of the step's desired runs
         for buyer, coef in f.inputs:
             q = runs * coef
             left = buyer.on_hand - q

@@ -43,7 +43,12 @@ class Recorder:
       :meth:`price_key`
     """
 
-    def __init__(self) -> None:
+    def __init__(self, last_step: tuple[int, float] | None = None) -> None:
+        self.last_step = last_step
+        """(scenario day, share): a last step that runs past the end date starts on that
+        day and has that share of its days before it; :meth:`frames` scales its demand,
+        response and production rows to them (its rates, the step's; stocks, lots and
+        stockpile rows as they are). None: the horizon is whole steps."""
         self.ts: tuple[list, ...] = tuple([] for _ in range(6))
         self.fl: tuple[list, ...] = ([], [], [])
         self.pr: tuple[list, ...] = ([], [], [])
@@ -107,6 +112,9 @@ class Recorder:
         float64 t."""
         day, key, demand_t, delivered_t, inventory_t, stockpile_t = (
             _column(c, t) for c, t in zip(self.ts, _TS_TYPES, strict=True))
+        destroyed = _column(self.destroyed, np.float64)
+        thrifted = _column(self.thrifted, np.float64)
+        self._clip(day, demand_t, delivered_t, destroyed, thrifted)
         labels = _labels(self._demand_labels, key, 4)
         timeseries = pd.DataFrame({
             "day": day,
@@ -115,8 +123,7 @@ class Recorder:
             "demand_t": demand_t, "delivered_t": delivered_t,
             "shortfall_t": demand_t - delivered_t,
             "inventory_t": inventory_t, "stockpile_t": stockpile_t,
-            "destroyed_t": _column(self.destroyed, np.float64),
-            "thrifted_t": _column(self.thrifted, np.float64),
+            "destroyed_t": destroyed, "thrifted_t": thrifted,
         }, columns=TIMESERIES_COLUMNS)
         day, key, tonnes = (_column(c, t) for c, t in zip(self.fl, _KEYED, strict=True))
         labels = _labels(list(self._routes), key, 3)
@@ -125,6 +132,7 @@ class Recorder:
             "material": labels[2], "tonnes": tonnes,
         }, columns=FLOW_COLUMNS)
         day, key, tonnes = (_column(c, t) for c, t in zip(self.pr, _KEYED, strict=True))
+        self._clip(day, tonnes)
         labels = _labels(list(self._outputs), key, 4)
         production = pd.DataFrame({
             "day": day, "facility": labels[0], "country": labels[1],
@@ -138,6 +146,18 @@ class Recorder:
             "holdings_t": held, "released_t": released, "bought_t": bought,
         }, columns=STOCKPILE_COLUMNS)
         return timeseries, flows, production, stockpiles
+
+
+    def _clip(self, day: np.ndarray, *columns: np.ndarray) -> None:
+        """Scale ``columns`` (fresh arrays) in place on the rows of the last step, if it
+        runs past the end date (:attr:`last_step`)."""
+        if self.last_step is None or not len(day):
+            return
+        start, share = self.last_step
+        rows = day >= start
+        if rows.any():
+            for column in columns:
+                column[rows] *= share
 
 
 _KEYED = (np.int32, np.intp, np.float64)

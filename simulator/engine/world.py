@@ -54,7 +54,9 @@ class World(LateLots, Ordering):
         self.streams = streams
         self.net = network
         self.env = simpy.Environment()
-        self.rec = Recorder()
+        horizon, step = scenario.horizon_days, network.step_days
+        self.rec = Recorder((horizon - horizon % step, horizon % step / step)
+                            if horizon % step else None)
         self.produced_t = {m: 0.0 for m in scenario.materials}
         self.used_t = {m: 0.0 for m in scenario.materials}
         self.delivered_t = {m: 0.0 for m in scenario.materials}
@@ -78,9 +80,6 @@ class World(LateLots, Ordering):
         """``[day, {id(buyer): t}]``: stockpile holdings that serve each buyer on ``day``."""
         self.clock = Clock(self.env, network.step_days, [], self._land)
         self._backfill = network.step_days > 1
-        self.horizon_end = network.warmup_days + scenario.horizon_days
-        """Simulation day of the end date (exclusive): a last step that runs past it
-        runs only its days before it (:meth:`days_in_horizon`)."""
         self._landed: tuple[int, list] = (-1, [])
         """(simulation day, lots) of the last day lots landed (multi-day steps)."""
         self.market: Market | None = None
@@ -175,19 +174,12 @@ class World(LateLots, Ordering):
     def run(self) -> None:
         """Run the warm-up and the horizon: ``env.run(until=...)`` on the world's environment.
 
-        Work on the end day itself is not done (as with ``env.run(until=...)``).
+        Work on the end day itself is not done (as with ``env.run(until=...)``). A last step
+        that runs past the end date is simulated whole, and its demand and production rows
+        are recorded as its days before the end date (:attr:`.Recorder.last_step`).
         """
         self.start()
         self.env.run(until=self.net.warmup_days + self.scenario.horizon_days)
-
-    def days_in_horizon(self, day: int) -> int:
-        """Days of the step starting on scenario ``day`` before the end date: the step's,
-        but fewer for a last step that runs past it. Its plants run and its demand sectors
-        use only those days, so totals do not depend on the step (2024 at 28-day steps
-        counted 392 days of demand before 2026-12-07)."""
-        step = self.net.step_days
-        left = self.scenario.horizon_days - day
-        return step if left >= step else max(left, 0)
 
     def _land(self, lots: list[tuple[Lane, float]]) -> None:
         """Lots arriving today land in their buyers' inventories, in the order they were sent.
@@ -231,9 +223,6 @@ class World(LateLots, Ordering):
         inputs = f.inputs
         full_rate = f.capacity_tpd * step
         backfill = self._backfill and bool(inputs)
-        last = self.scenario.horizon_days - step
-        """Scenario day after which a step runs past the end date (it runs only its days
-        before it: :meth:`days_in_horizon`)."""
 
         def produce(now: int) -> None:
             day = now - warmup
@@ -250,13 +239,9 @@ class World(LateLots, Ordering):
                 if need > need_runs:
                     need_runs = need
             desired = need_runs if need_runs < cap_runs else cap_runs
-            span = step
-            if day > last:  # the last step runs past the end date: only its days before it
-                span = self.days_in_horizon(day)
-                desired *= span / step
             runs = desired
             rate = f.desired_runs_per_day
-            rate += alpha * (desired / span - rate)
+            rate += alpha * (desired / step - rate)
             f.desired_runs_per_day = rate
             for buyer, coef in inputs:
                 avail = buyer.on_hand / coef
@@ -270,7 +255,7 @@ class World(LateLots, Ordering):
                 buyer.usage_per_day = rate * coef
             if backfill:  # lots landing later in the step may let it run then
                 # (a subnormal shortage has no rate to run at: desired / step is 0)
-                if runs < desired * (1.0 - 1e-12) and (late_rate := desired / span) > 0.0:
+                if runs < desired * (1.0 - 1e-12) and (late_rate := desired / step) > 0.0:
                     f.late_rate = late_rate
                     f.late_from = now + runs / f.late_rate
                     f.late_end = now + step
@@ -341,7 +326,6 @@ class World(LateLots, Ordering):
         t_down = thrift is not None and thrift.down > 0.0
         reads_price = t_index is not None or index is not None  # then tariffs matter
         bid = id(b)
-        last = self.scenario.horizon_days - step  # (as in _producer)
 
         def consume(now: int) -> None:
             nonlocal key, draws, drawn
@@ -352,8 +336,7 @@ class World(LateLots, Ordering):
                 rate = d.rate_tpd
                 if growth != 1.0:
                     rate *= growth ** (day / 365.0) * in_step
-            span = step if day <= last else self.days_in_horizon(day)
-            want = rate * span
+            want = rate * step
             if stream is not None:  # drawn every step, also at zero demand, so the
                 # sector's stream stays in step with other scenarios (common random numbers)
                 if drawn == len(draws):
@@ -396,7 +379,7 @@ class World(LateLots, Ordering):
             delivered[material] += got
             if backfill:  # lots landing later in the step may serve the rest
                 if got < want:
-                    b.short_rate = want / span
+                    b.short_rate = want / step
                     b.short_from = now + got / b.short_rate
                     b.step_end = now + step
                     b.short_row = len(ts_day) if day >= 0 else -1
