@@ -10,6 +10,7 @@ mid-week is used from the next week), so it holds 2 more days of stock: 20 t les
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from simulator.engine import build_network, run_replication
@@ -313,3 +314,24 @@ def test_the_last_step_counts_only_its_days_before_the_end_date(step: int) -> No
     daily = run_replication(make_scenario(deep_update(data, {"simulation": {"step_days": 1}})),
                             seed=1).timeseries
     assert ts["shortfall_t"].sum() == pytest.approx(daily["shortfall_t"].sum(), rel=0.05)
+
+
+@pytest.mark.parametrize("step", [1, 7, 14, 28])
+def test_days_below_threshold_count_the_last_steps_days_before_the_end_date(step: int) -> None:
+    """JP short every day from the first step on (the mine makes half its use): at any step
+    its days below a 90% fill are the year's days, 366, less those its opening stock
+    covers. Before 2026-12-07 each row counted a whole step: 392 days in a 366-day year at
+    28-day steps, 378 at 14."""
+    from simulator.analysis import replication_metrics
+    data = deep_update(BASE, {"simulation": {"step_days": step},
+                              "facilities": {"au_mine": {"capacity_tpy": 1825}}})
+    scenario = make_scenario(data)
+    ts = run_replication(scenario, seed=1).timeseries
+    m = replication_metrics(ts, scenario).iloc[0]
+    below = ts.loc[ts["delivered_t"] < 0.9 * ts["demand_t"], "day"]
+    first = int(below.min())
+    assert m["days_below_threshold"] == pytest.approx(366 - first)
+    assert m["days_below_threshold"] <= 366
+    q = ts["delivered_t"] / ts["demand_t"]
+    days = np.minimum(step, 366 - ts["day"].to_numpy())
+    assert m["resilience_loss_pct_days"] == pytest.approx(100 * float(((1 - q) * days).sum()))

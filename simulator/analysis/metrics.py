@@ -11,7 +11,8 @@ Pure functions on pandas frames; formulas, units and edge cases are in docs/metr
   confidence interval, percentiles, and the share of replications that recovered.
 
 The step fill rate is ``Q = delivered_t / demand_t`` (1 for a step with no demand). Every step
-lasts ``scenario.simulation.step_days`` days and is dated by its first day.
+lasts ``scenario.simulation.step_days`` days and is dated by its first day, but a last step
+that runs past the end date, which stands for its days before it.
 """
 
 from __future__ import annotations
@@ -193,8 +194,9 @@ def replication_metrics(
       >= ``recover_level`` for at least ``recover_hold_days`` (the run of such steps from k
       must cover that many days inside the horizon), minus the trough day; 0 when Q never
       dips below ``recover_level``; NaN when it never recovers (``recovered`` False);
-    - ``days_below_threshold`` = s x #{k: Q_k < threshold};
-    - ``resilience_loss_pct_days`` = 100 x s x sum_k (1 - Q_k) (Bruneau's triangle area);
+    - ``days_below_threshold`` = sum of s_k over {k: Q_k < threshold}, ``s_k`` step k's days
+      (``s``, or fewer for a last step that runs past the end date);
+    - ``resilience_loss_pct_days`` = 100 x sum_k s_k (1 - Q_k) (Bruneau's triangle area);
     - ``stockpile_drawdown_t`` = max_k (stockpile_t at the first step - stockpile_t at k) >= 0;
     - ``unit`` and ``units_short`` = cumulative_shortfall_t x 1000 / ``units.kg_per_unit`` of
       the demand sector (``""`` and NaN without ``units``; a summed group gets them when all
@@ -233,7 +235,7 @@ def replication_metrics(
     params = _Params(
         step=int(scenario.simulation.step_days),
         threshold=float(threshold), level=float(recover_level),
-        hold=float(recover_hold_days),
+        hold=float(recover_hold_days), horizon=int(scenario.horizon_days),
     )
     cols = {
         "rep": rep, "did": did_codes, "day": ts["day"].to_numpy(dtype=np.int64),
@@ -312,6 +314,9 @@ class _Params:
     threshold: float
     level: float
     hold: float
+    horizon: int
+    """Days of the scenario's horizon: a last step that runs past it stands for its days
+    before it (docs/engine.md, "Timing")."""
 
 
 def _blocks(cuts: np.ndarray, size: int) -> list[int]:
@@ -352,6 +357,7 @@ def _metrics_block(c: dict[str, np.ndarray], rows: np.ndarray, p: _Params
         return np.minimum.reduceat(np.where(mask, idx, n), starts)
 
     q = fill_rate(delivered, demand)
+    days = np.minimum(p.step, p.horizon - day)  # a last step: its days before the end date
     q_min = np.minimum.reduceat(q, starts)
     trough = first(q == q_min[grp])
     trough_day = day[trough]
@@ -366,7 +372,8 @@ def _metrics_block(c: dict[str, np.ndarray], rows: np.ndarray, p: _Params
     next_bad = np.minimum.accumulate(np.where(ok, n, idx)[::-1])[::-1]
     end_row = ends[grp]
     run_stop = np.minimum(next_bad, end_row)
-    run_end_day = np.where(run_stop < end_row, day_ext[run_stop], day[ends - 1][grp] + p.step)
+    run_end_day = np.where(run_stop < end_row, day_ext[run_stop],
+                           day[ends - 1][grp] + days[ends - 1][grp])
     rec = first(ok & (run_end_day - day >= p.hold) & (idx >= trough[grp]))
     dipped = q_min < p.level
     ttr = np.where(~dipped, 0.0, np.where(rec < n, day_ext[rec] - trough_day, np.nan))
@@ -385,10 +392,10 @@ def _metrics_block(c: dict[str, np.ndarray], rows: np.ndarray, p: _Params
         "time_to_survive_days": tts.astype(np.float64),
         "time_to_recover_days": ttr.astype(np.float64),
         "recovered": ~dipped | (rec < n),
-        "days_below_threshold": np.add.reduceat((q < p.threshold).astype(np.float64),
-                                                starts) * p.step,
+        "days_below_threshold": np.add.reduceat(np.where(q < p.threshold, days, 0)
+                                                .astype(np.float64), starts),
         "cumulative_shortfall_t": np.add.reduceat(shortfall, starts),
-        "resilience_loss_pct_days": np.add.reduceat(1.0 - q, starts) * (p.step * 100.0),
+        "resilience_loss_pct_days": np.add.reduceat((1.0 - q) * days, starts) * 100.0,
         "stockpile_drawdown_t": np.maximum(
             np.maximum.reduceat(stock[starts][grp] - stock, starts), 0.0),
     }
