@@ -372,4 +372,3 @@ def earliest_first(parts: list, fills: list[tuple[Lane, float]]) -> list[tuple[L
                 left -= q
         k = j
     return out
-

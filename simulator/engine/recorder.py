@@ -147,7 +147,6 @@ class Recorder:
         }, columns=STOCKPILE_COLUMNS)
         return timeseries, flows, production, stockpiles
 
-
     def _clip(self, day: np.ndarray, *columns: np.ndarray) -> None:
         """Scale ``columns`` (fresh arrays) in place on the rows of the last step, if it
         runs past the end date (:attr:`last_step`)."""
