@@ -24,6 +24,7 @@ from tests.conftest import deep_update, make_scenario
 from tests.strategies import dump, scenario_data, scenario_of, with_events
 from tests.test_events import BASE, date
 from tests.test_invariants import (
+    assert_prices_same_before,
     assert_same_before,
     invariant,
     replications,
@@ -64,7 +65,7 @@ def _jp(r) -> pd.DataFrame:
     return ts.assign(full=full, share=ts["thrifted_t"] / full)
 
 
-def _price(r, market: str = "ex-AU") -> pd.Series:
+def _price(r, market: str = "ex-AU:JP") -> pd.Series:
     p = r.prices[r.prices["market"] == market]
     return p.set_index("day")["price_usd_per_kg"]
 
@@ -158,13 +159,19 @@ DESTOCK = {"max_cover_cut": 0.5, "time_constant_days": 7.0, "full_price_multiple
 
 
 def _destock_data() -> dict:
-    """A 100-day ban on the US (30 t/day, the export tier's largest buyer) pins the export
-    price at the cap while JP is still supplied."""
-    return _data({"events": {"ban": _ban(50, 150, dest="US")},
+    """A 100-day ban on the US and Japan pins their tier's export price at the cap: the US
+    (30 t/day, the tier's largest buyer) runs short, while JP, buying from its own mine,
+    is still supplied."""
+    ban = {**_ban(50, 150), "destinations": ["US", "JP"]}
+    data = _data({"events": {"ban": ban},
                   "demand": US,
+                  "facilities": {"jp_mine": {"country": "JP", "recipe": "mining",
+                                             "capacity_tpy": 36500}},
                   "sourcing": {"us_ore": {"country": "US", "material": "ore",
                                           "suppliers": {"AU": 1.0}}},
                   "market": {"max_multiple": 4.0, "destocking": DESTOCK}})
+    data["sourcing"]["jp_ore"]["suppliers"] = {"JP": 1.0}
+    return data
 
 
 def test_destocking_draws_cover_down_by_the_cut_and_rebuilds() -> None:
@@ -363,8 +370,7 @@ def test_causality_with_lagged_responses(case, seed, rep, share, tau, cut, weigh
     b = run_replication(scenario_of(with_events(base, added=ev)), seed=seed, replication=rep)
     step = data["simulation"]["step_days"]
     assert_same_before(a, b, t, step)
-    pa, pb = a.prices, b.prices
-    assert same_rows(pa[pa["day"] + step <= t], pb[pb["day"] + step <= t])
+    assert_prices_same_before(a, b, t, step, base, with_events(base, added=ev))
 
 
 @invariant(15, scenario_data(), seeds, st.floats(0.0, 0.5), st.floats(0.0, 0.5),

@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
+from simulator.analysis.tiers import country_prices
 from simulator.engine import run_replication
 from tests.conftest import deep_update, make_scenario
 from tests.strategies import (
@@ -106,6 +107,16 @@ def same_rows(x: pd.DataFrame, y: pd.DataFrame) -> bool:
     """Whether two frames hold the same values (labels as strings, floats bit for bit)."""
     return len(x) == len(y) and all(np.array_equal(values(x[c]), values(y[c]))
                                     for c in x.columns)
+
+
+def assert_prices_same_before(a, b, t: int, step: int, data_a: dict, data_b: dict) -> None:
+    """Every price any country's buyers see before ``t`` is bit-identical (per country, not
+    per tier: a control of some destinations that starts later gives their countries a tier
+    of their own from the start, at the same price until it is in force)."""
+    keys = ["day", "material", "market", "price_usd_per_kg"]
+    pa, pb = (country_prices(r.prices[r.prices["day"] + step <= t][keys], scenario_of(d))
+              for r, d in ((a, data_a), (b, data_b)))
+    pd.testing.assert_frame_equal(pa, pb, check_exact=True, obj=f"prices before day {t}")
 
 
 def assert_same_before(a, b, t: int, step: int) -> None:

@@ -40,6 +40,7 @@ from tests.test_invariants import (
     assert_a_larger_reserve_fills_no_less,
     assert_lower_approval_ships_no_more,
     assert_lower_approval_ships_no_more_on_average,
+    assert_prices_same_before,
     assert_same_before,
     invariant,
     plain,
@@ -50,8 +51,6 @@ from tests.test_invariants import (
     with_two_licences,
     with_two_reserves,
 )
-
-PRICE_KEYS = ["day", "material", "market", "price_usd_per_kg"]
 
 
 # -- strategies ----------------------------------------------------------------------------------
@@ -161,11 +160,6 @@ def with_future_plant(draw: st.DrawFn) -> tuple[dict, dict, int]:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def assert_prices_same_before(a, b, t: int, step: int) -> None:
-    pa, pb = (plain(p[p["day"] + step <= t][PRICE_KEYS]) for p in (a.prices, b.prices))
-    pd.testing.assert_frame_equal(pa, pb, check_exact=True, obj=f"prices before day {t}")
-
-
 def assert_sane(r) -> None:
     p = r.prices["price_usd_per_kg"].to_numpy()
     assert np.isfinite(p).all() and (p > 0).all(), "a price is not positive and finite"
@@ -192,7 +186,7 @@ def test_causality_with_markets_an_event_changes_nothing_before_it_starts(case, 
     assert_sane(b)
     step = data["simulation"]["step_days"]
     assert_same_before(a, b, t, step)
-    assert_prices_same_before(a, b, t, step)
+    assert_prices_same_before(a, b, t, step, data, with_events(data, added=ev))
 
 
 @invariant(15, with_future_plant(), seeds, replications)
@@ -203,7 +197,7 @@ def test_causality_with_markets_a_plant_changes_nothing_before_its_start_date(ca
     a, b = run(data, seed, rep), run(extended, seed, rep)
     step = data["simulation"]["step_days"]
     assert_same_before(a, b, t, step)
-    assert_prices_same_before(a, b, t, step)
+    assert_prices_same_before(a, b, t, step, data, extended)
 
 
 @st.composite

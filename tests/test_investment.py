@@ -44,7 +44,7 @@ def _run(data: dict, replication: int = 0):
 
 
 def _first_day_above(r, level: float) -> int:
-    p = r.prices[r.prices["market"] == "ex-AU"].set_index("day")["price_usd_per_kg"]
+    p = r.prices[r.prices["market"] == "ex-AU:JP"].set_index("day")["price_usd_per_kg"]
     return int(p[p >= level].index.min())
 
 
@@ -255,7 +255,7 @@ def test_a_plant_takes_at_least_a_day_to_build():
     assert make_scenario(_data({"lead_time_days": 1}))
 
 
-def _planned_metal_plant(incentive: float):
+def _planned_metal_plant(incentive: float, end: str = "2028-07-01"):
     """The heavy-REE threat to mid-2028 with a planned Japanese Dy/Tb metal plant built on
     the ex-China Dy/Tb metal price (100 t/yr, 90 days sustained, a year to build)."""
     from pathlib import Path
@@ -267,22 +267,30 @@ def _planned_metal_plant(incentive: float):
              f'{{"material": "dytb_metal", "incentive_price": {incentive}, '
              '"sustained_days": 90, "lead_time_days": 365}}')
     return load_scenario(root / "china_heavy_ree_controls_2026.yaml",
-                         ["end_date=2028-07-01", f"facilities.jp_dytb_metal_planned={plant}"])
+                         [f"end_date={end}", f"facilities.jp_dytb_metal_planned={plant}"])
 
 
 def test_a_plant_is_not_built_on_a_price_that_only_passes_its_inputs_cost_on():
     """A metal's price passes its oxide's cost on (markets.md, "Cost pass-through"); a metal
     plant that buys that oxide earns no more for it. Its investment decision sees the price
-    net of its inputs' cost rise since their references: under the heavy-REE threat the
-    ex-China Dy/Tb metal price rises tenfold with its oxide, but the metal plant's margin
-    does not, and a plant needing USD 600/kg (reference 521) is not committed; seeing the
-    gross price it was, within months of the licences. A plant needing less than the
-    reference is committed as before."""
+    net of its inputs' cost rise since their references: under the heavy-REE threat Japan's
+    and the US's Dy/Tb metal price rises tenfold with its oxide, but the metal plant's
+    margin does not, and a plant needing USD 800/kg (reference 521) is not committed; seeing
+    the gross price it would be, within months of the licences. With both prices at their
+    ceilings the net price is 10 x 521 - 1.2 x (10 x 417 - 417) = 706 USD/kg (ten times the
+    reference margin plus the oxide's reference cost: the ceilings' doing, a modelling
+    assumption), so a plant needing 600 is committed once the metal's own buyers there
+    lift it to its ceiling (2027; with one export tier for every destination, the US and
+    Japanese buyers' scarcity was diluted by the others' and it never was). In 2028 a
+    licensed oxide lot lands in Japan while the metal's buyers are still short: the oxide
+    falls back near its reference and the metal does not, a real margin (3,000-5,000 USD/kg
+    for months) on which even a plant needing 800 is committed, so this test ends with
+    2027. A plant needing less than the reference is committed as before."""
     import math
 
-    r = run_replication(_planned_metal_plant(600), seed=0)
-    px = r.prices[(r.prices["material"] == "dytb_metal") & (r.prices["market"] == "ex-CN")]
-    assert px["price_usd_per_kg"].max() > 5 * 600  # the gross price was far above it
+    r = run_replication(_planned_metal_plant(800, end="2028-01-01"), seed=0)
+    px = r.prices[(r.prices["material"] == "dytb_metal") & (r.prices["market"] == "ex-CN:JP,US")]
+    assert px["price_usd_per_kg"].max() > 5 * 800  # the gross price was far above it
     (row,) = r.projects.itertuples()
     assert math.isnan(row.committed_day)
     (row,) = run_replication(_planned_metal_plant(500), seed=0).projects.itertuples()

@@ -65,7 +65,7 @@ def test_a_ban_raises_the_export_price_only_and_it_returns_after() -> None:
     ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
            "destinations": ["JP"], "mode": "ban", "effective": date(100), "end": date(160)}
     r = _run({"events": {"ban": ban}})
-    home, abroad = _prices(r, "AU"), _prices(r, "ex-AU")
+    home, abroad = _prices(r, "AU"), _prices(r, "ex-AU:JP")
     assert home.to_numpy() == pytest.approx(10.0, rel=1e-6)
     assert abroad.loc[:100].to_numpy() == pytest.approx(12.0, rel=1e-6)
     assert abroad.loc[114] < abroad.loc[130] <= 120.0 + 1e-9
@@ -97,7 +97,7 @@ def test_adjustment_speed_is_the_same_whatever_the_step(step: int) -> None:
     step."""
     ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
            "destinations": ["JP"], "mode": "ban", "effective": date(56)}
-    abroad = _prices(_run({"events": {"ban": ban}}, step=step), "ex-AU")
+    abroad = _prices(_run({"events": {"ban": ban}}, step=step), "ex-AU:JP")
     # from the first step JP is wholly short (its scarcity is 0: the target is the cap)
     short = _run({"events": {"ban": ban}}, step=step)
     ts = short.timeseries[short.timeseries["demand_id"] == "jp_use"].set_index("day")
@@ -278,7 +278,7 @@ def test_value_at_risk_is_the_shortfall_at_the_buyers_tier_price() -> None:
     sc = make_scenario(data)
     m = replication_metrics(r.timeseries, sc, prices=r.prices).set_index("demand_id")
     ts = r.timeseries[r.timeseries["demand_id"] == "jp_use"].set_index("day")
-    px = _prices(r, "ex-AU")
+    px = _prices(r, "ex-AU:JP")
     by_hand = float((ts["shortfall_t"] * 1000 * px.reindex(ts.index)).sum())
     assert ts["shortfall_t"].sum() > 0 and by_hand > 0
     assert m.loc["jp_use", "value_at_risk_usd"] == pytest.approx(by_hand, rel=1e-12)
@@ -303,7 +303,7 @@ def test_demand_at_four_times_the_reference_price_halves_with_elasticity_half() 
     data["demand"]["jp_use"]["sector"] = "ev"
     r = run_replication(make_scenario(data), seed=1)
     ts = r.timeseries[r.timeseries["demand_id"] == "jp_use"].set_index("day")
-    price = _prices(r, "ex-AU")
+    price = _prices(r, "ex-AU:JP")
     expected = 10.0 * (price.shift(1) / 12.0) ** -0.5  # day 0's is the warm-up's last price
     assert ts["demand_t"].iloc[1:].to_numpy() == pytest.approx(expected.iloc[1:].to_numpy(),
                                                                rel=1e-12)
@@ -331,8 +331,13 @@ def test_elasticity_zero_and_market_off_are_the_rule_only_run() -> None:
     calm = _run({"market": respond}, step=7)  # causality: the ban changes nothing before day 100
     assert on.timeseries.loc[on.timeseries["day"] < 100].equals(
         calm.timeseries.loc[calm.timeseries["day"] < 100])
-    before = on.prices["day"] < 100
-    assert on.prices.loc[before].equals(calm.prices.loc[calm.prices["day"] < 100])
+    # the ban gives JP a tier of its own, trading as one with ex-AU until the ban starts
+    def wide(r):
+        p = r.prices[r.prices["day"] < 100]
+        return p.pivot(index="day", columns="market", values="price_usd_per_kg")
+    ban_px, calm_px = wide(on), wide(calm)
+    for tier, same in (("AU", "AU"), ("ex-AU", "ex-AU"), ("ex-AU:JP", "ex-AU")):
+        assert ban_px[tier].to_numpy().tolist() == calm_px[same].to_numpy().tolist(), tier
 
 
 def test_unknown_response_sector_is_an_error() -> None:
@@ -459,17 +464,19 @@ def test_a_metal_is_never_cheaper_than_its_reference_plus_its_oxides_rise() -> N
     px = run_replication(scenario, seed=0).prices.pivot_table(
         index=["day", "market"], columns="material", values="price_usd_per_kg")
     refs = {("CN", "ndpr"): (52, 65), ("ex-CN", "ndpr"): (52, 65),
-            ("CN", "dytb"): (334, 418), ("ex-CN", "dytb"): (417, 521)}
+            ("CN", "dytb"): (334, 418), ("ex-CN", "dytb"): (417, 521),
+            ("ex-CN:JP,US", "dytb"): (417, 521)}
     for (tier, el), (oxide_ref, metal_ref) in refs.items():
         p = px.xs(tier, level="market")
         floor = metal_ref + 1.2 * (p[f"{el}_oxide"] - oxide_ref)
         assert (p[f"{el}_metal"] >= floor * (1 - 1e-12)).all(), (tier, el)
-    dytb = px.xs("ex-CN", level="market")
+    dytb = px.xs("ex-CN:JP,US", level="market")  # the licences' destinations
     assert dytb["dytb_oxide"].max() > 4 * 417  # the threat did lift the oxide
     assert dytb["dytb_metal"].max() > 1.2 * 4 * 417
     # before the threat (no event on Dy/Tb) every price is its reference
     early = px[px.index.get_level_values("day") < 600]
-    assert early.loc[(slice(None), "ex-CN"), "dytb_metal"].to_numpy() == pytest.approx(521)
+    for tier in ("ex-CN", "ex-CN:JP,US"):
+        assert early.loc[(slice(None), tier), "dytb_metal"].to_numpy() == pytest.approx(521)
 
 
 @settings(max_examples=200, deadline=None)
@@ -484,6 +491,6 @@ def test_the_cost_floor_at_the_references_is_the_reference_exactly(ref, refs, co
 
     product = PriceIndex("metal", "world", ref, [])
     inputs = [PriceIndex(f"oxide{i}", "world", r, []) for i, r in enumerate(refs)]
-    product.routes = [[(index, coef) for index, coef in zip(inputs, coefs, strict=False)]]
+    product.routes = [[((index,), coef) for index, coef in zip(inputs, coefs, strict=False)]]
     assert product.cost_floor() == ref
     assert product.passed_on() == 0.0

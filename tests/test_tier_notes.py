@@ -1,7 +1,7 @@
-"""Figures say whose price the export tier is when a control hits only some of its buyers
+"""Figures say whose price each export tier is when a control hits only some buyers
 (docs/markets.md, "Tiers"): under the heavy-REE threat (licences for the US and Japan only)
-the ex-China Dy/Tb oxide price goes to its ceiling while Germany's and Korea's buyers are
-served as before, and a chart titled "market ex-CN" read as every buyer outside China's."""
+their Dy/Tb oxide price is the tier ``ex-CN:JP,US``, and ``ex-CN`` is Germany's, Korea's
+and the other buyers' outside China."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ def test_a_control_of_some_destinations_is_noted_on_the_materials_it_selects() -
     controls = partial_controls(threat)
     # elements [Dy, Tb]: the Dy/Tb oxide and metal are priced; magnets are not
     assert set(controls) == {"dytb_oxide", "dytb_metal"}
-    assert controls["dytb_oxide"] == [("cn_heavy_ree_licences_2026", ("JP", "US"))]
+    assert controls["dytb_oxide"] == [("ex-CN:JP,US", ("JP", "US"))]
     assert tier_notes([threat])["dytb_oxide"] == (
-        "ex-CN: the price in JP, US (only they are controlled)")
+        "ex-CN:JP,US: JP, US, a price of their own while cn_heavy_ree_licences_2026 is in "
+        "force; ex-CN: the other buyers outside CN")
 
 
 def test_controls_of_every_destination_need_no_note() -> None:
@@ -54,4 +55,4 @@ def test_the_price_figures_say_whose_price_the_export_tier_is(tmp_path) -> None:
     fig = price_overlay_figure({"threat": prices}, "dytb_oxide", tier_notes=notes)
     assert note in legend_texts(fig)
     plain = price_overlay_figure({"threat": prices}, "ndpr_oxide", tier_notes=notes)
-    assert not [t for t in legend_texts(plain) if "controls only" in t]
+    assert not [t for t in legend_texts(plain) if "a price of their own" in t]

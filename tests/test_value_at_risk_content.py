@@ -61,9 +61,10 @@ def test_no_content_when_recipes_disagree_or_the_market_is_off() -> None:
 
 def test_a_magnet_users_value_at_risk_is_its_shortfall_at_its_oxide_content() -> None:
     """Under the heavy-REE threat (replication 0, to mid-2028), Japan's EV makers' value at
-    risk is the sum over steps of shortfall (t) x 1000 x (0.372 x NdPr oxide + 0.024 x Dy/Tb
-    oxide price, ex-China tier, that step), by hand from the run's tables; China's own
-    users' rows use China's tier; a sector never short has 0."""
+    risk is the sum over steps of shortfall (t) x 1000 x (0.372 x NdPr oxide price in
+    ``ex-CN`` + 0.024 x Dy/Tb oxide price in ``ex-CN:JP,US``, Japan's tiers, that step), by
+    hand from the run's tables; China's own users' rows use China's tier; a sector never
+    short has 0."""
     scenario = load_scenario(SCENARIOS / "china_heavy_ree_controls_2026.yaml",
                              ["end_date=2028-07-01"])
     r = run_replication(scenario, seed=0)
@@ -73,7 +74,8 @@ def test_a_magnet_users_value_at_risk_is_its_shortfall_at_its_oxide_content() ->
     magnet = (0.372 * px["ndpr_oxide"] + 0.024 * px["dytb_oxide"]).rename("price")
     ts = r.timeseries
     jp = ts[ts["demand_id"] == "jp_magnet_ev"].set_index("day")
-    price = magnet.xs("ex-CN", level="market").reindex(jp.index)
+    price = (0.372 * px["ndpr_oxide"].xs("ex-CN", level="market")
+             + 0.024 * px["dytb_oxide"].xs("ex-CN:JP,US", level="market")).reindex(jp.index)
     by_hand = float((jp["shortfall_t"] * 1000.0 * price).sum())
     assert jp["shortfall_t"].sum() > 100.0 and np.isfinite(by_hand)
     assert m.loc["jp_magnet_ev", "value_at_risk_usd"] == pytest.approx(by_hand, rel=1e-12)

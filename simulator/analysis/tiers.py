@@ -1,51 +1,134 @@
-"""What a market tier's price stands for when a control hits only some of its buyers.
+"""Whose price a market tier is: labels for figures and reports, and prices per country.
 
-The export tier is every buyer outside ``market.home`` (docs/markets.md, "Tiers"), so an
-export control of the home country aimed at some destinations raises the price all of them
-are recorded at: the price is that of the controlled destinations' buyers, not of the
-others. :func:`tier_notes` says so, per priced material, for figures and reports.
+A priced material has one export tier per group of destinations its home country's export
+controls tell apart (:mod:`simulator.scenario.tiers`, docs/markets.md "Tiers"): under
+licences for Japan and the US only, their buyers' Dy/Tb oxide price is ``ex-CN:JP,US`` and
+every other buyer's outside China ``ex-CN``. :func:`tier_notes` says so in the figures;
+:func:`country_prices` gives the price each country's buyers see, which is what to compare
+between scenarios whose tiers differ.
 """
 
 from __future__ import annotations
 
-from ..scenario.models import Scenario
+from collections.abc import Mapping
 
-__all__ = ["partial_controls", "tier_notes"]
+import pandas as pd
+
+from ..scenario.models import Scenario
+from ..scenario.tiers import export_tiers, price_ceilings, tier_of_country
+
+__all__ = ["align_tiers", "compared_prices", "country_prices", "partial_controls",
+           "tier_notes"]
 
 
 def partial_controls(scenario: Scenario) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
-    """Priced material -> ``(event id, controlled destinations)`` of each export control by
-    ``market.home`` that selects it (by material or element) and leaves some other country
-    uncontrolled; empty without a home tier."""
-    market = scenario.market
-    home = market.home
-    if not market.enabled or home is None:
-        return {}
-    others = set(scenario.countries) - {home}
-    out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-    for eid, ev in scenario.events.items():
-        if ev.type != "export_control" or ev.exporter != home:
-            continue
-        chosen = ev.destination_set(others)
-        if not chosen or chosen == others:
-            continue
-        selected = ev.selected_materials(scenario.materials)
-        for mid in market.prices:
-            if mid in selected:
-                out.setdefault(mid, []).append((eid, tuple(sorted(chosen))))
-    return out
+    """Priced material -> ``(tier, its countries)`` of each export tier that a control of
+    only some destinations sets apart (every tier but the base ``ex-<home>``), by name;
+    empty without such a control."""
+    return {mid: [(t.name, tuple(sorted(t.countries))) for t in tiers
+                  if t.name != f"ex-{scenario.market.home}"]
+            for mid, tiers in export_tiers(scenario).items()
+            if any(t.name != f"ex-{scenario.market.home}" for t in tiers)}
 
 
 def tier_notes(scenarios: list[Scenario]) -> dict[str, str]:
-    """Priced material -> a one-line note on its export tier where a control of some of its
-    buyers (:func:`partial_controls`) makes the recorded export price theirs: the controlled
-    destinations of every distinct control of the given scenarios, in order."""
-    seen: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-    home = None
+    """Priced material -> a one-line note on its export tiers where a control of some
+    destinations splits them: which countries each split tier holds and which controls set
+    it apart, for every distinct tier of the given scenarios, in order."""
+    lines: dict[str, list[str]] = {}
     for sc in scenarios:
-        for mid, controls in partial_controls(sc).items():
-            home = sc.market.home
-            seen.setdefault(mid, [])
-            seen[mid] += [c for c in controls if c not in seen[mid]]
-    return {mid: f"ex-{home}: the price in " + "; ".join(", ".join(d) for _, d in controls)
-            + " (only they are controlled)" for mid, controls in seen.items()}
+        home = sc.market.home
+        for mid, tiers in export_tiers(sc).items():
+            if len(tiers) < 2:
+                continue
+            for t in tiers[::-1]:
+                if t.name == f"ex-{home}":
+                    text = f"ex-{home}: the other buyers outside {home}"
+                else:
+                    text = (f"{t.name}: {', '.join(sorted(t.countries))}, a price of their "
+                            f"own while {', '.join(t.controls)} is in force")
+                if text not in lines.setdefault(mid, []):
+                    lines[mid].append(text)
+    return {mid: "; ".join(texts) for mid, texts in lines.items()}
+
+
+def country_prices(prices: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """``prices`` (a run's ``prices`` table) per country instead of per tier: one row per
+    price row and country of its tier (columns ``country`` for ``market``), sorted by
+    (replication, day, material, country). Scenarios whose tiers differ (a control of some
+    destinations in one only) compare like with like on this table."""
+    of = tier_of_country(scenario)
+    pairs = pd.DataFrame([(mid, tier, country) for mid, countries in of.items()
+                          for country, tier in countries.items()],
+                         columns=["material", "market", "country"])
+    p = prices.copy()
+    for col in ("material", "market"):
+        p[col] = p[col].astype(str)
+    out = p.merge(pairs, on=["material", "market"], how="inner").drop(columns="market")
+    keys = [c for c in ("replication", "day", "material", "country") if c in out]
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def align_tiers(prices: Mapping[str, pd.DataFrame], scenarios: Mapping[str, Scenario]
+                ) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]]]:
+    """Prices of compared runs (by scenario name) with the same tiers: where one scenario
+    has a tier (``ex-CN:JP,US``) another has not, the other's rows for it are those of the
+    tier its countries share there (``ex-CN``), so both are the price those buyers paid;
+    not when they span several of its tiers. Returns the prices and, per material, notes on
+    what was borrowed."""
+    tiers = {n: export_tiers(sc) for n, sc in scenarios.items()}
+    out = dict(prices)
+    notes: dict[str, list[str]] = {}
+    for name, p in prices.items():
+        if p is None or p.empty or name not in scenarios:
+            continue
+        of = tier_of_country(scenarios[name])
+        have = set(zip(p["material"].astype(str), p["market"].astype(str), strict=True))
+        extra = []
+        for other, by_material in tiers.items():
+            for mid, ts in by_material.items():
+                for t in ts:
+                    if (mid, t.name) in have or mid not in of:
+                        continue
+                    theirs = {of[mid].get(c) for c in t.countries}
+                    if len(theirs) != 1 or None in theirs or (mid, *theirs) not in have:
+                        continue
+                    (source,) = theirs
+                    rows = p[(p["material"].astype(str) == mid)
+                             & (p["market"].astype(str) == source)]
+                    extra.append(rows.assign(market=t.name))
+                    have.add((mid, t.name))
+                    notes.setdefault(mid, []).append(
+                        f"{t.name} in {name}: no tier of its own there (from {other}), "
+                        f"its {source} price")
+        if extra:
+            out[name] = pd.concat([p.assign(market=p["market"].astype(str)), *extra],
+                                  ignore_index=True)
+    return out, notes
+
+
+def compared_prices(prices: Mapping[str, pd.DataFrame], scenarios: Mapping[str, Scenario]
+                    ) -> tuple[dict[str, pd.DataFrame], dict[str, dict[tuple[str, str], float]],
+                               dict[str, str]]:
+    """What a comparison of runs draws and tabulates of their prices (``critmin compare``,
+    the workbench): the prices with their tiers aligned (:func:`align_tiers`), each
+    scenario's ceilings per (material, tier) (``price_ceilings`` of
+    :mod:`simulator.scenario.tiers`; a borrowed tier has its base export tier's, as every
+    export tier has) and the tier notes per material (:func:`tier_notes` and what was
+    borrowed)."""
+    aligned, borrowed = align_tiers(prices, scenarios)
+    ceilings = {}
+    for name, sc in scenarios.items():
+        cap = price_ceilings(sc.market, export_tiers(sc))
+        p = aligned.get(name)
+        base = (f"ex-{sc.market.home}" if sc.market.home else None)
+        if p is not None and len(p) and base is not None:  # borrowed: every export tier's
+            for mid, tier in set(zip(p["material"].astype(str), p["market"].astype(str),
+                                     strict=True)) - set(cap):
+                if (mid, base) in cap:
+                    cap[(mid, tier)] = cap[(mid, base)]
+        ceilings[name] = cap
+    notes = tier_notes(list(scenarios.values()))
+    for mid, texts in borrowed.items():
+        notes[mid] = "; ".join([notes[mid], *texts] if mid in notes else texts)
+    return aligned, ceilings, notes

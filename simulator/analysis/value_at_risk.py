@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..scenario.models import Scenario
+from ..scenario.tiers import tier_of_country
 
 __all__ = ["demand_units", "priced_content", "value_at_risk"]
 
@@ -111,14 +112,15 @@ def value_at_risk(ts: pd.DataFrame, scenario: Scenario, prices: pd.DataFrame | N
     short = ts["shortfall_t"].to_numpy(dtype=np.float64)
     usd = np.zeros(n)
     found = np.zeros(n, dtype=bool)
-    home = scenario.market.home
-    cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray] | None] = {}
+    tiers = tier_of_country(scenario)
+    cache: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
     for (material, country), idx in ts.groupby(["material", "country"], observed=True,
                                                sort=False).indices.items():
-        market = "world" if home is None else (home if country == home else f"ex-{home}")
-        if (material, market) not in cache:
-            cache[(material, market)] = _content_prices(series, contents[material], market)
-        lookup = cache[(material, market)]
+        markets = {m: tiers.get(m, {}).get(str(country), "") for m in contents[material]}
+        seen = (str(material), tuple(sorted(markets.items())))
+        if seen not in cache:
+            cache[seen] = _content_prices(series, contents[material], markets)
+        lookup = cache[seen]
         if lookup is None:
             continue
         keys, price = lookup
@@ -160,14 +162,15 @@ def _price_series(prices: pd.DataFrame, keys: np.ndarray
 
 
 def _content_prices(series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
-                    content: dict[str, float], market: str
+                    content: dict[str, float], markets: dict[str, str]
                     ) -> tuple[np.ndarray, np.ndarray] | None:
-    """(keys, price) of a material of ``content`` (t of each priced material per t) in
-    ``market``: the content's prices summed, at the steps all of them are priced."""
+    """(keys, price) of a material of ``content`` (t of each priced material per t) for a
+    buyer whose tier of each priced material is ``markets[material]``: the content's prices
+    summed, at the steps all of them are priced."""
     keys: np.ndarray | None = None
     price: np.ndarray | None = None
     for material, qty in content.items():
-        got = series.get((material, market))
+        got = series.get((material, markets[material]))
         if got is None:
             return None
         k, p = got

@@ -249,8 +249,7 @@ def prices_png(runs: Sequence[RunView], material: str) -> bytes:
     reference first), from the runs' ``prices.parquet`` over the period they all cover.
     Raises :exc:`KeyError` when no run has a price of ``material`` (or none a folder)."""
     from ..analysis.metrics import event_windows, plant_starts
-    from ..analysis.tiers import tier_notes
-    from ..engine.market import price_ceilings
+    from ..analysis.tiers import compared_prices
     from ..viz.prices import price_overlay_figure
 
     names = unique_names([r.name for r in runs])
@@ -263,8 +262,8 @@ def prices_png(runs: Sequence[RunView], material: str) -> bytes:
                      else pd.DataFrame(columns=["material", "market", "date"]))
     events = {n: event_windows(r.scenario) + plant_starts(r.scenario)
               for n, r in zip(names, runs, strict=True)}
-    ceilings = {n: price_ceilings(r.scenario.market) for n, r in zip(names, runs, strict=True)}
-    notes = tier_notes([r.scenario for r in runs])
+    prices, ceilings, notes = compared_prices(
+        prices, {n: r.scenario for n, r in zip(names, runs, strict=True)})
     return png_bytes(price_overlay_figure(prices, material, events=events, ceilings=ceilings,
                                           tier_notes=notes))
 

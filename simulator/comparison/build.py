@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.period import Period, compare_frame, within
-from ..analysis.tiers import tier_notes
+from ..analysis.tiers import compared_prices
 from ..exit_codes import EXIT_INVALID, EXIT_USAGE
 from .folder import StagedFolder, default_out, shown_path, slug
 from .inputs import (
@@ -151,9 +151,10 @@ def compare_runs(
              "demand": list(kpis.loc[kpis["level"] == "demand", "metric"].unique())})
         pairs.to_csv(folder / "pairs.csv", index=False, lineterminator="\n",
                      float_format="%.10g")
-        prices, ceilings = _read_prices(loaded, common), _price_ceilings(loaded)
+        prices, ceilings, tier_text = compared_prices(
+            _read_prices(loaded, common), {i.name: i.scenario for i in loaded})
         figures, price_figures = _draw_overlays(loaded, folder, shown_sectors, shown_demands,
-                                                smooth, prices, ceilings)
+                                                smooth, prices, ceilings, tier_text)
         info = {
             "inputs": [{"name": i.name, "source": i.source, "path": str(i.path),
                         "run_dir": str(staged.final(i.run_dir)), "seed": i.seed,
@@ -181,11 +182,11 @@ def compare_runs(
 
 def _draw_overlays(loaded: list[CompareInput], folder: Path, sectors: list[str],
                    demands: list[str], smooth: int, prices: dict[str, pd.DataFrame],
-                   ceilings: dict[str, dict[tuple[str, str], float]]
-                   ) -> tuple[list[Path], dict[str, Path]]:
+                   ceilings: dict[str, dict[tuple[str, str], float]],
+                   tier_text: dict[str, str]) -> tuple[list[Path], dict[str, Path]]:
     """``overlay_<sector>``, ``overlay_demand_<id>`` and ``overlay_prices_<material>`` (PNG
-    and SVG) in ``folder``: the paths written, and material -> price overlay PNG (``prices``
-    and ``ceilings``: :func:`_read_prices`, :func:`_price_ceilings`)."""
+    and SVG) in ``folder``: the paths written, and material -> price overlay PNG (``prices``,
+    ``ceilings`` and ``tier_text``: :func:`~simulator.analysis.tiers.compared_prices`)."""
     from ..analysis.metrics import event_windows, plant_starts
     from ..viz.compare import overlay_figure
     from ..viz.curves import save_figure
@@ -201,8 +202,7 @@ def _draw_overlays(loaded: list[CompareInput], folder: Path, sectors: list[str],
         fig = overlay_figure(ts, d, by="demand_id", events=events, replications=reps,
                              smooth_days=smooth)
         written += save_figure(fig, folder / f"overlay_demand_{slug(d)}")
-    pngs = _price_overlays(prices, ceilings, events, folder,
-                           tier_notes([i.scenario for i in loaded]))
+    pngs = _price_overlays(prices, ceilings, events, folder, tier_text)
     written += [p for path in pngs.values() for p in (path, path.with_suffix(".svg"))]
     return written, pngs
 
@@ -225,13 +225,6 @@ def _price_overlays(prices: dict[str, pd.DataFrame],
         save_figure(fig, folder / f"overlay_prices_{slug(m)}")
         out[m] = folder / f"overlay_prices_{slug(m)}.png"
     return out
-
-
-def _price_ceilings(loaded: list[CompareInput]) -> dict[str, dict[tuple[str, str], float]]:
-    """Each scenario's price ceilings by (material, tier), USD/kg (none with the market off)."""
-    from ..engine.market import price_ceilings
-
-    return {i.name: price_ceilings(i.scenario.market) for i in loaded}
 
 
 def _read_prices(loaded: list[CompareInput], period: Period) -> dict[str, pd.DataFrame]:

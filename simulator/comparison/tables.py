@@ -172,7 +172,7 @@ def price_table(prices: dict[str, pd.DataFrame], reference: str,
     ``price_usd_per_kg`` (``prices.parquet`` frames by scenario): ``peak`` (the highest
     step) and ``average`` (mean over the horizon's steps), and, where ``ceilings`` gives the
     scenario's ceiling for the material and tier (USD/kg, e.g.
-    :func:`simulator.engine.market.price_ceilings`), ``at_ceiling``: the share of steps with
+    :func:`simulator.scenario.tiers.price_ceilings`), ``at_ceiling``: the share of steps with
     the price within 2% of it (:data:`AT_CEILING`), where the price says more about the cap,
     a modelling assumption, than about the market. Each is a mean over replications with its
     95% CI and, for scenarios other than ``reference``, the paired difference against it

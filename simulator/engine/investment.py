@@ -2,9 +2,11 @@
 response").
 
 A facility with ``invest`` does not exist until its project is **committed**: at the end of
-a step (after prices move), if the price of ``invest.material`` in its tier has been at or
-above ``incentive_price`` since a step at least ``sustained_days`` ago, the project is
-committed that day. One draw on the facility's own stream ``invest:<facility>`` decides
+a step (after prices move), if the price of ``invest.material`` in the best tier it can sell
+into (``market: export``: any export tier for a plant outside ``market.home``, whose
+controls do not bind it; the base export tier for a plant in ``home``) has been at or above
+``incentive_price`` since a step at least ``sustained_days`` ago, the project is committed
+that day. One draw on the facility's own stream ``invest:<facility>`` decides
 whether it is ever completed (``completion_probability``); a completed project starts
 ``lead_time_days`` later (the plant is then commissioned like any plant that starts during
 the run, with its ramp-up). A price that falls below the incentive before commitment resets
@@ -16,6 +18,7 @@ raise the price a project sees, investment subsidies lower the incentive it need
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -32,12 +35,13 @@ class Project:
     """One facility built on price: its trigger price index and its state."""
 
     __slots__ = ("above_since", "committed_day", "completed", "facility", "floors", "model",
-                 "price", "subsidies")
+                 "prices", "subsidies")
 
-    def __init__(self, facility: FacilityRT, model: Investment, price: PriceIndex):
+    def __init__(self, facility: FacilityRT, model: Investment, prices: list[PriceIndex]):
         self.facility = facility
         self.model = model
-        self.price = price
+        self.prices = prices
+        """The price indices it can sell at (:func:`price_indices`)."""
         self.above_since: int | None = None
         """First step-end day of the current run of prices at or above the incentive."""
         self.committed_day: int | None = None
@@ -49,15 +53,19 @@ class Project:
         """Investment subsidies (events) that lower its incentive price while active."""
 
     def seen_price(self) -> float:
-        """The price its investment decision sees: the market price, or a floor in force
-        above it, less what of it only passes its inputs' cost rise on
-        (:meth:`~.market.PriceIndex.passed_on`: a plant buying those inputs does not earn
-        it)."""
-        price = self.price.price
-        for f in self.floors:
-            if f.active and f.floor > price:
-                price = f.floor
-        return price - self.price.passed_on()
+        """The price its investment decision sees: in the best of the tiers it can sell
+        into, the market price, or a floor in force above it, less what of it only passes
+        its inputs' cost rise on (:meth:`~.market.PriceIndex.passed_on`: a plant buying
+        those inputs does not earn it)."""
+        best = -math.inf
+        for index in self.prices:
+            price = index.price
+            for f in self.floors:
+                if f.active and f.floor > price:
+                    price = f.floor
+            if (net := price - index.passed_on()) > best:
+                best = net
+        return best
 
     def incentive(self) -> float:
         """The incentive price its decision needs now: ``invest.incentive_price`` lowered by
@@ -69,13 +77,11 @@ class Project:
         return incentive
 
 
-def price_index(market: Market, material: str, tier: str) -> PriceIndex:
-    """The price index of ``material`` in ``tier`` (``export`` or ``home``); with one world
-    tier, the world price. Raises ``KeyError`` if the material is not priced."""
-    for home, abroad, _ in market.pairs:
-        if home.material == material:
-            return abroad if tier == "export" and abroad is not None else home
-    raise KeyError(material)
+def price_indices(market: Market, material: str, tier: str, country: str) -> list[PriceIndex]:
+    """The price indices of ``material`` a plant in ``country`` can sell at in ``tier``
+    (:meth:`.market.Market.sold_at`); with one world tier, the world price. Raises
+    ``KeyError`` if the material is not priced."""
+    return market.sold_at(material, tier, country)
 
 
 class Investments:
@@ -84,7 +90,7 @@ class Investments:
     def __init__(self, world: World, market: Market, plants: list[tuple[FacilityRT, Investment]]):
         self.world = world
         self.warmup = world.net.warmup_days
-        self.pending = [Project(f, m, price_index(market, m.material, m.market))
+        self.pending = [Project(f, m, price_indices(market, m.material, m.market, f.country))
                         for f, m in plants]
         self.projects = list(self.pending)
 
@@ -131,5 +137,5 @@ def project_frame(investments: Investments | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PROJECT_COLUMNS)
 
 
-__all__ = ["NEVER", "PROJECT_COLUMNS", "Investments", "Project", "price_index",
+__all__ = ["NEVER", "PROJECT_COLUMNS", "Investments", "Project", "price_indices",
            "project_frame"]

@@ -1,9 +1,10 @@
 """Prices that form from scarcity, per material and market tier (docs/markets.md).
 
 Each priced material has one price per **tier**: the home market (``market.home``, the
-controlling exporter, e.g. China) and the export tier (every other country), or one world
-tier without a home. Once per step, after allocation, each price moves towards a target set
-by the **scarcity** its tier's buyers (and, weighted, its producers) see:
+controlling exporter, e.g. China) and one export tier per group of countries outside it that
+its export controls tell apart (:mod:`simulator.scenario.tiers`: ``ex-CN``, ``ex-CN:JP,US``),
+or one world tier without a home. Once per step, after allocation, each price moves towards
+a target set by the **scarcity** its tier's buyers (and, weighted, its producers) see:
 
     supply_days = sum over buyers of on_hand + usage * step_days * fill
                   + w * sum over the tier's producer pools of stock
@@ -21,12 +22,15 @@ cover its stock after a step's use is in steady state (lanes that are not whole 
 ``w`` is ``producer_stock_weight`` (default 0: buyers only; 1: total stocks-to-use) and a
 pool's stock is what its producers hold after the step's shipments, its normal cover their
 output cover (both t). The tiers are linked
-by trade: the export price never falls below the home price times the ratio of their
+by trade: an export price never falls below the home price times the ratio of their
 reference prices (buyers abroad can always bid for the home market's material; a control
-that cuts them off raises only the export price). A priced product made only from priced
+that cuts them off raises only the export price). Export tiers that no control in force
+tells apart are one market: their scarcity is that of all their buyers (and pools) together,
+so their prices move alike, exactly as one tier's would. A priced product made only from priced
 inputs (a metal from its oxide) passes its inputs' cost on: in each tier its price never
 falls below its reference plus what its inputs, per its recipe, cost more than at their
-references (the cheapest recipe; none for co-products or routes with unpriced inputs).
+references (the cheapest recipe; none for co-products or routes with unpriced inputs; in an
+export tier each input at its cheapest tier among the tier's countries).
 Prices are recorded in USD/kg.
 
 Demand response (short run): a demand sector with elasticity ``e_short > 0`` buys, each step,
@@ -40,36 +44,21 @@ built on price in :mod:`.investment`. Allocation does not respond to prices.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..scenario.models import Market as MarketModel
 from ..scenario.models import cost_routes
+from ..scenario.tiers import WORLD, ExportTier, price_ceilings, tier_names
 
 if TYPE_CHECKING:
     from ..scenario.models import Recipe
+    from .events.base import PolicyEvent
     from .network import Buyer, Network, Pool
     from .recorder import Recorder
 
-WORLD = "world"
-
-
-def tier_names(home: str | None) -> tuple[str, str | None]:
-    """(home tier, export tier) names: ``("CN", "ex-CN")``, or ``("world", None)``."""
-    return (WORLD, None) if home is None else (home, f"ex-{home}")
-
-
-def price_ceilings(model: MarketModel) -> dict[tuple[str, str], float]:
-    """(material, tier) -> the highest price the formation can reach (USD/kg): the tier's
-    reference price times ``max_multiple``; none when the market is off."""
-    home_tier, export_tier = tier_names(model.home)
-    out: dict[tuple[str, str], float] = {}
-    if not model.enabled:
-        return out
-    for mid, ref in model.prices.items():
-        out[(mid, home_tier)] = ref.domestic * model.max_multiple
-        if export_tier is not None:
-            out[(mid, export_tier)] = ref.export_reference * model.max_multiple
-    return out
+__all__ = ["WORLD", "Market", "MaterialPrices", "PriceIndex", "price_ceilings", "price_factor",
+           "scarcity_of", "tier_names"]
 
 
 def price_factor(scarcity: float, model: MarketModel) -> float:
@@ -83,6 +72,21 @@ def price_factor(scarcity: float, model: MarketModel) -> float:
         return 1.0 / cap
     return scarcity ** (-1.0 / (model.elasticity if scarcity < 1.0 else
                                  model.surplus_elasticity))
+
+
+def scarcity_of(buyers: Iterable[Buyer], pools: Iterable[Pool], weight: float,
+                step: int) -> float:
+    """Supply ``buyers`` (and, weighted by ``weight``, ``pools``) have over what they
+    normally have (1 in steady state; 1 with neither)."""
+    supply = normal = 0.0
+    for b in buyers:
+        use = b.usage_per_day
+        supply += b.on_hand + use * step * b.last_fill
+        normal += use * (b.cover_days + b.lead_slack + step)
+    for p in pools:
+        supply += weight * p.stock
+        normal += weight * p.cover_t
+    return supply / normal if normal > 0.0 else 1.0
 
 
 class PriceIndex:
@@ -103,9 +107,10 @@ class PriceIndex:
         """The material's pools in the tier's countries (empty when their weight is 0)."""
         self.weight = weight
         self.key = -1
-        self.routes: list[list[tuple[PriceIndex, float]]] = []
-        """Its recipes in its tier, each ``[(input's price index, t of input per t)]``;
-        empty: no cost floor."""
+        self.routes: list[list[tuple[tuple[PriceIndex, ...], float]]] = []
+        """Its recipes in its tier, each ``[(input's price indices, t of input per t)]``:
+        the input costs the cheapest of its indices (several when the tier's countries
+        span several tiers of the input); empty: no cost floor."""
 
     def passed_on(self) -> float:
         """What its inputs cost more than at their references, per tonne of it, by its
@@ -115,8 +120,13 @@ class PriceIndex:
         rise = math.inf if self.routes else 0.0
         for inputs in self.routes:
             more = 0.0
-            for index, coef in inputs:
-                more += coef * (index.price - index.reference)
+            for indices, coef in inputs:
+                first = indices[0]
+                price = first.price
+                for other in indices[1:]:
+                    if other.price < price:
+                        price = other.price
+                more += coef * (price - first.reference)
             if more < rise:
                 rise = more
         return rise
@@ -129,111 +139,193 @@ class PriceIndex:
     def scarcity(self, step: int) -> float:
         """Supply its buyers (and, weighted, its producers) have over what they normally
         have (1 in steady state; 1 with neither)."""
-        supply = normal = 0.0
-        for b in self.buyers:
-            use = b.usage_per_day
-            supply += b.on_hand + use * step * b.last_fill
-            normal += use * (b.cover_days + b.lead_slack + step)
-        if self.pools:
-            w = self.weight
-            for p in self.pools:
-                supply += w * p.stock
-                normal += w * p.cover_t
-        return supply / normal if normal > 0.0 else 1.0
+        return scarcity_of(self.buyers, self.pools, self.weight, step)
+
+
+class MaterialPrices:
+    """One priced material's tiers: the home (or world) index and its export indices, with
+    the controls that tell the export tiers apart."""
+
+    __slots__ = ("buyers", "controls", "exports", "home", "pools", "ratio", "tiers")
+
+    def __init__(self, home: PriceIndex, exports: list[PriceIndex], tiers: list[ExportTier],
+                 ratio: float, buyers: list[Buyer], pools: list[Pool]):
+        self.home = home
+        self.exports = exports
+        """Export indices, one per tier of :attr:`tiers` (the base tier first); empty
+        without a home."""
+        self.tiers = tiers
+        self.ratio = ratio
+        """Export over home reference price."""
+        self.buyers = [(b, i) for b in buyers for i, t in enumerate(tiers)
+                       if b.country in t.countries]
+        """Every buyer outside home, in the network's order, with its tier's position."""
+        self.pools = [(p, i) for p in pools for i, t in enumerate(tiers)
+                      if p.country in t.countries]
+        self.controls: list[list[PolicyEvent]] = [[] for _ in tiers]
+        """Per export tier, the controls (this replication's) that name its countries."""
+
+    @property
+    def material(self) -> str:
+        return self.home.material
+
+    def indices(self) -> list[PriceIndex]:
+        """Home (or world) first, then the export tiers."""
+        return [self.home, *self.exports]
+
+    def linked(self) -> list[list[int]]:
+        """The export tiers that trade as one market now: groups of positions whose
+        controls in force are the same (one group while none is)."""
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, controls in enumerate(self.controls):
+            key = tuple(id(c) for c in controls if c.active)
+            groups.setdefault(key, []).append(i)
+        return list(groups.values())
 
 
 class Market:
     """The priced materials of one replication; :meth:`update` is the clock's last phase."""
 
     def __init__(self, model: MarketModel, net: Network, buyers: list[Buyer], rec: Recorder,
-                 recipes: dict[str, Recipe] | None = None):
+                 recipes: dict[str, Recipe] | None = None,
+                 tiers: dict[str, list[ExportTier]] | None = None):
         self.model = model
         self.step = net.step_days
         self.warmup = net.warmup_days
         self.weight = -math.expm1(-net.step_days / model.adjustment_days)
         self.rec = rec
         home_tier, export_tier = tier_names(model.home)
-        self.pairs: list[tuple[PriceIndex, PriceIndex | None, float]] = []
-        """(home or world index, export index or None, export / home reference ratio)."""
+        others = frozenset(c for c in {b.country for b in buyers}
+                           | {p.country for p in net.pools.values()} if c != model.home)
+        self.materials: list[MaterialPrices] = []
         w = model.producer_stock_weight
         for mid, ref in model.prices.items():
             mine = [b for b in buyers if b.material == mid]
             made = [p for p in net.pools.values() if p.material == mid]
-            export_ref = ref.export_reference
             if model.home is None:
-                self.pairs.append((PriceIndex(mid, home_tier, ref.domestic, mine, made, w),
-                                   None, 1.0))
+                world = PriceIndex(mid, home_tier, ref.domestic, mine, made, w)
+                self.materials.append(MaterialPrices(world, [], [], 1.0, [], []))
                 continue
             home = PriceIndex(mid, home_tier, ref.domestic,
                               [b for b in mine if b.country == model.home],
                               [p for p in made if p.country == model.home], w)
-            abroad = PriceIndex(mid, export_tier, export_ref,  # type: ignore[arg-type]
-                                [b for b in mine if b.country != model.home],
-                                [p for p in made if p.country != model.home], w)
-            self.pairs.append((home, abroad, export_ref / ref.domestic))
+            groups = (tiers or {}).get(mid) or [ExportTier(export_tier, others, ())]  # type: ignore[arg-type]
+            abroad = [b for b in mine if b.country != model.home]
+            sold = [p for p in made if p.country != model.home]
+            exports = [PriceIndex(mid, t.name, ref.export_reference,
+                                  [b for b in abroad if b.country in t.countries],
+                                  [p for p in sold if p.country in t.countries], w)
+                       for t in groups]
+            self.materials.append(MaterialPrices(home, exports, groups,
+                                                 ref.export_reference / ref.domestic,
+                                                 abroad, sold))
         self._cost_routes(recipes or {})
         self.index_of: dict[int, PriceIndex] = {}
         """Buyer id -> the price index of its material in its tier."""
-        for home, abroad, _ in self.pairs:
-            for index in (home, abroad):
-                if index is not None:
-                    index.key = rec.price_key(index.material, index.market)
-                    for b in index.buyers:
-                        self.index_of[id(b)] = index
+        for m in self.materials:
+            for index in m.indices():
+                index.key = rec.price_key(index.material, index.market)
+                for b in index.buyers:
+                    self.index_of[id(b)] = index
+
+    def watch(self, events: list[PolicyEvent]) -> None:
+        """Give each export tier the controls of this replication that name its countries
+        (the engine's events, installed after the market)."""
+        by_id = {e.eid: e for e in events}
+        for m in self.materials:
+            for i, tier in enumerate(m.tiers):
+                m.controls[i] = [by_id[eid] for eid in tier.controls if eid in by_id]
+
+    def sold_at(self, material: str, tier: str, country: str) -> list[PriceIndex]:
+        """The price indices of ``material`` a plant in ``country`` can sell at in ``tier``:
+        ``home``, the home (or world) index; ``export``, every export tier for a plant
+        outside ``market.home`` (the home country's controls do not bind its sales), the base
+        export tier for one in it (the world index without a home). Raises ``KeyError`` if
+        the material is not priced."""
+        for m in self.materials:
+            if m.material == material:
+                if tier != "export" or not m.exports:
+                    return [m.home]
+                return [m.exports[0]] if country == self.model.home else list(m.exports)
+        raise KeyError(material)
 
     def _cost_routes(self, recipes: dict[str, Recipe]) -> None:
         """Give each index the routes of its cost floor (``cost_routes`` of the scenario
-        models), and order :attr:`pairs` so that inputs move before their products."""
-        tiers: dict[tuple[str, str], PriceIndex] = {}
-        for home, abroad, _ in self.pairs:
-            for index in (home, abroad):
-                if index is not None:
-                    tiers[(index.material, index.market)] = index
-        priced = {home.material for home, _, _ in self.pairs}
+        models), and order :attr:`materials` so that inputs move before their products."""
+        by_material = {m.material: m for m in self.materials}
         made_from: dict[str, set[str]] = {}
-        for mid, routes in cost_routes(recipes, priced).items():
+        for mid, routes in cost_routes(recipes, set(by_material)).items():
             made_from[mid] = {inp for _, r in routes for inp in r.inputs}
-            for (material, tier), index in tiers.items():
-                if material == mid:
-                    index.routes = [[(tiers[(inp, tier)], qty / r.outputs[mid])
-                                     for inp, qty in r.inputs.items()] for _, r in routes]
+            product = by_material[mid]
+
+            def sources(inp: str, tier: ExportTier | None) -> tuple[PriceIndex, ...]:
+                of = by_material[inp]
+                if tier is None or not of.exports:
+                    return (of.home,)
+                hit = tuple(index for index, t in zip(of.exports, of.tiers, strict=True)
+                            if t.countries & tier.countries)
+                return hit or (of.exports[0],)
+
+            tiers: list[ExportTier | None] = [None, *product.tiers]
+            for index, tier in zip(product.indices(), tiers, strict=True):
+                index.routes = [[(sources(inp, tier), qty / r.outputs[mid])
+                                 for inp, qty in r.inputs.items()] for _, r in routes]
 
         def depth(mid: str, seen: frozenset[str]) -> int:
             if mid not in made_from or mid in seen:
                 return 0
             return 1 + max(depth(inp, seen | {mid}) for inp in made_from[mid])
 
-        self.pairs.sort(key=lambda pair: depth(pair[0].material, frozenset()))
+        self.materials.sort(key=lambda m: depth(m.material, frozenset()))
 
     def elasticity_of(self, sector: str) -> float:
         """The short-run price elasticity of demand of ``sector`` (``demand_response``)."""
         responses = self.model.demand_response
         return responses.sectors.get(sector, responses.default).elasticity
 
-    def _move(self, index: PriceIndex) -> None:
-        factor = price_factor(index.scarcity(self.step), self.model)
-        target = index.reference * factor
+    def _move(self, index: PriceIndex, scarcity: float) -> None:
+        target = index.reference * price_factor(scarcity, self.model)
         index.price *= (target / index.price) ** self.weight
+
+    def _move_exports(self, m: MaterialPrices) -> None:
+        exports = m.exports
+        if len(exports) == 1:
+            self._move(exports[0], exports[0].scarcity(self.step))
+            return
+        for group in m.linked():
+            if len(group) == 1:
+                index = exports[group[0]]
+                self._move(index, index.scarcity(self.step))
+                continue
+            members = set(group)
+            weight = exports[group[0]].weight
+            pools = [p for p, i in m.pools if i in members] if weight > 0.0 else []
+            scarcity = scarcity_of([b for b, i in m.buyers if i in members], pools, weight,
+                                   self.step)
+            for i in group:
+                self._move(exports[i], scarcity)
 
     def update(self, now: int) -> None:
         """Move every price one step towards its target and record it (from the start
         date)."""
         day = now - self.warmup
         px_day, px_key, px_price = self.rec.px
-        for home, abroad, ratio in self.pairs:  # (inputs before their products)
-            self._move(home)
+        for m in self.materials:  # (inputs before their products)
+            home = m.home
+            self._move(home, home.scarcity(self.step))
             if home.routes and (cost := home.cost_floor()) > home.price:
                 home.price = cost
-            if abroad is not None:
-                self._move(abroad)
-                floor = home.price * ratio
-                if abroad.routes and (cost := abroad.cost_floor()) > floor:
-                    floor = cost
-                if abroad.price < floor:
-                    abroad.price = floor
+            if m.exports:
+                self._move_exports(m)
+                floor = home.price * m.ratio
+                for abroad in m.exports:
+                    least = floor
+                    if abroad.routes and (cost := abroad.cost_floor()) > least:
+                        least = cost
+                    if abroad.price < least:
+                        abroad.price = least
             if day >= 0:
-                for index in (home, abroad):
-                    if index is not None:
-                        px_day.append(day)
-                        px_key.append(index.key)
-                        px_price.append(index.price)
+                for index in m.indices():
+                    px_day.append(day)
+                    px_key.append(index.key)
+                    px_price.append(index.price)

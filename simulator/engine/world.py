@@ -16,6 +16,7 @@ from collections.abc import Callable
 import simpy
 
 from ..scenario.models import Scenario
+from ..scenario.tiers import export_tiers
 from .allocation import TieredProRata
 from .builder import commission
 from .clock import Clock
@@ -129,7 +130,8 @@ class World(LateLots, Ordering):
         net = self.net
         market = self.scenario.market
         if market.enabled and market.prices:  # prices form after the step's trade
-            self.market = Market(market, net, net.buyers, self.rec, self.scenario.recipes)
+            self.market = Market(market, net, net.buyers, self.rec, self.scenario.recipes,
+                                 export_tiers(self.scenario))
         self.clock.phases = [
             [self._producer(f) for f in net.facilities],  # sorted by stage
             [self._consumer(d) for d in net.demands],
@@ -146,6 +148,8 @@ class World(LateLots, Ordering):
                 destocking = Destocking(market.destocking, self.market, net)
                 self.clock.phases[-1].append(destocking.update)
         install_events(self)
+        if self.market is not None:  # export tiers split while a control tells them apart
+            self.market.watch(self.events)
         for f in net.facilities:
             if not f.online and f.start_day != NEVER:
                 self.build(f)

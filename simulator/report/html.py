@@ -291,10 +291,10 @@ def _figures(run: RunData, events: Sequence[Any], max_panels: int) -> list[str]:
         prices = None
     if prices is not None and len(prices):
         from ..analysis.tiers import tier_notes
-        from ..engine.market import price_ceilings
+        from ..scenario.tiers import export_tiers, price_ceilings
         from ..viz.prices import price_figure
 
-        caps = price_ceilings(sc.market)
+        caps = price_ceilings(sc.market, export_tiers(sc))
         notes = tier_notes([sc])
         add(lambda: price_figure(prices, sc.name, n, events=events, ceilings=caps,
                                  tier_notes=notes),

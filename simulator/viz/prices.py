@@ -47,7 +47,7 @@ def price_figure(prices: pd.DataFrame, scenario_name: str, replications: int | N
     price and its P5-P95 band across replications, event windows shaded and numbered.
     ``window="auto"`` zooms onto the events and the dates on which prices moved when they
     are short against the horizon (as :func:`~simulator.viz.fan.fan_chart`). ``ceilings``
-    ((material, tier) -> USD/kg, :func:`simulator.engine.market.price_ceilings`) draws a
+    ((material, tier) -> USD/kg, :func:`simulator.scenario.tiers.price_ceilings`) draws a
     tier's ceiling as a dotted line where its P95 comes within half of it. ``tier_notes``
     (material -> text, :func:`simulator.analysis.tiers.tier_notes`) adds a line to that
     material's legend: whose price its export tier is when a control hits only some buyers.
