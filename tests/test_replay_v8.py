@@ -90,11 +90,15 @@ def test_encoded_history_mine_output_is_the_quota(replay) -> None:
         assert bal.loc[year, "cn_mined_t"] == pytest.approx(quota, rel=0.01)
 
 
-def test_why_no_rally_supply_keeps_up_and_no_buyer_runs_short(replay) -> None:
+def test_why_no_rally_deficit_is_small_and_no_buyer_runs_short(replay) -> None:
+    """With Myanmar's closures and the other oxides at the quota, NdPr oxide made falls short
+    of its use in 2021 and 2022, but by under 3% a year (drawn from producers' stocks), and no
+    magnet buyer ever goes short: nothing reaches the buyers' cover the price sees."""
     bal = replay.tables["balance"]
-    years = [2021, 2022, 2023]
-    assert (bal.loc[years, "ndpr_oxide_made_t"] >= bal.loc[years, "ndpr_oxide_used_t"]).all()
-    assert (bal.loc[years, "magnet_shortfall_t"] == 0).all()
+    gap = 1.0 - bal["ndpr_oxide_made_t"] / bal["ndpr_oxide_used_t"]
+    assert 0.0 < gap.loc[2021] < 0.03 and 0.0 < gap.loc[2022] < 0.03
+    assert bal.loc[2023, "ndpr_oxide_made_t"] > bal.loc[2023, "ndpr_oxide_used_t"]
+    assert (bal.loc[[2021, 2022, 2023], "magnet_shortfall_t"] == 0).all()
     assert bal.loc[2023, "magnet_demand_t"] > 1.2 * bal.loc[2021, "magnet_demand_t"]
 
 
@@ -106,6 +110,18 @@ def test_mass_balance_and_prices_in_one_run() -> None:
     assert not result.balance.empty and result.balance["ok"].all()
     p = result.prices["price_usd_per_kg"].to_numpy()
     assert np.isfinite(p).all() and (p > 0).all()
+    # the encoded history: Myanmar's mines make ~3% of their rate while the border is shut
+    # (Aug-Oct 2021) and the other oxides' users, scaled with the quota, are never short
+    start = pd.Timestamp(scenario.start_date)
+    prod = result.production
+    date = start + pd.to_timedelta(prod["day"].astype("int64"), unit="D")
+    mm = prod[(prod["country"] == "MM") & (prod["stage"] == "mine")]
+    mm_date = date.loc[mm.index]
+    shut = mm[(mm_date >= "2021-08-01") & (mm_date < "2021-11-01")]["tonnes"].sum()
+    open_ = mm[(mm_date >= "2023-08-01") & (mm_date < "2023-11-01")]["tonnes"].sum()
+    assert shut == pytest.approx(0.03 * open_, rel=0.1)
+    ts = result.timeseries
+    assert ts.loc[ts["material"] == "other_reo", "shortfall_t"].sum() == pytest.approx(0, abs=1)
 
 
 def test_figure(replay) -> None:
@@ -130,17 +146,20 @@ def test_docs_gallery_shows_this_run(replay) -> None:
 
 def test_producer_stocks_give_no_rally_either(replay) -> None:
     """Known gap, pinned (docs/replays/v8-ndpr-2021-2023.md): counting the producers' stocks
-    does not give the rally. With China's producers' co-product surplus, total stocks are 2.2x
-    normal in mid-2020 and still 1.7x at their lowest, in December 2022: the price starts
-    ~15% below its reference and rises ~5%. If a check passes, the model changed: report
-    it, do not tune."""
+    does not give the rally. China's producers hold 1.2x their normal NdPr oxide stock in
+    mid-2020 and 0.7x at their lowest (late 2022): the price starts ~2% below its reference
+    and rises ~22%, to a peak in December 2022 (inside check 3's window, so that check alone
+    passes; history peaked in Feb-Mar 2022). If another check passes, the model changed:
+    report it, do not tune."""
     variant = v8.run_replay(ROOT, replications=1, overrides=v8.PRODUCER_STOCKS)
     failing = {c.name.replace("(median of 1)", "(median of 4)")
                for c in variant.checks if not c.passed}
-    assert failing == set(v8.EXPECTED_FAILURES), variant.table().to_string()
+    timing = "NdPr oxide China, month of the 2021-22 peak (median of 4)"
+    assert failing == set(v8.EXPECTED_FAILURES) - {timing}, variant.table().to_string()
+    assert _check(variant, "NdPr oxide China, month of the 2021-22").simulated == 36.0
     home = variant.tables["usd"][v8.HOME]
-    assert home.loc[v8.REFERENCE_MONTH] == pytest.approx(38.3, abs=0.3)
-    assert_pinned(variant, peak=(40.4, 0.3), ratio=(1.054, 0.01), mid_2023=(40.0, 0.3))
+    assert home.loc[v8.REFERENCE_MONTH] == pytest.approx(44.15, abs=0.3)
+    assert_pinned(variant, peak=(53.7, 0.3), ratio=(1.217, 0.01), mid_2023=(46.3, 0.3))
     assert np.isfinite(home.to_numpy()).all() and (home > 0).all()
     drawn = replay.tables["producer_stocks"][v8.HOME]  # the figure's variant line
     assert drawn.to_numpy() == pytest.approx(home.to_numpy(), rel=1e-12)
