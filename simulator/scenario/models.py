@@ -111,8 +111,9 @@ class Investment(Model):
     material: Id
     """The priced material (``market.prices``) whose price decides."""
     market: Literal["export", "home"] = "export"
-    """Which tier's price: ``export`` (outside ``market.home``, where controls raise it) or
-    ``home``; with one world tier (no ``market.home``) either means the world price."""
+    """Which tier's price: ``export`` (the best export tier the plant can sell into: any for
+    a plant outside ``market.home``, the base ``ex-<home>`` for one in it) or ``home``; with
+    one world tier (no ``market.home``) either means the world price."""
     incentive_price: Price
     """USD/kg at or above which the project is committed (its incentive price)."""
     sustained_days: DayCount = 180
@@ -336,7 +337,8 @@ class Market(Model):
     destocks."""
     home: CountryCode | None = None
     """The country whose domestic market is a tier of its own (the controlling exporter:
-    ``CN``); every other country is the export tier. None: one world tier."""
+    ``CN``); the other countries are export tiers, one per group its export controls tell
+    apart (``ex-CN``, ``ex-CN:JP,US``; docs/markets.md, "Tiers"). None: one world tier."""
     elasticity: Annotated[float, Field(gt=0, le=10)] = 1.0
     """How far supply scarcity moves the price: the target price is the reference price
     times ``scarcity ** (-1 / elasticity)`` (a smaller elasticity, a larger move)."""
