@@ -47,12 +47,48 @@ def test_the_price_figures_say_whose_price_the_export_tier_is(tmp_path) -> None:
     notes = tier_notes([threat])
 
     def legend_texts(fig) -> list[str]:
-        return [t.get_text() for ax in fig.axes if ax.get_legend()
+        return [t.get_text().replace("\n", " ") for ax in fig.axes if ax.get_legend()
                 for t in ax.get_legend().get_texts()]
 
     note = notes["dytb_oxide"]
     assert note in legend_texts(price_figure(prices, "threat", 1, tier_notes=notes))
     fig = price_overlay_figure({"threat": prices}, "dytb_oxide", tier_notes=notes)
-    assert note in legend_texts(fig)
+    texts = legend_texts(fig)  # each tier's panel carries its own part
+    assert "ex-CN: the other buyers outside CN" in texts
+    assert ("ex-CN:JP,US: JP, US, a price of their own while cn_heavy_ree_licences_2026 is "
+            "in force") in texts
     plain = price_overlay_figure({"threat": prices}, "ndpr_oxide", tier_notes=notes)
     assert not [t for t in legend_texts(plain) if "a price of their own" in t]
+
+
+def test_long_tier_notes_leave_the_panels_their_width() -> None:
+    """A tier note borrowed by compare is long; unwrapped, one legend line wider than the
+    axes made the constrained layout shrink every panel of the demo's Dy/Tb oxide overlay
+    to a sliver (2026-12-07). Wrapped, each panel keeps most of the figure's width."""
+    import io
+
+    import pandas as pd
+
+    from simulator.analysis.tiers import compared_prices
+    from simulator.engine import run_replication
+    from simulator.viz.prices import price_figure, price_overlay_figure
+
+    names = {"threat": "china_heavy_ree_controls_2026.yaml", "baseline": "baseline.yaml"}
+    scenarios = {n: load_scenario(SCENARIOS / f, ["end_date=2027-03-01"])
+                 for n, f in names.items()}
+    prices = {}
+    for n, sc in scenarios.items():
+        p = run_replication(sc, seed=0).prices
+        prices[n] = p.assign(replication=0, date=pd.Timestamp("2024-01-01")
+                             + pd.to_timedelta(p["day"], unit="D"))
+    aligned, ceilings, notes = compared_prices(prices, scenarios)
+    assert len(notes["dytb_oxide"]) > 200  # the long note this is about
+    def widths(fig) -> list[float]:
+        fig.savefig(io.BytesIO(), format="png")  # (the layout is made when drawn)
+        return [ax.get_position().width for ax in fig.axes]
+
+    for draw in (lambda n: price_overlay_figure(aligned, "dytb_oxide", ceilings=ceilings,
+                                                tier_notes=n),
+                 lambda n: price_figure(aligned["threat"], "threat", 1, tier_notes=n)):
+        noted, bare = widths(draw(notes)), widths(draw({}))
+        assert min(noted) > 0.9 * min(bare), (noted, bare)

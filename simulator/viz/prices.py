@@ -4,6 +4,7 @@ replications (``prices.parquet``; docs/markets.md)."""
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -72,12 +73,28 @@ def _ceiling_line(ax: Any, ceiling: float | None, p95_max: float, color: Any,
         ax.axhline(ceiling, color=color, lw=1.0, ls=":", label=label)
 
 
+NOTE_WIDTH = 72
+"""Characters per line of a tier note in a legend (a longer line widens the legend, and
+the constrained layout then shrinks the axes to make room)."""
+
+
 def _note_in_legend(ax: Any, note: str | None) -> None:
-    """The axes' legend, with ``note`` as a last line of its own (no handle)."""
+    """The axes' legend, with ``note`` as its last entry (no handle), wrapped to
+    :data:`NOTE_WIDTH` characters a line."""
     handles, labels = ax.get_legend_handles_labels()
     if note:
-        handles, labels = [*handles, Patch(alpha=0.0, lw=0)], [*labels, note]
+        text = "\n".join(textwrap.wrap(note, NOTE_WIDTH, break_on_hyphens=False))
+        handles, labels = [*handles, Patch(alpha=0.0, lw=0)], [*labels, text]
     ax.legend(handles, labels, loc="best", fontsize=8, frameon=True, framealpha=0.9)
+
+
+def tier_note(note: str | None, market: str) -> str | None:
+    """The parts of a material's tier note (``; ``-separated, each starting with its tier,
+    :func:`simulator.analysis.tiers.tier_notes`) about ``market``; None if none is."""
+    if not note:
+        return None
+    parts = [p for p in note.split("; ") if p.startswith((f"{market}: ", f"{market} in "))]
+    return "; ".join(parts) or None
 
 
 def _price_figure(prices: pd.DataFrame, name: str, replications: int | None,
@@ -213,7 +230,7 @@ def _price_overlay(prices: Mapping[str, pd.DataFrame], material: str,
         ax.set_ylim(bottom=0)
         ax.set_ylabel("USD/kg")
         ax.set_title(f"market {market}", loc="left", fontsize=10)
-        _note_in_legend(ax, note if market.startswith("ex-") else None)
+        _note_in_legend(ax, tier_note(note, market))
         _style(ax)
     common, own = _split_events(events, names)
     drawn = shade_events(list(axes), common, xlim, number_ax=axes[0])
