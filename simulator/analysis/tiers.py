@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ..scenario.models import Scenario
-from ..scenario.tiers import export_tiers, price_ceilings, tier_of_country
+from ..scenario.tiers import export_tiers, price_ceilings, tier_names, tier_of_country
 
 __all__ = ["align_tiers", "compared_prices", "country_prices", "partial_controls",
            "tier_notes"]
@@ -25,10 +25,10 @@ def partial_controls(scenario: Scenario) -> dict[str, list[tuple[str, tuple[str,
     """Priced material -> ``(tier, its countries)`` of each export tier that a control of
     only some destinations sets apart (every tier but the base ``ex-<home>``), by name;
     empty without such a control."""
-    return {mid: [(t.name, tuple(sorted(t.countries))) for t in tiers
-                  if t.name != f"ex-{scenario.market.home}"]
-            for mid, tiers in export_tiers(scenario).items()
-            if any(t.name != f"ex-{scenario.market.home}" for t in tiers)}
+    base = tier_names(scenario.market.home)[1]
+    split = {mid: [(t.name, tuple(sorted(t.countries))) for t in tiers if t.name != base]
+             for mid, tiers in export_tiers(scenario).items()}
+    return {mid: apart for mid, apart in split.items() if apart}
 
 
 def tier_notes(scenarios: list[Scenario]) -> dict[str, str]:
@@ -38,12 +38,13 @@ def tier_notes(scenarios: list[Scenario]) -> dict[str, str]:
     lines: dict[str, list[str]] = {}
     for sc in scenarios:
         home = sc.market.home
+        base = tier_names(home)[1]
         for mid, tiers in export_tiers(sc).items():
             if len(tiers) < 2:
                 continue
             for t in tiers[::-1]:
-                if t.name == f"ex-{home}":
-                    text = f"ex-{home}: the other buyers outside {home}"
+                if t.name == base:
+                    text = f"{base}: the other buyers outside {home}"
                 else:
                     text = (f"{t.name}: {', '.join(sorted(t.countries))}, a price of their "
                             f"own while {', '.join(t.controls)} is in force")
@@ -121,7 +122,7 @@ def compared_prices(prices: Mapping[str, pd.DataFrame], scenarios: Mapping[str, 
     for name, sc in scenarios.items():
         cap = price_ceilings(sc.market, export_tiers(sc))
         p = aligned.get(name)
-        base = (f"ex-{sc.market.home}" if sc.market.home else None)
+        base = tier_names(sc.market.home)[1]
         if p is not None and len(p) and base is not None:  # borrowed: every export tier's
             for mid, tier in set(zip(p["material"].astype(str), p["market"].astype(str),
                                      strict=True)) - set(cap):

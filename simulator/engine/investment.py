@@ -41,7 +41,7 @@ class Project:
         self.facility = facility
         self.model = model
         self.prices = prices
-        """The price indices it can sell at (:func:`price_indices`)."""
+        """The price indices it can sell at (:meth:`.market.Market.sold_at`)."""
         self.above_since: int | None = None
         """First step-end day of the current run of prices at or above the incentive."""
         self.committed_day: int | None = None
@@ -77,20 +77,13 @@ class Project:
         return incentive
 
 
-def price_indices(market: Market, material: str, tier: str, country: str) -> list[PriceIndex]:
-    """The price indices of ``material`` a plant in ``country`` can sell at in ``tier``
-    (:meth:`.market.Market.sold_at`); with one world tier, the world price. Raises
-    ``KeyError`` if the material is not priced."""
-    return market.sold_at(material, tier, country)
-
-
 class Investments:
     """The projects of one replication; :meth:`update` runs after the market's update."""
 
     def __init__(self, world: World, market: Market, plants: list[tuple[FacilityRT, Investment]]):
         self.world = world
         self.warmup = world.net.warmup_days
-        self.pending = [Project(f, m, price_indices(market, m.material, m.market, f.country))
+        self.pending = [Project(f, m, market.sold_at(m.material, m.market, f.country))
                         for f, m in plants]
         self.projects = list(self.pending)
 
@@ -137,5 +130,4 @@ def project_frame(investments: Investments | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PROJECT_COLUMNS)
 
 
-__all__ = ["NEVER", "PROJECT_COLUMNS", "Investments", "Project", "price_indices",
-           "project_frame"]
+__all__ = ["NEVER", "PROJECT_COLUMNS", "Investments", "Project", "project_frame"]

@@ -187,16 +187,13 @@ class Market:
     """The priced materials of one replication; :meth:`update` is the clock's last phase."""
 
     def __init__(self, model: MarketModel, net: Network, buyers: list[Buyer], rec: Recorder,
-                 recipes: dict[str, Recipe] | None = None,
-                 tiers: dict[str, list[ExportTier]] | None = None):
+                 recipes: dict[str, Recipe], tiers: dict[str, list[ExportTier]]):
         self.model = model
         self.step = net.step_days
         self.warmup = net.warmup_days
         self.weight = -math.expm1(-net.step_days / model.adjustment_days)
         self.rec = rec
-        home_tier, export_tier = tier_names(model.home)
-        others = frozenset(c for c in {b.country for b in buyers}
-                           | {p.country for p in net.pools.values()} if c != model.home)
+        home_tier = tier_names(model.home)[0]
         self.materials: list[MaterialPrices] = []
         w = model.producer_stock_weight
         for mid, ref in model.prices.items():
@@ -209,7 +206,7 @@ class Market:
             home = PriceIndex(mid, home_tier, ref.domestic,
                               [b for b in mine if b.country == model.home],
                               [p for p in made if p.country == model.home], w)
-            groups = (tiers or {}).get(mid) or [ExportTier(export_tier, others, ())]  # type: ignore[arg-type]
+            groups = tiers[mid]  # (scenario.tiers.export_tiers: every priced material)
             abroad = [b for b in mine if b.country != model.home]
             sold = [p for p in made if p.country != model.home]
             exports = [PriceIndex(mid, t.name, ref.export_reference,
@@ -219,7 +216,7 @@ class Market:
             self.materials.append(MaterialPrices(home, exports, groups,
                                                  ref.export_reference / ref.domestic,
                                                  abroad, sold))
-        self._cost_routes(recipes or {})
+        self._cost_routes(recipes)
         self.index_of: dict[int, PriceIndex] = {}
         """Buyer id -> the price index of its material in its tier."""
         for m in self.materials:

@@ -79,12 +79,12 @@ def _named(home: str, groups: dict[tuple[str, ...], list[str]]) -> list[ExportTi
     (one group: that one), the others by their countries."""
     keys = list(groups)
     base = [k for k in keys if all(set(k) <= set(other) for other in keys)]
-    tiers = []
-    for key, countries in groups.items():
-        name = (f"ex-{home}" if base and key == base[0]
-                else f"ex-{home}:" + ",".join(sorted(countries)))
-        tiers.append(ExportTier(name, frozenset(countries), key))
-    return sorted(tiers, key=lambda t: (t.name != f"ex-{home}", t.name))
+    base_name = f"ex-{home}"
+    tiers = [ExportTier(base_name if base and key == base[0]
+                        else f"{base_name}:" + ",".join(sorted(countries)),
+                        frozenset(countries), key)
+             for key, countries in groups.items()]
+    return sorted(tiers, key=lambda t: (t.name != base_name, t.name))
 
 
 def tier_of_country(scenario: Scenario) -> dict[str, dict[str, str]]:
