@@ -133,42 +133,6 @@ def test_shipped_scenarios_have_no_warnings() -> None:
     assert (code, err) == (0, "")
 
 
-def test_a_step_longer_than_the_shortest_lane_warns(tmp_path: Path) -> None:
-    """At 14-day steps the tiny chain's 7-day lanes are planned as a whole step: shortfalls
-    come out lower than at shorter steps (V2: 5% below daily), which a comparison with a
-    weekly run would read as an effect. Weekly steps, no longer than any lane, do not warn."""
-    from simulator.scenario import load_scenario_with_warnings
-
-    _, found = load_scenario_with_warnings(TINY, ["simulation.step_days=14"])
-    assert [p.path for p in found] == [("simulation", "step_days")]
-    assert "longer than lanes buyers order on (7 days: domestic lanes" in found[0].message
-    assert load_scenario_with_warnings(TINY, ["simulation.step_days=7"])[1] == []
-    f = tmp_path / "fortnightly.yaml"
-    f.write_text(f"extends: {TINY}\nname: fortnightly\nsimulation: {{step_days: 14}}\n")
-    code, _, err = validate(str(f))
-    assert code == 0 and "simulation.step_days: warning: 14 days is longer" in err
-
-
-def test_the_step_warning_names_every_lane_shorter_than_the_step() -> None:
-    """The countries at the end of lanes shorter than the step are the ones whose results
-    move most (V2 at 14-day steps: the world's magnet shortfall 5% below daily, Japan's, on
-    7-day lanes from China and at home, 73%; 24 replications), so the warning names every
-    such lane, not only the shortest, and says that their countries move more than the
-    world."""
-    from simulator.scenario import load_scenario_with_warnings
-
-    v2 = ROOT / "scenarios" / "china_controls_2025_04.yaml"
-    _, found = load_scenario_with_warnings(v2, ["simulation.step_days=14"])
-    [problem] = [p for p in found if p.path == ("simulation", "step_days")]
-    for lane in ("domestic lanes", "CN -> JP", "CN -> KR", "CN -> VN", "MY -> JP"):
-        assert lane in problem.message
-    assert "CN -> US" not in problem.message  # 21 days: not shorter than 14
-    assert "Japan's 73%" in problem.message
-    _, found = load_scenario_with_warnings(v2, ["simulation.step_days=21"])
-    [problem] = [p for p in found if p.path == ("simulation", "step_days")]
-    assert "14 days: " in problem.message and "AU -> MY" in problem.message
-
-
 def test_a_reference_price_below_its_inputs_cost_warns() -> None:
     """A priced product's reference below what its priced inputs cost at theirs (per its
     recipe) means its makers lose money at the references, and its cost floor

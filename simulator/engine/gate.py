@@ -130,13 +130,13 @@ def gate(orders: list[tuple[Lane, float]], day: int, step: int,
 
 def wait(lane: Lane, licence: object, extra_days: int, step: int) -> float:
     """Days a buyer plans to wait for a lot on ``lane`` under ``licence`` (or none) and
-    ``extra_days`` of logistics delay: the lane's days, at least a step (the buyer's planned
-    lead in :class:`~.ordering.Ordering`, without its rule for a cover shorter than a step's
-    wait)."""
+    ``extra_days`` of logistics delay: the lane's days, at least a day (the buyer's planned
+    lead in :class:`~.ordering.Ordering`, without its rule for a cover shorter than a
+    mid-step lot's wait)."""
     days = lane.lead_days + lane.extra_cover_days + extra_days
     if licence is not None:
         days += licence.expected_delay(lane.buyer.country)  # type: ignore[attr-defined]
-    return days if days > step else float(step)
+    return days if days > 1.0 else 1.0
 
 
 def days_in_force(event: object, day: int, step: int) -> int:

@@ -1,5 +1,6 @@
 """Lots that land mid-step (multi-day steps): a demand sector or a plant that ran out in the
-step is served, or runs again, from the day a lot lands, as it would with daily steps
+step is served, or runs again, from the day a lot lands, and what the plant makes then goes
+that day to the orders its pool could not fill, as it would with daily steps
 (docs/engine.md, "Timing"). A mixin of :class:`~.world.World`."""
 
 from __future__ import annotations
@@ -7,9 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import simpy
 
-    from .network import Buyer, FacilityRT, Network
+    from .network import Buyer, FacilityRT, Network, Pool
     from .recorder import Recorder
 
 
@@ -51,6 +54,7 @@ class LateLots:
     produced_t: dict[str, float]
     used_t: dict[str, float]
     delivered_t: dict[str, float]
+    offer_late_output: Callable[[Pool, int, int], None]
 
     def _serve_late(self, b: Buyer, q: float, span: int = 1) -> float:
         """Tonnes of a lot of ``q`` t landing today, standing for ``span`` days of orders,
@@ -82,7 +86,9 @@ class LateLots:
     def _produce_late(self, f: FacilityRT) -> None:
         """A plant whose inputs ran out in this step runs again from the day a lot lands, for
         the rest of the step at the step's desired rate, as it would with daily steps
-        (docs/engine.md, "Timing"); what it makes is shipped at the next step."""
+        (docs/engine.md, "Timing"); what it makes goes at once to the step's orders its
+        pools could not fill (:meth:`~.ordering.Ordering.offer_late_output`), the rest
+        waits for the next step's."""
         now = self.env.now
         start = f.late_from
         if start is None:
@@ -127,6 +133,9 @@ class LateLots:
         f.late_from = start + runs / f.late_rate
         if f.late_from >= f.late_end - 1e-9:
             self._stop_late(f)
+        days = max(1, -int(-(runs / f.late_rate) // 1))  # days of output it stands for
+        for pool, _, _ in f.outputs:
+            self.offer_late_output(pool, now, days)
 
     def _stop_late(self, f: FacilityRT) -> None:
         f.late_from = None

@@ -38,7 +38,8 @@ class Pool:
     """Sellable stock of one material held by the producers of one country."""
 
     __slots__ = ("capacity_tpd", "country", "cover_t", "gated", "material", "offtakes",
-                 "orders", "outflow_tpd", "producers", "stock", "target_t")
+                 "orders", "outflow_tpd", "producers", "stock", "target_t", "unfilled",
+                 "unfilled_until")
 
     def __init__(self, country: str, material: str):
         self.country = country
@@ -61,6 +62,11 @@ class Pool:
         self.orders: list[tuple[Lane, float]] = []
         self.gated = False
         """True when some lane from this pool has export controls or capacity caps."""
+        self.unfilled: list[tuple[Lane, float]] = []
+        """What it could not ship of the current step's orders for want of stock: offered
+        again, the day it is made, what a plant makes later in the step."""
+        self.unfilled_until = 0
+        """The day the step of :attr:`unfilled` ends (simulation day)."""
         self.offtakes: list = []
         """Offtake contracts on its producers' output (served first when it rations)."""
 

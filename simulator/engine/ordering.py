@@ -5,6 +5,7 @@ asks for between steps (docs/engine.md, "One step")."""
 
 from __future__ import annotations
 
+import math
 from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ class Ordering:
     allocation: TieredProRata
     _fill_alpha: float
     _day_fill_alpha: float
+    _fill_days: float
     _alpha: float
     _top_ups: dict[int, Any]
     _allocators: dict[int, list]
@@ -51,20 +53,25 @@ class Ordering:
         """The cover ``planned`` and ``memo`` hold for (destocking changes ``b.cover_days``)."""
 
         def planned(days: float) -> tuple[float, float]:
-            """(lead time to order for, slack) in days. The lead is the lane's as it is, at
-            least one step. A lot that lands mid-step waits for the next step's use, so
-            rounding the lead up to whole steps would hold up to a step more stock than a
-            daily run (the results would depend on the step); the buyer plans the exact lead
-            unless its cover is shorter than that wait, then as much more as keeps its stock
-            after each step's use from going below zero (``rounded - cover``; docs/engine.md,
-            "Timing"). The slack (<= 0) is what its stock after a step's use then lacks of
-            its cover: the planned lead less the rounded one (a 0-day lane, planned as a
-            step, lacks nothing)."""
+            """(lead time to order for, slack) in days. The lead is the lane's as it is (at
+            least a day: a lot is used the day after it is ordered at the earliest), not
+            rounded up to whole steps: a lot that lands mid-step serves the rest of the step
+            if its buyer ran out in it, and what a plant makes then fills the step's unfilled
+            orders that day (:meth:`offer_late_output`), as with daily steps, so a buyer's
+            stock on hand and in transit is a daily run's whatever the step. The exception
+            keeps a short cover safe: a lot that lands mid-step is otherwise used from the
+            next step, so a buyer whose ``cover_days`` is shorter than that wait plans
+            ``rounded - cover`` instead, and its stock after each step's use stays at or
+            above zero (docs/engine.md, "Timing"). The slack (<= 0) is what its stock after
+            a step's use then lacks of its cover: the planned lead less the days from the
+            order to the step that first uses the lot (``rounded``, at least a step)."""
             rounded = -(-days // step) * step
+            if rounded < step:
+                rounded = step
             short = rounded - cover[0]
             used = short if short > days else days
-            if used < step:
-                used = step
+            if used < 1.0:
+                used = 1.0
             slack = used - rounded
             return used, (slack if slack < 0.0 else 0.0)
 
@@ -182,9 +189,17 @@ class Ordering:
         alpha = self._alpha
         self._allocators[id(p)] = allocate_on = []
 
-        def allocate(now: int, mid_step: bool = False) -> None:
+        def allocate(now: int, mid_step: bool = False, span: int = 1) -> None:
             """Allocate the step's orders (``mid_step``: orders placed between steps, which
-            leave the smoothed outflow alone and are vetted on their own day)."""
+            leave the smoothed outflow alone and are vetted on their own day, their lots
+            standing for ``span`` days of orders). What it cannot ship for want of stock is
+            kept in :attr:`~.network.Pool.unfilled` until the step ends."""
+            if not mid_step:
+                p.unfilled = []
+                p.unfilled_until = now + step
+            elif p.unfilled and p.orders:  # a buyer's new order supersedes what it had
+                ordered = {id(lane) for lane, _ in p.orders}  # left unfilled on that lane
+                p.unfilled = [(lane, q) for lane, q in p.unfilled if id(lane) not in ordered]
             orders = p.orders
             if not orders:
                 if not mid_step:
@@ -202,7 +217,7 @@ class Ordering:
                 day = now - warmup
                 w = self._day_fill_alpha if mid_step else a
                 stock = p.stock
-                span = 1 if mid_step else step  # days of orders a lot stands for
+                days_of = span if mid_step else step  # days of orders a lot stands for
                 for lane, q in orders:
                     stock -= q
                     lane.on_order += q
@@ -219,7 +234,7 @@ class Ordering:
                     if lots is None:
                         lots = arrivals[when] = []
                         heappush(arrival_days, when)
-                    lots.append((lane, q, span))
+                    lots.append((lane, q, days_of))
                     if lane.fill_seen != 1.0:
                         lane.fill_seen += w * (1.0 - lane.fill_seen)
                     lane.observed = True
@@ -227,12 +242,12 @@ class Ordering:
                 return
             day = now - warmup
             cuts = None
+            days_of = span if mid_step else step
             if p.gated:
                 cuts = [0.0] * len(orders)
-                parts = gate(orders, day, 1 if mid_step else step, cuts)
+                parts = gate(orders, day, days_of, cuts)
             else:
-                span = 1 if mid_step else step
-                parts = [(i, lane, q, None, 0, 0, span) for i, (lane, q) in enumerate(orders)]
+                parts = [(i, lane, q, None, 0, 0, days_of) for i, (lane, q) in enumerate(orders)]
             wanted = [(lane, q) for _, lane, q, _, _, _, _ in parts]
             total = sum(q for _, q in wanted)
             fills = wanted if total <= p.stock else (
@@ -250,12 +265,20 @@ class Ordering:
                         p.stock -= q
                         lane.on_order += q
                         self.dispatch(lane, q, now + offset, extra, days)
-                    else:
+                    else:  # a denial weighs the days of orders the part stands for
                         licence.apply(self, p, lane, q, day + offset,  # type: ignore[attr-defined]
-                                      weight, days)
+                                      weight if mid_step or days == step
+                                      else -math.expm1(-days / self._fill_days), days)
                     for cap in lane.caps:
                         if in_force(cap, day + offset):
                             cap.use(q)
+            if fills is not wanted:  # short: what it could not ship, for a plant's late runs
+                left = [0.0] * len(orders)
+                for (i, _, part, _, _, _, _), (_, q) in zip(parts, fills, strict=True):
+                    if part > q:
+                        left[i] += part - q
+                p.unfilled.extend((orders[i][0], x) for i, x in enumerate(left)
+                                  if x > dust(orders[i][1]))
             if cuts is not None and any(cuts):  # tonnes a daily run would not have ordered
                 orders = [(lane, want - c if want - c > dust(want) else 0.0)
                           for (lane, want), c in zip(orders, cuts, strict=True)]
@@ -265,6 +288,16 @@ class Ordering:
 
         allocate_on.append(allocate)
         return allocate
+
+    def offer_late_output(self, pool: Pool, now: int, days: int) -> None:
+        """What a plant made today, mid-step, in ``pool``: the step's orders the pool could not
+        fill are placed again today and allocated at once (a daily run's buyers order again
+        the next day and take it; before, it waited for the next step's orders, a step late
+        at every stage of a chain). Lots stand for ``days`` days of orders."""
+        if not pool.unfilled or now >= pool.unfilled_until or pool.orders:
+            return
+        pool.orders, pool.unfilled = pool.unfilled, []
+        self._allocators[id(pool)][0](now, True, days)
 
     def observe(self, lane: Lane, seen: float, day: int, weight: float | None = None) -> None:
         """The buyer sees ``lane`` fill ``seen`` (0..1) of an order: update its view (an

@@ -73,6 +73,8 @@ class World(LateLots, Ordering):
         self._fill_alpha = -math.expm1(-network.step_days / scenario.switching.adjustment_days)
         self._day_fill_alpha = -math.expm1(-1.0 / scenario.switching.adjustment_days)
         """The weight of one day's observation (an order placed between steps)."""
+        self._fill_days = float(scenario.switching.adjustment_days)
+        """Time constant (days) of buyers' views of their suppliers' fill."""
         self._room_cells: dict[int, list] = {}
         self._allocators: dict[int, list] = {}
         self._top_ups: dict[int, Callable[[int], None]] = {}

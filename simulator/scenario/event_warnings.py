@@ -58,7 +58,6 @@ def event_warnings(s: Scenario) -> list[Problem]:
     out += _overlapping_controls(s)
     out += _idle_responses(s)
     out += _unreached_offtakes(s)
-    out += _step_longer_than_a_lane(s)
     out += _references_below_cost(s)
     return out
 
@@ -93,46 +92,6 @@ def _references_below_cost(s: Scenario) -> list[Problem]:
                     "the references, and its cost floor (docs/markets.md, \"Cost "
                     "pass-through\") can pass its ceiling")))
     return out
-
-
-def _step_longer_than_a_lane(s: Scenario) -> list[Problem]:
-    """A step longer than lanes buyers order on: such lanes are planned as a whole step
-    (docs/engine.md, "At 14-day steps"), so their buyers hold more stock than at shorter
-    steps and a cut supply runs them short later and less. Names every such lane: their
-    countries' results move far more than the world's."""
-    step = s.simulation.step_days
-    if step <= 1:
-        return []
-    pairs = {(c, c) for c in s.countries}
-    for src in s.sourcing.values():
-        for supplier in (*src.suppliers, *src.alternatives):
-            pairs.add((supplier, src.country))
-    short: dict[int, list[str]] = {}
-    for origin, destination in sorted(pairs):
-        days = s.lead_time_days(origin, destination)
-        if days < step:
-            short.setdefault(days, []).append(
-                "" if origin == destination else f"{origin} -> {destination}")
-    if not short:
-        return []
-    groups = []
-    for days in sorted(short):
-        names = [n for n in short[days] if n]
-        if len(names) < len(short[days]):
-            names.insert(0, "domestic lanes")
-        more = f" and {len(names) - LANES_NAMED} more" if len(names) > LANES_NAMED else ""
-        groups.append(f"{days} days: {', '.join(names[:LANES_NAMED])}{more}")
-    return [Problem(("simulation", "step_days"), WARNING + (
-        f"{step} days is longer than lanes buyers order on ({'; '.join(groups)}); buyers "
-        "plan such lanes as a whole step and hold more stock than at shorter steps, so a cut "
-        "supply runs them short later and less: the countries at their ends can come out far "
-        "lower than the world as a whole (V2 at 14-day steps, against daily: the world's magnet "
-        "shortfall 5% lower, Japan's 73%, Korea's 13%; docs/engine.md, \"Convergence\"); "
-        "compare runs at the same step, no longer than the shortest lane"))]
-
-
-LANES_NAMED = 12
-"""Lanes a step warning names per lead time before it says how many more."""
 
 
 def _unreached_offtakes(s: Scenario) -> list[Problem]:
