@@ -45,13 +45,17 @@ def test_steady_state_trades_at_the_reference_price() -> None:
     assert _prices(r, "ex-AU").to_numpy() == pytest.approx(12.0, rel=1e-6)
 
 
-@pytest.mark.parametrize("step", [7, 28])
+@pytest.mark.parametrize("step", [7, 14])
 def test_a_short_last_step_does_not_move_the_steady_price(step: int) -> None:
     """2024's last step has 2 days before the end date; its rows are scaled to them, and
     nothing else changes: the price stays at its reference. (A first version of the short
     last step simulated only its 2 days of use, so its buyers held the rest of the step's
     stock, which the price read as a glut: V7's baseline moved 0.09% on its last day. It
-    also served those days from a whole step's lot, a fill the step's rate does not have.)"""
+    also served those days from a whole step's lot, a fill the step's rate does not have.)
+    Not at 28-day steps since lanes are planned as they are (2026-12-07): AU's buyer (10
+    days of cover, a 7-day domestic lane) settles into running short at every step's start
+    and being served by the lot that lands on its eighth day; nothing is recorded short,
+    but the price reads the step day's fill as scarcity (docs/engine.md, "Convergence")."""
     r = _run(step=step)
     assert r.prices["day"].max() == 364
     assert _prices(r, "AU").to_numpy() == pytest.approx(10.0, rel=1e-6)

@@ -5,6 +5,7 @@ that day to the orders its pool could not fill, as it would with daily steps
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class LateLots:
         f.late_from = start + runs / f.late_rate
         if f.late_from >= f.late_end - 1e-9:
             self._stop_late(f)
-        days = max(1, -int(-(runs / f.late_rate) // 1))  # days of output it stands for
+        days = max(1, math.ceil(runs / f.late_rate - 1e-9))  # days of output it stands for
         for pool, _, _ in f.outputs:
             self.offer_late_output(pool, now, days)
 

@@ -43,6 +43,8 @@ class Ordering:
     _top_ups: dict[int, Any]
     _allocators: dict[int, list]
     _replan_lanes: list[Lane]
+    _placers: dict[int, Any]
+    _reorders: list[tuple[Buyer, float]]
 
     def _orderer(self, b: Buyer):
         step = self.net.step_days
@@ -128,6 +130,7 @@ class Ordering:
                 place(q)
 
         self._top_ups[id(b)] = top_up
+        self._placers[id(b)] = place
 
         def order(now: int) -> None:
             lanes = b.lanes
@@ -342,6 +345,40 @@ class Ordering:
         now = int(self.env.now)
         for pool in pools:
             self._allocators[id(pool)][0](now, True)
+
+    def reorder_today(self, lane: Lane, q: float) -> None:
+        """``lane``'s buyer orders the ``q`` t a denied licence cancelled again today, after
+        the day's other policy actions, split by its order shares as they now stand (the
+        denial lowered its view of that supplier, so part goes elsewhere), and the pools
+        allocate it at once. Exactly the denied tonnes: until 2026-12-07 it ordered its whole
+        gap to its order-up-to level, an order mid-step that a buyer whose licences were all
+        approved never placed; once lanes were planned as they are, a lower approval then
+        shipped more by a day (115 t against 75 t by day 7 on the network of
+        tests/test_licence_applications.py, 50% against 100%). On a step day the step's own
+        order has the tonnes in its gap."""
+        if not self._reorders:
+            self.clock.at(int(self.env.now), self._reorder_pending)
+        self._reorders.append((lane.buyer, q))
+
+    def _reorder_pending(self, now: int) -> None:
+        items, self._reorders = self._reorders, []
+        if now % self.net.step_days == 0:
+            return
+        per_buyer: dict[int, list] = {}
+        for b, q in items:
+            cell = per_buyer.setdefault(id(b), [b, 0.0])
+            cell[1] += q
+        pools: dict[int, Pool] = {}
+        for key, (b, q) in per_buyer.items():
+            place = self._placers.get(key)
+            if place is None:  # not an ordering buyer (a stockpile's account)
+                continue
+            place(q)
+            for lane in b.lanes:
+                if lane.pool.orders:
+                    pools.setdefault(id(lane.pool), lane.pool)
+        for key in pools:
+            self._allocators[key][0](now, True)
 
     def replan_today(self, lanes: list[Lane]) -> None:
         """:meth:`replan` ``lanes`` once today, after the day's other policy actions: many

@@ -27,6 +27,7 @@ from .late import LateLots
 from .market import Market
 from .network import (
     NEVER,
+    Buyer,
     DemandRT,
     FacilityRT,
     Lane,
@@ -79,6 +80,8 @@ class World(LateLots, Ordering):
         self._allocators: dict[int, list] = {}
         self._top_ups: dict[int, Callable[[int], None]] = {}
         self._replan_lanes: list[Lane] = []
+        self._placers: dict[int, Callable[[float], None]] = {}
+        self._reorders: list[tuple[Buyer, float]] = []
         self._held_cell: list = [-1, {}]
         """``[day, {id(buyer): t}]``: stockpile holdings that serve each buyer on ``day``."""
         self.clock = Clock(self.env, network.step_days, [], self._land)

@@ -227,12 +227,12 @@ class ExportControl(PolicyEvent):
 
                     def release(_day: int) -> None:
                         lane.held_t -= q
-                        world.replan_today([lane])  # it re-orders on that day, not at the
-                        # next step
+                        world.reorder_today(lane, q)  # it re-orders on that day, not at
+                        # the next step
 
                     world.at_day(today + reapply, release)
                 else:  # it re-orders today
-                    world.replan_today([lane])
+                    world.reorder_today(lane, q)
 
         world.at_day(day + delay, decide)
 
