@@ -117,8 +117,10 @@ def test_a_short_suppliers_stock_ships_on_the_step_day_under_a_certain_licence()
     """A licence approved at once with certainty ships, when the supplier is short, what an
     unlicensed lane ships on the same step days (the first two steps aside: the mine's
     opening stock covers each window's part, half the order, and the rest is filed in the
-    second window); and a lower approval never has shipped more by any day. Before
-    2026-12-07 a short pool rationed its stock pro rata between the parts of the step's two
+    second window; and in the first step both ship JP's re-orders of the use that lots
+    landing mid-step served, on the days it uses them); and a lower approval never has
+    shipped more by any day. Before 2026-12-07 a short pool rationed its stock pro rata
+    between the parts of the step's two
     windows, and the second window's share waited a week to be filed (60 t on the step day
     and 10 t a week later, against 70 t unlicensed): at the horizon's end it was filed after
     the end date, so a lower approval, whose denied lots were re-ordered and shipped
@@ -126,9 +128,14 @@ def test_a_short_suppliers_stock_ships_on_the_step_day_under_a_certain_licence()
     at 100%)."""
     free = flows_by_day(run_replication(make_scenario(_short_supplier(None)), seed=0))
     certain = flows_by_day(run_replication(make_scenario(_short_supplier(1.0)), seed=0))
-    for step_day, shipped in ((0, 150.0), (14, 140.0)):  # the mine's opening stock lasts
+    for step_day, shipped in ((0, 150.0), (14, 100.0)):  # the mine's opening stock lasts
         assert free[step_day] == pytest.approx(shipped)  # two steps: each window's part
-        assert certain[step_day] + certain[step_day + 7] == pytest.approx(shipped)
+        assert certain[step_day] + certain[step_day + 7] - free.get(step_day + 7, 0.0) \
+            == pytest.approx(shipped)
+    for day in (5, 6, 7, 8):  # JP's re-orders of the use that lots landing mid-step served
+        assert free[day] == pytest.approx(10.0)  # (until 2026-12-07 at the next step: day
+        assert certain.get(day) - (75.0 if day == 7 else 0.0) == pytest.approx(10.0)  # 14,
+        # 140 t)
     later = certain[certain.index >= 28]
     assert later.to_dict() == pytest.approx(free[free.index >= 28].to_dict(), rel=1e-12)
     assert later.to_numpy() == pytest.approx(70.0)  # 5 t/day x 14 days, on the step day

@@ -46,16 +46,18 @@ def test_what_a_plant_makes_mid_step_goes_to_the_orders_it_could_not_fill() -> N
     the sector, short since day 140, is served from day 162. At weekly steps the plant makes
     the step's last six days on day 155; that output now goes that day to the sector's
     unfilled order and serves days 162-167, 60 t, as daily (before, it waited for day 161's
-    orders and landed on day 168: the week of day 161 got nothing). The week after is still
-    10 t short: the lot that served the week late was counted, at the week's order, as
-    stock for the next one (docs/engine.md, "Convergence")."""
+    orders and landed on day 168: the week of day 161 got nothing). The week after gets 70 t,
+    as daily: the sector re-orders what the late output served on the days it uses it, as
+    a daily run does (until 2026-12-07 that use waited for day 168's order, and the week was
+    10 t short: docs/engine.md, "Timing")."""
     rows = {}
     for step in (1, 7):
         ts = run_replication(make_scenario(_chain(step)), seed=1).timeseries
         rows[step] = ts.set_index("day")["delivered_t"]
     assert rows[1].loc[161:167].sum() == pytest.approx(60.0)
     assert rows[7].loc[161] == pytest.approx(60.0)
-    assert rows[7].loc[168] == pytest.approx(60.0)  # (daily: 70; see the docstring)
+    assert rows[1].loc[168:174].sum() == pytest.approx(70.0)
+    assert rows[7].loc[168] == pytest.approx(70.0)  # (before 2026-12-07: 60)
 
 
 def _denied_fortnight(step: int) -> tuple[World, float]:

@@ -133,14 +133,21 @@ def _denied_from_day_31(step: int) -> dict:
     return deep_update(BASE, {"simulation": {"step_days": step}, "events": {"lic": lic}})
 
 
-@pytest.mark.parametrize("step", [1, 7])
-def test_denied_tonnes_are_ordered_again_on_the_day_they_may_be(step: int) -> None:
-    """Applications filed on days 31 and 35 are denied on days 41 and 45; JP orders the
-    tonnes again on days 44 and 48 and they ship that day, at weekly steps as with daily
-    ones (before: at the next step, day 49, and 40 t short instead of 0)."""
-    flows = flows_by_day(run_replication(make_scenario(_denied_from_day_31(step)), seed=1))
-    assert {44, 48} <= set(flows.index)
-    assert not any(41 <= d < 44 for d in flows.index)
+def test_denied_tonnes_are_ordered_again_on_the_days_they_may_be() -> None:
+    """Applications filed on days 31-34 and 35-39 are denied 10 days later; daily, JP orders
+    each day's lot again 3 days after its denial, on days 44-47 and 48-52. At weekly steps
+    each application is one lot standing for its days, re-ordered on the middle day of the
+    daily run's re-orders, 46 and 50, and shipped that day; nothing ships on days 41-43.
+    By day 48 a weekly run has shipped 100 t, a daily one 110 t (until 2026-12-07 both lots
+    were re-ordered on their first day, 44 and 48, and the weekly run had shipped 190 t by
+    day 48; before that, at the next step, day 49, and JP was 40 t short instead of 30)."""
+    daily, weekly = (flows_by_day(run_replication(make_scenario(_denied_from_day_31(step)),
+                                                  seed=1)) for step in (1, 7))
+    assert set(range(44, 53)) <= set(daily.index)
+    assert {46, 50} <= set(weekly.index)
+    assert not any(41 <= d < 44 for d in weekly.index)
+    assert weekly.loc[:48].sum() - weekly.loc[:40].sum() == pytest.approx(100.0)
+    assert daily.loc[:48].sum() - daily.loc[:40].sum() == pytest.approx(110.0)
 
 
 def _chain(step: int) -> dict:

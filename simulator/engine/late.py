@@ -56,6 +56,7 @@ class LateLots:
     used_t: dict[str, float]
     delivered_t: dict[str, float]
     offer_late_output: Callable[[Pool, int, int], None]
+    reorder_on: Callable[[Buyer, float, int], None]
 
     def _serve_late(self, b: Buyer, q: float, span: int = 1) -> float:
         """Tonnes of a lot of ``q`` t landing today, standing for ``span`` days of orders,
@@ -78,11 +79,37 @@ class LateLots:
         b.step_served = total
         if total >= want * FULL:
             b.short_from = None
+        start = b.used_to if b.used_to > now else float(now)
+        b.used_to = start + more / rate
+        self._reorder_used(b, more, start, more / rate, b.step_end)
         self.delivered_t[b.material] += more
         if b.short_row >= 0:
             self.rec.ts[3][b.short_row] += more
         b.last_fill = min(1.0, b.last_fill + more / want)
         return more
+
+    def _reorder_used(self, b: Buyer, q: float, start: float, days: float, end: int) -> None:
+        """``b`` used ``q`` t late in its step (which ends on simulation day ``end``), evenly
+        over ``days`` days from simulation day ``start``: a daily run's buyer orders each
+        day's use again that day, so it orders each day's part again on that day
+        (:meth:`~.ordering.Ordering.reorder_on`), up to the next step's day (whose order
+        has the rest in its gap). Left to the next step's order, use served by lots landing
+        mid-step came back into the pipeline half a step late on average, and a buyer that
+        lived on such lots (behind a licence queue) got less through at 14-day steps than
+        daily. Split by day, the same use ordered in one lot or in several is ordered
+        alike."""
+        if q <= 0.0 or days <= 0.0:
+            return
+        rate = q / days
+        t = start
+        stop = start + days
+        if stop > end:
+            stop = end
+        while t < stop:
+            day = int(t)
+            upto = day + 1.0 if day + 1.0 < stop else stop
+            self.reorder_on(b, rate * (upto - t), day)
+            t = upto
 
     def _produce_late(self, f: FacilityRT) -> None:
         """A plant whose inputs ran out in this step runs again from the day a lot lands, for
@@ -112,6 +139,7 @@ class LateLots:
             left = buyer.on_hand - q
             buyer.on_hand = left if left > 0.0 else 0.0
             self.used_t[buyer.material] += q
+            self._reorder_used(buyer, q, start, runs / f.late_rate, f.late_end)
             fill = buyer.last_fill + share
             buyer.last_fill = fill if fill < 1.0 else 1.0
         rows = f.late_rows

@@ -97,6 +97,7 @@ class Buyer:
         "switching",
         "tariffed",
         "usage_per_day",
+        "used_to",
     )
 
     def __init__(self, label: str, country: str, material: str, cover_days: float, priority: int):
@@ -125,6 +126,9 @@ class Buyer:
         """Demand sectors: this step's row in the recorded time series (-1: warm-up)."""
         self.step_end = 0
         """Demand sectors: the simulation day the current step ends (exclusive)."""
+        self.used_to = 0.0
+        """Demand sectors: the simulation day (fractional) up to which the use that lots
+        landing late in the current step served runs (:meth:`.late.LateLots._reorder_used`)."""
         self.step_arrivals: list[tuple[float, float, int]] = []
         """Demand sectors that ran out in the current step: its supply as (day in the step,
         tonnes, span days), the stock it carried in first (see :mod:`.late`)."""
@@ -241,6 +245,7 @@ class Lane:
         "licence_days",
         "observed",
         "on_order",
+        "ordered_to",
         "policy_mult",
         "pool",
         "prebuy_t",
@@ -271,6 +276,10 @@ class Lane:
         (they are back in the exporter's stock)."""
         self.fill_seen = 1.0
         """The buyer's smoothed view of the share of its orders this supplier fills."""
+        self.ordered_to = 0
+        """Scenario day (exclusive) up to which the buyer's last step order on this lane
+        stands: a day is seen once in the buyer's view of the supplier, so a lot ordered
+        between steps on a day that order stands for is not seen again."""
         self.policy_mult = 1.0
         """Product of tariff multipliers on this route (1 = no barrier)."""
         self.extra_cover_days = 0.0

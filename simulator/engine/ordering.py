@@ -38,13 +38,13 @@ class Ordering:
     allocation: TieredProRata
     _fill_alpha: float
     _day_fill_alpha: float
-    _fill_days: float
+    fill_days: float
     _alpha: float
     _top_ups: dict[int, Any]
     _allocators: dict[int, list]
     _replan_lanes: list[Lane]
     _placers: dict[int, Any]
-    _reorders: list[tuple[Buyer, float]]
+    _reorders: dict[int, list[tuple[Buyer, float]]]
 
     def _orderer(self, b: Buyer):
         step = self.net.step_days
@@ -129,8 +129,26 @@ class Ordering:
             if q > dust(b.usage_per_day * step):
                 place(q)
 
+        def reorder(q: float) -> None:
+            """Between steps: order ``q`` t again (tonnes used or denied since the step's
+            order), as far as the buyer's position is below its order-up-to level: a daily
+            run's buyer orders only its gap, so a buyer whose licence queue still holds
+            more than it plans for orders nothing (until 2026-12-07 it re-ordered them
+            whatever its position, and a step run kept more in the queue than a daily one)."""
+            position = b.on_hand
+            for lane in b.lanes:
+                position += lane.on_order + lane.held_t
+            lead = b.lead
+            if lead is None:
+                lead = b.lead = lead_of(b.lanes)
+            gap = b.usage_per_day * (b.cover_days + lead) - position
+            if gap < q:
+                q = gap
+            if q > dust(b.usage_per_day * step):
+                place(q)
+
         self._top_ups[id(b)] = top_up
-        self._placers[id(b)] = place
+        self._placers[id(b)] = reorder
 
         def order(now: int) -> None:
             lanes = b.lanes
@@ -183,13 +201,13 @@ class Ordering:
 
     def _allocator(self, p: Pool):
         warmup = self.net.warmup_days
-        a = self._fill_alpha
         arrivals, arrival_days = self.clock.arrivals, self.clock.arrival_days
         rec = self.rec
         fl_day, fl_route, fl_q = rec.fl
         country = p.country
         step = self.net.step_days
         alpha = self._alpha
+        a = self._fill_alpha
         self._allocators[id(p)] = allocate_on = []
 
         def allocate(now: int, mid_step: bool = False, span: int = 1) -> None:
@@ -218,7 +236,7 @@ class Ordering:
                 # as _ship / dispatch, inlined
                 recording = now >= warmup
                 day = now - warmup
-                w = self._day_fill_alpha if mid_step else a
+                w = self._day_fill_alpha
                 stock = p.stock
                 days_of = span if mid_step else step  # days of orders a lot stands for
                 for lane, q in orders:
@@ -233,14 +251,24 @@ class Ordering:
                         fl_route.append(route)
                         fl_q.append(q)
                     when = now + lane.lead_days + lane.extra_transit_days  # Clock.send
+                    if when == now and mid_step:  # (dispatch's ``after_use``)
+                        when += 1
                     lots = arrivals.get(when)
                     if lots is None:
                         lots = arrivals[when] = []
                         heappush(arrival_days, when)
                     lots.append((lane, q, days_of))
-                    if lane.fill_seen != 1.0:
-                        lane.fill_seen += w * (1.0 - lane.fill_seen)
-                    lane.observed = True
+                    if not mid_step:
+                        lane.ordered_to = day + step
+                        if lane.fill_seen != 1.0:
+                            lane.fill_seen += a * (1.0 - lane.fill_seen)
+                        lane.observed = True
+                    elif lane.ordered_to <= day:  # (a day the step's order on the lane
+                        # stands for is seen once, with it: Lane.ordered_to)
+                        if lane.fill_seen != 1.0:
+                            lane.fill_seen += (w if span == 1 else -math.expm1(
+                                -span / self.fill_days)) * (1.0 - lane.fill_seen)
+                        lane.observed = True
                 p.stock = stock
                 return
             day = now - warmup
@@ -259,7 +287,6 @@ class Ordering:
             if len(parts) > len(orders) and total > p.stock:
                 fills = earliest_first(parts, fills)
             got = [0.0] * len(orders)
-            weight = self._day_fill_alpha if mid_step else None  # of what buyers see
             for (i, lane, _, licence, offset, extra, days), (_, q) in zip(parts, fills,
                                                                           strict=True):
                 if q > 0.0:
@@ -267,11 +294,10 @@ class Ordering:
                     if licence is None:
                         p.stock -= q
                         lane.on_order += q
-                        self.dispatch(lane, q, now + offset, extra, days)
-                    else:  # a denial weighs the days of orders the part stands for
+                        self.dispatch(lane, q, now + offset, extra, days, mid_step)
+                    else:
                         licence.apply(self, p, lane, q, day + offset,  # type: ignore[attr-defined]
-                                      weight if mid_step or days == step
-                                      else -math.expm1(-days / self._fill_days), days)
+                                      days)
                     for cap in lane.caps:
                         if in_force(cap, day + offset):
                             cap.use(q)
@@ -287,7 +313,13 @@ class Ordering:
                           for (lane, want), c in zip(orders, cuts, strict=True)]
             for (lane, want), q in zip(orders, got, strict=True):
                 if want > 0.0:  # (a lot of a share so small that it rounds to 0 t is not seen)
-                    self.observe(lane, q / want, day, weight)
+                    if not mid_step:
+                        lane.ordered_to = day + step
+                        self.observe(lane, q / want, day)
+                    elif lane.ordered_to <= day:  # (as above: a day is seen once)
+                        self.observe(lane, q / want, day, -math.expm1(-span / self.fill_days))
+                    elif q < want * FULL and day >= 0 and lane.buyer.short_since is None:
+                        lane.buyer.short_since = day
 
         allocate_on.append(allocate)
         return allocate
@@ -312,11 +344,14 @@ class Ordering:
             lane.buyer.short_since = day
 
     def dispatch(self, lane: Lane, q: float, now: int, extra_days: int | None = None,
-                 span: int = 1) -> None:
+                 span: int = 1, after_use: bool = False) -> None:
         """Send a lot already counted in ``lane.on_order`` on simulation day ``now``: record
         it, schedule its arrival after the lane's lead time plus ``extra_days`` of logistics
         delay (default: the delays in force now). ``span``: the days of orders it stands
-        for (a step's order: a daily run gets it as that many lots, a day apart)."""
+        for (a step's order: a daily run gets it as that many lots, a day apart).
+        ``after_use``: a buyer's order between steps, which a daily run places after the
+        day's use, so a lot with no lead time lands the next day (landing today it would
+        serve today's unmet use, and the re-order of that use land today again)."""
         if extra_days is None:
             day = now - self.net.warmup_days
             extra_days = sum(ev.model.extra_days for ev in lane.delays if in_force(ev, day))
@@ -330,7 +365,10 @@ class Ordering:
             fl_day.append(now - self.net.warmup_days)
             fl_route.append(route)
             fl_q.append(q)
-        self.clock.send((lane, q, span), now + lane.lead_days + extra_days)
+        when = now + lane.lead_days + extra_days
+        if after_use and when <= self.env.now:
+            when = int(self.env.now) + 1
+        self.clock.send((lane, q, span), when)
 
     def order_now(self, lanes: list[Lane]) -> None:
         """Place the pre-buying still due on ``lanes`` now, and let their pools allocate it
@@ -346,22 +384,32 @@ class Ordering:
         for pool in pools:
             self._allocators[id(pool)][0](now, True)
 
-    def reorder_today(self, lane: Lane, q: float) -> None:
-        """``lane``'s buyer orders the ``q`` t a denied licence cancelled again today, after
-        the day's other policy actions, split by its order shares as they now stand (the
-        denial lowered its view of that supplier, so part goes elsewhere), and the pools
-        allocate it at once. Exactly the denied tonnes: until 2026-12-07 it ordered its whole
-        gap to its order-up-to level, an order mid-step that a buyer whose licences were all
-        approved never placed; once lanes were planned as they are, a lower approval then
-        shipped more by a day (115 t against 75 t by day 7 on the network of
-        tests/test_licence_applications.py, 50% against 100%). On a step day the step's own
-        order has the tonnes in its gap."""
-        if not self._reorders:
-            self.clock.at(int(self.env.now), self._reorder_pending)
-        self._reorders.append((lane.buyer, q))
+    def reorder_today(self, lane: Lane, q: float, later: int = 0) -> None:
+        """``lane``'s buyer orders the ``q`` t a denied licence cancelled again today (or
+        ``later`` days from today), after the day's other policy actions, split by its
+        order shares as they then stand (the denial lowered its view of that supplier, so
+        part goes elsewhere), and the pools allocate it at once. Exactly the denied tonnes:
+        until 2026-12-07 it ordered its whole gap to its order-up-to level, an order
+        mid-step that a buyer whose licences were all approved never placed; once lanes
+        were planned as they are, a lower approval then shipped more by a day (115 t
+        against 75 t by day 7 on the network of tests/test_licence_applications.py, 50%
+        against 100%)."""
+        self.reorder_on(lane.buyer, q, int(self.env.now) + later)
+
+    def reorder_on(self, b: Buyer, q: float, now: int) -> None:
+        """``b`` orders ``q`` t on simulation day ``now`` (today or later), split by its
+        order shares as they then stand, and the pools allocate it at once: what a daily
+        run's buyer orders that day for tonnes it used, or that a denial cancelled, since
+        the step's order. Nothing is placed on or after the buyer's next step day: that
+        step's own order has the tonnes in its gap."""
+        pending = self._reorders.get(now)
+        if pending is None:
+            pending = self._reorders[now] = []
+            self.clock.at(now, self._reorder_pending)
+        pending.append((b, q))
 
     def _reorder_pending(self, now: int) -> None:
-        items, self._reorders = self._reorders, []
+        items = self._reorders.pop(now, ())
         if now % self.net.step_days == 0:
             return
         per_buyer: dict[int, list] = {}

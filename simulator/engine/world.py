@@ -74,14 +74,14 @@ class World(LateLots, Ordering):
         self._fill_alpha = -math.expm1(-network.step_days / scenario.switching.adjustment_days)
         self._day_fill_alpha = -math.expm1(-1.0 / scenario.switching.adjustment_days)
         """The weight of one day's observation (an order placed between steps)."""
-        self._fill_days = float(scenario.switching.adjustment_days)
+        self.fill_days = float(scenario.switching.adjustment_days)
         """Time constant (days) of buyers' views of their suppliers' fill."""
         self._room_cells: dict[int, list] = {}
         self._allocators: dict[int, list] = {}
         self._top_ups: dict[int, Callable[[int], None]] = {}
         self._replan_lanes: list[Lane] = []
         self._placers: dict[int, Callable[[float], None]] = {}
-        self._reorders: list[tuple[Buyer, float]] = []
+        self._reorders: dict[int, list[tuple[Buyer, float]]] = {}
         self._held_cell: list = [-1, {}]
         """``[day, {id(buyer): t}]``: stockpile holdings that serve each buyer on ``day``."""
         self.clock = Clock(self.env, network.step_days, [], self._land)
@@ -391,6 +391,7 @@ class World(LateLots, Ordering):
                     b.short_rate = want / step
                     b.short_from = now + got / b.short_rate
                     b.step_end = now + step
+                    b.used_to = 0.0
                     b.short_row = len(ts_day) if day >= 0 else -1
                     b.step_served = got  # = what its supply so far serves (see .late)
                     # its supply in the step: the stock it carried in, and the lots that

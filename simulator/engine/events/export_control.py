@@ -13,6 +13,7 @@ applications already filed are decided on their own schedule even if the control
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
@@ -181,12 +182,12 @@ class ExportControl(PolicyEvent):
         return p, delay, reapply
 
     def apply(self, world: World, pool: Pool, lane: Lane, q: float, day: int,
-              weight: float | None = None, span: int = 1) -> None:
+              span: int = 1) -> None:
         """File a lot of ``q`` t allocated on ``lane`` on scenario ``day`` under its window's
         application (:mod:`.applications`); the lot stands
         for ``span`` days of orders (an approved lot lands as a daily run's lots would, over
-        that many days); a denial weighs ``weight`` in its buyer's view of the supplier
-        (default: a step's order)."""
+        that many days; a denied one weighs those days in its buyer's view of the supplier,
+        each day of an application's window once: :meth:`.Applications.denied_days`)."""
         assert self.licence is not None
         p, delay, reapply = self.terms(lane.buyer.country)
         jitter = self.licence.delay_jitter_days
@@ -220,9 +221,17 @@ class ExportControl(PolicyEvent):
                     apps.denied(window, attempt)
                 lane.on_order -= q
                 pool.stock += q
-                world.observe(lane, 0.0, today, weight)
-                if reapply > 0 and not banned:  # the buyer may re-order it only after
-                    # preparing a new application; it still counts it as coming until then
+                seen = apps.denied_days(window, attempt, span)
+                if seen > 0:  # each day of orders the application stood for, once
+                    world.observe(lane, 0.0, today, -math.expm1(-seen / world.fill_days))
+                # the buyer may re-order it only after preparing a new application
+                # (``reapply``); a lot standing for ``span`` days of orders is a daily
+                # run's lots of those days, denied and re-ordered a day apart: on average
+                # ``span // 2`` days later than the first (re-ordered all on the first day,
+                # a 14-day step's tonnes went round the licence queue 3 days faster than a
+                # daily run's, and its buyers got more through it)
+                wait = 0 if banned else reapply + span // 2
+                if wait > 0:  # it still counts them as coming until then
                     lane.held_t += q
 
                     def release(_day: int) -> None:
@@ -230,7 +239,7 @@ class ExportControl(PolicyEvent):
                         world.reorder_today(lane, q)  # it re-orders on that day, not at
                         # the next step
 
-                    world.at_day(today + reapply, release)
+                    world.at_day(today + wait, release)
                 else:  # it re-orders today
                     world.reorder_today(lane, q)
 
