@@ -150,6 +150,21 @@ def test_denied_tonnes_are_ordered_again_on_the_days_they_may_be() -> None:
     assert daily.loc[:48].sum() - daily.loc[:40].sum() == pytest.approx(110.0)
 
 
+def test_a_lot_ordered_between_steps_with_no_lead_time_is_used_from_the_next_day() -> None:
+    """The network above with no lead times and 3 days of cover: daily, the lot JP orders on
+    day 44 lands that day after the day's use, so days 42-44 are short (30 t). At weekly
+    steps the lot JP orders between steps on day 44 lands on day 45 too, and the week of
+    day 42 is 30 t short, as daily (landing on day 44 it served day 44: 20 t)."""
+    rows = {}
+    for step in (1, 7):
+        data = deep_update(_denied_from_day_31(step), {
+            "lead_times": {"default_days": 0}, "demand": {"jp_use": {"cover_days": 3}}})
+        ts = run_replication(make_scenario(data), seed=1).timeseries.set_index("day")
+        rows[step] = ts["shortfall_t"]
+    assert rows[1].loc[42:48].sum() == pytest.approx(30.0)
+    assert rows[7].loc[42] == pytest.approx(30.0)
+
+
 def _chain(step: int) -> dict:
     """CN mines ore for a JP magnet plant (both 20 t/day) serving a 10 t/day JP sector; 5
     days of cover everywhere, a 10-day lane. From day 103 to 160 CN's ore needs a licence,
