@@ -119,9 +119,26 @@ class Ordering:
                     if lane.share > 0.0:
                         lane.pool.orders.append((lane, q * lane.share))
 
+        def on_the_day(now: int) -> None:
+            """Between steps: the shares as tariffs stand on simulation day ``now`` (the
+            step's shares use the step's mean multiplier: a prohibitive tariff from a day
+            inside the step would otherwise take a lot ordered after it starts)."""
+            if b.tariffed:
+                moved = False
+                for lane in b.lanes:
+                    if lane.tariffs:
+                        mult = step_multiplier(lane, now - warmup, 1)
+                        if mult != lane.policy_mult:
+                            lane.policy_mult = mult
+                            moved = True
+                if moved:
+                    b.reshare(now - warmup)
+                    b.dirty = True  # the next step's order takes its own mean again
+
         def top_up(now: int) -> None:
             """Mid-step: order what a longer planned lead time asks for now (the position
-            and the shares stay those of the step)."""
+            stays the step's; the shares are those of the day's tariffs)."""
+            on_the_day(now)
             position = b.on_hand
             for lane in b.lanes:
                 position += lane.on_order + lane.held_t
@@ -129,12 +146,13 @@ class Ordering:
             if q > dust(b.usage_per_day * step):
                 place(q)
 
-        def reorder(q: float) -> None:
+        def reorder(q: float, now: int) -> None:
             """Between steps: order ``q`` t again (tonnes used or denied since the step's
             order), as far as the buyer's position is below its order-up-to level: a daily
             run's buyer orders only its gap, so a buyer whose licence queue still holds
             more than it plans for orders nothing (until 2026-12-07 it re-ordered them
             whatever its position, and a step run kept more in the queue than a daily one)."""
+            on_the_day(now)
             position = b.on_hand
             for lane in b.lanes:
                 position += lane.on_order + lane.held_t
@@ -400,8 +418,8 @@ class Ordering:
         """``b`` orders ``q`` t on simulation day ``now`` (today or later), split by its
         order shares as they then stand, and the pools allocate it at once: what a daily
         run's buyer orders that day for tonnes it used, or that a denial cancelled, since
-        the step's order. Nothing is placed on or after the buyer's next step day: that
-        step's own order has the tonnes in its gap."""
+        the step's order. Nothing is placed on a step day: that step's own order has the
+        tonnes in its gap."""
         pending = self._reorders.get(now)
         if pending is None:
             pending = self._reorders[now] = []
@@ -421,7 +439,7 @@ class Ordering:
             place = self._placers.get(key)
             if place is None:  # not an ordering buyer (a stockpile's account)
                 continue
-            place(q)
+            place(q, now)
             for lane in b.lanes:
                 if lane.pool.orders:
                     pools.setdefault(id(lane.pool), lane.pool)

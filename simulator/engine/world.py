@@ -80,7 +80,7 @@ class World(LateLots, Ordering):
         self._allocators: dict[int, list] = {}
         self._top_ups: dict[int, Callable[[int], None]] = {}
         self._replan_lanes: list[Lane] = []
-        self._placers: dict[int, Callable[[float], None]] = {}
+        self._placers: dict[int, Callable[[float, int], None]] = {}
         self._reorders: dict[int, list[tuple[Buyer, float]]] = {}
         self._held_cell: list = [-1, {}]
         """``[day, {id(buyer): t}]``: stockpile holdings that serve each buyer on ``day``."""
