@@ -134,7 +134,7 @@ def test_a_short_suppliers_stock_ships_on_the_step_day_under_a_certain_licence()
             == pytest.approx(shipped)
     for day in (5, 6, 7, 8):  # JP's re-orders of the use that lots landing mid-step served
         assert free[day] == pytest.approx(10.0)  # (until 2026-12-07 at the next step: day
-        assert certain.get(day) - (75.0 if day == 7 else 0.0) == pytest.approx(10.0)  # 14,
+        assert certain[day] - (75.0 if day == 7 else 0.0) == pytest.approx(10.0)  # 14,
         # 140 t)
     later = certain[certain.index >= 28]
     assert later.to_dict() == pytest.approx(free[free.index >= 28].to_dict(), rel=1e-12)

@@ -80,8 +80,9 @@ class LateLots:
         if total >= want * FULL:
             b.short_from = None
         start = b.used_to if b.used_to > now else float(now)
-        b.used_to = start + more / rate
-        self._reorder_used(b, more, start, more / rate, b.step_end)
+        days = more / rate
+        b.used_to = start + days
+        self._reorder_used(b, more, start, days, b.step_end)
         self.delivered_t[b.material] += more
         if b.short_row >= 0:
             self.rec.ts[3][b.short_row] += more

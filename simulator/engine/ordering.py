@@ -9,7 +9,7 @@ import math
 from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
-from .events.logistics import step_multiplier
+from .events.logistics import retariff
 from .events.offtake import ration_offtakes
 from .gate import gate, in_force
 from .network import dust
@@ -42,7 +42,6 @@ class Ordering:
     _alpha: float
     _top_ups: dict[int, Any]
     _allocators: dict[int, list]
-    _replan_lanes: list[Lane]
     _placers: dict[int, Any]
     _reorders: dict[int, list[tuple[Buyer, float]]]
 
@@ -119,30 +118,25 @@ class Ordering:
                     if lane.share > 0.0:
                         lane.pool.orders.append((lane, q * lane.share))
 
-        def on_the_day(now: int) -> None:
-            """Between steps: the shares as tariffs stand on simulation day ``now`` (the
-            step's shares use the step's mean multiplier: a prohibitive tariff from a day
-            inside the step would otherwise take a lot ordered after it starts)."""
-            if b.tariffed:
-                moved = False
-                for lane in b.lanes:
-                    if lane.tariffs:
-                        mult = step_multiplier(lane, now - warmup, 1)
-                        if mult != lane.policy_mult:
-                            lane.policy_mult = mult
-                            moved = True
-                if moved:
-                    b.reshare(now - warmup)
-                    b.dirty = True  # the next step's order takes its own mean again
-
-        def top_up(now: int) -> None:
-            """Mid-step: order what a longer planned lead time asks for now (the position
-            stays the step's; the shares are those of the day's tariffs)."""
-            on_the_day(now)
+        def gap(now: int) -> float:
+            """Between steps: what the buyer lacks of its order-up-to level on simulation day
+            ``now``, its shares set by the tariffs of that day (the step's shares use the
+            step's mean multiplier: a prohibitive tariff from a day inside the step would
+            otherwise take a lot ordered after it starts)."""
+            if b.tariffed and retariff(b, now - warmup, 1):
+                b.reshare(now - warmup)
+                b.dirty = True  # the next step's order takes its own mean again
             position = b.on_hand
             for lane in b.lanes:
                 position += lane.on_order + lane.held_t
-            q = b.usage_per_day * (b.cover_days + lead_of(b.lanes)) - position
+            lead = b.lead
+            if lead is None or b.cover_days != cover[0]:  # (as in ``order``)
+                lead = b.lead = lead_of(b.lanes)
+            return b.usage_per_day * (b.cover_days + lead) - position
+
+        def top_up(now: int) -> None:
+            """Mid-step: order what a longer planned lead time asks for now."""
+            q = gap(now)
             if q > dust(b.usage_per_day * step):
                 place(q)
 
@@ -152,16 +146,9 @@ class Ordering:
             run's buyer orders only its gap, so a buyer whose licence queue still holds
             more than it plans for orders nothing (until 2026-12-07 it re-ordered them
             whatever its position, and a step run kept more in the queue than a daily one)."""
-            on_the_day(now)
-            position = b.on_hand
-            for lane in b.lanes:
-                position += lane.on_order + lane.held_t
-            lead = b.lead
-            if lead is None:
-                lead = b.lead = lead_of(b.lanes)
-            gap = b.usage_per_day * (b.cover_days + lead) - position
-            if gap < q:
-                q = gap
+            short = gap(now)
+            if short < q:
+                q = short
             if q > dust(b.usage_per_day * step):
                 place(q)
 
@@ -172,13 +159,8 @@ class Ordering:
             lanes = b.lanes
             if b.cover_days != cover[0]:  # (destocking)
                 follow_cover()
-            if b.tariffed:  # tariffs act from their own day: the step's mean multiplier
-                for lane in lanes:
-                    if lane.tariffs:
-                        mult = step_multiplier(lane, now - warmup, step)
-                        if mult != lane.policy_mult:
-                            lane.policy_mult = mult
-                            b.dirty = True
+            if b.tariffed and retariff(b, now - warmup, step):  # tariffs act from their
+                b.dirty = True  # own day: the step's mean multiplier
             # One pass: suppliers' fill views (unobserved ones drift back to trusted) and the
             # position; then the lead time at the (new) shares, kept while neither the shares
             # nor the lanes' days nor the buyer's cover change (``b.lead``).
@@ -284,8 +266,8 @@ class Ordering:
                     elif lane.ordered_to <= day:  # (a day the step's order on the lane
                         # stands for is seen once, with it: Lane.ordered_to)
                         if lane.fill_seen != 1.0:
-                            lane.fill_seen += (w if span == 1 else -math.expm1(
-                                -span / self.fill_days)) * (1.0 - lane.fill_seen)
+                            lane.fill_seen += (w if span == 1 else self.fill_weight(
+                                span)) * (1.0 - lane.fill_seen)
                         lane.observed = True
                 p.stock = stock
                 return
@@ -335,7 +317,7 @@ class Ordering:
                         lane.ordered_to = day + step
                         self.observe(lane, q / want, day)
                     elif lane.ordered_to <= day:  # (as above: a day is seen once)
-                        self.observe(lane, q / want, day, -math.expm1(-span / self.fill_days))
+                        self.observe(lane, q / want, day, self.fill_weight(span))
                     elif q < want * FULL and day >= 0 and lane.buyer.short_since is None:
                         lane.buyer.short_since = day
 
@@ -351,6 +333,11 @@ class Ordering:
             return
         pool.orders, pool.unfilled = pool.unfilled, []
         self._allocators[id(pool)][0](now, True, days)
+
+    def fill_weight(self, days: float) -> float:
+        """Weight in a buyer's view of a supplier of what ``days`` days of orders show:
+        ``1 - exp(-days / switching.adjustment_days)``."""
+        return -math.expm1(-days / self.fill_days)
 
     def observe(self, lane: Lane, seen: float, day: int, weight: float | None = None) -> None:
         """The buyer sees ``lane`` fill ``seen`` (0..1) of an order: update its view (an
@@ -402,9 +389,9 @@ class Ordering:
         for pool in pools:
             self._allocators[id(pool)][0](now, True)
 
-    def reorder_today(self, lane: Lane, q: float, later: int = 0) -> None:
-        """``lane``'s buyer orders the ``q`` t a denied licence cancelled again today (or
-        ``later`` days from today), after the day's other policy actions, split by its
+    def reorder_today(self, lane: Lane, q: float) -> None:
+        """``lane``'s buyer orders the ``q`` t a denied licence cancelled again today,
+        after the day's other policy actions, split by its
         order shares as they then stand (the denial lowered its view of that supplier, so
         part goes elsewhere), and the pools allocate it at once. Exactly the denied tonnes:
         until 2026-12-07 it ordered its whole gap to its order-up-to level, an order
@@ -412,7 +399,7 @@ class Ordering:
         were planned as they are, a lower approval then shipped more by a day (115 t
         against 75 t by day 7 on the network of tests/test_licence_applications.py, 50%
         against 100%)."""
-        self.reorder_on(lane.buyer, q, int(self.env.now) + later)
+        self.reorder_on(lane.buyer, q, int(self.env.now))
 
     def reorder_on(self, b: Buyer, q: float, now: int) -> None:
         """``b`` orders ``q`` t on simulation day ``now`` (today or later), split by its
@@ -434,28 +421,8 @@ class Ordering:
         for b, q in items:
             cell = per_buyer.setdefault(id(b), [b, 0.0])
             cell[1] += q
-        pools: dict[int, Pool] = {}
-        for key, (b, q) in per_buyer.items():
-            place = self._placers.get(key)
-            if place is None:  # not an ordering buyer (a stockpile's account)
-                continue
-            place(q, now)
-            for lane in b.lanes:
-                if lane.pool.orders:
-                    pools.setdefault(id(lane.pool), lane.pool)
-        for key in pools:
-            self._allocators[key][0](now, True)
-
-    def replan_today(self, lanes: list[Lane]) -> None:
-        """:meth:`replan` ``lanes`` once today, after the day's other policy actions: many
-        denied lots released on one day make one order per buyer, as with daily steps."""
-        if not self._replan_lanes:
-            self.clock.at(int(self.env.now), self._replan_pending)
-        self._replan_lanes.extend(lanes)
-
-    def _replan_pending(self, _now: int) -> None:
-        lanes, self._replan_lanes = self._replan_lanes, []
-        self.replan(lanes)
+        self._place_and_allocate(now, [(b, (q, now)) for b, q in per_buyer.values()],
+                                 self._placers)
 
     def replan(self, lanes: list[Lane]) -> None:
         """A policy lengthened the lead time buyers plan for on ``lanes`` (a licence review,
@@ -468,12 +435,19 @@ class Ordering:
         buyers: dict[int, Buyer] = {}
         for lane in lanes:
             buyers.setdefault(id(lane.buyer), lane.buyer)
+        self._place_and_allocate(now, [(b, (now,)) for b in buyers.values()], self._top_ups)
+
+    def _place_and_allocate(self, now: int, items: list[tuple[Buyer, tuple]],
+                            placers: dict[int, Any]) -> None:
+        """Between steps: each buyer of ``items`` orders (``placers[id(buyer)](*args)``;
+        stockpiles' accounts, which have none, are skipped), then the pools they ordered from
+        allocate at once."""
         pools: dict[int, Pool] = {}
-        for key, b in buyers.items():
-            top_up = self._top_ups.get(key)
-            if top_up is None:  # not an ordering buyer (a stockpile's account)
+        for b, args in items:
+            place = placers.get(id(b))
+            if place is None:
                 continue
-            top_up(now)
+            place(*args)
             for lane in b.lanes:
                 if lane.pool.orders:
                     pools.setdefault(id(lane.pool), lane.pool)

@@ -21,7 +21,7 @@ from .allocation import TieredProRata
 from .builder import commission
 from .clock import Clock
 from .demand_response import Destocking, thrift_for
-from .events.logistics import landed_factor, step_multiplier
+from .events.logistics import landed_factor, retariff
 from .investment import Investments
 from .late import LateLots
 from .market import Market
@@ -71,15 +71,14 @@ class World(LateLots, Ordering):
         # exponential smoothing with a time constant in days: the weight of a step of
         # ``step_days`` is 1 - exp(-step / tau), so the smoothing is the same whatever the step
         self._alpha = -math.expm1(-network.step_days / USAGE_SMOOTHING_DAYS)
-        self._fill_alpha = -math.expm1(-network.step_days / scenario.switching.adjustment_days)
-        self._day_fill_alpha = -math.expm1(-1.0 / scenario.switching.adjustment_days)
-        """The weight of one day's observation (an order placed between steps)."""
         self.fill_days = float(scenario.switching.adjustment_days)
         """Time constant (days) of buyers' views of their suppliers' fill."""
+        self._fill_alpha = self.fill_weight(network.step_days)
+        self._day_fill_alpha = self.fill_weight(1.0)
+        """The weight of one day's observation (an order placed between steps)."""
         self._room_cells: dict[int, list] = {}
         self._allocators: dict[int, list] = {}
         self._top_ups: dict[int, Callable[[int], None]] = {}
-        self._replan_lanes: list[Lane] = []
         self._placers: dict[int, Callable[[float, int], None]] = {}
         self._reorders: dict[int, list[tuple[Buyer, float]]] = {}
         self._held_cell: list = [-1, {}]
@@ -464,13 +463,8 @@ class World(LateLots, Ordering):
             pipeline = sum(lane.on_order for lane in account.lanes)
             q = min(sp.buy_tpd * step, sp.target_t - sp.holdings - pipeline)
             if q > dust(sp.buy_tpd * step):
-                if account.tariffed:  # purchases follow tariffs as every buyer's orders do
-                    for lane in account.lanes:
-                        if lane.tariffs:
-                            mult = step_multiplier(lane, now - warmup, step)
-                            if mult != lane.policy_mult:
-                                lane.policy_mult = mult
-                                account.dirty = True
+                if account.tariffed and retariff(account, now - warmup, step):  # purchases
+                    account.dirty = True  # follow tariffs as every buyer's orders do
                 if account.dirty:
                     account.reshare(now - warmup)
                     account.dirty = False

@@ -76,9 +76,8 @@ class Applications:
         key = (window, attempt)
         seen = self.seen.get(key, 0)
         days = min(span, self.window - seen)
-        if days > 0:
-            self.seen[key] = seen + days
-        return days if days > 0 else 0
+        self.seen[key] = seen + days
+        return days
 
     def denied(self, window: int, attempt: int) -> None:
         """The application (``window``, ``attempt``) has been denied: the window's next lot

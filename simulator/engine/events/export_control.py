@@ -13,7 +13,6 @@ applications already filed are decided on their own schedule even if the control
 
 from __future__ import annotations
 
-import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
@@ -223,7 +222,7 @@ class ExportControl(PolicyEvent):
                 pool.stock += q
                 seen = apps.denied_days(window, attempt, span)
                 if seen > 0:  # each day of orders the application stood for, once
-                    world.observe(lane, 0.0, today, -math.expm1(-seen / world.fill_days))
+                    world.observe(lane, 0.0, today, world.fill_weight(seen))
                 # the buyer may re-order it only after preparing a new application
                 # (``reapply``); a lot standing for ``span`` days of orders is a daily
                 # run's lots of those days, denied and re-ordered a day apart: on average

@@ -137,6 +137,20 @@ def step_multiplier(lane: Lane, day: int, step: int) -> float:
     return total / step
 
 
+def retariff(buyer: Buyer, day: int, days: int) -> bool:
+    """Set the ``policy_mult`` of ``buyer``'s tariffed lanes to their mean over ``days`` days
+    from scenario ``day`` (:func:`step_multiplier`); whether any moved (then its shares
+    must be recomputed)."""
+    moved = False
+    for lane in buyer.lanes:
+        if lane.tariffs:
+            mult = step_multiplier(lane, day, days)
+            if mult != lane.policy_mult:
+                lane.policy_mult = mult
+                moved = True
+    return moved
+
+
 def landed_factor(buyer: Buyer, day: int, step: int) -> float:
     """The buyer's landed price over its tier price in the step ``[day, day + step)``: the
     mean over the step's days of the share-weighted mean over its lanes of the product of
