@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import HealthCheck, assume, currently_in_test_context, given, note, settings
 from hypothesis import strategies as st
 
 from simulator.analysis.tiers import country_prices
@@ -126,8 +126,10 @@ def assert_same_before(a, b, t: int, step: int) -> None:
         if same_rows(xa, xb):
             continue
         x, y = plain(xa), plain(xb)
-        note(f"{name} differs before day {t}:\n{first_difference(x, y)}")
-        pd.testing.assert_frame_equal(x, y, check_exact=True, obj=f"{name} before day {t}")
+        msg = f"{name} differs before day {t}:\n{first_difference(x, y)}"
+        if currently_in_test_context():
+            note(msg)
+        pd.testing.assert_frame_equal(x, y, check_exact=True, obj=msg)
 
 
 def first_difference(x: pd.DataFrame, y: pd.DataFrame) -> str:
@@ -360,6 +362,33 @@ def test_causality_an_agreement_and_its_plants_change_nothing_before_signing(cas
     note(f"base: {dump(data)}\nadded (signed day {t}): {dump(ev)}")
     assert_same_before(run(data, seed, rep), run(with_events(data, added=ev), seed, rep), t,
                        data["simulation"]["step_days"])
+
+
+def test_regression_an_offtake_not_yet_in_force_changes_nothing_before_it():
+    """Found by the thorough causality property (weekly steps, domestic lanes with no lead
+    time). US oxide sold out each week to the last bit, leaving its pool at -8.9e-16 t by
+    rounding; the plain rule then rationed that negative stock as negative fills (shipped as
+    nothing, but an order's unfilled rest came out 8.9e-16 t larger), while a pool with an
+    offtake contract, not yet in force, rationed none. A zero-volume contract starting on
+    day 142 changed a US->JP oxide lot on day 122 in its last bit, and one lot more after."""
+    data = json.loads((Path(__file__).parent / "fixtures" / "offtake_causality.json")
+                      .read_text())
+    offtake = {"type": "offtake", "facility": "f1_1", "start": "2024-05-22",
+               "volumes_tpy": {"AU": 0.0}}
+    assert_same_before(run_valid(data), run_valid(with_events(data, zz=offtake)), 142, 7)
+
+
+def test_rationing_a_rounding_residue_below_zero_fills_nothing():
+    """The rule reads a pool's stock of -1e-15 t (rounding) as none: no negative fills."""
+    from types import SimpleNamespace
+
+    from simulator.engine.allocation import TieredProRata
+
+    buyer = SimpleNamespace(usage_per_day=1.0, priority=0)
+    lanes = [SimpleNamespace(buyer=buyer, share=0.5), SimpleNamespace(buyer=buyer, share=0.5)]
+    fills = TieredProRata([], set(), 7).ration(None, [(lanes[0], 2.0), (lanes[1], 5.0)],
+                                               -8.881784197001252e-16)
+    assert [q for _, q in fills] == [0.0, 0.0]
 
 
 @st.composite
@@ -762,6 +791,22 @@ def test_a_prohibitive_tariff_stops_its_routes(case, seed, rep):
                 shipped = route_tonnes(r, {(exp, imp, mat)}, lo, hi)
                 assert shipped == 0.0, (f"{eid}: {shipped} t of {mat} {exp}->{imp} "
                                         f"in [{lo}, {hi})")
+
+
+def test_regression_late_output_does_not_fill_a_step_order_through_a_tariff_since():
+    """Found by the thorough prohibitive-tariff property. Weekly steps, no lead times; a
+    prohibitive tariff on CN -> JP from day 1. The step's order of day 0 put 1/7 of JP's
+    CN share on CN (its one untaxed day); CN's oxide plant, fed by lots landing mid-step,
+    made more on days 2 and 3, and the step's unfilled order took it: 0.0048 t through the
+    tariff. A daily run's order of day 0 lapses that day and its buyer orders under the
+    tariff from day 1."""
+    data = json.loads((Path(__file__).parent / "fixtures" / "tariff_late_output.json")
+                      .read_text())
+    tariff = {"type": "tariff", "importers": ["AU", "JP"], "exporters": ["CN"], "rate": 2.0,
+              "start": "2024-01-02"}
+    r = run_valid(with_events(data, zz_tariff=tariff))
+    assert route_tonnes(r, {("CN", "JP", "oxide")}, 0, 1) > 0.0  # its untaxed day
+    assert route_tonnes(r, {("CN", "JP", "oxide"), ("CN", "AU", "oxide")}, 1, 366) == 0.0
 
 
 # -- policy monotonicity ---------------------------------------------------------------------

@@ -85,7 +85,8 @@ class TieredProRata:
     def ration(self, pool: Pool, orders: list[tuple[Lane, float]], available: float
                ) -> list[tuple[Lane, float]]:
         """Split ``available`` t among ``orders``; returns the fills in the order of
-        ``orders``."""
+        ``orders``. A negative ``available`` (a stock sold to its last bit, below 0 by
+        rounding) is none: no fill is ever negative."""
         tiers: dict[tuple[int, ...], list[tuple[int, float]]] = {}
         use_left: dict[int, float] = {}  # id(lane) -> use part not yet claimed this step
         for i, (lane, q) in enumerate(orders):
@@ -97,7 +98,7 @@ class TieredProRata:
             tiers.setdefault(self.tier(pool, lane.buyer, 0), []).append((i, use))
             tiers.setdefault(self.tier(pool, lane.buyer, 1), []).append((i, q - use))
         fills = [0.0] * len(orders)
-        left = available
+        left = available if available > 0.0 else 0.0
         for key in sorted(tiers):
             tier = tiers[key]
             want = sum(q for _, q in tier)
