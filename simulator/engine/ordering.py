@@ -9,7 +9,7 @@ import math
 from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
-from .events.logistics import retariff
+from .events.logistics import retariff, still_wanted
 from .events.offtake import ration_offtakes
 from .gate import gate, in_force
 from .network import dust
@@ -328,10 +328,22 @@ class Ordering:
         """What a plant made today, mid-step, in ``pool``: the step's orders the pool could not
         fill are placed again today and allocated at once (a daily run's buyers order again
         the next day and take it; before, it waited for the next step's orders, a step late
-        at every stage of a chain). Lots stand for ``days`` days of orders."""
+        at every stage of a chain). Lots stand for ``days`` days of orders. An order on a
+        lane a tariff taxes more today than over the step is cut in proportion
+        (:func:`~.events.logistics.still_wanted`): a daily run's buyer would have ordered it
+        elsewhere since."""
         if not pool.unfilled or now >= pool.unfilled_until or pool.orders:
             return
-        pool.orders, pool.unfilled = pool.unfilled, []
+        orders, pool.unfilled = pool.unfilled, []
+        if any(lane.tariffs for lane, _ in orders):  # (a tariff since the step began acts)
+            warmup, step = self.net.warmup_days, self.net.step_days
+            start = pool.unfilled_until - step - warmup
+            orders = [(lane, q * still_wanted(lane, start, now - warmup, days, step))
+                      for lane, q in orders]
+            orders = [(lane, q) for lane, q in orders if q > 0.0]
+            if not orders:
+                return
+        pool.orders = orders
         self._allocators[id(pool)][0](now, True, days)
 
     def fill_weight(self, days: float) -> float:

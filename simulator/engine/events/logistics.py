@@ -137,6 +137,20 @@ def step_multiplier(lane: Lane, day: int, step: int) -> float:
     return total / step
 
 
+def still_wanted(lane: Lane, step_day: int, day: int, days: int, step: int) -> float:
+    """Part (0..1) of an unfilled order on ``lane``, placed for the step from scenario
+    ``step_day``, that a daily run's buyer would still place on ``day`` for ``days`` days:
+    the lane's tariff multiplier then over its mean over the step (a lane a prohibitive
+    tariff closed since the step began is wanted no more). 1 without tariffs."""
+    if not lane.tariffs:
+        return 1.0
+    mean = step_multiplier(lane, step_day, step)
+    if mean <= 0.0:
+        return 0.0
+    now = step_multiplier(lane, day, days)
+    return now / mean if now < mean else 1.0
+
+
 def retariff(buyer: Buyer, day: int, days: int) -> bool:
     """Set the ``policy_mult`` of ``buyer``'s tariffed lanes to their mean over ``days`` days
     from scenario ``day`` (:func:`step_multiplier`); whether any moved (then its shares
