@@ -398,3 +398,69 @@ def test_a_larger_max_share_never_raises_a_sectors_demand_over_the_horizon(
 for _name, _test in list(globals().items()):
     if _name.startswith("test_") and hasattr(_test, "thorough"):
         globals()[f"{_name}_thorough"] = _test.thorough
+
+
+# -- thrifting at multi-day steps ------------------------------------------------------------
+def test_daily_fills_of_a_step_that_ran_out_and_was_served_again() -> None:
+    """1 t/day over 7 days: 2 t carried in, 7 t landing on day 5. By hand: days 0-1 served,
+    days 2-4 short, days 5-6 served (the lot's other 5 t stay in stock)."""
+    from simulator.engine.late import daily_fills
+
+    assert daily_fills([(0.0, 2.0, 0), (5.0, 7.0, 0)], 1.0, 7) == pytest.approx(
+        [1, 1, 0, 0, 0, 1, 1], abs=1e-12)
+    # a lot standing for 4 days of orders, a quarter of it a day from day 1: half a day's
+    # need each day from day 1 (a 2 t/day demand), on top of nothing carried in
+    assert daily_fills([(0.0, 0.0, 0), (1.0, 4.0, 4)], 2.0, 6) == pytest.approx(
+        [0, 0.5, 0.5, 0.5, 0.5, 0], abs=1e-12)
+
+
+def test_a_multi_day_step_moves_the_share_as_its_days_would() -> None:
+    """A 14-day step whose buyer was served its first 5 days moves the share as 14 daily
+    updates on those days' fills do. A share that never falls follows its target's peaks:
+    at 0.2 already, 9 days short press it towards the cap (0.3), while the step's mean fill,
+    5/14, sets a target of 0.3 x 9/14 = 0.193 and left it where it was (before
+    2026-12-07)."""
+    from simulator.engine.demand_response import Thrift
+    from simulator.scenario.models import Thrifting
+
+    model = Thrifting(max_share=M, time_constant_days=TAU, shortage_weight=1.0)
+    fills = [1.0] * 5 + [0.0] * 9
+    daily = Thrift(model, None, 1)
+    daily.share = 0.2
+    for f in fills:
+        daily.update(f)
+    assert daily.share == pytest.approx(0.3 - 0.1 * math.exp(-9 / TAU), rel=1e-12)
+    step = Thrift(model, None, 14)
+    step.share = 0.2
+    assert step.update_days(fills) == pytest.approx(daily.share, rel=1e-12)
+    mean = Thrift(model, None, 14)
+    mean.share = 0.2
+    assert mean.update(5 / 14) == 0.2  # (the step's mean fill)
+
+
+def _lumpy(step: int) -> dict:
+    """JP (10 t/day, 10 days of cover) buys AU's ore, licensed from day 30 (40% approved,
+    45-day review), beside a US mine it may switch to: it lives partly on lots that land
+    mid-step, running out in most steps. Shortage alone drives its thrifting (no prices)."""
+    from tests.test_step_invariance import _licensed_beside_free
+
+    data = deep_update(_licensed_beside_free(step, switching=False),
+                       {"market": _thrifting(shortage_weight=1.0, time_constant_days=365.0)})
+    data["market"]["prices"] = {}
+    return data
+
+
+def test_thrifting_on_shortage_is_the_same_at_any_step() -> None:
+    """Mean thrifted tonnes over 6 seeds of the network above: 1,088 t daily, 1,134 t
+    weekly (+4.3%) and 1,098 t at 14-day steps (+0.9%). Until 2026-12-07 a multi-day step's
+    share moved once on the step's mean fill and designed out 1,023 t weekly (-6.0%) and
+    984 t at 14-day steps (-9.6%): a buyer short on some days of a step pressed as if short
+    a little every day."""
+    totals = {}
+    for step in (1, 7, 14):
+        scenario = make_scenario(_lumpy(step))
+        totals[step] = sum(float(run_replication(scenario, seed=seed).timeseries[
+            "thrifted_t"].sum()) for seed in range(6)) / 6
+    assert totals[1] > 100.0
+    for step in (7, 14):
+        assert totals[step] == pytest.approx(totals[1], rel=0.05), totals

@@ -15,7 +15,9 @@ have designed out moves towards a target set by last step's price and fill::
 
 ``price`` is the sector's tier price at the end of the previous step (0 pressure from price
 when the material is not priced); ``fill`` the share of last step's demand met. With the
-target held, ``s`` closes its gap as ``exp(-t / time_constant_days)`` whatever the step.
+target held, ``s`` closes its gap as ``exp(-t / time_constant_days)`` whatever the step. At
+multi-day steps a sector short in its last step moves ``s`` a day at a time on each of that
+step's days' fills (:meth:`Thrift.update_days`), as a daily run does.
 Both responses act from the start date: during the warm-up (whose start-up transient moves
 prices) ``s`` and the cut stay 0.
 
@@ -67,7 +69,8 @@ def price_pressure(index: PriceIndex, span: float, landed: float = 1.0) -> float
 class Thrift:
     """The thrifted share of one demand sector's demand (a first-order lag to its target)."""
 
-    __slots__ = ("cap", "down", "index", "share", "span", "up", "weight")
+    __slots__ = ("cap", "down", "down_day", "index", "share", "span", "up", "up_day",
+                 "weight")
 
     def __init__(self, model: ThriftingModel, index: PriceIndex | None, step_days: int):
         self.cap = model.max_share
@@ -75,6 +78,8 @@ class Thrift:
         self.weight = model.shortage_weight
         self.up = step_weight(step_days, model.time_constant_days)
         self.down = step_weight(step_days, model.recovery_time_constant_days)
+        self.up_day = step_weight(1, model.time_constant_days)
+        self.down_day = step_weight(1, model.recovery_time_constant_days)
         self.index = index
         """The sector's price index (None: its material is not priced; shortage only)."""
         self.share = 0.0
@@ -96,6 +101,33 @@ class Thrift:
             share += self.up * (target - share)
         elif target < share:
             share += self.down * (target - share)
+        self.share = share
+        return share
+
+
+    def update_days(self, fills: list[float], landed: float = 1.0) -> float:
+        """Move the share as a daily run does over a step whose days got ``fills`` of their
+        demand (:func:`~.late.daily_fills`), one day at a time on last step's price (times
+        ``landed``); return it. A share that rises and never falls follows the peaks of its
+        target: read once on the step's mean fill, a 14-day step's buyer short on half its
+        days pressed half as hard as a daily run's did on those days, and designed out less
+        (V6 with the framework: 7,306 t at 14-day steps against 7,723 t daily)."""
+        price = 0.0
+        if self.index is not None:
+            price = price_pressure(self.index, self.span, landed)
+        cap, weight, up, down = self.cap, self.weight, self.up_day, self.down_day
+        share = self.share
+        for fill in fills:
+            pressure = price
+            if fill < 1.0 and weight > 0.0:
+                short = weight * (1.0 - fill)
+                if short > pressure:
+                    pressure = short if short < 1.0 else 1.0
+            target = cap * pressure
+            if target > share:
+                share += up * (target - share)
+            elif target < share:
+                share += down * (target - share)
         self.share = share
         return share
 

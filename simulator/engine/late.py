@@ -46,6 +46,21 @@ def served(arrivals: list[tuple[float, float, int]], rate: float, days: int) -> 
     return best
 
 
+def daily_fills(arrivals: list[tuple[float, float, int]], rate: float, days: int
+                ) -> list[float]:
+    """Share (0..1) of each day's demand a demand of ``rate`` t/day got over ``days`` days
+    from ``arrivals`` (as :func:`served`): what a daily run's buyer saw day by day in a
+    step it was short in."""
+    fills = []
+    before = 0.0
+    for d in range(1, days + 1):
+        upto = served(arrivals, rate, d)
+        got = (upto - before) / rate
+        fills.append(0.0 if got <= 0.0 else got if got < 1.0 else 1.0)
+        before = upto
+    return fills
+
+
 class LateLots:
     """What a lot landing mid-step does for a buyer that ran out earlier in the step."""
 

@@ -23,7 +23,7 @@ from .clock import Clock
 from .demand_response import Destocking, thrift_for
 from .events.logistics import landed_factor, retariff
 from .investment import Investments
-from .late import LateLots
+from .late import LateLots, daily_fills
 from .market import Market
 from .network import (
     NEVER,
@@ -363,7 +363,11 @@ class World(LateLots, Ordering):
                 # skip the call then (the sector's usual step; bit-identical)
                 if (b.last_fill < 1.0 or (t_index is not None and t_index.price * landed
                                           > t_index.reference) or (share > 0.0 and t_down)):
-                    share = thrift.update(b.last_fill, landed)
+                    if backfill and b.last_fill < 1.0 and b.short_rate > 0.0:  # day by day
+                        share = thrift.update_days(daily_fills(  # over its last step's days
+                            b.step_arrivals, b.short_rate, step), landed)
+                    else:
+                        share = thrift.update(b.last_fill, landed)
                 if share > 0.0:
                     rate *= 1.0 - share
                     full = want
