@@ -6,6 +6,7 @@ labels are attached once, as categoricals, when the frames are built.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -95,8 +96,8 @@ class Recorder:
         step; no rows without a market)."""
         day, key, price = (_column(c, t) for c, t in zip(self.px, _KEYED, strict=True))
         labels = _labels(list(self._prices), key, 2)
-        return pd.DataFrame({"day": day, "material": labels[0], "market": labels[1],
-                             "price_usd_per_kg": price}, columns=PRICE_COLUMNS)
+        return _frame({"day": day, "material": labels[0], "market": labels[1],
+                       "price_usd_per_kg": price}, PRICE_COLUMNS)
 
     def demand_key(self, d: DemandRT) -> int:
         """Key of a demand sector for :attr:`ts` rows (registered on first use)."""
@@ -116,7 +117,7 @@ class Recorder:
         thrifted = _column(self.thrifted, np.float64)
         self._clip(day, demand_t, delivered_t, destroyed, thrifted)
         labels = _labels(self._demand_labels, key, 4)
-        timeseries = pd.DataFrame({
+        timeseries = _frame({
             "day": day,
             "country": labels[0], "sector": labels[1], "demand_id": labels[2],
             "material": labels[3],
@@ -124,27 +125,27 @@ class Recorder:
             "shortfall_t": demand_t - delivered_t,
             "inventory_t": inventory_t, "stockpile_t": stockpile_t,
             "destroyed_t": destroyed, "thrifted_t": thrifted,
-        }, columns=TIMESERIES_COLUMNS)
+        }, TIMESERIES_COLUMNS)
         day, key, tonnes = (_column(c, t) for c, t in zip(self.fl, _KEYED, strict=True))
         labels = _labels(list(self._routes), key, 3)
-        flows = pd.DataFrame({
+        flows = _frame({
             "day": day, "origin": labels[0], "destination": labels[1],
             "material": labels[2], "tonnes": tonnes,
-        }, columns=FLOW_COLUMNS)
+        }, FLOW_COLUMNS)
         day, key, tonnes = (_column(c, t) for c, t in zip(self.pr, _KEYED, strict=True))
         self._clip(day, tonnes)
         labels = _labels(list(self._outputs), key, 4)
-        production = pd.DataFrame({
+        production = _frame({
             "day": day, "facility": labels[0], "country": labels[1],
             "stage": labels[2], "material": labels[3], "tonnes": tonnes,
-        }, columns=PRODUCTION_COLUMNS)
+        }, PRODUCTION_COLUMNS)
         day, key, held, released, bought = (
             _column(c, t) for c, t in zip(self.sp, _SP_TYPES, strict=True))
         labels = _labels(list(self._stockpiles), key, 3)
-        stockpiles = pd.DataFrame({
+        stockpiles = _frame({
             "day": day, "stockpile": labels[0], "country": labels[1], "material": labels[2],
             "holdings_t": held, "released_t": released, "bought_t": bought,
-        }, columns=STOCKPILE_COLUMNS)
+        }, STOCKPILE_COLUMNS)
         return timeseries, flows, production, stockpiles
 
     def _clip(self, day: np.ndarray, *columns: np.ndarray) -> None:
@@ -166,7 +167,24 @@ _SP_TYPES = (np.int32, np.intp, np.float64, np.float64, np.float64)
 
 def _column(values: list, dtype) -> np.ndarray:
     """A recorded column as an array (days and keys are ints, tonnes floats)."""
-    return np.fromiter(values, dtype=dtype, count=len(values))  # (faster than np.array)
+    if dtype is np.float64:  # (np.array is the faster for floats, np.fromiter for ints)
+        return np.array(values, dtype=dtype)
+    return np.fromiter(values, dtype=dtype, count=len(values))
+
+
+def _frame(data: dict[str, object], columns: list[str]) -> pd.DataFrame:
+    """A frame of ``data``, whose keys must be ``columns`` in order (``pd.DataFrame(data,
+    columns=columns)``, without its reindexing)."""
+    if list(data) != columns:
+        raise ValueError(f"columns {list(data)} are not {columns}")
+    return pd.DataFrame(data)
+
+
+@lru_cache(maxsize=256)
+def _dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The categorical dtype of ``categories`` (the same labels recur in every replication
+    of a scenario, and building the dtype validates them each time)."""
+    return pd.CategoricalDtype(list(categories))
 
 
 def _labels(table: list[tuple[str, ...]], keys: np.ndarray, width: int) -> list[pd.Categorical]:
@@ -178,5 +196,5 @@ def _labels(table: list[tuple[str, ...]], keys: np.ndarray, width: int) -> list[
         index = {c: i for i, c in enumerate(categories)}
         lookup = np.array([index[v] for v in values], dtype=np.int32)
         codes = lookup[keys] if len(keys) else np.empty(0, dtype=np.int32)
-        out.append(pd.Categorical.from_codes(codes, categories=categories))
+        out.append(pd.Categorical.from_codes(codes, dtype=_dtype(tuple(categories))))
     return out
