@@ -6,8 +6,9 @@ labels are attached once, as categoricals, when the frames are built.
 
 from __future__ import annotations
 
+from array import array
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,8 +33,10 @@ class Recorder:
     """Collects demand, flow, production and stockpile rows; :meth:`frames` builds the tidy
     tables.
 
-    Rows are kept column-wise, one list per column (appending a number to a list is the
-    cheapest record there is, and a list of numbers becomes an array in one pass):
+    Rows are kept column-wise: days and keys in lists (appending to a list is the cheapest
+    record there is), tonnes and prices unboxed in ``array("d")`` columns (each float is
+    freed as it is recorded, and the column becomes a numpy array by copying its buffer, not
+    by reading tens of thousands of scattered float objects):
 
     - ``ts``: day, demand key, demand_t, delivered_t, inventory_t, stockpile_t
     - ``fl``: day, route key, tonnes, with routes registered by :meth:`route`
@@ -50,14 +53,14 @@ class Recorder:
         day and has that share of its days before it; :meth:`frames` scales its demand,
         response and production rows to them (its rates, the step's; stocks, lots and
         stockpile rows as they are). None: the horizon is whole steps."""
-        self.ts: tuple[list, ...] = tuple([] for _ in range(6))
-        self.fl: tuple[list, ...] = ([], [], [])
-        self.pr: tuple[list, ...] = ([], [], [])
-        self.sp: tuple[list, ...] = ([], [], [], [], [])
-        self.px: tuple[list, ...] = ([], [], [])
-        self.destroyed: list[float] = []
+        self.ts: tuple[Any, ...] = ([], [], *_tonnes(4))
+        self.fl: tuple[Any, ...] = ([], [], *_tonnes(1))
+        self.pr: tuple[Any, ...] = ([], [], *_tonnes(1))
+        self.sp: tuple[Any, ...] = ([], [], *_tonnes(3))
+        self.px: tuple[Any, ...] = ([], [], *_tonnes(1))
+        self.destroyed: array[float] = array("d")
         """Per :attr:`ts` row: demand tonnes destroyed by price (not bought because of it)."""
-        self.thrifted: list[float] = []
+        self.thrifted: array[float] = array("d")
         """Per :attr:`ts` row: demand tonnes thrifted or substituted away (lagged response)."""
         self._prices: dict[tuple[str, str], int] = {}
         self._demand_labels: list[tuple[str, str, str, str]] = []
@@ -71,7 +74,7 @@ class Recorder:
         freed now, not walked by the cyclic garbage collector with the rest of the world."""
         for column in (*self.ts, *self.fl, *self.pr, *self.sp, *self.px, self.destroyed,
                        self.thrifted):
-            column.clear()
+            del column[:]
 
     def route(self, origin: str, destination: str, material: str) -> int:
         """Key of a (origin, destination, material) route for :attr:`fl` rows."""
@@ -165,10 +168,15 @@ _TS_TYPES = (np.int32, np.intp, np.float64, np.float64, np.float64, np.float64)
 _SP_TYPES = (np.int32, np.intp, np.float64, np.float64, np.float64)
 
 
-def _column(values: list, dtype) -> np.ndarray:
+def _tonnes(n: int) -> list[array[float]]:
+    """``n`` empty columns of tonnes (or prices)."""
+    return [array("d") for _ in range(n)]
+
+
+def _column(values: list[int] | array[float], dtype) -> np.ndarray:
     """A recorded column as an array (days and keys are ints, tonnes floats)."""
-    if dtype is np.float64:  # (np.array is the faster for floats, np.fromiter for ints)
-        return np.array(values, dtype=dtype)
+    if isinstance(values, array):
+        return np.array(values, dtype=dtype)  # (a copy of its buffer)
     return np.fromiter(values, dtype=dtype, count=len(values))
 
 
