@@ -225,7 +225,8 @@ class World(LateLots, Ordering):
         alpha = self._alpha
         produced, used, rec = self.produced_t, self.used_t, self.rec
         pr_day, pr_key, pr_q = rec.pr
-        rooms = [(pool, coef, self._room_cell(pool)) for pool, _, coef in f.outputs]
+        rooms = [(k, pool, coef, self._room_cell(pool))
+                 for k, (pool, _, coef) in enumerate(f.outputs)]
         outputs = [(k, pool, mid, coef, rec.output(f, mid))
                    for k, (pool, mid, coef) in enumerate(f.outputs)]
         weights = f.room_weight  # updated in place when a producer of its pools starts
@@ -239,7 +240,11 @@ class World(LateLots, Ordering):
             if f.start_day is not None or f.availability:
                 cap_runs *= f.capacity_over(day, step)
             need_runs = 0.0
-            for (pool, coef, cell), weight in zip(rooms, weights, strict=True):
+            if len(weights) != len(rooms):  # (a check as zip's strict=True, which costs
+                # more than the loop)
+                raise ValueError(f"{f.fid}: {len(weights)} room weights, {len(rooms)} outputs")
+            for k, pool, coef, cell in rooms:
+                weight = weights[k]
                 if cell[0] != now:
                     room = pool.cover_t + pool.outflow_tpd * step - pool.stock
                     cell[0] = now
