@@ -87,7 +87,7 @@ class Clock:
         actions = [action for phase in self.phases for action in phase]
         """A step's actions in the order they run (the phases are set before the clock
         starts)."""
-        now = env.now  # (only this process moves the time)
+        now = env.now  # (and after each timeout, the day it waited for)
         next_step = int(now)
         while True:
             day = next_step

@@ -240,8 +240,8 @@ class World(LateLots, Ordering):
             if f.start_day is not None or f.availability:
                 cap_runs *= f.capacity_over(day, step)
             need_runs = 0.0
-            if len(weights) != len(rooms):  # (a check as zip's strict=True, which costs
-                # more than the loop)
+            if len(weights) != len(rooms):  # (zip(..., strict=True)'s check: its keyword
+                # argument costs more than the loop)
                 raise ValueError(f"{f.fid}: {len(weights)} room weights, {len(rooms)} outputs")
             for k, pool, coef, cell in rooms:
                 weight = weights[k]
