@@ -33,8 +33,9 @@ Action = Callable[[int], None]
 class Clock:
     """Drives one replication's :class:`simpy.Environment` day by day.
 
-    ``phases`` are the batched actions of a step, in the order they run; each action is
-    called with the current simulation day every ``step_days`` days from day 0.
+    ``phases`` are the batched actions of a step, in the order they run (set before the
+    process starts); each action is called with the current simulation day every
+    ``step_days`` days from day 0.
     ``land(lots)`` is called with the lots arriving on a day, in the order they were sent.
     :attr:`count` counts engine events as docs/engine.md defines them: one per action run,
     one per lot landed and one per policy action.
@@ -82,25 +83,30 @@ class Clock:
         env = self.env
         step = self.step_days
         agenda, arrival_days, arrivals = self._agenda, self.arrival_days, self.arrivals
-        next_step = int(env.now)
+        land = self.land
+        actions = [action for phase in self.phases for action in phase]
+        """A step's actions in the order they run (the phases are set before the clock
+        starts)."""
+        now = env.now  # (and after each timeout, the day it waited for)
+        next_step = int(now)
         while True:
             day = next_step
             if agenda and agenda[0][0] < day:
                 day = agenda[0][0]
             if arrival_days and arrival_days[0] < day:
                 day = arrival_days[0]
-            yield env.timeout(day - env.now)
+            yield env.timeout(day - now)
+            now = day
             while arrival_days and arrival_days[0] <= day:
                 lots = arrivals.pop(heappop(arrival_days))
-                self.land(lots)
+                land(lots)
                 self.count += len(lots)
             if agenda and agenda[0][0] <= day:
                 yield from self._policy(day)
             if day == next_step:
-                for actions in self.phases:
-                    for action in actions:
-                        action(day)
-                    self.count += len(actions)
+                for action in actions:
+                    action(day)
+                self.count += len(actions)
                 next_step += step
                 if agenda and agenda[0][0] <= day:
                     yield from self._policy(day)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .events.logistics import retariff, still_wanted
 from .events.offtake import ration_offtakes
 from .gate import gate, in_force
-from .network import dust
+from .network import DUST, DUST_T, dust
 
 if TYPE_CHECKING:
     import simpy
@@ -185,10 +185,12 @@ class Ordering:
                 b.reshare(now - warmup)
                 b.dirty = not settled
             lead = b.lead
-            if lead is None or b.cover_days != cover[0]:  # (destocking moves the cover)
+            if lead is None:  # (also when destocking moved the cover: follow_cover)
                 lead = b.lead = lead_of(lanes)
-            q = b.usage_per_day * (b.cover_days + lead) - position
-            if q > dust(b.usage_per_day * step):
+            use = b.usage_per_day
+            q = use * (b.cover_days + lead) - position
+            least = DUST * (use * step)  # dust(use * step), inlined
+            if q > (least if least > DUST_T else DUST_T):
                 if prebuy:
                     place(q)
                 else:  # as place, with no pre-buying due
@@ -216,7 +218,8 @@ class Ordering:
             standing for ``span`` days of orders). What it cannot ship for want of stock is
             kept in :attr:`~.network.Pool.unfilled` until the step ends."""
             if not mid_step:
-                p.unfilled = []
+                if p.unfilled:  # (an empty list is kept: nothing else holds it)
+                    p.unfilled = []
                 p.unfilled_until = now + step
             elif p.unfilled and p.orders:  # a buyer's new order supersedes what it had
                 ordered = {id(lane) for lane, _ in p.orders}  # left unfilled on that lane
@@ -236,7 +239,7 @@ class Ordering:
                 # as _ship / dispatch, inlined
                 recording = now >= warmup
                 day = now - warmup
-                w = self._day_fill_alpha
+                ordered_to = day + step
                 stock = p.stock
                 days_of = span if mid_step else step  # days of orders a lot stands for
                 for lane, q in orders:
@@ -251,7 +254,7 @@ class Ordering:
                         fl_route.append(route)
                         fl_q.append(q)
                     when = now + lane.lead_days + lane.extra_transit_days  # Clock.send
-                    if when == now and mid_step:  # (dispatch's ``after_use``)
+                    if mid_step and when == now:  # (dispatch's ``after_use``)
                         when += 1
                     lots = arrivals.get(when)
                     if lots is None:
@@ -259,15 +262,15 @@ class Ordering:
                         heappush(arrival_days, when)
                     lots.append((lane, q, days_of))
                     if not mid_step:
-                        lane.ordered_to = day + step
+                        lane.ordered_to = ordered_to
                         if lane.fill_seen != 1.0:
                             lane.fill_seen += a * (1.0 - lane.fill_seen)
                         lane.observed = True
                     elif lane.ordered_to <= day:  # (a day the step's order on the lane
                         # stands for is seen once, with it: Lane.ordered_to)
                         if lane.fill_seen != 1.0:
-                            lane.fill_seen += (w if span == 1 else self.fill_weight(
-                                span)) * (1.0 - lane.fill_seen)
+                            w = self._day_fill_alpha if span == 1 else self.fill_weight(span)
+                            lane.fill_seen += w * (1.0 - lane.fill_seen)
                         lane.observed = True
                 p.stock = stock
                 return

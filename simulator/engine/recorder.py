@@ -6,7 +6,9 @@ labels are attached once, as categoricals, when the frames are built.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from array import array
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,8 +33,10 @@ class Recorder:
     """Collects demand, flow, production and stockpile rows; :meth:`frames` builds the tidy
     tables.
 
-    Rows are kept column-wise, one list per column (appending a number to a list is the
-    cheapest record there is, and a list of numbers becomes an array in one pass):
+    Rows are kept column-wise: days and keys in lists (appending to a list is the cheapest
+    record there is), tonnes and prices unboxed in ``array("d")`` columns (each float is
+    freed as it is recorded, and the column becomes a numpy array by copying its buffer, not
+    by reading tens of thousands of scattered float objects):
 
     - ``ts``: day, demand key, demand_t, delivered_t, inventory_t, stockpile_t
     - ``fl``: day, route key, tonnes, with routes registered by :meth:`route`
@@ -49,14 +53,14 @@ class Recorder:
         day and has that share of its days before it; :meth:`frames` scales its demand,
         response and production rows to them (its rates, the step's; stocks, lots and
         stockpile rows as they are). None: the horizon is whole steps."""
-        self.ts: tuple[list, ...] = tuple([] for _ in range(6))
-        self.fl: tuple[list, ...] = ([], [], [])
-        self.pr: tuple[list, ...] = ([], [], [])
-        self.sp: tuple[list, ...] = ([], [], [], [], [])
-        self.px: tuple[list, ...] = ([], [], [])
-        self.destroyed: list[float] = []
+        self.ts: tuple[Any, ...] = ([], [], *_tonnes(4))
+        self.fl: tuple[Any, ...] = ([], [], *_tonnes(1))
+        self.pr: tuple[Any, ...] = ([], [], *_tonnes(1))
+        self.sp: tuple[Any, ...] = ([], [], *_tonnes(3))
+        self.px: tuple[Any, ...] = ([], [], *_tonnes(1))
+        self.destroyed: array[float] = array("d")
         """Per :attr:`ts` row: demand tonnes destroyed by price (not bought because of it)."""
-        self.thrifted: list[float] = []
+        self.thrifted: array[float] = array("d")
         """Per :attr:`ts` row: demand tonnes thrifted or substituted away (lagged response)."""
         self._prices: dict[tuple[str, str], int] = {}
         self._demand_labels: list[tuple[str, str, str, str]] = []
@@ -70,7 +74,7 @@ class Recorder:
         freed now, not walked by the cyclic garbage collector with the rest of the world."""
         for column in (*self.ts, *self.fl, *self.pr, *self.sp, *self.px, self.destroyed,
                        self.thrifted):
-            column.clear()
+            del column[:]
 
     def route(self, origin: str, destination: str, material: str) -> int:
         """Key of a (origin, destination, material) route for :attr:`fl` rows."""
@@ -95,8 +99,8 @@ class Recorder:
         step; no rows without a market)."""
         day, key, price = (_column(c, t) for c, t in zip(self.px, _KEYED, strict=True))
         labels = _labels(list(self._prices), key, 2)
-        return pd.DataFrame({"day": day, "material": labels[0], "market": labels[1],
-                             "price_usd_per_kg": price}, columns=PRICE_COLUMNS)
+        return _frame({"day": day, "material": labels[0], "market": labels[1],
+                       "price_usd_per_kg": price}, PRICE_COLUMNS)
 
     def demand_key(self, d: DemandRT) -> int:
         """Key of a demand sector for :attr:`ts` rows (registered on first use)."""
@@ -116,7 +120,7 @@ class Recorder:
         thrifted = _column(self.thrifted, np.float64)
         self._clip(day, demand_t, delivered_t, destroyed, thrifted)
         labels = _labels(self._demand_labels, key, 4)
-        timeseries = pd.DataFrame({
+        timeseries = _frame({
             "day": day,
             "country": labels[0], "sector": labels[1], "demand_id": labels[2],
             "material": labels[3],
@@ -124,27 +128,27 @@ class Recorder:
             "shortfall_t": demand_t - delivered_t,
             "inventory_t": inventory_t, "stockpile_t": stockpile_t,
             "destroyed_t": destroyed, "thrifted_t": thrifted,
-        }, columns=TIMESERIES_COLUMNS)
+        }, TIMESERIES_COLUMNS)
         day, key, tonnes = (_column(c, t) for c, t in zip(self.fl, _KEYED, strict=True))
         labels = _labels(list(self._routes), key, 3)
-        flows = pd.DataFrame({
+        flows = _frame({
             "day": day, "origin": labels[0], "destination": labels[1],
             "material": labels[2], "tonnes": tonnes,
-        }, columns=FLOW_COLUMNS)
+        }, FLOW_COLUMNS)
         day, key, tonnes = (_column(c, t) for c, t in zip(self.pr, _KEYED, strict=True))
         self._clip(day, tonnes)
         labels = _labels(list(self._outputs), key, 4)
-        production = pd.DataFrame({
+        production = _frame({
             "day": day, "facility": labels[0], "country": labels[1],
             "stage": labels[2], "material": labels[3], "tonnes": tonnes,
-        }, columns=PRODUCTION_COLUMNS)
+        }, PRODUCTION_COLUMNS)
         day, key, held, released, bought = (
             _column(c, t) for c, t in zip(self.sp, _SP_TYPES, strict=True))
         labels = _labels(list(self._stockpiles), key, 3)
-        stockpiles = pd.DataFrame({
+        stockpiles = _frame({
             "day": day, "stockpile": labels[0], "country": labels[1], "material": labels[2],
             "holdings_t": held, "released_t": released, "bought_t": bought,
-        }, columns=STOCKPILE_COLUMNS)
+        }, STOCKPILE_COLUMNS)
         return timeseries, flows, production, stockpiles
 
     def _clip(self, day: np.ndarray, *columns: np.ndarray) -> None:
@@ -164,9 +168,31 @@ _TS_TYPES = (np.int32, np.intp, np.float64, np.float64, np.float64, np.float64)
 _SP_TYPES = (np.int32, np.intp, np.float64, np.float64, np.float64)
 
 
-def _column(values: list, dtype) -> np.ndarray:
+def _tonnes(n: int) -> list[array[float]]:
+    """``n`` empty columns of tonnes (or prices)."""
+    return [array("d") for _ in range(n)]
+
+
+def _column(values: list[int] | array[float], dtype) -> np.ndarray:
     """A recorded column as an array (days and keys are ints, tonnes floats)."""
-    return np.fromiter(values, dtype=dtype, count=len(values))  # (faster than np.array)
+    if isinstance(values, array):
+        return np.array(values, dtype=dtype)  # (a copy of its buffer)
+    return np.fromiter(values, dtype=dtype, count=len(values))
+
+
+def _frame(data: dict[str, object], columns: list[str]) -> pd.DataFrame:
+    """A frame of ``data``, whose keys must be ``columns`` in order (``pd.DataFrame(data,
+    columns=columns)``, without its reindexing)."""
+    if list(data) != columns:
+        raise ValueError(f"columns {list(data)} are not {columns}")
+    return pd.DataFrame(data)
+
+
+@lru_cache(maxsize=256)
+def _dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The categorical dtype of ``categories`` (the same labels recur in every replication
+    of a scenario, and building the dtype validates them each time)."""
+    return pd.CategoricalDtype(list(categories))
 
 
 def _labels(table: list[tuple[str, ...]], keys: np.ndarray, width: int) -> list[pd.Categorical]:
@@ -178,5 +204,5 @@ def _labels(table: list[tuple[str, ...]], keys: np.ndarray, width: int) -> list[
         index = {c: i for i, c in enumerate(categories)}
         lookup = np.array([index[v] for v in values], dtype=np.int32)
         codes = lookup[keys] if len(keys) else np.empty(0, dtype=np.int32)
-        out.append(pd.Categorical.from_codes(codes, categories=categories))
+        out.append(pd.Categorical.from_codes(codes, dtype=_dtype(tuple(categories))))
     return out

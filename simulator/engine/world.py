@@ -225,8 +225,10 @@ class World(LateLots, Ordering):
         alpha = self._alpha
         produced, used, rec = self.produced_t, self.used_t, self.rec
         pr_day, pr_key, pr_q = rec.pr
-        outputs = [(pool, mid, coef, self._room_cell(pool), rec.output(f, mid))
-                   for pool, mid, coef in f.outputs]
+        rooms = [(k, pool, coef, self._room_cell(pool))
+                 for k, (pool, _, coef) in enumerate(f.outputs)]
+        outputs = [(k, pool, mid, coef, rec.output(f, mid))
+                   for k, (pool, mid, coef) in enumerate(f.outputs)]
         weights = f.room_weight  # updated in place when a producer of its pools starts
         inputs = f.inputs
         full_rate = f.capacity_tpd * step
@@ -238,7 +240,11 @@ class World(LateLots, Ordering):
             if f.start_day is not None or f.availability:
                 cap_runs *= f.capacity_over(day, step)
             need_runs = 0.0
-            for (pool, _, coef, cell, _), weight in zip(outputs, weights, strict=True):
+            if len(weights) != len(rooms):  # (zip(..., strict=True)'s check: its keyword
+                # argument costs more than the loop)
+                raise ValueError(f"{f.fid}: {len(weights)} room weights, {len(rooms)} outputs")
+            for k, pool, coef, cell in rooms:
+                weight = weights[k]
                 if cell[0] != now:
                     room = pool.cover_t + pool.outflow_tpd * step - pool.stock
                     cell[0] = now
@@ -281,7 +287,7 @@ class World(LateLots, Ordering):
                 used[buyer.material] += q
             late = f.late_rows if f.late_from is not None else None
             made = f.made_t
-            for k, (pool, mid, coef, _, key) in enumerate(outputs):
+            for k, pool, mid, coef, key in outputs:
                 q = runs * coef
                 pool.stock += q
                 produced[mid] += q
@@ -409,10 +415,12 @@ class World(LateLots, Ordering):
                 else:
                     b.short_from = None
             if day >= 0:
-                if held_cell[0] != now:  # the step's holdings per buyer, once per step
-                    held_cell[0] = now
-                    held_cell[1] = held_by_buyer(stockpiles)
-                held = held_cell[1].get(bid, 0.0)
+                held = 0.0
+                if stockpiles:
+                    if held_cell[0] != now:  # the step's holdings per buyer, once per step
+                        held_cell[0] = now
+                        held_cell[1] = held_by_buyer(stockpiles)
+                    held = held_cell[1].get(bid, 0.0)
                 if key < 0:
                     key = rec.demand_key(d)
                 ts_day.append(day)
