@@ -889,6 +889,15 @@ def fill_rate(r, demand_ids: set[str]) -> float:
     return 1.0 if want <= 0 else float(ts["delivered_t"].sum() / want)
 
 
+def need_met(r, demand_ids: set[str]) -> float:
+    """Share of the sectors' demand before any price response (demand + destroyed +
+    thrifted) that was delivered; the fill rate where demand does not respond."""
+    ts = plain(r.timeseries)
+    ts = ts[ts["demand_id"].isin(demand_ids)]
+    want = (ts["demand_t"] + ts["destroyed_t"] + ts["thrifted_t"]).sum()
+    return 1.0 if want <= 0 else float(ts["delivered_t"].sum() / want)
+
+
 @invariant(40, with_two_reserves(), seeds, replications)
 def test_a_larger_reserve_never_lowers_the_fill_rate_of_the_sectors_it_serves(case, seed, rep):
     assert_a_larger_reserve_fills_no_less(*case, seed, rep)
@@ -904,7 +913,12 @@ def assert_a_larger_reserve_fills_no_less(small: dict, bigger: dict, seed: int,
     releases (hypothesis seed 7, weekly: AU's second magnet reserve releases only below a
     fill of 0.5; with 500 t in the first instead of 496 t the fill stays above 0.5 until the
     sector's demand ends, and the second's 7 t are never released: 81.23350% against
-    81.23434%, the policy as written)."""
+    81.23434%, the policy as written). With a market the measure is the share of the
+    demand before price response that was met: a larger reserve lowers the price, so less
+    demand is destroyed and the fill of what remains may fall while more is delivered
+    (hypothesis seed 13: 878 t delivered against 877, 159.9 t destroyed against 161.2;
+    fill of the remaining demand 90.780% against 90.796%, of the whole 77.90% against
+    77.81%)."""
     material = small["stockpiles"]["sp0"]["material"]
     assume(all(sp["material"] != material for pid, sp in small["stockpiles"].items()
                if pid != "sp0"))
@@ -912,9 +926,9 @@ def assert_a_larger_reserve_fills_no_less(small: dict, bigger: dict, seed: int,
                if material in small["recipes"][f["recipe"]].get("outputs", {})))
     note(f"small: {dump(small)}\nbigger holdings: {bigger['stockpiles']['sp0']['holdings_t']}")
     served = served_sectors(small, "sp0")
-    a = fill_rate(run(small, seed, rep), served)
-    b = fill_rate(run(bigger, seed, rep), served)
-    assert b >= a - 1e-6 * a, f"fill rate {b} with the larger reserve, {a} with the smaller"
+    a = need_met(run(small, seed, rep), served)
+    b = need_met(run(bigger, seed, rep), served)
+    assert b >= a - 1e-6 * a, f"need met {b} with the larger reserve, {a} with the smaller"
 
 
 @pytest.mark.xfail(strict=True, reason="open: a release crowds out orders that a zero-cover "
