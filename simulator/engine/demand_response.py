@@ -88,22 +88,8 @@ class Thrift:
     def update(self, fill: float, landed: float = 1.0) -> float:
         """Move the share one step on last step's price (times ``landed``, the sector's
         tariffs) and ``fill``; return it."""
-        pressure = 0.0
-        if self.index is not None:
-            pressure = price_pressure(self.index, self.span, landed)
-        if fill < 1.0 and self.weight > 0.0:
-            short = self.weight * (1.0 - fill)
-            if short > pressure:
-                pressure = short if short < 1.0 else 1.0
-        target = self.cap * pressure
-        share = self.share
-        if target > share:
-            share += self.up * (target - share)
-        elif target < share:
-            share += self.down * (target - share)
-        self.share = share
-        return share
-
+        self.share = self._move(self.share, self._price(landed), fill, self.up, self.down)
+        return self.share
 
     def update_days(self, fills: list[float], landed: float = 1.0) -> float:
         """Move the share as a daily run does over a step whose days got ``fills`` of their
@@ -112,23 +98,33 @@ class Thrift:
         target: read once on the step's mean fill, a 14-day step's buyer short on half its
         days pressed half as hard as a daily run's did on those days, and designed out less
         (V6 with the framework: 7,306 t at 14-day steps against 7,723 t daily)."""
-        price = 0.0
-        if self.index is not None:
-            price = price_pressure(self.index, self.span, landed)
-        cap, weight, up, down = self.cap, self.weight, self.up_day, self.down_day
+        price = self._price(landed)
         share = self.share
         for fill in fills:
-            pressure = price
-            if fill < 1.0 and weight > 0.0:
-                short = weight * (1.0 - fill)
-                if short > pressure:
-                    pressure = short if short < 1.0 else 1.0
-            target = cap * pressure
-            if target > share:
-                share += up * (target - share)
-            elif target < share:
-                share += down * (target - share)
+            share = self._move(share, price, fill, self.up_day, self.down_day)
         self.share = share
+        return share
+
+    def _price(self, landed: float) -> float:
+        """Pressure from last step's price (0 when the material is not priced)."""
+        if self.index is None:
+            return 0.0
+        return price_pressure(self.index, self.span, landed)
+
+    def _move(self, share: float, price: float, fill: float, up: float, down: float
+              ) -> float:
+        """``share`` moved by weight ``up`` (or ``down``) towards the target that ``price``
+        pressure and a ``fill`` of demand set."""
+        pressure = price
+        if fill < 1.0 and self.weight > 0.0:
+            short = self.weight * (1.0 - fill)
+            if short > pressure:
+                pressure = short if short < 1.0 else 1.0
+        target = self.cap * pressure
+        if target > share:
+            share += up * (target - share)
+        elif target < share:
+            share += down * (target - share)
         return share
 
 
