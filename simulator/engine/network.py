@@ -38,8 +38,8 @@ class Pool:
     """Sellable stock of one material held by the producers of one country."""
 
     __slots__ = ("capacity_tpd", "country", "cover_t", "gated", "material", "offtakes",
-                 "orders", "outflow_tpd", "producers", "stock", "target_t", "unfilled",
-                 "unfilled_until")
+                 "orders", "outflow_tpd", "producers", "released_t", "stock", "target_t",
+                 "unfilled", "unfilled_until")
 
     def __init__(self, country: str, material: str):
         self.country = country
@@ -58,6 +58,11 @@ class Pool:
         """Tonnes per day ordered from the pool, smoothed like buyers' usage; producers make
         ahead what a step of it needs on top of :attr:`cover_t` (orders, not shipments: a
         pool that could not ship still sees what it is asked for)."""
+        self.released_t = 0.0
+        """Tonnes that reserves released to its buyers since its last step's orders (their
+        share of each buyer's release by order share, less what the release served at once):
+        counted in :attr:`outflow_tpd` as orders, since a release stands in for orders a
+        buyer would have placed, not for use it gave up."""
         self.producers: list[FacilityRT] = []
         self.orders: list[tuple[Lane, float]] = []
         self.gated = False

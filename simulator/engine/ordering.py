@@ -227,14 +227,18 @@ class Ordering:
             orders = p.orders
             if not orders:
                 if not mid_step:
-                    p.outflow_tpd -= alpha * p.outflow_tpd
+                    seen = p.released_t
+                    p.released_t = 0.0
+                    p.outflow_tpd += alpha * (seen / step - p.outflow_tpd)
                 return
             p.orders = []
             total = 0.0
             for _, q in orders:
                 total += q
             if not mid_step:
-                p.outflow_tpd += alpha * (total / step - p.outflow_tpd)
+                seen = total + p.released_t  # (a release stands in for orders)
+                p.released_t = 0.0
+                p.outflow_tpd += alpha * (seen / step - p.outflow_tpd)
             if not p.gated and total <= p.stock:  # the common case: every order filled
                 # as _ship / dispatch, inlined
                 recording = now >= warmup

@@ -171,3 +171,24 @@ def release(sp: StockpileRT, step: int) -> float | None:
             b.on_hand += amount * need / total_need
         return amount
     return 0.0
+
+
+def see_through(buyers: list[Buyer], before: list[float]) -> None:
+    """Credit the pools ``buyers`` order from with what a release left in their stock
+    (``before``: their ``on_hand`` before it, in the same order), split by order share.
+
+    A buyer holding released stock orders that much less, and a plant that makes to its
+    smoothed orders would read that as lost demand and make less, leaving the buyer short
+    when the release is spent (with no output cover, short every other day on the network of
+    ``tests/test_invariants.py::test_regression_a_release_to_a_buyer_of_a_zero_cover_plant_does_not_lower_its_fill``).
+    Producers plan on orders plus these tonnes: a release stands in for orders, not use.
+    """
+    seen: set[int] = set()
+    for b, had in zip(buyers, before, strict=True):
+        kept = b.on_hand - had
+        if kept <= 0.0 or id(b) in seen:
+            continue
+        seen.add(id(b))
+        for lane in b.lanes:
+            if lane.share > 0.0:
+                lane.pool.released_t += kept * lane.share

@@ -38,7 +38,7 @@ from .network import (
 from .ordering import Ordering
 from .recorder import Recorder
 from .rng import RandomStreams
-from .stockpile import StockpileRT, release
+from .stockpile import StockpileRT, release, see_through
 
 USAGE_SMOOTHING_DAYS = 28.0
 """Time constant (days) of the exponential smoothing of a facility's desired input use.
@@ -450,19 +450,22 @@ class World(LateLots, Ordering):
             bought = account.on_hand  # purchases that arrived join the reserve
             sp.holdings += bought
             account.on_hand = 0.0
+            before = [b.on_hand for b in sp.buyers]
             released = release(sp, step)
             sp.releasing = released is not None
-            if released and backfill:  # released tonnes arrive today: like a landing
-                for b in sp.buyers:    # lot, they first serve a demand sector's shortfall
-                    # of this step, or run a plant that ran out in it from that day
-                    # (docs/engine.md, "A day, in order", step 4)
-                    if b.short_from is None or b.on_hand <= 0.0:
-                        continue
-                    if b.plant is None:
-                        left = b.on_hand - self._serve_late(b, b.on_hand, 0)
-                        b.on_hand = left if left > 0.0 else 0.0
-                    else:
-                        self._produce_late(b.plant)
+            if released:
+                if backfill:  # released tonnes arrive today: like a landing lot, they
+                    for b in sp.buyers:  # first serve a demand sector's shortfall of this
+                        # step, or run a plant that ran out in it from that day
+                        # (docs/engine.md, "A day, in order", step 4)
+                        if b.short_from is None or b.on_hand <= 0.0:
+                            continue
+                        if b.plant is None:
+                            left = b.on_hand - self._serve_late(b, b.on_hand, 0)
+                            b.on_hand = left if left > 0.0 else 0.0
+                        else:
+                            self._produce_late(b.plant)
+                see_through(sp.buyers, before)
             if now >= warmup:  # the step's row: holdings at its end (nothing moves them
                 # until the next step's turn), tonnes released and bought in the step
                 sp_day.append(now - warmup)
