@@ -112,6 +112,31 @@ def test_adjustment_speed_is_the_same_whatever_the_step(step: int) -> None:
     assert gap == pytest.approx(first_gap * math.exp(-days / 20), rel=1e-9)
 
 
+def test_a_lasting_half_supply_sets_nearly_the_same_price_whatever_the_step() -> None:
+    """A quota of half JP's need from day 56: JP runs out and gets half its use every day.
+    Its scarcity counts 7 days of use at that fill (``scarcity_window_days``) over 7 days'
+    normal use plus its 10 days of cover, 3.5 / 17, and with elasticity 2 a daily run's
+    price settles at 12 * (17 / 3.5) ** 0.5 = USD 26.4/kg. Until 2026-12-07 the window was
+    the step (0.5 / 11 daily): the same shortage priced at USD 56.3/kg daily and 29.4 at 7-
+    and 14-day steps (V4 with magnets priced read 5.3% more shortfall at 14-day steps than
+    daily: its Chinese magnet price rose more slowly at longer steps). Now 26.4, 29.4 and
+    30.4: what is left is the price reading the step's fill on its first day, before the
+    step's later lots land (JP's week's lot lands on its sixth day: a fill of 25 / 70 read
+    where the step ends at 35 / 70; docs/markets.md, "Equations")."""
+    quota = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+             "destinations": ["JP"], "mode": "quota", "quota_tpy": 1825.0,
+             "effective": date(56)}
+    settled = {}
+    for step in (1, 7, 14):
+        r = _run({"events": {"q": quota}, "market": {"elasticity": 2.0}}, step=step)
+        jp = r.timeseries[r.timeseries["demand_id"] == "jp_use"].set_index("day")
+        late = jp.loc[200:]
+        assert late["delivered_t"].sum() == pytest.approx(late["demand_t"].sum() / 2, rel=0.03)
+        settled[step] = _prices(r, "ex-AU:JP").loc[250:].mean()
+    assert settled[1] == pytest.approx(12.0 * (17 / 3.5) ** 0.5, rel=1e-3)
+    assert settled[1] < settled[7] < settled[14] < 1.15 * settled[1]
+
+
 def test_unknown_material_and_home_are_errors() -> None:
     bad = deep_update(BASE, {"market": {"home": "FR", "prices": {"oar": {"domestic": 1}}}})
     problems = {p.path: p.message for p in check_scenario(Scenario.model_validate(bad))}

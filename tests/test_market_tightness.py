@@ -18,8 +18,8 @@ from tests.test_events import BASE, date
 
 OUTAGE = {"out": {"type": "facility_outage", "facilities": ["au_mine"], "capacity_lost": 1.0,
                   "start": date(100), "duration_days": 400}}
-BUYER_NORMAL = 10.0 * (10 + 1)
-"""JP's normal supply in a one-day step: 10 t/day over 10 days of cover plus the step."""
+BUYER_NORMAL = 10.0 * (10 + 7)
+"""JP's normal supply: 10 t/day over 10 days of cover plus the scarcity's 7-day window."""
 POOL_NORMAL = 100.0 * 30
 """The AU pool's normal stock: the mine's full-rate output over its 30-day output cover."""
 
@@ -67,7 +67,7 @@ def test_a_mine_outage_raises_the_price_as_producer_stock_runs_down(weight: floa
     holds 3,000 - 10 (d - 99) t at the end of day d. With elasticity 1 and an instant
     adjustment the price is 10 * normal / supply, the normal and supply weighted by w (to
     1e-6: the warm-up leaves the stocks ~1e-8 from their normal); on day 249 the pool's
-    stock is halved: with w = 0.5 the price is 10 * 1,610 / 860."""
+    stock is halved: with w = 0.5 the price is 10 * 1,670 / 920."""
     r = _run(weight, events=OUTAGE)
     assert r.timeseries["shortfall_t"].sum() == 0.0  # the buyer never goes short
     price = _prices(r)
@@ -77,7 +77,7 @@ def test_a_mine_outage_raises_the_price_as_producer_stock_runs_down(weight: floa
     assert price.loc[days].to_numpy() == pytest.approx(expected, rel=1e-6)
     assert price.loc[:99].to_numpy() == pytest.approx(10.0, rel=1e-6)
     if weight == 0.5:
-        assert price.loc[249] == pytest.approx(10.0 * 1610 / 860, rel=1e-6)
+        assert price.loc[249] == pytest.approx(10.0 * 1670 / 920, rel=1e-6)
 
 
 def test_each_tier_counts_the_producers_of_its_own_countries() -> None:

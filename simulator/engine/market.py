@@ -6,9 +6,9 @@ its export controls tell apart (:mod:`simulator.scenario.tiers`: ``ex-CN``, ``ex
 or one world tier without a home. Once per step, after allocation, each price moves towards
 a target set by the **scarcity** its tier's buyers (and, weighted, its producers) see:
 
-    supply_days = sum over buyers of on_hand + usage * step_days * fill
+    supply_days = sum over buyers of on_hand + usage * window * fill
                   + w * sum over the tier's producer pools of stock
-    normal_days = sum over buyers of usage * (cover_days + lead_slack + step_days)
+    normal_days = sum over buyers of usage * (cover_days + lead_slack + window)
                   + w * sum over the tier's producer pools of normal output cover
     scarcity    = supply_days / normal_days           (1 in steady state)
     target      = reference * scarcity ** (-1 / elasticity)          (scarcity < 1)
@@ -17,7 +17,8 @@ a target set by the **scarcity** its tier's buyers (and, weighted, its producers
     log price  += (1 - exp(-step_days / adjustment_days)) * (log target - log price)
 
 where ``usage`` is a buyer's expected use (t/day), ``on_hand`` its stock after the step's use,
-``fill`` the share of the step's need it got and ``lead_slack`` (<= 0) how far short of its
+``fill`` the share of the step's need it got, ``window`` is ``scarcity_window_days``
+(7: the same whatever the step) and ``lead_slack`` (<= 0) how far short of its
 cover its stock after a step's use is in steady state (lanes that are not whole steps);
 ``w`` is ``producer_stock_weight`` (default 0: buyers only; 1: total stocks-to-use) and a
 pool's stock is what its producers hold after the step's shipments, its normal cover their
@@ -75,14 +76,15 @@ def price_factor(scarcity: float, model: MarketModel) -> float:
 
 
 def scarcity_of(buyers: Iterable[Buyer], pools: Iterable[Pool], weight: float,
-                step: int) -> float:
+                window: float) -> float:
     """Supply ``buyers`` (and, weighted by ``weight``, ``pools``) have over what they
-    normally have (1 in steady state; 1 with neither)."""
+    normally have (1 in steady state; 1 with neither), counting ``window`` days of each
+    buyer's use at its last step's fill as supply."""
     supply = normal = 0.0
     for b in buyers:
         use = b.usage_per_day
-        supply += b.on_hand + use * step * b.last_fill
-        normal += use * (b.cover_days + b.lead_slack + step)
+        supply += b.on_hand + use * window * b.last_fill
+        normal += use * (b.cover_days + b.lead_slack + window)
     for p in pools:
         supply += weight * p.stock
         normal += weight * p.cover_t
@@ -136,10 +138,10 @@ class PriceIndex:
         itself with the inputs at theirs)."""
         return self.reference + self.passed_on()
 
-    def scarcity(self, step: int) -> float:
+    def scarcity(self, window: float) -> float:
         """Supply its buyers (and, weighted, its producers) have over what they normally
-        have (1 in steady state; 1 with neither)."""
-        return scarcity_of(self.buyers, self.pools, self.weight, step)
+        have (1 in steady state; 1 with neither; :func:`scarcity_of`)."""
+        return scarcity_of(self.buyers, self.pools, self.weight, window)
 
 
 class MaterialPrices:
@@ -190,6 +192,7 @@ class Market:
                  recipes: dict[str, Recipe], tiers: dict[str, list[ExportTier]]):
         self.model = model
         self.step = net.step_days
+        self.window = model.scarcity_window_days
         self.warmup = net.warmup_days
         self.weight = -math.expm1(-net.step_days / model.adjustment_days)
         self.rec = rec
@@ -287,18 +290,18 @@ class Market:
     def _move_exports(self, m: MaterialPrices) -> None:
         exports = m.exports
         if len(exports) == 1:
-            self._move(exports[0], exports[0].scarcity(self.step))
+            self._move(exports[0], exports[0].scarcity(self.window))
             return
         for group in m.linked():
             if len(group) == 1:
                 index = exports[group[0]]
-                self._move(index, index.scarcity(self.step))
+                self._move(index, index.scarcity(self.window))
                 continue
             members = set(group)
             weight = exports[group[0]].weight
             pools = [p for p, i in m.pools if i in members] if weight > 0.0 else []
             scarcity = scarcity_of([b for b, i in m.buyers if i in members], pools, weight,
-                                   self.step)
+                                   self.window)
             for i in group:
                 self._move(exports[i], scarcity)
 
@@ -309,7 +312,7 @@ class Market:
         px_day, px_key, px_price = self.rec.px
         for m in self.materials:  # (inputs before their products)
             home = m.home
-            self._move(home, home.scarcity(self.step))
+            self._move(home, home.scarcity(self.window))
             if home.routes and (cost := home.cost_floor()) > home.price:
                 home.price = cost
             if m.exports:

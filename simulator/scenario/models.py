@@ -349,6 +349,11 @@ class Market(Model):
     """Time constant (days) of the price's move towards its target (log-linear)."""
     max_multiple: Annotated[float, Field(gt=1, le=1000)] = 10.0
     """Cap on the target price as a multiple of the reference (and floor as its inverse)."""
+    scarcity_window_days: Annotated[float, Field(gt=0, le=365)] = 7.0
+    """Days of the buyers' use at their last step's fill that the scarcity counts as supply,
+    beside their stock, over the same days of normal use (docs/markets.md). Fixed, not the
+    step, so a step of any length reads the same scarcity; 7 (a modelling assumption): the
+    weekly window V7 was calibrated at."""
     producer_stock_weight: Annotated[float, Field(ge=0, le=1)] = 0.0
     """Share (0-1) of the producers' stocks that the scarcity counts beside the buyers':
     the stock of the material in the pools of the tier's countries (t, after shipping)
