@@ -262,11 +262,13 @@ def pd_dates(days):
     return pd.Timestamp("2024-01-01") + pd.to_timedelta(days.astype("int64"), unit="D")
 
 
-def test_the_shipped_baseline_prices_oxides_and_metals_and_changes_no_tonnes() -> None:
-    """The baseline prices NdPr and Dy/Tb oxide and metal (sources.csv) at their reference in
-    its steady state; its prices alone change no tonnes (the market off changes no other output
-    once thrifting is off too), and its thrifting, on by default, removes practically
-    nothing in a steady state without a shock."""
+def test_the_shipped_baseline_prices_oxides_metals_and_magnets_and_changes_no_tonnes() -> None:
+    """The baseline prices NdPr and Dy/Tb oxide and metal, and magnets (sources.csv), at
+    their reference in its steady state; its prices alone change no tonnes (the market off
+    changes no other output once thrifting is off too), and its thrifting, on by default,
+    removes practically nothing in a steady state without a shock: 5e-4 t of the world's
+    200,470 t in half a year (the magnet users thrift on the steady state's price moves, a
+    few millionths of the reference: V7's check 5)."""
     from simulator.scenario import load_scenario
 
     root = Path(__file__).resolve().parents[1] / "scenarios"
@@ -279,12 +281,14 @@ def test_the_shipped_baseline_prices_oxides_and_metals_and_changes_no_tonnes() -
     a, b = run_replication(on, seed=0), run_replication(off, seed=0)
     steady = run_replication(default, seed=0).timeseries
     assert steady["thrifted_t"].sum() < 1e-3  # t, over half a year of the whole world
-    assert steady["demand_t"].sum() == pytest.approx(a.timeseries["demand_t"].sum(), rel=1e-9)
+    assert (steady["demand_t"] + steady["thrifted_t"]).sum() == pytest.approx(
+        a.timeseries["demand_t"].sum(), rel=1e-12)
     assert set(a.prices["material"]) == {"ndpr_oxide", "dytb_oxide", "ndpr_metal",
-                                         "dytb_metal"}
+                                         "dytb_metal", "ndfeb_magnet"}
     ref = {("ndpr_oxide", "CN"): 52, ("ndpr_oxide", "ex-CN"): 52, ("dytb_oxide", "CN"): 334,
            ("dytb_oxide", "ex-CN"): 417, ("ndpr_metal", "CN"): 65, ("ndpr_metal", "ex-CN"): 65,
-           ("dytb_metal", "CN"): 418, ("dytb_metal", "ex-CN"): 521}
+           ("dytb_metal", "CN"): 418, ("dytb_metal", "ex-CN"): 521,
+           ("ndfeb_magnet", "CN"): 49, ("ndfeb_magnet", "ex-CN"): 49}
     for (m, tier), price in ref.items():
         got = a.prices[(a.prices["material"] == m) & (a.prices["market"] == tier)]
         assert got["price_usd_per_kg"].to_numpy() == pytest.approx(price, rel=0.02), (m, tier)
@@ -426,8 +430,11 @@ def test_the_shipped_thrifting_cuts_every_countrys_shortage(name: str) -> None:
     magnet plants order less Dy/Tb and the US gets less of the rationed supply, so US defense
     users, served by the same plants, drain their reserve a year sooner: 444 t short against
     344 t without thrifting (replication 0; docs/markets.md, "Read fill rates with the
-    tonnes"); the April 2025 shock leaves four magnet sectors 0.03-0.11 t more short, and
-    Japan 0.02 t in all."""
+    tonnes"). A country's shortage may move the same way by a little: under the April 2025
+    shock, with magnets priced (2026-12-07), Japan's users design out 1,137 t and Japan's EV
+    and electronics users are 1.05 t and 0.24 t more short in June 2025 (its magnet plants,
+    ordering less Dy/Tb, got less of the licensed supply): 1.35 t, 0.7% of Japan's 183 t
+    (before magnets were priced: 0.02 t)."""
     from simulator.scenario import load_scenario
 
     root = Path(__file__).resolve().parents[1] / "scenarios"
@@ -439,8 +446,8 @@ def test_the_shipped_thrifting_cuts_every_countrys_shortage(name: str) -> None:
     on, off = runs["on"].align(runs["off"])
     assert on["thrifted_t"].sum() > 100.0 and off["thrifted_t"].sum() == 0.0
     assert on["shortfall_t"].sum() < off["shortfall_t"].sum()
-    worse = on["shortfall_t"] - off["shortfall_t"]
-    assert worse.max() <= 0.5, worse.idxmax()  # t (April 2025: JP 0.02 t more short)
+    worse = on["shortfall_t"] - off["shortfall_t"] - 0.01 * off["shortfall_t"]
+    assert worse.max() <= 0.5, worse.idxmax()  # t beyond 1% (April 2025: JP 1.35 t of 183)
 
 
 @pytest.mark.parametrize("step", [1, 7, 14])

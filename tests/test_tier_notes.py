@@ -16,8 +16,9 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 def test_a_control_of_some_destinations_is_noted_on_the_materials_it_selects() -> None:
     threat = load_scenario(SCENARIOS / "china_heavy_ree_controls_2026.yaml")
     controls = partial_controls(threat)
-    # elements [Dy, Tb]: the Dy/Tb oxide and metal are priced; magnets are not
-    assert set(controls) == {"dytb_oxide", "dytb_metal"}
+    # elements [Dy, Tb]: the Dy/Tb oxide and metal, and magnets (they hold Dy), all priced
+    assert set(controls) == {"dytb_oxide", "dytb_metal", "ndfeb_magnet"}
+    assert controls["ndfeb_magnet"] == [("ex-CN:JP,US", ("JP", "US"))]
     assert controls["dytb_oxide"] == [("ex-CN:JP,US", ("JP", "US"))]
     assert tier_notes([threat])["dytb_oxide"] == (
         "ex-CN:JP,US: JP, US, a price of their own while cn_heavy_ree_licences_2026 is in "

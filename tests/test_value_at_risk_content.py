@@ -1,6 +1,7 @@
 """Value at risk of products that are not priced, at their content of priced materials
-(simulator/analysis/value_at_risk.py, docs/metrics.md): a magnet at its NdPr and Dy/Tb
-oxide, through the recipes."""
+(simulator/analysis/value_at_risk.py, docs/metrics.md): a magnet, where a scenario does not
+price it, at its NdPr and Dy/Tb oxide, through the recipes. The shipped baseline prices
+magnets (since 2026-12-07): its magnet users are valued at their tier's magnet price."""
 
 from __future__ import annotations
 
@@ -13,14 +14,25 @@ from simulator.analysis.metrics import replication_metrics
 from simulator.analysis.value_at_risk import priced_content
 from simulator.engine import run_replication
 from simulator.scenario import load_scenario
+from simulator.scenario.models import Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
+def unpriced_magnets(scenario: Scenario) -> Scenario:
+    """``scenario`` without its magnet reference price."""
+    prices = {m: p for m, p in scenario.market.prices.items() if m != "ndfeb_magnet"}
+    return scenario.model_copy(update={"market": scenario.market.model_copy(
+        update={"prices": prices})})
+
+
 def test_a_magnet_holds_0_372_t_ndpr_oxide_and_0_024_t_dytb_oxide() -> None:
     """By hand from baseline.yaml's recipes: a tonne of magnet takes 0.31 t of NdPr metal
-    and 0.02 t of Dy/Tb metal, a tonne of metal 1.2 t of its oxide."""
-    content = priced_content(load_scenario(SCENARIOS / "baseline.yaml"))
+    and 0.02 t of Dy/Tb metal, a tonne of metal 1.2 t of its oxide (magnets unpriced;
+    the shipped baseline prices them, so a magnet is valued as itself)."""
+    base = load_scenario(SCENARIOS / "baseline.yaml")
+    assert priced_content(base)["ndfeb_magnet"] == {"ndfeb_magnet": 1.0}
+    content = priced_content(unpriced_magnets(base))
     assert content["ndfeb_magnet"] == pytest.approx({"ndpr_oxide": 0.31 * 1.2,
                                                      "dytb_oxide": 0.02 * 1.2}, rel=1e-12)
     assert content["ndpr_metal"] == {"ndpr_metal": 1.0}  # priced: itself
@@ -36,25 +48,27 @@ def test_a_magnet_is_valued_alike_whether_the_metals_are_priced_or_not() -> None
     tonne of magnet is worth: paired comparisons value both runs alike. With the metals
     valued at their own prices, the baseline's sintering (from metal) and us_allies_response's
     integrated plant (from oxide) disagreed, and that scenario's magnets had no value."""
-    base = load_scenario(SCENARIOS / "baseline.yaml")
+    base = unpriced_magnets(load_scenario(SCENARIOS / "baseline.yaml"))
     oxides = {m: p for m, p in base.market.prices.items() if m.endswith("_oxide")}
     assert set(base.market.prices) - set(oxides) == {"ndpr_metal", "dytb_metal"}
     unpriced = base.model_copy(update={"market": base.market.model_copy(
         update={"prices": oxides})})
     assert priced_content(base)["ndfeb_magnet"] == priced_content(unpriced)["ndfeb_magnet"]
-    allied = priced_content(load_scenario(SCENARIOS / "us_allies_response.yaml"))
+    allied = priced_content(unpriced_magnets(load_scenario(SCENARIOS /
+                                                           "us_allies_response.yaml")))
     assert allied["ndfeb_magnet"] == pytest.approx(priced_content(base)["ndfeb_magnet"],
                                                    rel=1e-12)
 
 
 def test_no_content_when_recipes_disagree_or_the_market_is_off() -> None:
-    base = load_scenario(SCENARIOS / "baseline.yaml")
+    base = unpriced_magnets(load_scenario(SCENARIOS / "baseline.yaml"))
     odd = base.recipes["magnet_sintering"].model_copy(update={"inputs": {"ndpr_metal": 0.5}})
     two = base.model_copy(update={"recipes": {**base.recipes, "magnet_odd": odd}})
     content = priced_content(two)
     assert "ndfeb_magnet" not in content and "ndpr_metal" in content
     # the integrated plant of us_allies_response takes the same oxide: they agree
-    assert "ndfeb_magnet" in priced_content(load_scenario(SCENARIOS / "us_allies_response.yaml"))
+    assert "ndfeb_magnet" in priced_content(unpriced_magnets(
+        load_scenario(SCENARIOS / "us_allies_response.yaml")))
     off = load_scenario(SCENARIOS / "baseline.yaml", ["market.enabled=false"])
     assert priced_content(off) == {}
 
@@ -63,10 +77,10 @@ def test_a_magnet_users_value_at_risk_is_its_shortfall_at_its_oxide_content() ->
     """Under the heavy-REE threat (replication 0, to mid-2028), Japan's EV makers' value at
     risk is the sum over steps of shortfall (t) x 1000 x (0.372 x NdPr oxide price in
     ``ex-CN`` + 0.024 x Dy/Tb oxide price in ``ex-CN:JP,US``, Japan's tiers, that step), by
-    hand from the run's tables; China's own users' rows use China's tier; a sector never
-    short has 0."""
-    scenario = load_scenario(SCENARIOS / "china_heavy_ree_controls_2026.yaml",
-                             ["end_date=2028-07-01"])
+    hand from the run's tables, where magnets are not priced; China's own users' rows use
+    China's tier; a sector never short has 0."""
+    scenario = unpriced_magnets(load_scenario(SCENARIOS / "china_heavy_ree_controls_2026.yaml",
+                                              ["end_date=2028-07-01"]))
     r = run_replication(scenario, seed=0)
     m = replication_metrics(r.timeseries, scenario, prices=r.prices).set_index("demand_id")
     px = r.prices.pivot_table(index=["day", "market"], columns="material",
@@ -86,3 +100,20 @@ def test_a_magnet_users_value_at_risk_is_its_shortfall_at_its_oxide_content() ->
     # at the reference prices a tonne of magnet is worth 0.372 x 52 + 0.024 x 417 USD/kg
     first = magnet.xs("ex-CN", level="market").iloc[0]
     assert first == pytest.approx(0.372 * 52 + 0.024 * 417, rel=0.02)
+
+
+def test_a_priced_magnet_users_value_at_risk_is_its_shortfall_at_the_magnet_price() -> None:
+    """The shipped scenarios price magnets: under the heavy-REE threat Japan's EV makers'
+    value at risk is their shortfall x 1000 x the ``ex-CN:JP,US`` magnet price, step by step,
+    by hand; at the reference a tonne is USD 49,000."""
+    scenario = load_scenario(SCENARIOS / "china_heavy_ree_controls_2026.yaml",
+                             ["end_date=2028-07-01"])
+    r = run_replication(scenario, seed=0)
+    m = replication_metrics(r.timeseries, scenario, prices=r.prices).set_index("demand_id")
+    px = r.prices[r.prices["material"] == "ndfeb_magnet"].pivot_table(
+        index="day", columns="market", values="price_usd_per_kg")
+    jp = r.timeseries[r.timeseries["demand_id"] == "jp_magnet_ev"].set_index("day")
+    by_hand = float((jp["shortfall_t"] * 1000.0 * px["ex-CN:JP,US"].reindex(jp.index)).sum())
+    assert jp["shortfall_t"].sum() > 100.0 and np.isfinite(by_hand)
+    assert m.loc["jp_magnet_ev", "value_at_risk_usd"] == pytest.approx(by_hand, rel=1e-12)
+    assert px["ex-CN"].iloc[0] == pytest.approx(49.0, rel=0.02)
