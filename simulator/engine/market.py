@@ -191,7 +191,6 @@ class Market:
     def __init__(self, model: MarketModel, net: Network, buyers: list[Buyer], rec: Recorder,
                  recipes: dict[str, Recipe], tiers: dict[str, list[ExportTier]]):
         self.model = model
-        self.step = net.step_days
         self.window = model.scarcity_window_days
         self.warmup = net.warmup_days
         self.weight = -math.expm1(-net.step_days / model.adjustment_days)
