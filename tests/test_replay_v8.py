@@ -165,3 +165,27 @@ def test_producer_stocks_give_no_rally_either(replay) -> None:
     assert np.isfinite(home.to_numpy()).all() and (home > 0).all()
     drawn = replay.tables["producer_stocks"][v8.HOME]  # the figure's variant line
     assert drawn.to_numpy() == pytest.approx(home.to_numpy(), rel=1e-12)
+
+
+def _deficit_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("v8_deficit", ROOT / "scripts" / "v8_deficit.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_rally_needs_a_deficit_of_smm_size_that_lasts() -> None:
+    """docs/replays/v8-ndpr-2021-2023.md, "How large a deficit the rally needs": more
+    demand never lowers the peak; SMM's 2021 gap (over 14%) kept through 2022 puts the peak
+    in check 1's band, ended with 2021 it does not."""
+    script = _deficit_script()
+    shipped = script.row(1.0, "-")
+    short = script.row(1.2, "2022-01-01")
+    lasting = script.row(1.2, "2023-01-01")
+    deficit = float(lasting["deficit 2021"].split("%")[0]) / 100
+    assert 0.14 < deficit < 0.17  # SMM: >80,000 t against 70,000 t, +14.3%
+    assert shipped["peak USD/kg"] <= short["peak USD/kg"] <= lasting["peak USD/kg"]
+    assert not v8.PEAK_BAND[0] <= short["peak USD/kg"] <= v8.PEAK_BAND[1]
+    assert v8.PEAK_BAND[0] <= lasting["peak USD/kg"] <= v8.PEAK_BAND[1]
