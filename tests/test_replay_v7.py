@@ -68,3 +68,31 @@ def test_docs_gallery_shows_this_run(replay) -> None:
     gallery = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gallery)
     gallery.assert_in_sync("v7_prices_2025_04", replay)
+
+
+def _may_over_march(step_days: int, replications: int = 4) -> float:
+    """Median over ``replications`` of the export tier's May / March 2025 price ratio."""
+    from simulator.engine import run_replication
+    from simulator.scenario import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / v7.SCENARIO,
+                             [f"simulation.step_days={step_days}"])
+    start = pd.Timestamp(scenario.start_date)
+    ratios = []
+    for rep in range(replications):
+        monthly = v7._monthly(run_replication(scenario, 0, rep).prices, start)[v7.EXPORT]
+        ratios.append(monthly.loc[pd.Timestamp("2025-05-01")] / monthly.loc[v7.MARCH])
+    return float(pd.Series(ratios).median())
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "known gap (docs/engine.md, 'Prices and the step'): a multi-day step reads its buyers' "
+    "stock after the whole step's use, before lots landing later in it, and moves the price "
+    "for all its days at its start; daily 2.28x against weekly 3.35x (16 replications)"))
+def test_known_gap_v7_may_price_is_the_same_daily_and_weekly() -> None:
+    """V7's calibration check, May's export price over March's, within 15% at daily and
+    weekly steps. Fails now (4 replications: 2.28x daily, 3.35x weekly); when prices
+    converge with the step this passes, and strict xfail makes that a failure to notice."""
+    daily, weekly = _may_over_march(1), _may_over_march(7)
+    assert abs(daily / weekly - 1.0) <= 0.15
