@@ -45,17 +45,15 @@ def test_steady_state_trades_at_the_reference_price() -> None:
     assert _prices(r, "ex-AU").to_numpy() == pytest.approx(12.0, rel=1e-6)
 
 
-@pytest.mark.parametrize("step", [7, 14])
+@pytest.mark.parametrize("step", [7, 14, 28])
 def test_a_short_last_step_does_not_move_the_steady_price(step: int) -> None:
     """2024's last step has 2 days before the end date; its rows are scaled to them, and
     nothing else changes: the price stays at its reference. (A first version of the short
     last step simulated only its 2 days of use, so its buyers held the rest of the step's
     stock, which the price read as a glut: V7's baseline moved 0.09% on its last day. It
     also served those days from a whole step's lot, a fill the step's rate does not have.)
-    Not at 28-day steps since lanes are planned as they are (2026-12-07): AU's buyer (10
-    days of cover, a 7-day domestic lane) settles into running short at every step's start
-    and being served by the lot that lands on its eighth day; nothing is recorded short,
-    but the price reads the step day's fill as scarcity (docs/engine.md, "Convergence")."""
+    At 28-day steps too (a short buyer's fill counts the lots landing in its step:
+    ``test_no_event_no_premium_over_random_lanes_covers_and_steps``)."""
     r = _run(step=step)
     assert r.prices["day"].max() == 364
     assert _prices(r, "AU").to_numpy() == pytest.approx(10.0, rel=1e-6)
@@ -119,22 +117,26 @@ def test_a_lasting_half_supply_sets_nearly_the_same_price_whatever_the_step() ->
     price settles at 12 * (17 / 3.5) ** 0.5 = USD 26.4/kg. Until 2026-12-07 the window was
     the step (0.5 / 11 daily): the same shortage priced at USD 56.3/kg daily and 29.4 at 7-
     and 14-day steps (V4 with magnets priced read 5.3% more shortfall at 14-day steps than
-    daily: its Chinese magnet price rose more slowly at longer steps). Now 26.4, 29.4 and
-    30.4: what is left is the price reading the step's fill on its first day, before the
-    step's later lots land (JP's week's lot lands on its sixth day: a fill of 25 / 70 read
-    where the step ends at 35 / 70; docs/markets.md, "Equations")."""
+    daily: its Chinese magnet price rose more slowly at longer steps). Then 26.4, 29.4 and
+    30.4 at 1, 7 and 14 days: the price read the step's fill on its first day, before the
+    step's later lots landed (JP's week's lot lands on its sixth day: a fill of 25 / 70 read
+    where the step ends at 35 / 70). Since a short buyer's fill counts the lots on their way
+    that land in its step, and its stock is read as days of its cover (docs/markets.md,
+    "Equations"), 26.4 at every step, 28 days included."""
     quota = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
              "destinations": ["JP"], "mode": "quota", "quota_tpy": 1825.0,
              "effective": date(56)}
     settled = {}
-    for step in (1, 7, 14):
+    for step in (1, 7, 14, 28):
         r = _run({"events": {"q": quota}, "market": {"elasticity": 2.0}}, step=step)
         jp = r.timeseries[r.timeseries["demand_id"] == "jp_use"].set_index("day")
         late = jp.loc[200:]
         assert late["delivered_t"].sum() == pytest.approx(late["demand_t"].sum() / 2, rel=0.03)
         settled[step] = _prices(r, "ex-AU:JP").loc[250:].mean()
     assert settled[1] == pytest.approx(12.0 * (17 / 3.5) ** 0.5, rel=1e-3)
-    assert settled[1] < settled[7] < settled[14] < 1.15 * settled[1]
+    assert settled[7] == pytest.approx(settled[1], rel=1e-4)
+    assert settled[14] == pytest.approx(settled[1], rel=1e-4)
+    assert settled[28] == pytest.approx(settled[1], rel=1e-4)
 
 
 def test_unknown_material_and_home_are_errors() -> None:
@@ -467,6 +469,38 @@ def test_no_event_no_premium_whatever_the_lane_and_the_step(lead: int, step: int
     ref = PRICED["market"]["prices"]["ore"]["export"]
     p = r.prices.loc[r.prices["market"] != "AU", "price_usd_per_kg"]
     assert p.max() == pytest.approx(ref, rel=0.01)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(step=st.integers(1, 28), lead=st.integers(0, 60), domestic=st.integers(0, 40),
+       share=st.sampled_from([0.0, 0.3, 0.5, 1.0]), cover=st.integers(1, 60),
+       au_cover=st.integers(1, 60))
+def test_no_event_no_premium_over_random_lanes_covers_and_steps(
+        step: int, lead: int, domestic: int, share: float, cover: int, au_cover: int) -> None:
+    """With no event and nobody short, every price stays at its reference whatever the
+    step, the lanes (a share from a domestic mine on its own lane) and the buyers' covers.
+    A buyer whose cover is shorter than the wait for its next lot runs short at each step's
+    start and is served by lots that land later in the step, as a daily run would serve
+    it: nothing is short, but until 2026-12-07 the price read the step day's fill (and the
+    stock of a buyer that plans to hold nothing after a step's use) as scarcity: with 2-day
+    steps, same-day lanes and a day of cover both tiers sat at 4 times their references
+    (elasticity 0.5: a fill of 1/2)."""
+    patch: dict = {
+        "simulation": {"step_days": step, "warmup_days": 364},
+        "lead_times": {"default_days": lead, "domestic_days": domestic},
+        **PRICED,
+        "demand": {"au_use": {**PRICED["demand"]["au_use"], "cover_days": au_cover},
+                   "jp_use": {"cover_days": cover}}}
+    if share > 0.0:
+        patch["facilities"] = {"jp_mine": {"country": "JP", "recipe": "mining",
+                                           "capacity_tpy": 36500}}
+        patch["sourcing"] = {"jp_ore": {"suppliers": {"AU": 1.0 - share, "JP": share}}}
+    r = run_replication(make_scenario(deep_update(BASE, patch)), seed=1)
+    assert r.timeseries["shortfall_t"].sum() == 0.0
+    refs = PRICED["market"]["prices"]["ore"]
+    for market, prices in r.prices.groupby("market")["price_usd_per_kg"]:
+        ref = refs["domestic"] if market == "AU" else refs["export"]
+        assert prices.to_numpy() == pytest.approx(ref, rel=1e-3), (market, prices.max())
 
 
 def test_no_premium_for_a_buyer_with_a_same_day_lane_and_a_longer_one() -> None:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     import simpy
 
+    from .clock import Clock
     from .network import Buyer, FacilityRT, Network, Pool
     from .recorder import Recorder
 
@@ -61,6 +62,33 @@ def daily_fills(arrivals: list[tuple[float, float, int]], rate: float, days: int
     return fills
 
 
+def projected_fill(b: Buyer, lots: list[tuple[float, float, int]], step: int, now: int
+                   ) -> float:
+    """The share of its step's need a buyer short at the step's start (``now``, the step
+    day) will have got by the step's end from the lots already on their way that land in
+    the step (``(simulation day, tonnes, span)``), as :func:`served` counts it: what the
+    step's recorded fill will read. A demand sector counts its step's supply so far; a
+    plant's input, the stock it had against the step's desired runs."""
+    plant = b.plant
+    if plant is None:
+        rate = b.short_rate
+        arrivals = list(b.step_arrivals)
+        start = b.step_end - step
+    else:
+        coef = 0.0
+        for buyer, c in plant.inputs:
+            if buyer is b:
+                coef = c
+        rate = plant.late_rate * coef
+        arrivals = [(0.0, b.last_fill * rate * step, 0)]
+        start = now
+    if rate <= 0.0:
+        return b.last_fill
+    arrivals.extend((float(day - start), q, span) for day, q, span in lots)
+    fill = served(arrivals, rate, step) / (rate * step)
+    return fill if fill < 1.0 else 1.0
+
+
 class LateLots:
     """What a lot landing mid-step does for a buyer that ran out earlier in the step."""
 
@@ -71,7 +99,26 @@ class LateLots:
     used_t: dict[str, float]
     delivered_t: dict[str, float]
     offer_late_output: Callable[[Pool, int, int], None]
+    clock: Clock
     reorder_on: Callable[[Buyer, float, int], None]
+
+    def projected_fills(self, buyers: list[Buyer]) -> dict[int, float]:
+        """For each of ``buyers`` still short in the current step (multi-day steps), the
+        fill it will read at the step's end from the lots on their way that land in the
+        step (:func:`projected_fill`), by ``id``; empty when none is short."""
+        short = {id(b): b for b in buyers if b.short_from is not None and b.last_fill < FULL}
+        if not short:
+            return {}
+        now = int(self.env.now)
+        step = self.net.step_days
+        lots: dict[int, list[tuple[float, float, int]]] = {k: [] for k in short}
+        arrivals = self.clock.arrivals
+        for day in range(now, now + step):  # (today's: sent today, landing after this)
+            for lane, q, span in arrivals.get(day, ()):
+                mine = lots.get(id(lane.buyer))
+                if mine is not None:
+                    mine.append((float(day), q, span))
+        return {k: projected_fill(b, lots[k], step, now) for k, b in short.items()}
 
     def _serve_late(self, b: Buyer, q: float, span: int = 1) -> float:
         """Tonnes of a lot of ``q`` t landing today, standing for ``span`` days of orders,

@@ -6,9 +6,10 @@ its export controls tell apart (:mod:`simulator.scenario.tiers`: ``ex-CN``, ``ex
 or one world tier without a home. Once per step, after allocation, each price moves towards
 a target set by the **scarcity** its tier's buyers (and, weighted, its producers) see:
 
-    supply_days = sum over buyers of on_hand + usage * window * fill
+    supply_days = sum over buyers of on_hand * cover_days / (cover_days + lead_slack)
+                                     + usage * window * fill
                   + w * sum over the tier's producer pools of stock
-    normal_days = sum over buyers of usage * (cover_days + lead_slack + window)
+    normal_days = sum over buyers of usage * (cover_days + window)
                   + w * sum over the tier's producer pools of normal output cover
     scarcity    = supply_days / normal_days           (1 in steady state)
     target      = reference * scarcity ** (-1 / elasticity)          (scarcity < 1)
@@ -17,9 +18,13 @@ a target set by the **scarcity** its tier's buyers (and, weighted, its producers
     log price  += (1 - exp(-step_days / adjustment_days)) * (log target - log price)
 
 where ``usage`` is a buyer's expected use (t/day), ``on_hand`` its stock after the step's use,
-``fill`` the share of the step's need it got, ``window`` is ``scarcity_window_days``
-(7: the same whatever the step) and ``lead_slack`` (<= 0) how far short of its
-cover its stock after a step's use is in steady state (lanes that are not whole steps);
+``fill`` the share of the step's need it gets (for a buyer short at a multi-day step's start,
+counting the lots on their way that land in the step, as the step's recorded fill will),
+``window`` is ``scarcity_window_days`` (7: the same whatever the step) and ``lead_slack``
+(<= 0) how far short of its cover its stock after a step's use is in steady state (lanes
+that are not whole steps), so its stock is read as days of its cover (a buyer planned to
+hold under 5% of its cover after a step's use counts its cover while its fill is whole,
+nothing while it is short);
 ``w`` is ``producer_stock_weight`` (default 0: buyers only; 1: total stocks-to-use) and a
 pool's stock is what its producers hold after the step's shipments, its normal cover their
 output cover (both t). The tiers are linked
@@ -45,7 +50,7 @@ built on price in :mod:`.investment`. Allocation does not respond to prices.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from ..scenario.models import Market as MarketModel
@@ -75,16 +80,36 @@ def price_factor(scarcity: float, model: MarketModel) -> float:
                                  model.surplus_elasticity))
 
 
+FULL_FILL = 1.0 - 1e-12
+"""A fill this close to 1 is whole (as :data:`.late.FULL`)."""
+SLACK_FLOOR = 0.05
+"""A buyer whose planned stock after a step's use is under this share of its cover (lanes
+that land mid-step, a cover shorter than the wait) is read by its fill alone."""
+
+
 def scarcity_of(buyers: Iterable[Buyer], pools: Iterable[Pool], weight: float,
-                window: float) -> float:
+                window: float, fills: dict[int, float] | None = None) -> float:
     """Supply ``buyers`` (and, weighted by ``weight``, ``pools``) have over what they
     normally have (1 in steady state; 1 with neither), counting ``window`` days of each
-    buyer's use at its last step's fill as supply."""
+    buyer's use at its step's fill as supply: its last fill, or for a buyer short at a
+    multi-day step's start, the fill the lots on their way that land in the step will give
+    it (``fills``, by ``id``)."""
     supply = normal = 0.0
     for b in buyers:
         use = b.usage_per_day
-        supply += b.on_hand + use * window * b.last_fill
-        normal += use * (b.cover_days + b.lead_slack + window)
+        fill = b.last_fill
+        if fills and fill < 1.0:
+            fill = fills.get(id(b), fill)
+        cover = b.cover_days
+        slack = b.lead_slack
+        if slack == 0.0:
+            supply += b.on_hand + use * window * fill
+        elif cover + slack > SLACK_FLOOR * cover:  # its stock, as days of its cover
+            supply += b.on_hand * cover / (cover + slack) + use * window * fill
+        else:  # it holds (nearly) nothing after a step's use: as a daily run's buyer,
+            # its cover while it gets all it needs, nothing while it is short
+            supply += use * ((cover if fill >= FULL_FILL else 0.0) + window * fill)
+        normal += use * (cover + window)
     for p in pools:
         supply += weight * p.stock
         normal += weight * p.cover_t
@@ -138,10 +163,10 @@ class PriceIndex:
         itself with the inputs at theirs)."""
         return self.reference + self.passed_on()
 
-    def scarcity(self, window: float) -> float:
+    def scarcity(self, window: float, fills: dict[int, float] | None = None) -> float:
         """Supply its buyers (and, weighted, its producers) have over what they normally
         have (1 in steady state; 1 with neither; :func:`scarcity_of`)."""
-        return scarcity_of(self.buyers, self.pools, self.weight, window)
+        return scarcity_of(self.buyers, self.pools, self.weight, window, fills)
 
 
 class MaterialPrices:
@@ -192,6 +217,10 @@ class Market:
                  recipes: dict[str, Recipe], tiers: dict[str, list[ExportTier]]):
         self.model = model
         self.window = model.scarcity_window_days
+        self.projected_fills: Callable[[list[Buyer]], dict[int, float]] | None = None
+        """Multi-day steps: the fills buyers short at the step's start will read at its end
+        (set by the world: :meth:`.late.LateLots.projected_fills`)."""
+        self._fills: dict[int, float] = {}
         self.warmup = net.warmup_days
         self.weight = -math.expm1(-net.step_days / model.adjustment_days)
         self.rec = rec
@@ -219,6 +248,8 @@ class Market:
                                                  ref.export_reference / ref.domestic,
                                                  abroad, sold))
         self._cost_routes(recipes)
+        self.buyers = [b for m in self.materials for index in m.indices() for b in index.buyers]
+        """Every buyer of a priced material (each once)."""
         self.index_of: dict[int, PriceIndex] = {}
         """Buyer id -> the price index of its material in its tier."""
         for m in self.materials:
@@ -289,18 +320,18 @@ class Market:
     def _move_exports(self, m: MaterialPrices) -> None:
         exports = m.exports
         if len(exports) == 1:
-            self._move(exports[0], exports[0].scarcity(self.window))
+            self._move(exports[0], exports[0].scarcity(self.window, self._fills))
             return
         for group in m.linked():
             if len(group) == 1:
                 index = exports[group[0]]
-                self._move(index, index.scarcity(self.window))
+                self._move(index, index.scarcity(self.window, self._fills))
                 continue
             members = set(group)
             weight = exports[group[0]].weight
             pools = [p for p, i in m.pools if i in members] if weight > 0.0 else []
             scarcity = scarcity_of([b for b, i in m.buyers if i in members], pools, weight,
-                                   self.window)
+                                   self.window, self._fills)
             for i in group:
                 self._move(exports[i], scarcity)
 
@@ -309,9 +340,11 @@ class Market:
         date)."""
         day = now - self.warmup
         px_day, px_key, px_price = self.rec.px
+        if self.projected_fills is not None:
+            self._fills = self.projected_fills(self.buyers)
         for m in self.materials:  # (inputs before their products)
             home = m.home
-            self._move(home, home.scarcity(self.window))
+            self._move(home, home.scarcity(self.window, self._fills))
             if home.routes and (cost := home.cost_floor()) > home.price:
                 home.price = cost
             if m.exports:

@@ -136,6 +136,8 @@ class World(LateLots, Ordering):
         if market.enabled and market.prices:  # prices form after the step's trade
             self.market = Market(market, net, net.buyers, self.rec, self.scenario.recipes,
                                  export_tiers(self.scenario))
+            if self._backfill:  # a short buyer's fill counts the lots landing in its step
+                self.market.projected_fills = self.projected_fills
         self.clock.phases = [
             [self._producer(f) for f in net.facilities],  # sorted by stage
             [self._consumer(d) for d in net.demands],
