@@ -496,7 +496,7 @@ def test_no_event_no_premium_over_random_lanes_covers_and_steps(
                                            "capacity_tpy": 36500}}
         patch["sourcing"] = {"jp_ore": {"suppliers": {"AU": 1.0 - share, "JP": share}}}
     r = run_replication(make_scenario(deep_update(BASE, patch)), seed=1)
-    assert r.timeseries["shortfall_t"].sum() == 0.0
+    assert r.timeseries["shortfall_t"].sum() < 1e-9  # (rounding: 6e-13 t once)
     refs = PRICED["market"]["prices"]["ore"]
     for market, prices in r.prices.groupby("market")["price_usd_per_kg"]:
         ref = refs["domestic"] if market == "AU" else refs["export"]
