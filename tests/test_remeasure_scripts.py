@@ -1,0 +1,37 @@
+"""The scripts that re-measure hand-written figures of docs/ run, and what they print is
+what the pages say (scripts/market_figures.py, scripts/v7_calibrate.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_market_figures_v4_is_what_markets_md_says(capsys) -> None:
+    assert _script("market_figures").main(["v4"]) == 0
+    out = capsys.readouterr().out
+    short, thrifted = re.search(r"shortfall ([\d,]+) t, China designs out ([\d,]+) t", out).groups()
+    page = (ROOT / "docs" / "markets.md").read_text()
+    assert f"{short} t)" in page and f"design out {thrifted} t" in page
+
+
+def test_market_figures_rejects_an_unknown_section(capsys) -> None:
+    assert _script("market_figures").main(["nope"]) == 2
+    assert "unknown section" in capsys.readouterr().err
+
+
+def test_v7_calibrate_runs_and_names_its_pick(capsys) -> None:
+    assert _script("v7_calibrate").main(["-n", "1", "-d", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "the rule picks adjustment_days = 6" in out
+    assert re.search(r"^\s+6\s+\d+\.\d\d", out, re.MULTILINE)
