@@ -43,8 +43,8 @@ def cumulative_shortfall(name: str, step: int, replications: int,
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "replications", "daily", "fortnightly", "end_date"), [
     ("gallium_germanium_2023", 3, 0.05, 0.05, None),        # V3 (+1.0% / +0.6%)
-    ("china_heavy_ree_controls_2026", 2, 0.05, 0.05, None),  # V6's threat (+1.6% / +3.5%)
-    ("us_japan_framework", 4, 0.05, 0.05, None),             # V6 (+0.2% / +3.9%)
+    ("china_heavy_ree_controls_2026", 2, 0.05, 0.05, None),  # V6's threat (+1.7% / +3.8%)
+    ("us_japan_framework", 4, 0.05, 0.05, None),             # V6 (+0.2% / +4.2%)
     ("myanmar_kachin_2024", 1, 0.05, 0.05, None),            # V4 (-0.3% / -2.3%)
     # V2: its shortfall all falls in 2025 (the same sums to 2025-10-01 as to 2026-07-01 over
     # these 12 replications), so it runs to then: the same sum, a fifth less work

@@ -108,7 +108,8 @@ def _monthly(prices: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
 
 def _yearly_balance(result, start: pd.Timestamp) -> pd.DataFrame:
     """NdPr oxide made and used per calendar year (t): separation output, the metal plants'
-    use (1.2 t oxide per t NdPr metal), direct oxide demand; China's mine output (t REO)."""
+    use (1.2 t oxide per t NdPr metal), direct oxide demand; China's mine output (t REO);
+    magnet demand (after thrifting), shortfall and demand thrifted."""
     prod = result.production
     year = (start + pd.to_timedelta(prod["day"].astype("int64"), unit="D")).dt.year
     made = prod[prod["material"] == MATERIAL].groupby(year)["tonnes"].sum()
@@ -122,9 +123,11 @@ def _yearly_balance(result, start: pd.Timestamp) -> pd.DataFrame:
     magnets = ts[ts["material"] == "ndfeb_magnet"]
     magnet_demand = magnets.groupby(ts_year.loc[magnets.index])["demand_t"].sum()
     magnet_short = magnets.groupby(ts_year.loc[magnets.index])["shortfall_t"].sum()
+    magnet_thrifted = magnets.groupby(ts_year.loc[magnets.index])["thrifted_t"].sum()
     out = pd.DataFrame({"cn_mined_t": cn_mined, "ndpr_oxide_made_t": made,
                         "ndpr_oxide_used_t": metal.add(direct, fill_value=0.0),
-                        "magnet_demand_t": magnet_demand, "magnet_shortfall_t": magnet_short})
+                        "magnet_demand_t": magnet_demand, "magnet_shortfall_t": magnet_short,
+                        "magnet_thrifted_t": magnet_thrifted})
     out.index.name = "year"
     return out
 

@@ -345,7 +345,7 @@ class Market(Model):
     surplus_elasticity: Annotated[float, Field(gt=0, le=100)] = 5.0
     """The same when buyers hold more than normal: prices fall more slowly in a surplus than
     they rise in a shortage (producers cut output and hold stock)."""
-    adjustment_days: Annotated[float, Field(gt=0, le=3650)] = 6.0
+    adjustment_days: Annotated[float, Field(gt=0, le=3650)] = 8.0
     """Time constant (days) of the price's move towards its target (log-linear)."""
     max_multiple: Annotated[float, Field(gt=1, le=1000)] = 10.0
     """Cap on the target price as a multiple of the reference (and floor as its inverse)."""
