@@ -7,6 +7,8 @@ import importlib.util
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,3 +37,21 @@ def test_v7_calibrate_runs_and_names_its_pick(capsys) -> None:
     out = capsys.readouterr().out
     assert "the rule picks adjustment_days = 6" in out
     assert re.search(r"^\s+6\s+\d+\.\d\d", out, re.MULTILINE)
+
+
+@pytest.mark.slow
+def test_replay_tables_are_what_the_v2_and_v5_pages_say(capsys) -> None:
+    """Every table row scripts/replay_tables.py prints for V2 is on its page, and V5's
+    figures are in its list."""
+    assert _script("replay_tables").main([]) == 0
+    out = capsys.readouterr().out.splitlines()
+    v2_page = (ROOT / "docs" / "replays" / "v2-china-controls-2025-04.md").read_text()
+    rows = [line for line in out if line.startswith("| ")]
+    assert len(rows) == 11 and all(row in v2_page for row in rows)
+    downstream = next(line for line in out if line.startswith("downstream"))
+    tonnes = re.search(r"short, ([\d,]+) t in all", downstream).group(1)
+    assert f"{tonnes} t in all" in v2_page
+    v5_page = (ROOT / "docs" / "replays" / "v5-china-controls-2025-10.md").read_text()
+    total = re.search(r"([\d,]+) t short;", next(line for line in out
+                                                 if line.startswith("v5 not"))).group(1)
+    assert f"{total} t of magnet demand outside China goes unmet" in v5_page
