@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib.util
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -64,6 +66,16 @@ def run_file_digests(run_dir: Path) -> dict[str, str]:
 
     return {p.relative_to(run_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(run_dir.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+
+
+def load_module(path: Path, name: str | None = None) -> ModuleType:
+    """Import the Python file at ``path`` (a script or docs extension, not a package
+    module) as a module named ``name`` (default: the file's stem)."""
+    spec = importlib.util.spec_from_file_location(name or path.stem, path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def deep_update(base: dict, patch: dict) -> dict:

@@ -1,34 +1,32 @@
 """The scripts that re-measure hand-written figures of docs/ run, and what they print is
-what the pages say (scripts/market_figures.py, scripts/v7_calibrate.py)."""
+what the pages say (scripts/page_figures.py, scripts/v7_calibrate.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_module
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(ROOT / "scripts" / f"{name}.py")
 
 
-def test_market_figures_v4_is_what_markets_md_says(capsys) -> None:
-    assert _script("market_figures").main(["v4"]) == 0
+def test_page_figures_v4_is_what_markets_md_says(capsys) -> None:
+    assert _script("page_figures").main(["v4"]) == 0
     out = capsys.readouterr().out
     short, thrifted = re.search(r"shortfall ([\d,]+) t, China designs out ([\d,]+) t", out).groups()
     page = (ROOT / "docs" / "markets.md").read_text()
     assert f"{short} t)" in page and f"design out {thrifted} t" in page
 
 
-def test_market_figures_rejects_an_unknown_section(capsys) -> None:
-    assert _script("market_figures").main(["nope"]) == 2
+def test_page_figures_rejects_an_unknown_section(capsys) -> None:
+    assert _script("page_figures").main(["nope"]) == 2
     assert "unknown section" in capsys.readouterr().err
 
 
@@ -40,10 +38,10 @@ def test_v7_calibrate_runs_and_names_its_pick(capsys) -> None:
 
 
 @pytest.mark.slow
-def test_replay_tables_are_what_the_v2_and_v5_pages_say(capsys) -> None:
-    """Every table row scripts/replay_tables.py prints for V2 is on its page, and V5's
+def test_page_figures_v2_and_v5_are_what_their_pages_say(capsys) -> None:
+    """Every table row scripts/page_figures.py prints for V2 is on its page, and V5's
     figures are in its list."""
-    assert _script("replay_tables").main([]) == 0
+    assert _script("page_figures").main(["v2", "v5"]) == 0
     out = capsys.readouterr().out.splitlines()
     v2_page = (ROOT / "docs" / "replays" / "v2-china-controls-2025-04.md").read_text()
     rows = [line for line in out if line.startswith("| ")]

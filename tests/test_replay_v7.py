@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from simulator.engine import run_replication
 from simulator.replays import v7_prices_2025_04 as v7
+from simulator.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,9 +74,6 @@ def test_docs_gallery_shows_this_run(replay) -> None:
 
 def _may_over_march(step_days: int, replications: int = 4) -> float:
     """Median over ``replications`` of the export tier's May / March 2025 price ratio."""
-    from simulator.engine import run_replication
-    from simulator.scenario import load_scenario
-
     scenario = load_scenario(ROOT / "scenarios" / v7.SCENARIO,
                              [f"simulation.step_days={step_days}"])
     start = pd.Timestamp(scenario.start_date)

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from simulator.engine import run_replication
 from simulator.replays import v8_ndpr_2021_2023 as v8
 from simulator.scenario import load_scenario
+from tests.conftest import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 QUOTA = {2021: 168_000, 2022: 210_000, 2023: 255_000}
@@ -168,20 +169,11 @@ def test_producer_stocks_give_no_rally_either(replay) -> None:
     assert drawn.to_numpy() == pytest.approx(home.to_numpy(), rel=1e-12)
 
 
-def _deficit_script():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("v8_deficit", ROOT / "scripts" / "v8_deficit.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_rally_needs_a_deficit_of_smm_size_that_lasts() -> None:
     """docs/replays/v8-ndpr-2021-2023.md, "How large a deficit the rally needs": more
     demand never lowers the peak; SMM's 2021 gap (over 14%) kept through 2022 puts the peak
     in check 1's band, ended with 2021 it does not."""
-    script = _deficit_script()
+    script = load_module(ROOT / "scripts" / "v8_deficit.py")
     shipped = script.row(1.0, "-")
     short = script.row(1.2, "2022-01-01")
     lasting = script.row(1.2, "2023-01-01")

@@ -75,10 +75,7 @@ def projected_fill(b: Buyer, lots: list[tuple[float, float, int]], step: int, no
         arrivals = list(b.step_arrivals)
         start = b.step_end - step
     else:
-        coef = 0.0
-        for buyer, c in plant.inputs:
-            if buyer is b:
-                coef = c
+        coef = next(c for buyer, c in plant.inputs if buyer is b)
         rate = plant.late_rate * coef
         arrivals = [(0.0, b.last_fill * rate * step, 0)]
         start = now

@@ -102,7 +102,7 @@ def scarcity_of(buyers: Iterable[Buyer], pools: Iterable[Pool], weight: float,
             fill = fills.get(id(b), fill)
         cover = b.cover_days
         slack = b.lead_slack
-        if slack == 0.0:
+        if slack == 0.0:  # (the next line with cover / cover = 1, without its rounding)
             supply += b.on_hand + use * window * fill
         elif cover + slack > SLACK_FLOOR * cover:  # its stock, as days of its cover
             supply += b.on_hand * cover / (cover + slack) + use * window * fill

@@ -1,7 +1,7 @@
-"""Re-measure the hand-written market figures of docs/markets.md and the V6 page.
+"""Re-measure the hand-written figures of docs/markets.md and the V2, V5 and V6 pages.
 
 Each figure in those pages says how it was measured; this script measures them the same
-way, so a change that moves prices can be followed by one run (seed 0 throughout):
+way, so a change that moves prices or tonnes can be followed by one run (seed 0 throughout):
 
 - ``metal``: V2 (April 2025 licences), 8 replications, monthly medians: ex-China Dy/Tb
   metal, oxide and magnet peaks (markets.md, "Prices");
@@ -19,10 +19,15 @@ way, so a change that moves prices can be followed by one run (seed 0 throughout
   JP/US tier, 2027-33 (V6 page, item 6);
 - ``v6-dytb``: the threat and the framework, replications 0-2: yearly Dy/Tb oxide prices
   of the JP/US tier (0-1) and the share of weeks at the cap, mid-2028 to mid-2030 (V6 page,
-  "Prices").
+  "Prices");
+- ``v2``: the V2 page's monthly exports table (medians of 8 replications, t), its
+  per-replication table, and replication 0's downstream figures;
+- ``v5``: the V5 page's list: the not-suspended variant's magnet shortfall outside China,
+  Dec 2025-Nov 2026, by country and US sector, and third countries' and China's magnet
+  exports against the baseline.
 
-    python scripts/market_figures.py              # all (about 10 minutes)
-    python scripts/market_figures.py metal thrift
+    python scripts/page_figures.py              # all (about 11 minutes)
+    python scripts/page_figures.py metal thrift v2
 """
 
 from __future__ import annotations
@@ -38,12 +43,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from simulator.engine import run_replication  # noqa: E402
-from simulator.replays.base import monthly_prices  # noqa: E402
+from simulator.replays import v2_china_controls_2025_04 as v2  # noqa: E402
+from simulator.replays import v5_china_controls_2025_10 as v5  # noqa: E402
+from simulator.replays.base import monthly_flows, monthly_prices, run_pair  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
 
 NO_THRIFT = ["market.demand_response.default.thrifting.max_share=0"]
 MAGNET = "ndfeb_magnet"
 JP_US = "ex-CN:JP,US"
+V2_MONTHS = ("2025-04", "2025-05", "2025-06", "2025-07", "2025-08", "2025-09", "2025-10")
+V2_PER_REPLICATION = ("apr_pct", "may_pct", "jun_pct", "jul_pct", "us_may_pct", "h1_change_pct")
 
 
 def _scenario(name: str, sets: list[str] | None = None):
@@ -166,9 +175,61 @@ def v6_dytb() -> None:
               f"the cap (USD {cap:,.0f}/kg), mid-2028 to mid-2030 (replications 0-2) {at_cap}")
 
 
+def _row(label: str, values) -> str:
+    return "| " + " | ".join([label, *values]) + " |"
+
+
+def v2_tables() -> None:
+    replay = v2.run_replay(ROOT)
+    monthly = replay.tables["monthly"]
+    months = [pd.Timestamp(f"{m}-01") for m in V2_MONTHS]
+    print(_row("simulated, total (median)", [f"{monthly.loc[m, 'total_t']:,.0f}" for m in months]))
+    print(_row("simulated, US-bound (median)", [f"{monthly.loc[m, 'us_t']:,.0f}" for m in months]))
+    per = replay.tables["replications"]
+    for rep, row in per.iterrows():
+        print(_row(str(rep), [f"{row[c]:.1f}%" if c != "us_may_pct" else f"{row[c]:.0f}%"
+                              for c in V2_PER_REPLICATION]
+                   + [f"{row['first_shortfall_weeks']:.1f}"]))
+    med = per.drop(columns="first_shortfall_sector").median()
+    cells = [f"**{med[c]:.1f}%**" if c != "us_may_pct" else f"**{med[c]:.0f}%**"
+             for c in V2_PER_REPLICATION] + [f"**{med['first_shortfall_weeks']:.1f}**"]
+    print(_row("**median**", cells))
+    print(f"best of July and August, median: {med['recovery_pct']:.0f}%")
+    scenario, result, _, _ = run_pair(ROOT, v2.SCENARIO, replication=0)
+    ts = result.timeseries
+    year = (pd.Timestamp(scenario.start_date) + pd.to_timedelta(ts["day"], unit="D")).dt.year
+    abroad = (ts["material"] == "ndfeb_magnet") & (ts["country"] != "CN")
+    short = ts[abroad & (ts["shortfall_t"] > 1e-9)]
+    in_2025 = ts[abroad & (year == 2025)]
+    print(f"downstream, replication 0: {short['demand_id'].nunique()} civil magnet sectors "
+          f"outside China run short, {short['shortfall_t'].sum():,.0f} t in all; fill rate "
+          f"over 2025 {1 - in_2025['shortfall_t'].sum() / in_2025['demand_t'].sum():.1%}")
+
+
+def v5_list() -> None:
+    sus_s, _, _, base = run_pair(ROOT, v5.SUSPENDED)
+    not_s, nots, _, _ = run_pair(ROOT, v5.NOT_SUSPENDED)
+    start = sus_s.start_date
+    rows = v5._magnet_rows(nots, start, v5.EXTRATERRITORIAL)
+    by_country = rows.groupby("country", observed=True)["shortfall_t"].sum()
+    us = rows[rows["country"] == "US"].groupby("sector", observed=True)["shortfall_t"].sum()
+    third = [c for c in v5.reexporters(not_s)
+             if len(monthly_flows(base, start, origin=c, materials=[v5.MAGNET]))]
+    base_third = v5._exports(base, start, third)
+    ratio = v5._ratio(v5._exports(nots, start, third), base_third, v5.EXTRATERRITORIAL)
+    base_cn = monthly_flows(base, start, origin="CN", materials=[v5.MAGNET])
+    cn = v5._ratio(monthly_flows(nots, start, origin="CN", materials=[v5.MAGNET]), base_cn,
+                   v5.EXTRATERRITORIAL)
+    print(f"v5 not suspended, Dec 2025-Nov 2026: {rows['shortfall_t'].sum():,.0f} t short; "
+          + ", ".join(f"{c} {t:,.0f} t" for c, t in by_country.sort_values(ascending=False)
+                      .items()))
+    print("v5 US by sector: " + ", ".join(f"{s} {t:,.0f} t" for s, t in us.items() if t >= 0.5))
+    print(f"v5 third countries' magnet exports {ratio:.0%} of the baseline, China's {cn:.0%}")
+
+
 SECTIONS: dict[str, Callable[[], None]] = {
     "metal": metal, "thrift": thrift, "fill": fill, "destock": destock, "threat": threat,
-    "v4": v4, "v6": v6, "v6-dytb": v6_dytb}
+    "v4": v4, "v6": v6, "v6-dytb": v6_dytb, "v2": v2_tables, "v5": v5_list}
 
 
 def main(argv: list[str] | None = None) -> int:
