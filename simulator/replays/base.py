@@ -8,7 +8,7 @@ validation gallery and the tests read the same numbers.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,15 +67,19 @@ def at_least(name: str, simulated: float, bound: float, unit: str = "",
 
 
 def run_pair(root: Path, scenario_file: str, seed: int = 0, replication: int = 0,
-             overrides: Sequence[str] = ()
+             overrides: Sequence[str] = (), edit: Callable[[Scenario], Scenario] | None = None
              ) -> tuple[Scenario, ReplicationResult, Scenario, ReplicationResult]:
     """Load and run ``scenarios/<scenario_file>`` and the scenario it extends' baseline.
 
     The baseline is the same scenario with every event removed, so the two differ only by
     the events (and share random streams). ``overrides`` are ``--set`` assignments
-    (``"market.producer_stock_weight=1"``) applied to both: a variant, not the replay.
+    (``"market.producer_stock_weight=1"``) applied to both, and ``edit`` (a function of
+    the loaded scenario, e.g. one that drops an event) is applied before the baseline is
+    made: a variant, not the replay.
     """
     scenario = load_scenario(root / "scenarios" / scenario_file, list(overrides))
+    if edit is not None:
+        scenario = edit(scenario)
     baseline = scenario.model_copy(update={"events": {}})
     return (scenario, run_replication(scenario, seed, replication), baseline,
             run_replication(baseline, seed, replication))
