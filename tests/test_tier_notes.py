@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from simulator.analysis.tiers import partial_controls, tier_notes
 from simulator.scenario import load_scenario
 
@@ -62,17 +64,14 @@ def test_the_price_figures_say_whose_price_the_export_tier_is(tmp_path) -> None:
     assert not [t for t in legend_texts(plain) if "a price of their own" in t]
 
 
-def test_long_tier_notes_leave_the_panels_their_width() -> None:
-    """A tier note borrowed by compare is long; unwrapped, one legend line wider than the
-    axes made the constrained layout shrink every panel of the demo's Dy/Tb oxide overlay
-    to a sliver (2026-12-07). Wrapped, each panel keeps most of the figure's width."""
-    import io
-
+@pytest.fixture(scope="module")
+def compared() -> tuple[dict, dict, dict]:
+    """The demo's pair (heavy-REE threat, baseline) to March 2027, one replication each,
+    through compare's price alignment: (prices, ceilings, tier notes)."""
     import pandas as pd
 
     from simulator.analysis.tiers import compared_prices
     from simulator.engine import run_replication
-    from simulator.viz.prices import price_figure, price_overlay_figure
 
     names = {"threat": "china_heavy_ree_controls_2026.yaml", "baseline": "baseline.yaml"}
     scenarios = {n: load_scenario(SCENARIOS / f, ["end_date=2027-03-01"])
@@ -82,14 +81,50 @@ def test_long_tier_notes_leave_the_panels_their_width() -> None:
         p = run_replication(sc, seed=0).prices
         prices[n] = p.assign(replication=0, date=pd.Timestamp("2024-01-01")
                              + pd.to_timedelta(p["day"], unit="D"))
-    aligned, ceilings, notes = compared_prices(prices, scenarios)
+    return compared_prices(prices, scenarios)
+
+
+def _drawn(fig):
+    import io
+
+    fig.savefig(io.BytesIO(), format="png")  # (the layout is made when drawn)
+    return fig
+
+
+def test_long_tier_notes_leave_the_panels_their_width(compared) -> None:
+    """A tier note borrowed by compare is long; unwrapped, one legend line wider than the
+    axes made the constrained layout shrink every panel of the demo's Dy/Tb oxide overlay
+    to a sliver (2026-12-07). Wrapped, each panel keeps most of the figure's width."""
+    from simulator.viz.prices import price_figure, price_overlay_figure
+
+    aligned, ceilings, notes = compared
     assert len(notes["dytb_oxide"]) > 200  # the long note this is about
+
     def widths(fig) -> list[float]:
-        fig.savefig(io.BytesIO(), format="png")  # (the layout is made when drawn)
-        return [ax.get_position().width for ax in fig.axes]
+        return [ax.get_position().width for ax in _drawn(fig).axes]
 
     for draw in (lambda n: price_overlay_figure(aligned, "dytb_oxide", ceilings=ceilings,
                                                 tier_notes=n),
                  lambda n: price_figure(aligned["threat"], "threat", 1, tier_notes=n)):
         noted, bare = widths(draw(notes)), widths(draw({}))
         assert min(noted) > 0.9 * min(bare), (noted, bare)
+
+
+def test_the_overlay_legends_sit_beside_the_panels_not_over_the_data(compared) -> None:
+    """Compare's price overlay put each tier's legend at matplotlib's "best" spot inside
+    its panel: in the demo's Dy/Tb oxide overlay the JP/US tier's legend (five entries and
+    a three-line note) covered the 2026-28 price path (2026-12-07). Each legend now sits to
+    the right of its panel, and each panel keeps over half the figure's width."""
+    from simulator.viz.prices import price_overlay_figure
+
+    aligned, ceilings, notes = compared
+    for material in ("dytb_oxide", "ndpr_oxide"):
+        fig = _drawn(price_overlay_figure(aligned, material, ceilings=ceilings,
+                                          tier_notes=notes))
+        for ax in fig.axes:
+            legend = ax.get_legend()
+            assert legend is not None
+            box, panel = legend.get_window_extent(), ax.get_window_extent()
+            assert box.x0 >= panel.x1, (material, ax.get_title(loc="left"))
+            assert box.x1 <= fig.bbox.x1 + 1  # inside the figure
+            assert ax.get_position().width > 0.5

@@ -78,14 +78,23 @@ NOTE_WIDTH = 72
 the constrained layout then shrinks the axes to make room)."""
 
 
-def _note_in_legend(ax: Any, note: str | None) -> None:
+SIDE_NOTE_WIDTH = 44
+"""Characters per line of a tier note in a legend beside its panel."""
+
+
+def _note_in_legend(ax: Any, note: str | None, beside: bool = False) -> None:
     """The axes' legend, with ``note`` as its last entry (no handle), wrapped to
-    :data:`NOTE_WIDTH` characters a line."""
+    :data:`NOTE_WIDTH` characters a line; ``beside`` puts it to the right of the panel
+    (never over the data; the note wrapped to :data:`SIDE_NOTE_WIDTH`) instead of at the
+    emptiest spot inside it."""
     handles, labels = ax.get_legend_handles_labels()
     if note:
-        text = "\n".join(textwrap.wrap(note, NOTE_WIDTH, break_on_hyphens=False))
+        width = SIDE_NOTE_WIDTH if beside else NOTE_WIDTH
+        text = "\n".join(textwrap.wrap(note, width, break_on_hyphens=False))
         handles, labels = [*handles, Patch(alpha=0.0, lw=0)], [*labels, text]
-    ax.legend(handles, labels, loc="best", fontsize=8, frameon=True, framealpha=0.9)
+    where: dict[str, Any] = ({"loc": "upper left", "bbox_to_anchor": (1.01, 1.0),
+                              "borderaxespad": 0.0} if beside else {"loc": "best"})
+    ax.legend(handles, labels, fontsize=8, frameon=True, framealpha=0.9, **where)
 
 
 def tier_note(note: str | None, market: str) -> str | None:
@@ -192,7 +201,8 @@ def _price_overlay(prices: Mapping[str, pd.DataFrame], material: str,
     dates = pd.to_datetime(every["date"])
     spans = [s for n in names for s in event_spans(events.get(n, ()))]
     xlim, full, zoomed = resolve_window(window, dates, [*spans, *moving_spans(every)])
-    fig = Figure(figsize=(10.5, 1.6 + 2.8 * len(markets)), layout="constrained")
+    # wide: each tier's legend sits to the right of its panel, clear of the price paths
+    fig = Figure(figsize=(13.5, 1.6 + 2.8 * len(markets)), layout="constrained")
     axes = fig.subplots(len(markets), 1, sharex=True, squeeze=False).ravel()
     priced = [n for n in names if len(sel[n])]
     unpriced = [n for n in names if not len(sel[n])]
@@ -230,7 +240,7 @@ def _price_overlay(prices: Mapping[str, pd.DataFrame], material: str,
         ax.set_ylim(bottom=0)
         ax.set_ylabel("USD/kg")
         ax.set_title(f"market {market}", loc="left", fontsize=10)
-        _note_in_legend(ax, tier_note(note, market))
+        _note_in_legend(ax, tier_note(note, market), beside=True)
         _style(ax)
     common, own = _split_events(events, names)
     drawn = shade_events(list(axes), common, xlim, number_ax=axes[0])
