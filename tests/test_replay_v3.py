@@ -56,7 +56,8 @@ def leaves() -> list[str]:
 
 @pytest.fixture(scope="module")
 def rows() -> list[dict[str, str]]:
-    return render_sources.read_rows(SOURCES)
+    """V3's own rows (a row ``other.yaml:path`` is a file extending it: V9's prices)."""
+    return [r for r in render_sources.read_rows(SOURCES) if ":" not in r["path"]]
 
 
 def test_every_number_has_a_source_row(leaves, rows) -> None:
