@@ -53,13 +53,23 @@ def test_the_price_figures_say_whose_price_the_export_tier_is(tmp_path) -> None:
         return [t.get_text().replace("\n", " ") for ax in fig.axes if ax.get_legend()
                 for t in ax.get_legend().get_texts()]
 
-    note = notes["dytb_oxide"]
-    assert note in legend_texts(price_figure(prices, "threat", 1, tier_notes=notes))
-    fig = price_overlay_figure({"threat": prices}, "dytb_oxide", tier_notes=notes)
+    own = ("ex-CN:JP,US: JP, US, a price of their own while cn_heavy_ree_licences_2026 is "
+           "in force")
+    others = "ex-CN: the other buyers outside CN"
+    assert notes["dytb_metal"] == notes["dytb_oxide"] == f"{own}; {others}"
+    fig = price_figure(prices, "threat", 1, tier_notes=notes)
+    panel = {ax.get_title(loc="left"): [t.get_text().replace("\n", " ")
+                                        for t in ax.get_legend().get_texts()]
+             for ax in fig.axes if ax.get_legend()}
+    assert notes["dytb_metal"] in panel["dytb_metal"]
+    # nobody outside CN, JP and US buys Dy/Tb oxide: that tier has no price, and no note
+    assert own in panel["dytb_oxide"] and notes["dytb_oxide"] not in panel["dytb_oxide"]
+    fig = price_overlay_figure({"threat": prices}, "dytb_metal", tier_notes=notes)
     texts = legend_texts(fig)  # each tier's panel carries its own part
-    assert "ex-CN: the other buyers outside CN" in texts
-    assert ("ex-CN:JP,US: JP, US, a price of their own while cn_heavy_ree_licences_2026 is "
-            "in force") in texts
+    assert others in texts and own in texts
+    texts = legend_texts(price_overlay_figure({"threat": prices}, "dytb_oxide",
+                                              tier_notes=notes))
+    assert own in texts and others not in texts
     plain = price_overlay_figure({"threat": prices}, "ndpr_oxide", tier_notes=notes)
     assert not [t for t in legend_texts(plain) if "a price of their own" in t]
 
@@ -108,6 +118,20 @@ def test_long_tier_notes_leave_the_panels_their_width(compared) -> None:
                  lambda n: price_figure(aligned["threat"], "threat", 1, tier_notes=n)):
         noted, bare = widths(draw(notes)), widths(draw({}))
         assert min(noted) > 0.9 * min(bare), (noted, bare)
+
+
+def test_compare_notes_a_tier_nobody_buys_in(compared) -> None:
+    """Under the threat nobody outside CN, JP and US buys Dy/Tb oxide: that tier has no
+    price, and compare's note says so instead of "the other buyers outside CN" (which the
+    baseline's ex-CN line, all buyers outside CN, is not); the metal has such buyers."""
+    aligned, _, notes = compared
+    assert ("dytb_oxide", "ex-CN") not in {
+        (m, t) for m, t in zip(aligned["threat"]["material"].astype(str),
+                               aligned["threat"]["market"].astype(str), strict=True)}
+    scenario = load_scenario(SCENARIOS / "china_heavy_ree_controls_2026.yaml").name
+    assert f"ex-CN in {scenario}: nobody buys it there, no price" in notes["dytb_oxide"]
+    assert "the other buyers" not in notes["dytb_oxide"]
+    assert "ex-CN: the other buyers outside CN" in notes["dytb_metal"]
 
 
 def test_the_overlay_legends_sit_beside_the_panels_not_over_the_data(compared) -> None:

@@ -18,7 +18,7 @@ from ..scenario.models import Scenario
 from ..scenario.tiers import export_tiers, price_ceilings, tier_names, tier_of_country
 
 __all__ = ["align_tiers", "compared_prices", "country_prices", "partial_controls",
-           "tier_notes"]
+           "published_tiers", "tier_notes"]
 
 
 def partial_controls(scenario: Scenario) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
@@ -31,19 +31,34 @@ def partial_controls(scenario: Scenario) -> dict[str, list[tuple[str, tuple[str,
     return {mid: apart for mid, apart in split.items() if apart}
 
 
-def tier_notes(scenarios: list[Scenario]) -> dict[str, str]:
+def published_tiers(prices: pd.DataFrame | None) -> set[tuple[str, str]]:
+    """The (material, tier) pairs a run's ``prices`` table has rows for (a tier where
+    nobody buys the material has none: docs/markets.md "Tiers")."""
+    if prices is None or prices.empty:
+        return set()
+    return set(zip(prices["material"].astype(str), prices["market"].astype(str),
+                   strict=True))
+
+
+def tier_notes(scenarios: list[Scenario],
+               published: list[set[tuple[str, str]]] | None = None) -> dict[str, str]:
     """Priced material -> a one-line note on its export tiers where a control of some
     destinations splits them: which countries each split tier holds and which controls set
-    it apart, for every distinct tier of the given scenarios, in order."""
+    it apart, for every distinct tier of the given scenarios, in order. With ``published``
+    (per scenario, :func:`published_tiers` of its run), a split tier without a price there
+    is noted as such (nobody buys the material in it)."""
     lines: dict[str, list[str]] = {}
-    for sc in scenarios:
+    for i, sc in enumerate(scenarios):
         home = sc.market.home
         base = tier_names(home)[1]
+        priced = None if published is None else published[i]
         for mid, tiers in export_tiers(sc).items():
             if len(tiers) < 2:
                 continue
             for t in tiers[::-1]:
-                if t.name == base:
+                if priced is not None and (mid, t.name) not in priced:
+                    text = f"{t.name} in {sc.name}: nobody buys it there, no price"
+                elif t.name == base:
                     text = f"{base}: the other buyers outside {home}"
                 else:
                     text = (f"{t.name}: {', '.join(sorted(t.countries))}, a price of their "
@@ -129,7 +144,8 @@ def compared_prices(prices: Mapping[str, pd.DataFrame], scenarios: Mapping[str, 
                 if (mid, base) in cap:
                     cap[(mid, tier)] = cap[(mid, base)]
         ceilings[name] = cap
-    notes = tier_notes(list(scenarios.values()))
+    notes = tier_notes(list(scenarios.values()),
+                       [published_tiers(prices.get(name)) for name in scenarios])
     for mid, texts in borrowed.items():
         notes[mid] = "; ".join([notes[mid], *texts] if mid in notes else texts)
     return aligned, ceilings, notes

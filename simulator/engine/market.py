@@ -37,7 +37,9 @@ inputs (a metal from its oxide) passes its inputs' cost on: in each tier its pri
 falls below its reference plus what its inputs, per its recipe, cost more than at their
 references (the cheapest recipe; none for co-products or routes with unpriced inputs; in an
 export tier each input at its cheapest tier among the tier's countries).
-Prices are recorded in USD/kg.
+Prices are recorded in USD/kg, for the tiers that have a buyer of the material (or, with
+``w > 0``, a producer): a tier where nobody buys it still moves (its price is the cost of an
+input there and a plant's sale price) but is not recorded.
 
 Demand response (short run): a demand sector with elasticity ``e_short > 0`` buys, each step,
 ``demand * min(1, (price / reference) ** -e_short)`` of its material, at the price of its
@@ -200,6 +202,11 @@ class MaterialPrices:
         """Home (or world) first, then the export tiers."""
         return [self.home, *self.exports]
 
+    def published(self) -> list[PriceIndex]:
+        """:meth:`indices` that have a buyer (or counted producers' stocks): a tier where
+        nobody buys the material has a price nobody pays, and it is not recorded."""
+        return [index for index in self.indices() if index.buyers or index.pools]
+
     def linked(self) -> list[list[int]]:
         """The export tiers that trade as one market now: groups of positions whose
         controls in force are the same (one group while none is)."""
@@ -252,9 +259,12 @@ class Market:
         """Every buyer of a priced material (each once)."""
         self.index_of: dict[int, PriceIndex] = {}
         """Buyer id -> the price index of its material in its tier."""
-        for m in self.materials:
-            for index in m.indices():
+        self.published = [m.published() for m in self.materials]
+        """Per material (in :attr:`materials`' order), the indices recorded."""
+        for m, published in zip(self.materials, self.published, strict=True):
+            for index in published:
                 index.key = rec.price_key(index.material, index.market)
+            for index in m.indices():
                 for b in index.buyers:
                     self.index_of[id(b)] = index
 
@@ -342,8 +352,8 @@ class Market:
         px_day, px_key, px_price = self.rec.px
         if self.projected_fills is not None:
             self._fills = self.projected_fills(self.buyers)
-        for m in self.materials:  # (inputs before their products)
-            home = m.home
+        for m, published in zip(self.materials, self.published, strict=True):
+            home = m.home  # (inputs before their products)
             self._move(home, home.scarcity(self.window, self._fills))
             if home.routes and (cost := home.cost_floor()) > home.price:
                 home.price = cost
@@ -357,7 +367,7 @@ class Market:
                     if abroad.price < least:
                         abroad.price = least
             if day >= 0:
-                for index in m.indices():
+                for index in published:
                     px_day.append(day)
                     px_key.append(index.key)
                     px_price.append(index.price)

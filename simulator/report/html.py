@@ -290,12 +290,12 @@ def _figures(run: RunData, events: Sequence[Any], max_panels: int) -> list[str]:
     except RunFolderError:  # a run folder written before prices.parquet existed
         prices = None
     if prices is not None and len(prices):
-        from ..analysis.tiers import tier_notes
+        from ..analysis.tiers import published_tiers, tier_notes
         from ..scenario.tiers import export_tiers, price_ceilings
         from ..viz.prices import price_figure
 
         caps = price_ceilings(sc.market, export_tiers(sc))
-        notes = tier_notes([sc])
+        notes = tier_notes([sc], [published_tiers(prices)])
         add(lambda: price_figure(prices, sc.name, n, events=events, ceilings=caps,
                                  tier_notes=notes),
             "fig-prices",

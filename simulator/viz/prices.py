@@ -97,12 +97,14 @@ def _note_in_legend(ax: Any, note: str | None, beside: bool = False) -> None:
     ax.legend(handles, labels, fontsize=8, frameon=True, framealpha=0.9, **where)
 
 
-def tier_note(note: str | None, market: str) -> str | None:
+def tier_note(note: str | None, *markets: str) -> str | None:
     """The parts of a material's tier note (``; ``-separated, each starting with its tier,
-    :func:`simulator.analysis.tiers.tier_notes`) about ``market``; None if none is."""
+    :func:`simulator.analysis.tiers.tier_notes`) about any of ``markets``, in the note's
+    order; None if none is."""
     if not note:
         return None
-    parts = [p for p in note.split("; ") if p.startswith((f"{market}: ", f"{market} in "))]
+    starts = tuple(f"{m}{sep}" for m in markets for sep in (": ", " in "))
+    parts = [p for p in note.split("; ") if p.startswith(starts)]
     return "; ".join(parts) or None
 
 
@@ -144,7 +146,9 @@ def _price_figure(prices: pd.DataFrame, name: str, replications: int | None,
         ax.set_ylim(bottom=0)
         ax.set_title(material, loc="left", fontsize=10, pad=16)  # clear of the event bubbles
         ax.set_ylabel("USD/kg")
-        _note_in_legend(ax, tier_notes.get(material))
+        # the note's parts about the tiers drawn (a tier nobody buys in has no price)
+        _note_in_legend(ax, tier_note(tier_notes.get(material),
+                                      *(str(m) for m in sel["market"].unique())))
         _style(ax)
         drawn = shade_events([ax], events, xlim, number_ax=ax)
     for ax in axes[len(materials):]:
