@@ -85,7 +85,6 @@ def test_a_magnet_users_value_at_risk_is_its_shortfall_at_its_oxide_content() ->
     m = replication_metrics(r.timeseries, scenario, prices=r.prices).set_index("demand_id")
     px = r.prices.pivot_table(index=["day", "market"], columns="material",
                               values="price_usd_per_kg")
-    magnet = (0.372 * px["ndpr_oxide"] + 0.024 * px["dytb_oxide"]).rename("price")
     ts = r.timeseries
     jp = ts[ts["demand_id"] == "jp_magnet_ev"].set_index("day")
     price = (0.372 * px["ndpr_oxide"].xs("ex-CN", level="market")
@@ -98,8 +97,22 @@ def test_a_magnet_users_value_at_risk_is_its_shortfall_at_its_oxide_content() ->
     others = m[m["material"].astype(str) == "other_reo"]["value_at_risk_usd"]
     assert len(others) and others.isna().all()
     # at the reference prices a tonne of magnet is worth 0.372 x 52 + 0.024 x 417 USD/kg
-    first = magnet.xs("ex-CN", level="market").iloc[0]
+    first = (0.372 * px["ndpr_oxide"].xs("ex-CN", level="market").iloc[0]
+             + 0.024 * px["dytb_oxide"].xs("ex-CN:JP,US", level="market").iloc[0])
     assert first == pytest.approx(0.372 * 52 + 0.024 * 417, rel=0.02)
+    # nobody in ex-CN (Germany, Korea...) buys Dy/Tb oxide: that tier has no price of it,
+    # and a magnet user there is valued at China's price times 417 / 334 (the trade link);
+    # Germany's EV makers are never short here, so give them a tonne short every step
+    assert "ex-CN" not in set(r.prices.loc[r.prices["material"] == "dytb_oxide", "market"])
+    short = ts.assign(shortfall_t=np.where(ts["demand_id"] == "de_magnet_ev", 1.0,
+                                           ts["shortfall_t"]))
+    de_var = replication_metrics(short, scenario, prices=r.prices).set_index(
+        "demand_id").loc["de_magnet_ev", "value_at_risk_usd"]
+    de = short[short["demand_id"] == "de_magnet_ev"].set_index("day")
+    link = (0.372 * px["ndpr_oxide"].xs("ex-CN", level="market")
+            + 0.024 * px["dytb_oxide"].xs("CN", level="market") * 417 / 334).reindex(de.index)
+    assert de_var == pytest.approx(float((de["shortfall_t"] * 1000.0 * link).sum()),
+                                   rel=1e-12)
 
 
 def test_a_priced_magnet_users_value_at_risk_is_its_shortfall_at_the_magnet_price() -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..scenario.models import Scenario
-from ..scenario.tiers import tier_of_country
+from ..scenario.tiers import tier_names, tier_of_country
 
 __all__ = ["demand_units", "priced_content", "value_at_risk"]
 
@@ -89,8 +89,10 @@ def value_at_risk(ts: pd.DataFrame, scenario: Scenario, prices: pd.DataFrame | N
     row's shortfall valued at its material's price in its country's market tier, step by
     step (:func:`~simulator.analysis.metrics.replication_metrics`); a material that is not
     priced at its content of priced materials (:func:`priced_content`) at their prices in
-    that tier and step. A step without a price adds nothing; a sector with no priced step
-    is NaN."""
+    that tier and step; where nobody in that tier buys a content material (the tier has no
+    price of it, docs/markets.md "Tiers"), at the home price times the ratio of their
+    reference prices (the trade link: what a buyer there would pay the home market). A step
+    without a price adds nothing; a sector with no priced step is NaN."""
     nan = np.full(len(out), np.nan)
     if prices is None or prices.empty or ts.empty:
         return nan
@@ -113,13 +115,17 @@ def value_at_risk(ts: pd.DataFrame, scenario: Scenario, prices: pd.DataFrame | N
     usd = np.zeros(n)
     found = np.zeros(n, dtype=bool)
     tiers = tier_of_country(scenario)
+    market = scenario.market
+    home = tier_names(market.home)[0] if market.home is not None else None
+    links = {m: (home, ref.export_reference / ref.domestic)
+             for m, ref in market.prices.items() if home is not None}
     cache: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
     for (material, country), idx in ts.groupby(["material", "country"], observed=True,
                                                sort=False).indices.items():
         markets = {m: tiers.get(m, {}).get(str(country), "") for m in contents[material]}
         seen = (str(material), tuple(sorted(markets.items())))
         if seen not in cache:
-            cache[seen] = _content_prices(series, contents[material], markets)
+            cache[seen] = _content_prices(series, contents[material], markets, links)
         lookup = cache[seen]
         if lookup is None:
             continue
@@ -162,15 +168,22 @@ def _price_series(prices: pd.DataFrame, keys: np.ndarray
 
 
 def _content_prices(series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
-                    content: dict[str, float], markets: dict[str, str]
+                    content: dict[str, float], markets: dict[str, str],
+                    links: dict[str, tuple[str | None, float]]
                     ) -> tuple[np.ndarray, np.ndarray] | None:
     """(keys, price) of a material of ``content`` (t of each priced material per t) for a
     buyer whose tier of each priced material is ``markets[material]``: the content's prices
-    summed, at the steps all of them are priced."""
+    summed, at the steps all of them are priced. A material without a price in that tier is
+    at its ``links`` (home tier, export over home reference ratio): the home price times
+    the ratio."""
     keys: np.ndarray | None = None
     price: np.ndarray | None = None
     for material, qty in content.items():
         got = series.get((material, markets[material]))
+        if got is None and material in links:
+            home, ratio = links[material]
+            at_home = series.get((material, str(home)))
+            got = None if at_home is None else (at_home[0], at_home[1] * ratio)
         if got is None:
             return None
         k, p = got
