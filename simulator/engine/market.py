@@ -37,9 +37,10 @@ inputs (a metal from its oxide) passes its inputs' cost on: in each tier its pri
 falls below its reference plus what its inputs, per its recipe, cost more than at their
 references (the cheapest recipe; none for co-products or routes with unpriced inputs; in an
 export tier each input at its cheapest tier among the tier's countries).
-Prices are recorded in USD/kg, for the tiers that have a buyer of the material (or, with
-``w > 0``, a producer): a tier where nobody buys it still moves (its price is the cost of an
-input there and a plant's sale price) but is not recorded.
+Prices are recorded in USD/kg, on the steps a tier has a buyer of the material (a demand
+sector, or a plant that exists; or, with ``w > 0``, producers): a tier where nobody buys it
+still moves (its price is the cost of an input there and a plant's sale price) but is not
+recorded, and a planned plant's tier is recorded from its start day.
 
 Demand response (short run): a demand sector with elasticity ``e_short > 0`` buys, each step,
 ``demand * min(1, (price / reference) ** -e_short)`` of its material, at the price of its
@@ -165,6 +166,16 @@ class PriceIndex:
         itself with the inputs at theirs)."""
         return self.reference + self.passed_on()
 
+    def bought(self) -> bool:
+        """Whether someone buys it now: a demand sector, a plant that exists (a planned
+        plant's purchases start on its start day) or, weighted, producers with stock to
+        keep. A tier nobody buys in has a price nobody pays: it is not recorded that step
+        (so a plant starting later changes no recorded price before it starts)."""
+        for b in self.buyers:
+            if b.plant is None or b.plant.online:
+                return True
+        return any(p.cover_t > 0.0 for p in self.pools)
+
     def scarcity(self, window: float, fills: dict[int, float] | None = None) -> float:
         """Supply its buyers (and, weighted, its producers) have over what they normally
         have (1 in steady state; 1 with neither; :func:`scarcity_of`)."""
@@ -203,8 +214,8 @@ class MaterialPrices:
         return [self.home, *self.exports]
 
     def published(self) -> list[PriceIndex]:
-        """:meth:`indices` that have a buyer (or counted producers' stocks): a tier where
-        nobody buys the material has a price nobody pays, and it is not recorded."""
+        """:meth:`indices` that may have a buyer (or counted producers' stocks) at some
+        point of the run: the others are never recorded (:meth:`PriceIndex.bought`)."""
         return [index for index in self.indices() if index.buyers or index.pools]
 
     def linked(self) -> list[list[int]]:
@@ -368,6 +379,8 @@ class Market:
                         abroad.price = least
             if day >= 0:
                 for index in published:
+                    if not index.bought():
+                        continue
                     px_day.append(day)
                     px_key.append(index.key)
                     px_price.append(index.price)
