@@ -87,6 +87,31 @@ def test_a_tier_without_buyers_publishes_no_price() -> None:
     assert set(r.prices["market"]) == {"AU", "ex-AU:JP"}
 
 
+def test_a_planned_plants_tier_is_priced_from_its_start_day() -> None:
+    """A ban on JP leaves the US alone in ``ex-AU``; a US magnet plant buying ore starts
+    on day 200: the tier is recorded from that day, not before (the plant's purchase agent
+    exists from the start of the run, and recording the tier from then made a plant that
+    starts later change earlier outputs: found by the thorough causality property)."""
+    ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
+           "destinations": ["JP"], "mode": "ban", "effective": date(100), "end": date(160)}
+    plant = {"recipes": {"magnets": {"stage": "magnet", "inputs": {"ore": 1.0},
+                                     "outputs": {"magnet": 1.0}}},
+             "facilities": {"us_magnets": {"country": "US", "recipe": "magnets",
+                                           "capacity_tpy": 365, "start_date": date(200)}},
+             "sourcing": {"us_ore": {"country": "US", "material": "ore",
+                                     "suppliers": {"AU": 1.0}}},
+             "demand": {"us_magnet_use": {"country": "US", "sector": "ev",
+                                          "material": "magnet", "rate_tpy": 300}}}
+    r = _run({"events": {"ban": ban}, **plant})
+    days = r.prices.loc[r.prices["market"] == "ex-AU", "day"]
+    assert days.min() == 200 and days.max() == r.prices["day"].max()
+    without = _run({"events": {"ban": ban}})
+
+    def early(p):
+        return p[p["day"] < 200].astype({"material": str, "market": str}).reset_index(drop=True)
+    assert early(r.prices).equals(early(without.prices))
+
+
 def test_the_export_price_never_falls_below_the_home_price_times_their_ratio() -> None:
     """A glut abroad (JP's demand halves) lowers the export price only down to the home
     price times 12/10: buyers abroad can always bid for the home market's ore."""
