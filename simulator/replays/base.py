@@ -119,6 +119,40 @@ def monthly_prices(prices: pd.DataFrame, material: str, start: pd.Timestamp) -> 
             .mean().unstack())
 
 
+@dataclass
+class ReplicatedPrices:
+    """One material's monthly prices (USD/kg) over a scenario's replications."""
+
+    scenario: Scenario
+    stacked: pd.DataFrame
+    """Rows (replication, month), a column per market."""
+    baseline: pd.DataFrame
+    """The baseline's (no event, run once: no scarcity in any replication), by month."""
+
+    def relative_to(self, month: pd.Timestamp) -> pd.DataFrame:
+        """:attr:`stacked` over each replication's own ``month``."""
+        return self.stacked / self.stacked.xs(month, level="month")
+
+
+def replicated_prices(root: Path, scenario_file: str, material: str, replications: int,
+                      overrides: Sequence[str] = ()) -> ReplicatedPrices:
+    """Run ``scenarios/<scenario_file>`` ``replications`` times (seed 0) and its baseline
+    once, and give ``material``'s monthly prices (:func:`monthly_prices`)."""
+    scenario, result, _, base = run_pair(root, scenario_file, overrides=overrides)
+    start = pd.Timestamp(scenario.start_date)
+    runs = [monthly_prices(result.prices, material, start)]
+    for rep in range(1, replications):
+        runs.append(monthly_prices(run_replication(scenario, 0, rep).prices, material, start))
+    stacked = pd.concat(runs, keys=range(replications), names=["replication"])
+    return ReplicatedPrices(scenario, stacked, monthly_prices(base.prices, material, start))
+
+
+def spread(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Median, lowest and highest across replications of a (replication, month) frame."""
+    by_month = frame.groupby(level="month")
+    return by_month.median(), by_month.min(), by_month.max()
+
+
 def relative(series: pd.Series, baseline: pd.Series) -> pd.Series:
     """``series / baseline`` month by month (months missing in ``series`` count as 0)."""
     aligned = series.reindex(baseline.index, fill_value=0.0)

@@ -23,9 +23,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..engine import run_replication
 from ..viz.curves import PALETTE
-from .base import Check, Replay, at_most, monthly_prices, run_pair
+from .base import Check, Replay, at_most, monthly_prices, replicated_prices, spread
 
 KEY = "v7"
 TITLE = "V7 Dy/Tb oxide prices under the April 2025 licences (two-tier market)"
@@ -85,18 +84,11 @@ def _monthly(prices: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
 def run_replay(root: Path, replications: int = REPLICATIONS) -> Replay:
     """Run the scenario ``replications`` times (seed 0) and its baseline once, and check
     the medians across replications against DATA.md (July's mean: :data:`REPLICATIONS`)."""
-    scenario, result, _, base = run_pair(root, SCENARIO)  # the baseline once: no event,
-    start = pd.Timestamp(scenario.start_date)           # so no scarcity in any replication
-    runs = [_monthly(result.prices, start)]
-    bases = [_monthly(base.prices, start)]
-    for rep in range(1, replications):
-        runs.append(_monthly(run_replication(scenario, 0, rep).prices, start))
-    stacked = pd.concat(runs, keys=range(replications), names=["replication"])
-    rel = stacked / stacked.xs(MARCH, level="month")  # each replication to its own March
-    median = rel.groupby(level="month").median()
-    low = rel.groupby(level="month").min()
-    high = rel.groupby(level="month").max()
-    usd = stacked.groupby(level="month").median()
+    run = replicated_prices(root, SCENARIO, MATERIAL, replications)
+    bases = [run.baseline]
+    rel = run.relative_to(MARCH)  # each replication to its own March
+    median, low, high = spread(rel)
+    usd = run.stacked.groupby(level="month").median()
 
     window = median.loc[pd.Timestamp("2025-04-01"):pd.Timestamp("2025-07-01")]
     home_move = float((window[HOME] - 1.0).abs().max())

@@ -31,9 +31,8 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..engine import run_replication
 from ..viz.curves import PALETTE
-from .base import Check, Replay, at_least, at_most, monthly_prices, run_pair
+from .base import Check, Replay, at_least, at_most, replicated_prices, spread
 
 KEY = "v9"
 TITLE = "V9 gallium prices after China's 2023 export controls (out of sample)"
@@ -155,30 +154,16 @@ def export_band(month: pd.Timestamp) -> tuple[float, float]:
     return h / FACTOR, h * FACTOR
 
 
-def _monthly(prices: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
-    """Mean USD/kg of this replay's material per calendar month and market."""
-    return monthly_prices(prices, MATERIAL, start)
-
-
 def run_replay(root: Path, replications: int = REPLICATIONS,
                overrides: Sequence[str] = ()) -> Replay:
     """Run the scenario ``replications`` times (seed 0) and its baseline once (no event, so
     no scarcity in any replication); check the medians across replications, each to its own
     June 2023. ``overrides`` (``--set`` assignments) run a variant, not the replay."""
-    scenario, result, _, base = run_pair(root, SCENARIO, overrides=overrides)
-    start = pd.Timestamp(scenario.start_date)
-    runs = [_monthly(result.prices, start)]
-    for rep in range(1, replications):
-        runs.append(_monthly(run_replication(scenario, 0, rep).prices, start))
-    stacked = pd.concat(runs, keys=range(replications), names=["replication"])
-    rel = stacked / stacked.xs(JUNE, level="month")  # each replication to its own June
-    median = rel.groupby(level="month").median()
-    low = rel.groupby(level="month").min()
-    high = rel.groupby(level="month").max()
-    usd = stacked.groupby(level="month").median()
-    usd_low = stacked.groupby(level="month").min()
-    usd_high = stacked.groupby(level="month").max()
-    baseline = _monthly(base.prices, start)
+    run = replicated_prices(root, SCENARIO, MATERIAL, replications, overrides)
+    rel = run.relative_to(JUNE)  # each replication to its own June
+    median, low, high = spread(rel)
+    usd, usd_low, usd_high = spread(run.stacked)
+    baseline = run.baseline
     base_move = float((baseline / baseline.iloc[0] - 1.0).abs().max().max())
 
     n = replications
