@@ -36,9 +36,10 @@ def bare_simpy_rate(n_events: int = BARE_EVENTS) -> float:
     return n_events / (time.perf_counter() - t0)
 
 
-def measure(name: str, repeats: int) -> dict:
-    """Median wall time and event rate of one replication of ``scenarios/<name>.yaml``."""
-    scenario = load_scenario(SCENARIOS / f"{name}.yaml")
+def measure(name: str, repeats: int, overrides: tuple[str, ...] = ()) -> dict:
+    """Median wall time and event rate of one replication of ``scenarios/<name>.yaml``
+    (with ``overrides``, ``--set`` assignments)."""
+    scenario = load_scenario(SCENARIOS / f"{name}.yaml", overrides)
     run_replication(scenario)  # warm caches and imports
     walls, bare = [], []
     events = 0
@@ -73,4 +74,12 @@ def run(repeats: int) -> dict:
             ("  bare SimPy events/s", f"{m['bare_simpy_events_per_s']:,.0f}"),
             ("  ratio engine / bare SimPy", f"{m['vs_bare_simpy']:.3f}"),
         ])
+    # a longer step has fewer events and should not cost more (lots landing mid-step are
+    # served as daily steps would serve them: engine/late.py)
+    m = measure("us_japan_framework", repeats, ("simulation.step_days=28",))
+    out["us_japan_framework_28_day"] = m
+    weekly = out["us_japan_framework"]["replication_s"]
+    table([(f"us_japan_framework at 28-day steps: wall (median of {repeats})",
+            f"{m['replication_s']:.3f} s"),
+           ("  over weekly steps", f"{m['replication_s'] / weekly:.2f}")])
     return out

@@ -75,6 +75,11 @@ def main(argv: list[str] | None = None) -> dict:
             event_rate_vs_bare_simpy=round(base["vs_bare_simpy"], 3),
             us_japan_replication_s=round(e["us_japan_framework"]["replication_s"], 4),
             us_japan_event_rate_vs_bare_simpy=round(e["us_japan_framework"]["vs_bare_simpy"], 3),
+            us_japan_28_day_replication_s=round(
+                e["us_japan_framework_28_day"]["replication_s"], 4),
+            us_japan_28_day_over_weekly=round(
+                e["us_japan_framework_28_day"]["replication_s"]
+                / e["us_japan_framework"]["replication_s"], 2),
         )
     if "reference" in args.only:
         r = reference.run(repeats)

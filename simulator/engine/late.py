@@ -28,23 +28,59 @@ def served(arrivals: list[tuple[float, float, int]], rate: float, days: int) -> 
     days from ``day`` (``span`` 0: at once; a step's order stands for a lot a day over the
     step's days). Unmet demand is lost, so the demand served by the end is
     ``min over t of (supply before t + rate * (days - t))`` and at most ``rate * days``
-    (the supply less the stock left, which is smallest at a day a lot starts or ends)."""
+    (the supply less the stock left, which is smallest at a day a lot starts or ends).
+
+    The supply is piecewise linear in t (lots at once add a step after their day, spread
+    lots a slope over their span), so one sweep over those days in order finds where the
+    minimum is, in O(n log n) for n lots; the value there is then summed lot by lot
+    (:func:`_value_at`), so that the result does not depend on the sweep's rounding."""
+    jumps: dict[float, float] = {}
+    slopes: dict[float, float] = {}
     points = {float(days)}
-    for day, _, span in arrivals:
-        if day < days:
-            points.add(day)
-            if span and day + span < days:
-                points.add(day + span)
+    for day, q, span in arrivals:
+        if day >= days:
+            continue
+        points.add(day)
+        if not span:
+            jumps[day] = jumps.get(day, 0.0) + q
+            continue
+        per_day = q / span
+        slopes[day] = slopes.get(day, 0.0) + per_day
+        end = day + span
+        if end < days:
+            points.add(end)
+            slopes[end] = slopes.get(end, 0.0) - per_day
+    swept: list[tuple[float, float]] = []
+    supply = slope = 0.0
+    last = None
+    for t in sorted(points):
+        if last is not None:
+            supply += slope * (t - last)
+        last = t
+        swept.append((supply + rate * (days - t), t))  # (before the lots of day t)
+        supply += jumps.get(t, 0.0)
+        slope += slopes.get(t, 0.0)
     best = rate * days
-    for t in points:
-        supply = 0.0
-        for day, q, span in arrivals:
-            if day < t:
-                supply += q if not span or t >= day + span else q * (t - day) / span
-        value = supply + rate * (days - t)
-        if value < best:
-            best = value
+    lowest = min(v for v, _ in swept)
+    if lowest >= best:
+        return best
+    near = 1e-9 * (abs(lowest) + best + 1.0)  # (the sweep's rounding, far inside this)
+    for v, t in swept:
+        if v <= lowest + near:
+            value = _value_at(arrivals, rate, days, t)
+            if value < best:
+                best = value
     return best
+
+
+def _value_at(arrivals: list[tuple[float, float, int]], rate: float, days: int,
+              t: float) -> float:
+    """``supply before t + rate * (days - t)``, the supply summed lot by lot."""
+    supply = 0.0
+    for day, q, span in arrivals:
+        if day < t:
+            supply += q if not span or t >= day + span else q * (t - day) / span
+    return supply + rate * (days - t)
 
 
 def daily_fills(arrivals: list[tuple[float, float, int]], rate: float, days: int
