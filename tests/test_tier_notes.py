@@ -132,6 +132,9 @@ def test_compare_notes_a_tier_nobody_buys_in(compared) -> None:
     assert f"ex-CN in {scenario}: nobody buys it there, no price" in notes["dytb_oxide"]
     assert "the other buyers" not in notes["dytb_oxide"]
     assert "ex-CN: the other buyers outside CN" in notes["dytb_metal"]
+    # a run without prices (the market off) says nothing about who buys
+    threat = load_scenario(SCENARIOS / "china_heavy_ree_controls_2026.yaml")
+    assert "nobody buys" not in tier_notes([threat], [set()])["dytb_oxide"]
 
 
 def test_the_overlay_legends_sit_beside_the_panels_not_over_the_data(compared) -> None:

@@ -45,8 +45,8 @@ def tier_notes(scenarios: list[Scenario],
     """Priced material -> a one-line note on its export tiers where a control of some
     destinations splits them: which countries each split tier holds and which controls set
     it apart, for every distinct tier of the given scenarios, in order. With ``published``
-    (per scenario, :func:`published_tiers` of its run), a split tier without a price there
-    is noted as such (nobody buys the material in it)."""
+    (per scenario, :func:`published_tiers` of its run), a split tier without a price in a
+    run that prices the material in other tiers is noted as such (nobody buys it there)."""
     lines: dict[str, list[str]] = {}
     for i, sc in enumerate(scenarios):
         home = sc.market.home
@@ -55,8 +55,9 @@ def tier_notes(scenarios: list[Scenario],
         for mid, tiers in export_tiers(sc).items():
             if len(tiers) < 2:
                 continue
+            seen = priced is not None and any(m == mid for m, _ in priced)
             for t in tiers[::-1]:
-                if priced is not None and (mid, t.name) not in priced:
+                if seen and (mid, t.name) not in (priced or set()):
                     text = f"{t.name} in {sc.name}: nobody buys it there, no price"
                 elif t.name == base:
                     text = f"{base}: the other buyers outside {home}"
