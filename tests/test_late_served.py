@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.engine.late import daily_fills, served
+from simulator.engine.late import StepServed, daily_fills, served
 
 
 def served_by_definition(arrivals: list[tuple[float, float, int]], rate: float,
@@ -50,3 +50,18 @@ def test_served_by_hand() -> None:
     assert served([(1.0, 4.0, 4)], 2.0, 6) == pytest.approx(4.0)
     assert daily_fills([(0.0, 2.0, 0), (5.0, 7.0, 0)], 1.0, 7) == pytest.approx(
         [1, 1, 0, 0, 0, 1, 1])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(lot, max_size=40), st.floats(0.001, 100.0), st.integers(1, 35))
+def test_a_step_kept_up_to_date_lot_by_lot_is_served(arrivals, rate, days) -> None:
+    """Lots landing in day order, counted one at a time (the engine's landings): after
+    each, the step's served tonnes are :func:`served` of the lots so far, to the bit."""
+    lots = sorted(arrivals, key=lambda a: a[0])
+    so_far = lots[:1]
+    step = StepServed(so_far, rate, days)
+    assert step.served() == served_by_definition(so_far, rate, days)
+    for day, q, span in lots[1:]:
+        so_far.append((day, q, span))
+        step.add(day, q, span)
+        assert step.served() == served_by_definition(so_far, rate, days)

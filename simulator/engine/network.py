@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .stockpile import StockpileRT
+
+if TYPE_CHECKING:
+    from .late import StepServed
 
 NEVER = 10**9
 """Start day of a plant built on price whose project has not been committed (or never
@@ -99,6 +103,7 @@ class Buyer:
         "step_arrivals",
         "step_end",
         "step_served",
+        "step_sweep",
         "switching",
         "tariffed",
         "usage_per_day",
@@ -137,6 +142,9 @@ class Buyer:
         self.step_arrivals: list[tuple[float, float, int]] = []
         """Demand sectors that ran out in the current step: its supply as (day in the step,
         tonnes, span days), the stock it carried in first (see :mod:`.late`)."""
+        self.step_sweep: StepServed | None = None
+        """Demand sectors that ran out in the current step: :attr:`step_arrivals`' served
+        tonnes, kept up to date as lots land (:class:`.late.StepServed`)."""
         self.step_served = 0.0
         """Demand sectors that ran out in the current step: tonnes its demand got in it."""
         self.short_since: int | None = None

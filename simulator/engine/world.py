@@ -23,7 +23,7 @@ from .clock import Clock
 from .demand_response import Destocking, thrift_for
 from .events.logistics import landed_factor, retariff
 from .investment import Investments
-from .late import LateLots, daily_fills
+from .late import LateLots, StepServed, daily_fills
 from .market import Market
 from .network import (
     NEVER,
@@ -414,6 +414,7 @@ class World(LateLots, Ordering):
                     for _, q, _ in lots:
                         carried -= q
                     b.step_arrivals = [(0.0, carried, 0), *lots]
+                    b.step_sweep = StepServed(b.step_arrivals, b.short_rate, step)
                 else:
                     b.short_from = None
             if day >= 0:
