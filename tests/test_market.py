@@ -75,25 +75,25 @@ def test_a_ban_raises_the_export_price_only_and_it_returns_after() -> None:
     assert abroad.iloc[-1] == pytest.approx(12.0, rel=1e-3)  # back once JP is restocked
 
 
-def test_a_tier_without_buyers_publishes_no_price() -> None:
-    """A ban on JP splits the export market into ``ex-AU:JP`` and ``ex-AU``, the rest of
-    the world, where nobody buys ore in this network: nobody pays that tier's price, so it
-    has none. (Until 2026-12-07 it was recorded at its trade link to AU's price, and the
-    demo's compare drew an ``ex-CN`` Dy/Tb oxide price, "the other buyers outside CN", that
-    no buyer paid.)"""
+def test_a_tier_nobody_buys_in_is_priced_only_while_it_trades_with_others() -> None:
+    """A ban on JP (days 100-160) splits the export market into ``ex-AU:JP`` and
+    ``ex-AU``, the rest of the world, where nobody buys ore in this network: ``ex-AU`` is
+    priced while it trades as one market with JP's (the same price), not during the ban,
+    when its price is one nobody pays. (Until 2026-12-07 it was recorded throughout, at
+    its trade link to AU's during the ban, and the demo's compare drew an ``ex-CN`` Dy/Tb
+    oxide price that no buyer paid.) A US magnet plant buying ore from day 200 of a ban
+    without end makes ``ex-AU`` priced again from its start day, and changes nothing
+    recorded before it."""
     ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
            "destinations": ["JP"], "mode": "ban", "effective": date(100), "end": date(160)}
     r = _run({"events": {"ban": ban}})
-    assert set(r.prices["market"]) == {"AU", "ex-AU:JP"}
-
-
-def test_a_planned_plants_tier_is_priced_from_its_start_day() -> None:
-    """A ban on JP leaves the US alone in ``ex-AU``; a US magnet plant buying ore starts
-    on day 200: the tier is recorded from that day, not before (the plant's purchase agent
-    exists from the start of the run, and recording the tier from then made a plant that
-    starts later change earlier outputs: found by the thorough causality property)."""
-    ban = {"type": "export_control", "exporter": "AU", "materials": ["ore"],
-           "destinations": ["JP"], "mode": "ban", "effective": date(100), "end": date(160)}
+    wide = r.prices.pivot(index="day", columns="market", values="price_usd_per_kg")
+    rest, jp = wide["ex-AU"], wide["ex-AU:JP"]
+    assert rest.loc[100:159].isna().all() and rest.drop(range(100, 160)).notna().all()
+    assert rest.loc[:99].equals(jp.loc[:99])  # one market before the ban; after it the
+    gap = (rest - jp).abs()                    # two close as exp(-t / adjustment_days)
+    assert gap.loc[365] < 0.01 * gap.loc[160]
+    lasting = {**ban, "end": None}
     plant = {"recipes": {"magnets": {"stage": "magnet", "inputs": {"ore": 1.0},
                                      "outputs": {"magnet": 1.0}}},
              "facilities": {"us_magnets": {"country": "US", "recipe": "magnets",
@@ -102,14 +102,14 @@ def test_a_planned_plants_tier_is_priced_from_its_start_day() -> None:
                                      "suppliers": {"AU": 1.0}}},
              "demand": {"us_magnet_use": {"country": "US", "sector": "ev",
                                           "material": "magnet", "rate_tpy": 300}}}
-    r = _run({"events": {"ban": ban}, **plant})
-    days = r.prices.loc[r.prices["market"] == "ex-AU", "day"]
-    assert days.min() == 200 and days.max() == r.prices["day"].max()
-    without = _run({"events": {"ban": ban}})
+    built = _run({"events": {"ban": lasting}, **plant})
+    days = set(built.prices.loc[built.prices["market"] == "ex-AU", "day"])
+    assert days == set(range(100)) | set(range(200, int(built.prices["day"].max()) + 1))
+    without = _run({"events": {"ban": lasting}})
 
     def early(p):
         return p[p["day"] < 200].astype({"material": str, "market": str}).reset_index(drop=True)
-    assert early(r.prices).equals(early(without.prices))
+    assert early(built.prices).equals(early(without.prices))
 
 
 def test_the_export_price_never_falls_below_the_home_price_times_their_ratio() -> None:
@@ -406,13 +406,11 @@ def test_elasticity_zero_and_market_off_are_the_rule_only_run() -> None:
     assert on.timeseries.loc[on.timeseries["day"] < 100].equals(
         calm.timeseries.loc[calm.timeseries["day"] < 100])
     # the ban gives JP a tier of its own, trading as one with ex-AU until the ban starts
-    # (ex-AU, the rest of the world, has no buyer of ore then and publishes no price)
     def wide(r):
         p = r.prices[r.prices["day"] < 100]
         return p.pivot(index="day", columns="market", values="price_usd_per_kg")
     ban_px, calm_px = wide(on), wide(calm)
-    assert set(ban_px.columns) == {"AU", "ex-AU:JP"}
-    for tier, same in (("AU", "AU"), ("ex-AU:JP", "ex-AU")):
+    for tier, same in (("AU", "AU"), ("ex-AU", "ex-AU"), ("ex-AU:JP", "ex-AU")):
         assert ban_px[tier].to_numpy().tolist() == calm_px[same].to_numpy().tolist(), tier
 
 
@@ -574,12 +572,13 @@ def test_a_metal_is_never_cheaper_than_its_reference_plus_its_oxides_rise() -> N
                              ["end_date=2027-07-01"])
     px = run_replication(scenario, seed=0).prices.pivot_table(
         index=["day", "market"], columns="material", values="price_usd_per_kg")
-    # (nobody outside CN, JP and US buys Dy/Tb oxide: its ex-CN tier publishes no price)
-    assert "dytb_oxide" not in px.xs("ex-CN", level="market").dropna(axis=1, how="all")
     refs = {("CN", "ndpr"): (52, 65), ("ex-CN", "ndpr"): (52, 65),
-            ("CN", "dytb"): (334, 418), ("ex-CN:JP,US", "dytb"): (417, 521)}
+            ("CN", "dytb"): (334, 418), ("ex-CN", "dytb"): (417, 521),
+            ("ex-CN:JP,US", "dytb"): (417, 521)}
     for (tier, el), (oxide_ref, metal_ref) in refs.items():
-        p = px.xs(tier, level="market")
+        # (nobody outside CN, JP and US buys Dy/Tb oxide: its ex-CN tier has no price
+        # once the licences set JP and US apart; the metal's floor is checked before)
+        p = px.xs(tier, level="market").dropna(subset=[f"{el}_oxide"])
         floor = metal_ref + 1.2 * (p[f"{el}_oxide"] - oxide_ref)
         assert (p[f"{el}_metal"] >= floor * (1 - 1e-12)).all(), (tier, el)
     dytb = px.xs("ex-CN:JP,US", level="market")  # the licences' destinations

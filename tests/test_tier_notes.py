@@ -24,7 +24,7 @@ def test_a_control_of_some_destinations_is_noted_on_the_materials_it_selects() -
     assert controls["dytb_oxide"] == [("ex-CN:JP,US", ("JP", "US"))]
     assert tier_notes([threat])["dytb_oxide"] == (
         "ex-CN:JP,US: JP, US, a price of their own while cn_heavy_ree_licences_2026 is in "
-        "force; ex-CN: the other buyers outside CN")
+        "force; ex-CN: the other countries outside CN")
 
 
 def test_controls_of_every_destination_need_no_note() -> None:
@@ -55,21 +55,18 @@ def test_the_price_figures_say_whose_price_the_export_tier_is(tmp_path) -> None:
 
     own = ("ex-CN:JP,US: JP, US, a price of their own while cn_heavy_ree_licences_2026 is "
            "in force")
-    others = "ex-CN: the other buyers outside CN"
+    others = "ex-CN: the other countries outside CN"
     assert notes["dytb_metal"] == notes["dytb_oxide"] == f"{own}; {others}"
     fig = price_figure(prices, "threat", 1, tier_notes=notes)
     panel = {ax.get_title(loc="left"): [t.get_text().replace("\n", " ")
                                         for t in ax.get_legend().get_texts()]
              for ax in fig.axes if ax.get_legend()}
     assert notes["dytb_metal"] in panel["dytb_metal"]
-    # nobody outside CN, JP and US buys Dy/Tb oxide: that tier has no price, and no note
-    assert own in panel["dytb_oxide"] and notes["dytb_oxide"] not in panel["dytb_oxide"]
-    fig = price_overlay_figure({"threat": prices}, "dytb_metal", tier_notes=notes)
-    texts = legend_texts(fig)  # each tier's panel carries its own part
-    assert others in texts and own in texts
-    texts = legend_texts(price_overlay_figure({"threat": prices}, "dytb_oxide",
-                                              tier_notes=notes))
-    assert own in texts and others not in texts
+    assert notes["dytb_oxide"] in panel["dytb_oxide"]
+    for material in ("dytb_metal", "dytb_oxide"):
+        texts = legend_texts(price_overlay_figure({"threat": prices}, material,
+                                                  tier_notes=notes))
+        assert others in texts and own in texts  # each tier's panel carries its own part
     plain = price_overlay_figure({"threat": prices}, "ndpr_oxide", tier_notes=notes)
     assert not [t for t in legend_texts(plain) if "a price of their own" in t]
 
@@ -120,20 +117,26 @@ def test_long_tier_notes_leave_the_panels_their_width(compared) -> None:
         assert min(noted) > 0.9 * min(bare), (noted, bare)
 
 
-def test_compare_notes_a_tier_nobody_buys_in(compared) -> None:
-    """Under the threat nobody outside CN, JP and US buys Dy/Tb oxide: that tier has no
-    price, and compare's note says so instead of "the other buyers outside CN" (which the
-    baseline's ex-CN line, all buyers outside CN, is not); the metal has such buyers."""
+def test_a_tier_nobody_buys_in_is_priced_only_while_it_trades_with_others(compared) -> None:
+    """Under the threat nobody outside CN, JP and US buys Dy/Tb oxide: its ``ex-CN`` tier
+    is priced while it trades as one market with JP and US's (before the licences), not
+    once they set JP and US apart (its price then is one nobody pays: until 2026-12-07 it
+    was recorded at its trade link to China's, and the demo drew it); the metal, bought in
+    ``ex-CN``, is priced throughout. A tier never priced in a run that prices the material
+    elsewhere is noted as such; a run without prices says nothing about who buys."""
     aligned, _, notes = compared
-    assert ("dytb_oxide", "ex-CN") not in {
-        (m, t) for m, t in zip(aligned["threat"]["material"].astype(str),
-                               aligned["threat"]["market"].astype(str), strict=True)}
-    scenario = load_scenario(SCENARIOS / "china_heavy_ree_controls_2026.yaml").name
-    assert f"ex-CN in {scenario}: nobody buys it there, no price" in notes["dytb_oxide"]
-    assert "the other buyers" not in notes["dytb_oxide"]
-    assert "ex-CN: the other buyers outside CN" in notes["dytb_metal"]
-    # a run without prices (the market off) says nothing about who buys
     threat = load_scenario(SCENARIOS / "china_heavy_ree_controls_2026.yaml")
+    licences = (threat.events["cn_heavy_ree_licences_2026"].effective
+                - threat.start_date).days
+    p = aligned["threat"]
+    days = {m: p.loc[(p["material"].astype(str) == m) & (p["market"].astype(str) == "ex-CN"),
+                     "day"] for m in ("dytb_oxide", "dytb_metal")}
+    assert days["dytb_oxide"].min() == 0 and days["dytb_oxide"].max() < licences
+    assert days["dytb_metal"].max() == p["day"].max()
+    assert "ex-CN: the other countries outside CN" in notes["dytb_oxide"]
+    never = {("dytb_oxide", "CN"), ("dytb_oxide", "ex-CN:JP,US")}
+    assert (f"ex-CN in {threat.name}: nobody buys it there, no price"
+            in tier_notes([threat], [never])["dytb_oxide"])
     assert "nobody buys" not in tier_notes([threat], [set()])["dytb_oxide"]
 
 

@@ -60,7 +60,7 @@ def tier_notes(scenarios: list[Scenario],
                 if seen and (mid, t.name) not in (priced or set()):
                     text = f"{t.name} in {sc.name}: nobody buys it there, no price"
                 elif t.name == base:
-                    text = f"{base}: the other buyers outside {home}"
+                    text = f"{base}: the other countries outside {home}"
                 else:
                     text = (f"{t.name}: {', '.join(sorted(t.countries))}, a price of their "
                             f"own while {', '.join(t.controls)} is in force")

@@ -89,9 +89,9 @@ def value_at_risk(ts: pd.DataFrame, scenario: Scenario, prices: pd.DataFrame | N
     row's shortfall valued at its material's price in its country's market tier, step by
     step (:func:`~simulator.analysis.metrics.replication_metrics`); a material that is not
     priced at its content of priced materials (:func:`priced_content`) at their prices in
-    that tier and step; where nobody in that tier buys a content material (the tier has no
-    price of it, docs/markets.md "Tiers"), at the home price times the ratio of their
-    reference prices (the trade link: what a buyer there would pay the home market). A step
+    that tier and step; at a step where a content material has no price in that tier
+    (nobody buys it there, docs/markets.md "Tiers"), at the home price times the ratio of
+    their reference prices (the trade link: what a buyer there would pay the home market). A step
     without a price adds nothing; a sector with no priced step is NaN."""
     nan = np.full(len(out), np.nan)
     if prices is None or prices.empty or ts.empty:
@@ -173,17 +173,17 @@ def _content_prices(series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
                     ) -> tuple[np.ndarray, np.ndarray] | None:
     """(keys, price) of a material of ``content`` (t of each priced material per t) for a
     buyer whose tier of each priced material is ``markets[material]``: the content's prices
-    summed, at the steps all of them are priced. A material without a price in that tier is
-    at its ``links`` (home tier, export over home reference ratio): the home price times
-    the ratio."""
+    summed, at the steps all of them are priced. At a step a material has no price in that
+    tier, it is at its ``links`` (home tier, export over home reference ratio): the home
+    price times the ratio."""
     keys: np.ndarray | None = None
     price: np.ndarray | None = None
     for material, qty in content.items():
-        got = series.get((material, markets[material]))
-        if got is None and material in links:
-            home, ratio = links[material]
-            at_home = series.get((material, str(home)))
-            got = None if at_home is None else (at_home[0], at_home[1] * ratio)
+        market = markets[material]
+        got = series.get((material, market))
+        if material in links and market != links[material][0]:
+            got = _with_link(got, series.get((material, str(links[material][0]))),
+                             links[material][1])
         if got is None:
             return None
         k, p = got
@@ -195,6 +195,25 @@ def _content_prices(series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
     if keys is None or price is None:
         return None
     return keys, price
+
+
+def _with_link(got: tuple[np.ndarray, np.ndarray] | None,
+               home: tuple[np.ndarray, np.ndarray] | None, ratio: float
+               ) -> tuple[np.ndarray, np.ndarray] | None:
+    """An export tier's (keys, prices), with the home price times ``ratio`` at the steps
+    the tier has no price (nobody buys in it then)."""
+    if home is None:
+        return got
+    keys, price = home[0], home[1] * ratio
+    if got is None:
+        return keys, price
+    missing = ~np.isin(keys, got[0])
+    if not missing.any():
+        return got
+    keys = np.concatenate([got[0], keys[missing]])
+    price = np.concatenate([got[1], price[missing]])
+    order = np.argsort(keys, kind="stable")
+    return keys[order], price[order]
 
 
 def demand_units(scenario: Scenario, demand_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:

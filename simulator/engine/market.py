@@ -37,10 +37,11 @@ inputs (a metal from its oxide) passes its inputs' cost on: in each tier its pri
 falls below its reference plus what its inputs, per its recipe, cost more than at their
 references (the cheapest recipe; none for co-products or routes with unpriced inputs; in an
 export tier each input at its cheapest tier among the tier's countries).
-Prices are recorded in USD/kg, on the steps a tier has a buyer of the material (a demand
-sector, or a plant that exists; or, with ``w > 0``, producers): a tier where nobody buys it
-still moves (its price is the cost of an input there and a plant's sale price) but is not
-recorded, and a planned plant's tier is recorded from its start day.
+Prices are recorded in USD/kg, on the steps someone buys the material in the tier's market
+(a demand sector, or a plant that exists; or, with ``w > 0``, producers), in the tier itself
+or, for an export tier, in one it trades as one market with: a tier nobody buys in that a
+control in force sets apart still moves (its price is the cost of an input there and a
+plant's sale price) but is not recorded, and a planned plant's tier from its start day.
 
 Demand response (short run): a demand sector with elasticity ``e_short > 0`` buys, each step,
 ``demand * min(1, (price / reference) ** -e_short)`` of its material, at the price of its
@@ -167,10 +168,9 @@ class PriceIndex:
         return self.reference + self.passed_on()
 
     def bought(self) -> bool:
-        """Whether someone buys it now: a demand sector, a plant that exists (a planned
-        plant's purchases start on its start day) or, weighted, producers with stock to
-        keep. A tier nobody buys in has a price nobody pays: it is not recorded that step
-        (so a plant starting later changes no recorded price before it starts)."""
+        """Whether someone buys in this tier now: a demand sector, a plant that exists (a
+        planned plant's purchases start on its start day) or, weighted, producers with
+        stock to keep (:meth:`MaterialPrices.recorded`)."""
         for b in self.buyers:
             if b.plant is None or b.plant.online:
                 return True
@@ -213,10 +213,24 @@ class MaterialPrices:
         """Home (or world) first, then the export tiers."""
         return [self.home, *self.exports]
 
-    def published(self) -> list[PriceIndex]:
-        """:meth:`indices` that may have a buyer (or counted producers' stocks) at some
-        point of the run: the others are never recorded (:meth:`PriceIndex.bought`)."""
-        return [index for index in self.indices() if index.buyers or index.pools]
+    def recorded(self) -> list[bool]:
+        """Per index of :meth:`indices`, whether its price is recorded now: someone buys in
+        its market (:meth:`PriceIndex.bought`), in the tier itself or, for an export tier,
+        in one it trades as one market with now (:meth:`linked`). A tier nobody buys in
+        that a control in force sets apart has a price nobody pays."""
+        flags = [self.home.bought()]
+        exports = self.exports
+        if len(exports) == 1:
+            flags.append(exports[0].bought())
+        elif exports:
+            bought = [index.bought() for index in exports]
+            linked = [False] * len(exports)
+            for group in self.linked():
+                anyone = any(bought[i] for i in group)
+                for i in group:
+                    linked[i] = anyone
+            flags += linked
+        return flags
 
     def linked(self) -> list[list[int]]:
         """The export tiers that trade as one market now: groups of positions whose
@@ -270,12 +284,9 @@ class Market:
         """Every buyer of a priced material (each once)."""
         self.index_of: dict[int, PriceIndex] = {}
         """Buyer id -> the price index of its material in its tier."""
-        self.published = [m.published() for m in self.materials]
-        """Per material (in :attr:`materials`' order), the indices recorded."""
-        for m, published in zip(self.materials, self.published, strict=True):
-            for index in published:
-                index.key = rec.price_key(index.material, index.market)
+        for m in self.materials:
             for index in m.indices():
+                index.key = rec.price_key(index.material, index.market)
                 for b in index.buyers:
                     self.index_of[id(b)] = index
 
@@ -363,8 +374,8 @@ class Market:
         px_day, px_key, px_price = self.rec.px
         if self.projected_fills is not None:
             self._fills = self.projected_fills(self.buyers)
-        for m, published in zip(self.materials, self.published, strict=True):
-            home = m.home  # (inputs before their products)
+        for m in self.materials:  # (inputs before their products)
+            home = m.home
             self._move(home, home.scarcity(self.window, self._fills))
             if home.routes and (cost := home.cost_floor()) > home.price:
                 home.price = cost
@@ -378,8 +389,8 @@ class Market:
                     if abroad.price < least:
                         abroad.price = least
             if day >= 0:
-                for index in published:
-                    if not index.bought():
+                for index, recorded in zip(m.indices(), m.recorded(), strict=True):
+                    if not recorded:
                         continue
                     px_day.append(day)
                     px_key.append(index.key)
