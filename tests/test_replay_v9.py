@@ -118,9 +118,14 @@ def test_prices_change_no_tonnes() -> None:
 def test_prices_finite_positive_and_start_at_their_references(replay) -> None:
     usd = replay.tables["usd"]
     assert {v9.HOME, v9.EXPORT} <= set(usd.columns)
-    values = np.concatenate([replay.tables[k].to_numpy().ravel()
+    values = np.concatenate([replay.tables[k][[v9.HOME, v9.EXPORT]].to_numpy().ravel()
                              for k in ("usd", "usd_low", "usd_high", "median")])
     assert np.isfinite(values).all() and (values > 0).all()
+    # the US ban sets ex-CN:US apart, where nobody buys crude gallium: no price then; before
+    # it, one market with ex-CN, at its price (docs/markets.md "Tiers")
+    us = usd["ex-CN:US"]
+    assert us.loc["2025-01-01":"2025-10-01"].isna().all()
+    assert (us.loc[:"2024-11-01"] == usd[v9.EXPORT].loc[:"2024-11-01"]).all()
     june = usd.loc[v9.JUNE]
     assert june[v9.EXPORT] == pytest.approx(257.5, rel=1e-4)
     assert june[v9.HOME] == pytest.approx(231, rel=1e-4)
