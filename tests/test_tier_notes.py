@@ -5,6 +5,7 @@ and the other buyers' outside China."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,10 @@ def test_a_tier_nobody_buys_in_is_priced_only_while_it_trades_with_others(compar
     assert days["dytb_oxide"].min() == 0 and days["dytb_oxide"].max() < licences
     assert days["dytb_metal"].max() == p["day"].max()
     assert "ex-CN: the other countries outside CN" in notes["dytb_oxide"]
+    # the figure's note says from when the tier has no price
+    assert re.search(r"ex-CN in threat: no price from 2026-1[01]-\d\d \(nobody buys there "
+                     r"while a control sets it apart\)", notes["dytb_oxide"])
+    assert "no price" not in notes["dytb_metal"]
     never = {("dytb_oxide", "CN"), ("dytb_oxide", "ex-CN:JP,US")}
     assert (f"ex-CN in {threat.name}: nobody buys it there, no price"
             in tier_notes([threat], [never])["dytb_oxide"])
@@ -158,3 +163,23 @@ def test_the_overlay_legends_sit_beside_the_panels_not_over_the_data(compared) -
             assert box.x0 >= panel.x1, (material, ax.get_title(loc="left"))
             assert box.x1 <= fig.bbox.x1 + 1  # inside the figure
             assert ax.get_position().width > 0.5
+
+
+def test_unpriced_notes_name_each_stretch_without_a_price() -> None:
+    """Days 3-5 and 8-9 of ten daily steps without a price in tier ``B``: two stretches,
+    the last to the end of the run (from its first day); tier ``A`` has every step."""
+    import pandas as pd
+
+    from simulator.analysis.tiers import unpriced_notes
+
+    base = load_scenario(SCENARIOS / "baseline.yaml")  # start date 2024-01-01
+    days = list(range(10))
+    b_days = [d for d in days if d not in (3, 4, 5, 8, 9)]
+    prices = pd.DataFrame({"day": days + b_days, "material": "x",
+                           "market": ["A"] * 10 + ["B"] * len(b_days),
+                           "price_usd_per_kg": 1.0})
+    assert unpriced_notes(prices, base) == {"x": [
+        "B: no price 2024-01-04 to 2024-01-06, from 2024-01-09 (nobody buys there while a "
+        "control sets it apart)"]}
+    assert unpriced_notes(prices, base, "run")["x"][0].startswith("B in run: no price")
+    assert unpriced_notes(prices[prices["market"] == "A"], base) == {}

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from ..scenario.models import Scenario
 from ..scenario.tiers import export_tiers, price_ceilings, tier_names, tier_of_country
 
 __all__ = ["align_tiers", "compared_prices", "country_prices", "partial_controls",
-           "published_tiers", "tier_notes"]
+           "published_tiers", "tier_notes", "unpriced_notes"]
 
 
 def partial_controls(scenario: Scenario) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
@@ -38,6 +39,43 @@ def published_tiers(prices: pd.DataFrame | None) -> set[tuple[str, str]]:
         return set()
     return set(zip(prices["material"].astype(str), prices["market"].astype(str),
                    strict=True))
+
+
+def unpriced_notes(prices: pd.DataFrame | None, scenario: Scenario, name: str | None = None
+                   ) -> dict[str, list[str]]:
+    """Priced material -> notes on the tiers of a run's ``prices`` that have no price on
+    some of the run's steps (nobody buys there while a control sets the tier apart,
+    docs/markets.md "Tiers"): ``"<tier>[ in <name>]: no price <date> to <date>, from
+    <date> ..."``, a stretch of steps without one each (its first and last step)."""
+    if prices is None or prices.empty:
+        return {}
+    start = pd.Timestamp(scenario.start_date)
+    suffix = f" in {name}" if name else ""
+    out: dict[str, list[str]] = {}
+    material = prices["material"].astype(str)
+    market = prices["market"].astype(str)
+    for mid in pd.unique(material):
+        rows = prices[material == mid]
+        steps = np.unique(rows["day"].to_numpy())
+        for tier in pd.unique(market[material == mid]):
+            have = np.isin(steps, rows.loc[market[material == mid] == tier, "day"].to_numpy())
+            if have.all():
+                continue
+            spans, first = [], None
+            for k, priced in enumerate(have):
+                if not priced and first is None:
+                    first = k
+                if first is not None and (priced or k == len(have) - 1):
+                    last = k if not priced else k - 1
+                    since = start + pd.Timedelta(days=int(steps[first]))
+                    until = start + pd.Timedelta(days=int(steps[last]))
+                    spans.append(f"from {since:%Y-%m-%d}" if last == len(have) - 1
+                                 else f"{since:%Y-%m-%d} to {until:%Y-%m-%d}")
+                    first = None
+            out.setdefault(str(mid), []).append(
+                f"{tier}{suffix}: no price {', '.join(spans)} (nobody buys there while a "
+                "control sets it apart)")
+    return out
 
 
 def tier_notes(scenarios: list[Scenario],
@@ -147,6 +185,12 @@ def compared_prices(prices: Mapping[str, pd.DataFrame], scenarios: Mapping[str, 
         ceilings[name] = cap
     notes = tier_notes(list(scenarios.values()),
                        [published_tiers(prices.get(name)) for name in scenarios])
+    extra: dict[str, list[str]] = {}
+    for name, sc in scenarios.items():
+        for mid, texts in unpriced_notes(prices.get(name), sc, name).items():
+            extra.setdefault(mid, []).extend(texts)
     for mid, texts in borrowed.items():
+        extra.setdefault(mid, []).extend(texts)
+    for mid, texts in extra.items():
         notes[mid] = "; ".join([notes[mid], *texts] if mid in notes else texts)
     return aligned, ceilings, notes

@@ -290,12 +290,14 @@ def _figures(run: RunData, events: Sequence[Any], max_panels: int) -> list[str]:
     except RunFolderError:  # a run folder written before prices.parquet existed
         prices = None
     if prices is not None and len(prices):
-        from ..analysis.tiers import published_tiers, tier_notes
+        from ..analysis.tiers import published_tiers, tier_notes, unpriced_notes
         from ..scenario.tiers import export_tiers, price_ceilings
         from ..viz.prices import price_figure
 
         caps = price_ceilings(sc.market, export_tiers(sc))
         notes = tier_notes([sc], [published_tiers(prices)])
+        for mid, texts in unpriced_notes(prices, sc).items():  # tiers priced on some steps
+            notes[mid] = "; ".join([notes[mid], *texts] if mid in notes else texts)
         add(lambda: price_figure(prices, sc.name, n, events=events, ceilings=caps,
                                  tier_notes=notes),
             "fig-prices",
