@@ -11,6 +11,7 @@ between scenarios whose tiers differ.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import groupby
 
 import numpy as np
 import pandas as pd
@@ -55,23 +56,19 @@ def unpriced_notes(prices: pd.DataFrame | None, scenario: Scenario, name: str | 
     material = prices["material"].astype(str)
     market = prices["market"].astype(str)
     for mid in pd.unique(material):
-        rows = prices[material == mid]
-        steps = np.unique(rows["day"].to_numpy())
-        for tier in pd.unique(market[material == mid]):
-            have = np.isin(steps, rows.loc[market[material == mid] == tier, "day"].to_numpy())
+        of = material == mid
+        steps = np.unique(prices.loc[of, "day"].to_numpy())
+        dates = [f"{start + pd.Timedelta(days=int(d)):%Y-%m-%d}" for d in steps]
+        for tier in pd.unique(market[of]):
+            have = np.isin(steps, prices.loc[of & (market == tier), "day"].to_numpy())
             if have.all():
                 continue
-            spans, first = [], None
-            for k, priced in enumerate(have):
-                if not priced and first is None:
-                    first = k
-                if first is not None and (priced or k == len(have) - 1):
-                    last = k if not priced else k - 1
-                    since = start + pd.Timedelta(days=int(steps[first]))
-                    until = start + pd.Timedelta(days=int(steps[last]))
-                    spans.append(f"from {since:%Y-%m-%d}" if last == len(have) - 1
-                                 else f"{since:%Y-%m-%d} to {until:%Y-%m-%d}")
-                    first = None
+            spans = []
+            for priced, run in groupby(range(len(steps)), key=have.__getitem__):
+                if not priced:
+                    ks = list(run)
+                    spans.append(f"from {dates[ks[0]]}" if ks[-1] == len(steps) - 1
+                                 else f"{dates[ks[0]]} to {dates[ks[-1]]}")
             out.setdefault(str(mid), []).append(
                 f"{tier}{suffix}: no price {', '.join(spans)} (nobody buys there while a "
                 "control sets it apart)")

@@ -6,6 +6,7 @@ that day to the orders its pool could not fill, as it would with daily steps
 from __future__ import annotations
 
 import math
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -32,45 +33,14 @@ def served(arrivals: list[tuple[float, float, int]], rate: float, days: int) -> 
 
     The supply is piecewise linear in t (lots at once add a step after their day, spread
     lots a slope over their span), so one sweep over those days in order finds where the
-    minimum is, in O(n log n) for n lots; the value there is then summed lot by lot
-    (:func:`_value_at`), so that the result does not depend on the sweep's rounding."""
-    jumps: dict[float, float] = {}
-    slopes: dict[float, float] = {}
-    points = {float(days)}
-    for day, q, span in arrivals:
-        if day >= days:
-            continue
-        points.add(day)
-        if not span:
-            jumps[day] = jumps.get(day, 0.0) + q
-            continue
-        per_day = q / span
-        slopes[day] = slopes.get(day, 0.0) + per_day
-        end = day + span
-        if end < days:
-            points.add(end)
-            slopes[end] = slopes.get(end, 0.0) - per_day
-    swept: list[tuple[float, float]] = []
-    supply = slope = 0.0
-    last = None
-    for t in sorted(points):
-        if last is not None:
-            supply += slope * (t - last)
-        last = t
-        swept.append((supply + rate * (days - t), t))  # (before the lots of day t)
-        supply += jumps.get(t, 0.0)
-        slope += slopes.get(t, 0.0)
-    best = rate * days
-    lowest = min(v for v, _ in swept)
-    if lowest >= best:
-        return best
-    near = 1e-9 * (abs(lowest) + best + 1.0)  # (the sweep's rounding, far inside this)
-    for v, t in swept:
-        if v <= lowest + near:
-            value = _value_at(arrivals, rate, days, t)
-            if value < best:
-                best = value
-    return best
+    minimum is, in O(n log n) for n lots (:class:`StepServed`); the value there is summed
+    lot by lot (:func:`_value_at`), so that the result does not depend on the sweep's
+    rounding."""
+    return StepServed(arrivals, rate, days).served()
+
+
+def _day(lot: tuple[float, float, int]) -> float:
+    return lot[0]
 
 
 def _value_at(arrivals: list[tuple[float, float, int]], rate: float, days: int,
@@ -95,7 +65,7 @@ class StepServed:
 
     def __init__(self, arrivals: list[tuple[float, float, int]], rate: float, days: int):
         self.arrivals = arrivals
-        """The step's lots so far, in day order (the caller appends to it; shared)."""
+        """The step's lots so far (the caller appends to it as they land; shared)."""
         self.rate = rate
         self.days = days
         self.day: float | None = None
@@ -107,10 +77,11 @@ class StepServed:
         self.slope = 0.0
         """Tonnes a day arriving from the lots spread over the cursor's day."""
         self.ends: list[tuple[float, float]] = []
-        """(day, tonnes a day) of spread lots ending after the cursor, before the end."""
+        """(day, tonnes a day) of spread lots ending after the cursor, before the end (a
+        heap)."""
         self.fixed: list[tuple[float, float]] = []
         """(swept value, day) at every day up to the cursor: final."""
-        for day, q, span in arrivals:
+        for day, q, span in sorted(arrivals, key=_day):
             self.add(day, q, span)
 
     def add(self, day: float, q: float, span: int) -> None:
@@ -126,19 +97,18 @@ class StepServed:
             t = self.day
             supply = self.supply + self.jump
             slope = self.slope
-            ends = self.ends
-            ends.sort()
+            ends = self.ends  # (a heap)
             while ends and ends[0][0] < day:
                 end = ends[0][0]
                 supply += slope * (end - t)
                 t = end
                 self.fixed.append((supply + rate * (days - t), t))
                 while ends and ends[0][0] == end:
-                    slope -= ends.pop(0)[1]
+                    slope -= heappop(ends)[1]
             supply += slope * (day - t)
             self.fixed.append((supply + rate * (days - day), day))
             while ends and ends[0][0] == day:
-                slope -= ends.pop(0)[1]
+                slope -= heappop(ends)[1]
             self.day, self.supply, self.jump, self.slope = day, supply, 0.0, slope
         if not span:
             self.jump += q
@@ -146,7 +116,7 @@ class StepServed:
         per_day = q / span
         self.slope += per_day
         if day + span < days:
-            self.ends.append((day + span, per_day))
+            heappush(self.ends, (day + span, per_day))
 
     def served(self) -> float:
         """:func:`served` of :attr:`arrivals`."""
@@ -259,12 +229,10 @@ class LateLots:
         b.step_arrivals.append((day, q, span))
         rate = b.short_rate
         want = rate * step
-        sweep = b.step_sweep
-        if sweep is None:
-            total = served(b.step_arrivals, rate, step)
-        else:
-            sweep.add(day, q, span)
-            total = sweep.served()
+        sweep = b.step_sweep  # (set with step_arrivals when the buyer ran out)
+        assert sweep is not None
+        sweep.add(day, q, span)
+        total = sweep.served()
         more = total - b.step_served
         if more <= 0.0:
             return 0.0

@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING
 from ..scenario.models import Market as MarketModel
 from ..scenario.models import cost_routes
 from ..scenario.tiers import WORLD, ExportTier, price_ceilings, tier_names
+from .late import FULL
 
 if TYPE_CHECKING:
     from ..scenario.models import Recipe
@@ -84,8 +85,6 @@ def price_factor(scarcity: float, model: MarketModel) -> float:
                                  model.surplus_elasticity))
 
 
-FULL_FILL = 1.0 - 1e-12
-"""A fill this close to 1 is whole (as :data:`.late.FULL`)."""
 SLACK_FLOOR = 0.05
 """A buyer whose planned stock after a step's use is under this share of its cover (lanes
 that land mid-step, a cover shorter than the wait) is read by its fill alone."""
@@ -112,7 +111,7 @@ def scarcity_of(buyers: Iterable[Buyer], pools: Iterable[Pool], weight: float,
             supply += b.on_hand * cover / (cover + slack) + use * window * fill
         else:  # it holds (nearly) nothing after a step's use: as a daily run's buyer,
             # its cover while it gets all it needs, nothing while it is short
-            supply += use * ((cover if fill >= FULL_FILL else 0.0) + window * fill)
+            supply += use * ((cover if fill >= FULL else 0.0) + window * fill)
         normal += use * (cover + window)
     for p in pools:
         supply += weight * p.stock
@@ -213,11 +212,11 @@ class MaterialPrices:
         """Home (or world) first, then the export tiers."""
         return [self.home, *self.exports]
 
-    def recorded(self) -> list[bool]:
+    def recorded(self, groups: list[list[int]]) -> list[bool]:
         """Per index of :meth:`indices`, whether its price is recorded now: someone buys in
         its market (:meth:`PriceIndex.bought`), in the tier itself or, for an export tier,
-        in one it trades as one market with now (:meth:`linked`). A tier nobody buys in
-        that a control in force sets apart has a price nobody pays."""
+        in one it trades as one market with now (``groups``: :meth:`linked`). A tier nobody
+        buys in that a control in force sets apart has a price nobody pays."""
         flags = [self.home.bought()]
         exports = self.exports
         if len(exports) == 1:
@@ -225,7 +224,7 @@ class MaterialPrices:
         elif exports:
             bought = [index.bought() for index in exports]
             linked = [False] * len(exports)
-            for group in self.linked():
+            for group in groups:
                 anyone = any(bought[i] for i in group)
                 for i in group:
                     linked[i] = anyone
@@ -349,12 +348,12 @@ class Market:
         target = index.reference * price_factor(scarcity, self.model)
         index.price *= (target / index.price) ** self.weight
 
-    def _move_exports(self, m: MaterialPrices) -> None:
+    def _move_exports(self, m: MaterialPrices, groups: list[list[int]]) -> None:
         exports = m.exports
         if len(exports) == 1:
             self._move(exports[0], exports[0].scarcity(self.window, self._fills))
             return
-        for group in m.linked():
+        for group in groups:
             if len(group) == 1:
                 index = exports[group[0]]
                 self._move(index, index.scarcity(self.window, self._fills))
@@ -379,8 +378,9 @@ class Market:
             self._move(home, home.scarcity(self.window, self._fills))
             if home.routes and (cost := home.cost_floor()) > home.price:
                 home.price = cost
+            groups = m.linked() if len(m.exports) > 1 else []  # (trading as one now)
             if m.exports:
-                self._move_exports(m)
+                self._move_exports(m, groups)
                 floor = home.price * m.ratio
                 for abroad in m.exports:
                     least = floor
@@ -389,7 +389,7 @@ class Market:
                     if abroad.price < least:
                         abroad.price = least
             if day >= 0:
-                for index, recorded in zip(m.indices(), m.recorded(), strict=True):
+                for index, recorded in zip(m.indices(), m.recorded(groups), strict=True):
                     if not recorded:
                         continue
                     px_day.append(day)
